@@ -1,0 +1,153 @@
+/**
+ * The one place where adapters turn HTTP into facts: a request helper that wires the abort signal and
+ * upload progress and maps transport failures to UploadError kinds, and a status mapper for replies
+ * the adapter did not recognise.
+ */
+import { RequestError, type OptionsOfTextResponseBody, type Response } from 'got';
+import { UploadError, type ErrorKind } from '../engine/errors.ts';
+import type { AccountContext, CallContext } from './types.ts';
+
+export type SendOptions = Omit<OptionsOfTextResponseBody, 'signal' | 'isStream' | 'resolveBodyOnly'>;
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * Sends one request through the account's paced client and returns the reply whatever its status.
+ * Throws UploadError for transport failures: `aborted` (or the signal's own UploadError reason, such
+ * as the stall watchdog's `timeout`), `timeout`, `network`.
+ */
+export async function send(
+  account: AccountContext,
+  url: string,
+  options: SendOptions,
+  call: CallContext,
+  doing: string,
+): Promise<Response<string>> {
+  call.signal.throwIfAborted();
+  try {
+    const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
+    request.on('uploadProgress', (progress) => call.onBytes(progress.transferred));
+    return await request;
+  } catch (error) {
+    throw transportError(error, call.signal, doing);
+  }
+}
+
+export function transportError(error: unknown, signal: AbortSignal, doing: string): UploadError {
+  if (error instanceof UploadError) return error;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof UploadError) return reason;
+    return new UploadError('aborted', `${doing}: stopped`, { cause: error });
+  }
+  const code = error instanceof RequestError ? error.code : (error as NodeJS.ErrnoException)?.code;
+  const text = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new UploadError('aborted', `${doing}: stopped`, { cause: error });
+  }
+  if (code === 'ETIMEDOUT' || (error instanceof Error && error.name === 'TimeoutError')) {
+    return new UploadError('timeout', `${doing}: the server did not answer in time (${text})`, { cause: error });
+  }
+  if (code !== undefined && NETWORK_CODES.has(code)) {
+    return new UploadError('network', `${doing}: network error ${code} (${text}); will retry`, { cause: error });
+  }
+  if (code === 'ERR_INVALID_URL' || code === 'ERR_INVALID_ARG_VALUE') {
+    return new UploadError('invalid', `${doing}: ${text}: check the account's base URL`, { cause: error });
+  }
+  if (code === 'ENOENT' || code === 'EACCES' || (error instanceof Error && error.name === 'NotReadableError')) {
+    return new UploadError('local-file', `${doing}: the file could not be read (${text}); was it changed or moved?`, {
+      cause: error,
+    });
+  }
+  // Anything else that broke the exchange mid-way is most likely the network.
+  return new UploadError('network', `${doing}: ${text}`, { cause: error });
+}
+
+/** Milliseconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (seconds or epoch). */
+export function retryAfterMs(headers: Record<string, string | string[] | undefined>, nowMs = Date.now()): number | undefined {
+  const first = (name: string): string | undefined => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const retryAfter = first('retry-after');
+  if (retryAfter !== undefined) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
+  }
+  const reset = first('x-ratelimit-reset');
+  if (reset !== undefined) {
+    const value = Number(reset);
+    if (Number.isFinite(value)) {
+      // Large values are epoch seconds (or ms); small ones are seconds from now.
+      if (value > 1e12) return Math.max(0, value - nowMs);
+      if (value > 1e9) return Math.max(0, value * 1000 - nowMs);
+      return Math.max(0, value * 1000);
+    }
+  }
+  return undefined;
+}
+
+export function kindForStatus(status: number): ErrorKind {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404 || status === 410) return 'session-gone';
+  if (status === 408) return 'timeout';
+  if (status === 409) return 'conflict';
+  if (status === 413) return 'too-large';
+  if (status === 415) return 'unsupported';
+  if (status === 429) return 'rate-limited';
+  if (status >= 500) return 'server';
+  return 'invalid';
+}
+
+const ADVICE: Partial<Record<ErrorKind, string>> = {
+  auth: 'check the account credentials',
+  'rate-limited': 'waiting before trying again',
+  server: 'will retry',
+  timeout: 'will retry',
+  'session-gone': 'starting a new upload session',
+};
+
+/**
+ * An UploadError for a reply the adapter did not accept. `detail` is the provider's own error text
+ * when the adapter could read one; otherwise a short excerpt of the body is used.
+ */
+export function statusError(response: Response<string>, doing: string, detail?: string, kind?: ErrorKind): UploadError {
+  const status = response.statusCode;
+  const resolved = kind ?? kindForStatus(status);
+  const text = detail ?? bodyExcerpt(response.body);
+  const advice = ADVICE[resolved];
+  return new UploadError(
+    resolved,
+    `${doing}: ${status}${text ? ` ${text}` : ''}${advice ? `; ${advice}` : ''}`,
+    { status, retryAfterMs: retryAfterMs(response.headers) },
+  );
+}
+
+export function bodyExcerpt(body: string | undefined): string {
+  if (!body) return '';
+  const flat = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+}
+
+/** Parses JSON or returns undefined: malformed bodies are reported by the caller, not thrown. */
+export function tryJson(body: string | undefined): unknown {
+  if (!body) return undefined;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The provider port. An adapter knows one upload protocol and nothing about the queue: it gets the
+ * persisted session and the account, makes HTTP calls through `account.http`, and returns facts.
+ * It never touches SQLite, timers, IPC or the retry policy; it reports failures by throwing an
+ * UploadError whose kind tells the engine what to do (see main/engine/retryPolicy.ts).
+ *
+ * Abort contract: every call receives `call.signal`. When it fires (pause, cancel, shutdown, or the
+ * engine's stall watchdog) the adapter must stop at once and let the rejection propagate; it must not
+ * catch the abort and carry on. The engine decides what the abort means from `signal.reason`.
+ */
+import type { Got } from 'got';
+import type { FileSource } from '../engine/fileSource.ts';
+
+export const PROVIDER_IDS = ['ofauth', 'selfcommunity', 'oktopost', 'xvid', 'twentythree'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/** One field of an account form: secrets go to the SecretStore, settings to the database. */
+export interface AccountField {
+  key: string;
+  label: string;
+  kind: 'secret' | 'setting';
+  required: boolean;
+  default?: string;
+  hint?: string;
+  /** When set, the value must be one of these. */
+  choices?: readonly string[];
+}
+
+export interface ProviderCapabilities {
+  /** What the provider can take: local files, or public http(s) URLs that it pulls itself. */
+  sources: 'file' | 'url';
+  /** `serial` parts are sent one after another; `parallel` up to `maxParallelParts` at once. */
+  partOrder: 'serial' | 'parallel';
+  maxParallelParts: number;
+  /** The documented request budget of one account; the account's lane paces every call to it. */
+  rateLimit: { perMinute: number; burst: number } | null;
+  /** Default API origin, or null when every account must give its own base URL. */
+  defaultBaseUrl: string | null;
+  /** Said in the job details when resume is coarser than a part (e.g. "resume re-sends the file"). */
+  resumeNote?: string;
+}
+
+export type UploadSource =
+  | { kind: 'file'; path: string; name: string; size: number; mime: string }
+  | { kind: 'url'; url: string; name: string; size: number | null; mime: string };
+
+/** What an adapter knows of the job it works on. */
+export interface JobContext {
+  jobId: number;
+  source: UploadSource;
+  /** Per-upload options given with the upload (`--set KEY=VALUE`), e.g. title or album. */
+  options: Readonly<Record<string, string>>;
+  /** Streaming access to the file; null for URL sources. */
+  file: FileSource | null;
+}
+
+/** The account an adapter works for, with its secrets resolved and its paced HTTP client. */
+export interface AccountContext {
+  id: number;
+  name: string;
+  /** API origin without a trailing slash: the account's base URL or the provider default. */
+  baseUrl: string;
+  settings: Readonly<Record<string, string>>;
+  secrets: Readonly<Record<string, string>>;
+  /**
+   * Got instance for this account: keep-alive agent, no automatic retries (the engine retries),
+   * `throwHttpErrors: false`, and every request paced by the account's lane. Use it through
+   * `main/providers/http.ts` helpers so that aborts and transport errors are mapped one way.
+   */
+  http: Got;
+}
+
+export interface CallContext {
+  signal: AbortSignal;
+  /**
+   * Report upload progress of the request in flight: bytes of this request's payload sent so far.
+   * Also feeds the stall watchdog, so call it whenever bytes move.
+   */
+  onBytes(sentInThisRequest: number): void;
+}
+
+/** A byte range of the source; `end` is exclusive. `index` is 0-based and stable for a session. */
+export interface PartSpec {
+  index: number;
+  start: number;
+  end: number;
+}
+
+export interface UploadResult {
+  remoteId: string | null;
+  url: string | null;
+  /** Provider-specific facts worth showing (media state, thumbnails, validations...). */
+  details: Record<string, unknown>;
+}
+
+export type PartOutcome<S> =
+  /** The server accepted the part; `session` is the (possibly updated) session to persist. */
+  | { kind: 'acked'; session: S }
+  /**
+   * The server holds exactly bytes [0, serverOffset) (e.g. SelfCommunity's offset-mismatch reply).
+   * The engine keeps the parts that end at or before it and sends the rest again.
+   */
+  | { kind: 'resync'; session: S; serverOffset: number };
+
+export type FinalizeOutcome<S> =
+  | { kind: 'completed'; result: UploadResult }
+  /** The server still works on the file; the engine polls with `poll` until it is done. */
+  | { kind: 'processing'; session: S; result?: UploadResult };
+
+export type PollOutcome<S> =
+  | { kind: 'processing'; session: S; progress?: { done: number; total: number } }
+  | { kind: 'completed'; result: UploadResult };
+
+export interface ProviderAdapter<S = unknown> {
+  readonly id: ProviderId;
+  readonly displayName: string;
+  readonly fields: readonly AccountField[];
+  readonly capabilities: ProviderCapabilities;
+
+  /**
+   * Checks, before anything is sent or queued, that the provider can take this source (kind, type,
+   * size). Throws UploadError `too-large` or `unsupported` with a message that names the file and
+   * the limit.
+   */
+  validateSource(source: UploadSource, options: Readonly<Record<string, string>>): void;
+
+  /** Parses a persisted session; returns null when it is missing, corrupt or from an older shape. */
+  parseSession(raw: unknown): S | null;
+
+  /** False when the session can no longer be used (e.g. past its expiry): a new one is created. */
+  sessionUsable(session: S, nowMs: number): boolean;
+
+  /** Starts a new remote upload (or prepares one locally when the first part creates it). */
+  createSession(account: AccountContext, job: JobContext, call: CallContext): Promise<S>;
+
+  /**
+   * The parts to send for this session, in order. Pure. Parts the engine already holds as
+   * acknowledged for this session are skipped. May be empty (pull providers; single-request uploads
+   * that happen in `finalize`).
+   */
+  planParts(session: S, job: JobContext): PartSpec[];
+
+  /** Sends one part; resolves only once the server has accepted it. */
+  uploadPart(
+    account: AccountContext,
+    job: JobContext,
+    session: S,
+    part: PartSpec,
+    call: CallContext,
+  ): Promise<PartOutcome<S>>;
+
+  /**
+   * Completes the upload after every part was acknowledged. Called at most once per session unless
+   * `resumed` is true: then a previous call started and its outcome is unknown (crash or lost reply),
+   * and the adapter must reconcile in the provider's own way instead of blindly finalizing twice.
+   */
+  finalize(
+    account: AccountContext,
+    job: JobContext,
+    session: S,
+    call: CallContext & { resumed: boolean },
+  ): Promise<FinalizeOutcome<S>>;
+
+  /** Asks how server-side processing goes; required when `finalize` can return `processing`. */
+  poll?(account: AccountContext, job: JobContext, session: S, call: CallContext): Promise<PollOutcome<S>>;
+
+  /** Best effort removal of a remote upload the user canceled. Errors are ignored by the engine. */
+  cancelRemote?(account: AccountContext, session: S, signal: AbortSignal): Promise<void>;
+}
