@@ -1,0 +1,399 @@
+/**
+ * The `ferry` command (contract in shared/architecture.md). Exit codes: 0 all done; 1 some job failed
+ * or was canceled (or did not finish); 2 usage or validation error, with a one-line reason on stderr.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import type { Account } from '../db/accountsRepository.ts';
+import { openDatabase, type Db } from '../db/database.ts';
+import type { Job } from '../db/jobsRepository.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
+import { UploadError } from '../engine/errors.ts';
+import { JOB_STATES, TERMINAL_STATES, isJobState } from '../engine/jobState.ts';
+import { FerryError, Queue } from '../engine/queue.ts';
+import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
+import { listAdapters } from '../providers/registry.ts';
+import { FileSecretStore } from '../secrets/fileSecretStore.ts';
+import { resolveDataDir } from './dataDir.ts';
+import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
+
+/** A usage error found while parsing: reported like any other exit-2 error. */
+class UsageError extends Error {}
+
+interface Context {
+  dataDir: string;
+  db: Db;
+  queue: Queue;
+}
+
+export interface MainIo {
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+  err?: NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+  const out = io.out ?? process.stdout;
+  const err = io.err ?? process.stderr;
+  const env = io.env ?? process.env;
+  let context: Context | undefined;
+  let exitCode = 0;
+
+  const open = (): Context => {
+    if (context) return context;
+    const dataDir = resolveDataDir(program.opts<{ dataDir?: string }>().dataDir, env);
+    const db = openDatabase(dataDir);
+    context = { dataDir, db, queue: new Queue({ db, secrets: new FileSecretStore(dataDir) }) };
+    return context;
+  };
+  const output = (json = false): Output => ({ json, out, err });
+
+  const program = new Command('ferry')
+    .description('Ferry: resumable uploads to OFAuth, SelfCommunity, Oktopost, Xvid MediaHub and TwentyThree')
+    .option('--data-dir <dir>', 'data folder (default: $FERRY_DATA_DIR, else the desktop app\'s user-data folder)')
+    .configureOutput({ writeOut: (text) => out.write(text), writeErr: (text) => err.write(text) })
+    .exitOverride()
+    .showHelpAfterError('(run "ferry --help" for usage)');
+
+  program
+    .command('providers')
+    .description('list the providers and the account fields each needs')
+    .option('--json', 'JSON Lines output')
+    .action((options: { json?: boolean }) => {
+      for (const adapter of listAdapters()) {
+        const fields = adapter.fields.map((field) => ({ ...field }));
+        if (options.json) {
+          printJson(output(), {
+            event: 'provider',
+            id: adapter.id,
+            name: adapter.displayName,
+            sources: adapter.capabilities.sources,
+            baseUrlRequired: adapter.capabilities.defaultBaseUrl === null,
+            defaultBaseUrl: adapter.capabilities.defaultBaseUrl,
+            fields,
+          });
+        } else {
+          const secrets = fields.filter((f) => f.kind === 'secret').map((f) => f.key);
+          const settings = fields.filter((f) => f.kind === 'setting').map((f) => `${f.key}${f.required ? '' : '?'}`);
+          const base = adapter.capabilities.defaultBaseUrl ?? 'base URL required';
+          out.write(
+            `${adapter.id.padEnd(14)} ${adapter.displayName.padEnd(14)} ${adapter.capabilities.sources === 'url' ? 'URLs ' : 'files'}  ${base}` +
+              `\n${''.padEnd(16)}secrets: ${secrets.join(', ') || '-'}; settings: ${settings.join(', ') || '-'}\n`,
+          );
+        }
+      }
+    });
+
+  const accounts = program.command('accounts').description('manage provider accounts');
+  accounts
+    .command('add')
+    .description('add an account')
+    .argument('<provider>', `provider id (${listAdapters().map((a) => a.id).join(', ')})`)
+    .requiredOption('--name <name>', 'a name for this account, used by --account')
+    .option('--base-url <url>', "the provider's API origin (required for self-hosted sites)")
+    .option('--set <key=value>', 'a setting (repeatable)', collect, [])
+    .option('--secret <key=value>', 'a secret, stored owner-only and never printed (repeatable)', collect, [])
+    .addOption(new Option('--concurrency <n>', 'uploads at once for this account').argParser(positiveInt))
+    .action(async (provider: string, options: { name: string; baseUrl?: string; set: string[]; secret: string[]; concurrency?: number }) => {
+      const { queue } = open();
+      const account = await queue.addAccount({
+        provider,
+        name: options.name,
+        baseUrl: options.baseUrl ?? null,
+        settings: keyValues(options.set, '--set'),
+        secrets: keyValues(options.secret, '--secret'),
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      });
+      out.write(`Added ${account.provider} account "${account.name}"\n`);
+    });
+  accounts
+    .command('list')
+    .description('list accounts (secrets only as set / not set)')
+    .option('--json', 'JSON Lines output')
+    .action(async (options: { json?: boolean }) => {
+      for (const account of await open().queue.listAccounts()) {
+        if (options.json) {
+          printJson(output(), {
+            event: 'account',
+            name: account.name,
+            provider: account.provider,
+            baseUrl: account.baseUrl,
+            settings: account.settings,
+            secrets: Object.fromEntries(Object.entries(account.secretsSet).map(([k, v]) => [k, v ? 'set' : 'not set'])),
+            concurrency: account.concurrency,
+            paused: account.paused,
+          });
+        } else {
+          const secrets = Object.entries(account.secretsSet)
+            .map(([key, set]) => `${key}=${set ? 'set' : 'NOT SET'}`)
+            .join(' ');
+          out.write(`${account.name.padEnd(16)} ${account.provider.padEnd(14)} ${account.baseUrl ?? '(default)'}  ${secrets}\n`);
+        }
+      }
+    });
+  accounts
+    .command('remove')
+    .description('remove an account and its secrets')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await open().queue.removeAccount(name);
+      out.write(`Removed account "${name}"\n`);
+    });
+
+  program
+    .command('upload')
+    .description('queue files (or URLs, for providers that pull) for an account')
+    .requiredOption('--account <name>', 'the account to upload to')
+    .option('--set <key=value>', 'a per-upload option, e.g. title=... (repeatable)', collect, [])
+    .option('--wait', 'upload now and wait until these uploads are done')
+    .option('--json', 'JSON Lines output')
+    .argument('<paths...>', 'files, folders or URLs')
+    .action(async (paths: string[], options: { account: string; set: string[]; wait?: boolean; json?: boolean }) => {
+      const ctx = open();
+      const jobs = await ctx.queue.enqueue(options.account, paths, keyValues(options.set, '--set'));
+      const o = output(options.json);
+      for (const job of jobs) {
+        if (o.json) printJson(o, { event: 'queued', id: job.id, account: options.account, name: job.name, size: job.size, source: job.source });
+      }
+      if (!o.json) {
+        const total = jobs.reduce((sum, job) => sum + (job.size ?? 0), 0);
+        out.write(`Queued ${jobs.length} upload(s), ${formatBytes(total)}, for "${options.account}" (job ${jobs.map((j) => `#${j.id}`).join(', ')})\n`);
+        if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
+      }
+      if (options.wait) exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), env });
+    });
+
+  program
+    .command('run')
+    .description('process the queue in the foreground (Ctrl-C stops; uploads resume next time)')
+    .option('--until-idle', 'stop when nothing is left to do')
+    .option('--json', 'JSON Lines output')
+    .action(async (options: { untilIdle?: boolean; json?: boolean }) => {
+      exitCode = await drive(open(), output(options.json), { untilIdle: Boolean(options.untilIdle), env });
+    });
+
+  program
+    .command('list')
+    .description('list jobs')
+    .option('--json', 'JSON Lines output')
+    .addOption(new Option('--status <status>', 'only jobs in this state').choices([...JOB_STATES]))
+    .action((options: { json?: boolean; status?: string }) => {
+      const { queue } = open();
+      const accountsById = new Map(queue.accounts.list().map((a) => [a.id, a]));
+      const states = options.status && isJobState(options.status) ? [options.status] : undefined;
+      const jobs = queue.jobs.list(states ? { states } : {});
+      for (const job of jobs) {
+        const account = accountsById.get(job.accountId);
+        if (options.json) {
+          printJson(output(), { ...jobEvent(job, account), bytesConfirmed: job.bytesConfirmed, lastError: job.error });
+        } else {
+          const percent = job.size ? `${Math.floor((100 * job.bytesConfirmed) / Math.max(1, job.size))}%` : '';
+          const tail = job.state === 'completed' ? (job.result?.url ?? job.result?.remoteId ?? '') : (job.error?.message ?? '');
+          out.write(
+            `#${String(job.id).padEnd(5)} ${job.state.padEnd(10)} ${percent.padStart(4)} ${(account?.name ?? '?').padEnd(14)} ${formatBytes(job.size).padStart(9)}  ${job.name}${tail ? `  ${tail}` : ''}\n`,
+          );
+        }
+      }
+      if (!options.json && jobs.length === 0) out.write('No jobs. Queue files with "ferry upload --account NAME FILE...".\n');
+    });
+
+  for (const command of ['pause', 'resume', 'cancel', 'retry'] as const) {
+    program
+      .command(command)
+      .description(`${command} jobs by id, or every job it applies to with --all`)
+      .argument('[ids...]', 'job ids')
+      .option('--all', 'every job')
+      .action(async (ids: string[], options: { all?: boolean }) => {
+        const { queue } = open();
+        if (options.all && ids.length > 0) throw new UsageError(`Give job ids or --all, not both`);
+        if (!options.all && ids.length === 0) throw new UsageError(`Give the ids of the jobs to ${command}, or --all`);
+        const verb = { pause: 'paused', resume: 'resumed', cancel: 'canceled', retry: 'queued again' }[command];
+        if (options.all) {
+          const changed = await queue.all(command);
+          out.write(`${changed.length} job(s) ${verb}\n`);
+          return;
+        }
+        for (const raw of ids) {
+          const id = Number(raw);
+          if (!Number.isInteger(id) || id <= 0) throw new UsageError(`"${raw}" is not a job id`);
+        }
+        for (const raw of ids) {
+          const job = command === 'retry' ? await queue.retry(Number(raw)) : queue[command](Number(raw));
+          out.write(`#${job.id} ${job.name}: ${job.state}\n`);
+        }
+      });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is a usage error.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof FerryError || error instanceof UsageError || error instanceof LockedError) {
+      err.write(`ferry: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UploadError && (error.kind === 'invalid' || error.kind === 'local-file')) {
+      err.write(`ferry: ${error.message}\n`);
+      return 2;
+    }
+    err.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  } finally {
+    context?.db.close();
+  }
+}
+
+/**
+ * Runs the engine in this process until `only` jobs have settled (upload --wait), the queue is idle
+ * (run --until-idle) or a signal arrives (run). When another process already runs the queue, `--wait`
+ * follows that process's progress through the database instead.
+ */
+async function drive(
+  ctx: Context,
+  output: Output,
+  mode: { only?: Set<number>; untilIdle?: boolean; env: NodeJS.ProcessEnv },
+): Promise<number> {
+  const { queue } = ctx;
+  const accountOf = (job: Job): Account | undefined => queue.accounts.get(job.accountId);
+  const reported = new Set<number>();
+  let sawFailure = false;
+  const bars = new ProgressBars(output);
+  const report = (job: Job): void => {
+    if (!TERMINAL_STATES.has(job.state) || reported.has(job.id)) return;
+    if (mode.only && !mode.only.has(job.id)) return;
+    reported.add(job.id);
+    if (job.state !== 'completed') sawFailure = true;
+    bars.done(job.id);
+    if (output.json) printJson(output, jobEvent(job, accountOf(job)));
+    else bars.log(output, describeJob(job, accountOf(job)));
+  };
+  const settled = (): boolean =>
+    [...(mode.only ?? [])].every((id) => {
+      const job = queue.jobs.get(id);
+      return !job || TERMINAL_STATES.has(job.state) || job.state === 'paused';
+    });
+
+  let lock: RunLock | undefined;
+  let announced = false;
+  while (!lock) {
+    try {
+      lock = acquireRunLock(ctx.dataDir);
+    } catch (error) {
+      if (!(error instanceof LockedError) || !mode.only) throw error;
+      // Another process uploads this queue: follow our jobs through the database until they settle.
+      if (!announced && !output.json) output.err.write(`ferry: ${error.message}; following its progress\n`);
+      announced = true;
+      for (const id of mode.only) {
+        const job = queue.jobs.get(id);
+        if (job) report(job);
+      }
+      if (settled()) return finish();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  const engine = new Engine({ queue, ...engineTuning(mode.env) });
+  queue.on('job', report);
+  engine.on('retry', (job) => {
+    if (mode.only && !mode.only.has(job.id)) return;
+    const wait = job.nextAttemptAt ? Math.max(0, job.nextAttemptAt - Date.now()) : 0;
+    if (output.json) {
+      printJson(output, { event: 'retry', id: job.id, name: job.name, attempts: job.attempts, error: job.error, retryInMs: wait });
+    } else {
+      bars.log(output, `retry   #${job.id} ${job.name}: ${job.error?.message ?? ''}`);
+    }
+  });
+  engine.on('progress', (updates) =>
+    bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`),
+  );
+
+  let stopRequested: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const onSignal = (): void => stopRequested();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let interrupted = false;
+  try {
+    engine.start();
+    const goal = mode.only
+      ? new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (settled()) resolve();
+          };
+          queue.on('job', check);
+          check();
+          // Jobs that can never start (their account is paused) must not make --wait hang.
+          void engine.whenIdle().then(resolve);
+        })
+      : mode.untilIdle
+        ? engine.whenIdle()
+        : new Promise<void>(() => undefined);
+    await Promise.race([goal, stopped.then(() => (interrupted = true))]);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine.stop();
+    queue.off('job', report);
+    bars.stop();
+    lock.release();
+  }
+  return finish(interrupted);
+
+  function finish(wasInterrupted = false): number {
+    if (mode.only) {
+      const unfinished = [...mode.only].filter((id) => !reported.has(id));
+      if (unfinished.length > 0 && !output.json) {
+        output.err.write(`ferry: ${unfinished.length} upload(s) did not finish (paused, interrupted or their account is paused); "ferry list" shows them\n`);
+      }
+      return sawFailure || unfinished.length > 0 ? 1 : 0;
+    }
+    if (wasInterrupted && !mode.untilIdle) return sawFailure ? 1 : 0;
+    return sawFailure || wasInterrupted ? 1 : 0;
+  }
+}
+
+/** Engine timings can be tightened through the environment (tests and demos use short ones). */
+function engineTuning(env: NodeJS.ProcessEnv): Omit<EngineOptions, 'queue'> {
+  const number = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${name} must be a number of milliseconds (got "${value}")`);
+    return parsed;
+  };
+  const stall = number('FERRY_STALL_TIMEOUT_MS');
+  const base = number('FERRY_RETRY_BASE_MS');
+  const poll = number('FERRY_POLL_INITIAL_MS');
+  const jobs = number('FERRY_MAX_JOBS');
+  return {
+    ...(stall !== undefined ? { stallTimeoutMs: stall } : {}),
+    ...(base !== undefined ? { retry: { baseDelayMs: base, maxDelayMs: Math.max(base * 16, base) } } : {}),
+    ...(poll !== undefined ? { pollDelays: { initialMs: poll, maxMs: Math.max(poll * 8, poll), maxPolls: 720 } } : {}),
+    ...(jobs !== undefined ? { maxJobsInFlight: Math.max(1, Math.trunc(jobs)) } : {}),
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`"${value}" is not a positive whole number`);
+  return parsed;
+}
+
+function keyValues(pairs: string[], flag: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`${flag} expects KEY=VALUE (got "${pair}")`);
+    result[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return result;
+}

@@ -1,0 +1,123 @@
+/**
+ * What the `ferry` command prints: JSON Lines for scripts (`--json`), short human lines otherwise, and
+ * progress bars only when stdout is a terminal.
+ */
+import cliProgress from 'cli-progress';
+import type { Account } from '../db/accountsRepository.ts';
+import type { Job } from '../db/jobsRepository.ts';
+import type { ProgressUpdate } from '../engine/engine.ts';
+
+export interface Output {
+  json: boolean;
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream;
+}
+
+/** The terminal-state line of the command contract (architecture.md). */
+export function jobEvent(job: Job, account: Account | undefined): Record<string, unknown> {
+  const terminal = job.state === 'completed' || job.state === 'failed' || job.state === 'canceled';
+  return {
+    event: 'job',
+    id: job.id,
+    account: account?.name ?? null,
+    provider: account?.provider ?? null,
+    source: job.source,
+    name: job.name,
+    size: job.size,
+    status: job.state,
+    attempts: job.attempts,
+    result: job.result ? { remoteId: job.result.remoteId, url: job.result.url, details: job.result.details } : null,
+    error: terminal && job.state !== 'completed' && job.error ? { kind: job.error.kind, message: job.error.message } : null,
+  };
+}
+
+export function printJson(output: Output, value: unknown): void {
+  output.out.write(`${JSON.stringify(value)}\n`);
+}
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '?';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** One human line for a job that reached a terminal state. */
+export function describeJob(job: Job, account: Account | undefined): string {
+  const where = account ? `${account.name} (${account.provider})` : `account ${job.accountId}`;
+  if (job.state === 'completed') {
+    const id = job.result?.remoteId ? ` id ${job.result.remoteId}` : '';
+    const url = job.result?.url ? ` ${job.result.url}` : '';
+    const warning = typeof job.result?.details.warning === 'string' ? ` (warning: ${job.result.details.warning})` : '';
+    return `done    #${job.id} ${job.name} -> ${where}${id}${url}${warning}`;
+  }
+  if (job.state === 'failed') return `failed  #${job.id} ${job.name} -> ${where}: ${job.error?.message ?? 'unknown error'}`;
+  if (job.state === 'canceled') return `canceled #${job.id} ${job.name} -> ${where}`;
+  return `${job.state.padEnd(7)} #${job.id} ${job.name} -> ${where}`;
+}
+
+/** Progress bars on a terminal; nothing at all otherwise. */
+export class ProgressBars {
+  readonly #bars = new Map<number, cliProgress.SingleBar>();
+  readonly #multi: cliProgress.MultiBar | null;
+
+  constructor(output: Output) {
+    this.#multi =
+      output.out.isTTY && !output.json
+        ? new cliProgress.MultiBar(
+            {
+              format: ' {bar} {percentage}% | {name} | {done}/{size} | {speed}/s',
+              hideCursor: true,
+              clearOnComplete: false,
+              stopOnComplete: false,
+              autopadding: true,
+              stream: output.out as NodeJS.WriteStream,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+  }
+
+  update(updates: ProgressUpdate[], nameOf: (jobId: number) => string): void {
+    if (!this.#multi) return;
+    for (const update of updates) {
+      const total = update.total ?? Math.max(1, update.bytesDone);
+      let bar = this.#bars.get(update.jobId);
+      const payload = {
+        name: nameOf(update.jobId),
+        done: formatBytes(update.bytesDone),
+        size: formatBytes(update.total),
+        speed: formatBytes(Math.round(update.bytesPerSecond)),
+      };
+      if (!bar) {
+        bar = this.#multi.create(Math.max(1, total), update.bytesDone, payload);
+        this.#bars.set(update.jobId, bar);
+      }
+      bar.setTotal(Math.max(1, total));
+      bar.update(update.bytesDone, payload);
+    }
+  }
+
+  /** Prints a line above the bars (or plainly when there are none). */
+  log(output: Output, line: string): void {
+    if (this.#multi) this.#multi.log(`${line}\n`);
+    else output.out.write(`${line}\n`);
+  }
+
+  done(jobId: number): void {
+    const bar = this.#bars.get(jobId);
+    if (bar && this.#multi) {
+      this.#multi.remove(bar);
+      this.#bars.delete(jobId);
+    }
+  }
+
+  stop(): void {
+    this.#multi?.stop();
+  }
+}

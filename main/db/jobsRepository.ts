@@ -1,0 +1,367 @@
+/**
+ * Jobs, their acknowledged parts and their event log. Rows are parsed on the way out: a corrupt JSON
+ * column becomes a neutral value (no session, no options) instead of crashing the queue.
+ */
+import { z } from 'zod';
+import type { ErrorKind } from '../engine/errors.ts';
+import { isJobState, type JobState } from '../engine/jobState.ts';
+import type { UploadResult } from '../providers/types.ts';
+import { parseJsonColumn } from './accountsRepository.ts';
+import type { Db } from './database.ts';
+
+export interface Job {
+  id: number;
+  accountId: number;
+  sourceKind: 'file' | 'url';
+  /** Absolute path or URL. */
+  source: string;
+  name: string;
+  mime: string;
+  size: number | null;
+  mtimeMs: number | null;
+  edgeHash: string | null;
+  options: Record<string, string>;
+  state: JobState;
+  position: number;
+  session: unknown;
+  sessionStartedAt: number | null;
+  bytesConfirmed: number;
+  /** Every attempt ever made (shown to people). */
+  attempts: number;
+  /** Failures in a row without progress (fed to the retry policy; reset when a part is acknowledged). */
+  retryStreak: number;
+  nextAttemptAt: number | null;
+  error: { kind: ErrorKind; message: string } | null;
+  /** Set before finalize is called: from then on a new attempt must reconcile, not finalize again. */
+  finalizeStartedAt: number | null;
+  /** Set once finalize succeeded (the job may still be processing on the server). */
+  finalizedAt: number | null;
+  result: UploadResult | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface NewJob {
+  accountId: number;
+  sourceKind: 'file' | 'url';
+  source: string;
+  name: string;
+  mime: string;
+  size: number | null;
+  mtimeMs: number | null;
+  edgeHash: string | null;
+  options: Record<string, string>;
+}
+
+export interface AckedPart {
+  index: number;
+  start: number;
+  end: number;
+}
+
+export interface JobEvent {
+  id: number;
+  jobId: number;
+  at: number;
+  type: 'state' | 'attempt' | 'error' | 'info';
+  state: JobState | null;
+  attempt: number | null;
+  errorKind: ErrorKind | null;
+  message: string;
+}
+
+interface JobRow {
+  id: number;
+  account_id: number;
+  source_kind: 'file' | 'url';
+  source: string;
+  name: string;
+  mime: string;
+  size: number | null;
+  mtime_ms: number | null;
+  edge_hash: string | null;
+  options: string;
+  state: string;
+  position: number;
+  session: string | null;
+  session_started_at: number | null;
+  bytes_confirmed: number;
+  attempts: number;
+  retry_streak: number;
+  next_attempt_at: number | null;
+  error_kind: string | null;
+  error_message: string | null;
+  finalize_started_at: number | null;
+  finalized_at: number | null;
+  result: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+const optionsSchema = z.record(z.string(), z.string());
+const resultSchema = z.object({
+  remoteId: z.string().nullable(),
+  url: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    sourceKind: row.source_kind,
+    source: row.source,
+    name: row.name,
+    mime: row.mime,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    edgeHash: row.edge_hash,
+    options: parseJsonColumn(row.options, optionsSchema, {}),
+    // An unknown state (written by a newer build?) is treated as paused: nothing runs it by surprise.
+    state: isJobState(row.state) ? row.state : 'paused',
+    position: row.position,
+    session: parseJsonColumn(row.session, z.unknown(), null),
+    sessionStartedAt: row.session_started_at,
+    bytesConfirmed: row.bytes_confirmed,
+    attempts: row.attempts,
+    retryStreak: row.retry_streak,
+    nextAttemptAt: row.next_attempt_at,
+    error:
+      row.error_kind !== null ? { kind: row.error_kind as ErrorKind, message: row.error_message ?? '' } : null,
+    finalizeStartedAt: row.finalize_started_at,
+    finalizedAt: row.finalized_at,
+    result: parseJsonColumn(row.result, resultSchema.nullable(), null),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/** Columns the engine may change, in domain terms. */
+export interface JobPatch {
+  state?: JobState;
+  position?: number;
+  session?: unknown;
+  sessionStartedAt?: number | null;
+  bytesConfirmed?: number;
+  attempts?: number;
+  retryStreak?: number;
+  nextAttemptAt?: number | null;
+  error?: { kind: ErrorKind; message: string } | null;
+  finalizeStartedAt?: number | null;
+  finalizedAt?: number | null;
+  result?: UploadResult | null;
+  finishedAt?: number | null;
+  size?: number | null;
+  mtimeMs?: number | null;
+  edgeHash?: string | null;
+}
+
+export interface JobQuery {
+  states?: readonly JobState[];
+  accountId?: number;
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export class JobsRepository {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(jobs: readonly NewJob[], now = Date.now()): Job[] {
+    const top = this.#db.prepare('SELECT COALESCE(MAX(position), 0) AS p FROM jobs').get() as { p: number };
+    const statement = this.#db.prepare(
+      `INSERT INTO jobs (account_id, source_kind, source, name, mime, size, mtime_ms, edge_hash, options, state,
+                         position, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    );
+    const ids = jobs.map((job, index) =>
+      Number(
+        statement.run(
+          job.accountId,
+          job.sourceKind,
+          job.source,
+          job.name,
+          job.mime,
+          job.size,
+          job.mtimeMs,
+          job.edgeHash,
+          JSON.stringify(job.options),
+          top.p + index + 1,
+          now,
+          now,
+        ).lastInsertRowid,
+      ),
+    );
+    return ids.map((id) => this.get(id)!);
+  }
+
+  get(id: number): Job | undefined {
+    const row = this.#db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  list(query: JobQuery = {}): Job[] {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (query.states && query.states.length > 0) {
+      where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
+      params.push(...query.states);
+    }
+    if (query.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(query.accountId);
+    }
+    if (query.search) {
+      where.push("(name LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\')");
+      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      params.push(pattern, pattern);
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY position LIMIT ? OFFSET ?`;
+    params.push(query.limit ?? -1, query.offset ?? 0);
+    return (this.#db.prepare(sql).all(...params) as unknown as JobRow[]).map(toJob);
+  }
+
+  /** Jobs the scheduler may start now, in queue order. */
+  runnable(now: number): Job[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM jobs WHERE state = 'queued' OR (state = 'waiting' AND COALESCE(next_attempt_at, 0) <= ?)
+         ORDER BY position`,
+      )
+      .all(now) as unknown as JobRow[];
+    return rows.map(toJob);
+  }
+
+  /** When the earliest waiting job becomes due, or null. */
+  nextWakeAt(): number | null {
+    const row = this.#db
+      .prepare("SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'waiting'")
+      .get() as { t: number | null };
+    return row.t;
+  }
+
+  countByState(): Partial<Record<JobState, number>> {
+    const rows = this.#db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{
+      state: string;
+      n: number;
+    }>;
+    const counts: Partial<Record<JobState, number>> = {};
+    for (const row of rows) if (isJobState(row.state)) counts[row.state] = row.n;
+    return counts;
+  }
+
+  update(id: number, patch: JobPatch, now = Date.now()): void {
+    const columns: string[] = ['updated_at = ?'];
+    const values: Array<string | number | null> = [now];
+    const set = (column: string, value: string | number | null): void => {
+      columns.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (patch.state !== undefined) set('state', patch.state);
+    if (patch.position !== undefined) set('position', patch.position);
+    if (patch.session !== undefined) set('session', patch.session === null ? null : JSON.stringify(patch.session));
+    if (patch.sessionStartedAt !== undefined) set('session_started_at', patch.sessionStartedAt);
+    if (patch.bytesConfirmed !== undefined) set('bytes_confirmed', patch.bytesConfirmed);
+    if (patch.attempts !== undefined) set('attempts', patch.attempts);
+    if (patch.retryStreak !== undefined) set('retry_streak', patch.retryStreak);
+    if (patch.nextAttemptAt !== undefined) set('next_attempt_at', patch.nextAttemptAt);
+    if (patch.error !== undefined) {
+      set('error_kind', patch.error?.kind ?? null);
+      set('error_message', patch.error?.message ?? null);
+    }
+    if (patch.finalizeStartedAt !== undefined) set('finalize_started_at', patch.finalizeStartedAt);
+    if (patch.finalizedAt !== undefined) set('finalized_at', patch.finalizedAt);
+    if (patch.result !== undefined) set('result', patch.result === null ? null : JSON.stringify(patch.result));
+    if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
+    if (patch.size !== undefined) set('size', patch.size);
+    if (patch.mtimeMs !== undefined) set('mtime_ms', patch.mtimeMs);
+    if (patch.edgeHash !== undefined) set('edge_hash', patch.edgeHash);
+    values.push(id);
+    this.#db.prepare(`UPDATE jobs SET ${columns.join(', ')} WHERE id = ?`).run(...values);
+  }
+
+  remove(id: number): void {
+    this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+  }
+
+  /** Puts a job before every other one. */
+  moveToTop(id: number): void {
+    const row = this.#db.prepare('SELECT COALESCE(MIN(position), 0) AS p FROM jobs').get() as { p: number };
+    this.update(id, { position: row.p - 1 });
+  }
+
+  // Parts -------------------------------------------------------------------------------------------
+
+  ackedParts(jobId: number): AckedPart[] {
+    return (
+      this.#db
+        .prepare('SELECT part_index, start_byte, end_byte FROM job_parts WHERE job_id = ? ORDER BY part_index')
+        .all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number }>
+    ).map((row) => ({ index: row.part_index, start: row.start_byte, end: row.end_byte }));
+  }
+
+  ackPart(jobId: number, part: AckedPart, now = Date.now()): void {
+    this.#db
+      .prepare(
+        'INSERT OR REPLACE INTO job_parts (job_id, part_index, start_byte, end_byte, acked_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(jobId, part.index, part.start, part.end, now);
+  }
+
+  clearParts(jobId: number): void {
+    this.#db.prepare('DELETE FROM job_parts WHERE job_id = ?').run(jobId);
+  }
+
+  /** Forgets parts that end after `offset` (the server said it holds only bytes before it). */
+  keepPartsUpTo(jobId: number, offset: number): void {
+    this.#db.prepare('DELETE FROM job_parts WHERE job_id = ? AND end_byte > ?').run(jobId, offset);
+  }
+
+  // Events ------------------------------------------------------------------------------------------
+
+  addEvent(event: Omit<JobEvent, 'id' | 'at'> & { at?: number }): void {
+    this.#db
+      .prepare('INSERT INTO job_events (job_id, at, type, state, attempt, error_kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        event.jobId,
+        event.at ?? Date.now(),
+        event.type,
+        event.state,
+        event.attempt,
+        event.errorKind,
+        event.message,
+      );
+  }
+
+  events(jobId: number): JobEvent[] {
+    return (
+      this.#db.prepare('SELECT * FROM job_events WHERE job_id = ? ORDER BY id').all(jobId) as Array<{
+        id: number;
+        job_id: number;
+        at: number;
+        type: JobEvent['type'];
+        state: string | null;
+        attempt: number | null;
+        error_kind: string | null;
+        message: string;
+      }>
+    ).map((row) => ({
+      id: row.id,
+      jobId: row.job_id,
+      at: row.at,
+      type: row.type,
+      state: row.state !== null && isJobState(row.state) ? row.state : null,
+      attempt: row.attempt,
+      errorKind: row.error_kind as ErrorKind | null,
+      message: row.message,
+    }));
+  }
+}

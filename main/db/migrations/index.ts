@@ -1,0 +1,5 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { migration001 } from './001_initial.ts';
+
+/** Numbered migrations; the database's `user_version` is the number of the last one applied. */
+export const MIGRATIONS: ReadonlyArray<(db: DatabaseSync) => void> = [migration001];

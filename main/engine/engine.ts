@@ -1,0 +1,390 @@
+/**
+ * The engine: schedules queued jobs onto one lane per account within the global limits, runs them,
+ * funnels every failure through the retry policy, coalesces progress, and recovers after a crash.
+ * The queue (SQLite) is the single source of truth: the engine keeps only what is in flight in memory,
+ * and checks the database periodically so that a command given by another process (e.g. `ferry pause`
+ * while `ferry run` works) takes effect.
+ */
+import { EventEmitter } from 'node:events';
+import type { Got } from 'got';
+import type { Account } from '../db/accountsRepository.ts';
+import type { Job } from '../db/jobsRepository.ts';
+import type { AccountContext } from '../providers/types.ts';
+import { createAccountHttp } from './accountHttp.ts';
+import { ByteBudget } from './byteBudget.ts';
+import { UploadError, toUploadError } from './errors.ts';
+import { ACTIVE_STATES, TransitionError } from './jobState.ts';
+import type { Queue } from './queue.ts';
+import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
+import { runJob } from './runner.ts';
+import { TokenBucket, systemClock, type Clock } from './tokenBucket.ts';
+
+export interface EngineOptions {
+  queue: Queue;
+  /** Jobs uploading at once across every account. */
+  maxJobsInFlight?: number;
+  /** Part bytes in flight at once across every account (the memory budget of request bodies). */
+  maxBytesInFlight?: number;
+  stallTimeoutMs?: number;
+  pollDelays?: { initialMs: number; maxMs: number; maxPolls: number };
+  retry?: Partial<RetryOptions>;
+  /** How often progress events are emitted at most (per subscriber, whatever the number of jobs). */
+  progressIntervalMs?: number;
+  /** How often the database is checked for commands given by other processes. */
+  controlPollMs?: number;
+  random?: () => number;
+  clock?: Clock;
+}
+
+export interface ProgressUpdate {
+  jobId: number;
+  bytesDone: number;
+  total: number | null;
+  /** Average over the last few seconds. */
+  bytesPerSecond: number;
+}
+
+export interface EngineEvents {
+  progress: [ProgressUpdate[]];
+  /** A job ended a run with an error that will be retried or that failed it (already persisted). */
+  retry: [Job];
+  idle: [];
+}
+
+interface Lane {
+  accountId: number;
+  bucket: TokenBucket;
+  http: Got;
+}
+
+interface Running {
+  job: Job;
+  accountId: number;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const SPEED_WINDOW_MS = 5_000;
+
+export class Engine extends EventEmitter<EngineEvents> {
+  readonly queue: Queue;
+  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry'>> & { retry: RetryOptions };
+  readonly #budget: ByteBudget;
+  readonly #lanes = new Map<number, Lane>();
+  readonly #running = new Map<number, Running>();
+  readonly #progress = new Map<number, { bytesDone: number; total: number | null; samples: Array<[number, number]> }>();
+  readonly #dirty = new Set<number>();
+  #started = false;
+  #stopping = false;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #controlTimer: NodeJS.Timeout | undefined;
+  #progressTimer: NodeJS.Timeout | undefined;
+  #idleWaiters: Array<() => void> = [];
+  readonly #onJob = (job: Job): void => this.#jobChanged(job);
+
+  constructor(options: EngineOptions) {
+    super();
+    this.queue = options.queue;
+    this.#options = {
+      maxJobsInFlight: options.maxJobsInFlight ?? 4,
+      maxBytesInFlight: options.maxBytesInFlight ?? 64 * 1024 * 1024,
+      stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+      pollDelays: options.pollDelays ?? { initialMs: 2_000, maxMs: 30_000, maxPolls: 720 },
+      retry: { ...DEFAULT_RETRY_OPTIONS, ...options.retry },
+      progressIntervalMs: options.progressIntervalMs ?? 100,
+      controlPollMs: options.controlPollMs ?? 1_000,
+      random: options.random ?? Math.random,
+      clock: options.clock ?? systemClock,
+    };
+    this.#budget = new ByteBudget(this.#options.maxBytesInFlight);
+  }
+
+  /** Jobs the engine is running right now. */
+  get activeJobIds(): number[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
+   * Starts scheduling. Jobs left in an active state by a process that stopped (crash, kill, power
+   * loss) go back to the queue first; they resume from their last acknowledged part.
+   */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#stopping = false;
+    for (const job of this.queue.jobs.list({ states: [...ACTIVE_STATES] })) {
+      this.queue.transition(job.id, 'queued', {}, 'Resuming after Ferry stopped while this job was in progress');
+    }
+    this.queue.on('job', this.#onJob);
+    this.#controlTimer = setInterval(() => this.#control(), this.#options.controlPollMs);
+    this.#progressTimer = setInterval(() => this.#flushProgress(), this.#options.progressIntervalMs);
+    this.#schedule();
+  }
+
+  /** Stops every request in flight; their jobs return to the queue and resume on the next start. */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#stopping = true;
+    clearTimeout(this.#wakeTimer);
+    clearInterval(this.#controlTimer);
+    clearInterval(this.#progressTimer);
+    this.queue.off('job', this.#onJob);
+    const running = [...this.#running.values()];
+    for (const run of running) run.controller.abort(new UploadError('aborted', 'Ferry is shutting down'));
+    await Promise.allSettled(running.map((run) => run.done));
+    this.#flushProgress();
+    for (const lane of this.#lanes.values()) destroyAgents(lane.http);
+    this.#lanes.clear();
+    this.#started = false;
+    this.#releaseIdleWaiters();
+  }
+
+  /**
+   * Resolves when nothing is left that could run without a person acting: no job running, queued or
+   * waiting to retry (jobs of paused accounts and paused jobs do not count).
+   */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Progress of a job as last reported (in memory). */
+  progressOf(jobId: number): ProgressUpdate | undefined {
+    const entry = this.#progress.get(jobId);
+    if (!entry) return undefined;
+    return { jobId, bytesDone: entry.bytesDone, total: entry.total, bytesPerSecond: speed(entry.samples) };
+  }
+
+  // Scheduling --------------------------------------------------------------------------------------
+
+  #schedule(): void {
+    if (!this.#started || this.#stopping) return;
+    clearTimeout(this.#wakeTimer);
+    const now = this.#options.clock.now();
+    const perAccount = new Map<number, number>();
+    for (const run of this.#running.values()) perAccount.set(run.accountId, (perAccount.get(run.accountId) ?? 0) + 1);
+    let wakeAt = this.queue.jobs.nextWakeAt();
+    const accounts = new Map<number, Account | undefined>();
+    for (const job of this.queue.jobs.runnable(now)) {
+      if (this.#running.size >= this.#options.maxJobsInFlight) break;
+      if (this.#running.has(job.id)) continue;
+      if (!accounts.has(job.accountId)) accounts.set(job.accountId, this.queue.accounts.get(job.accountId));
+      const account = accounts.get(job.accountId);
+      if (!account || account.paused) continue;
+      if ((perAccount.get(account.id) ?? 0) >= Math.max(1, account.concurrency)) continue;
+      const held = this.#lanes.get(account.id)?.bucket.heldUntil ?? 0;
+      if (held > now) {
+        wakeAt = Math.min(wakeAt ?? held, held);
+        continue;
+      }
+      perAccount.set(account.id, (perAccount.get(account.id) ?? 0) + 1);
+      this.#launch(job, account);
+    }
+    if (wakeAt !== null) {
+      this.#wakeTimer = setTimeout(() => this.#schedule(), Math.max(0, wakeAt - now) + 5);
+    }
+    if (this.#isIdle()) this.#releaseIdleWaiters();
+  }
+
+  #launch(job: Job, account: Account): void {
+    const controller = new AbortController();
+    const run: Running = { job, accountId: account.id, controller, done: Promise.resolve() };
+    this.#running.set(job.id, run);
+    this.#progress.set(job.id, {
+      bytesDone: job.bytesConfirmed,
+      total: job.size,
+      samples: [[this.#options.clock.now(), job.bytesConfirmed]],
+    });
+    run.done = (async () => {
+      try {
+        const context = await this.#accountContext(account);
+        const adapter = this.queue.adapterFor(account.provider);
+        await runJob(
+          job,
+          {
+            queue: this.queue,
+            adapter,
+            account: context,
+            budget: this.#budget,
+            clock: this.#options.clock,
+            stallTimeoutMs: this.#options.stallTimeoutMs,
+            pollDelays: this.#options.pollDelays,
+            progress: (jobId, bytesDone) => this.#reportProgress(jobId, bytesDone),
+          },
+          controller.signal,
+        );
+      } catch (error) {
+        this.#failed(job, error, controller.signal);
+      } finally {
+        this.#running.delete(job.id);
+        this.#dirty.add(job.id);
+        // Let the current event-loop turn finish (state events) before scheduling more work.
+        setImmediate(() => this.#schedule());
+      }
+    })();
+  }
+
+  async #accountContext(account: Account): Promise<AccountContext> {
+    const adapter = this.queue.adapterFor(account.provider);
+    const baseUrl = account.baseUrl ?? adapter.capabilities.defaultBaseUrl;
+    if (!baseUrl) {
+      throw new UploadError('invalid', `Account "${account.name}" has no base URL; edit the account and set the site's address`);
+    }
+    let lane = this.#lanes.get(account.id);
+    if (!lane) {
+      const limit = adapter.capabilities.rateLimit;
+      const bucket = new TokenBucket(limit?.perMinute ?? null, limit?.burst ?? 1, this.#options.clock);
+      lane = {
+        accountId: account.id,
+        bucket,
+        http: createAccountHttp({
+          pace: (signal) => bucket.take(signal),
+          maxSockets: Math.max(4, adapter.capabilities.maxParallelParts * Math.max(1, account.concurrency)),
+        }),
+      };
+      this.#lanes.set(account.id, lane);
+    }
+    return {
+      id: account.id,
+      name: account.name,
+      baseUrl,
+      settings: account.settings,
+      secrets: await this.queue.secrets.get(account.id),
+      http: lane.http,
+    };
+  }
+
+  /** The single place where a run's failure becomes a retry, a new session or a failed job. */
+  #failed(job: Job, error: unknown, signal: AbortSignal): void {
+    if (error instanceof TransitionError) return; // The job was paused, canceled or removed meanwhile.
+    if (signal.aborted && !(signal.reason instanceof UploadError && signal.reason.kind === 'timeout')) {
+      // A deliberate stop: pause and cancel already set the state; a shutdown puts the job back.
+      if (this.#stopping) {
+        const current = this.queue.jobs.get(job.id);
+        if (current && ACTIVE_STATES.has(current.state)) {
+          this.queue.transition(job.id, 'queued', {}, 'Stopped because Ferry was shutting down; will resume');
+        }
+      }
+      return;
+    }
+    const current = this.queue.jobs.get(job.id);
+    if (!current || !['queued', 'uploading', 'waiting', 'finalizing', 'processing'].includes(current.state)) return;
+    const failure = toUploadError(error, `Uploading ${job.name}`);
+    const now = this.#options.clock.now();
+    const streak = current.retryStreak + 1;
+    if (failure.kind === 'rate-limited') {
+      const hold = failure.retryAfterMs ?? this.#options.retry.baseDelayMs * 2 ** Math.min(streak, 6);
+      this.#lanes.get(job.accountId)?.bucket.holdUntil(now + Math.min(hold, this.#options.retry.maxRetryAfterMs));
+    }
+    const decision = decideRetry(
+      { kind: failure.kind, streak, retryAfterMs: failure.retryAfterMs, random: this.#options.random() },
+      this.#options.retry,
+    );
+    const recorded = { kind: failure.kind, message: failure.message };
+    try {
+      if (decision.action === 'fail') {
+        const tries = current.attempts > 1 ? ` (gave up after ${current.attempts} attempts)` : '';
+        this.queue.transition(
+          job.id,
+          'failed',
+          { error: recorded, retryStreak: streak, finishedAt: now, nextAttemptAt: null },
+          `${failure.message}${tries}`,
+          failure.kind,
+        );
+      } else {
+        const seconds = Math.round(decision.delayMs / 100) / 10;
+        const patch =
+          decision.action === 'new-session'
+            ? { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null }
+            : {};
+        if (decision.action === 'new-session') this.queue.jobs.clearParts(job.id);
+        this.queue.transition(
+          job.id,
+          'waiting',
+          { ...patch, error: recorded, retryStreak: streak, nextAttemptAt: now + decision.delayMs },
+          `${failure.message} (retry ${streak} in ${seconds} s${decision.action === 'new-session' ? ', new session' : ''})`,
+          failure.kind,
+        );
+      }
+    } catch (transitionError) {
+      if (!(transitionError instanceof TransitionError)) throw transitionError;
+      return;
+    }
+    const updated = this.queue.jobs.get(job.id);
+    if (updated) this.emit('retry', updated);
+  }
+
+  #jobChanged(job: Job): void {
+    const run = this.#running.get(job.id);
+    if (run && (job.state === 'paused' || job.state === 'canceled')) {
+      run.controller.abort(new UploadError('aborted', job.state === 'paused' ? 'Paused' : 'Canceled'));
+    }
+    if (job.state === 'queued' || job.state === 'waiting') setImmediate(() => this.#schedule());
+  }
+
+  /** Picks up commands given by other processes sharing the data folder. */
+  #control(): void {
+    for (const run of this.#running.values()) {
+      const stored = this.queue.jobs.get(run.job.id);
+      if (!stored || stored.state === 'paused' || stored.state === 'canceled') {
+        run.controller.abort(new UploadError('aborted', stored ? `Job ${stored.state}` : 'Job removed'));
+      }
+    }
+    this.#schedule();
+  }
+
+  // Progress ----------------------------------------------------------------------------------------
+
+  #reportProgress(jobId: number, bytesDone: number): void {
+    const entry = this.#progress.get(jobId);
+    if (!entry) return;
+    entry.bytesDone = bytesDone;
+    const now = this.#options.clock.now();
+    entry.samples.push([now, bytesDone]);
+    while (entry.samples.length > 2 && now - entry.samples[0]![0] > SPEED_WINDOW_MS) entry.samples.shift();
+    this.#dirty.add(jobId);
+  }
+
+  #flushProgress(): void {
+    if (this.#dirty.size === 0) return;
+    const updates: ProgressUpdate[] = [];
+    for (const jobId of this.#dirty) {
+      const entry = this.#progress.get(jobId);
+      if (!entry) continue;
+      updates.push({ jobId, bytesDone: entry.bytesDone, total: entry.total, bytesPerSecond: speed(entry.samples) });
+      if (!this.#running.has(jobId)) this.#progress.delete(jobId);
+    }
+    this.#dirty.clear();
+    if (updates.length > 0) this.emit('progress', updates);
+  }
+
+  // Idle --------------------------------------------------------------------------------------------
+
+  #isIdle(): boolean {
+    if (this.#running.size > 0) return false;
+    const pending = this.queue.jobs.list({ states: ['queued', 'waiting', 'uploading', 'finalizing', 'processing'] });
+    if (pending.length === 0) return true;
+    // Jobs of paused accounts wait for a person, not for time.
+    return pending.every((job) => this.queue.accounts.get(job.accountId)?.paused ?? true);
+  }
+
+  #releaseIdleWaiters(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (waiters.length > 0) this.emit('idle');
+  }
+}
+
+function speed(samples: ReadonlyArray<[number, number]>): number {
+  if (samples.length < 2) return 0;
+  const [t0, b0] = samples[0]!;
+  const [t1, b1] = samples[samples.length - 1]!;
+  return t1 > t0 ? Math.max(0, ((b1 - b0) * 1000) / (t1 - t0)) : 0;
+}
+
+function destroyAgents(http: Got): void {
+  const agents = http.defaults.options.agent;
+  if (agents.http) agents.http.destroy();
+  if (agents.https) agents.https.destroy();
+}

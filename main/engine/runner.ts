@@ -1,0 +1,292 @@
+/**
+ * Drives one job through its adapter: check the source, create or reload the session, send the parts
+ * the server has not acknowledged (serially or in parallel), finalize at most once, and poll
+ * server-side processing. Every acknowledgement is recorded in one transaction before the next step.
+ * Failures are thrown as UploadErrors and handled by the engine's retry policy, in one place.
+ */
+import { transaction } from '../db/database.ts';
+import type { Job } from '../db/jobsRepository.ts';
+import type { AccountContext, CallContext, JobContext, PartSpec, ProviderAdapter } from '../providers/types.ts';
+import type { ByteBudget } from './byteBudget.ts';
+import { UploadError } from './errors.ts';
+import { fingerprintFile, openFileSource, statFile } from './fileSource.ts';
+import type { Queue } from './queue.ts';
+import type { Clock } from './tokenBucket.ts';
+
+export interface RunnerDeps {
+  queue: Queue;
+  adapter: ProviderAdapter;
+  account: AccountContext;
+  budget: ByteBudget;
+  clock: Clock;
+  /** A request with no byte moving (up or down) for this long is aborted as a stall and retried. */
+  stallTimeoutMs: number;
+  /** Delays between processing polls: starts at `initialMs`, doubles up to `maxMs`. */
+  pollDelays: { initialMs: number; maxMs: number; maxPolls: number };
+  /** Bytes of the job known to be sent (acknowledged + in flight), for progress events. */
+  progress: (jobId: number, bytesDone: number) => void;
+}
+
+/** How many server re-synchronisations in a row without progress before giving up. */
+const MAX_RESYNCS_WITHOUT_PROGRESS = 3;
+
+export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal): Promise<void> {
+  const { queue, adapter, account } = deps;
+  const repo = queue.jobs;
+  const id = initial.id;
+  const job = (): Job => queue.requireJob(id);
+
+  const context = await jobContext(initial);
+  const phase = initial.finalizedAt !== null ? 'processing' : 'uploading';
+  queue.transition(id, phase, { nextAttemptAt: null, attempts: initial.attempts + 1 }, `Attempt ${initial.attempts + 1}`);
+
+  const call = <T>(doing: string, work: (call: CallContext) => Promise<T>, onBytes?: (bytes: number) => void): Promise<T> =>
+    withWatchdog(doing, signal, deps.stallTimeoutMs, work, onBytes);
+
+  // Session -------------------------------------------------------------------------------------------
+  let session = adapter.parseSession(initial.session);
+  if (session !== null && initial.finalizeStartedAt === null && !adapter.sessionUsable(session, deps.clock.now())) {
+    queue.note(id, 'The upload session expired: starting a new one');
+    session = null;
+  }
+  if (session === null) {
+    if (initial.finalizeStartedAt !== null) {
+      // Finalize may have happened with a session we can no longer read: starting over could create a
+      // duplicate, so stop and say so.
+      throw new UploadError(
+        'invalid',
+        `Finalizing ${initial.name} was interrupted and its upload session could not be read back; check the ${adapter.displayName} account before retrying, to avoid a duplicate`,
+      );
+    }
+    const created = await call(`Starting the ${adapter.displayName} upload of ${initial.name}`, (c) =>
+      adapter.createSession(account, context, c),
+    );
+    session = created;
+    transaction(queue.db, () => {
+      repo.clearParts(id);
+      repo.update(id, { session: created, sessionStartedAt: deps.clock.now(), bytesConfirmed: 0, finalizeStartedAt: null });
+    });
+  }
+
+  // Parts ---------------------------------------------------------------------------------------------
+  if (initial.finalizedAt === null) {
+    let resyncs = 0;
+    for (;;) {
+      signal.throwIfAborted();
+      const plan = adapter.planParts(session, context);
+      const acked = new Map(repo.ackedParts(id).map((part) => [part.index, part]));
+      const missing = plan.filter((part) => {
+        const done = acked.get(part.index);
+        return !done || done.start !== part.start || done.end !== part.end;
+      });
+      if (missing.length === 0) break;
+      const before = job().bytesConfirmed;
+      const inFlight = new Map<number, number>();
+      const report = (): void => {
+        let sending = 0;
+        for (const bytes of inFlight.values()) sending += bytes;
+        deps.progress(id, job().bytesConfirmed + sending);
+      };
+      const width = adapter.capabilities.partOrder === 'serial' ? 1 : Math.max(1, adapter.capabilities.maxParallelParts);
+      let next = 0;
+      let resynced = false;
+      let failure: unknown;
+      const worker = async (): Promise<void> => {
+        while (!resynced && failure === undefined && next < missing.length) {
+          const part = missing[next++]!;
+          const release = await deps.budget.acquire(part.end - part.start, signal);
+          try {
+            const outcome = await call(
+              `Sending part ${part.index + 1} of ${plan.length} of ${initial.name}`,
+              (c) => adapter.uploadPart(account, context, session, part, c),
+              (bytes) => {
+                inFlight.set(part.index, bytes);
+                report();
+              },
+            );
+            session = outcome.session;
+            const current = outcome.session;
+            if (outcome.kind === 'acked') {
+              transaction(queue.db, () => {
+                repo.ackPart(id, part);
+                repo.update(id, { session: current, bytesConfirmed: ackedBytes(repo.ackedParts(id)), retryStreak: 0 });
+              });
+            } else {
+              resynced = true;
+              resync(id, plan, outcome.serverOffset, current);
+              queue.note(id, `${adapter.displayName} holds ${outcome.serverOffset} bytes of ${initial.name}: continuing from there`);
+            }
+          } catch (error) {
+            failure ??= error;
+          } finally {
+            inFlight.delete(part.index);
+            release();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(width, missing.length) }, () => worker()));
+      report();
+      if (failure !== undefined) throw failure;
+      if (resynced) {
+        resyncs = job().bytesConfirmed > before ? 0 : resyncs + 1;
+        if (resyncs > MAX_RESYNCS_WITHOUT_PROGRESS) {
+          throw new UploadError(
+            'conflict',
+            `${adapter.displayName} keeps reporting an offset that does not move forward for ${initial.name}; will retry`,
+          );
+        }
+      }
+    }
+
+    // Finalize, at most once ---------------------------------------------------------------------------
+    const resumed = job().finalizeStartedAt !== null;
+    queue.transition(
+      id,
+      'finalizing',
+      { session, ...(resumed ? {} : { finalizeStartedAt: deps.clock.now() }) },
+      resumed ? 'Finalizing again after an interruption: reconciling with the server' : 'Finalizing',
+    );
+    const sessionAtFinalize = session;
+    const outcome = await call(
+      `Finalizing ${initial.name} on ${adapter.displayName}`,
+      (c) => adapter.finalize(account, context, sessionAtFinalize, { ...c, resumed }),
+      (bytes) => deps.progress(id, job().bytesConfirmed + bytes),
+    );
+    const size = initial.size ?? job().bytesConfirmed;
+    if (outcome.kind === 'completed') {
+      complete(outcome.result, size);
+      return;
+    }
+    session = outcome.session;
+    queue.transition(
+      id,
+      'processing',
+      { session: outcome.session, finalizedAt: deps.clock.now(), result: outcome.result ?? null, bytesConfirmed: size },
+      `${adapter.displayName} is processing the file`,
+    );
+  }
+
+  // Processing ----------------------------------------------------------------------------------------
+  const poll = adapter.poll?.bind(adapter);
+  if (!poll) throw new UploadError('invalid', `${adapter.displayName} reported processing but cannot be polled`);
+  let delay = deps.pollDelays.initialMs;
+  for (let polls = 0; polls < deps.pollDelays.maxPolls; polls += 1) {
+    await deps.clock.sleep(delay, signal);
+    delay = Math.min(deps.pollDelays.maxMs, delay * 2);
+    const current = session;
+    const outcome = await call(`Checking on ${initial.name} at ${adapter.displayName}`, (c) =>
+      poll(account, context, current, c),
+    );
+    if (outcome.kind === 'completed') {
+      complete(outcome.result, initial.size ?? job().bytesConfirmed);
+      return;
+    }
+    session = outcome.session;
+    repo.update(id, { session: outcome.session, retryStreak: 0 });
+    if (outcome.progress) deps.progress(id, outcome.progress.done);
+  }
+  throw new UploadError(
+    'timeout',
+    `${adapter.displayName} was still processing ${initial.name} after ${deps.pollDelays.maxPolls} checks; retry later to keep checking`,
+  );
+
+  function complete(result: NonNullable<Job['result']>, size: number): void {
+    queue.transition(id, 'completed', {
+      result,
+      finalizedAt: job().finalizedAt ?? deps.clock.now(),
+      finishedAt: deps.clock.now(),
+      bytesConfirmed: size,
+      error: null,
+      nextAttemptAt: null,
+    });
+    deps.progress(id, size);
+  }
+
+  /** The server holds exactly [0, offset): every planned part inside it is acknowledged, none after. */
+  function resync(jobId: number, plan: PartSpec[], offset: number, current: unknown): void {
+    transaction(queue.db, () => {
+      repo.keepPartsUpTo(jobId, offset);
+      for (const part of plan) if (part.end <= offset) repo.ackPart(jobId, part);
+      repo.update(jobId, { session: current, bytesConfirmed: ackedBytes(repo.ackedParts(jobId)) });
+    });
+  }
+}
+
+function ackedBytes(parts: ReadonlyArray<{ start: number; end: number }>): number {
+  let total = 0;
+  for (const part of parts) total += part.end - part.start;
+  return total;
+}
+
+/** Builds the adapter's view of the job, checking first that a file source is still what was queued. */
+async function jobContext(job: Job): Promise<JobContext> {
+  if (job.sourceKind === 'url') {
+    return {
+      jobId: job.id,
+      source: { kind: 'url', url: job.source, name: job.name, size: job.size, mime: job.mime },
+      options: job.options,
+      file: null,
+    };
+  }
+  const info = await statFile(job.source, `Uploading ${job.name}: cannot read`);
+  const changed = (): UploadError =>
+    new UploadError(
+      'local-file',
+      `${job.source} changed since it was queued; Ferry will not upload a mix of old and new bytes. Retry the job to upload the new content from the start.`,
+    );
+  if (info.size !== job.size || info.mtimeMs !== job.mtimeMs) throw changed();
+  const print = await fingerprintFile(job.source);
+  if (print.edgeHash !== job.edgeHash) throw changed();
+  return {
+    jobId: job.id,
+    source: { kind: 'file', path: job.source, name: job.name, size: info.size, mime: job.mime },
+    options: job.options,
+    file: openFileSource(job.source, info.size),
+  };
+}
+
+/**
+ * Runs one request with a stall watchdog: if no byte moves for `stallMs`, the request is aborted with
+ * a `timeout` UploadError as the abort reason (the adapter's transport mapping passes it through).
+ */
+export async function withWatchdog<T>(
+  doing: string,
+  parent: AbortSignal,
+  stallMs: number,
+  work: (call: CallContext) => Promise<T>,
+  onBytes?: (bytes: number) => void,
+): Promise<T> {
+  parent.throwIfAborted();
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(parent.reason);
+  parent.addEventListener('abort', forward, { once: true });
+  let lastMoved = Date.now();
+  const timer = setInterval(
+    () => {
+      if (Date.now() - lastMoved >= stallMs) {
+        controller.abort(
+          new UploadError('timeout', `${doing}: nothing moved for ${Math.round(stallMs / 1000)} s (stalled); will retry`),
+        );
+      }
+    },
+    Math.max(50, Math.min(1_000, Math.floor(stallMs / 4))),
+  );
+  try {
+    return await work({
+      signal: controller.signal,
+      onBytes(bytes) {
+        lastMoved = Date.now();
+        onBytes?.(bytes);
+      },
+    });
+  } catch (error) {
+    // An adapter that lets the raw abort through still reports the watchdog's reason.
+    if (controller.signal.aborted && !parent.aborted && controller.signal.reason instanceof UploadError) {
+      throw controller.signal.reason;
+    }
+    throw error;
+  } finally {
+    clearInterval(timer);
+    parent.removeEventListener('abort', forward);
+  }
+}

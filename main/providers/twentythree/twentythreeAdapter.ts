@@ -1,0 +1,474 @@
+/**
+ * TwentyThree video platform: an OAuth 1.0a-signed call gets a one-use upload token, then the file
+ * goes to `/api/photo/redeem-upload-token` in Resumable.js chunks that may travel in parallel. The
+ * request that completes the file carries the outcome (the new photo id), so that request is made
+ * deterministic: `planParts` returns every chunk but the last, and `finalize` sends the last chunk
+ * alone once all the others were acknowledged. Finalizing is therefore a single request, and a lost
+ * reply to it is reconciled in `finalize({resumed: true})` instead of uploading the file twice.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Response } from 'got';
+import { z } from 'zod';
+import { UploadError } from '../../engine/errors.ts';
+import type { FileSource } from '../../engine/fileSource.ts';
+import { bodyExcerpt, send, statusError, transportError, tryJson } from '../http.ts';
+import type {
+  AccountContext,
+  AccountField,
+  CallContext,
+  FinalizeOutcome,
+  JobContext,
+  PartOutcome,
+  PartSpec,
+  ProviderAdapter,
+  UploadResult,
+  UploadSource,
+} from '../types.ts';
+import { planTwentyThreeChunks, type TwentyThreeChunk } from './twentythreeChunks.ts';
+import { multipartBody } from './multipartBody.ts';
+import { signFormPost, type OAuthKeys } from './twentythreeOAuth.ts';
+import { isTokenGoneText, parseOutcome, type ParsedOutcome } from './twentythreeOutcome.ts';
+
+export interface TwentyThreeSession {
+  /** The one-use upload token; a credential, never shown in job details. */
+  uploadToken: string;
+  /** When the token stops working, in epoch milliseconds. */
+  validUntil: number;
+  /** `resumableIdentifier`: unique per file and token, so a new token never mixes with old chunks. */
+  identifier: string;
+  /** The nominal chunk size this session was planned with; the plan must not change mid-upload. */
+  chunkSize: number;
+}
+
+export const TWENTYTHREE_DEFAULT_CHUNK_SIZE = 5 * 1024 * 1024;
+const MIN_CHUNK_SIZE = 64 * 1024;
+const MAX_CHUNK_SIZE = 1024 * 1024 * 1024;
+/** The largest file any workspace takes [doc: 4–16 GB with chunks, depending on the workspace]. */
+const MAX_FILE_SIZE = 16 * 1024 * 1024 * 1024;
+/** Requested token lifetime: the documented default, long enough for a large file on a slow line. */
+const VALID_MINUTES = 180;
+/** A token this close to its end is not used for new work: a chunk sent now could outlive it. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+const TOKEN_PATH = '/api/photo/get-upload-token';
+const REDEEM_PATH = '/api/photo/redeem-upload-token';
+
+const sessionSchema = z.object({
+  uploadToken: z.string().min(1),
+  validUntil: z.number().int().nonnegative(),
+  identifier: z.string().min(1),
+  chunkSize: z.number().int().min(1),
+});
+
+const fields: readonly AccountField[] = [
+  { key: 'consumerKey', label: 'Consumer key', kind: 'secret', required: true, hint: 'From the OAuth application created in the TwentyThree backend (Settings → API).' },
+  { key: 'consumerSecret', label: 'Consumer secret', kind: 'secret', required: true },
+  { key: 'accessToken', label: 'Access token', kind: 'secret', required: true, hint: 'An access token of that application with write permission.' },
+  { key: 'accessTokenSecret', label: 'Access token secret', kind: 'secret', required: true },
+  { key: 'albumId', label: 'Album (channel) id', kind: 'setting', required: false, hint: 'Uploads go to this album unless an upload sets its own albumId.' },
+  {
+    key: 'chunkSize',
+    label: 'Chunk size (bytes)',
+    kind: 'setting',
+    required: false,
+    default: String(TWENTYTHREE_DEFAULT_CHUNK_SIZE),
+    hint:
+      'Every chunk has exactly this size except the last, which also takes the remainder (between one and two chunk sizes); ' +
+      `a file smaller than one chunk goes in a single request. At least ${MIN_CHUNK_SIZE} bytes.`,
+  },
+];
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function readKeys(account: AccountContext): OAuthKeys {
+  const keys = {
+    consumerKey: nonEmpty(account.secrets.consumerKey),
+    consumerSecret: nonEmpty(account.secrets.consumerSecret),
+    accessToken: nonEmpty(account.secrets.accessToken),
+    accessTokenSecret: nonEmpty(account.secrets.accessTokenSecret),
+  };
+  const missing = Object.entries(keys)
+    .filter(([, value]) => value === undefined)
+    .map(([key]) => key);
+  if (missing.length > 0) {
+    throw new UploadError('auth', `TwentyThree account "${account.name}" lacks ${missing.join(', ')}: add the four OAuth keys to the account`);
+  }
+  return keys as OAuthKeys;
+}
+
+function readChunkSize(account: AccountContext): number {
+  const raw = nonEmpty(account.settings.chunkSize);
+  if (raw === undefined) return TWENTYTHREE_DEFAULT_CHUNK_SIZE;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < MIN_CHUNK_SIZE || value > MAX_CHUNK_SIZE) {
+    throw new UploadError(
+      'invalid',
+      `TwentyThree account "${account.name}" has chunk size "${raw}": use a whole number of bytes from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`,
+    );
+  }
+  return value;
+}
+
+function requireFile(job: JobContext): FileSource {
+  if (job.source.kind !== 'file' || job.file === null) {
+    throw new UploadError('unsupported', `TwentyThree takes local files only, not ${job.source.name}`);
+  }
+  return job.file;
+}
+
+/** The endpoint URL, normalised (lower-case host, no default port) as OAuth's base string wants it. */
+function endpoint(baseUrl: string, path: string): string {
+  try {
+    return new URL(`${baseUrl.replace(/\/+$/, '')}${path}`).href;
+  } catch (error) {
+    throw new UploadError('invalid', `TwentyThree base URL "${baseUrl}" is not a valid URL: fix the account's base URL`, { cause: error });
+  }
+}
+
+function chunksOf(job: JobContext, session: TwentyThreeSession): TwentyThreeChunk[] {
+  return planTwentyThreeChunks(job.source.size ?? 0, session.chunkSize);
+}
+
+function newIdentifier(source: UploadSource): string {
+  // Resumable.js's own identifier is size + name; the random suffix keeps two uploads of the same
+  // file (or a retry with a new token) from ever sharing chunks on the server.
+  const name = source.name.replace(/[^0-9A-Za-z_-]/g, '').slice(0, 80);
+  return `${source.size ?? 0}-${name}-${randomBytes(6).toString('hex')}`;
+}
+
+function header(response: Response<string>, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads `valid_until` as epoch seconds, epoch milliseconds or a date string. */
+function parseValidUntil(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value > 1e12 ? value : value * 1000;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const trimmed = value.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed)) return parseValidUntil(Number(trimmed));
+    const parsed = Date.parse(trimmed);
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  return undefined;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The `{"status":"error","message":…}` text (or the nearest thing to it) of an API reply. */
+function apiErrorText(json: Record<string, unknown> | undefined): string | undefined {
+  if (!json) return undefined;
+  for (const key of ['message', 'error_message', 'error', 'code']) {
+    const value = json[key];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}
+
+const AUTH_ADVICE =
+  'check the four OAuth keys of the account (consumer key, consumer secret, access token, access token secret) and that the access token may upload';
+
+function tokenRequestError(response: Response<string>, doing: string): UploadError {
+  const status = response.statusCode;
+  const json = asRecord(tryJson(response.body));
+  const detail = apiErrorText(json) ?? bodyExcerpt(response.body);
+  const looksLikeAuth = /oauth|signature|consumer|access token|permission|not authori[sz]ed|unauthori[sz]ed/i.test(detail);
+  if (status === 401 || status === 403 || (status < 300 && looksLikeAuth)) {
+    return new UploadError('auth', `${doing}: ${status}${detail ? ` ${detail}` : ''}; ${AUTH_ADVICE}`, { status });
+  }
+  if (status >= 300 && status < 400) {
+    const location = header(response, 'location');
+    return new UploadError(
+      'invalid',
+      `${doing}: ${status} redirect${location ? ` to ${location}` : ''}; check the account's base URL (https, exact site domain)`,
+      { status },
+    );
+  }
+  if (status < 300) {
+    // A 2xx that is an API error (TwentyThree reports many errors with status 200) or not the
+    // expected JSON at all (a proxy page, a maintenance notice).
+    if (json?.status === 'error') return new UploadError('invalid', `${doing}: TwentyThree answered "${detail}"`, { status });
+    return new UploadError('server', `${doing}: ${status} without an upload token (${detail || 'empty reply'}); will retry`, { status });
+  }
+  return statusError(response, doing, detail || undefined);
+}
+
+/** Finds the upload token in either documented reply shape. */
+function readToken(json: Record<string, unknown> | undefined): { token: string; validUntil: unknown } | undefined {
+  if (!json || json.status === 'error') return undefined;
+  const data = asRecord(json.data);
+  for (const candidate of [asRecord(json.uploadtoken), asRecord(data?.uploadtoken), data]) {
+    const token = candidate?.upload_token;
+    if (typeof token === 'string' && token.trim() !== '') return { token: token.trim(), validUntil: candidate?.valid_until };
+  }
+  return undefined;
+}
+
+async function sendChunk(
+  account: AccountContext,
+  job: JobContext,
+  session: TwentyThreeSession,
+  chunk: TwentyThreeChunk,
+  totalChunks: number,
+  call: CallContext,
+  doing: string,
+): Promise<Response<string>> {
+  const file = requireFile(job);
+  const url = endpoint(account.baseUrl, REDEEM_PATH);
+  let blob: Blob;
+  try {
+    blob = await file.slice(chunk.start, chunk.end);
+  } catch (error) {
+    throw transportError(error, call.signal, doing);
+  }
+  // Resumable.js field names [doc]; the file goes last, as Resumable.js sends it, so that a server
+  // streaming the body has every parameter before the bytes arrive. No OAuth: the token authorizes.
+  const multipart = multipartBody(
+    [
+      ['upload_token', session.uploadToken],
+      ['resumableChunkNumber', String(chunk.number)],
+      ['resumableChunkSize', String(session.chunkSize)],
+      ['resumableCurrentChunkSize', String(chunk.end - chunk.start)],
+      ['resumableTotalSize', String(job.source.size ?? 0)],
+      ['resumableIdentifier', session.identifier],
+      ['resumableFilename', job.source.name],
+      ['resumableTotalChunks', String(totalChunks)],
+    ],
+    { field: 'file', filename: job.source.name, blob, contentType: job.source.mime || undefined },
+  );
+  return send(
+    account,
+    url,
+    {
+      method: 'POST',
+      body: multipart.body,
+      headers: { 'content-type': multipart.contentType, 'content-length': String(multipart.length) },
+    },
+    call,
+    doing,
+  );
+}
+
+/** Maps a chunk reply other than 200 by the documented rule: 500 cancels, anything else retries. */
+function chunkError(response: Response<string>, job: JobContext, chunk: TwentyThreeChunk, doing: string): UploadError {
+  const status = response.statusCode;
+  const excerpt = bodyExcerpt(response.body);
+  const refused = `TwentyThree refused chunk ${chunk.number} of ${job.source.name} (${status}${excerpt ? ` ${excerpt}` : ''})`;
+  if (status === 500) {
+    return new UploadError('unsupported', `${refused}: the file is not supported; the upload was canceled`, { status });
+  }
+  if (isTokenGoneText(response.body)) {
+    return new UploadError('session-gone', `${refused}: the upload token is no longer valid; restarting the upload with a new token`, {
+      status,
+    });
+  }
+  if (status === 429) return statusError(response, doing);
+  // "Anything else: something went wrong, but try reuploading" [doc], whatever the status says.
+  return statusError(response, doing, excerpt || undefined, 'server');
+}
+
+function completedResult(account: AccountContext, session: TwentyThreeSession, outcome: Extract<ParsedOutcome, { kind: 'photo' }>): UploadResult {
+  const details: Record<string, unknown> = {
+    photoId: outcome.photoId,
+    treeId: outcome.treeId,
+    domain: outcome.domain,
+    outcomeForm: outcome.form,
+  };
+  // The outcome's `token` is the new photo's embed token. It is shown, but never if a server echoes
+  // the upload token there: that one is a credential.
+  if (outcome.token !== null && outcome.token !== session.uploadToken) details.token = outcome.token;
+  if (outcome.callbackUrl !== null) details.callbackUrl = outcome.callbackUrl;
+  return {
+    remoteId: outcome.photoId,
+    // The video's page in the site's backend, on the account's base URL. The outcome's domain may be
+    // a public or CDN domain and its callback URL is the caller's return_url, so neither is a
+    // reliable link to the video itself; both stay in the details.
+    url: `${account.baseUrl.replace(/\/+$/, '')}/manage/video/${encodeURIComponent(outcome.photoId)}`,
+    details,
+  };
+}
+
+export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
+  id: 'twentythree',
+  displayName: 'TwentyThree',
+  fields,
+  capabilities: {
+    sources: 'file',
+    partOrder: 'parallel',
+    maxParallelParts: 3,
+    rateLimit: null,
+    defaultBaseUrl: null,
+  },
+
+  validateSource(source) {
+    if (source.kind !== 'file') {
+      throw new UploadError('unsupported', `TwentyThree takes local files only: ${source.url} is a URL`);
+    }
+    if (source.size === 0) {
+      throw new UploadError('unsupported', `${source.name} is empty: TwentyThree cannot take an empty file`);
+    }
+    if (source.size > MAX_FILE_SIZE) {
+      throw new UploadError(
+        'too-large',
+        `${source.name} is ${source.size} bytes: TwentyThree takes at most 16 GiB per file (less on some workspaces)`,
+      );
+    }
+  },
+
+  parseSession(raw) {
+    const parsed = sessionSchema.safeParse(raw);
+    return parsed.success ? parsed.data : null;
+  },
+
+  sessionUsable(session, nowMs) {
+    return nowMs < session.validUntil - EXPIRY_MARGIN_MS;
+  },
+
+  async createSession(account, job, call) {
+    requireFile(job);
+    const keys = readKeys(account);
+    const chunkSize = readChunkSize(account);
+    const doing = `Getting a TwentyThree upload token for ${job.source.name}`;
+
+    const params: Record<string, string> = { title: nonEmpty(job.options.title) ?? job.source.name };
+    const description = nonEmpty(job.options.description);
+    if (description !== undefined) params.description = description;
+    const tags = nonEmpty(job.options.tags);
+    if (tags !== undefined) params.tags = tags;
+    const albumId = nonEmpty(job.options.albumId) ?? nonEmpty(account.settings.albumId);
+    if (albumId !== undefined) params.album_id = albumId;
+    const publish = nonEmpty(job.options.publish);
+    if (publish !== undefined) params.publish = publish;
+    params.valid_minutes = String(VALID_MINUTES);
+    // One upload per token: a token can then never create a second copy of the file.
+    params.max_uploads = '1';
+    // Makes the completing chunk answer with `ok …`/`error …` text instead of redirecting a browser.
+    params.background_return_p = '1';
+
+    const url = endpoint(account.baseUrl, TOKEN_PATH);
+    const signed = signFormPost(url, params, keys);
+    const requestedAt = Date.now();
+    const response = await send(
+      account,
+      url,
+      {
+        method: 'POST',
+        body: signed.body,
+        headers: {
+          authorization: signed.authorization,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+      },
+      call,
+      doing,
+    );
+    const found = response.statusCode >= 200 && response.statusCode < 300 ? readToken(asRecord(tryJson(response.body))) : undefined;
+    if (!found) throw tokenRequestError(response, doing);
+
+    // Trust the server's expiry only where it is plausible: a date string without a zone is read in
+    // local time and may be hours off, and a token is never valid longer than what was asked for.
+    const asked = requestedAt + VALID_MINUTES * 60_000;
+    const told = parseValidUntil(found.validUntil);
+    const validUntil = told !== undefined && told > Date.now() + 2 * EXPIRY_MARGIN_MS ? Math.min(told, asked) : asked;
+
+    return { uploadToken: found.token, validUntil: Math.round(validUntil), identifier: newIdentifier(job.source), chunkSize };
+  },
+
+  planParts(session, job) {
+    // Every chunk but the last: the last one completes the file, so `finalize` sends it (see top).
+    return chunksOf(job, session)
+      .slice(0, -1)
+      .map((chunk): PartSpec => ({ index: chunk.number - 1, start: chunk.start, end: chunk.end }));
+  },
+
+  async uploadPart(account, job, session, part, call): Promise<PartOutcome<TwentyThreeSession>> {
+    const chunks = chunksOf(job, session);
+    const chunk = chunks[part.index];
+    if (!chunk || chunk.start !== part.start || chunk.end !== part.end || chunk.number === chunks.length) {
+      // Sending the last chunk here would complete the file outside `finalize` and lose the outcome.
+      throw new UploadError('invalid', `TwentyThree part ${part.index} of ${job.source.name} is not in this session's chunk plan`);
+    }
+    const doing = `Sending chunk ${chunk.number} of ${chunks.length} of ${job.source.name} to TwentyThree`;
+    const response = await sendChunk(account, job, session, chunk, chunks.length, call, doing);
+    // 200: "accepted and correct, no need to re-upload" [doc], whatever the body says.
+    if (response.statusCode === 200) return { kind: 'acked', session };
+    throw chunkError(response, job, chunk, doing);
+  },
+
+  async finalize(account, job, session, call): Promise<FinalizeOutcome<TwentyThreeSession>> {
+    const chunks = chunksOf(job, session);
+    const last = chunks[chunks.length - 1];
+    if (!last) throw new UploadError('invalid', `TwentyThree has no chunk plan for ${job.source.name}`);
+    const doing = `Sending the last chunk (${last.number} of ${chunks.length}) of ${job.source.name} to TwentyThree`;
+    // Resumed or not, the last chunk is sent again: the server either completes the file now or says
+    // the one-use token is spent, which (with max_uploads=1) means the file was already completed.
+    const response = await sendChunk(account, job, session, last, chunks.length, call, doing);
+    const status = response.statusCode;
+    const outcome = parseOutcome({ status, location: header(response, 'location'), body: response.body }, account.baseUrl);
+
+    switch (outcome.kind) {
+      case 'photo':
+        if (status < 400) return { kind: 'completed', result: completedResult(account, session, outcome) };
+        break;
+      case 'token-gone': {
+        if (!call.resumed) {
+          throw new UploadError(
+            'session-gone',
+            `TwentyThree refused the last chunk of ${job.source.name} (${status} ${bodyExcerpt(outcome.message)}): the upload token is no longer valid; restarting the upload with a new token`,
+            { status },
+          );
+        }
+        // An earlier send of this chunk started and its reply was lost. Starting over would upload a
+        // duplicate, so the job completes with what is known: the file is most likely in the library.
+        const expired = Date.now() >= session.validUntil;
+        const warning = expired
+          ? `TwentyThree no longer accepts this upload's token. It most likely had already received the whole file and its reply with the photo id was lost, but the token may also simply have expired: look for ${job.source.name} in the site's library and upload it again only if it is missing.`
+          : `TwentyThree had already received the whole file but its reply with the photo id was lost: look for ${job.source.name} in the site's library.`;
+        return { kind: 'completed', result: { remoteId: null, url: null, details: { warning } } };
+      }
+      case 'error': {
+        // A gateway's 502/503/504 page that happens to start with "error" is not the site's verdict.
+        if (status > 500) break;
+        const unsupported = /not supported|unsupported|file type|format/i.test(outcome.message);
+        throw new UploadError(
+          unsupported || status === 500 ? 'unsupported' : 'invalid',
+          `TwentyThree refused ${job.source.name}: ${outcome.message}`,
+          { status },
+        );
+      }
+      case 'unknown':
+        break;
+      default: {
+        const unexpected: never = outcome;
+        throw new Error(`unexpected outcome ${String(unexpected)}`);
+      }
+    }
+
+    if (status === 500) {
+      throw new UploadError(
+        'unsupported',
+        `TwentyThree refused the last chunk of ${job.source.name} (500 ${bodyExcerpt(response.body)}): the file is not supported; the upload was canceled`,
+        { status },
+      );
+    }
+    if (status === 429) throw statusError(response, doing);
+    if (status >= 400) {
+      // Retryable: the engine calls `finalize` again with `resumed`, which copes with either outcome.
+      throw statusError(response, doing, bodyExcerpt(response.body) || undefined, 'server');
+    }
+    // A success status with nothing readable (or a redirect without photo_id): the file may well be
+    // in the library, so do not start over (a duplicate); stop and say what came back.
+    const location = header(response, 'location');
+    throw new UploadError(
+      'invalid',
+      `TwentyThree took the last chunk of ${job.source.name} but its reply could not be read (${status}${location ? ` to ${location}` : ''} ${bodyExcerpt(response.body) || 'empty body'}): check the site's library before uploading it again`,
+      { status },
+    );
+  },
+};

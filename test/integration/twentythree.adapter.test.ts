@@ -1,0 +1,432 @@
+/**
+ * The TwentyThree adapter against its emulator over real loopback HTTP. A small driver stands in for
+ * the engine: create a session, send the planned chunks in parallel, finalize. Assertions are on what
+ * the emulator received and stored (bytes, hashes, tokens, chunk log).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAccountHttp } from '../../main/engine/accountHttp.ts';
+import { UploadError } from '../../main/engine/errors.ts';
+import { openFileSource } from '../../main/engine/fileSource.ts';
+import { planTwentyThreeChunks } from '../../main/providers/twentythree/twentythreeChunks.ts';
+import { twentythreeAdapter, type TwentyThreeSession } from '../../main/providers/twentythree/twentythreeAdapter.ts';
+import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadResult } from '../../main/providers/types.ts';
+import { startTwentyThreeSandbox, type TwentyThreeSandbox, type TwentyThreeSandboxOptions } from '../sandbox/twentythree.ts';
+
+const CHUNK = 65_536;
+const REDEEM = '/api/photo/redeem-upload-token';
+const adapter = twentythreeAdapter;
+
+let dir: string;
+let sandbox: TwentyThreeSandbox | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-twentythree-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function start(options: TwentyThreeSandboxOptions = {}): Promise<TwentyThreeSandbox> {
+  sandbox = await startTwentyThreeSandbox(options);
+  return sandbox;
+}
+
+function accountFor(server: TwentyThreeSandbox, overrides: Partial<AccountContext> = {}): AccountContext {
+  return {
+    id: 1,
+    name: 'test site',
+    baseUrl: server.url,
+    settings: { chunkSize: String(CHUNK) },
+    secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' },
+    http: createAccountHttp(),
+    ...overrides,
+  };
+}
+
+let fileCounter = 0;
+async function makeJob(size: number, options: Record<string, string> = {}): Promise<{ job: JobContext; sha256: string }> {
+  fileCounter += 1;
+  const name = `clip-${fileCounter}.mov`;
+  const path = join(dir, name);
+  const bytes = randomBytes(size);
+  await writeFile(path, bytes);
+  const job: JobContext = {
+    jobId: fileCounter,
+    source: { kind: 'file', path, name, size, mime: 'video/quicktime' },
+    options,
+    file: openFileSource(path, size),
+  };
+  return { job, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+function call(): CallContext {
+  return { signal: new AbortController().signal, onBytes: () => undefined };
+}
+
+const RETRYABLE = new Set(['network', 'timeout', 'server', 'rate-limited']);
+
+interface DriveOptions {
+  /** Retries per chunk for retryable kinds. */
+  retries?: number;
+}
+
+/** Sends every planned chunk, up to maxParallelParts at once; returns the retryable errors it absorbed. */
+async function sendParts(
+  account: AccountContext,
+  job: JobContext,
+  session: TwentyThreeSession,
+  options: DriveOptions = {},
+): Promise<UploadError[]> {
+  const queue = adapter.planParts(session, job);
+  const absorbed: UploadError[] = [];
+  const worker = async (): Promise<void> => {
+    for (let part = queue.shift(); part !== undefined; part = queue.shift()) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await adapter.uploadPart(account, job, session, part, call());
+          break;
+        } catch (error) {
+          if (!(error instanceof UploadError) || !RETRYABLE.has(error.kind) || attempt >= (options.retries ?? 0)) throw error;
+          absorbed.push(error);
+        }
+      }
+    }
+  };
+  const lanes = Math.min(adapter.capabilities.maxParallelParts, Math.max(1, queue.length));
+  await Promise.all(Array.from({ length: lanes }, worker));
+  return absorbed;
+}
+
+async function upload(
+  account: AccountContext,
+  job: JobContext,
+  options: DriveOptions = {},
+): Promise<{ outcome: FinalizeOutcome<TwentyThreeSession>; session: TwentyThreeSession; absorbed: UploadError[] }> {
+  const session = await adapter.createSession(account, job, call());
+  const absorbed = await sendParts(account, job, session, options);
+  const outcome = await adapter.finalize(account, job, session, { ...call(), resumed: false });
+  return { outcome, session, absorbed };
+}
+
+function resultOf(outcome: FinalizeOutcome<TwentyThreeSession>): UploadResult {
+  if (outcome.kind !== 'completed') throw new Error(`expected completed, got ${outcome.kind}`);
+  return outcome.result;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UploadError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof UploadError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('planTwentyThreeChunks (floor rule)', () => {
+  const C = 1000;
+  it.each([
+    { total: 1, sizes: [1] },
+    { total: C - 1, sizes: [C - 1] },
+    { total: C, sizes: [C] },
+    { total: C + 1, sizes: [C + 1] },
+    { total: 2 * C - 1, sizes: [2 * C - 1] },
+    { total: 2 * C, sizes: [C, C] },
+    { total: 2 * C + 1, sizes: [C, C + 1] },
+    { total: 5 * C + 999, sizes: [C, C, C, C, C + 999] },
+  ])('splits $total bytes into chunks of $sizes', ({ total, sizes }) => {
+    const chunks = planTwentyThreeChunks(total, C);
+    expect(chunks.map((chunk) => chunk.end - chunk.start)).toEqual(sizes);
+    expect(chunks.map((chunk) => chunk.number)).toEqual(sizes.map((_, index) => index + 1));
+    expect(chunks[0]?.start).toBe(0);
+    expect(chunks.at(-1)?.end).toBe(total);
+  });
+
+  it('keeps every chunk but the last at chunkSize and the last in [chunkSize, 2×chunkSize) for a big file', () => {
+    const chunkSize = 5 * 1024 * 1024;
+    const total = 16 * 1024 * 1024 * 1024 - 12345;
+    const chunks = planTwentyThreeChunks(total, chunkSize);
+    expect(chunks).toHaveLength(Math.floor(total / chunkSize));
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.end - chunk.start).toBe(chunkSize);
+    const last = chunks.at(-1);
+    expect(last && last.end - last.start).toBeGreaterThanOrEqual(chunkSize);
+    expect(last && last.end - last.start).toBeLessThan(2 * chunkSize);
+    expect(last?.end).toBe(total);
+  });
+
+  it('rejects a chunk size below 1', () => {
+    expect(() => planTwentyThreeChunks(10, 0)).toThrow(RangeError);
+  });
+});
+
+describe('twentythree adapter against the emulator', () => {
+  it.each([
+    { label: '1 byte', size: 1 },
+    { label: 'exactly one chunk', size: CHUNK },
+    { label: 'one chunk + 1', size: CHUNK + 1 },
+    { label: 'two chunks − 1', size: 2 * CHUNK - 1 },
+    { label: '~3 MB', size: 3_000_017 },
+  ])('uploads $label byte-exact as exactly one photo', async ({ size }) => {
+    const server = await start();
+    const { job, sha256 } = await makeJob(size);
+    const { outcome } = await upload(accountFor(server), job);
+
+    const result = resultOf(outcome);
+    expect(server.photos).toHaveLength(1);
+    const photo = server.photos[0];
+    expect(photo).toMatchObject({ size, sha256, filename: job.source.name, title: job.source.name });
+    expect(result.remoteId).toBe(String(photo?.photoId));
+    expect(result.url).toBe(`${server.url}/manage/video/${photo?.photoId}`);
+
+    // Every chunk of the plan arrived once, and the completing one (the last) arrived after all others.
+    const expected = planTwentyThreeChunks(size, CHUNK);
+    const log = server.chunks;
+    expect(log.map((entry) => entry.number).sort((a, b) => a - b)).toEqual(expected.map((chunk) => chunk.number));
+    expect(log.at(-1)?.number).toBe(expected.length);
+    expect(log.every((entry) => entry.status === 200)).toBe(true);
+    expect(new Set(log.map((entry) => entry.identifier)).size).toBe(1);
+    expect(server.completions).toBe(1);
+  });
+
+  it('sends chunks in parallel, at most maxParallelParts at once', async () => {
+    const server = await start({ chunkDelayMs: 150 });
+    const { job, sha256 } = await makeJob(7 * CHUNK + 5);
+    await upload(accountFor(server), job);
+
+    expect(server.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(server.maxInFlight).toBeLessThanOrEqual(adapter.capabilities.maxParallelParts);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+  });
+
+  it('signs the token request so that the body parameters are covered, and asks for a one-use token', async () => {
+    const server = await start();
+    const { job } = await makeJob(10, {
+      title: 'Summer & friends! ü 100% (cut*)',
+      description: 'line one\nline two',
+      tags: 'beach sunset',
+    });
+    const account = accountFor(server, { settings: { chunkSize: String(CHUNK), albumId: '4242' } });
+    const session = await adapter.createSession(account, job, call());
+
+    expect(server.tokens).toHaveLength(1);
+    expect(server.tokens[0]?.params).toEqual({
+      title: 'Summer & friends! ü 100% (cut*)',
+      description: 'line one\nline two',
+      tags: 'beach sunset',
+      album_id: '4242',
+      valid_minutes: '180',
+      max_uploads: '1',
+      background_return_p: '1',
+    });
+    expect(session.uploadToken).toBe(server.tokens[0]?.token);
+    expect(session.chunkSize).toBe(CHUNK);
+    // The per-upload album wins over the account's.
+    const { job: second } = await makeJob(10, { albumId: '7' });
+    await adapter.createSession(account, second, call());
+    expect(server.tokens[1]?.params.album_id).toBe('7');
+  });
+
+  it('fails the whole upload without retry when a chunk gets 500 (file not supported)', async () => {
+    const server = await start();
+    const { job } = await makeJob(4 * CHUNK);
+    server.fault({ path: REDEEM, action: { type: 'status', status: 500, body: 'Internal error' } });
+
+    const error = await rejection(upload(accountFor(server), job, { retries: 3 }));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toMatch(/TwentyThree refused chunk \d of clip-\d+\.mov \(500 Internal error\): the file is not supported; the upload was canceled/);
+    expect(server.photos).toHaveLength(0);
+  });
+
+  it('retries a chunk that got 503, and the retry completes the file byte-exact', async () => {
+    const server = await start();
+    const { job, sha256 } = await makeJob(4 * CHUNK + 77);
+    server.fault({ path: REDEEM, action: { type: 'status', status: 503, body: 'Service Unavailable' } });
+
+    const { outcome, absorbed } = await upload(accountFor(server), job, { retries: 2 });
+    expect(absorbed.map((error) => error.kind)).toEqual(['server']);
+    expect(absorbed[0]?.status).toBe(503);
+    expect(resultOf(outcome).remoteId).toBe(String(server.photos[0]?.photoId));
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+  });
+
+  it('reports 429 on a chunk as rate-limited with the server-requested delay', async () => {
+    const server = await start();
+    const { job } = await makeJob(3 * CHUNK);
+    server.fault({ path: REDEEM, action: { type: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '7' } } });
+
+    const { absorbed } = await upload(accountFor(server), job, { retries: 1 });
+    expect(absorbed[0]?.kind).toBe('rate-limited');
+    expect(absorbed[0]?.retryAfterMs).toBe(7000);
+    expect(server.photos).toHaveLength(1);
+  });
+
+  describe.each(['legacy', 'data'] as const)('with the %s token shape', (tokenShape) => {
+    it.each(['text', 'json', 'bare', 'redirect'] as const)('reads the %s outcome', async (outcome) => {
+      const server = await start({ tokenShape, outcome });
+      const { job, sha256 } = await makeJob(2 * CHUNK + 3);
+      const before = Date.now();
+      const { outcome: finalized, session } = await upload(accountFor(server), job);
+
+      // Both valid_until forms (epoch seconds, ISO date) land near the 180 minutes asked for.
+      expect(session.validUntil).toBeGreaterThan(before + 179 * 60_000);
+      expect(session.validUntil).toBeLessThanOrEqual(Date.now() + 180 * 60_000);
+
+      const result = resultOf(finalized);
+      const photo = server.photos[0];
+      expect(photo?.sha256).toBe(sha256);
+      expect(result.remoteId).toBe(String(photo?.photoId));
+      expect(result.details.outcomeForm).toBe(outcome);
+      expect(result.details.photoId).toBe(String(photo?.photoId));
+      if (outcome !== 'bare') expect(result.details.treeId).toBe(String(photo?.treeId));
+      if (outcome === 'text') {
+        expect(result.details.domain).toBe('127.0.0.1');
+        expect(result.details.callbackUrl).toBe('https://return.example/uploaded');
+      }
+      // The upload token is a credential: it never appears in the result.
+      expect(JSON.stringify(result)).not.toContain(session.uploadToken);
+    });
+  });
+
+  it('reports an expired token on a chunk as session-gone, and a new session uploads the file once', async () => {
+    const server = await start();
+    const { job, sha256 } = await makeJob(3 * CHUNK + 9);
+    const account = accountFor(server);
+    const first = await adapter.createSession(account, job, call());
+    server.expireTokens();
+
+    const error = await rejection(sendParts(account, job, first));
+    expect(error.kind).toBe('session-gone');
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/TwentyThree refused chunk 1 of clip-\d+\.mov \(403 Upload token is invalid, consumed or expired\)/);
+
+    const { outcome, session } = await upload(account, job);
+    expect(session.identifier).not.toBe(first.identifier);
+    expect(resultOf(outcome).remoteId).toBe(String(server.photos[0]?.photoId));
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+  });
+
+  it('reports an expired token on the last chunk as session-gone when finalize is not resumed', async () => {
+    const server = await start();
+    const { job } = await makeJob(100);
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, job, call());
+    expect(adapter.planParts(session, job)).toEqual([]);
+    server.expireTokens();
+
+    const error = await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }));
+    expect(error.kind).toBe('session-gone');
+    expect(server.photos).toHaveLength(0);
+  });
+
+  it('reports a wrong consumer secret as auth, naming the four OAuth keys', async () => {
+    const server = await start();
+    const { job } = await makeJob(10);
+    const account = accountFor(server, {
+      secrets: { consumerKey: 'ck', consumerSecret: 'wrong', accessToken: 'at', accessTokenSecret: 'as' },
+    });
+
+    const error = await rejection(adapter.createSession(account, job, call()));
+    expect(error.kind).toBe('auth');
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/401 Invalid OAuth signature; check the four OAuth keys/);
+    expect(server.tokens).toHaveLength(0);
+  });
+
+  it('completes with a warning, and one photo, when the reply to the last chunk was lost', async () => {
+    const server = await start();
+    const { job, sha256 } = await makeJob(3 * CHUNK + 1);
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, job, call());
+    await sendParts(account, job, session);
+    server.fault({ path: REDEEM, action: { type: 'drop-response' } });
+
+    const lost = await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }));
+    expect(lost.kind).toBe('network');
+    expect(server.photos).toHaveLength(1);
+
+    const resumed = resultOf(await adapter.finalize(account, job, session, { ...call(), resumed: true }));
+    expect(resumed.remoteId).toBeNull();
+    expect(resumed.url).toBeNull();
+    expect(String(resumed.details.warning)).toMatch(/TwentyThree had already received the whole file but its reply with the photo id was lost/);
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+    expect(server.completions).toBe(1);
+  });
+
+  it('completes normally on a resumed finalize when the earlier last chunk never arrived', async () => {
+    const server = await start();
+    const { job, sha256 } = await makeJob(2 * CHUNK + 1);
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, job, call());
+    await sendParts(account, job, session);
+    server.fault({ path: REDEEM, action: { type: 'reset' } });
+
+    const lost = await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }));
+    expect(lost.kind).toBe('network');
+    expect(server.photos).toHaveLength(0);
+
+    const resumed = resultOf(await adapter.finalize(account, job, session, { ...call(), resumed: true }));
+    expect(resumed.remoteId).toBe(String(server.photos[0]?.photoId));
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+  });
+  it('stops at once when the call is aborted mid-chunk', async () => {
+    const server = await start();
+    const { job } = await makeJob(3 * CHUNK);
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, job, call());
+    server.fault({ path: REDEEM, action: { type: 'stall' } });
+    const controller = new AbortController();
+    const [part] = adapter.planParts(session, job);
+    if (!part) throw new Error('expected a part');
+    setTimeout(() => controller.abort(), 100);
+
+    const error = await rejection(adapter.uploadPart(account, job, session, part, { signal: controller.signal, onBytes: () => undefined }));
+    expect(error.kind).toBe('aborted');
+  });
+
+  it('reports a chunk that breaks the connection mid-body as a retryable network error', async () => {
+    const server = await start();
+    const { job, sha256 } = await makeJob(3 * CHUNK);
+    server.fault({ path: REDEEM, action: { type: 'reset', afterBytes: 1000 } });
+
+    const { absorbed } = await upload(accountFor(server), job, { retries: 1 });
+    expect(absorbed.map((error) => error.kind)).toEqual(['network']);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+  });
+});
+
+describe('twentythree adapter: sessions and sources', () => {
+  const session: TwentyThreeSession = { uploadToken: 'tok', validUntil: 1_000_000, identifier: '10-a-b', chunkSize: CHUNK };
+
+  it('parses a persisted session and drops corrupt ones', () => {
+    expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
+    expect(adapter.parseSession({ ...session, chunkSize: 0 })).toBeNull();
+    expect(adapter.parseSession({ uploadToken: 'tok' })).toBeNull();
+    expect(adapter.parseSession('garbage')).toBeNull();
+  });
+
+  it('stops using a token a minute before it expires', () => {
+    expect(adapter.sessionUsable(session, 1_000_000 - 60_001)).toBe(true);
+    expect(adapter.sessionUsable(session, 1_000_000 - 60_000)).toBe(false);
+    expect(adapter.sessionUsable(session, 2_000_000)).toBe(false);
+  });
+
+  it('refuses URLs and empty files before anything is sent', () => {
+    const fromUrl = () =>
+      adapter.validateSource({ kind: 'url', url: 'https://x.example/a.mp4', name: 'a.mp4', size: null, mime: 'video/mp4' }, {});
+    expect(fromUrl).toThrow(expect.objectContaining({ kind: 'unsupported' }) as Error);
+    const empty = () => adapter.validateSource({ kind: 'file', path: '/tmp/e.mp4', name: 'e.mp4', size: 0, mime: 'video/mp4' }, {});
+    expect(empty).toThrow(expect.objectContaining({ kind: 'unsupported' }) as Error);
+  });
+});
