@@ -3,18 +3,26 @@
  * the engine: create a session, send the planned chunks in parallel, finalize. Assertions are on what
  * the emulator received and stored (bytes, hashes, tokens, chunk log).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import got from 'got';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
 import { openFileSource } from '../../main/engine/fileSource.ts';
 import { planTwentyThreeChunks } from '../../main/providers/twentythree/twentythreeChunks.ts';
+import { signFormPost } from '../../main/providers/twentythree/twentythreeOAuth.ts';
 import { twentythreeAdapter, type TwentyThreeSession } from '../../main/providers/twentythree/twentythreeAdapter.ts';
 import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadResult } from '../../main/providers/types.ts';
-import { startTwentyThreeSandbox, type TwentyThreeSandbox, type TwentyThreeSandboxOptions } from '../sandbox/twentythree.ts';
+import {
+  rfc3986,
+  signatureBaseString,
+  startTwentyThreeSandbox,
+  type TwentyThreeSandbox,
+  type TwentyThreeSandboxOptions,
+} from '../sandbox/twentythree.ts';
 
 const CHUNK = 65_536;
 const REDEEM = '/api/photo/redeem-upload-token';
@@ -306,7 +314,7 @@ describe('twentythree adapter against the emulator', () => {
     const error = await rejection(sendParts(account, job, first));
     expect(error.kind).toBe('session-gone');
     expect(error.status).toBe(403);
-    expect(error.message).toMatch(/TwentyThree refused chunk 1 of clip-\d+\.mov \(403 Upload token is invalid, consumed or expired\)/);
+    expect(error.message).toMatch(/TwentyThree refused chunk \d of clip-\d+\.mov \(403 Upload token is invalid, consumed or expired\)/);
 
     const { outcome, session } = await upload(account, job);
     expect(session.identifier).not.toBe(first.identifier);
@@ -380,6 +388,28 @@ describe('twentythree adapter against the emulator', () => {
     expect(server.photos).toHaveLength(1);
     expect(server.photos[0]?.sha256).toBe(sha256);
   });
+  it.each([
+    { reply: { status: 200, body: 'error Video format not supported' }, kind: 'unsupported', text: /refused clip-\d+\.mov: Video format not supported/ },
+    { reply: { status: 200, body: 'error Quota exceeded' }, kind: 'invalid', text: /refused clip-\d+\.mov: Quota exceeded/ },
+    {
+      reply: { status: 302, body: '', headers: { location: 'https://return.example/done?error_message=Quota%20exceeded' } },
+      kind: 'invalid',
+      text: /Quota exceeded/,
+    },
+    { reply: { status: 200, body: '<html>maintenance</html>' }, kind: 'invalid', text: /reply could not be read .*check the site's library/ },
+    { reply: { status: 502, body: 'Bad gateway' }, kind: 'server', text: /502 Bad gateway; will retry/ },
+  ])('maps a completing reply of $reply.status "$reply.body" to $kind', async ({ reply, kind, text }) => {
+    const server = await start();
+    const { job } = await makeJob(500);
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, job, call());
+    server.fault({ path: REDEEM, action: { type: 'status', ...reply } });
+
+    const error = await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }));
+    expect(error.kind).toBe(kind);
+    expect(error.message).toMatch(text);
+  });
+
   it('stops at once when the call is aborted mid-chunk', async () => {
     const server = await start();
     const { job } = await makeJob(3 * CHUNK);
@@ -428,5 +458,51 @@ describe('twentythree adapter: sessions and sources', () => {
     expect(fromUrl).toThrow(expect.objectContaining({ kind: 'unsupported' }) as Error);
     const empty = () => adapter.validateSource({ kind: 'file', path: '/tmp/e.mp4', name: 'e.mp4', size: 0, mime: 'video/mp4' }, {});
     expect(empty).toThrow(expect.objectContaining({ kind: 'unsupported' }) as Error);
+  });
+});
+
+describe('twentythree emulator: OAuth 1.0a check', () => {
+  it('computes the signature of the published RFC 5849 / Twitter example', () => {
+    const oauth = new Map(
+      Object.entries({
+        oauth_consumer_key: 'xvz1evFS4wEEPTGEFPHBog',
+        oauth_nonce: 'kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg',
+        oauth_signature_method: 'HMAC-SHA1',
+        oauth_timestamp: '1318622958',
+        oauth_token: '370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb',
+        oauth_version: '1.0',
+      }),
+    );
+    const base = signatureBaseString(
+      'POST',
+      'https://api.twitter.com/1.1/statuses/update.json',
+      oauth,
+      new URLSearchParams('include_entities=true'),
+      new URLSearchParams('status=Hello%20Ladies%20%2B%20Gentlemen%2C%20a%20signed%20OAuth%20request%21'),
+    );
+    const key = `${rfc3986('kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw')}&${rfc3986('LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE')}`;
+    expect(createHmac('sha1', key).update(base).digest('base64')).toBe('hCtSmYh+iHYCEqBWrE7C7hYmtUk=');
+  });
+
+  it('refuses an unsigned request and one whose body is not what was signed', async () => {
+    const server = await start();
+    const url = `${server.url}/api/photo/get-upload-token`;
+    const keys = { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' };
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const post = (headers: Record<string, string>, body: string) =>
+      got.post(url, { headers: { ...form, ...headers }, body, throwHttpErrors: false, retry: { limit: 0 } });
+
+    const unsigned = await post({}, 'title=a');
+    expect([unsigned.statusCode, unsigned.body]).toEqual([401, 'OAuth signature required']);
+
+    const signed = signFormPost(url, { title: 'a' }, keys);
+    const tampered = await post({ authorization: signed.authorization }, 'title=b');
+    expect([tampered.statusCode, tampered.body]).toEqual([401, 'Invalid OAuth signature']);
+
+    const good = await post({ authorization: signed.authorization }, signed.body);
+    expect(good.statusCode).toBe(200);
+    const replayed = await post({ authorization: signed.authorization }, signed.body);
+    expect([replayed.statusCode, replayed.body]).toEqual([401, 'Replayed oauth_nonce']);
+    expect(server.tokens).toHaveLength(1);
   });
 });
