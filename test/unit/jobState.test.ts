@@ -70,7 +70,7 @@ describe('job state machine', () => {
     for (const to of JOB_STATES) expect(canTransition('completed', to)).toBe(false);
   });
 
-  it('lets every non-completed state reach queued or be queued already (a job can always be retried)', () => {
+  it('lets every state but completed go back to queued (a job can always be retried)', () => {
     for (const from of JOB_STATES) {
       if (from === 'completed' || from === 'queued') continue;
       expect(canTransition(from, 'queued')).toBe(true);

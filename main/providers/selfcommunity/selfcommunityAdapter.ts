@@ -7,6 +7,7 @@
  */
 import { UploadError } from '../../engine/errors.ts';
 import { send, statusError, transportError, bodyExcerpt } from '../http.ts';
+import { multipartBody } from '../multipartBody.ts';
 import type {
   AccountContext,
   FinalizeOutcome,
@@ -190,25 +191,29 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
 
     let blob: Blob;
     try {
-      const slice = await file.slice(part.start, part.end);
-      // Give the part the file's type so that the server sees image/png rather than octet-stream.
-      blob = slice.slice(0, slice.size, job.source.mime);
+      blob = await file.slice(part.start, part.end);
     } catch (error) {
       throw transportError(error, call.signal, doing);
     }
-    const form = new FormData();
     // Without upload_id the server creates a new upload. If the reply to a first chunk is lost, the
     // retry therefore starts another upload and the first one is left to expire on the server.
-    if (session.uploadId !== null) form.append('upload_id', session.uploadId);
-    form.append(session.field, blob, name);
+    const form = multipartBody(session.uploadId !== null ? [['upload_id', session.uploadId]] : [], {
+      field: session.field,
+      filename: name,
+      blob,
+      // The file's own type, so that the server sees image/png rather than octet-stream.
+      contentType: job.source.mime,
+    });
 
     const response = await send(
       account,
       endpoint(account, CHUNK_PATH),
       {
         method: 'POST',
-        body: form,
+        body: form.body,
         headers: {
+          'content-type': form.contentType,
+          'content-length': String(form.length),
           authorization: authorization(account),
           accept: 'application/json',
           // SelfCommunity follows django-chunked-upload: the end of the range is inclusive.

@@ -25,7 +25,7 @@ import type {
   UploadSource,
 } from '../types.ts';
 import { planTwentyThreeChunks, type TwentyThreeChunk } from './twentythreeChunks.ts';
-import { multipartBody } from './multipartBody.ts';
+import { multipartBody } from '../multipartBody.ts';
 import { signFormPost, type OAuthKeys } from './twentythreeOAuth.ts';
 import { isTokenGoneText, parseOutcome, type ParsedOutcome } from './twentythreeOutcome.ts';
 
