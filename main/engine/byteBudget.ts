@@ -24,18 +24,24 @@ export class ByteBudget {
       return this.#releaser(bytes);
     }
     await new Promise<void>((resolve, reject) => {
-      const waiter = { bytes, resolve, reject, ...(signal ? { signal } : {}) };
-      this.#waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const index = this.#waiters.indexOf(waiter);
-          if (index >= 0) this.#waiters.splice(index, 1);
-          reject(signal.reason);
-          this.#drain();
+      const onAbort = (): void => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(signal?.reason);
+        this.#drain();
+      };
+      // A waiter that gets its bytes removes its listener: the same job signal serves every part.
+      const waiter = {
+        bytes,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
         },
-        { once: true },
-      );
+        reject,
+        ...(signal ? { signal } : {}),
+      };
+      this.#waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     return this.#releaser(bytes);
   }

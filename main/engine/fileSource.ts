@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, openAsBlob } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UploadError } from './errors.ts';
 
 export interface FileSource {
@@ -33,7 +33,7 @@ export function openFileSource(path: string, size: number): FileSource {
     },
     stream(start, end) {
       // createReadStream's `end` is inclusive; an empty range must not read byte 0.
-      if (end <= start) return createReadStream(path, { start: 0, end: -1 });
+      if (end <= start) return Readable.from([]);
       return createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 });
     },
     async digest(algorithm, signal) {

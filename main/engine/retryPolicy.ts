@@ -57,7 +57,10 @@ export function decideRetry(input: RetryInput, options: RetryOptions = DEFAULT_R
     case 'timeout':
     case 'server':
       if (streak > options.maxTransientStreak) return { action: 'fail' };
-      return { action: 'retry', delayMs: Math.max(backoffDelay(streak, random, options), input.retryAfterMs ?? 0) };
+      return {
+        action: 'retry',
+        delayMs: Math.max(backoffDelay(streak, random, options), Math.min(input.retryAfterMs ?? 0, options.maxRetryAfterMs)),
+      };
     case 'rate-limited': {
       if (streak > options.maxRateLimitedStreak) return { action: 'fail' };
       const asked = input.retryAfterMs;

@@ -60,7 +60,17 @@ export class TokenBucket {
     const turn = this.#tail.then(() => this.#takeNow(signal));
     // The queue must move on even when this waiter is aborted.
     this.#tail = turn.catch(() => undefined);
-    return turn;
+    if (!signal) return turn;
+    // A waiter queued behind others stops as soon as it is aborted, not when its turn comes.
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      turn.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   async #takeNow(signal?: AbortSignal): Promise<void> {

@@ -80,15 +80,15 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  const retryAfter = first('retry-after');
-  if (retryAfter !== undefined) {
+  const retryAfter = first('retry-after')?.trim();
+  if (retryAfter) {
     const seconds = Number(retryAfter);
     if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
     const date = Date.parse(retryAfter);
     if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
   }
-  const reset = first('x-ratelimit-reset');
-  if (reset !== undefined) {
+  const reset = first('x-ratelimit-reset')?.trim();
+  if (reset) {
     const value = Number(reset);
     if (Number.isFinite(value)) {
       // Large values are epoch seconds (or ms); small ones are seconds from now.
