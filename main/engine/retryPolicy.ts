@@ -64,7 +64,12 @@ export function decideRetry(input: RetryInput, options: RetryOptions = DEFAULT_R
     case 'rate-limited': {
       if (streak > options.maxRateLimitedStreak) return { action: 'fail' };
       const asked = input.retryAfterMs;
-      const delayMs = asked !== undefined ? Math.min(asked, options.maxRetryAfterMs) : backoffDelay(streak, random, options);
+      // A server asking for "0" again and again must not turn into a retry storm: wait at least the
+      // first backoff step.
+      const delayMs =
+        asked !== undefined
+          ? Math.max(Math.min(asked, options.maxRetryAfterMs), options.baseDelayMs)
+          : backoffDelay(streak, random, options);
       return { action: 'retry', delayMs };
     }
     case 'conflict':

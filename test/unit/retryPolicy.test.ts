@@ -39,7 +39,8 @@ const TABLE: Row[] = [
   { kind: 'server', streak: 9, retryAfterMs: 5_000, random: 0, expected: fail },
   // Rate limits: the server's delay as asked (capped), otherwise backoff; twenty in a row at most.
   { kind: 'rate-limited', streak: 1, retryAfterMs: 30_000, random: 0.5, expected: retry(30_000) },
-  { kind: 'rate-limited', streak: 1, retryAfterMs: 0, random: 0.5, expected: retry(0) },
+  // "Retry-After: 0" still waits the first backoff step, so a server repeating it causes no retry storm.
+  { kind: 'rate-limited', streak: 1, retryAfterMs: 0, random: 0.5, expected: retry(1_000) },
   { kind: 'rate-limited', streak: 3, retryAfterMs: 60 * MINUTE, random: 0, expected: retry(15 * MINUTE) },
   { kind: 'rate-limited', streak: 1, random: 0, expected: retry(500) },
   { kind: 'rate-limited', streak: 20, random: 0, expected: retry(30_000) },
