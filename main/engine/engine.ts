@@ -16,7 +16,7 @@ import { UploadError, toUploadError } from './errors.ts';
 import { ACTIVE_STATES, TransitionError } from './jobState.ts';
 import type { Queue } from './queue.ts';
 import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
-import { runJob } from './runner.ts';
+import { outsideWatchdog, runJob } from './runner.ts';
 import { TokenBucket, systemClock, type Clock } from './tokenBucket.ts';
 
 export interface EngineOptions {
@@ -238,7 +238,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         accountId: account.id,
         bucket,
         http: createAccountHttp({
-          pace: (signal) => bucket.take(signal),
+          pace: (signal) => outsideWatchdog(signal, () => bucket.take(signal)),
           maxSockets: Math.max(4, adapter.capabilities.maxParallelParts * Math.max(1, account.concurrency)),
         }),
       };

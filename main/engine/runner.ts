@@ -246,6 +246,23 @@ async function jobContext(job: Job): Promise<JobContext> {
 }
 
 /**
+ * Watchdogs by the signal of the call they guard, so that the account lane can suspend one while a
+ * request waits for its turn under the rate limit: waiting for a token is not a stall.
+ */
+const watchdogs = new WeakMap<AbortSignal, { suspend(): void; resume(): void }>();
+
+/** Runs `wait` (e.g. the lane's pacing) without it counting against the stall watchdog of `signal`. */
+export async function outsideWatchdog<T>(signal: AbortSignal | undefined, wait: () => Promise<T>): Promise<T> {
+  const watchdog = signal ? watchdogs.get(signal) : undefined;
+  watchdog?.suspend();
+  try {
+    return await wait();
+  } finally {
+    watchdog?.resume();
+  }
+}
+
+/**
  * Runs one request with a stall watchdog: if no byte moves for `stallMs`, the request is aborted with
  * a `timeout` UploadError as the abort reason (the adapter's transport mapping passes it through).
  */
@@ -261,9 +278,19 @@ export async function withWatchdog<T>(
   const forward = (): void => controller.abort(parent.reason);
   parent.addEventListener('abort', forward, { once: true });
   let lastMoved = Date.now();
+  let suspended = 0;
+  watchdogs.set(controller.signal, {
+    suspend: () => {
+      suspended += 1;
+    },
+    resume: () => {
+      suspended -= 1;
+      lastMoved = Date.now();
+    },
+  });
   const timer = setInterval(
     () => {
-      if (Date.now() - lastMoved >= stallMs) {
+      if (suspended === 0 && Date.now() - lastMoved >= stallMs) {
         controller.abort(
           new UploadError('timeout', `${doing}: nothing moved for ${Math.round(stallMs / 1000)} s (stalled); will retry`),
         );

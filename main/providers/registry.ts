@@ -1,11 +1,12 @@
 /** The adapters Ferry ships, by provider id. */
 import { UploadError } from '../engine/errors.ts';
+import { ofauthAdapter } from './ofauth/ofauthAdapter.ts';
 import { selfcommunityAdapter } from './selfcommunity/selfcommunityAdapter.ts';
 import { twentythreeAdapter } from './twentythree/twentythreeAdapter.ts';
 import type { ProviderAdapter, ProviderId } from './types.ts';
 
 const ADAPTERS: ReadonlyMap<string, ProviderAdapter> = new Map<string, ProviderAdapter>(
-  [selfcommunityAdapter as ProviderAdapter, twentythreeAdapter as ProviderAdapter].map((adapter) => [adapter.id, adapter]),
+  [ofauthAdapter as ProviderAdapter, selfcommunityAdapter as ProviderAdapter, twentythreeAdapter as ProviderAdapter].map((adapter) => [adapter.id, adapter]),
 );
 
 export function listAdapters(): ProviderAdapter[] {

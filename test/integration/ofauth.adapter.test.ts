@@ -1,0 +1,732 @@
+/**
+ * The OFAuth adapter against its emulator over real loopback HTTP. A tiny driver stands in for the
+ * engine: it plans parts, sends the ones not yet acknowledged (two at a time, like the engine's
+ * parallel lane), retries what the engine would retry, and finalizes; the assertions are on what the
+ * emulator received.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAccountHttp } from '../../main/engine/accountHttp.ts';
+import { UploadError } from '../../main/engine/errors.ts';
+import { openFileSource } from '../../main/engine/fileSource.ts';
+import { TokenBucket, type Clock } from '../../main/engine/tokenBucket.ts';
+import { OFAUTH_PROCESSING_NOTE, ofauthAdapter as adapter, type OfauthSession } from '../../main/providers/ofauth/ofauthAdapter.ts';
+import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadSource } from '../../main/providers/types.ts';
+import { startOfauthSandbox, type OfauthSandbox, type OfauthSandboxOptions } from '../sandbox/ofauth.ts';
+
+const PART = 262_144;
+let dir: string;
+const sandboxes: OfauthSandbox[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-ofauth-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await Promise.all(sandboxes.splice(0).map((sandbox) => sandbox.close()));
+});
+
+/** An emulator with a small part size and no rate limit unless a test asks for them. */
+async function sandbox(options: OfauthSandboxOptions = {}): Promise<OfauthSandbox> {
+  const started = await startOfauthSandbox({ partSize: PART, rateLimit: null, ...options });
+  sandboxes.push(started);
+  return started;
+}
+
+function accountFor(
+  server: OfauthSandbox,
+  secrets: Record<string, string> = { apiKey: server.apiKey, connectionId: server.connectionId },
+  http = createAccountHttp(),
+): AccountContext {
+  return { id: 1, name: 'vault', baseUrl: server.url, settings: {}, secrets, http };
+}
+
+interface LocalFile {
+  job: JobContext;
+  bytes: Buffer;
+  sha256: string;
+  path: string;
+}
+
+async function localFile(name: string, size: number, mime: string, options: Record<string, string> = {}): Promise<LocalFile> {
+  const path = join(dir, `${randomBytes(4).toString('hex')}-${name}`);
+  const bytes = randomBytes(size);
+  await writeFile(path, bytes);
+  const source: UploadSource = { kind: 'file', path, name, size, mime };
+  return {
+    job: { jobId: 1, source, options, file: openFileSource(path, size) },
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    path,
+  };
+}
+
+function call(): CallContext {
+  return { signal: new AbortController().signal, onBytes: () => {} };
+}
+
+interface DriveOptions {
+  /** Parts in flight at once (the adapter allows 2). */
+  width?: number;
+  /** Attempts per part for retryable errors (network, timeout, server), like the engine's retries. */
+  attempts?: number;
+}
+
+/** Sends every planned part the way the engine does; throws the first non-retryable error. */
+async function sendParts(
+  account: AccountContext,
+  job: JobContext,
+  session: OfauthSession,
+  options: DriveOptions = {},
+): Promise<{ errors: UploadError[] }> {
+  const queue = adapter.planParts(session, job);
+  const errors: UploadError[] = [];
+  const worker = async (): Promise<void> => {
+    for (let part = queue.shift(); part; part = queue.shift()) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const outcome = await adapter.uploadPart(account, job, session, part, call());
+          expect(outcome.kind).toBe('acked');
+          break;
+        } catch (error) {
+          if (!(error instanceof UploadError)) throw error;
+          errors.push(error);
+          const retryable = error.kind === 'network' || error.kind === 'timeout' || error.kind === 'server';
+          if (!retryable || attempt >= (options.attempts ?? 3)) throw error;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.width ?? 2 }, () => worker()));
+  return { errors };
+}
+
+async function upload(
+  account: AccountContext,
+  job: JobContext,
+  options: DriveOptions = {},
+): Promise<{ session: OfauthSession; errors: UploadError[]; outcome: FinalizeOutcome<OfauthSession> }> {
+  adapter.validateSource(job.source, job.options);
+  const session = await adapter.createSession(account, job, call());
+  const { errors } = await sendParts(account, job, session, options);
+  const outcome = await adapter.finalize(account, job, session, { ...call(), resumed: false });
+  return { session, errors, outcome };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UploadError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(UploadError);
+    return error as UploadError;
+  }
+  throw new Error('expected a rejection');
+}
+
+function thrown(action: () => void): UploadError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UploadError);
+    return error as UploadError;
+  }
+  throw new Error('expected an UploadError');
+}
+
+function completed(outcome: FinalizeOutcome<OfauthSession>): NonNullable<Extract<FinalizeOutcome<OfauthSession>, { kind: 'completed' }>['result']> {
+  if (outcome.kind !== 'completed') throw new Error(`expected completed, got ${outcome.kind}`);
+  return outcome.result;
+}
+
+describe('OFAuth adapter against the emulator', () => {
+  it.each([
+    { size: 1, name: 'dot.jpg', mime: 'image/jpeg' },
+    { size: PART, name: 'one-part.png', mime: 'image/png' },
+    { size: PART + 1, name: 'part-and-a-byte.mp4', mime: 'video/mp4' },
+    { size: 2 * PART - 1, name: 'almost-two.mp3', mime: 'audio/mpeg' },
+    { size: 3_000_000, name: 'holiday.mp4', mime: 'video/mp4' },
+  ])('uploads $size bytes of $name byte-exact as one media', async ({ size, name, mime }) => {
+    const server = await sandbox();
+    const file = await localFile(name, size, mime);
+    const { session, outcome, errors } = await upload(accountFor(server), file.job);
+
+    expect(errors).toEqual([]);
+    expect(server.media).toHaveLength(1);
+    expect(server.media[0]).toMatchObject({ size, sha256: file.sha256, filename: name, uploadId: session.mediaUploadId });
+    expect(server.initCalls).toEqual([{ filename: name, size, contentType: mime, status: 201 }]);
+    const parts = Math.ceil(size / PART);
+    if (parts === 1) {
+      expect(session.mode).toBe('single');
+      expect(server.singleLog).toEqual([{ uploadId: session.mediaUploadId, size, contentType: mime, status: 200 }]);
+      expect(server.completeCalls).toEqual([]);
+      expect(server.partLog).toEqual([]);
+    } else {
+      expect(session).toMatchObject({ mode: 'multipart', totalParts: parts, partSize: PART });
+      expect(server.singleLog).toEqual([]);
+      expect(server.completeCalls).toEqual([{ mediaUploadId: session.mediaUploadId, status: 200 }]);
+      expect(server.partLog.map((entry) => entry.part).sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i + 1));
+      expect(server.partLog.every((entry) => entry.status === 200)).toBe(true);
+    }
+    // The id holds a colon and travels URL-encoded in every path.
+    const putPaths = server.requests.filter((request) => request.method === 'PUT').map((request) => request.path);
+    expect(putPaths.length).toBe(parts);
+    expect(putPaths.every((path) => path.startsWith('/v2/access/uploads/upload%3A'))).toBe(true);
+    expect(server.requests.every((request) => request.headers.apikey === server.apiKey)).toBe(true);
+    expect(server.requests.every((request) => request.headers['x-connection-id'] === server.connectionId)).toBe(true);
+
+    const result = completed(outcome);
+    expect(result.remoteId).toBe(String(server.media[0]!.id));
+    expect(result.url).toContain(`/files/${server.media[0]!.id}/full/`);
+    expect(result.details).toMatchObject({
+      mediaUploadId: session.mediaUploadId,
+      type: mime.startsWith('video/') ? 'video' : mime.startsWith('audio/') ? 'audio' : 'photo',
+      isReady: true,
+      hasError: false,
+      convertedToVideo: false,
+    });
+    expect(result.details.thumbUrl).toContain('/thumb/');
+    expect(result.details.previewUrl).toContain('/preview/');
+    expect(result.details.squarePreviewUrl).toContain('/square/');
+    expect(result.details).not.toHaveProperty('note');
+  });
+
+  it('takes the plan from the x-ofauth-upload-* headers and uses the documented paths', async () => {
+    const server = await sandbox({ planIn: 'headers' });
+    const file = await localFile('headers.mov', 3 * PART + 17, 'video/quicktime');
+    const { session, outcome } = await upload(accountFor(server), file.job);
+
+    expect(session).toMatchObject({ mode: 'multipart', totalParts: 4, partSize: PART, expiresAt: null, partUrls: null, completeUrl: null });
+    const id = encodeURIComponent(session.mediaUploadId);
+    const parts = server.requests.filter((request) => request.method === 'PUT').map((request) => request.path);
+    expect(parts.sort()).toEqual([1, 2, 3, 4].map((n) => `/v2/access/uploads/${id}/parts/${n}`));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v2/access/uploads/complete', status: 200 });
+    expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('sends the whole file in one PUT when init gives no plan at all', async () => {
+    const server = await sandbox({ planIn: 'none' });
+    const file = await localFile('big-single.mp4', 3_000_000, 'video/mp4');
+    const { session, outcome } = await upload(accountFor(server), file.job);
+
+    expect(session).toMatchObject({ mode: 'single', totalParts: 1, partSize: 3_000_000, expiresAt: null });
+    expect(adapter.planParts(session, file.job)).toEqual([]);
+    expect(server.singleLog).toEqual([{ uploadId: session.mediaUploadId, size: 3_000_000, contentType: 'video/mp4', status: 200 }]);
+    expect(server.partLog).toEqual([]);
+    expect(server.completeCalls).toEqual([]);
+    expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256, size: 3_000_000 })]);
+  });
+
+  it('reports upload progress of the single PUT', async () => {
+    const server = await sandbox({ planIn: 'none' });
+    const file = await localFile('progress.jpg', 1_000_000, 'image/jpeg');
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, file.job, call());
+    const seen: number[] = [];
+    await adapter.finalize(account, file.job, session, { signal: new AbortController().signal, onBytes: (n) => seen.push(n), resumed: false });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.at(-1)).toBe(1_000_000);
+  });
+
+  it('follows the part and complete URLs of a body plan (signed URLs)', async () => {
+    const server = await sandbox({ signedUrls: true });
+    const file = await localFile('signed.mp4', 2 * PART + 3, 'video/mp4');
+    const { session, outcome } = await upload(accountFor(server), file.job);
+
+    expect(session.partUrls).toHaveLength(3);
+    expect(session.partUrls!.every((url) => url.includes('?signature='))).toBe(true);
+    expect(session.completeUrl).toContain('/v2/access/uploads/complete?signature=');
+    expect(session.expiresAt).toBeGreaterThan(Date.now());
+    expect(server.partLog.every((entry) => entry.status === 200)).toBe(true);
+    expect(server.requests.filter((request) => request.query.has('signature'))).toHaveLength(4);
+    expect(completed(outcome).remoteId).not.toBeNull();
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('never sends the API key to an upload URL on another host', async () => {
+    const server = await sandbox();
+    const file = await localFile('elsewhere.mp4', 2 * PART, 'video/mp4');
+    server.fault({
+      path: '/v2/access/uploads/init',
+      action: {
+        type: 'status',
+        status: 201,
+        body: JSON.stringify({
+          mediaUploadId: 'upload:abc',
+          uploadType: 'multipart',
+          totalParts: 2,
+          partSize: PART,
+          expiresAt: 4_102_444_800, // epoch seconds: 2100-01-01
+          parts: [1, 2].map((n) => ({ partNumber: n, uploadUrl: `https://elsewhere.example/p/${n}`, byteRange: { start: (n - 1) * PART, end: n * PART - 1 } })),
+          completeUrl: 'https://elsewhere.example/complete',
+        }),
+      },
+    });
+    const session = await adapter.createSession(accountFor(server), file.job, call());
+    expect(session).toEqual({
+      mediaUploadId: 'upload:abc',
+      mode: 'multipart',
+      totalParts: 2,
+      partSize: PART,
+      size: 2 * PART,
+      expiresAt: 4_102_444_800_000,
+      partUrls: null,
+      completeUrl: null,
+    });
+  });
+
+  it('refuses a plan whose parts do not cover the file, naming the problem', async () => {
+    const server = await sandbox();
+    const file = await localFile('odd-plan.mp4', 3 * PART, 'video/mp4');
+    server.fault({
+      path: '/v2/access/uploads/init',
+      action: { type: 'status', status: 201, body: JSON.stringify({ mediaUploadId: 'upload:x', uploadType: 'multipart', totalParts: 2, partSize: PART }) },
+    });
+    const error = await rejection(adapter.createSession(accountFor(server), file.job, call()));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toBe(
+      `Starting the OFAuth upload of odd-plan.mp4: OFAuth proposed an upload plan Ferry cannot follow for 786,432 bytes ` +
+        `(2 parts of ${PART} bytes do not cover 786432 bytes, upload upload:x); try again later, and report it if it persists`,
+    );
+  });
+
+  it('re-sends a part whose reply was lost and still completes once', async () => {
+    const server = await sandbox();
+    const file = await localFile('lost-part.mp4', 4 * PART + 1, 'video/mp4');
+    server.fault({ method: 'PUT', path: /\/parts\/3$/, action: { type: 'drop-response' } });
+    const { outcome, errors } = await upload(accountFor(server), file.job);
+
+    expect(errors.map((error) => error.kind)).toEqual(['network']);
+    expect(server.partLog.filter((entry) => entry.part === 3)).toHaveLength(2);
+    expect(completed(outcome).remoteId).not.toBeNull();
+    expect(server.completeCalls).toHaveLength(1);
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('resumes a persisted session after a restart by sending only the parts not acknowledged', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('restart.mp4', 5 * PART, 'video/mp4');
+    const created = await adapter.createSession(account, file.job, call());
+    const plan = adapter.planParts(created, file.job);
+    for (const part of plan.slice(0, 2)) await adapter.uploadPart(account, file.job, created, part, call());
+
+    // What the database kept, read back after the restart.
+    const session = adapter.parseSession(JSON.parse(JSON.stringify(created)));
+    expect(session).toEqual(created);
+    expect(adapter.sessionUsable(session!, Date.now())).toBe(true);
+    for (const part of adapter.planParts(session!, file.job).slice(2)) await adapter.uploadPart(account, file.job, session!, part, call());
+    await adapter.finalize(account, file.job, session!, { ...call(), resumed: false });
+
+    expect(server.partLog.map((entry) => entry.part)).toEqual([1, 2, 3, 4, 5]);
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it.each(['error', 'message'] as const)('reads the %s key of an error body into a readable message', async (errorShape) => {
+    const server = await sandbox({ errorShape });
+    // validateSource would stop a PDF; going straight to init shows how a server refusal reads.
+    const file = await localFile('notes.pdf', 10, 'application/pdf');
+    const error = await rejection(adapter.createSession(accountFor(server), file.job, call()));
+    expect(error.kind).toBe('invalid');
+    expect(error.status).toBe(422);
+    expect(error.message).toBe(
+      'OFAuth refused to start the upload of notes.pdf (422 contentType application/pdf is not a supported media type ' +
+        '[VALIDATION_ERROR]): a retry would not help; check the file and the account',
+    );
+  });
+
+  it('reads a nested error object and an HTML error page', async () => {
+    const server = await sandbox();
+    const file = await localFile('shapes.mp4', 2 * PART, 'video/mp4');
+    const account = accountFor(server);
+    const session = await adapter.createSession(account, file.job, call());
+    const [first] = adapter.planParts(session, file.job);
+
+    server.fault({ path: /\/parts\/1$/, action: { type: 'status', status: 400, body: '{"error":{"message":"Part is corrupt","code":"bad_part"}}' } });
+    const nested = await rejection(adapter.uploadPart(account, file.job, session, first!, call()));
+    expect(nested.kind).toBe('invalid');
+    expect(nested.message).toMatch(/^OFAuth refused part 1 of 2 of shapes\.mp4 \(400 Part is corrupt \[BAD_PART\]\)/);
+
+    server.fault({ path: /\/parts\/1$/, action: { type: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' } });
+    const html = await rejection(adapter.uploadPart(account, file.job, session, first!, call()));
+    expect(html.kind).toBe('server');
+    expect(html.message).toBe('OFAuth refused part 1 of 2 of shapes.mp4: 502 502 Bad Gateway; will retry');
+  });
+
+  it('maps a wrong API key or connection id to auth, saying what to check', async () => {
+    const server = await sandbox({ errorShape: 'message' });
+    const file = await localFile('secret.jpg', 100, 'image/jpeg');
+    for (const secrets of [
+      { apiKey: 'wrong', connectionId: server.connectionId },
+      { apiKey: server.apiKey, connectionId: 'conn_other' },
+    ]) {
+      const error = await rejection(adapter.createSession(accountFor(server, secrets), file.job, call()));
+      expect(error.kind).toBe('auth');
+      expect(error.status).toBe(401);
+      expect(error.message).toMatch(/^OFAuth refused to start the upload of secret\.jpg \(401 .+ \[AUTH_INVALID_KEY\]\): check the API key and connection id of OFAuth account "vault"$/);
+    }
+    const missing = await rejection(adapter.createSession(accountFor(server, { apiKey: server.apiKey }), file.job, call()));
+    expect(missing.kind).toBe('auth');
+    expect(missing.message).toBe('OFAuth account "vault" has no connection id: add it in the account settings');
+    expect(server.uploads.size).toBe(0);
+  });
+
+  it('maps 429 to rate-limited with the wait from X-RateLimit-Reset or Retry-After', async () => {
+    const server = await sandbox({ rateLimit: { perMinute: 60, burst: 2 } });
+    const account = accountFor(server);
+    const file = await localFile('busy.mp4', 3 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    const [first, second, third] = adapter.planParts(session, file.job);
+    await adapter.uploadPart(account, file.job, session, first!, call());
+
+    // The emulator's own bucket is empty now: one token a second.
+    const limited = await rejection(adapter.uploadPart(account, file.job, session, second!, call()));
+    expect(limited.kind).toBe('rate-limited');
+    expect(limited.status).toBe(429);
+    expect(limited.retryAfterMs).toBe(1000);
+    expect(limited.message).toBe('OFAuth refused part 2 of 3 of busy.mp4: 429 Rate limit exceeded; waiting before trying again');
+    expect(server.rateLimited).toBe(1);
+
+    server.fault({ path: /\/parts\/3$/, action: { type: 'status', status: 429, body: '{"message":"Too many","code":"RATE_LIMIT_EXCEEDED"}', headers: { 'retry-after': '7' } } });
+    const retryAfter = await rejection(adapter.uploadPart(account, file.job, session, third!, call()));
+    expect(retryAfter).toMatchObject({ kind: 'rate-limited', retryAfterMs: 7000 });
+  });
+
+  it.each([400, 410] as const)('maps an expired session (%i SESSION_EXPIRED) to session-gone and completes in a new one', async (expiredStatus) => {
+    const server = await sandbox({ expiredStatus });
+    const account = accountFor(server);
+    const file = await localFile('expiring.mp4', 3 * PART, 'video/mp4');
+    const first = await adapter.createSession(account, file.job, call());
+    const [part] = adapter.planParts(first, file.job);
+    await adapter.uploadPart(account, file.job, first, part!, call());
+    server.expireAll();
+
+    const error = await rejection(adapter.uploadPart(account, file.job, first, adapter.planParts(first, file.job)[1]!, call()));
+    expect(error.kind).toBe('session-gone');
+    expect(error.status).toBe(expiredStatus);
+    expect(error.message).toBe(
+      `OFAuth refused part 2 of 3 of expiring.mp4 (${expiredStatus} Upload session ${first.mediaUploadId} has expired ` +
+        '[SESSION_EXPIRED]): the upload session expired; starting a new upload',
+    );
+
+    const { session, outcome } = await upload(account, file.job);
+    expect(session.mediaUploadId).not.toBe(first.mediaUploadId);
+    expect(completed(outcome).remoteId).not.toBeNull();
+    expect(server.media).toEqual([expect.objectContaining({ uploadId: session.mediaUploadId, sha256: file.sha256 })]);
+  });
+
+  it('maps a 404 from init to invalid, pointing at the base URL', async () => {
+    const server = await sandbox();
+    const file = await localFile('nowhere.jpg', 10, 'image/jpeg');
+    const account = { ...accountFor(server), baseUrl: `${server.url}/api` };
+    const error = await rejection(adapter.createSession(account, file.job, call()));
+    expect(error.kind).toBe('invalid');
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(
+      `OFAuth refused to start the upload of nowhere.jpg (404 No route for POST /api/v2/access/uploads/init [NOT_FOUND]): ` +
+        `check the account's base URL (${server.url}/api)`,
+    );
+  });
+
+  it('maps an upload the server does not know to session-gone', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('unknown.mp4', 2 * PART, 'video/mp4');
+    const session: OfauthSession = {
+      mediaUploadId: 'upload:gone',
+      mode: 'multipart',
+      totalParts: 2,
+      partSize: PART,
+      size: 2 * PART,
+      expiresAt: null,
+      partUrls: null,
+      completeUrl: null,
+    };
+    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    expect(error.kind).toBe('session-gone');
+    expect(error.status).toBe(404);
+    expect(server.requests[0]!.path).toBe('/v2/access/uploads/upload%3Agone/parts/1');
+  });
+
+  it('reports a completed upload whose complete reply was lost, without creating a second media', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('lost-complete.mp4', PART + 10, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'drop-response' } });
+
+    const lost = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }));
+    expect(lost.kind).toBe('network');
+    const outcome = await adapter.finalize(account, file.job, session, { ...call(), resumed: true });
+
+    expect(outcome).toEqual({
+      kind: 'completed',
+      result: {
+        remoteId: null,
+        url: null,
+        details: {
+          mediaUploadId: session.mediaUploadId,
+          warning:
+            `OFAuth had already completed this upload (${session.mediaUploadId}) but its reply was lost; ` +
+            'the media is in the OnlyFans vault but Ferry could not read its id.',
+        },
+      },
+    });
+    expect(server.completeCalls.map((entry) => entry.status)).toEqual([200, 409]);
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('reports a single upload whose PUT reply was lost, without creating a second media', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('lost-single.jpg', 5000, 'image/jpeg');
+    const session = await adapter.createSession(account, file.job, call());
+    server.fault({ method: 'PUT', action: { type: 'drop-response' } });
+
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(result.remoteId).toBeNull();
+    expect(result.details.warning).toContain('reply was lost');
+    expect(server.singleLog.map((entry) => entry.status)).toEqual([200, 409]);
+    expect(server.media).toHaveLength(1);
+  });
+
+  it('completes normally on a resumed call when the earlier complete never reached the server', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('never-sent.mp4', 2 * PART + 1, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'reset' } });
+
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(result.remoteId).toBe(String(server.media[0]!.id));
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('turns an unreadable complete reply into a server error, then reconciles as completed', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('garbled.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'malformed', status: 200, body: '{"mediaUploadId":"upl', contentType: 'application/json' } });
+
+    const garbled = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }));
+    expect(garbled.kind).toBe('server');
+    expect(garbled.message).toBe(
+      'Completing the OFAuth upload of garbled.mp4: OFAuth answered with an unreadable reply (200 {"mediaUploadId":"upl); will check again',
+    );
+    const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(result.details.warning).toContain('reply was lost');
+    expect(server.media).toHaveLength(1);
+  });
+
+  it('turns an unreadable init or part reply into a server error', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('html.mp4', 2 * PART, 'video/mp4');
+    server.fault({ path: '/v2/access/uploads/init', action: { type: 'malformed', status: 200, body: '<html>Cloudflare says hi</html>' } });
+    const init = await rejection(adapter.createSession(account, file.job, call()));
+    expect(init.kind).toBe('server');
+    expect(init.message).toBe('Starting the OFAuth upload of html.mp4: OFAuth answered with an unreadable reply (200 Cloudflare says hi); will retry');
+
+    const session = await adapter.createSession(account, file.job, call());
+    server.fault({ path: /\/parts\/1$/, action: { type: 'malformed', status: 200, body: '<html>oops</html>' } });
+    const { errors } = await sendParts(account, file.job, session, { width: 1 });
+    expect(errors.map((error) => error.message)).toEqual([
+      'OFAuth answered part 1 of 2 of html.mp4 with an unreadable reply (200 oops); will send the part again',
+    ]);
+    await adapter.finalize(account, file.job, session, { ...call(), resumed: false });
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('refuses to complete an upload that was completed outside this call', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('twice.mp4', 2 * PART, 'video/mp4');
+    const { session } = await upload(account, file.job);
+    const error = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toContain('was already completed outside this job; check the OnlyFans vault');
+    expect(server.media).toHaveLength(1);
+  });
+
+  it('asks a person to check when a resumed finalize finds the upload expired', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('unsure.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    server.expireAll();
+    const error = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toContain('Ferry cannot tell whether its earlier attempt to finish upload');
+    // Not resumed, the same reply is simply a new session.
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('session-gone');
+    expect(server.media).toEqual([]);
+  });
+
+  it('reports a media OnlyFans is still processing as completed, with a note', async () => {
+    const server = await sandbox({ mediaReady: false });
+    const file = await localFile('fresh.mp4', 2 * PART, 'video/mp4');
+    const { outcome } = await upload(accountFor(server), file.job);
+    const result = completed(outcome);
+    expect(result.remoteId).toBe(String(server.media[0]!.id));
+    expect(result.url).toBeNull();
+    expect(result.details).toMatchObject({ isReady: false, hasError: false, type: 'video', note: OFAUTH_PROCESSING_NOTE });
+    expect(adapter.poll).toBeUndefined();
+  });
+
+  it('stops at once when the call is aborted mid-part', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('paused.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    server.fault({ method: 'PUT', action: { type: 'stall' } });
+    const controller = new AbortController();
+    const pending = adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, {
+      signal: controller.signal,
+      onBytes: () => {},
+    });
+    setTimeout(() => controller.abort(), 50);
+    expect((await rejection(pending)).kind).toBe('aborted');
+    expect(server.media).toEqual([]);
+  });
+
+  describe('pacing a 100-part upload with the connection budget (60/min, burst 90)', () => {
+    /** A clock whose sleeps pass at once, shared by Ferry's bucket and the emulator's. */
+    function fakeClock(): Clock & { elapsed(): number } {
+      const start = 1_800_000_000_000;
+      let now = start;
+      return {
+        now: () => now,
+        sleep: async (ms, signal) => {
+          signal?.throwIfAborted();
+          now += ms;
+        },
+        elapsed: () => now - start,
+      };
+    }
+
+    it('never meets a 429 when the account lane paces with the same bucket', async () => {
+      const clock = fakeClock();
+      const budget = adapter.capabilities.rateLimit!;
+      const server = await sandbox({ rateLimit: budget, clock, partSize: 1024 });
+      const bucket = new TokenBucket(budget.perMinute, budget.burst, clock);
+      const account = accountFor(server, undefined, createAccountHttp({ pace: (signal) => bucket.take(signal) }));
+      const file = await localFile('hundred.mp4', 100 * 1024, 'video/mp4');
+
+      const { session, errors, outcome } = await upload(account, file.job, { width: adapter.capabilities.maxParallelParts });
+      expect(session.totalParts).toBe(100);
+      expect(errors).toEqual([]);
+      expect(server.rateLimited).toBe(0);
+      expect(server.requests).toHaveLength(102);
+      expect(server.requests.every((request) => request.status !== 429)).toBe(true);
+      // 90 requests from the burst, then 12 more at one a second.
+      expect(clock.elapsed()).toBeGreaterThanOrEqual(12_000);
+      expect(clock.elapsed()).toBeLessThan(13_000);
+      expect(server.maxInFlight).toBeLessThanOrEqual(2);
+      expect(completed(outcome).remoteId).not.toBeNull();
+      expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+    });
+
+    it('meets 429 without pacing (the budget is real)', async () => {
+      const clock = fakeClock();
+      const server = await sandbox({ rateLimit: adapter.capabilities.rateLimit, clock, partSize: 1024 });
+      const file = await localFile('unpaced.mp4', 100 * 1024, 'video/mp4');
+      const error = await rejection(upload(accountFor(server), file.job));
+      expect(error.kind).toBe('rate-limited');
+      expect(error.retryAfterMs).toBe(1000);
+      expect(server.requests.filter((request) => request.status !== 429)).toHaveLength(90);
+    });
+  });
+});
+
+describe('OFAuth source validation and plan', () => {
+  const file = (name: string, size: number, mime: string): UploadSource => ({ kind: 'file', path: `/tmp/${name}`, name, size, mime });
+
+  it('accepts photos, videos and audio, guessing the type from the name when it is generic', () => {
+    expect(() => adapter.validateSource(file('a.jpg', 10, 'image/jpeg'), {})).not.toThrow();
+    expect(() => adapter.validateSource(file('a.mp4', 10, 'video/mp4'), {})).not.toThrow();
+    expect(() => adapter.validateSource(file('a.m4a', 10, 'audio/mp4'), {})).not.toThrow();
+    expect(() => adapter.validateSource(file('clip.mov', 10, 'application/octet-stream'), {})).not.toThrow();
+    expect(() => adapter.validateSource(file('huge.mp4', 50 * 1024 ** 3, 'video/mp4'), {})).not.toThrow();
+  });
+
+  it('rejects other types, saying what the vault takes', () => {
+    const error = thrown(() => adapter.validateSource(file('notes.pdf', 100, 'application/pdf'), {}));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toBe(
+      'notes.pdf is of type application/pdf: the OnlyFans vault takes photos, videos and audio (image/*, video/*, audio/*)',
+    );
+    expect(thrown(() => adapter.validateSource(file('blob', 100, ''), {})).message).toContain('of an unknown type');
+  });
+
+  it('rejects URL sources, empty files and a bad vaultUpload option', () => {
+    const url = thrown(() =>
+      adapter.validateSource({ kind: 'url', url: 'https://example.com/a.jpg', name: 'a.jpg', size: 10, mime: 'image/jpeg' }, {}),
+    );
+    expect(url.kind).toBe('unsupported');
+    expect(url.message).toBe('a.jpg: OFAuth uploads local files, not URLs (https://example.com/a.jpg)');
+    const empty = thrown(() => adapter.validateSource(file('empty.jpg', 0, 'image/jpeg'), {}));
+    expect(empty.kind).toBe('invalid');
+    expect(empty.message).toBe('empty.jpg is empty: OFAuth needs at least one byte');
+    expect(thrown(() => adapter.validateSource(file('a.jpg', 10, 'image/jpeg'), { vaultUpload: 'yes' })).kind).toBe('invalid');
+    expect(() => adapter.validateSource(file('a.jpg', 10, 'image/jpeg'), { vaultUpload: 'false' })).not.toThrow();
+  });
+
+  it('sends vaultUpload with init when given', async () => {
+    const server = await startOfauthSandbox({ rateLimit: null });
+    try {
+      const local = await localFile('vault.jpg', 10, 'image/jpeg', { vaultUpload: 'true' });
+      await adapter.createSession(accountFor(server), local.job, call());
+      expect([...server.uploads.values()][0]!.vaultUpload).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  const session: OfauthSession = {
+    mediaUploadId: 'upload:1',
+    mode: 'multipart',
+    totalParts: 3,
+    partSize: PART,
+    size: 2 * PART + 5,
+    expiresAt: Date.parse('2030-01-01T00:00:00Z'),
+    partUrls: null,
+    completeUrl: null,
+  };
+
+  it('plans parts on a grid of partSize with a shorter last part, and none in single mode', () => {
+    const job = { jobId: 1, source: file('p.mp4', 2 * PART + 5, 'video/mp4'), options: {}, file: null };
+    expect(adapter.planParts(session, job)).toEqual([
+      { index: 0, start: 0, end: PART },
+      { index: 1, start: PART, end: 2 * PART },
+      { index: 2, start: 2 * PART, end: 2 * PART + 5 },
+    ]);
+    expect(adapter.planParts({ ...session, mode: 'single', totalParts: 1, partSize: session.size }, job)).toEqual([]);
+  });
+
+  it('treats a session within 30 s of its expiry as unusable, and rejects corrupt sessions', () => {
+    const expiry = session.expiresAt!;
+    expect(adapter.sessionUsable(session, expiry - 31_000)).toBe(true);
+    expect(adapter.sessionUsable(session, expiry - 29_000)).toBe(false);
+    expect(adapter.sessionUsable({ ...session, expiresAt: null }, Date.now())).toBe(true);
+    expect(adapter.parseSession(session)).toEqual(session);
+    expect(adapter.parseSession({ ...session, totalParts: 4 })).toBeNull();
+    expect(adapter.parseSession({ ...session, mode: 'chunked' })).toBeNull();
+    expect(adapter.parseSession({ ...session, partUrls: ['http://x/1'] })).toBeNull();
+    expect(adapter.parseSession(null)).toBeNull();
+  });
+});
