@@ -4,9 +4,10 @@ import { ofauthAdapter } from './ofauth/ofauthAdapter.ts';
 import { selfcommunityAdapter } from './selfcommunity/selfcommunityAdapter.ts';
 import { twentythreeAdapter } from './twentythree/twentythreeAdapter.ts';
 import type { ProviderAdapter, ProviderId } from './types.ts';
+import { xvidAdapter } from './xvid/xvidAdapter.ts';
 
 const ADAPTERS: ReadonlyMap<string, ProviderAdapter> = new Map<string, ProviderAdapter>(
-  [ofauthAdapter as ProviderAdapter, selfcommunityAdapter as ProviderAdapter, twentythreeAdapter as ProviderAdapter].map((adapter) => [adapter.id, adapter]),
+  [ofauthAdapter as ProviderAdapter, selfcommunityAdapter as ProviderAdapter, twentythreeAdapter as ProviderAdapter, xvidAdapter as ProviderAdapter].map((adapter) => [adapter.id, adapter]),
 );
 
 export function listAdapters(): ProviderAdapter[] {

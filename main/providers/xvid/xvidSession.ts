@@ -1,0 +1,74 @@
+/**
+ * The persisted state of one Xvid MediaHub upload: the upload the API created and the signed S3 form
+ * it handed out. The signed policy is only good for a while, so the session knows when it was made
+ * and whether the file already reached the bucket (after which the policy no longer matters).
+ */
+import { z } from 'zod';
+
+/**
+ * How long a session is used for sending the file. MediaHub does not document the policy's lifetime;
+ * S3 form policies it issues appear to expire about 30 minutes after the upload was created [guess].
+ * Five minutes of margin keep a send from starting on a policy that dies under it; if the guess is
+ * wrong the other way, S3's 403 still turns into a new session.
+ */
+export const XVID_SESSION_SEND_WINDOW_MS = 25 * 60 * 1000;
+
+/** What S3 said when it stored the file (its `<PostResponse>`); fields are null when absent. */
+export interface XvidStoredObject {
+  location: string | null;
+  bucket: string | null;
+  key: string | null;
+  etag: string | null;
+}
+
+export interface XvidSession {
+  /** MediaHub's upload id (`upload.id`). */
+  uploadId: string;
+  /** Where the file is POSTed (an S3 bucket endpoint). */
+  formPostUrl: string;
+  /**
+   * Every `form_post_params` field as `[name, value]` pairs, in the order the API sent them. Pairs
+   * rather than an object so that the order survives the database exactly as received.
+   */
+  formPostParams: Array<[string, string]>;
+  /** When Ferry created this upload (ms since epoch); the signed policy's clock starts here. */
+  createdAt: number;
+  /** The object key asked for, shown in the job details. */
+  objectKey: string;
+  pipelineId: string;
+  /** Set once S3 accepted the file; from then on only the finish call and polling remain. */
+  stored: XvidStoredObject | null;
+}
+
+const storedSchema = z.object({
+  location: z.string().nullable(),
+  bucket: z.string().nullable(),
+  key: z.string().nullable(),
+  etag: z.string().nullable(),
+});
+
+const sessionSchema = z.object({
+  uploadId: z.string().min(1),
+  formPostUrl: z.string().min(1),
+  formPostParams: z.array(z.tuple([z.string().min(1), z.string()])),
+  createdAt: z.number().finite(),
+  objectKey: z.string(),
+  pipelineId: z.string(),
+  stored: storedSchema.nullable(),
+});
+
+/** Returns the session, or null when `raw` is missing, corrupt or from an older shape. */
+export function parseXvidSession(raw: unknown): XvidSession | null {
+  const parsed = sessionSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * False once the signed policy may have expired and the file has not reached S3 yet: sending with it
+ * would only earn a 403. Once S3 stored the file the policy is no longer needed (finishing is an API
+ * call with the account's token), so the session stays usable and the file is not sent again.
+ */
+export function xvidSessionUsable(session: XvidSession, nowMs: number): boolean {
+  if (session.stored !== null) return true;
+  return nowMs < session.createdAt + XVID_SESSION_SEND_WINDOW_MS;
+}
