@@ -355,6 +355,12 @@ export class Queue extends EventEmitter<QueueEvents> {
         throw error;
       }
     }
+    if (job.sourceKind === 'url') {
+      // A pull provider's failed request stays failed: a retry asks the server for a new one (the
+      // adapter adopts an existing request for the same URL that has not failed, so no duplicate).
+      this.jobs.clearParts(id);
+      Object.assign(patch, { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null });
+    }
     return this.transition(id, 'queued', patch, 'Retry requested');
   }
 

@@ -1,13 +1,17 @@
 /** The adapters Ferry ships, by provider id. */
 import { UploadError } from '../engine/errors.ts';
 import { ofauthAdapter } from './ofauth/ofauthAdapter.ts';
+import { oktopostAdapter } from './oktopost/oktopostAdapter.ts';
 import { selfcommunityAdapter } from './selfcommunity/selfcommunityAdapter.ts';
 import { twentythreeAdapter } from './twentythree/twentythreeAdapter.ts';
 import type { ProviderAdapter, ProviderId } from './types.ts';
 import { xvidAdapter } from './xvid/xvidAdapter.ts';
 
 const ADAPTERS: ReadonlyMap<string, ProviderAdapter> = new Map<string, ProviderAdapter>(
-  [ofauthAdapter as ProviderAdapter, selfcommunityAdapter as ProviderAdapter, twentythreeAdapter as ProviderAdapter, xvidAdapter as ProviderAdapter].map((adapter) => [adapter.id, adapter]),
+  [ofauthAdapter, selfcommunityAdapter, oktopostAdapter, xvidAdapter, twentythreeAdapter].map((adapter) => [
+    adapter.id,
+    adapter as ProviderAdapter,
+  ]),
 );
 
 export function listAdapters(): ProviderAdapter[] {

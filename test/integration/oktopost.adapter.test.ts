@@ -1,0 +1,497 @@
+/**
+ * The Oktopost adapter against its emulator over real loopback HTTP, with a file host standing in for
+ * the public web: Oktopost's emulator really pulls the published file. A tiny driver stands in for the
+ * engine (create → finalize → poll until done); the assertions are on what the emulator pulled and
+ * recorded and on what the file host was asked.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import got from 'got';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lookup as mimeLookup } from 'mime-types';
+import { createAccountHttp } from '../../main/engine/accountHttp.ts';
+import { UploadError } from '../../main/engine/errors.ts';
+import {
+  OKTOPOST_EU_BASE_URL,
+  OKTOPOST_US_BASE_URL,
+  oktopostAdapter as adapter,
+  oktopostBaseUrl,
+  type OktopostSession,
+} from '../../main/providers/oktopost/oktopostAdapter.ts';
+import type { AccountContext, CallContext, JobContext, UploadResult, UploadSource } from '../../main/providers/types.ts';
+import { startFileHost, type FileHost, type PublishedFile } from '../sandbox/fileHost.ts';
+import { startOktopostSandbox, type OktopostSandbox, type OktopostSandboxOptions } from '../sandbox/oktopost.ts';
+
+const closing: Array<{ close(): Promise<void> }> = [];
+
+afterEach(async () => {
+  // Emulators first: their background pulls talk to the file host.
+  const servers = closing.splice(0).reverse();
+  for (const server of servers) await server.close();
+});
+
+async function fileHost(): Promise<FileHost> {
+  const host = await startFileHost();
+  closing.push(host);
+  return host;
+}
+
+async function oktopost(options: OktopostSandboxOptions = {}): Promise<OktopostSandbox> {
+  const server = await startOktopostSandbox(options);
+  closing.push(server);
+  return server;
+}
+
+function accountFor(server: OktopostSandbox, secrets: Record<string, string> = {}): AccountContext {
+  return {
+    id: 1,
+    name: 'marketing',
+    baseUrl: server.apiUrl,
+    settings: { region: 'us' },
+    secrets: { accountId: server.accountId, apiKey: server.apiKey, ...secrets },
+    http: createAccountHttp(),
+  };
+}
+
+/** A URL source as the queue builds it (name from the path, type from the name, size unknown). */
+function urlSource(url: string): UploadSource {
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || new URL(url).hostname;
+  return { kind: 'url', url, name, size: null, mime: mimeLookup(name) || 'application/octet-stream' };
+}
+
+function jobFor(url: string, options: Record<string, string> = {}): JobContext {
+  return { jobId: 1, source: urlSource(url), options, file: null };
+}
+
+interface Published {
+  file: PublishedFile;
+  bytes: Buffer;
+  sha256: string;
+}
+
+async function publish(host: FileHost, name: string, size: number): Promise<Published> {
+  const bytes = randomBytes(size);
+  const file = await host.publish(bytes, name);
+  return { file, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+function call(): CallContext {
+  return { signal: new AbortController().signal, onBytes: () => {} };
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Imported {
+  session: OktopostSession;
+  result: UploadResult;
+  progress: Array<{ done: number; total: number }>;
+  polls: number;
+}
+
+/** Drives one import the way the engine does, polling every 25 ms for at most 10 s. */
+async function importUrl(account: AccountContext, job: JobContext): Promise<Imported> {
+  adapter.validateSource(job.source, job.options);
+  const session = await adapter.createSession(account, job, call());
+  expect(adapter.planParts(session, job)).toEqual([]);
+  return follow(account, job, session);
+}
+
+async function follow(account: AccountContext, job: JobContext, session: OktopostSession): Promise<Imported> {
+  const progress: Array<{ done: number; total: number }> = [];
+  const finalized = await adapter.finalize(account, job, session, { ...call(), resumed: false });
+  if (finalized.kind === 'completed') return { session, result: finalized.result, progress, polls: 0 };
+  let current = finalized.session;
+  const deadline = Date.now() + 10_000;
+  for (let polls = 1; Date.now() < deadline; polls += 1) {
+    await pause(25);
+    const outcome = await adapter.poll!(account, job, current, call());
+    if (outcome.kind === 'completed') return { session: current, result: outcome.result, progress, polls };
+    current = outcome.session;
+    if (outcome.progress) progress.push(outcome.progress);
+  }
+  throw new Error('driver: the import did not finish in 10 s');
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UploadError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(UploadError);
+    return error as UploadError;
+  }
+  throw new Error('expected a rejection');
+}
+
+function thrown(action: () => void): UploadError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UploadError);
+    return error as UploadError;
+  }
+  throw new Error('expected an UploadError');
+}
+
+describe('Oktopost adapter against the emulator', () => {
+  it('has a 3 MB mp4 pulled byte-exact with HEAD and ranged GETs, reporting growing progress', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ pullChunk: 512 * 1024, pullDelayMs: 30 });
+    const { file, sha256 } = await publish(host, 'launch clip.mp4', 3_000_000);
+    const { result, progress, session } = await importUrl(accountFor(server), jobFor(file.url));
+
+    expect(server.createCalls).toEqual([
+      { source: file.url, name: 'launch clip.mp4', mimeType: 'video/mp4', status: 200, result: true, uploadId: session.uploadId },
+    ]);
+    const upload = server.uploads.get(session.uploadId)!;
+    expect(upload).toMatchObject({ status: 'complete', total: 3_000_000, downloaded: 3_000_000, attempts: 0, sha256 });
+    expect(server.media.get(upload.mediaId!)).toMatchObject({ size: 3_000_000, sha256, mimeType: 'video/mp4' });
+
+    const pulled = host.requestsFor(file);
+    expect(pulled[0]).toMatchObject({ method: 'HEAD', status: 200 });
+    const gets = pulled.filter((request) => request.method === 'GET');
+    expect(gets.length).toBe(Math.ceil(3_000_000 / (512 * 1024)));
+    expect(gets.every((request) => request.status === 206 && request.range !== null)).toBe(true);
+    let next = 0;
+    for (const request of gets) {
+      expect(request.served![0]).toBe(next);
+      next = request.served![1] + 1;
+    }
+    expect(next).toBe(3_000_000);
+
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.every((step) => step.total === 3_000_000 && step.done <= step.total)).toBe(true);
+    for (let i = 1; i < progress.length; i += 1) expect(progress[i]!.done).toBeGreaterThanOrEqual(progress[i - 1]!.done);
+    expect(new Set(progress.map((step) => step.done)).size).toBeGreaterThanOrEqual(2);
+    expect(progress[0]!.done).toBeLessThan(3_000_000);
+
+    expect(result).toEqual({
+      remoteId: upload.mediaId,
+      url: null,
+      details: {
+        uploadId: session.uploadId,
+        mediaId: upload.mediaId,
+        name: 'launch clip.mp4',
+        mimeType: 'video/mp4',
+        totalSize: 3_000_000,
+        validations: {
+          Facebook: { isValid: true, errors: [] },
+          LinkedIn: { isValid: true, errors: [] },
+          Twitter: { isValid: true, errors: [] },
+          Instagram: { isValid: true, errors: [] },
+          Youtube: { isValid: true, errors: [] },
+        },
+      },
+    });
+  });
+
+  it('keeps the per-network video validation in the result, with the errors of an invalid network', async () => {
+    const host = await fileHost();
+    const errors = ['Video duration must be between 3 and 60 seconds', 'Aspect ratio must be between 4:5 and 16:9'];
+    const server = await oktopost({ invalidNetworks: { Instagram: errors } });
+    const { file } = await publish(host, 'teaser.mp4', 200_000);
+    const { result } = await importUrl(accountFor(server), jobFor(file.url));
+
+    expect(result.details.validations).toMatchObject({
+      Instagram: { isValid: false, errors },
+      Facebook: { isValid: true, errors: [] },
+      Youtube: { isValid: true, errors: [] },
+    });
+    expect(server.requests.filter((request) => request.path.startsWith('/v2/video-validate/'))).toHaveLength(1);
+  });
+
+  it('imports an image/png without asking for video validation', async () => {
+    const host = await fileHost();
+    const server = await oktopost();
+    const { file, sha256 } = await publish(host, 'banner.png', 70_000);
+    const { result, session } = await importUrl(accountFor(server), jobFor(file.url));
+
+    expect(server.createCalls[0]).toMatchObject({ mimeType: 'image/png', name: 'banner.png' });
+    expect(server.uploads.get(session.uploadId)!.sha256).toBe(sha256);
+    expect(result.details).toEqual({
+      uploadId: session.uploadId,
+      mediaId: result.remoteId,
+      name: 'banner.png',
+      mimeType: 'image/png',
+      totalSize: 70_000,
+    });
+    expect(server.requests.some((request) => request.path.startsWith('/v2/video-validate/'))).toBe(false);
+  });
+
+  it('reports an import that finished before finalize as completed, without polling', async () => {
+    const host = await fileHost();
+    const server = await oktopost();
+    const { file } = await publish(host, 'logo.gif', 5_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    const session = await adapter.createSession(account, job, call());
+    await server.settled(session.uploadId);
+    const { result, polls } = await follow(account, job, session);
+
+    expect(polls).toBe(0);
+    expect(result.remoteId).toBe(server.uploads.get(session.uploadId)!.mediaId);
+    expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'GET /v2/upload',
+      'POST /v2/upload',
+      `GET /v2/upload/${session.uploadId}`,
+    ]);
+  });
+
+  it('sends the mimeType option for a URL whose name says nothing about its type', async () => {
+    const host = await fileHost();
+    const server = await oktopost();
+    const bytes = randomBytes(10_000);
+    const file = await host.publish(bytes, 'download', 'application/octet-stream');
+    const job = jobFor(file.url, { mimeType: 'image/jpeg', name: 'team photo.jpg' });
+    const { result } = await importUrl(accountFor(server), job);
+
+    expect(server.createCalls[0]).toMatchObject({ source: file.url, name: 'team photo.jpg', mimeType: 'image/jpeg' });
+    expect(result.details).toMatchObject({ name: 'team photo.jpg', mimeType: 'image/jpeg' });
+  });
+
+  it.each([
+    { falseResultWith2xx: true, status: 200 },
+    { falseResultWith2xx: false, status: 400 },
+  ])('turns Result:false with status $status into an error with Oktopost’s own words', async ({ falseResultWith2xx, status }) => {
+    const host = await fileHost();
+    const server = await oktopost({ falseResultWith2xx, maxFileBytes: 1_000_000 });
+    const { file } = await publish(host, 'too-big.mp4', 1_500_000);
+    const error = await rejection(adapter.createSession(accountFor(server), jobFor(file.url), call()));
+
+    expect(error.kind).toBe('invalid');
+    expect(error.status).toBe(status);
+    const reason = 'source: File size 1500000 exceeds the maximum allowed size of 1000000 bytes';
+    expect(error.message).toBe(
+      status === 200
+        ? `Asking Oktopost to import too-big.mp4 from ${file.url}: Oktopost refused it (${reason})`
+        : `Asking Oktopost to import too-big.mp4 from ${file.url}: Oktopost answered 400 (${reason})`,
+    );
+    expect(server.createCalls).toEqual([expect.objectContaining({ status, result: false, uploadId: null })]);
+    expect(server.uploads.size).toBe(0);
+  });
+
+  it('finds the request of a create whose reply was lost instead of creating a second one', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ pullDelayMs: 20 });
+    const { file, sha256 } = await publish(host, 'lost-reply.mp4', 1_000_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
+
+    const lost = await rejection(adapter.createSession(account, job, call()));
+    expect(lost.kind).toBe('network');
+    expect(server.uploads.size).toBe(1);
+
+    const session = await adapter.createSession(account, job, call());
+    expect(session.uploadId).toBe(server.createCalls[0]!.uploadId);
+    expect(server.createCalls).toHaveLength(1);
+    const lookups = server.requests.filter((request) => request.method === 'GET' && request.path === '/v2/upload');
+    expect(lookups.map((request) => request.query.get('source'))).toEqual([file.url, file.url]);
+
+    const { result } = await follow(account, job, session);
+    expect(server.uploads.size).toBe(1);
+    expect(server.media.size).toBe(1);
+    expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+  });
+
+  it('fails with Oktopost’s LastError and Attempts when the source keeps answering 500, and starts afresh next time', async () => {
+    const host = await fileHost();
+    const server = await oktopost();
+    const { file, sha256 } = await publish(host, 'broken.mp4', 300_000);
+    host.fault({ method: 'GET', path: file.path, times: 1_000, action: { type: 'status', status: 500, body: 'boom' } });
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+
+    const error = await rejection(importUrl(account, job));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toBe(
+      `Oktopost could not import ${file.url}: Could not download file, error 500 (after 5 attempts). ` +
+        'Check that the URL is public and answers HEAD and ranged GET requests, then retry',
+    );
+    const failed = [...server.uploads.values()];
+    expect(failed).toEqual([expect.objectContaining({ status: 'failed', attempts: 5, lastError: 'Could not download file, error 500' })]);
+    const gets = host.requests.filter((request) => request.method === 'GET' && request.path === file.path);
+    expect(gets).toHaveLength(5);
+    expect(gets.every((request) => request.fault === 'status')).toBe(true);
+
+    // Once the source is fixed, a new import is created: the failed request is not adopted.
+    host.clearFaults();
+    const { session, result } = await importUrl(account, job);
+    expect(session.uploadId).not.toBe(failed[0]!.id);
+    expect(server.createCalls).toHaveLength(2);
+    expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+  });
+
+  it('maps a vanished upload request to session-gone, and the next session creates a new one', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ pullDelayMs: 50 });
+    const { file } = await publish(host, 'gone.png', 2_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    const first = await adapter.createSession(account, job, call());
+    server.forget(first.uploadId);
+
+    const error = await rejection(adapter.poll!(account, job, first, call()));
+    expect(error.kind).toBe('session-gone');
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('Upload not found');
+    const second = await adapter.createSession(account, job, call());
+    expect(second.uploadId).not.toBe(first.uploadId);
+    expect(server.createCalls).toHaveLength(2);
+  });
+
+  it('maps a wrong API key to auth, naming what to check, before anything is created', async () => {
+    const host = await fileHost();
+    const server = await oktopost();
+    const { file } = await publish(host, 'secret.png', 100);
+    const error = await rejection(adapter.createSession(accountFor(server, { apiKey: 'wrong' }), jobFor(file.url), call()));
+
+    expect(error.kind).toBe('auth');
+    expect(error.status).toBe(401);
+    expect(error.message).toBe(
+      'Looking for an earlier Oktopost import of secret.png: Oktopost answered 401 ' +
+        '(Authorization: Invalid account id or API key); check the account id and API key of "marketing"',
+    );
+    expect(server.createCalls).toEqual([]);
+
+    const missing = await rejection(adapter.createSession(accountFor(server, { apiKey: '' }), jobFor(file.url), call()));
+    expect(missing.kind).toBe('auth');
+    expect(missing.message).toBe('Oktopost account "marketing" has no API key: add it in the account settings');
+  });
+
+  it('maps the emulator’s 60-a-minute limit to rate-limited with its Retry-After', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ perMinute: 3, pullDelayMs: 200 });
+    const { file } = await publish(host, 'busy.mp4', 1_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    const session = await adapter.createSession(account, job, call());
+    const finalized = await adapter.finalize(account, job, session, { ...call(), resumed: false });
+    expect(finalized.kind).toBe('processing');
+
+    const error = await rejection(adapter.poll!(account, job, session, call()));
+    expect(error.kind).toBe('rate-limited');
+    expect(error.status).toBe(429);
+    expect(error.retryAfterMs).toBeGreaterThan(0);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(error.message).toContain('Rate limit exceeded');
+  });
+
+  it('maps 5xx and an unreadable 2xx to server errors and stops at once when aborted', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ pullDelayMs: 100 });
+    const { file } = await publish(host, 'flaky.mp4', 1_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    const session = await adapter.createSession(account, job, call());
+    const path = `/v2/upload/${session.uploadId}`;
+
+    server.fault({ path, action: { type: 'status', status: 503, body: '{"Result":false,"Errors":{"Server":"Maintenance"}}' } });
+    const unavailable = await rejection(adapter.poll!(account, job, session, call()));
+    expect(unavailable.kind).toBe('server');
+    expect(unavailable.message).toContain('503 (Server: Maintenance); will retry');
+
+    server.fault({ path, action: { type: 'malformed', status: 200, body: '<html>Bad gateway</html>' } });
+    const garbled = await rejection(adapter.poll!(account, job, session, call()));
+    expect(garbled.kind).toBe('server');
+    expect(garbled.message).toContain('unreadable reply (Bad gateway)');
+
+    server.fault({ path, action: { type: 'stall' } });
+    const controller = new AbortController();
+    const pending = adapter.poll!(account, job, session, { signal: controller.signal, onBytes: () => {} });
+    setTimeout(() => controller.abort(), 50);
+    expect((await rejection(pending)).kind).toBe('aborted');
+  });
+
+  it('has the emulator refuse a create whose name and type cannot be determined from the source', async () => {
+    const server = await oktopost();
+    const response = await got.post(`${server.apiUrl}/upload`, {
+      form: { source: 'http://127.0.0.1:9/' },
+      headers: { authorization: `Basic ${Buffer.from(`${server.accountId}:${server.apiKey}`).toString('base64')}` },
+      throwHttpErrors: false,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      Result: false,
+      Errors: {
+        name: 'The name was not sent and could not be determined from the source',
+        mimeType: 'The mime type was not sent and could not be determined from the source',
+      },
+    });
+    expect(server.uploads.size).toBe(0);
+  });
+});
+
+describe('Oktopost sources, sessions and data centres', () => {
+  it('refuses a local file, saying that Oktopost imports from a public URL', () => {
+    const error = thrown(() =>
+      adapter.validateSource({ kind: 'file', path: '/home/ana/clip.mp4', name: 'clip.mp4', size: 10, mime: 'video/mp4' }, {}),
+    );
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toBe(
+      'clip.mp4: Oktopost imports files from a public URL and cannot take the local file /home/ana/clip.mp4. ' +
+        'Publish the file (on a web server or storage bucket that answers HEAD and ranged GET requests) and give its URL',
+    );
+    const ftp = thrown(() => adapter.validateSource(urlSource('ftp://files.example/clip.mp4'), {}));
+    expect(ftp.kind).toBe('unsupported');
+    expect(ftp.message).toContain('public http(s) URL, not ftp:');
+  });
+
+  it('refuses types Oktopost does not take, naming the ones it does', () => {
+    const error = thrown(() => adapter.validateSource(urlSource('https://cdn.example/clip.webm'), {}));
+    expect(error.kind).toBe('unsupported');
+    expect(error.message).toBe(
+      'clip.webm is of type video/webm: Oktopost imports only video/mp4, image/gif, image/png, image/jpg, image/jpeg. ' +
+        'If the URL serves one of these, say which with the option mimeType=<type>',
+    );
+    expect(thrown(() => adapter.validateSource(urlSource('https://cdn.example/download?id=7'), {})).kind).toBe('unsupported');
+    const override = thrown(() => adapter.validateSource(urlSource('https://cdn.example/a.mp4'), { mimeType: 'video/webm' }));
+    expect(override.message).toBe('a.mp4: mimeType=video/webm is not a type Oktopost imports; use one of video/mp4, image/gif, image/png, image/jpg, image/jpeg');
+
+    for (const url of ['https://cdn.example/a.mp4', 'https://cdn.example/a.GIF', 'https://cdn.example/a.jpeg', 'https://cdn.example/a.png']) {
+      expect(() => adapter.validateSource(urlSource(url), {})).not.toThrow();
+    }
+    expect(() => adapter.validateSource(urlSource('https://cdn.example/download?id=7'), { mimeType: 'image/jpg' })).not.toThrow();
+  });
+
+  it('refuses a known size over 8 GiB', () => {
+    const source: UploadSource = { ...urlSource('https://cdn.example/long.mp4'), size: 8 * 1024 ** 3 + 1 };
+    const error = thrown(() => adapter.validateSource(source, {}));
+    expect(error.kind).toBe('too-large');
+    expect(error.message).toBe("long.mp4 is 8,589,934,593 bytes, over Oktopost's limit of 8 GiB (8,589,934,592 bytes) per file");
+    expect(() => adapter.validateSource({ ...source, size: 8 * 1024 ** 3 }, {})).not.toThrow();
+  });
+
+  it('picks the EU data centre for an EU account on the default base URL, and keeps any other URL', () => {
+    expect(adapter.capabilities.defaultBaseUrl).toBe(OKTOPOST_US_BASE_URL);
+    expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: { region: 'eu' } })).toBe('https://eu-api.oktopost.com/v2');
+    expect(oktopostBaseUrl({ baseUrl: `${OKTOPOST_US_BASE_URL}/`, settings: { region: 'eu' } })).toBe(OKTOPOST_EU_BASE_URL);
+    expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: { region: 'us' } })).toBe(OKTOPOST_US_BASE_URL);
+    expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: {} })).toBe(OKTOPOST_US_BASE_URL);
+    expect(oktopostBaseUrl({ baseUrl: 'https://proxy.example/oktopost/v2', settings: { region: 'eu' } })).toBe(
+      'https://proxy.example/oktopost/v2',
+    );
+    expect(oktopostBaseUrl({ baseUrl: OKTOPOST_EU_BASE_URL, settings: { region: 'us' } })).toBe(OKTOPOST_EU_BASE_URL);
+  });
+
+  it('declares the account form and capabilities of a pull provider', () => {
+    expect(adapter.fields.map((field) => [field.key, field.kind, field.required])).toEqual([
+      ['accountId', 'secret', true],
+      ['apiKey', 'secret', true],
+      ['region', 'setting', false],
+    ]);
+    expect(adapter.fields[2]).toMatchObject({ default: 'us', choices: ['us', 'eu'] });
+    expect(adapter.capabilities).toMatchObject({
+      sources: 'url',
+      partOrder: 'serial',
+      maxParallelParts: 1,
+      rateLimit: { perMinute: 60, burst: 60 },
+    });
+  });
+
+  it('reads back a persisted session and refuses a corrupt one', () => {
+    const session: OktopostSession = { uploadId: '0up000000000001', source: 'https://cdn.example/a.mp4', createdAt: 1 };
+    expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
+    expect(adapter.parseSession({ ...session, uploadId: '' })).toBeNull();
+    expect(adapter.parseSession(null)).toBeNull();
+    expect(adapter.sessionUsable(session, Date.now())).toBe(true);
+  });
+});
