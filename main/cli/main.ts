@@ -156,7 +156,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       }
       if (!o.json) {
         const total = jobs.reduce((sum, job) => sum + (job.size ?? 0), 0);
-        out.write(`Queued ${jobs.length} upload(s), ${formatBytes(total)}, for "${options.account}" (job ${jobs.map((j) => `#${j.id}`).join(', ')})\n`);
+        const sized = jobs.every((job) => job.size !== null) ? formatBytes(total) : 'size known once the provider fetches it';
+        out.write(`Queued ${jobs.length} upload(s), ${sized}, for "${options.account}" (job ${jobs.map((j) => `#${j.id}`).join(', ')})\n`);
         if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
       }
       if (options.wait) exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), env });

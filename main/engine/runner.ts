@@ -178,11 +178,13 @@ export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal
       poll(account, context, current, c),
     );
     if (outcome.kind === 'completed') {
-      complete(outcome.result, initial.size ?? job().bytesConfirmed);
+      complete(outcome.result, job().size ?? job().bytesConfirmed);
       return;
     }
     session = outcome.session;
-    repo.update(id, { session: outcome.session, retryStreak: 0 });
+    // A pulled URL's size is known only once the server has looked at it.
+    const learnedSize = job().size === null && outcome.progress ? outcome.progress.total : undefined;
+    repo.update(id, { session: outcome.session, retryStreak: 0, ...(learnedSize ? { size: learnedSize } : {}) });
     if (outcome.progress) deps.progress(id, outcome.progress.done);
   }
   throw new UploadError(
