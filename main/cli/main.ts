@@ -51,8 +51,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('Ferry: resumable uploads to OFAuth, SelfCommunity, Oktopost, Xvid MediaHub and TwentyThree')
     .option('--data-dir <dir>', 'data folder (default: $FERRY_DATA_DIR, else the desktop app\'s user-data folder)')
     .configureOutput({ writeOut: (text) => out.write(text), writeErr: (text) => err.write(text) })
-    .exitOverride()
-    .showHelpAfterError('(run "ferry --help" for usage)');
+    // Usage errors stay one line on stderr (the contract); --help shows the rest.
+    .exitOverride();
 
   program
     .command('providers')

@@ -186,6 +186,8 @@ describe('engine + SelfCommunity emulator', () => {
     w.engine.queue.pause(id);
     expect(job(w, id).state).toBe('paused');
     await waitFor('the runner to stop', () => w.engine.engine.activeJobIds.length === 0);
+    // A request written just before the pause reaches the server (same process) a moment later.
+    await sleep(100);
     const confirmed = job(w, id).bytesConfirmed;
     const sentBefore = sandbox.requests.filter((r) => r.path === SC_CHUNK_PATH).length;
     await sleep(300);
@@ -207,7 +209,7 @@ describe('engine + SelfCommunity emulator', () => {
   it('holds the whole account lane for Retry-After on a 429, then completes', async () => {
     const w = await world();
     const sandbox = await selfCommunity(w);
-    const files = await Promise.all([randomFile(w.files, 'a.png', 3 * SC_CHUNK), randomFile(w.files, 'b.png', 3 * SC_CHUNK)]);
+    const files = await Promise.all([randomFile(w.files, 'a.png', 8 * SC_CHUNK), randomFile(w.files, 'b.png', 8 * SC_CHUNK)]);
     sandbox.fault({
       method: 'POST',
       path: SC_CHUNK_PATH,
@@ -219,6 +221,8 @@ describe('engine + SelfCommunity emulator', () => {
         headers: { 'content-type': 'application/json', 'retry-after': '1' },
       },
     });
+    // A slow server keeps the other job of the account busy while the hold lasts.
+    sandbox.fault({ method: 'POST', path: SC_CHUNK_PATH, times: 1_000, action: { type: 'delay', ms: 30 } });
     const jobs = await w.engine.queue.enqueue('community', files.map((f) => f.path));
     const states = new Map<number, string[]>();
     w.engine.queue.on('job', (changed) => states.set(changed.id, [...(states.get(changed.id) ?? []), changed.state]));
@@ -235,7 +239,7 @@ describe('engine + SelfCommunity emulator', () => {
     expect([...states.values()].some((seen) => seen.includes('waiting'))).toBe(true);
     // Requests already on their way when the hold began may land just after it; after that, nothing
     // from either job of the account reaches the server until the second has passed.
-    const later = sandbox.requests.filter((r) => r.at > hold!.at + 50);
+    const later = sandbox.requests.filter((r) => r.at > hold!.at + 150);
     expect(later.length).toBeGreaterThan(0);
     for (const request of later) expect(request.at).toBeGreaterThanOrEqual(limited.at + 1_000 - 5);
   });
@@ -251,10 +255,13 @@ describe('engine + SelfCommunity emulator', () => {
 
     expectSelfCommunityHas(sandbox, job(w, queued!.id), file);
     expect(sandbox.requests.filter((r) => r.fault === 'stall')).toHaveLength(1);
+    // On a very busy machine another request may also sit still for 500 ms; each is a stall too.
     const errors = w.engine.queue.jobs.events(queued!.id).filter((e) => e.type === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ errorKind: 'timeout', state: 'waiting' });
-    expect(errors[0]!.message).toMatch(/stalled/);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (const error of errors) {
+      expect(error).toMatchObject({ errorKind: 'timeout', state: 'waiting' });
+      expect(error.message).toMatch(/stalled/);
+    }
   });
 
   it('fails a job whose file changed or vanished after queueing, sends nothing, and a retry uploads the new content', async () => {
@@ -308,6 +315,8 @@ describe('engine + SelfCommunity emulator', () => {
     first.engine.engine.start();
     await waitFor('two acknowledged chunks', () => job(first, id).bytesConfirmed >= 2 * SC_CHUNK);
     await first.engine.close();
+    // A request written just before the stop reaches the server (same process) a moment later.
+    await sleep(100);
     sandbox.clearFaults();
 
     const second: World = { engine: fixtures.openEngine(data), files: filesDir };
