@@ -13,6 +13,9 @@ import { FerryError, Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
 import { listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
+import { parsePort, serveCommand } from '../serve/serve.ts';
+import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
+import { SyncService } from '../sync/syncService.ts';
 import { resolveDataDir } from './dataDir.ts';
 import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
 
@@ -224,6 +227,17 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       });
   }
 
+  registerSyncCommands(program, () => open().queue, { out });
+
+  program
+    .command('serve')
+    .description('serve the web UI and the API on http://HOST:PORT (token-protected) and run the queue')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (default: any free one)', parsePort)
+    .action(async (options: { host: string; port?: number }) => {
+      exitCode = await serveCommand(open(), { host: options.host, port: options.port, out, err, engineOptions: engineTuning(env) });
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -319,8 +333,14 @@ async function drive(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let interrupted = false;
+  let sync: SyncService | undefined;
   try {
     engine.start();
+    // Watched folders run beside the engine, except for `upload --wait`, which only follows its jobs.
+    sync = mode.only ? undefined : new SyncService({ queue, ...syncTuning(mode.env) });
+    sync?.on('error', (error) => output.err.write(`ferry: ${error.message}\n`));
+    // --until-idle: one full scan (files added while no Ferry ran), queue what is new, then drain.
+    await sync?.start({ watch: !mode.untilIdle });
     const goal = mode.only
       ? new Promise<void>((resolve) => {
           const check = (): void => {
@@ -332,12 +352,16 @@ async function drive(
           void engine.whenIdle().then(resolve);
         })
       : mode.untilIdle
-        ? engine.whenIdle()
+        ? (async () => {
+            await sync?.whenSettled();
+            await engine.whenIdle();
+          })()
         : new Promise<void>(() => undefined);
     await Promise.race([goal, stopped.then(() => (interrupted = true))]);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await sync?.stop();
     await engine.stop();
     queue.off('job', report);
     bars.stop();

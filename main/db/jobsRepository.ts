@@ -165,6 +165,8 @@ export interface JobQuery {
   search?: string;
   limit?: number;
   offset?: number;
+  /** Queue order (default), or most recently finished first (history). */
+  order?: 'position' | 'finished';
 }
 
 export class JobsRepository {
@@ -208,6 +210,22 @@ export class JobsRepository {
   }
 
   list(query: JobQuery = {}): Job[] {
+    const { where, params } = this.#filter(query);
+    const order = query.order === 'finished' ? 'COALESCE(finished_at, updated_at) DESC, id DESC' : 'position';
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY ${order} LIMIT ? OFFSET ?`;
+    params.push(query.limit ?? -1, query.offset ?? 0);
+    return (this.#db.prepare(sql).all(...params) as unknown as JobRow[]).map(toJob);
+  }
+
+  /** How many jobs match the filter of `query` (its limit, offset and order are ignored). */
+  count(query: JobQuery = {}): number {
+    const { where, params } = this.#filter(query);
+    const sql = `SELECT COUNT(*) AS n FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return (this.#db.prepare(sql).get(...params) as { n: number }).n;
+  }
+
+  #filter(query: JobQuery): { where: string[]; params: Array<string | number> } {
     const where: string[] = [];
     const params: Array<string | number> = [];
     if (query.states && query.states.length > 0) {
@@ -223,21 +241,32 @@ export class JobsRepository {
       const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       params.push(pattern, pattern);
     }
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-                 ORDER BY position LIMIT ? OFFSET ?`;
-    params.push(query.limit ?? -1, query.offset ?? 0);
-    return (this.#db.prepare(sql).all(...params) as unknown as JobRow[]).map(toJob);
+    return { where, params };
   }
 
-  /** Jobs the scheduler may start now, in queue order. */
-  runnable(now: number): Job[] {
+  /** Jobs changed at or after `since` (ms), oldest change first: lets a UI follow another process. */
+  changedSince(since: number, limit = 1000): Job[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?')
+      .all(since, limit) as unknown as JobRow[];
+    return rows.map(toJob);
+  }
+
+  /**
+   * Jobs the scheduler may start now, in queue order, optionally only those of `accountIds`. Rows are
+   * read and parsed one at a time as the caller iterates, so a scheduler that stops after a few jobs
+   * does not pay for a queue of 100,000.
+   */
+  *runnable(now: number, accountIds?: readonly number[]): Generator<Job> {
+    if (accountIds !== undefined && accountIds.length === 0) return;
+    const accounts = accountIds === undefined ? '' : `AND account_id IN (${accountIds.map(() => '?').join(', ')})`;
     const rows = this.#db
       .prepare(
-        `SELECT * FROM jobs WHERE state = 'queued' OR (state = 'waiting' AND COALESCE(next_attempt_at, 0) <= ?)
+        `SELECT * FROM jobs WHERE (state = 'queued' OR (state = 'waiting' AND COALESCE(next_attempt_at, 0) <= ?)) ${accounts}
          ORDER BY position`,
       )
-      .all(now) as unknown as JobRow[];
-    return rows.map(toJob);
+      .iterate(now, ...(accountIds ?? [])) as unknown as Iterable<JobRow>;
+    for (const row of rows) yield toJob(row);
   }
 
   /** When the earliest waiting job becomes due, or null. */

@@ -162,6 +162,25 @@ export class Queue extends EventEmitter<QueueEvents> {
     this.emit('accounts');
   }
 
+  /**
+   * Changes an account's stored fields and, when given, replaces its secrets. The caller validates
+   * the values against the provider's fields; this checks only that a new name is free.
+   */
+  async updateAccount(
+    name: string,
+    patch: Partial<Pick<Account, 'name' | 'baseUrl' | 'settings' | 'concurrency' | 'paused'>>,
+    secrets?: Record<string, string>,
+  ): Promise<AccountView> {
+    const account = this.requireAccount(name);
+    if (patch.name !== undefined && patch.name !== account.name && this.accounts.byName(patch.name)) {
+      throw new FerryError('conflict', `An account named "${patch.name}" already exists; choose another name`);
+    }
+    this.accounts.update(account.id, patch);
+    if (secrets) await this.secrets.set(account.id, secrets);
+    this.emit('accounts');
+    return this.viewAccount(this.accounts.get(account.id)!);
+  }
+
   // Jobs --------------------------------------------------------------------------------------------
 
   /**
@@ -370,6 +389,15 @@ export class Queue extends EventEmitter<QueueEvents> {
       throw new FerryError('conflict', `Job ${id} (${job.name}) is ${job.state}; pause or cancel it before removing it`);
     }
     this.jobs.remove(id);
+  }
+
+  /** Puts a job before every other one (the engine picks it next among runnable jobs). */
+  moveToTop(id: number): Job {
+    this.requireJob(id);
+    this.jobs.moveToTop(id);
+    const job = this.jobs.get(id)!;
+    this.emit('job', job);
+    return job;
   }
 
   /** Applies a control command to every job it applies to; returns the jobs changed. */

@@ -1,0 +1,399 @@
+/**
+ * The command table: for every command of the contract, its input schema and its handler. Handlers
+ * receive parsed input, return plain data, and throw FerryError / ApiError for refusals; the
+ * dispatcher in `ferryApi.ts` turns everything into the result envelope.
+ */
+import type { Account } from '../db/accountsRepository.ts';
+import type { Job, JobQuery } from '../db/jobsRepository.ts';
+import type { JobState } from '../engine/jobState.ts';
+import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
+import { findAdapter, listAdapters } from '../providers/registry.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import { clearXvidTokenCache } from '../providers/xvid/xvidAdapter.ts';
+import { ApiError, toErrorPayload } from './apiError.ts';
+import type { ProbeAccount } from './connectionTest.ts';
+import type {
+  AccountInfo,
+  AppStatus,
+  BulkResult,
+  CommandName,
+  CommandOutput,
+  ConnectionTestResult,
+  FinishedState,
+  JobView,
+  RemoveResult,
+  Settings,
+} from './contract.ts';
+import { toCsv, toJson } from './historyExport.ts';
+import { INPUT_SCHEMAS, type InputSchemas, type ParsedInput } from './schemas.ts';
+import type { SettingsStore } from './settingsStore.ts';
+import type { StagingArea } from './staging.ts';
+import { accountInfo, jobView, providerInfo, timelineEntry } from './views.ts';
+
+export interface CommandSpec<K extends CommandName> {
+  input: InputSchemas[K];
+  handler: (input: ParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K>;
+}
+
+export type CommandTable = { [K in CommandName]: CommandSpec<K> };
+
+/** What the handlers need from the process they run in. */
+export interface CommandDeps {
+  queue: Queue;
+  settings: SettingsStore;
+  staging: StagingArea;
+  status: () => AppStatus;
+  testConnection: (adapter: ProviderAdapter, account: ProbeAccount) => Promise<ConnectionTestResult>;
+  /** Called after accounts were added, changed or removed (secrets included). */
+  accountsChanged: (newSecrets?: Iterable<string>) => Promise<void>;
+  jobsRemoved: (ids: number[]) => void;
+  settingsChanged: (settings: Settings, previous: Settings) => void;
+  log: (message: string, error?: unknown) => void;
+}
+
+const FINISHED: FinishedState[] = ['completed', 'failed', 'canceled'];
+const EXPORT_LIMIT = 100_000;
+/** The states `jobs.pauseAll` / `jobs.resumeAll` act on (the same as `ferry pause|resume --all`). */
+const PAUSABLE: JobState[] = ['queued', 'uploading', 'waiting', 'processing'];
+
+function adapterOf(provider: string): ProviderAdapter {
+  const adapter = findAdapter(provider);
+  if (!adapter) {
+    const known = listAdapters()
+      .map((a) => a.id)
+      .join(', ');
+    throw new ApiError('INVALID_INPUT', `Unknown provider "${provider}": Ferry knows ${known}`);
+  }
+  return adapter;
+}
+
+/** Refuses keys the provider does not have (and says when a setting was given as a secret or back). */
+function checkKnownKeys(adapter: ProviderAdapter, settings: Record<string, string> = {}, secrets: Record<string, string> = {}): void {
+  const fields = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
+  for (const [kind, bag] of [
+    ['setting', settings],
+    ['secret', secrets],
+  ] as const) {
+    for (const key of Object.keys(bag)) {
+      if (fields.has(`${kind}:${key}`)) continue;
+      const other = kind === 'setting' ? 'secret' : 'setting';
+      const hint = fields.has(`${other}:${key}`) ? ` (it is a ${other})` : '';
+      throw new ApiError('INVALID_INPUT', `${adapter.displayName} has no ${kind} "${key}"${hint}`);
+    }
+  }
+}
+
+/** Checks the complete settings and secrets an account will have: required fields, choices. */
+function checkValues(adapter: ProviderAdapter, settings: Record<string, string>, secrets: Record<string, string>): void {
+  for (const field of adapter.fields) {
+    const value = (field.kind === 'secret' ? secrets : settings)[field.key] ?? '';
+    if (value === '' && field.required) throw new ApiError('INVALID_INPUT', `${adapter.displayName} needs ${field.label} (${field.key})`);
+    if (value !== '' && field.choices && !field.choices.includes(value)) {
+      throw new ApiError('INVALID_INPUT', `${field.label} must be one of ${field.choices.join(', ')} (got "${value.slice(0, 40)}")`);
+    }
+  }
+}
+
+export function createCommandTable(deps: CommandDeps): CommandTable {
+  const { queue, staging } = deps;
+
+  const accountsById = (): Map<number, Account> => new Map(queue.accounts.list().map((account) => [account.id, account]));
+  const view = (job: Job, accounts = accountsById()): JobView => jobView(job, accounts.get(job.accountId), staging.isStaged(job.source));
+  const info = async (account: Account): Promise<AccountInfo> =>
+    accountInfo(await queue.viewAccount(account), findAdapter(account.provider)?.displayName ?? account.provider);
+
+  /** Runs `step` for each id; a refusal for one id is reported and does not stop the others. */
+  const bulk = async (command: CommandName, ids: readonly number[], step: (id: number) => Job | Promise<Job>): Promise<BulkResult> => {
+    const changed: Job[] = [];
+    const errors: BulkResult['errors'] = [];
+    for (const id of ids) {
+      try {
+        changed.push(await step(id));
+      } catch (error) {
+        errors.push({ id, ...toErrorPayload(command, error, deps.log) });
+      }
+    }
+    const accounts = accountsById();
+    return { jobs: changed.map((job) => view(job, accounts)), errors };
+  };
+
+  const page = (query: JobQuery): { items: JobView[]; total: number } => {
+    const accounts = accountsById();
+    return { items: queue.jobs.list(query).map((job) => view(job, accounts)), total: queue.jobs.count(query) };
+  };
+
+  const historyQuery = (input: { states?: FinishedState[] | undefined; accountId?: number | undefined; search?: string | undefined }): JobQuery => ({
+    states: input.states && input.states.length > 0 ? input.states : FINISHED,
+    ...(input.accountId !== undefined ? { accountId: input.accountId } : {}),
+    ...(input.search ? { search: input.search } : {}),
+    order: 'finished',
+  });
+
+  return {
+    'app.status': {
+      input: INPUT_SCHEMAS['app.status'],
+      handler: () => deps.status(),
+    },
+
+    'providers.list': {
+      input: INPUT_SCHEMAS['providers.list'],
+      handler: () => listAdapters().map(providerInfo),
+    },
+
+    'accounts.list': {
+      input: INPUT_SCHEMAS['accounts.list'],
+      handler: async () => Promise.all(queue.accounts.list().map(info)),
+    },
+
+    'accounts.add': {
+      input: INPUT_SCHEMAS['accounts.add'],
+      handler: async (input) => {
+        const adapter = adapterOf(input.provider);
+        const settings: Record<string, string> = {};
+        for (const field of adapter.fields) if (field.kind === 'setting' && field.default !== undefined) settings[field.key] = field.default;
+        Object.assign(settings, input.settings);
+        const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
+        checkKnownKeys(adapter, input.settings, input.secrets);
+        checkValues(adapter, settings, secrets);
+        const added = await queue.addAccount({
+          provider: adapter.id,
+          name: input.name,
+          baseUrl: input.baseUrl ?? null,
+          settings,
+          secrets,
+          ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+        });
+        await deps.accountsChanged(Object.values(secrets));
+        return info(added);
+      },
+    },
+
+    'accounts.update': {
+      input: INPUT_SCHEMAS['accounts.update'],
+      handler: async (input) => {
+        const account = queue.requireAccount(input.account);
+        const adapter = adapterOf(account.provider);
+        checkKnownKeys(adapter, input.settings, input.secrets);
+        const settings = { ...account.settings };
+        for (const [key, value] of Object.entries(input.settings ?? {})) {
+          if (value === '') delete settings[key];
+          else settings[key] = value;
+        }
+        const stored = await queue.secrets.get(account.id);
+        const given = Object.entries(input.secrets ?? {}).filter(([, value]) => value !== '');
+        const secrets = { ...stored, ...Object.fromEntries(given) };
+        checkValues(adapter, settings, secrets);
+        let baseUrl = account.baseUrl;
+        if (input.baseUrl !== undefined) {
+          baseUrl = normalizeBaseUrl(input.baseUrl);
+          if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
+            throw new ApiError('INVALID_INPUT', `${adapter.displayName} accounts need the site's address (baseUrl)`);
+          }
+        }
+        const updated = await queue.updateAccount(
+          account.name,
+          {
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            baseUrl,
+            settings,
+            ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+          },
+          given.length > 0 ? secrets : undefined,
+        );
+        // A cached MediaHub token belongs to the old credentials or address.
+        if (adapter.id === 'xvid') clearXvidTokenCache();
+        await deps.accountsChanged(given.map(([, value]) => value));
+        return info(updated);
+      },
+    },
+
+    'accounts.remove': {
+      input: INPUT_SCHEMAS['accounts.remove'],
+      handler: async (input) => {
+        const account = queue.requireAccount(input.account);
+        // The account's jobs go with it (ON DELETE CASCADE); their staged copies must go too.
+        const jobs = queue.jobs.list({ accountId: account.id });
+        await queue.removeAccount(account.name);
+        for (const job of jobs) await staging.release(job.source);
+        deps.jobsRemoved(jobs.map((job) => job.id));
+        await deps.accountsChanged();
+        return { removed: account.name };
+      },
+    },
+
+    'accounts.test': {
+      input: INPUT_SCHEMAS['accounts.test'],
+      handler: async (input) => {
+        const account = queue.requireAccount(input.account);
+        const adapter = adapterOf(account.provider);
+        return deps.testConnection(adapter, {
+          id: account.id,
+          name: account.name,
+          baseUrl: account.baseUrl,
+          settings: account.settings,
+          secrets: await queue.secrets.get(account.id),
+        });
+      },
+    },
+
+    'accounts.pause': {
+      input: INPUT_SCHEMAS['accounts.pause'],
+      handler: async (input) => info(await queue.updateAccount(input.account, { paused: true })),
+    },
+
+    'accounts.resume': {
+      input: INPUT_SCHEMAS['accounts.resume'],
+      handler: async (input) => info(await queue.updateAccount(input.account, { paused: false })),
+    },
+
+    'accounts.setConcurrency': {
+      input: INPUT_SCHEMAS['accounts.setConcurrency'],
+      handler: async (input) => info(await queue.updateAccount(input.account, { concurrency: input.concurrency })),
+    },
+
+    'jobs.enqueue': {
+      input: INPUT_SCHEMAS['jobs.enqueue'],
+      handler: async (input) => {
+        const jobs = await queue.enqueue(input.account, input.paths, input.options ?? {});
+        const accounts = accountsById();
+        return jobs.map((job) => view(job, accounts));
+      },
+    },
+
+    'jobs.list': {
+      input: INPUT_SCHEMAS['jobs.list'],
+      handler: (input) =>
+        page({
+          ...(input.states && input.states.length > 0 ? { states: input.states } : {}),
+          ...(input.accountId !== undefined ? { accountId: input.accountId } : {}),
+          ...(input.search ? { search: input.search } : {}),
+          limit: input.limit,
+          offset: input.offset,
+        }),
+    },
+
+    'jobs.get': {
+      input: INPUT_SCHEMAS['jobs.get'],
+      handler: (input) => {
+        const job = queue.requireJob(input.id);
+        const account = queue.accounts.get(job.accountId);
+        const adapter = account ? findAdapter(account.provider) : undefined;
+        return {
+          job: jobView(job, account, staging.isStaged(job.source)),
+          timeline: queue.jobs.events(job.id).map(timelineEntry),
+          partsAcknowledged: queue.jobs.ackedParts(job.id).length,
+          resumeNote: adapter?.capabilities.resumeNote ?? null,
+        };
+      },
+    },
+
+    'jobs.pause': {
+      input: INPUT_SCHEMAS['jobs.pause'],
+      handler: (input) => bulk('jobs.pause', input.ids, (id) => queue.pause(id)),
+    },
+
+    'jobs.resume': {
+      input: INPUT_SCHEMAS['jobs.resume'],
+      handler: (input) => bulk('jobs.resume', input.ids, (id) => queue.resume(id)),
+    },
+
+    'jobs.cancel': {
+      input: INPUT_SCHEMAS['jobs.cancel'],
+      handler: (input) => bulk('jobs.cancel', input.ids, (id) => queue.cancel(id)),
+    },
+
+    'jobs.retry': {
+      input: INPUT_SCHEMAS['jobs.retry'],
+      handler: (input) => bulk('jobs.retry', input.ids, (id) => queue.retry(id)),
+    },
+
+    'jobs.remove': {
+      input: INPUT_SCHEMAS['jobs.remove'],
+      handler: async (input): Promise<RemoveResult> => {
+        const removed: number[] = [];
+        const errors: RemoveResult['errors'] = [];
+        for (const id of input.ids) {
+          try {
+            const job = queue.requireJob(id);
+            queue.remove(id);
+            removed.push(id);
+            await staging.release(job.source);
+          } catch (error) {
+            errors.push({ id, ...toErrorPayload('jobs.remove', error, deps.log) });
+          }
+        }
+        deps.jobsRemoved(removed);
+        return { removed, errors };
+      },
+    },
+
+    'jobs.pauseAll': {
+      input: INPUT_SCHEMAS['jobs.pauseAll'],
+      handler: () =>
+        bulk(
+          'jobs.pauseAll',
+          queue.jobs.list({ states: PAUSABLE }).map((job) => job.id),
+          (id) => queue.pause(id),
+        ),
+    },
+
+    'jobs.resumeAll': {
+      input: INPUT_SCHEMAS['jobs.resumeAll'],
+      handler: () =>
+        bulk(
+          'jobs.resumeAll',
+          queue.jobs.list({ states: ['paused'] }).map((job) => job.id),
+          (id) => queue.resume(id),
+        ),
+    },
+
+    'jobs.moveToTop': {
+      input: INPUT_SCHEMAS['jobs.moveToTop'],
+      handler: async (input) => {
+        // Moving the last one first leaves the given ids on top in the order given.
+        const result = await bulk('jobs.moveToTop', [...input.ids].reverse(), (id) => queue.moveToTop(id));
+        return { jobs: result.jobs.reverse(), errors: result.errors.reverse() };
+      },
+    },
+
+    'history.list': {
+      input: INPUT_SCHEMAS['history.list'],
+      handler: (input) => page({ ...historyQuery(input), limit: input.limit, offset: input.offset }),
+    },
+
+    'history.export': {
+      input: INPUT_SCHEMAS['history.export'],
+      handler: (input) => {
+        const accounts = accountsById();
+        const jobs = queue.jobs.list({ ...historyQuery(input), limit: EXPORT_LIMIT }).map((job) => view(job, accounts));
+        return input.format === 'csv' ? toCsv(jobs) : toJson(jobs);
+      },
+    },
+
+    'settings.get': {
+      input: INPUT_SCHEMAS['settings.get'],
+      handler: () => deps.settings.get(),
+    },
+
+    'settings.set': {
+      input: INPUT_SCHEMAS['settings.set'],
+      handler: (input) => {
+        const previous = deps.settings.get();
+        const patch: Partial<Settings> = {};
+        for (const [key, value] of Object.entries(input)) if (value !== undefined) Object.assign(patch, { [key]: value });
+        const next = deps.settings.set(patch);
+        deps.settingsChanged(next, previous);
+        return next;
+      },
+    },
+  };
+}
+
+/** Jobs whose staged copy is still needed: every staged job that has not completed. */
+export function neededStagedSources(queue: Queue, staging: StagingArea): Set<string> {
+  const needed = new Set<string>();
+  for (const job of queue.jobs.list({ states: ['queued', 'uploading', 'waiting', 'paused', 'finalizing', 'processing', 'failed', 'canceled'] })) {
+    if (staging.isStaged(job.source)) needed.add(job.source);
+  }
+  return needed;
+}

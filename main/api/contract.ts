@@ -1,0 +1,383 @@
+/**
+ * The contract of Ferry's API: command names with their input and output types, event payloads and
+ * the result envelope. It is the one file the preload and the renderer import (type-only, or for the
+ * two name lists), so it must stay free of Node and Electron imports: the renderer's tsconfig has no
+ * Node types. The zod schemas that enforce these inputs live in `schemas.ts`, which is checked
+ * against this file at compile time.
+ */
+import type { ErrorKind } from '../engine/errors.ts';
+import type { JobState } from '../engine/jobState.ts';
+
+export type { ErrorKind, JobState };
+
+// Envelope ------------------------------------------------------------------------------------------
+
+/**
+ * Why a command failed. INVALID_INPUT: the request was wrong (malformed input, a file the provider
+ * cannot take); NOT_FOUND: no such account, job or command; CONFLICT: the request is fine but the
+ * current state forbids it (a job that is finalizing cannot be paused); INTERNAL: a bug or an
+ * environment failure — the message never carries a stack trace or a secret, the log has details.
+ */
+export type ApiErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'INTERNAL';
+
+export interface ApiErrorPayload {
+  code: ApiErrorCode;
+  /** One line, readable by a person, says what was being done and what they can do. */
+  message: string;
+}
+
+/**
+ * Every command answers with this envelope on every transport. Errors are values, not exceptions,
+ * because Electron's ipcMain.handle() keeps only the message of a thrown error.
+ */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorPayload };
+
+// Shared shapes -------------------------------------------------------------------------------------
+
+/** The input of commands that take none: nothing, or an empty object. */
+export type NoInput = Record<string, never> | undefined;
+
+export interface ProviderField {
+  key: string;
+  label: string;
+  kind: 'secret' | 'setting';
+  required: boolean;
+  default: string | null;
+  hint: string | null;
+  /** When set, the value must be one of these. */
+  choices: string[] | null;
+}
+
+export interface ProviderInfo {
+  id: string;
+  name: string;
+  fields: ProviderField[];
+  capabilities: {
+    /** Local files, or public http(s) URLs that the provider pulls itself. */
+    sources: 'file' | 'url';
+    baseUrlRequired: boolean;
+    defaultBaseUrl: string | null;
+    /** Said with a job when resuming is coarser than a part (e.g. "resumes by re-sending the file"). */
+    resumeNote: string | null;
+  };
+}
+
+export interface AccountInfo {
+  id: number;
+  name: string;
+  provider: string;
+  providerName: string;
+  /** The account's own API origin, or null for the provider default. */
+  baseUrl: string | null;
+  settings: Record<string, string>;
+  /** Which secrets are stored. The values never leave the main process. */
+  secrets: Record<string, 'set' | 'not set'>;
+  concurrency: number;
+  paused: boolean;
+  createdAt: number;
+}
+
+export interface UploadResultView {
+  remoteId: string | null;
+  url: string | null;
+  details: Record<string, unknown>;
+}
+
+/** A job as the UI sees it (no adapter session: it may hold upload tokens or signed forms). */
+export interface JobView {
+  id: number;
+  accountId: number;
+  /** Null only when the account vanished between two reads. */
+  accountName: string | null;
+  provider: string | null;
+  sourceKind: 'file' | 'url';
+  /** Absolute path or URL. */
+  source: string;
+  name: string;
+  mime: string;
+  size: number | null;
+  state: JobState;
+  position: number;
+  bytesConfirmed: number;
+  attempts: number;
+  nextAttemptAt: number | null;
+  error: { kind: ErrorKind; message: string } | null;
+  result: UploadResultView | null;
+  options: Record<string, string>;
+  /** The source is a copy in the staging folder (uploaded through the browser); removed once done. */
+  staged: boolean;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface JobTimelineEntry {
+  id: number;
+  at: number;
+  type: 'state' | 'attempt' | 'error' | 'info';
+  state: JobState | null;
+  attempt: number | null;
+  errorKind: ErrorKind | null;
+  message: string;
+}
+
+export interface JobDetail {
+  job: JobView;
+  /** Every state change, attempt, error and note, oldest first. */
+  timeline: JobTimelineEntry[];
+  /** Parts the server acknowledged for the current session. */
+  partsAcknowledged: number;
+  /** Provider note on resume granularity (e.g. Xvid re-sends the whole file). */
+  resumeNote: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Rows matching the filter, whatever limit and offset say. */
+  total: number;
+}
+
+/** Per-id outcome of a bulk job command: what changed, and why the others did not. */
+export interface BulkResult {
+  jobs: JobView[];
+  errors: Array<{ id: number; code: ApiErrorCode; message: string }>;
+}
+
+export interface RemoveResult {
+  removed: number[];
+  errors: Array<{ id: number; code: ApiErrorCode; message: string }>;
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  /** What was checked, in words ("OFAuth accepted the API key and connection id: ..."). */
+  checked: string;
+  /** Why it failed; null when ok. */
+  message: string | null;
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface Settings {
+  /** Uploads at once across every account (the engine's jobs-in-flight limit). */
+  globalConcurrency: number;
+  /**
+   * Upload bandwidth cap in kilobits per second; 0 means none. Stored and returned, but the engine
+   * does not throttle bytes yet: today only jobs in flight are limited.
+   */
+  bandwidthCapKbps: number;
+  closeToTray: boolean;
+  startAtLogin: boolean;
+  notifications: boolean;
+  theme: Theme;
+}
+
+export interface AppStatus {
+  /** False when another Ferry process holds the data folder's engine lock: commands still work. */
+  engineRunning: boolean;
+  /** Why the engine is not running, or null. */
+  engineNote: string | null;
+  version: string;
+}
+
+// Inputs --------------------------------------------------------------------------------------------
+
+export interface AccountAddInput {
+  provider: string;
+  name: string;
+  baseUrl?: string | null;
+  settings?: Record<string, string>;
+  secrets?: Record<string, string>;
+  concurrency?: number;
+}
+
+export interface AccountUpdateInput {
+  /** The account's current name. */
+  account: string;
+  /** A new name. */
+  name?: string;
+  /** A new API origin; null or "" returns to the provider default. */
+  baseUrl?: string | null;
+  /** Settings to change; "" clears an optional setting. Settings not named keep their value. */
+  settings?: Record<string, string>;
+  /** Secrets to replace; a secret left out or given as "" keeps its stored value. */
+  secrets?: Record<string, string>;
+  concurrency?: number;
+}
+
+export interface AccountRefInput {
+  account: string;
+}
+
+export interface AccountConcurrencyInput {
+  account: string;
+  concurrency: number;
+}
+
+export interface JobsEnqueueInput {
+  account: string;
+  /** Files, folders (expanded) or http(s) URLs (pull providers). */
+  paths: string[];
+  /** Per-upload options, e.g. title. */
+  options?: Record<string, string>;
+}
+
+export interface JobsListInput {
+  states?: JobState[];
+  accountId?: number;
+  /** Matches name or source, case-insensitively, as a plain substring. */
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface JobIdInput {
+  id: number;
+}
+
+export interface JobIdsInput {
+  ids: number[];
+}
+
+export type FinishedState = 'completed' | 'failed' | 'canceled';
+
+export interface HistoryListInput {
+  states?: FinishedState[];
+  accountId?: number;
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface HistoryExportInput {
+  format: 'csv' | 'json';
+  states?: FinishedState[];
+  accountId?: number;
+  search?: string;
+}
+
+// The table -----------------------------------------------------------------------------------------
+
+export interface ApiCommands {
+  'app.status': { input: NoInput; output: AppStatus };
+  'providers.list': { input: NoInput; output: ProviderInfo[] };
+  'accounts.list': { input: NoInput; output: AccountInfo[] };
+  'accounts.add': { input: AccountAddInput; output: AccountInfo };
+  'accounts.update': { input: AccountUpdateInput; output: AccountInfo };
+  'accounts.remove': { input: AccountRefInput; output: { removed: string } };
+  'accounts.test': { input: AccountRefInput; output: ConnectionTestResult };
+  /**
+   * Pauses the account's lane: no new upload of this account starts until it is resumed. Uploads
+   * already running finish their current run (the engine does not abort them); pause the jobs
+   * themselves to stop them at once.
+   */
+  'accounts.pause': { input: AccountRefInput; output: AccountInfo };
+  'accounts.resume': { input: AccountRefInput; output: AccountInfo };
+  'accounts.setConcurrency': { input: AccountConcurrencyInput; output: AccountInfo };
+  'jobs.enqueue': { input: JobsEnqueueInput; output: JobView[] };
+  'jobs.list': { input: JobsListInput; output: Page<JobView> };
+  'jobs.get': { input: JobIdInput; output: JobDetail };
+  'jobs.pause': { input: JobIdsInput; output: BulkResult };
+  'jobs.resume': { input: JobIdsInput; output: BulkResult };
+  'jobs.cancel': { input: JobIdsInput; output: BulkResult };
+  'jobs.retry': { input: JobIdsInput; output: BulkResult };
+  'jobs.remove': { input: JobIdsInput; output: RemoveResult };
+  'jobs.pauseAll': { input: NoInput; output: BulkResult };
+  'jobs.resumeAll': { input: NoInput; output: BulkResult };
+  /** Puts the jobs before every other one, keeping their order among themselves. */
+  'jobs.moveToTop': { input: JobIdsInput; output: BulkResult };
+  'history.list': { input: HistoryListInput; output: Page<JobView> };
+  /** The export file's text: CSV (RFC 4180, CRLF) or JSON. */
+  'history.export': { input: HistoryExportInput; output: string };
+  'settings.get': { input: NoInput; output: Settings };
+  /** Changes the settings named; returns all of them. */
+  'settings.set': { input: Partial<Settings>; output: Settings };
+}
+
+export type CommandName = keyof ApiCommands;
+export type CommandInput<K extends CommandName> = ApiCommands[K]['input'];
+export type CommandOutput<K extends CommandName> = ApiCommands[K]['output'];
+
+export const COMMAND_NAMES = [
+  'app.status',
+  'providers.list',
+  'accounts.list',
+  'accounts.add',
+  'accounts.update',
+  'accounts.remove',
+  'accounts.test',
+  'accounts.pause',
+  'accounts.resume',
+  'accounts.setConcurrency',
+  'jobs.enqueue',
+  'jobs.list',
+  'jobs.get',
+  'jobs.pause',
+  'jobs.resume',
+  'jobs.cancel',
+  'jobs.retry',
+  'jobs.remove',
+  'jobs.pauseAll',
+  'jobs.resumeAll',
+  'jobs.moveToTop',
+  'history.list',
+  'history.export',
+  'settings.get',
+  'settings.set',
+] as const satisfies readonly CommandName[];
+
+// Events --------------------------------------------------------------------------------------------
+
+export interface ProgressItem {
+  jobId: number;
+  bytesDone: number;
+  total: number | null;
+  bytesPerSecond: number;
+}
+
+export interface JobsChanged {
+  /** The rows as they are now. */
+  jobs: JobView[];
+  /** Ids of jobs that no longer exist. */
+  removed: number[];
+}
+
+export interface Notice {
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  at: number;
+}
+
+export interface ApiEvents {
+  'jobs.changed': JobsChanged;
+  /** At most ~10 messages a second per subscriber, merged by job id, whatever the number of jobs. */
+  progress: ProgressItem[];
+  'accounts.changed': AccountInfo[];
+  'settings.changed': Settings;
+  notice: Notice;
+}
+
+export type EventName = keyof ApiEvents;
+
+export const EVENT_NAMES = ['jobs.changed', 'progress', 'accounts.changed', 'settings.changed', 'notice'] as const satisfies readonly EventName[];
+
+/** One event as it is delivered to a subscriber (and sent over WebSocket as is). */
+export type ApiEvent = { [E in EventName]: { event: E; payload: ApiEvents[E] } }[EventName];
+
+// Transports ----------------------------------------------------------------------------------------
+
+/** What the preload exposes as `window.ferry` and what the WebSocket client implements. */
+export interface FerryBridge {
+  call<K extends CommandName>(command: K, input: CommandInput<K>): Promise<ApiResult<CommandOutput<K>>>;
+  /** Returns the function that unsubscribes. */
+  on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+}
+
+/** WebSocket frames of `ferry serve`. */
+export interface WsRequest {
+  id: string | number;
+  command: string;
+  input?: unknown;
+}
+
+export type WsResponse = { id: string | number | null } & ({ ok: true; value: unknown } | { ok: false; error: ApiErrorPayload });

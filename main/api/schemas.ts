@@ -1,0 +1,160 @@
+/**
+ * The zod schema of every command's input. Inputs are strict objects: an unknown field is an error
+ * rather than something silently ignored, so a renderer typo shows at once. The table is checked
+ * against `contract.ts` at compile time (everything the contract allows, the schema accepts).
+ */
+import { z } from 'zod';
+import { JOB_STATES } from '../engine/jobState.ts';
+import type { CommandInput, CommandName } from './contract.ts';
+
+const MAX_IDS = 10_000;
+
+/** Keys of settings, secrets and per-upload options: plain identifiers (no `__proto__` games). */
+const key = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'must be a plain name (letters, digits, _ . -)');
+
+const stringMap = z
+  .record(key, z.string().max(10_000, 'must be at most 10,000 characters'))
+  .refine((value) => Object.keys(value).length <= 100, 'must have at most 100 entries');
+
+const accountName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const accountRef = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const jobId = z.int('must be a whole number').positive('must be a positive job id');
+const jobIds = z.array(jobId).min(1, 'must name at least one job').max(MAX_IDS, `must name at most ${MAX_IDS} jobs`);
+const concurrency = z.int('must be a whole number').min(1, 'must be at least 1').max(16, 'must be at most 16');
+const accountId = z.int('must be a whole number').positive('must be a positive account id');
+const search = z.string().max(500, 'must be at most 500 characters');
+const limit = z.int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100);
+const offset = z.int('must be a whole number').min(0, 'must not be negative').default(0);
+const baseUrl = z.string().max(2048, 'must be at most 2048 characters').nullable();
+const finishedState = z.enum(['completed', 'failed', 'canceled']);
+const path = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096, 'must be at most 4096 characters')
+  .refine((value) => !value.includes('\0'), 'must not contain a NUL character');
+
+export const noInput = z.strictObject({}).optional();
+
+export const THEMES = ['system', 'light', 'dark'] as const;
+
+/** Stored settings: each key is read on its own so that one bad value does not reset the others. */
+export const SETTINGS_FIELDS = {
+  globalConcurrency: z.int().min(1).max(32).catch(4),
+  bandwidthCapKbps: z.int().min(0).max(10_000_000).catch(0),
+  closeToTray: z.boolean().catch(true),
+  startAtLogin: z.boolean().catch(false),
+  notifications: z.boolean().catch(true),
+  theme: z.enum(THEMES).catch('system'),
+};
+
+export const INPUT_SCHEMAS = {
+  'app.status': noInput,
+  'providers.list': noInput,
+  'accounts.list': noInput,
+  'accounts.add': z.strictObject({
+    provider: z.string().min(1, 'must not be empty').max(50, 'must be at most 50 characters'),
+    name: accountName,
+    baseUrl: baseUrl.optional(),
+    settings: stringMap.optional(),
+    secrets: stringMap.optional(),
+    concurrency: concurrency.optional(),
+  }),
+  'accounts.update': z.strictObject({
+    account: accountRef,
+    name: accountName.optional(),
+    baseUrl: baseUrl.optional(),
+    settings: stringMap.optional(),
+    secrets: stringMap.optional(),
+    concurrency: concurrency.optional(),
+  }),
+  'accounts.remove': z.strictObject({ account: accountRef }),
+  'accounts.test': z.strictObject({ account: accountRef }),
+  'accounts.pause': z.strictObject({ account: accountRef }),
+  'accounts.resume': z.strictObject({ account: accountRef }),
+  'accounts.setConcurrency': z.strictObject({ account: accountRef, concurrency }),
+  'jobs.enqueue': z.strictObject({
+    account: accountRef,
+    paths: z.array(path).min(1, 'must name at least one file, folder or URL').max(MAX_IDS, `must name at most ${MAX_IDS} items`),
+    options: stringMap.optional(),
+  }),
+  'jobs.list': z.strictObject({
+    states: z.array(z.enum(JOB_STATES)).max(JOB_STATES.length * 2, 'has too many entries').optional(),
+    accountId: accountId.optional(),
+    search: search.optional(),
+    limit,
+    offset,
+  }),
+  'jobs.get': z.strictObject({ id: jobId }),
+  'jobs.pause': z.strictObject({ ids: jobIds }),
+  'jobs.resume': z.strictObject({ ids: jobIds }),
+  'jobs.cancel': z.strictObject({ ids: jobIds }),
+  'jobs.retry': z.strictObject({ ids: jobIds }),
+  'jobs.remove': z.strictObject({ ids: jobIds }),
+  'jobs.pauseAll': noInput,
+  'jobs.resumeAll': noInput,
+  'jobs.moveToTop': z.strictObject({ ids: jobIds }),
+  'history.list': z.strictObject({
+    states: z.array(finishedState).max(6, 'has too many entries').optional(),
+    accountId: accountId.optional(),
+    search: search.optional(),
+    limit,
+    offset,
+  }),
+  'history.export': z.strictObject({
+    format: z.enum(['csv', 'json']),
+    states: z.array(finishedState).max(6, 'has too many entries').optional(),
+    accountId: accountId.optional(),
+    search: search.optional(),
+  }),
+  'settings.get': noInput,
+  'settings.set': z.strictObject({
+    globalConcurrency: z.int('must be a whole number').min(1, 'must be at least 1').max(32, 'must be at most 32').optional(),
+    bandwidthCapKbps: z
+      .int('must be a whole number')
+      .min(0, 'must not be negative (0 means no cap)')
+      .max(10_000_000, 'must be at most 10,000,000')
+      .optional(),
+    closeToTray: z.boolean('must be true or false').optional(),
+    startAtLogin: z.boolean('must be true or false').optional(),
+    notifications: z.boolean('must be true or false').optional(),
+    theme: z.enum(THEMES, `must be one of ${THEMES.join(', ')}`).optional(),
+  }),
+} as const;
+
+export type InputSchemas = typeof INPUT_SCHEMAS;
+/** What a handler receives: the input after parsing (defaults filled in). */
+export type ParsedInput<K extends CommandName> = z.output<InputSchemas[K]>;
+
+/**
+ * Compile-time check that the schemas cover the contract: a command missing here, or a contract input
+ * the schema would refuse, is a type error on this line.
+ */
+type Accepts<K extends CommandName> = CommandInput<K> extends z.input<InputSchemas[K]> ? true : false;
+const _coversContract: { [K in CommandName]: Accepts<K> } = {
+  'app.status': true,
+  'providers.list': true,
+  'accounts.list': true,
+  'accounts.add': true,
+  'accounts.update': true,
+  'accounts.remove': true,
+  'accounts.test': true,
+  'accounts.pause': true,
+  'accounts.resume': true,
+  'accounts.setConcurrency': true,
+  'jobs.enqueue': true,
+  'jobs.list': true,
+  'jobs.get': true,
+  'jobs.pause': true,
+  'jobs.resume': true,
+  'jobs.cancel': true,
+  'jobs.retry': true,
+  'jobs.remove': true,
+  'jobs.pauseAll': true,
+  'jobs.resumeAll': true,
+  'jobs.moveToTop': true,
+  'history.list': true,
+  'history.export': true,
+  'settings.get': true,
+  'settings.set': true,
+};
+void _coversContract;

@@ -1,0 +1,60 @@
+/**
+ * App settings in the `settings` key/value table (one row per setting, the value as JSON). Reading is
+ * forgiving: a missing, corrupt or out-of-range stored value falls back to its default on its own,
+ * so one bad row never resets the others. Writing goes through the command's zod schema first.
+ */
+import type { Db } from '../db/database.ts';
+import { transaction } from '../db/database.ts';
+import type { Settings } from './contract.ts';
+import { SETTINGS_FIELDS } from './schemas.ts';
+
+const KEYS = Object.keys(SETTINGS_FIELDS) as Array<keyof Settings>;
+/** Rows are namespaced so that other features can keep their own keys in the same table. */
+const PREFIX = 'app.';
+
+export class SettingsStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  get(): Settings {
+    const rows = this.#db.prepare('SELECT key, value FROM settings WHERE key LIKE ?').all(`${PREFIX}%`) as Array<{
+      key: string;
+      value: string;
+    }>;
+    const stored = new Map(rows.map((row) => [row.key.slice(PREFIX.length), row.value]));
+    const read = (name: keyof Settings): unknown => {
+      const text = stored.get(name);
+      if (text === undefined) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    return {
+      globalConcurrency: SETTINGS_FIELDS.globalConcurrency.parse(read('globalConcurrency')),
+      bandwidthCapKbps: SETTINGS_FIELDS.bandwidthCapKbps.parse(read('bandwidthCapKbps')),
+      closeToTray: SETTINGS_FIELDS.closeToTray.parse(read('closeToTray')),
+      startAtLogin: SETTINGS_FIELDS.startAtLogin.parse(read('startAtLogin')),
+      notifications: SETTINGS_FIELDS.notifications.parse(read('notifications')),
+      theme: SETTINGS_FIELDS.theme.parse(read('theme')),
+    };
+  }
+
+  /** Stores the given (already validated) settings in one transaction and returns all of them. */
+  set(patch: Partial<Settings>): Settings {
+    transaction(this.#db, () => {
+      const statement = this.#db.prepare(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      );
+      for (const name of KEYS) {
+        const value = patch[name];
+        if (value !== undefined) statement.run(`${PREFIX}${name}`, JSON.stringify(value));
+      }
+    });
+    return this.get();
+  }
+}

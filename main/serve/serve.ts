@@ -1,0 +1,215 @@
+/**
+ * `ferry serve`: the engine, the API table and the HTTP/WebSocket transport in one process, on a data
+ * folder the CLI and the desktop app share. The engine runs only with the folder's run lock (as
+ * `ferry run` does); when another process holds it, the server still answers every command (they
+ * change the queue in SQLite, which that process picks up) and follows that process's job changes
+ * through the database instead of running uploads itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { FerryApi } from '../api/ferryApi.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
+import { FerryError, type Queue } from '../engine/queue.ts';
+import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
+import { startHttpServer, type RunningHttpServer } from './httpServer.ts';
+import { defaultRendererDir } from './staticFiles.ts';
+
+export interface ServeOptions {
+  dataDir: string;
+  queue: Queue;
+  host?: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  /** Engine tuning (tests, FERRY_* variables); `maxJobsInFlight` here wins over the setting. */
+  engineOptions?: Omit<EngineOptions, 'queue'>;
+  rendererDir?: string;
+  /** Fixed token (tests); a random one otherwise. */
+  token?: string;
+  log?: (message: string, error?: unknown) => void;
+  /** How often the database is read for changes made by the process that runs the engine. */
+  followIntervalMs?: number;
+}
+
+export interface RunningServe {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  readonly api: FerryApi;
+  /** The engine of this process, or null when another process holds the run lock. */
+  readonly engine: Engine | null;
+  /** Why the engine does not run here, or null. */
+  readonly engineNote: string | null;
+  readonly http: RunningHttpServer;
+  /** Stops the server, then the engine (requests in flight resume next time), then the lock. */
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function startServe(options: ServeOptions): Promise<RunningServe> {
+  const { queue, dataDir } = options;
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ''));
+  const token = options.token ?? randomBytes(24).toString('base64url');
+
+  let lock: RunLock | null = null;
+  let engineNote: string | null = null;
+  try {
+    lock = acquireRunLock(dataDir);
+  } catch (error) {
+    if (!(error instanceof LockedError)) throw error;
+    engineNote = `${error.message}: this server shows and changes the queue, and that process does the uploading`;
+  }
+
+  const api = new FerryApi({ queue, dataDir, engine: { running: lock !== null, note: engineNote }, version: packageVersion(), log });
+  const newEngine = (): Engine =>
+    new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
+  let engine: Engine | null = lock ? newEngine() : null;
+  api.setProgressSource(engine);
+  await api.start();
+
+  // Restarts are serialised: two quick changes must not run two engines.
+  let restarting: Promise<void> = Promise.resolve();
+  const stopSettings = api.onSettingsChanged((next, previous) => {
+    if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
+      api.notice('info', 'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited');
+    }
+    if (!engine || next.globalConcurrency === previous.globalConcurrency || options.engineOptions?.maxJobsInFlight !== undefined) return;
+    // The engine takes its limit at construction: restart it. Uploads in flight stop and go back to
+    // the queue, then resume from their last acknowledged part.
+    restarting = restarting.then(async () => {
+      if (!engine) return;
+      const old = engine;
+      await old.stop();
+      if (engine !== old) return;
+      engine = newEngine();
+      api.setProgressSource(engine);
+      engine.start();
+      api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
+    });
+  });
+
+  // Without the engine, follow the other process through the database.
+  let follower: NodeJS.Timeout | undefined;
+  if (!engine) {
+    let since = Date.now();
+    const seen = new Map<number, number>();
+    follower = setInterval(() => {
+      try {
+        const rows = queue.jobs.changedSince(since);
+        const fresh = rows.filter((job) => seen.get(job.id) !== job.updatedAt);
+        for (const job of rows) {
+          seen.set(job.id, job.updatedAt);
+          since = Math.max(since, job.updatedAt);
+        }
+        if (seen.size > 10_000) seen.clear();
+        if (fresh.length > 0) api.announceJobs(fresh);
+      } catch (error) {
+        log('Could not read job changes', error);
+      }
+    }, options.followIntervalMs ?? 1_000);
+    follower.unref();
+  }
+
+  let http: RunningHttpServer;
+  try {
+    http = await startHttpServer({
+      api,
+      host,
+      port: options.port ?? 0,
+      token,
+      rendererDir: options.rendererDir ?? defaultRendererDir(),
+      log,
+    });
+  } catch (error) {
+    clearInterval(follower);
+    stopSettings();
+    api.close();
+    lock?.release();
+    throw new FerryError('invalid', error instanceof Error ? error.message : String(error));
+  }
+  engine?.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: http.url,
+    port: http.port,
+    token,
+    api,
+    get engine() {
+      return engine;
+    },
+    engineNote,
+    http,
+    close() {
+      closing ??= (async () => {
+        clearInterval(follower);
+        stopSettings();
+        await http.close();
+        await restarting;
+        const running = engine;
+        engine = null;
+        await running?.stop();
+        api.close();
+        lock?.release();
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface ServeCommandOptions {
+  host: string;
+  port?: number;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  engineOptions?: Omit<EngineOptions, 'queue'>;
+  /** Resolves when the server should stop (default: SIGINT or SIGTERM). */
+  until?: Promise<void>;
+}
+
+/** The `ferry serve` command: prints the address, serves until a signal, stops gracefully. */
+export async function serveCommand(context: { dataDir: string; queue: Queue }, options: ServeCommandOptions): Promise<number> {
+  const running = await startServe({
+    dataDir: context.dataDir,
+    queue: context.queue,
+    host: options.host,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
+    log: (message, error) => {
+      const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);
+      options.err.write(`ferry: ${message}${detail ? `: ${detail}` : ''}\n`);
+    },
+  });
+  options.out.write(`Ferry is at ${running.url}\n`);
+  if (running.engineNote) options.err.write(`ferry: ${running.engineNote}\n`);
+  const onSignal: { resolve: () => void } = { resolve: () => undefined };
+  const stopped = options.until ?? new Promise<void>((resolve) => (onSignal.resolve = resolve));
+  const handler = (): void => onSignal.resolve();
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  try {
+    await stopped;
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    options.out.write('Stopping Ferry: uploads in progress resume next time\n');
+    await running.close();
+  }
+  return 0;
+}
+
+/** Commander argument parser for --port. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
+  return port;
+}

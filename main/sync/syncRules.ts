@@ -1,0 +1,155 @@
+/**
+ * Managing watched folders: the handlers the CLI, the API table and the renderer's Sync view call.
+ * They validate their input (zod at the boundary, then the file system and the account) and change
+ * the database only; a running SyncService picks the change up on its next rule poll (or at once
+ * through `SyncService.refresh()` when it runs in the same process).
+ *
+ * Every failure is a FerryError: `invalid` (bad input, not a folder, an account that takes URLs),
+ * `not-found` (unknown account or rule) or `conflict` (the folder is already watched for that account).
+ */
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import type { Account } from '../db/accountsRepository.ts';
+import {
+  AFTER_UPLOAD_ACTIONS,
+  SyncRepository,
+  type AfterUpload,
+  type SyncFileState,
+  type SyncRule,
+} from '../db/syncRepository.ts';
+import { FerryError, type Queue } from '../engine/queue.ts';
+import { isTemporaryName } from './syncFilter.ts';
+
+export const DEFAULT_MOVE_TO = 'uploaded';
+
+export const syncRuleInputSchema = z.object({
+  /** Account name. */
+  account: z.string().trim().min(1, 'a sync rule needs an account (--account NAME)'),
+  /** Absolute path of an existing folder. */
+  dir: z.string().min(1, 'a sync rule needs a folder'),
+  include: z.array(z.string().trim().min(1, 'an include glob cannot be empty')).default([]),
+  exclude: z.array(z.string().trim().min(1, 'an exclude glob cannot be empty')).default([]),
+  recursive: z.boolean().default(true),
+  afterUpload: z.enum(AFTER_UPLOAD_ACTIONS).default('keep'),
+  moveTo: z.string().trim().min(1).default(DEFAULT_MOVE_TO),
+});
+
+export type SyncRuleInput = z.input<typeof syncRuleInputSchema>;
+
+export interface SyncRuleView extends SyncRule {
+  account: string;
+  provider: string;
+  /** Paths of this rule per state in the sync index. */
+  counts: Record<SyncFileState, number>;
+  /** The latest refused and failed paths, with the reason (at most 20). */
+  problems: Array<{ path: string; state: 'refused' | 'failed'; reason: string | null }>;
+}
+
+function repository(queue: Queue): SyncRepository {
+  return new SyncRepository(queue.db);
+}
+
+export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<SyncRuleView> {
+  const parsed = syncRuleInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FerryError('invalid', `Cannot add the sync rule: ${issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'invalid input'}`);
+  }
+  const rule = parsed.data;
+  const account = queue.requireAccount(rule.account);
+  const adapter = queue.adapterFor(account.provider);
+  if (adapter.capabilities.sources !== 'file') {
+    throw new FerryError(
+      'invalid',
+      `${adapter.displayName} imports files from public URLs; account "${account.name}" cannot take files from a watched folder`,
+    );
+  }
+  if (!isAbsolute(rule.dir)) throw new FerryError('invalid', `Cannot watch ${rule.dir}: give the folder as an absolute path`);
+  const dir = await existingFolder(rule.dir);
+  validateMoveTo(rule.afterUpload, rule.moveTo);
+  const repo = repository(queue);
+  const existing = repo.ruleFor(account.id, dir);
+  if (existing) {
+    throw new FerryError('conflict', `${dir} is already watched for "${account.name}" (sync rule #${existing.id}); remove it first to change it`);
+  }
+  const created = repo.insertRule({
+    accountId: account.id,
+    dir,
+    include: rule.include,
+    exclude: rule.exclude,
+    recursive: rule.recursive,
+    afterUpload: rule.afterUpload,
+    moveTo: rule.moveTo,
+  });
+  return view(queue, created);
+}
+
+export function listSyncRules(queue: Queue): SyncRuleView[] {
+  const repo = repository(queue);
+  const counts = repo.countsByRule();
+  return repo.rules().map((rule) => view(queue, rule, counts));
+}
+
+export function getSyncRule(queue: Queue, id: number): SyncRuleView {
+  return view(queue, requireRule(queue, id));
+}
+
+/** Stops watching the folder and forgets its paths; uploaded content is still never sent twice. */
+export function removeSyncRule(queue: Queue, id: number): SyncRule {
+  const rule = requireRule(queue, id);
+  repository(queue).removeRule(id);
+  return rule;
+}
+
+/** Pauses or resumes one rule (the tray's "pause sync" pauses them all with `setAllSyncRulesPaused`). */
+export function setSyncRulePaused(queue: Queue, id: number, paused: boolean): SyncRuleView {
+  requireRule(queue, id);
+  repository(queue).setRulePaused(id, paused);
+  return getSyncRule(queue, id);
+}
+
+export function setAllSyncRulesPaused(queue: Queue, paused: boolean): SyncRuleView[] {
+  const repo = repository(queue);
+  for (const rule of repo.rules()) repo.setRulePaused(rule.id, paused);
+  return listSyncRules(queue);
+}
+
+function requireRule(queue: Queue, id: number): SyncRule {
+  const rule = Number.isInteger(id) ? repository(queue).rule(id) : undefined;
+  if (!rule) throw new FerryError('not-found', `No sync rule #${id} ("ferry sync list" shows them)`);
+  return rule;
+}
+
+async function existingFolder(dir: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : `cannot read it (${code ?? String(error)})`;
+    throw new FerryError('invalid', `Cannot watch ${dir}: ${why}`);
+  }
+  if (!info.isDirectory()) throw new FerryError('invalid', `Cannot watch ${dir}: it is a file, not a folder`);
+  // The canonical path, so that the same folder reached through a symlink is one rule, not two.
+  return realpath(dir);
+}
+
+function validateMoveTo(afterUpload: AfterUpload, moveTo: string): void {
+  if (afterUpload !== 'move') return;
+  if (moveTo === '.' || moveTo === '..' || /[\\/]/.test(moveTo) || isTemporaryName(moveTo)) {
+    throw new FerryError('invalid', `"${moveTo}" cannot be the folder uploaded files move to: give a plain subfolder name such as "uploaded"`);
+  }
+}
+
+function view(queue: Queue, rule: SyncRule, allCounts?: Map<number, Partial<Record<SyncFileState, number>>>): SyncRuleView {
+  const repo = repository(queue);
+  const account: Account | undefined = queue.accounts.get(rule.accountId);
+  const stored = (allCounts ?? repo.countsByRule()).get(rule.id) ?? {};
+  const counts: Record<SyncFileState, number> = { pending: 0, queued: 0, uploaded: 0, duplicate: 0, refused: 0, failed: 0 };
+  for (const [state, n] of Object.entries(stored)) counts[state as SyncFileState] = n;
+  const problems = repo
+    .files({ ruleId: rule.id, states: ['refused', 'failed'], limit: 20 })
+    .map((file) => ({ path: file.path, state: file.state as 'refused' | 'failed', reason: file.reason }));
+  return { ...rule, account: account?.name ?? `#${rule.accountId}`, provider: account?.provider ?? '?', counts, problems };
+}

@@ -1,0 +1,375 @@
+/**
+ * `ferry serve` over real loopback HTTP and WebSocket: the token and Origin/Host checks, a WebSocket
+ * round trip with pushed events, a file uploaded through POST /api/stage that reaches the
+ * SelfCommunity emulator byte for byte (and whose staged copy is then deleted), staging names that
+ * try to leave the staging folder, the renderer files, serving without the engine when another
+ * process holds the lock, and a graceful stop of the real command on SIGTERM.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ApiEvent, JobView, WsResponse } from '../../main/api/contract.ts';
+import { openDatabase } from '../../main/db/database.ts';
+import { Queue } from '../../main/engine/queue.ts';
+import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { startServe, type RunningServe } from '../../main/serve/serve.ts';
+import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
+import { Fixtures, sleep, waitFor, within } from '../support/ferryHarness.ts';
+
+const fixtures = new Fixtures();
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await fixtures.cleanup();
+});
+
+interface Served {
+  serve: RunningServe;
+  dataDir: string;
+  base: string;
+  token: string;
+  queue: Queue;
+}
+
+async function serve(options: { rendererDir?: string; dataDir?: string } = {}): Promise<Served> {
+  const dataDir = options.dataDir ?? join(await fixtures.tempDir('ferry-serve-'), 'data');
+  const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const running = await startServe({
+    dataDir,
+    queue,
+    port: 0,
+    rendererDir: options.rendererDir ?? join(dataDir, 'no-renderer'),
+    engineOptions: { stallTimeoutMs: 5_000, retry: { baseDelayMs: 20, maxDelayMs: 200 }, controlPollMs: 100 },
+    log: () => undefined,
+    followIntervalMs: 50,
+  });
+  closers.push(() => queue.db.close());
+  closers.push(() => running.close());
+  return { serve: running, dataDir, base: `http://127.0.0.1:${running.port}`, token: running.token, queue };
+}
+
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw request: exact path (no client-side normalisation) and any headers. */
+function http(base: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<HttpAnswer> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: url.hostname, port: url.port, path, method: options.method ?? 'GET', headers: options.headers ?? {} },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+const callBody = (command: string, input?: unknown): string => JSON.stringify({ command, input });
+
+/** Opens a WebSocket; resolves with it or rejects with the HTTP status of a refused upgrade. */
+function openSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => resolve(socket));
+    socket.once('unexpected-response', (_request, response) => reject(new Error(`status ${response.statusCode}`)));
+    socket.once('error', reject);
+  });
+}
+
+class WsClient {
+  readonly events: ApiEvent[] = [];
+  readonly #answers = new Map<string | number | null, (frame: WsResponse) => void>();
+  #next = 1;
+  readonly socket: WebSocket;
+
+  constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as WsResponse | ApiEvent;
+      if ('event' in frame) this.events.push(frame);
+      else this.#answers.get(frame.id)?.(frame);
+    });
+  }
+
+  call(command: string, input?: unknown): Promise<WsResponse> {
+    const id = this.#next++;
+    return this.raw(JSON.stringify({ id, command, input }), id);
+  }
+
+  raw(text: string, id: string | number | null): Promise<WsResponse> {
+    return within(`an answer to ${text.slice(0, 60)}`, 5_000, new Promise<WsResponse>((resolve) => {
+      this.#answers.set(id, resolve);
+      this.socket.send(text);
+    }));
+  }
+}
+
+async function ws(served: Served): Promise<WsClient> {
+  const socket = new WebSocket(`ws://127.0.0.1:${served.serve.port}/api/ws?token=${served.token}`);
+  closers.push(() => socket.terminate());
+  // Listen before the socket opens: the server may push an event right after the handshake.
+  const client = new WsClient(socket);
+  await within('the WebSocket to open', 5_000, new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  }));
+  return client;
+}
+
+describe('ferry serve: who may talk to it', () => {
+  it('prints the address with the token and binds loopback', async () => {
+    const served = await serve();
+    expect(served.serve.url).toBe(`http://127.0.0.1:${served.serve.port}/?token=${served.token}`);
+    expect(served.token.length).toBeGreaterThanOrEqual(32);
+    expect(served.serve.http.server.address()).toMatchObject({ address: '127.0.0.1' });
+  });
+
+  it('answers 401 without the token or with a wrong one, on HTTP and on the WebSocket upgrade', async () => {
+    const served = await serve();
+    const none = await http(served.base, '/api/call', { method: 'POST', body: callBody('providers.list') });
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.body)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/token/) } });
+    const wrong = await http(served.base, `/api/call?token=${served.token.slice(0, -1)}x`, { method: 'POST', body: callBody('providers.list') });
+    expect(wrong.status).toBe(401);
+    const wrongHeader = await http(served.base, '/api/call', { method: 'POST', headers: { 'x-ferry-token': 'nope' }, body: callBody('providers.list') });
+    expect(wrongHeader.status).toBe(401);
+    const stage = await http(served.base, '/api/stage?account=a&name=b.png', { method: 'POST', body: 'x' });
+    expect(stage.status).toBe(401);
+    await expect(openSocket(`ws://127.0.0.1:${served.serve.port}/api/ws`)).rejects.toThrow('status 401');
+    await expect(openSocket(`ws://127.0.0.1:${served.serve.port}/api/ws?token=wrong`)).rejects.toThrow('status 401');
+
+    const byQuery = await http(served.base, `/api/call?token=${served.token}`, { method: 'POST', body: callBody('settings.get') });
+    expect(byQuery.status).toBe(200);
+    const byBearer = await http(served.base, '/api/call', { method: 'POST', headers: { authorization: `Bearer ${served.token}` }, body: callBody('settings.get') });
+    expect(byBearer.status).toBe(200);
+  });
+
+  it('answers 403 to another Origin (HTTP and WebSocket upgrade) and to a foreign Host', async () => {
+    const served = await serve();
+    const path = `/api/call?token=${served.token}`;
+    const foreign = await http(served.base, path, { method: 'POST', headers: { origin: 'http://evil.example' }, body: callBody('settings.get') });
+    expect(foreign.status).toBe(403);
+    const otherPort = await http(served.base, path, { method: 'POST', headers: { origin: 'http://127.0.0.1:1' }, body: callBody('settings.get') });
+    expect(otherPort.status).toBe(403);
+    const nullOrigin = await http(served.base, path, { method: 'POST', headers: { origin: 'null' }, body: callBody('settings.get') });
+    expect(nullOrigin.status).toBe(403);
+    const own = await http(served.base, path, { method: 'POST', headers: { origin: served.base }, body: callBody('settings.get') });
+    expect(own.status).toBe(200);
+    const wsUrl = `ws://127.0.0.1:${served.serve.port}/api/ws?token=${served.token}`;
+    await expect(openSocket(wsUrl, { origin: 'http://evil.example' })).rejects.toThrow('status 403');
+    const ownSocket = await openSocket(wsUrl, { origin: served.base });
+    ownSocket.terminate();
+    // DNS rebinding: a foreign name pointed at 127.0.0.1 carries its own Host.
+    const rebound = await http(served.base, path, { method: 'POST', headers: { host: `evil.example:${served.serve.port}` }, body: callBody('settings.get') });
+    expect(rebound.status).toBe(403);
+    const page = await http(served.base, '/', { headers: { host: 'evil.example' } });
+    expect(page.status).toBe(403);
+  });
+});
+
+describe('ferry serve: the API over WebSocket and HTTP', () => {
+  it('round-trips a command over the WebSocket and refuses malformed frames', async () => {
+    const served = await serve();
+    const client = await ws(served);
+    const providers = await client.call('providers.list');
+    expect(providers).toMatchObject({ id: 1, ok: true });
+    const list = (providers as { value: Array<{ id: string; fields: unknown[] }> }).value;
+    expect(list.map((provider) => provider.id).sort()).toEqual(['ofauth', 'oktopost', 'selfcommunity', 'twentythree', 'xvid']);
+    expect(list.find((provider) => provider.id === 'oktopost')!.fields).toContainEqual(
+      expect.objectContaining({ key: 'region', kind: 'setting', choices: ['us', 'eu'] }),
+    );
+    expect(await client.call('jobs.list', { limit: 0 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('limit') } });
+    expect(await client.call('no.such')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await client.raw('{not json', null)).toMatchObject({ id: null, ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await client.raw(JSON.stringify({ id: 'x' }), 'x')).toMatchObject({ id: 'x', ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await client.raw(JSON.stringify({ id: 'ok', command: 'settings.get' }), 'ok')).toMatchObject({ id: 'ok', ok: true });
+  });
+
+  it('runs the same commands over POST /api/call with HTTP statuses that match the error', async () => {
+    const served = await serve();
+    const path = `/api/call?token=${served.token}`;
+    const invalid = await http(served.base, path, { method: 'POST', body: callBody('jobs.get', { id: 'x' }) });
+    expect(invalid.status).toBe(400);
+    const missing = await http(served.base, path, { method: 'POST', body: callBody('jobs.get', { id: 7 }) });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'No job 7' } });
+    const notJson = await http(served.base, path, { method: 'POST', body: 'hello' });
+    expect(notJson.status).toBe(400);
+    const status = await http(served.base, path, { method: 'POST', body: callBody('app.status') });
+    expect(JSON.parse(status.body)).toMatchObject({ ok: true, value: { engineRunning: true, engineNote: null } });
+  });
+});
+
+describe('ferry serve: staged uploads', () => {
+  it('streams a file to the staging folder, uploads it byte-exact to SelfCommunity, then deletes the staged copy', async () => {
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const served = await serve();
+    const client = await ws(served);
+    const added = await client.call('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+    expect(added.ok).toBe(true);
+
+    const bytes = randomBytes(650_000);
+    const name = 'Urlaub am Meer, "Süd" 日本.png';
+    const staged = await http(served.base, `/api/stage?token=${served.token}&account=community&name=${encodeURIComponent(name)}&option.type=image`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    expect(staged.status, staged.body).toBe(201);
+    const [job] = (JSON.parse(staged.body) as { ok: true; value: JobView[] }).value;
+    expect(job).toMatchObject({ name, staged: true, state: 'queued', size: bytes.length, options: { type: 'image' } });
+    expect(job!.source.startsWith(join(served.dataDir, 'staging'))).toBe(true);
+
+    await waitFor('the staged job to complete', () =>
+      client.events.some((event) => event.event === 'jobs.changed' && event.payload.jobs.some((row) => row.id === job!.id && row.state === 'completed')),
+    15_000);
+    expect(sandbox.media).toHaveLength(1);
+    expect(sandbox.media[0]!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    await waitFor('the staged copy to be deleted', () => !existsSync(job!.source));
+    expect(await readdir(join(served.dataDir, 'staging'))).toEqual([]);
+    expect(client.events.some((event) => event.event === 'progress')).toBe(true);
+  });
+
+  it('keeps the staged copy of a canceled job until the job is removed', async () => {
+    const served = await serve();
+    await served.serve.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-1234' } });
+    await served.serve.api.invoke('accounts.pause', { account: 'community' });
+    const staged = await http(served.base, `/api/stage?token=${served.token}&account=community&name=a.png`, { method: 'POST', body: randomBytes(1000) });
+    expect(staged.status, staged.body).toBe(201);
+    const [job] = (JSON.parse(staged.body) as { value: JobView[] }).value;
+    await served.serve.api.invoke('jobs.cancel', { ids: [job!.id] });
+    await sleep(50);
+    expect(existsSync(job!.source)).toBe(true);
+    expect(await served.serve.api.invoke('jobs.remove', { ids: [job!.id] })).toMatchObject({ ok: true, value: { removed: [job!.id] } });
+    expect(existsSync(job!.source)).toBe(false);
+  });
+
+  it('refuses names that would leave the staging folder, and writes nothing', async () => {
+    const served = await serve();
+    await served.serve.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-1234' } });
+    const before = await readdir(join(served.dataDir, '..'));
+    const attempts = ['..%2Fx.png', '..%2F..%2Fx.png', 'a%2Fb.png', '..', '.', '%2Ftmp%2Fx.png', 'a%5Cb.png', 'x%00.png', '..%5Cx.png', '', 'a..b.png'];
+    for (const name of attempts) {
+      const answer = await http(served.base, `/api/stage?token=${served.token}&account=community&name=${name}`, { method: 'POST', body: 'payload' });
+      expect(answer.status, `name=${name}`).toBe(400);
+      expect(JSON.parse(answer.body), `name=${name}`).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    }
+    // The raw path form too: the query parser must not let a literal "../" through either.
+    const raw = await http(served.base, `/api/stage?token=${served.token}&account=community&name=../x.png`, { method: 'POST', body: 'payload' });
+    expect(raw.status).toBe(400);
+    expect(await readdir(join(served.dataDir, '..'))).toEqual(before);
+    expect(existsSync(join(served.dataDir, 'staging')) ? await readdir(join(served.dataDir, 'staging')) : []).toEqual([]);
+    expect(existsSync(join(served.dataDir, 'x.png'))).toBe(false);
+  });
+
+  it('refuses an unknown account, a file type the provider cannot take, and a URL provider, before writing', async () => {
+    const served = await serve();
+    await served.serve.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-1234' } });
+    await served.serve.api.invoke('accounts.add', { provider: 'oktopost', name: 'social', secrets: { accountId: 'acc-1234', apiKey: 'key-1234' } });
+    const stage = (query: string): Promise<HttpAnswer> => http(served.base, `/api/stage?token=${served.token}&${query}`, { method: 'POST', body: 'payload' });
+    expect((await stage('account=nobody&name=a.png')).status).toBe(404);
+    const text = await stage('account=community&name=notes.txt');
+    expect(text.status).toBe(400);
+    expect(JSON.parse(text.body).error.message).toMatch(/notes\.txt/);
+    expect((await stage('account=social&name=a.png')).status).toBe(400);
+    expect(existsSync(join(served.dataDir, 'staging')) ? await readdir(join(served.dataDir, 'staging')) : []).toEqual([]);
+  });
+});
+
+describe('ferry serve: renderer, lock and shutdown', () => {
+  it('serves the built renderer, falls back to index.html, and never leaves its folder', async () => {
+    const dir = await fixtures.tempDir('ferry-renderer-');
+    const rendererDir = join(dir, 'renderer');
+    await mkdir(join(rendererDir, 'assets'), { recursive: true });
+    await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>Ferry UI</title>');
+    await writeFile(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+    await writeFile(join(dir, 'secret.txt'), 'outside');
+    const served = await serve({ rendererDir });
+    const index = await http(served.base, '/');
+    expect(index.status).toBe(200);
+    expect(index.body).toContain('Ferry UI');
+    expect(index.headers['referrer-policy']).toBe('no-referrer');
+    const asset = await http(served.base, '/assets/app.js');
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+    expect((await http(served.base, '/queue/123')).body).toContain('Ferry UI');
+    for (const path of ['/../secret.txt', '/..%2Fsecret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt']) {
+      const answer = await http(served.base, path);
+      expect(answer.body, path).not.toContain('outside');
+    }
+  });
+
+  it('says how to build the renderer when it is missing', async () => {
+    const served = await serve();
+    const page = await http(served.base, '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/has not been built/);
+    expect(page.body).toMatch(/npm run build:renderer/);
+  });
+
+  it('serves without running the engine when another process holds the run lock, and says so', async () => {
+    const dataDir = join(await fixtures.tempDir('ferry-serve-locked-'), 'data');
+    await mkdir(dataDir, { recursive: true });
+    // The parent of this test process is alive and is not us: it plays the other Ferry.
+    writeFileSync(join(dataDir, 'engine.lock'), String(process.ppid));
+    const served = await serve({ dataDir });
+    expect(served.serve.engine).toBeNull();
+    const client = await ws(served);
+    const status = await client.call('app.status');
+    expect(status).toMatchObject({ ok: true, value: { engineRunning: false, engineNote: expect.stringMatching(/Another Ferry/) } });
+    await waitFor('the notice', () => client.events.find((event) => event.event === 'notice'));
+    // Changes made by the process that runs the queue reach the UI through the database.
+    const added = await client.call('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-1234' } });
+    expect(added.ok).toBe(true);
+    const account = served.queue.accounts.byName('community')!;
+    const [row] = served.queue.jobs.insert([
+      { accountId: account.id, sourceKind: 'file', source: '/tmp/z.png', name: 'z.png', mime: 'image/png', size: 1, mtimeMs: 1, edgeHash: 'x', options: {} },
+    ]);
+    await waitFor('the followed change', () =>
+      client.events.some((event) => event.event === 'jobs.changed' && event.payload.jobs.some((job) => job.id === row!.id)),
+    );
+    // The other process's lock is left alone.
+    expect(readFileSync(join(dataDir, 'engine.lock'), 'utf8')).toBe(String(process.ppid));
+  });
+
+  it('applies a new global concurrency by restarting the engine, and says the bandwidth cap is not applied yet', async () => {
+    const served = await serve();
+    const client = await ws(served);
+    const before = served.serve.engine;
+    expect(await client.call('settings.set', { globalConcurrency: 2, bandwidthCapKbps: 512 })).toMatchObject({ ok: true, value: { globalConcurrency: 2 } });
+    await waitFor('the engine restart', () => served.serve.engine !== before && served.serve.engine !== null);
+    const notices = await waitFor('two notices', () => {
+      const found = client.events.filter((event) => event.event === 'notice');
+      return found.length >= 2 ? found : null;
+    });
+    expect(notices.map((event) => (event.payload as { message: string }).message).join(' | ')).toMatch(/does not throttle.*\| Up to 2 uploads/);
+    expect(client.events.some((event) => event.event === 'settings.changed')).toBe(true);
+  });
+
+  it('stops gracefully on SIGTERM and releases the run lock', async () => {
+    const dataDir = join(await fixtures.tempDir('ferry-serve-cli-'), 'data');
+    const child = fixtures.spawnFerry(dataDir, ['serve', '--port', '0'], { timeoutMs: 20_000 });
+    const url = await waitFor('the address', () => /Ferry is at (http:\/\/\S+)/.exec(child.stdout)?.[1], 15_000);
+    const parsed = new URL(url);
+    expect(parsed.hostname).toBe('127.0.0.1');
+    const answer = await http(parsed.origin, `/api/call?token=${parsed.searchParams.get('token')}`, { method: 'POST', body: callBody('app.status') });
+    expect(JSON.parse(answer.body)).toMatchObject({ ok: true, value: { engineRunning: true } });
+    expect(existsSync(join(dataDir, 'engine.lock'))).toBe(true);
+    child.child.kill('SIGTERM');
+    const result = await child.exited;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Stopping Ferry/);
+    expect(existsSync(join(dataDir, 'engine.lock'))).toBe(false);
+  });
+});
