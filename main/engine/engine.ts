@@ -13,7 +13,7 @@ import type { AccountContext } from '../providers/types.ts';
 import { createAccountHttp } from './accountHttp.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from './errors.ts';
-import { ACTIVE_STATES, TransitionError } from './jobState.ts';
+import { ACTIVE_STATES, TransitionError, type JobState } from './jobState.ts';
 import type { Queue } from './queue.ts';
 import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
 import { outsideWatchdog, runJob } from './runner.ts';
@@ -65,6 +65,7 @@ interface Running {
 }
 
 const SPEED_WINDOW_MS = 5_000;
+const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
@@ -164,22 +165,32 @@ export class Engine extends EventEmitter<EngineEvents> {
     const perAccount = new Map<number, number>();
     for (const run of this.#running.values()) perAccount.set(run.accountId, (perAccount.get(run.accountId) ?? 0) + 1);
     let wakeAt = this.queue.jobs.nextWakeAt();
-    const accounts = new Map<number, Account | undefined>();
-    for (const job of this.queue.jobs.runnable(now)) {
-      if (this.#running.size >= this.#options.maxJobsInFlight) break;
-      if (this.#running.has(job.id)) continue;
-      if (!accounts.has(job.accountId)) accounts.set(job.accountId, this.queue.accounts.get(job.accountId));
-      const account = accounts.get(job.accountId);
-      if (!account || account.paused) continue;
-      if ((perAccount.get(account.id) ?? 0) >= Math.max(1, account.concurrency)) continue;
+    // Only accounts that can take a job now are asked for jobs, and the walk through the queue stops
+    // as soon as none can: a pass costs what it launches, not the length of the queue.
+    const open = new Map<number, Account>();
+    for (const account of this.queue.accounts.list()) {
+      if (account.paused || (perAccount.get(account.id) ?? 0) >= Math.max(1, account.concurrency)) continue;
       const held = this.#lanes.get(account.id)?.bucket.heldUntil ?? 0;
       if (held > now) {
         wakeAt = Math.min(wakeAt ?? held, held);
         continue;
       }
-      perAccount.set(account.id, (perAccount.get(account.id) ?? 0) + 1);
-      this.#launch(job, account);
+      open.set(account.id, account);
     }
+    const launches: Array<[Job, Account]> = [];
+    if (this.#running.size < this.#options.maxJobsInFlight) {
+      for (const job of this.queue.jobs.runnable(now, [...open.keys()])) {
+        if (this.#running.size + launches.length >= this.#options.maxJobsInFlight || open.size === 0) break;
+        if (this.#running.has(job.id)) continue;
+        const account = open.get(job.accountId);
+        if (!account) continue;
+        const lanes = (perAccount.get(account.id) ?? 0) + 1;
+        perAccount.set(account.id, lanes);
+        if (lanes >= Math.max(1, account.concurrency)) open.delete(account.id);
+        launches.push([job, account]);
+      }
+    }
+    for (const [job, account] of launches) this.#launch(job, account);
     if (wakeAt !== null) {
       this.#wakeTimer = setTimeout(() => this.#schedule(), Math.max(0, wakeAt - now) + 5);
     }
@@ -340,7 +351,16 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (!entry) return;
     entry.bytesDone = bytesDone;
     const now = this.#options.clock.now();
-    entry.samples.push([now, bytesDone]);
+    const samples = entry.samples;
+    const newest = samples[samples.length - 1];
+    if (newest && samples.length >= 2 && now - samples[samples.length - 2]![0] < SAMPLE_SPACING_MS) {
+      // Samples stay at least SAMPLE_SPACING_MS apart and the newest one moves forward: reports come
+      // on every socket write, and a window of thousands of samples made each shift() below costly.
+      newest[0] = now;
+      newest[1] = bytesDone;
+    } else {
+      samples.push([now, bytesDone]);
+    }
     while (entry.samples.length > 2 && now - entry.samples[0]![0] > SPEED_WINDOW_MS) entry.samples.shift();
     this.#dirty.add(jobId);
   }
@@ -362,10 +382,12 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   #isIdle(): boolean {
     if (this.#running.size > 0) return false;
-    const pending = this.queue.jobs.list({ states: ['queued', 'waiting', 'uploading', 'finalizing', 'processing'] });
-    if (pending.length === 0) return true;
-    // Jobs of paused accounts wait for a person, not for time.
-    return pending.every((job) => this.queue.accounts.get(job.accountId)?.paused ?? true);
+    // Jobs of paused accounts wait for a person, not for time. One indexed probe per account (there
+    // are few) instead of loading every pending job: this runs on every scheduling pass.
+    const pending: JobState[] = ['queued', 'waiting', 'uploading', 'finalizing', 'processing'];
+    return this.queue.accounts
+      .list()
+      .every((account) => account.paused || this.queue.jobs.list({ states: pending, accountId: account.id, limit: 1 }).length === 0);
   }
 
   #releaseIdleWaiters(): void {

@@ -81,11 +81,14 @@ export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal
       });
       if (missing.length === 0) break;
       const before = job().bytesConfirmed;
+      // Bytes acknowledged so far, kept here rather than read back from the database: progress is
+      // reported on every write to the socket (thousands of times per second on a fast link).
+      let confirmed = before;
       const inFlight = new Map<number, number>();
       const report = (): void => {
         let sending = 0;
         for (const bytes of inFlight.values()) sending += bytes;
-        deps.progress(id, job().bytesConfirmed + sending);
+        deps.progress(id, confirmed + sending);
       };
       const width = adapter.capabilities.partOrder === 'serial' ? 1 : Math.max(1, adapter.capabilities.maxParallelParts);
       let next = 0;
@@ -107,13 +110,16 @@ export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal
             session = outcome.session;
             const current = outcome.session;
             if (outcome.kind === 'acked') {
-              transaction(queue.db, () => {
+              confirmed = transaction(queue.db, () => {
                 repo.ackPart(id, part);
-                repo.update(id, { session: current, bytesConfirmed: ackedBytes(repo.ackedParts(id)), retryStreak: 0 });
+                const bytesConfirmed = ackedBytes(repo.ackedParts(id));
+                repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
+                return bytesConfirmed;
               });
             } else {
               resynced = true;
               resync(id, plan, outcome.serverOffset, current);
+              confirmed = job().bytesConfirmed;
               queue.note(id, `${adapter.displayName} holds ${outcome.serverOffset} bytes of ${initial.name}: continuing from there`);
             }
           } catch (error) {

@@ -40,6 +40,11 @@ export interface OfauthSandboxOptions {
   mediaReady?: boolean;
   /** Time source of the token bucket and expiries, to share a fake clock with the client's bucket. */
   clock?: { now(): number };
+  /**
+   * Keep the bytes of multipart parts (default true). Benchmarks set false so that a 1 GiB upload costs
+   * the emulator no memory and its complete no hashing; media then carry an empty `sha256`.
+   */
+  keepBytes?: boolean;
   port?: number;
 }
 
@@ -155,6 +160,7 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
   const resetAs = options.rateLimitReset ?? 'seconds';
   const mediaReady = options.mediaReady ?? true;
   const clock = options.clock ?? { now: () => Date.now() };
+  const keepBytes = options.keepBytes ?? true;
 
   const uploads = new Map<string, OfauthSandboxUpload>();
   const media: OfauthSandboxMedia[] = [];
@@ -208,7 +214,7 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
     contentType.startsWith('video/') ? 'video' : contentType.startsWith('audio/') ? 'audio' : contentType === 'image/gif' ? 'gif' : 'photo';
 
   /** Turns an upload's bytes into a media and the reply of seed 000. */
-  const finish = (upload: OfauthSandboxUpload, bytes: Buffer): Reply => {
+  const finish = (upload: OfauthSandboxUpload, bytes: Buffer | null): Reply => {
     const id = nextMediaId++;
     upload.completed = true;
     upload.mediaId = id;
@@ -216,14 +222,14 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       id,
       uploadId: upload.id,
       filename: upload.filename,
-      size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      size: bytes?.length ?? upload.size,
+      sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : '',
     });
     const file = (kind: string): { url: string | null; width: number; height: number; size: number } => ({
       url: mediaReady ? `${origin}/files/${id}/${kind}/${encodeURIComponent(upload.filename)}` : null,
       width: 1280,
       height: 720,
-      size: bytes.length,
+      size: bytes?.length ?? upload.size,
     });
     const type = mediaType(upload.contentType);
     return json(200, {
@@ -378,8 +384,9 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       if (bytes.length !== expected) {
         return fail(400, `Part ${part} must be ${expected} bytes, received ${bytes.length}`, 'SIZE_MISMATCH');
       }
-      // A re-PUT of a part number overwrites it.
-      upload.parts.set(part, bytes);
+      // A re-PUT of a part number overwrites it. Without keepBytes only the part's presence is kept
+      // (its size was checked just above, so complete's size check holds by construction).
+      upload.parts.set(part, keepBytes ? bytes : Buffer.alloc(0));
       return json(200, { mediaUploadId: id, partNumber: part, etag: `"${createHash('md5').update(bytes).digest('hex')}"` });
     })();
     call.status = reply.status;
@@ -414,8 +421,8 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       if (missing.length > 0) {
         return fail(400, `Parts ${missing.join(', ')} of ${upload.totalParts} have not been uploaded`, 'UPLOAD_INCOMPLETE');
       }
-      const bytes = Buffer.concat(Array.from({ length: upload.totalParts }, (_, i) => upload.parts.get(i + 1)!));
-      if (bytes.length !== upload.size) {
+      const bytes = keepBytes ? Buffer.concat(Array.from({ length: upload.totalParts }, (_, i) => upload.parts.get(i + 1)!)) : null;
+      if (bytes && bytes.length !== upload.size) {
         return fail(400, `Parts hold ${bytes.length} bytes, expected ${upload.size}`, 'SIZE_MISMATCH');
       }
       return finish(upload, bytes);

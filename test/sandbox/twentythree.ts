@@ -32,6 +32,11 @@ export interface TwentyThreeSandboxOptions {
   validMinutes?: number;
   /** Delay before answering every chunk that does not complete the file (to observe parallelism). */
   chunkDelayMs?: number;
+  /**
+   * Keep chunk bytes until the file completes (default true). Benchmarks set false so that a 1 GiB
+   * upload costs the emulator no memory and no whole-file hashing; photos then carry empty hashes.
+   */
+  keepBytes?: boolean;
   port?: number;
 }
 
@@ -317,20 +322,23 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
       return reply(text(400, 'Chunk parameters differ from earlier chunks of this file'));
     }
     // A re-sent chunk replaces the earlier copy, as a retry after a lost reply does.
-    upload.parts.set(number, file);
+    upload.parts.set(number, options.keepBytes === false ? Buffer.alloc(0) : file);
 
     if (upload.parts.size < upload.totalChunks) {
       if (options.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs));
       return reply(text(200, 'OK'));
     }
 
-    const whole = Buffer.concat([...Array(upload.totalChunks).keys()].map((index) => upload.parts.get(index + 1) as Buffer));
+    const whole =
+      options.keepBytes === false
+        ? null
+        : Buffer.concat([...Array(upload.totalChunks).keys()].map((index) => upload.parts.get(index + 1) as Buffer));
     const photo: StoredPhoto = {
       photoId: nextPhotoId++,
       treeId: nextTreeId++,
-      size: whole.length,
-      sha256: createHash('sha256').update(whole).digest('hex'),
-      md5: createHash('md5').update(whole).digest('hex'),
+      size: whole?.length ?? upload.total,
+      sha256: whole ? createHash('sha256').update(whole).digest('hex') : '',
+      md5: whole ? createHash('md5').update(whole).digest('hex') : '',
       filename,
       title: token.params.title ?? filename,
     };

@@ -1,0 +1,279 @@
+/**
+ * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue] [-- --reps N]`
+ *
+ * Ferry against a minimal raw client of the same protocol (the floor), on the same loopback emulator,
+ * in the same run, alternating A/B and reporting medians. Prints a table and writes every sample to
+ * bench-results/<timestamp>.json. Quick mode (the default) scales the sizes down to finish in a few
+ * minutes on a small machine; --full uses the sizes of issue 7. Never part of `npm test`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchFiles } from './lib/files.ts';
+import { GiB, MiB, REPO_ROOT, median, round } from './lib/measure.ts';
+import { table, type Row } from './lib/report.ts';
+import { startTarget, type ProviderId } from './suites/providers.ts';
+import { queueScale, type QueueScaleResult } from './suites/queueScale.ts';
+import { alternate, ferryAccount, medianOf, runFerry, runFloor, runPhysical, type Sample } from './suites/transfer.ts';
+
+const SUITES = ['physical', 'throughput', 'latency', 'memory', 'queue'] as const;
+type Suite = (typeof SUITES)[number];
+
+const { values: flags } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    reps: { type: 'string' },
+  },
+});
+const full = flags.full ?? false;
+const only = new Set<Suite>(flags.only ? (flags.only.split(',') as Suite[]) : SUITES);
+for (const suite of only) if (!SUITES.includes(suite)) throw new Error(`unknown suite ${suite}; known: ${SUITES.join(', ')}`);
+
+const sizes = full
+  ? { reps: 5, scFiles: 40, bigFile: 1 * GiB, memory: [1 * GiB, 2 * GiB], queue: [10_000, 100_000] }
+  : { reps: 3, scFiles: 40, bigFile: 256 * MiB, memory: [256 * MiB, 512 * MiB], queue: [10_000, 100_000] };
+const reps = flags.reps ? Number(flags.reps) : sizes.reps;
+const SC_FILE = 4_500_000;
+const LATENCY_FILES = 16;
+const LATENCY_MS = 40;
+
+const rows: Row[] = [];
+const raw: Record<string, unknown> = {};
+const log = (text: string): void => void process.stderr.write(`${text}\n`);
+const mbps = (s: Sample): number => s.mbPerSecond;
+
+const files = await BenchFiles.create();
+try {
+  const bigBytesNeeded = 0; // Big files are sparse: they take no disk space.
+  await files.requireFree(bigBytesNeeded + 2 * 1e9, 'the benchmarks');
+  const src = await files.dir('src');
+  const bigFile = (name: string, size: number): Promise<string> => files.sparse(src, name, size);
+
+  // Physical limit -------------------------------------------------------------------------------
+  let physical: number | null = null;
+  if (only.has('physical') || only.has('throughput')) {
+    const file = await bigFile('physical.bin', sizes.bigFile);
+    const samples: Sample[] = [];
+    for (let rep = 0; rep < reps; rep += 1) samples.push(await runPhysical(file, sizes.bigFile));
+    physical = median(samples.map(mbps));
+    raw.physical = samples;
+    rows.push({
+      suite: 'physical',
+      name: `1 raw PUT stream, loopback, ${sizes.bigFile / MiB} MiB`,
+      unit: 'MB/s',
+      ferry: null,
+      baseline: round(physical),
+      baselineName: 'raw PUT',
+      ratio: null,
+      target: '',
+      met: null,
+      note: `client CPU ${round(medianOf(samples, (s) => s.cpuSecondsPerGiB) ?? 0)} s/GiB`,
+    });
+    log(`physical: ${round(physical)} MB/s`);
+  }
+
+  // Throughput and CPU per provider --------------------------------------------------------------
+  if (only.has('throughput')) {
+    const scFiles = await Promise.all(Array.from({ length: sizes.scFiles }, (_, i) => files.random(src, `photo-${i}.png`, SC_FILE)));
+    const plans: Array<{ provider: ProviderId; label: string; files: string[]; bytes: number; filesAtOnce: number; target: number }> = [
+      { provider: 'selfcommunity', label: `${sizes.scFiles} × 4.5 MB, serial 204,800-byte chunks, 2 files at once`, files: scFiles, bytes: sizes.scFiles * SC_FILE, filesAtOnce: 2, target: 0.8 },
+      { provider: 'twentythree', label: `${sizes.bigFile / MiB} MiB, 8 MiB chunks, 3 in parallel`, files: [await bigFile('tt.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
+      { provider: 'ofauth', label: `${sizes.bigFile / MiB} MiB, 5 MiB parts, 2 in parallel, paced 60/min burst 90`, files: [await bigFile('of.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
+      { provider: 'xvid', label: `${sizes.bigFile / MiB} MiB, one S3 form POST`, files: [await bigFile('xv.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
+    ];
+    const throughput: Record<string, unknown> = {};
+    for (const plan of plans) {
+      const target = await startTarget(plan.provider);
+      try {
+        const setup = await ferryAccount(target, await files.dir(`data-${plan.provider}`));
+        const result = await alternate(
+          reps,
+          () => runFerry(target, setup, plan.files, plan.bytes),
+          () => runFloor(target, plan.files, plan.filesAtOnce, plan.bytes),
+        );
+        throughput[plan.provider] = result;
+        const ferry = median(result.a.map(mbps));
+        const floor = median(result.b.map(mbps));
+        const pairRatios = result.a.map((sample, i) => round(sample.mbPerSecond / result.b[i]!.mbPerSecond, 3));
+        rows.push({
+          suite: 'throughput',
+          name: `${plan.provider}: ${plan.label}`,
+          unit: 'MB/s',
+          ferry: round(ferry),
+          baseline: round(floor),
+          baselineName: 'floor',
+          ratio: round(ferry / floor, 3),
+          target: `≥ ${plan.target}`,
+          met: ferry / floor >= plan.target,
+          note: `per-pair ratios ${pairRatios.join(', ')}; physical ${physical === null ? '?' : round(physical)} MB/s`,
+        });
+        const ferryCpu = medianOf(result.a, (s) => s.cpuSecondsPerGiB);
+        const floorCpu = medianOf(result.b, (s) => s.cpuSecondsPerGiB);
+        rows.push({
+          suite: 'cpu',
+          name: `${plan.provider}: client CPU per GiB moved`,
+          unit: 'CPU s/GiB',
+          ferry: ferryCpu === null ? null : round(ferryCpu),
+          baseline: floorCpu === null ? null : round(floorCpu),
+          baselineName: 'floor',
+          ratio: ferryCpu !== null && floorCpu ? round(ferryCpu / floorCpu) : null,
+          target: '≤ 1.3',
+          met: ferryCpu !== null && floorCpu ? ferryCpu / floorCpu <= 1.3 : null,
+        });
+        const ferryRss = medianOf(result.a, (s) => s.maxRssBytes);
+        const floorRss = medianOf(result.b, (s) => s.maxRssBytes);
+        rows.push({
+          suite: 'memory',
+          name: `${plan.provider}: peak RSS of the uploading process`,
+          unit: 'MB',
+          ferry: ferryRss === null ? null : round(ferryRss / 1e6, 0),
+          baseline: floorRss === null ? null : round(floorRss / 1e6, 0),
+          baselineName: 'floor',
+          ratio: ferryRss !== null && floorRss ? round(ferryRss / floorRss) : null,
+          target: '≤ 150 MB',
+          met: ferryRss === null ? null : ferryRss <= 150e6,
+        });
+        log(`throughput ${plan.provider}: Ferry ${round(ferry)} MB/s, floor ${round(floor)} MB/s, ratio ${round(ferry / floor, 3)}`);
+      } finally {
+        await target.close();
+      }
+    }
+    raw.throughput = throughput;
+  }
+
+  // Latency-bound: 40 ms added to every reply, 16 SelfCommunity files at once --------------------
+  if (only.has('latency')) {
+    const latencyFiles = await Promise.all(Array.from({ length: LATENCY_FILES }, (_, i) => files.random(src, `late-${i}.png`, SC_FILE)));
+    const target = await startTarget('selfcommunity');
+    try {
+      target.fault({ times: Number.MAX_SAFE_INTEGER, action: { type: 'delay', ms: LATENCY_MS } });
+      const setup = await ferryAccount(target, await files.dir('data-latency'), { concurrency: LATENCY_FILES, env: { FERRY_MAX_JOBS: String(LATENCY_FILES) } });
+      const bytes = LATENCY_FILES * SC_FILE;
+      const result = await alternate(
+        reps,
+        () => runFerry(target, setup, latencyFiles, bytes),
+        () => runFloor(target, latencyFiles, LATENCY_FILES, bytes),
+      );
+      raw.latency = result;
+      const ideal = (LATENCY_FILES * 204_800) / 1e6 / (LATENCY_MS / 1000);
+      const ferry = median(result.a.map(mbps));
+      const floor = median(result.b.map(mbps));
+      rows.push({
+        suite: 'latency',
+        name: `selfcommunity, +${LATENCY_MS} ms per reply, ${LATENCY_FILES} files at once`,
+        unit: 'MB/s',
+        ferry: round(ferry),
+        baseline: round(ideal),
+        baselineName: 'ideal lanes×chunk/RTT',
+        ratio: round(ferry / ideal, 3),
+        target: '≥ 0.9',
+        met: ferry / ideal >= 0.9,
+        note: `floor client ${round(floor)} MB/s (${round(floor / ideal, 3)} of ideal); Ferry/floor ${round(ferry / floor, 3)}`,
+      });
+      log(`latency: Ferry ${round(ferry)} MB/s, floor ${round(floor)}, ideal ${round(ideal)}`);
+    } finally {
+      await target.close();
+    }
+  }
+
+  // Memory: 4 big files at once, and again at twice the size --------------------------------------
+  if (only.has('memory')) {
+    const target = await startTarget('twentythree');
+    const memory: Record<string, Sample[]> = {};
+    try {
+      const setup = await ferryAccount(target, await files.dir('data-memory'), { concurrency: 4, env: { FERRY_MAX_JOBS: '4' } });
+      const peaks: number[] = [];
+      for (const size of sizes.memory) {
+        const four = await Promise.all(Array.from({ length: 4 }, (_, i) => bigFile(`mem-${size}-${i}.mp4`, size)));
+        const samples: Sample[] = [];
+        for (let rep = 0; rep < Math.min(reps, 2); rep += 1) samples.push(await runFerry(target, setup, four, 4 * size));
+        memory[String(size)] = samples;
+        const peak = medianOf(samples, (s) => s.maxRssBytes) ?? Number.NaN;
+        peaks.push(peak);
+        rows.push({
+          suite: 'memory',
+          name: `twentythree: 4 × ${size / MiB} MiB at once (3 chunks of 8 MiB in flight each)`,
+          unit: 'MB',
+          ferry: round(peak / 1e6, 0),
+          baseline: null,
+          baselineName: '',
+          ratio: null,
+          target: '≤ 150 MB',
+          met: peak <= 150e6,
+          note: `${round(medianOf(samples, mbps) ?? 0)} MB/s aggregate`,
+        });
+        log(`memory 4 × ${size / MiB} MiB: peak RSS ${round(peak / 1e6, 0)} MB`);
+      }
+      const [small, big] = peaks as [number, number];
+      rows.push({
+        suite: 'memory',
+        name: `peak RSS growth when the file size doubles (${sizes.memory[0]! / MiB} → ${sizes.memory[1]! / MiB} MiB)`,
+        unit: 'ratio',
+        ferry: round(big / 1e6, 0),
+        baseline: round(small / 1e6, 0),
+        baselineName: 'half size',
+        ratio: round(big / small, 3),
+        target: '≈ 1 (flat)',
+        met: big / small <= 1.1,
+      });
+    } finally {
+      await target.close();
+    }
+    raw.memory = memory;
+  }
+
+  // Queue scale ----------------------------------------------------------------------------------
+  if (only.has('queue')) {
+    const results: QueueScaleResult[] = [];
+    for (const jobs of sizes.queue) {
+      results.push(await queueScale(files, jobs));
+      log(`queue ${jobs}: ${JSON.stringify(results.at(-1))}`);
+    }
+    raw.queue = results;
+    const [small, big] = results as [QueueScaleResult, QueueScaleResult];
+    const growth = big.jobs / small.jobs;
+    const add = (name: string, unit: string, pick: (r: QueueScaleResult) => number, digits = 2): void => {
+      rows.push({
+        suite: 'queue',
+        name: `${name} (${small.jobs.toLocaleString('en-US')} → ${big.jobs.toLocaleString('en-US')} jobs)`,
+        unit,
+        ferry: round(pick(big), digits),
+        baseline: round(pick(small), digits),
+        baselineName: `${small.jobs / 1000}k`,
+        ratio: round(pick(big) / pick(small), 2),
+        target: `growth ≤ ${growth} (linear)`,
+        met: pick(big) / pick(small) <= growth * 1.15,
+      });
+    };
+    add('enqueue, total', 's', (r) => r.enqueueSeconds);
+    add('enqueue, per file', 'µs', (r) => r.enqueueMicrosPerFile, 1);
+    add('ferry list --json', 's', (r) => r.listSeconds);
+    add('ferry list --json, peak RSS', 'MB', (r) => (r.listMaxRssBytes ?? Number.NaN) / 1e6, 0);
+    add('engine cold start (recovery + first schedule)', 'ms', (r) => r.coldStartMs, 1);
+    add('idle engine CPU (account paused, queue checked every s)', 'CPU ms/s', (r) => r.idleCpuMsPerSecond, 1);
+    add('database size', 'MB', (r) => r.dbBytes / 1e6, 1);
+  }
+
+  // Output ---------------------------------------------------------------------------------------
+  const machine = {
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    ramGiB: round(totalmem() / GiB, 1),
+    freeRamGiB: round(freemem() / GiB, 1),
+    node: process.version,
+    loadAverage: (await import('node:os')).loadavg().map((value) => round(value, 2)),
+  };
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = join(REPO_ROOT, 'bench-results');
+  await mkdir(outDir, { recursive: true });
+  const outFile = join(outDir, `${stamp}.json`);
+  await writeFile(outFile, `${JSON.stringify({ at: new Date().toISOString(), mode: full ? 'full' : 'quick', reps, sizes, machine, rows, raw }, null, 2)}\n`);
+  process.stdout.write(`\nFerry benchmarks (${full ? 'full' : 'quick'} mode, ${reps} A/B reps, medians) on ${machine.nproc} × ${machine.cpuModel}, ${machine.ramGiB} GiB RAM, Node ${machine.node}\n\n`);
+  process.stdout.write(`${table(rows)}\n\n`);
+  for (const row of rows) if (row.note) process.stdout.write(`- ${row.suite} / ${row.name}: ${row.note}\n`);
+  process.stdout.write(`\nAll samples: ${outFile}\n`);
+} finally {
+  await files.cleanup();
+}

@@ -1,0 +1,110 @@
+/**
+ * Queue scale: N small files enqueued through Queue.enqueue in batches (the API path), `ferry list
+ * --json` over N jobs, engine cold start (crash recovery + first scheduling pass) with N queued, the
+ * idle engine's CPU with N jobs waiting on a paused account, and the database size.
+ */
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { openDatabase } from '../../../main/db/database.ts';
+import { Engine } from '../../../main/engine/engine.ts';
+import { Queue } from '../../../main/engine/queue.ts';
+import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
+import type { BenchFiles } from '../lib/files.ts';
+import { REPO_ROOT, runNode } from '../lib/measure.ts';
+
+export interface QueueScaleResult {
+  jobs: number;
+  enqueueSeconds: number;
+  enqueueMicrosPerFile: number;
+  listSeconds: number;
+  listMaxRssBytes: number | null;
+  coldStartMs: number;
+  /** CPU ms per second of an engine with every job waiting on a paused account. */
+  idleCpuMsPerSecond: number;
+  dbBytes: number;
+}
+
+const BATCH = 1_000;
+const ACCOUNT = 'scale';
+
+async function dbSize(dataDir: string): Promise<number> {
+  let total = 0;
+  for (const name of ['ferry.db', 'ferry.db-wal', 'ferry.db-shm']) {
+    try {
+      total += (await stat(join(dataDir, name))).size;
+    } catch {
+      // Absent after a clean close.
+    }
+  }
+  return total;
+}
+
+function openQueue(dataDir: string): Queue {
+  return new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+}
+
+export async function queueScale(files: BenchFiles, jobs: number): Promise<QueueScaleResult> {
+  const dataDir = await files.dir(`queue-${jobs}/data`);
+  const paths: string[] = [];
+  for (let folder = 0; folder * BATCH < jobs; folder += 1) {
+    const dir = await files.dir(`queue-${jobs}/src/${folder}`);
+    const count = Math.min(BATCH, jobs - folder * BATCH);
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const path = join(dir, `img-${folder}-${i}.png`);
+        await writeFile(path, `small file ${folder}/${i}\n`);
+        paths.push(path);
+      }),
+    );
+  }
+
+  // Enqueue through the queue API, a batch of paths per call (as the API layer and `ferry upload` do).
+  let queue = openQueue(dataDir);
+  // Nothing listens on the discard port: the cold-start pass below may launch a few jobs, which fail fast.
+  await queue.addAccount({ provider: 'selfcommunity', name: ACCOUNT, baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 't' } });
+  const started = performance.now();
+  for (let i = 0; i < paths.length; i += BATCH) await queue.enqueue(ACCOUNT, paths.slice(i, i + BATCH));
+  const enqueueSeconds = (performance.now() - started) / 1000;
+  queue.db.close();
+  const dbBytes = await dbSize(dataDir);
+
+  const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], { env: { FERRY_DATA_DIR: '' } });
+  if (list.code !== 0) throw new Error(`ferry list failed: ${list.stderr}`);
+  const lines = list.stdout.split('\n').filter(Boolean).length;
+  if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
+
+  // Cold start: as after a crash, a few jobs are left "uploading"; start() puts them back and schedules.
+  queue = openQueue(dataDir);
+  for (const job of queue.jobs.list({ limit: 4 })) queue.jobs.update(job.id, { state: 'uploading' });
+  const engine = new Engine({ queue, controlPollMs: 1_000 });
+  const coldStarted = performance.now();
+  engine.start();
+  const coldStartMs = performance.now() - coldStarted;
+  await engine.stop();
+
+  // Idle cost: every job waits on a paused account; the engine still checks the queue every second.
+  const account = queue.requireAccount(ACCOUNT);
+  queue.accounts.update(account.id, { paused: true });
+  const idle = new Engine({ queue, controlPollMs: 1_000 });
+  idle.start();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const cpuBefore = process.cpuUsage();
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const cpu = process.cpuUsage(cpuBefore);
+  const idleSeconds = (performance.now() - idleStarted) / 1000;
+  await idle.stop();
+  queue.db.close();
+
+  return {
+    jobs,
+    enqueueSeconds,
+    enqueueMicrosPerFile: (enqueueSeconds * 1e6) / jobs,
+    listSeconds: list.wallSeconds,
+    listMaxRssBytes: list.maxRssBytes,
+    coldStartMs,
+    idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds,
+    dbBytes,
+  };
+}
