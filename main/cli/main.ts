@@ -180,24 +180,32 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('list jobs')
     .option('--json', 'JSON Lines output')
     .addOption(new Option('--status <status>', 'only jobs in this state').choices([...JOB_STATES]))
-    .action((options: { json?: boolean; status?: string }) => {
+    .action(async (options: { json?: boolean; status?: string }) => {
       const { queue } = open();
       const accountsById = new Map(queue.accounts.list().map((a) => [a.id, a]));
       const states = options.status && isJobState(options.status) ? [options.status] : undefined;
-      const jobs = queue.jobs.list(states ? { states } : {});
-      for (const job of jobs) {
-        const account = accountsById.get(job.accountId);
-        if (options.json) {
-          printJson(output(), { ...jobEvent(job, account), bytesConfirmed: job.bytesConfirmed, lastError: job.error });
-        } else {
-          const percent = job.size ? `${Math.floor((100 * job.bytesConfirmed) / Math.max(1, job.size))}%` : '';
-          const tail = job.state === 'completed' ? (job.result?.url ?? job.result?.remoteId ?? '') : (job.error?.message ?? '');
-          out.write(
-            `#${String(job.id).padEnd(5)} ${job.state.padEnd(10)} ${percent.padStart(4)} ${(account?.name ?? '?').padEnd(14)} ${formatBytes(job.size).padStart(9)}  ${job.name}${tail ? `  ${tail}` : ''}\n`,
-          );
+      // Pages keep memory flat with 100,000 jobs; waiting for 'drain' keeps stdout's buffer small too.
+      const PAGE = 2_000;
+      let listed = 0;
+      for (let offset = 0; ; offset += PAGE) {
+        const page = queue.jobs.list({ ...(states ? { states } : {}), limit: PAGE, offset });
+        listed += page.length;
+        for (const job of page) {
+          const account = accountsById.get(job.accountId);
+          if (options.json) {
+            printJson(output(), { ...jobEvent(job, account), bytesConfirmed: job.bytesConfirmed, lastError: job.error });
+          } else {
+            const percent = job.size ? `${Math.floor((100 * job.bytesConfirmed) / Math.max(1, job.size))}%` : '';
+            const tail = job.state === 'completed' ? (job.result?.url ?? job.result?.remoteId ?? '') : (job.error?.message ?? '');
+            out.write(
+              `#${String(job.id).padEnd(5)} ${job.state.padEnd(10)} ${percent.padStart(4)} ${(account?.name ?? '?').padEnd(14)} ${formatBytes(job.size).padStart(9)}  ${job.name}${tail ? `  ${tail}` : ''}\n`,
+            );
+          }
         }
+        if (page.length < PAGE) break;
+        if ((out as { writableNeedDrain?: boolean }).writableNeedDrain) await new Promise((resolve) => out.once('drain', resolve));
       }
-      if (!options.json && jobs.length === 0) out.write('No jobs. Queue files with "ferry upload --account NAME FILE...".\n');
+      if (!options.json && listed === 0) out.write('No jobs. Queue files with "ferry upload --account NAME FILE...".\n');
     });
 
   for (const command of ['pause', 'resume', 'cancel', 'retry'] as const) {
