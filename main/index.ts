@@ -1,0 +1,233 @@
+/**
+ * The composition root of the desktop app (Electron's main process; `npm start` builds it to
+ * dist/main/index.js). Everything that decides something lives in `app/`, `ipc/` and the engine,
+ * tested without Electron; this file only connects Electron's objects to them:
+ *
+ * - before `ready`: the `app://` scheme, the data folder (shared with the `ferry` command) as
+ *   userData, the single-instance lock, files from the command line and the app icon;
+ * - at `ready`: the encrypted secret store, the database, the desktop core (API, engine, watched
+ *   folders), IPC, tray, window;
+ * - on quit: watched folders and the engine stop (their jobs go back to the queue), the database is
+ *   closed, then Electron quits.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  BrowserWindow,
+  Menu,
+  Notification,
+  Tray,
+  app,
+  dialog,
+  ipcMain,
+  nativeImage,
+  powerSaveBlocker,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+} from 'electron';
+import { resolveDataDir } from './cli/dataDir.ts';
+import type { Db } from './db/database.ts';
+import { openDatabase } from './db/database.ts';
+import { Queue } from './engine/queue.ts';
+import { applicationMenu } from './app/appMenu.ts';
+import { APP_SCHEME, serveRendererRequest } from './app/appProtocol.ts';
+import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
+import { ElectronShell } from './app/electronShell.ts';
+import { parseLaunchArgs } from './app/launchArgs.ts';
+import { createFileLog } from './app/logFile.ts';
+import { MainWindow } from './app/mainWindow.ts';
+import { guardPermissions } from './app/navigationGuard.ts';
+import type { TrayAction } from './app/overallProgress.ts';
+import { IpcTransport } from './ipc/ipcTransport.ts';
+import { FileSecretStore } from './secrets/fileSecretStore.ts';
+import { SafeStorageSecretStore } from './secrets/safeStorageSecretStore.ts';
+
+/** dist/main when built; the packaged app keeps the same layout inside app.asar. */
+const here = dirname(fileURLToPath(import.meta.url));
+const appRoot = join(here, '..', '..');
+const PATHS = {
+  preload: join(here, '..', 'preload', 'index.cjs'),
+  renderer: join(here, '..', 'renderer'),
+  icon: join(appRoot, 'build', 'icon.png'),
+  trayIcon: join(appRoot, 'build', 'tray', process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png'),
+};
+/** Longest a quit may take before Ferry exits anyway (requests are aborted, not awaited to the end). */
+const QUIT_TIMEOUT_MS = 15_000;
+
+// Before ready ------------------------------------------------------------------------------------
+
+// A standard, secure scheme: the renderer gets a real origin and ES modules load normally.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } },
+]);
+
+const launchContext = { defaultApp: Boolean(process.defaultApp), appPath: app.getAppPath() };
+const launch = parseLaunchArgs(process.argv, { ...launchContext, cwd: process.cwd() });
+// The same folder the `ferry` command uses, so a queue started in one continues in the other; it is
+// also userData, which keys the single-instance lock: one app per data folder.
+const dataDir = resolveDataDir(launch.dataDir ?? undefined, process.env);
+app.setName('Ferry');
+app.setPath('userData', dataDir);
+if (process.platform === 'win32') app.setAppUserModelId('app.ferry.desktop');
+const log = createFileLog(dataDir);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Ferry runs on this data folder: it receives our arguments ('second-instance') and shows
+  // its window. Nothing else to do here.
+  app.quit();
+} else {
+  run();
+}
+
+function run(): void {
+  log(`Ferry ${app.getVersion()} starting (data folder ${dataDir})`);
+  let core: DesktopCore | null = null;
+  let db: Db | null = null;
+  let ipc: IpcTransport | null = null;
+  let electronShell: ElectronShell | null = null;
+  let window: MainWindow | null = null;
+  let quitting = false;
+  let shutDown = false;
+  /** Files that arrived before the core was ready (command line, app icon during launch). */
+  const early: string[] = [...launch.files];
+
+  const receive = (paths: readonly string[]): void => {
+    if (core) core.receiveFiles(paths).catch((error: unknown) => log('Could not take the files given to Ferry', error));
+    else early.push(...paths);
+  };
+
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    receive([path]);
+  });
+
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    const args = parseLaunchArgs(argv, { ...launchContext, cwd: workingDirectory });
+    if (args.files.length > 0) receive(args.files);
+    else window?.show();
+  });
+
+  app.on('activate', () => window?.show());
+
+  app.on('window-all-closed', () => {
+    // Reached only when close-to-tray is off (or there is no tray). macOS apps stay in the dock.
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  app.on('before-quit', (event) => {
+    quitting = true;
+    if (shutDown) return;
+    event.preventDefault();
+    void shutdown();
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+
+  async function shutdown(): Promise<void> {
+    if (shutDown) return;
+    const force = setTimeout(() => {
+      log(`Quitting took longer than ${QUIT_TIMEOUT_MS / 1000} s; exiting anyway (uploads resume next time)`);
+      app.exit(0);
+    }, QUIT_TIMEOUT_MS);
+    try {
+      ipc?.close();
+      await core?.close();
+      db?.close();
+    } catch (error) {
+      log('Could not stop cleanly', error);
+    } finally {
+      electronShell?.destroy();
+      clearTimeout(force);
+      shutDown = true;
+      app.quit();
+    }
+  }
+
+  const onTrayAction = (action: TrayAction): void => {
+    switch (action) {
+      case 'open':
+        window?.show();
+        break;
+      case 'pause-all':
+        void core?.pauseAll();
+        break;
+      case 'resume-all':
+        void core?.resumeAll();
+        break;
+      case 'quit':
+        app.quit();
+        break;
+      default: {
+        const unreachable: never = action;
+        log(`Unknown tray action ${String(unreachable)}`);
+      }
+    }
+  };
+
+  async function start(): Promise<void> {
+    protocol.handle(APP_SCHEME, (request) => serveRendererRequest(PATHS.renderer, request));
+    guardPermissions(session.defaultSession);
+    const menu = applicationMenu(process.platform, app.isPackaged);
+    if (menu !== null || app.isPackaged) Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu) : null);
+
+    const secrets = new SafeStorageSecretStore({ safeStorage, dataDir, fallback: new FileSecretStore(dataDir) });
+    db = openDatabase(dataDir);
+    const queue = new Queue({ db, secrets });
+
+    const trayIcon = nativeImage.createFromPath(PATHS.trayIcon);
+    if (process.platform === 'darwin') trayIcon.setTemplateImage(true);
+    const mainWindow = new MainWindow({
+      createWindow: (options) => new BrowserWindow(options),
+      preloadPath: PATHS.preload,
+      iconPath: process.platform === 'linux' ? PATHS.icon : null,
+      openExternal: (url) => shell.openExternal(url),
+      hideOnClose: () => Boolean(electronShell?.hasTray && core?.api.settings.get().closeToTray),
+      isQuitting: () => quitting,
+      onCreated: (created) => ipc?.attach(created.webContents),
+      log,
+    });
+    window = mainWindow;
+    electronShell = new ElectronShell({
+      app,
+      Tray,
+      Menu,
+      Notification,
+      powerSaveBlocker,
+      trayIcon,
+      notificationIcon: process.platform === 'darwin' ? null : PATHS.icon,
+      window: mainWindow,
+      onTrayAction,
+      platform: process.platform,
+      executable: process.env.APPIMAGE ?? process.execPath,
+      log,
+    });
+
+    const started = await startDesktopCore({ dataDir, queue, shell: electronShell, version: app.getVersion(), log });
+    core = started;
+    ipc = new IpcTransport({
+      ipcMain,
+      call: (command, input) => started.call(command, input),
+      subscribe: (listener) => started.api.subscribe(listener),
+      log,
+    });
+
+    // Started at login (macOS says so; elsewhere the login item passes --hidden): tray only. Without
+    // a tray the window must show, or Ferry would run out of reach.
+    const hidden = (launch.hidden || app.getLoginItemSettings().wasOpenedAtLogin) && electronShell.hasTray;
+    if (!hidden) mainWindow.show();
+    if (early.length > 0) receive(early.splice(0));
+  }
+
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      log('Ferry could not start', error);
+      const message = error instanceof Error ? error.message : String(error);
+      dialog.showErrorBox('Ferry could not start', `${message}\n\nDetails are in ${join(dataDir, 'logs', 'desktop.log')}.`);
+      shutDown = true;
+      app.exit(1);
+    });
+}

@@ -1,0 +1,275 @@
+/**
+ * Files handed to Ferry from outside the window: launch arguments (first launch and a second one
+ * forwarded by the single-instance lock), and where they are queued — the account last used from the
+ * window, remembered in the settings table — on a real queue in a temporary data folder. Also the
+ * desktop core around it (API, engine with the run lock, tray status, start at login) with a fake
+ * shell, and the Linux autostart entry.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiResult, JobView } from '../../main/api/contract.ts';
+import { FerryApi } from '../../main/api/ferryApi.ts';
+import { startDesktopCore, type DesktopShell } from '../../main/app/desktopCore.ts';
+import { FileIntake } from '../../main/app/fileIntake.ts';
+import { LastAccountStore } from '../../main/app/lastAccount.ts';
+import { parseLaunchArgs } from '../../main/app/launchArgs.ts';
+import { autostartDesktopEntry, quoteExecArgument, setLinuxAutostart } from '../../main/app/loginItem.ts';
+import type { TrayView } from '../../main/app/overallProgress.ts';
+import { openDatabase } from '../../main/db/database.ts';
+import { Queue } from '../../main/engine/queue.ts';
+import { acquireRunLock } from '../../main/engine/runLock.ts';
+import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+
+const fixtures = new Fixtures();
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await fixtures.cleanup();
+});
+
+describe('launch arguments', () => {
+  const packaged = { defaultApp: false, cwd: '/home/me/Videos', appPath: '/opt/Ferry/resources/app.asar' };
+  const unpackaged = { defaultApp: true, cwd: '/home/me/Videos', appPath: '/work/ferry' };
+
+  it('takes files after the executable, resolved against the launch folder', () => {
+    expect(parseLaunchArgs(['/opt/Ferry/ferry', 'clip.mp4', '/tmp/a b.png'], packaged)).toEqual({
+      files: ['/home/me/Videos/clip.mp4', '/tmp/a b.png'],
+      hidden: false,
+      dataDir: null,
+    });
+  });
+
+  it('skips the app folder of `electron .`, Chromium switches and our own flags', () => {
+    const argv = ['/x/electron', '--inspect=9229', '.', '--hidden', '--original-process-start-time=1337', 'clip.mp4', '--data-dir', '../data', '-psn_0_42'];
+    // cwd is the app folder here, as with `npm start`.
+    expect(parseLaunchArgs(argv, { ...unpackaged, cwd: '/work/ferry' })).toEqual({
+      files: ['/work/ferry/clip.mp4'],
+      hidden: true,
+      dataDir: '/work/data',
+    });
+  });
+
+  it('never takes the app itself for a file, and takes everything after -- as files', () => {
+    expect(parseLaunchArgs(['/opt/Ferry/ferry', '/opt/Ferry/resources/app.asar', '--', '--weird-name.png'], packaged).files).toEqual([
+      '/home/me/Videos/--weird-name.png',
+    ]);
+    expect(parseLaunchArgs(['/opt/Ferry/ferry', '--data-dir=/srv/ferry'], packaged)).toEqual({ files: [], hidden: false, dataDir: '/srv/ferry' });
+  });
+});
+
+/** A queue with a SelfCommunity account (and its API) in a temporary data folder. */
+async function openQueue(): Promise<{ dir: string; api: FerryApi; queue: Queue }> {
+  const dir = await fixtures.tempDir('ferry-app-');
+  const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  const api = new FerryApi({ queue, dataDir: dir });
+  await api.start();
+  closers.push(() => {
+    api.close();
+    queue.db.close();
+  });
+  return { dir, api, queue };
+}
+
+async function addAccount(api: FerryApi, name: string): Promise<void> {
+  const added = await api.invoke('accounts.add', {
+    provider: 'selfcommunity',
+    name,
+    baseUrl: 'http://127.0.0.1:9',
+    secrets: { accessToken: `token-of-${name}` },
+  });
+  expect(added.ok).toBe(true);
+  // Nothing should really upload here: the lane is paused.
+  expect((await api.invoke('accounts.pause', { account: name })).ok).toBe(true);
+}
+
+async function mediaFiles(dir: string, names: string[]): Promise<string[]> {
+  const paths = names.map((name) => join(dir, name));
+  for (const path of paths) await writeFile(path, Buffer.alloc(2048, 1));
+  return paths;
+}
+
+function intakeFor(api: FerryApi, queue: Queue, lastAccount = new LastAccountStore(queue.db)) {
+  const notices: string[] = [];
+  let shown = 0;
+  const intake = new FileIntake({
+    queue,
+    enqueue: (account, paths) => api.invoke('jobs.enqueue', { account, paths }),
+    lastAccount,
+    notice: (level, message) => notices.push(`${level}: ${message}`),
+    showWindow: () => (shown += 1),
+  });
+  return { intake, notices, shown: () => shown, lastAccount };
+}
+
+describe('files from a second launch', () => {
+  it('are queued for the account last used, remembered in the settings', async () => {
+    const { dir, api, queue } = await openQueue();
+    await addAccount(api, 'community');
+    await addAccount(api, 'backup');
+    const files = await mediaFiles(dir, ['one.png', 'two.pdf']);
+    const { intake, notices, shown, lastAccount } = intakeFor(api, queue);
+    lastAccount.set('backup');
+
+    const args = parseLaunchArgs(['/opt/Ferry/ferry', 'one.png', 'two.pdf', '--original-process-start-time=5'], {
+      defaultApp: false,
+      cwd: dir,
+      appPath: '/opt/Ferry/resources/app.asar',
+    });
+    const outcome = await intake.receive(args.files);
+
+    expect(outcome).toEqual({ kind: 'queued', account: 'backup', jobs: 2, missing: [] });
+    const jobs = queue.jobs.list({});
+    expect(jobs.map((job) => [job.source, queue.accounts.get(job.accountId)?.name, job.state])).toEqual([
+      [files[0], 'backup', 'queued'],
+      [files[1], 'backup', 'queued'],
+    ]);
+    expect(shown()).toBe(1);
+    expect(notices).toEqual(['info: Queued 2 files for backup (one.png, two.pdf)']);
+    // Remembered in the database: a new store (a restart) knows it.
+    expect(new LastAccountStore(queue.db).get()).toBe('backup');
+  });
+
+  it('go to the only account when none was used yet', async () => {
+    const { dir, api, queue } = await openQueue();
+    await addAccount(api, 'community');
+    const [file] = await mediaFiles(dir, ['solo.png']);
+    const { intake } = intakeFor(api, queue);
+    expect(await intake.receive([file!])).toMatchObject({ kind: 'queued', account: 'community', jobs: 1 });
+  });
+
+  it('bring the window up with a notice when there is no account to choose', async () => {
+    const { dir, api, queue } = await openQueue();
+    await addAccount(api, 'community');
+    await addAccount(api, 'backup');
+    const files = await mediaFiles(dir, ['a.png']);
+    const { intake, notices, shown, lastAccount } = intakeFor(api, queue);
+    lastAccount.set('removed-account');
+    expect(await intake.receive([...files, join(dir, 'gone.png')])).toEqual({ kind: 'no-account', files, missing: [join(dir, 'gone.png')] });
+    expect(queue.jobs.list({})).toEqual([]);
+    expect(shown()).toBe(1);
+    expect(notices).toEqual([
+      'warning: Ferry was given gone.png, which does not exist',
+      'info: Ferry was given a.png but does not know which account to upload to: choose an account and drop the files on the window',
+    ]);
+  });
+
+  it('report why the provider refused them', async () => {
+    const { api, queue } = await openQueue();
+    await addAccount(api, 'community');
+    const { intake, notices } = intakeFor(api, queue);
+    const outcome = await intake.receive([await fixtures.tempDir('ferry-empty-')]);
+    expect(outcome.kind).toBe('refused');
+    expect(notices[0]).toMatch(/^error: Could not queue .* for community: Nothing to upload/);
+  });
+});
+
+class FakeShell implements DesktopShell {
+  windowShown = 0;
+  statuses: TrayView[] = [];
+  uploading: boolean[] = [];
+  startAtLogin: boolean[] = [];
+  showWindow(): void {
+    this.windowShown += 1;
+  }
+  showStatus(view: TrayView): void {
+    this.statuses.push(view);
+  }
+  notify(): void {}
+  setUploading(uploading: boolean): void {
+    this.uploading.push(uploading);
+  }
+  setStartAtLogin(enabled: boolean): void {
+    this.startAtLogin.push(enabled);
+  }
+}
+
+describe('the desktop core', () => {
+  async function startCore(dir: string) {
+    const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const shell = new FakeShell();
+    const core = await startDesktopCore({
+      dataDir: dir,
+      queue,
+      shell,
+      version: '1.2.3',
+      log: () => undefined,
+      statusDelayMs: 5,
+      syncOptions: { rulesPollMs: 50, rescanIntervalMs: 1_000 },
+    });
+    closers.push(async () => {
+      await core.close();
+      queue.db.close();
+    });
+    return { core, queue, shell };
+  }
+
+  it('remembers the account of uploads from the window and sends files of a second launch there', async () => {
+    const dir = await fixtures.tempDir('ferry-core-');
+    const { core, queue, shell } = await startCore(dir);
+    expect(core.engine).not.toBeNull();
+    const call = (command: string, input: unknown): Promise<ApiResult<unknown>> => core.call(command, input);
+    for (const name of ['community', 'backup']) {
+      expect((await call('accounts.add', { provider: 'selfcommunity', name, baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 't' } })).ok).toBe(true);
+      expect((await call('accounts.pause', { account: name })).ok).toBe(true);
+    }
+    const [first, second] = await mediaFiles(dir, ['first.png', 'second.png']);
+    const viaWindow = (await call('jobs.enqueue', { account: 'community', paths: [first] })) as ApiResult<JobView[]>;
+    expect(viaWindow.ok).toBe(true);
+
+    const args = parseLaunchArgs(['/opt/Ferry/ferry', 'second.png'], { defaultApp: false, cwd: dir, appPath: '/opt/Ferry/resources/app.asar' });
+    expect(await core.receiveFiles(args.files)).toMatchObject({ kind: 'queued', account: 'community', jobs: 1 });
+    const jobs = queue.jobs.list({});
+    expect(jobs.map((job) => [job.source, queue.accounts.get(job.accountId)?.name])).toEqual([
+      [first, 'community'],
+      [second, 'community'],
+    ]);
+    expect(shell.windowShown).toBe(1);
+
+    // Both wait on a paused account: the tray says so, the computer may sleep.
+    await waitFor('tray status', () => shell.statuses.at(-1)?.tooltip === 'Ferry: 2 uploads paused');
+    expect(shell.uploading.at(-1)).toBe(false);
+    expect(core.status().canResumeAll).toBe(true);
+  });
+
+  it('applies start at login at start and when the setting changes, and quits cleanly', async () => {
+    const dir = await fixtures.tempDir('ferry-core-');
+    const { core, shell } = await startCore(dir);
+    expect(shell.startAtLogin).toEqual([false]);
+    expect((await core.call('settings.set', { startAtLogin: true })).ok).toBe(true);
+    expect(shell.startAtLogin).toEqual([false, true]);
+    await core.close();
+    // The run lock is free again: a `ferry run` could take over now.
+    acquireRunLock(dir).release();
+  });
+
+  it('leaves the uploading to another process that holds the run lock, and says so', async () => {
+    const dir = await fixtures.tempDir('ferry-core-');
+    openDatabase(dir).close();
+    const other = acquireRunLock(dir);
+    // Another pid: this process would otherwise take its own stale lock over.
+    await writeFile(join(dir, 'engine.lock'), String(process.ppid));
+    closers.push(() => other.release());
+    const { core } = await startCore(dir);
+    expect(core.engine).toBeNull();
+    expect(core.engineNote).toMatch(/already uploading.*this window shows and changes the queue/);
+    const status = (await core.call('app.status', undefined)) as ApiResult<{ engineRunning: boolean }>;
+    expect(status.ok && status.value.engineRunning).toBe(false);
+  });
+});
+
+describe('the Linux autostart entry', () => {
+  it('starts Ferry hidden, with its path quoted when needed', async () => {
+    expect(quoteExecArgument('/opt/Ferry/ferry')).toBe('/opt/Ferry/ferry');
+    expect(quoteExecArgument('/home/me/Apps/Ferry 1.0.AppImage')).toBe('"/home/me/Apps/Ferry 1.0.AppImage"');
+    expect(quoteExecArgument('/x/$HOME`"\\')).toBe('"/x/\\$HOME\\`\\"\\\\"');
+    expect(autostartDesktopEntry('/opt/Ferry/ferry')).toContain('\nExec=/opt/Ferry/ferry --hidden\n');
+    const dir = await fixtures.tempDir('ferry-autostart-');
+    const path = join(dir, 'autostart', 'ferry.desktop');
+    await setLinuxAutostart(true, '/opt/Ferry/ferry', path);
+    expect(await readFile(path, 'utf8')).toMatch(/^\[Desktop Entry\]\nType=Application\nName=Ferry\n/);
+    await setLinuxAutostart(false, '/opt/Ferry/ferry', path);
+    await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+  });
+});

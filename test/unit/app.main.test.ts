@@ -1,0 +1,273 @@
+/**
+ * The composition root (main/index.ts) run against a fake `electron` module: what happens before
+ * `ready`, the window it opens, the IPC channel answering the real API on a temporary data folder,
+ * secrets saved through safeStorage, files from a second launch queued for the last account, and
+ * the graceful quit (engine stopped, run lock released, database closed) before Electron quits.
+ * Electron itself is not run: this checks the wiring, the seams are tested one by one elsewhere.
+ */
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ApiResult, JobView } from '../../main/api/contract.ts';
+import { openDatabase } from '../../main/db/database.ts';
+import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+
+type Listener = (...args: never[]) => unknown;
+
+const fake = vi.hoisted(() => {
+  class Emitter {
+    readonly listeners = new Map<string, Listener[]>();
+    on(event: string, listener: Listener): this {
+      this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+      return this;
+    }
+    once(event: string, listener: Listener): this {
+      return this.on(event, listener);
+    }
+    emit(event: string, ...args: unknown[]): boolean {
+      let prevented = false;
+      const first = { preventDefault: () => (prevented = true) };
+      for (const listener of this.listeners.get(event) ?? []) (listener as (...a: unknown[]) => unknown)(first, ...args);
+      return prevented;
+    }
+  }
+  let nextId = 1;
+  class FakeWebContents extends Emitter {
+    readonly id = nextId++;
+    readonly loaded: string[] = [];
+    readonly sent: unknown[][] = [];
+    setWindowOpenHandler(): void {}
+    async loadURL(url: string): Promise<void> {
+      this.loaded.push(url);
+    }
+    send(...args: unknown[]): void {
+      this.sent.push(args);
+    }
+    isDestroyed(): boolean {
+      return false;
+    }
+  }
+  const windows: FakeBrowserWindow[] = [];
+  class FakeBrowserWindow extends Emitter {
+    readonly webContents = new FakeWebContents();
+    visible = false;
+    readonly options: Record<string, unknown>;
+    constructor(options: Record<string, unknown>) {
+      super();
+      this.options = options;
+      windows.push(this);
+    }
+    show(): void {
+      this.visible = true;
+    }
+    hide(): void {
+      this.visible = false;
+    }
+    focus(): void {}
+    restore(): void {}
+    isMinimized(): boolean {
+      return false;
+    }
+    isDestroyed(): boolean {
+      return false;
+    }
+    setProgressBar(): void {}
+  }
+  const ipcHandlers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const calls: string[] = [];
+  let readyResolve: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (readyResolve = resolve));
+  const appEvents = new Emitter();
+  const state = { quitted: false, exited: null as number | null, userData: '', schemes: [] as unknown[], protocolHandlers: [] as string[] };
+  const app = Object.assign(appEvents, {
+    isPackaged: false,
+    getAppPath: () => '/opt/Ferry/resources/app.asar',
+    getVersion: () => '0.1.0',
+    setName: (name: string) => calls.push(`setName ${name}`),
+    setPath: (name: string, value: string) => {
+      calls.push(`setPath ${name}`);
+      if (name === 'userData') state.userData = value;
+    },
+    setAppUserModelId: () => undefined,
+    requestSingleInstanceLock: () => {
+      calls.push('requestSingleInstanceLock');
+      return true;
+    },
+    whenReady: () => ready,
+    quit: () => {
+      if (!appEvents.emit('before-quit')) state.quitted = true;
+    },
+    exit: (code: number) => {
+      state.exited = code;
+    },
+    getLoginItemSettings: () => ({ wasOpenedAtLogin: false }),
+    setLoginItemSettings: () => undefined,
+  });
+  const safeStorage = {
+    isAsyncEncryptionAvailable: async () => true,
+    encryptStringAsync: async (text: string) => Buffer.from(text, 'utf8').map((byte) => byte ^ 0x5a),
+    decryptStringAsync: async (bytes: Buffer) => ({ result: Buffer.from(bytes.map((byte) => byte ^ 0x5a)).toString('utf8'), shouldReEncrypt: false }),
+    getSelectedStorageBackend: () => 'gnome_libsecret',
+  };
+  class FakeTray extends Emitter {
+    tooltip = '';
+    setToolTip(text: string): void {
+      this.tooltip = text;
+    }
+    setContextMenu(): void {}
+    destroy(): void {
+      calls.push('tray destroyed');
+    }
+  }
+  const trays: FakeTray[] = [];
+  return {
+    windows,
+    ipcHandlers,
+    calls,
+    state,
+    trays,
+    readyResolve: () => readyResolve(),
+    app,
+    electron: {
+      app,
+      BrowserWindow: FakeBrowserWindow,
+      Menu: { buildFromTemplate: (template: unknown) => ({ template }), setApplicationMenu: () => undefined },
+      Notification: Object.assign(class {
+        on(): void {}
+        show(): void {}
+      }, { isSupported: () => false }),
+      Tray: class extends FakeTray {
+        constructor() {
+          super();
+          trays.push(this);
+        }
+      },
+      dialog: { showErrorBox: (title: string, message: string) => calls.push(`error box: ${title}: ${message}`) },
+      ipcMain: {
+        handle: (channel: string, handler: (...args: unknown[]) => Promise<unknown>) => ipcHandlers.set(channel, handler),
+        removeHandler: (channel: string) => ipcHandlers.delete(channel),
+      },
+      nativeImage: { createFromPath: () => ({ setTemplateImage: () => undefined }) },
+      powerSaveBlocker: { start: () => 1, stop: () => undefined },
+      protocol: {
+        registerSchemesAsPrivileged: (schemes: unknown[]) => state.schemes.push(...schemes),
+        handle: (scheme: string) => state.protocolHandlers.push(scheme),
+      },
+      safeStorage,
+      session: { defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined } },
+      shell: { openExternal: async () => undefined },
+    },
+  };
+});
+
+vi.mock('electron', () => fake.electron);
+
+const fixtures = new Fixtures();
+let dir: string;
+const savedArgv = process.argv;
+const signalListeners = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+
+beforeAll(async () => {
+  dir = await fixtures.tempDir('ferry-desktop-');
+  process.argv = ['/opt/Ferry/ferry', '--data-dir', dir];
+  await import('../../main/index.ts');
+  process.argv = savedArgv;
+});
+
+afterAll(async () => {
+  process.argv = savedArgv;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) if (!signalListeners[signal].includes(listener)) process.off(signal, listener);
+  }
+  await fixtures.cleanup();
+});
+
+function call(command: string, input: unknown, windowIndex = 0): Promise<ApiResult<unknown>> {
+  const window = fake.windows[windowIndex]!;
+  const handler = fake.ipcHandlers.get('ferry:call')!;
+  return handler({ sender: { id: window.webContents.id }, senderFrame: { url: 'app://ferry/index.html', parent: null } }, command, input) as Promise<ApiResult<unknown>>;
+}
+
+describe('the desktop app (main/index.ts) with a fake Electron', () => {
+  it('prepares the scheme, the data folder and the single-instance lock before ready', () => {
+    expect(fake.state.schemes).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
+    expect(fake.state.userData).toBe(dir);
+    expect(fake.calls).toContain('requestSingleInstanceLock');
+    expect(fake.windows).toHaveLength(0);
+  });
+
+  it('opens the locked-down window on ready and answers the API on ferry:call', async () => {
+    fake.readyResolve();
+    const window = await waitFor('the window', () => fake.windows[0]);
+    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(String((window.options.webPreferences as { preload: string }).preload)).toMatch(/preload[\\/]index\.cjs$/);
+    expect(window.webContents.loaded).toEqual(['app://ferry/index.html']);
+    window.emit('ready-to-show');
+    expect(window.visible).toBe(true);
+    expect(fake.state.protocolHandlers).toEqual(['app']);
+    await waitFor('the IPC handler', () => fake.ipcHandlers.get('ferry:call'));
+    const status = (await call('app.status', undefined)) as ApiResult<{ engineRunning: boolean; version: string }>;
+    expect(status).toEqual({ ok: true, value: { engineRunning: true, engineNote: null, version: '0.1.0' } });
+    expect(fake.trays).toHaveLength(1);
+  });
+
+  it('saves secrets through safeStorage, never in clear', async () => {
+    const added = await call('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: 'http://127.0.0.1:9',
+      secrets: { accessToken: 'desktop-secret-token-42' },
+    });
+    expect(added.ok).toBe(true);
+    expect((await call('accounts.pause', { account: 'community' })).ok).toBe(true);
+    const files = await readdir(dir);
+    expect(files).toContain('secrets.safestorage');
+    expect(files).not.toContain('secrets.json');
+    expect((await readFile(join(dir, 'secrets.safestorage'))).includes(Buffer.from('desktop-secret-token-42'))).toBe(false);
+  });
+
+  it('queues the files of a second launch for the account last used from the window', async () => {
+    await writeFile(join(dir, 'first.png'), Buffer.alloc(1000, 1));
+    await writeFile(join(dir, 'second.png'), Buffer.alloc(1000, 2));
+    const first = (await call('jobs.enqueue', { account: 'community', paths: [join(dir, 'first.png')] })) as ApiResult<JobView[]>;
+    expect(first.ok).toBe(true);
+    fake.windows[0]!.hide();
+    fake.app.emit('second-instance', ['/opt/Ferry/ferry', 'second.png', '--original-process-start-time=1'], dir, {});
+    await waitFor('the second job', async () => {
+      const list = (await call('jobs.list', {})) as ApiResult<{ items: JobView[] }>;
+      return list.ok && list.value.items.some((job) => job.name === 'second.png' && job.accountName === 'community');
+    });
+    expect(fake.windows[0]!.visible).toBe(true);
+  });
+
+  it('keeps running in the tray when the window is closed, if the setting says so', async () => {
+    expect((await call('settings.set', { closeToTray: true })).ok).toBe(true);
+    expect(fake.windows[0]!.emit('close')).toBe(true);
+    expect(fake.windows[0]!.visible).toBe(false);
+    expect((await call('settings.set', { closeToTray: false })).ok).toBe(true);
+    expect(fake.windows[0]!.emit('close')).toBe(false);
+  });
+
+  it('quits gracefully: stops the engine, releases the lock, closes the database, then quits', async () => {
+    expect(existsSync(join(dir, 'engine.lock'))).toBe(true);
+    fake.app.quit();
+    expect(fake.state.quitted).toBe(false);
+    await waitFor('the quit', () => fake.state.quitted);
+    expect(fake.state.exited).toBeNull();
+    expect(existsSync(join(dir, 'engine.lock'))).toBe(false);
+    expect(fake.ipcHandlers.size).toBe(0);
+    expect(fake.calls).toContain('tray destroyed');
+    // The queue is intact for the next start (or for `ferry run`).
+    const db = openDatabase(dir);
+    try {
+      const rows = db.prepare('SELECT name, state FROM jobs ORDER BY id').all();
+      expect(rows).toEqual([
+        { name: 'first.png', state: 'queued' },
+        { name: 'second.png', state: 'queued' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+});
