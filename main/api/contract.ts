@@ -59,6 +59,12 @@ export interface ProviderInfo {
     defaultBaseUrl: string | null;
     /** Said with a job when resuming is coarser than a part (e.g. "resumes by re-sending the file"). */
     resumeNote: string | null;
+    /**
+     * The types and sizes the provider takes, so that a UI can refuse a file before queueing it (the
+     * engine checks again when it is queued). `type` is a MIME type, a `major/*` pattern, or `*\/*`;
+     * `maxBytes` is null when the provider states no limit. Every provider refuses empty files.
+     */
+    accepts: Array<{ type: string; maxBytes: number | null }>;
   };
 }
 

@@ -27,6 +27,7 @@ export function providerInfo(adapter: ProviderAdapter): ProviderInfo {
       baseUrlRequired: adapter.capabilities.defaultBaseUrl === null,
       defaultBaseUrl: adapter.capabilities.defaultBaseUrl,
       resumeNote: adapter.capabilities.resumeNote ?? null,
+      accepts: adapter.capabilities.accepts.map((accepted) => ({ type: accepted.type, maxBytes: accepted.maxBytes })),
     },
   };
 }

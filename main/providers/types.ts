@@ -38,6 +38,19 @@ export interface ProviderCapabilities {
   defaultBaseUrl: string | null;
   /** Said in the job details when resume is coarser than a part (e.g. "resume re-sends the file"). */
   resumeNote?: string;
+  /**
+   * What `validateSource` accepts, declared so that a UI can refuse a file before queueing it: MIME
+   * patterns (`image/*`, `application/pdf`, or `*\/*` for any type) with the largest size of each.
+   * `validateSource` stays the authority; a unit test keeps the two in step.
+   */
+  accepts: readonly AcceptedType[];
+}
+
+export interface AcceptedType {
+  /** A MIME type or a `major/*` pattern; `*\/*` matches every type. */
+  type: string;
+  /** The largest accepted size in bytes, or null when the provider states none. */
+  maxBytes: number | null;
 }
 
 export type UploadSource =

@@ -221,6 +221,7 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     maxParallelParts: 2,
     rateLimit: { perMinute: 60, burst: 90 },
     defaultBaseUrl: 'https://api-next.ofauth.com',
+    accepts: OFAUTH_MEDIA_PREFIXES.map((prefix) => ({ type: `${prefix}*`, maxBytes: null })),
   },
 
   validateSource(source, options) {

@@ -365,6 +365,7 @@ export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
     maxParallelParts: 1,
     rateLimit: { perMinute: 60, burst: 60 },
     defaultBaseUrl: OKTOPOST_US_BASE_URL,
+    accepts: OKTOPOST_MIME_TYPES.map((type) => ({ type, maxBytes: OKTOPOST_MAX_FILE_SIZE })),
     resumeNote: 'Oktopost pulls the file from its URL and resumes on its own side',
   },
 

@@ -125,6 +125,10 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     maxParallelParts: 1,
     rateLimit: null,
     defaultBaseUrl: null,
+    accepts: [
+      { type: 'image/*', maxBytes: SELFCOMMUNITY_LIMITS.image },
+      { type: 'application/pdf', maxBytes: SELFCOMMUNITY_LIMITS.document },
+    ],
   },
 
   validateSource(source, options) {

@@ -303,6 +303,7 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     maxParallelParts: 3,
     rateLimit: null,
     defaultBaseUrl: null,
+    accepts: [{ type: '*/*', maxBytes: MAX_FILE_SIZE }],
   },
 
   validateSource(source) {

@@ -230,6 +230,7 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     maxParallelParts: 1,
     rateLimit: null,
     defaultBaseUrl: 'https://api.xvid.com/v1',
+    accepts: ['video/*', 'audio/*', 'image/*'].map((type) => ({ type, maxBytes: XVID_MAX_FILE_BYTES })),
     resumeNote: XVID_RESUME_NOTE,
   },
 

@@ -1,0 +1,82 @@
+import { useEffect, useState } from 'react';
+import { expandDrop, parseUrls, snapshotDrop } from '../lib/dropEntries.ts';
+import { openPicker } from '../store/picker.ts';
+import { ferryStore } from '../store/store.ts';
+import { pushToast } from '../store/toasts.ts';
+import { Icon } from './Icon.tsx';
+
+function carriesDroppable(event: DragEvent): boolean {
+  const types = Array.from(event.dataTransfer?.types ?? []);
+  return types.includes('Files') || types.includes('text/uri-list');
+}
+
+/**
+ * Drag and drop anywhere on the window: an overlay while something is dragged over, and the picker
+ * once it is dropped. Pasting links (outside text fields) does the same for URL providers.
+ */
+export function DropZone() {
+  const [over, setOver] = useState(false);
+  useEffect(() => {
+    // dragenter/dragleave fire for every child crossed; a counter tells when the pointer really left.
+    let depth = 0;
+    const onEnter = (event: DragEvent): void => {
+      if (!carriesDroppable(event)) return;
+      event.preventDefault();
+      depth += 1;
+      setOver(true);
+    };
+    const onOver = (event: DragEvent): void => {
+      if (!carriesDroppable(event)) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+    };
+    const onLeave = (event: DragEvent): void => {
+      if (!carriesDroppable(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setOver(false);
+    };
+    const onDrop = (event: DragEvent): void => {
+      depth = 0;
+      setOver(false);
+      if (!event.dataTransfer || !carriesDroppable(event)) return;
+      event.preventDefault();
+      if (ferryStore.getState().accounts.length === 0) {
+        pushToast('warning', 'Add an account first: Ferry needs to know where the files go');
+        ferryStore.setState({ view: 'accounts' });
+        return;
+      }
+      const snapshot = snapshotDrop(event.dataTransfer);
+      void expandDrop(snapshot).then((dropped) => openPicker(dropped));
+    };
+    const onPaste = (event: ClipboardEvent): void => {
+      const target = event.target as HTMLElement | null;
+      if (target && (target.closest('input, textarea, [contenteditable=true]') || ferryStore.getState().picker)) return;
+      const urls = parseUrls(event.clipboardData?.getData('text/plain') ?? '');
+      if (urls.length === 0) return;
+      event.preventDefault();
+      openPicker({ files: [], urls });
+    };
+    window.addEventListener('dragenter', onEnter);
+    window.addEventListener('dragover', onOver);
+    window.addEventListener('dragleave', onLeave);
+    window.addEventListener('drop', onDrop);
+    window.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('dragenter', onEnter);
+      window.removeEventListener('dragover', onOver);
+      window.removeEventListener('dragleave', onLeave);
+      window.removeEventListener('drop', onDrop);
+      window.removeEventListener('paste', onPaste);
+    };
+  }, []);
+  if (!over) return null;
+  return (
+    <div className="drop-overlay" aria-hidden="true">
+      <div className="drop-card">
+        <Icon name="upload" size={36} />
+        <strong>Drop to upload</strong>
+        <span>Files and folders; you pick the account next</span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,159 @@
+import { memo } from 'react';
+import type { ErrorKind } from '../../main/api/contract.ts';
+import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
+import { openDetails } from '../store/details.ts';
+import { selectRange, toggleSelected } from '../store/jobActions.ts';
+import { jobIdAt } from '../store/lists.ts';
+import { ferryStore, useFerry } from '../store/store.ts';
+import { Icon, iconForMime } from './Icon.tsx';
+import { commandsFor } from './jobCommands.ts';
+import { ProgressBar } from './ProgressBar.tsx';
+import { ProviderMark } from './ProviderMark.tsx';
+import { StateChip } from './StateChip.tsx';
+
+export const ROW_HEIGHT = 56;
+
+/** Error kinds in words, under the name of a failed upload (the full message is beside it). */
+const ERROR_WORDS: Record<ErrorKind, string> = {
+  network: 'Network problem',
+  timeout: 'Timed out',
+  server: 'Server error',
+  'rate-limited': 'Rate-limited',
+  conflict: 'Out of step with the server',
+  'session-gone': 'Upload expired on the server',
+  auth: 'Access refused',
+  'too-large': 'Too large',
+  unsupported: 'Not accepted',
+  'local-file': 'File problem',
+  aborted: 'Stopped',
+  invalid: 'Refused',
+};
+
+let anchorIndex: number | null = null;
+
+/**
+ * One queue row. It subscribes to its own job and its own progress entry only, so a progress message
+ * for one upload re-renders that row and no other.
+ */
+export const JobRow = memo(function JobRow({ index, top }: { index: number; top: number }) {
+  const id = useFerry((s) => jobIdAt(s.queue, index));
+  const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
+  const progress = useFerry((s) => (id === undefined ? undefined : s.progress[id]));
+  const selected = useFerry((s) => (id === undefined ? false : s.selectAll || s.selection[id] === true));
+  const open = useFerry((s) => id !== undefined && s.detailsId === id);
+
+  const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
+  if (!job) {
+    return (
+      <div className="row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
+        <div className="skeleton" />
+      </div>
+    );
+  }
+
+  const size = progress?.total ?? job.size;
+  const done = Math.max(progress?.bytesDone ?? 0, job.bytesConfirmed);
+  const percent = job.state === 'completed' ? 100 : size ? (done / size) * 100 : null;
+  const speed = job.state === 'uploading' ? (progress?.bytesPerSecond ?? 0) : 0;
+  const eta = size && speed > 0 ? etaSeconds(size - done, speed) : null;
+  const tone = job.state === 'failed' ? 'danger' : job.state === 'completed' ? 'success' : job.state === 'paused' || job.state === 'canceled' ? 'muted' : job.state === 'waiting' ? 'warning' : 'accent';
+  const commands = commandsFor(job).slice(0, 3);
+
+  const onClick = (event: React.MouseEvent): void => {
+    if ((event.target as HTMLElement).closest('button, input')) return;
+    if (event.shiftKey && anchorIndex !== null) selectRange(anchorIndex, index);
+    else {
+      toggleSelected(job.id, event.metaKey || event.ctrlKey);
+      anchorIndex = index;
+      if (!event.metaKey && !event.ctrlKey) void openDetails(job.id);
+    }
+  };
+
+  return (
+    <div
+      className={`row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}`}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      data-job-id={job.id}
+      data-state={job.state}
+      style={style}
+      onClick={onClick}
+    >
+      <div className="cell cell-check" role="gridcell">
+        <input
+          type="checkbox"
+          aria-label={`Select ${job.name}`}
+          checked={selected}
+          onChange={() => {
+            if (ferryStore.getState().selectAll) ferryStore.setState({ selectAll: false, selection: { [job.id]: true } });
+            else toggleSelected(job.id, true);
+            anchorIndex = index;
+          }}
+        />
+      </div>
+      <div className="cell cell-name" role="gridcell">
+        <span className="file-icon" aria-hidden="true">
+          <Icon name={job.sourceKind === 'url' ? 'globe' : iconForMime(job.mime)} size={18} />
+        </span>
+        <div className="name-stack">
+          <button type="button" className="name-link" onClick={() => void openDetails(job.id)} title={job.source}>
+            {job.name}
+          </button>
+          {job.state === 'failed' && job.error ? (
+            <span className="subline is-error">{ERROR_WORDS[job.error.kind]}</span>
+          ) : job.state === 'waiting' && job.error ? (
+            <span className="subline is-warning" title={job.error.message}>
+              {job.error.message}
+            </span>
+          ) : (
+            <span className="subline">{job.result?.url ?? (job.sourceKind === 'url' ? job.source : job.mime)}</span>
+          )}
+        </div>
+      </div>
+      <div className="cell cell-account" role="gridcell">
+        <ProviderMark provider={job.provider} name={job.provider ?? undefined} />
+        <span className="ellipsis">{job.accountName ?? '—'}</span>
+      </div>
+      <div className="cell cell-num" role="gridcell">
+        {formatBytes(size)}
+      </div>
+      {job.state === 'failed' && job.error ? (
+        // A failed upload has no speed or time left: its reason takes their room.
+        <div className="cell cell-reason" role="gridcell" title={job.error.message}>
+          <span className="reason-text">{job.error.message}</span>
+        </div>
+      ) : (
+        <>
+          <div className="cell cell-progress" role="gridcell">
+            <ProgressBar value={percent} label={`Upload progress of ${job.name}`} tone={tone} indeterminate={job.state === 'processing' || job.state === 'finalizing'} />
+            <span className="percent">{percent === null ? '' : `${Math.floor(percent)}%`}</span>
+          </div>
+          <div className="cell cell-num cell-speed" role="gridcell">
+            {formatSpeed(speed)}
+          </div>
+          <div className="cell cell-num cell-eta" role="gridcell">
+            {eta === null ? '—' : formatDuration(eta)}
+          </div>
+        </>
+      )}
+      <div className="cell cell-state" role="gridcell">
+        <StateChip job={job} />
+      </div>
+      <div className="cell cell-actions" role="gridcell">
+        {commands.map((command) => (
+          <button
+            key={command.id}
+            type="button"
+            className={`icon-button${command.danger ? ' is-danger' : ''}`}
+            aria-label={command.label}
+            title={command.label}
+            onClick={command.run}
+          >
+            <Icon name={command.icon} />
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,57 @@
+import { ferryStore, useFerry } from '../store/store.ts';
+import type { ViewName } from '../store/slices.ts';
+import { Icon, type IconName } from './Icon.tsx';
+
+const ITEMS: Array<{ view: ViewName; label: string; icon: IconName }> = [
+  { view: 'queue', label: 'Queue', icon: 'queue' },
+  { view: 'history', label: 'History', icon: 'history' },
+  { view: 'accounts', label: 'Accounts', icon: 'accounts' },
+  { view: 'settings', label: 'Settings', icon: 'settings' },
+];
+
+export function Sidebar() {
+  const view = useFerry((s) => s.view);
+  const active = useFerry((s) => s.summary.counts.active);
+  const failed = useFerry((s) => s.summary.counts.failed);
+  const accounts = useFerry((s) => s.accounts.length);
+  const connection = useFerry((s) => s.connection);
+  const kind = useFerry((s) => s.transportKind);
+  return (
+    <nav className="sidebar" aria-label="Ferry">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          <svg viewBox="0 0 32 32" width="26" height="26">
+            <path d="M4 20h24l-3 6H7z" fill="currentColor" opacity="0.9" />
+            <path d="M15 4v14M15 4l8 11h-8" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round" />
+          </svg>
+        </span>
+        <span className="brand-name">Ferry</span>
+      </div>
+      <ul className="nav">
+        {ITEMS.map((item) => (
+          <li key={item.view}>
+            <button
+              type="button"
+              className={`nav-item${view === item.view ? ' is-active' : ''}`}
+              aria-current={view === item.view ? 'page' : undefined}
+              onClick={() => ferryStore.setState({ view: item.view, detailsId: null, detail: null })}
+            >
+              <Icon name={item.icon} size={18} />
+              <span>{item.label}</span>
+              {item.view === 'queue' && active > 0 ? <span className="nav-badge" aria-label={`${active} active`}>{active.toLocaleString('en-US')}</span> : null}
+              {item.view === 'history' && failed > 0 ? <span className="nav-badge tone-danger" aria-label={`${failed} failed`}>{failed.toLocaleString('en-US')}</span> : null}
+              {item.view === 'accounts' && accounts > 0 ? <span className="nav-count">{accounts}</span> : null}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <div className="sidebar-foot">
+        <span className={`conn conn-${connection}`} role="status">
+          <span className="conn-dot" aria-hidden="true" />
+          {connection === 'open' ? (kind === 'electron' ? 'Ready' : 'Connected') : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        </span>
+        <span className="shortcut-hint">Drop files anywhere</span>
+      </div>
+    </nav>
+  );
+}

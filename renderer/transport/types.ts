@@ -1,0 +1,38 @@
+/**
+ * What the renderer needs from its host. The API contract is shared with main (type-only imports, it
+ * has no Node imports); the extras below are what only one of the two hosts can do.
+ */
+import type { FerryBridge } from '../../main/api/contract.ts';
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+/** A transport as the renderer sees it: the bridge plus what the host adds around it. */
+export interface Transport {
+  readonly kind: 'electron' | 'serve';
+  readonly bridge: FerryBridge;
+  /** Follows the connection (WebSocket); Electron's IPC is always open. Returns an unsubscribe. */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** The absolute path of a dropped file (Electron); null when the host cannot tell one. */
+  pathForFile(file: File): string | null;
+  /** Shows the file in the system's file manager (Electron); null when the host cannot. */
+  readonly revealInFolder: ((path: string) => void) | null;
+  /**
+   * Sends a file's bytes to the server, which queues it (serve). Resolves with the queued jobs'
+   * ids; rejects with an ApiCallError carrying the server's reason.
+   */
+  readonly stageFile: ((file: File, account: string, onProgress?: (sent: number) => void) => Promise<number[]>) | null;
+}
+
+/** What Electron's preload puts on `window` (see preload/): the bridge, and its file helpers. */
+export interface ElectronBridge extends FerryBridge {
+  pathForFile?: (file: File) => string;
+  revealInFolder?: (path: string) => void;
+  showItemInFolder?: (path: string) => void;
+}
+
+declare global {
+  interface Window {
+    ferry?: ElectronBridge;
+    pathForFile?: (file: File) => string;
+  }
+}

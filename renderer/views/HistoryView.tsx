@@ -1,0 +1,195 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useRef, useState } from 'react';
+import type { FinishedState } from '../../main/api/contract.ts';
+import { AccountFilter } from '../components/AccountFilter.tsx';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { Icon, iconForMime } from '../components/Icon.tsx';
+import { LinkCopyMenu } from '../components/LinkCopyMenu.tsx';
+import { ProviderMark } from '../components/ProviderMark.tsx';
+import { SearchInput } from '../components/SearchInput.tsx';
+import { Segmented } from '../components/Segmented.tsx';
+import { StateChip } from '../components/StateChip.tsx';
+import { formatBytes, formatTime } from '../lib/format.ts';
+import { call } from '../store/api.ts';
+import { openDetails } from '../store/details.ts';
+import { historyQuery, jobIdAt, reloadList, setHistoryFilter, showRange } from '../store/lists.ts';
+import { ferryStore, useFerry } from '../store/store.ts';
+import { pushToast, toastError } from '../store/toasts.ts';
+
+const ROW = 56;
+
+const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top: number }) {
+  const id = useFerry((s) => jobIdAt(s.history, index));
+  const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
+  const open = useFerry((s) => id !== undefined && s.detailsId === id);
+  const style = { transform: `translateY(${top}px)`, height: ROW };
+  if (!job) {
+    return (
+      <div className="row history-row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
+        <div className="skeleton" />
+      </div>
+    );
+  }
+  return (
+    <div
+      className={`row history-row${open ? ' is-open' : ''}`}
+      role="row"
+      aria-rowindex={index + 2}
+      data-job-id={job.id}
+      style={style}
+      onClick={(event) => {
+        if (!(event.target as HTMLElement).closest('button, a')) void openDetails(job.id);
+      }}
+    >
+      <div className="cell cell-name" role="gridcell">
+        <span className="file-icon" aria-hidden="true">
+          <Icon name={job.sourceKind === 'url' ? 'globe' : iconForMime(job.mime)} size={18} />
+        </span>
+        <div className="name-stack">
+          <button type="button" className="name-link" onClick={() => void openDetails(job.id)}>
+            {job.name}
+          </button>
+          <span className={`subline${job.state === 'failed' ? ' is-error' : ''}`} title={job.error?.message ?? job.result?.url ?? ''}>
+            {job.state === 'failed' ? job.error?.message : (job.result?.url ?? job.result?.remoteId ?? '')}
+          </span>
+        </div>
+      </div>
+      <div className="cell cell-account" role="gridcell">
+        <ProviderMark provider={job.provider} />
+        <span className="ellipsis">{job.accountName ?? '—'}</span>
+      </div>
+      <div className="cell cell-num" role="gridcell">
+        {formatBytes(job.size)}
+      </div>
+      <div className="cell cell-num" role="gridcell">
+        {formatTime(job.finishedAt)}
+      </div>
+      <div className="cell cell-state" role="gridcell">
+        <StateChip job={job} />
+      </div>
+      <div className="cell cell-links" role="gridcell">
+        {job.result?.url ? <LinkCopyMenu url={job.result.url} name={job.name} mime={job.mime} compact /> : null}
+      </div>
+    </div>
+  );
+});
+
+function download(text: string, name: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function exportHistory(format: 'csv' | 'json'): Promise<void> {
+  try {
+    const text = await call('history.export', { format, ...historyQuery(ferryStore.getState().historyFilter) });
+    const stamp = new Date().toISOString().slice(0, 10);
+    download(text, `ferry-history-${stamp}.${format}`, format === 'csv' ? 'text/csv' : 'application/json');
+    pushToast('success', `Exported the history as ${format.toUpperCase()}`);
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+function HistoryList() {
+  const total = useFerry((s) => s.history.total);
+  const parent = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: total,
+    getScrollElement: () => parent.current,
+    estimateSize: () => ROW,
+    overscan: 12,
+    initialRect: { width: 1000, height: 720 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
+  useEffect(() => {
+    void showRange('history', first, last);
+  }, [first, last]);
+  return (
+    <div className="list-scroll" ref={parent}>
+      <div className="list-body" style={{ height: virtualizer.getTotalSize() }}>
+        {items.map((item) => (
+          <HistoryRow key={item.key} index={item.index} top={item.start} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export function HistoryView() {
+  const filter = useFerry((s) => s.historyFilter);
+  const total = useFerry((s) => s.history.total);
+  const ready = useFerry((s) => s.history.ready);
+  const [exporting, setExporting] = useState(false);
+  useEffect(() => {
+    void reloadList('history');
+  }, []);
+  const filtered = filter.state !== 'all' || filter.accountId !== null || filter.search.trim() !== '';
+  return (
+    <section className="view" aria-labelledby="history-title">
+      <header className="view-header">
+        <div className="view-title-row">
+          <h1 id="history-title">History</h1>
+          <div className="header-actions">
+            {(['csv', 'json'] as const).map((format) => (
+              <button
+                key={format}
+                type="button"
+                className="button"
+                disabled={exporting || total === 0}
+                onClick={async () => {
+                  setExporting(true);
+                  await exportHistory(format);
+                  setExporting(false);
+                }}
+              >
+                <Icon name="download" /> Export {format.toUpperCase()}
+              </button>
+            ))}
+          </div>
+        </div>
+        <p className="view-lede">{ready ? `${total.toLocaleString('en-US')} finished ${total === 1 ? 'upload' : 'uploads'}${filtered ? ' match' : ''}` : 'Loading…'}</p>
+        <div className="toolbar">
+          <Segmented<FinishedState | 'all'>
+            label="Filter by result"
+            value={filter.state}
+            options={[
+              { value: 'all', label: 'All' },
+              { value: 'completed', label: 'Completed' },
+              { value: 'failed', label: 'Failed' },
+              { value: 'canceled', label: 'Canceled' },
+            ]}
+            onChange={(state) => void setHistoryFilter({ state })}
+          />
+          <span className="spacer" />
+          <AccountFilter value={filter.accountId} onChange={(accountId) => void setHistoryFilter({ accountId })} />
+          <SearchInput label="Search history" placeholder="Search by name or source" value={filter.search} onChange={(search) => void setHistoryFilter({ search })} />
+        </div>
+      </header>
+      <div className="list" role="grid" aria-label="Finished uploads" aria-rowcount={total + 1}>
+        <div className="row row-head history-row" role="row" aria-rowindex={1}>
+          <div className="cell cell-name" role="columnheader">Name</div>
+          <div className="cell cell-account" role="columnheader">Account</div>
+          <div className="cell cell-num" role="columnheader">Size</div>
+          <div className="cell cell-num" role="columnheader">Finished</div>
+          <div className="cell cell-state" role="columnheader">Result</div>
+          <div className="cell cell-links" role="columnheader">Copy link as</div>
+        </div>
+        {ready && total === 0 ? (
+          <EmptyState icon="history" title={filtered ? 'Nothing matches' : 'No finished uploads yet'}>
+            {filtered ? 'Try another search or filter.' : 'Uploads appear here once they complete, fail or are canceled — with their links ready to copy.'}
+          </EmptyState>
+        ) : (
+          <HistoryList />
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * Ferry's renderer end to end: Debian's Chromium against `ferry serve` (a child process on a temp data
+ * folder) and the SelfCommunity emulator. The scenarios run in order on one page, as one person would
+ * use the app: add an account, drop files, read a result, pause, fail and retry, switch to dark.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
+import { dropFiles } from './support/drop.ts';
+import { startFerryServe, type ServeProcess } from './support/ferryServe.ts';
+
+const SHOTS = 'test-results/screens';
+const CHUNK_PATH = '/api/v2/media/upload/chunk/';
+
+let sandbox: SelfCommunitySandbox;
+let serve: ServeProcess;
+let root: string;
+let context: BrowserContext;
+let page: Page;
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async ({ browser }) => {
+  root = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
+  await mkdir(SHOTS, { recursive: true });
+  sandbox = await startSelfCommunitySandbox();
+  serve = await startFerryServe(join(root, 'data'), { FERRY_POLL_INITIAL_MS: '200' });
+  context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], colorScheme: 'light' });
+  page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+});
+
+test.afterAll(async () => {
+  await context?.close();
+  await serve?.close();
+  await sandbox?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+/** The page's clipboard text (the test project has no DOM types, hence the local shape). */
+function readClipboard(): Promise<string> {
+  return page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
+}
+
+function row(name: string) {
+  return page.locator('.list .row[data-job-id]', { has: page.getByRole('button', { name, exact: true }) });
+}
+
+test('opens from the served address, hides the token and tells a new user what to do first', async () => {
+  await page.goto(serve.url);
+  await expect(page.getByRole('heading', { name: 'Add an account to start' })).toBeVisible();
+  expect(page.url()).not.toContain('token=');
+  await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
+});
+
+test('adds an account through the form generated from the provider fields', async () => {
+  await page.getByRole('button', { name: 'Add an account' }).click();
+  await page.getByRole('button', { name: 'Add account' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Add an account' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByText('SelfCommunity', { exact: true }).click();
+  await dialog.getByLabel('Account name').fill('community');
+  await dialog.getByLabel('Site address').fill(sandbox.url);
+  const token = dialog.getByLabel('Access token');
+  await expect(token).toHaveAttribute('type', 'password');
+  await token.fill(sandbox.token);
+  await page.screenshot({ path: `${SHOTS}/accounts-form.png` });
+  await dialog.getByRole('button', { name: 'Add account' }).click();
+  await expect(dialog).toBeHidden();
+  const card = page.getByRole('article', { name: 'community' });
+  await expect(card).toBeVisible();
+  await expect(card.getByText('Access token: set')).toBeVisible();
+  await card.getByRole('button', { name: 'Test connection' }).click();
+  await expect(card.getByRole('status')).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/accounts.png` });
+});
+
+test('drops three files, refuses one the provider cannot take, and watches the rest complete', async () => {
+  await page.getByRole('button', { name: 'Queue' }).click();
+  await expect(page.getByRole('heading', { name: 'Drop files here' })).toBeVisible();
+  await dropFiles(page, [
+    { name: 'harbour.png', size: 420_000, type: 'image/png' },
+    { name: 'lighthouse.png', size: 260_000, type: 'image/png' },
+    { name: 'ferry-map.png', size: 90_000, type: 'image/png' },
+    { name: 'notes.txt', size: 1_200, type: 'text/plain' },
+  ]);
+  const picker = page.getByRole('dialog', { name: 'Upload 4 files' });
+  await expect(picker).toBeVisible();
+  await expect(picker.getByRole('radio', { name: /community/ })).toBeChecked();
+  const refused = picker.locator('.picker-item[data-refused="true"]');
+  await expect(refused).toHaveCount(1);
+  await expect(refused).toContainText('notes.txt');
+  await expect(refused).toContainText('SelfCommunity takes images, PDF documents');
+  await page.screenshot({ path: `${SHOTS}/picker.png` });
+  await picker.getByRole('button', { name: 'Upload 3 files' }).click();
+  await expect(picker).toBeHidden();
+
+  for (const name of ['harbour.png', 'lighthouse.png', 'ferry-map.png']) {
+    await expect(row(name)).toHaveAttribute('data-state', 'completed', { timeout: 45_000 });
+    await expect(row(name).getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+  }
+  expect(sandbox.media).toHaveLength(3);
+  await expect(page.getByRole('radio', { name: /Completed/ })).toHaveText('Completed3');
+  // The fourth file was refused in the picker: it never reached the queue or the emulator.
+  await expect(page.getByRole('button', { name: 'notes.txt' })).toHaveCount(0);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/queue.png` });
+});
+
+test('opens a result and copies its link', async () => {
+  await page.getByRole('button', { name: 'harbour.png', exact: true }).click();
+  const panel = page.getByRole('complementary', { name: 'harbour.png' });
+  await expect(panel).toBeVisible();
+  await expect(panel.getByText('Remote id')).toBeVisible();
+  await expect(panel.getByRole('heading', { name: 'Attempts and events' })).toBeVisible();
+  await panel.getByRole('button', { name: 'Copy link', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Link copied' })).toBeVisible();
+  const copied = await readClipboard();
+  expect(copied).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\/\d+\/harbour\.png$/);
+  await panel.getByRole('button', { name: 'Copy Markdown link to harbour.png' }).click();
+  await expect.poll(readClipboard).toBe(`![harbour.png](${copied})`);
+  await page.screenshot({ path: `${SHOTS}/details.png` });
+  await panel.getByRole('button', { name: 'Close details' }).click();
+  await expect(panel).toBeHidden();
+});
+
+test('pauses and resumes a running upload', async () => {
+  // Each chunk waits a while at the emulator, so the upload is surely running when paused.
+  sandbox.fault({ method: 'POST', path: CHUNK_PATH, times: 40, action: { type: 'delay', ms: 600 } });
+  await dropFiles(page, [{ name: 'slow-crossing.png', size: 1_600_000, type: 'image/png' }]);
+  await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
+  const slow = row('slow-crossing.png');
+  await expect(slow).toHaveAttribute('data-state', 'uploading', { timeout: 30_000 });
+  await expect.poll(async () => Number(await slow.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/queue-uploading.png` });
+  await slow.getByRole('button', { name: 'Pause slow-crossing.png' }).click();
+  await expect(slow).toHaveAttribute('data-state', 'paused');
+  await expect(slow.getByText('Paused', { exact: true })).toBeVisible();
+  const pausedAt = Number(await slow.getByRole('progressbar').getAttribute('aria-valuenow'));
+  expect(pausedAt).toBeLessThan(100);
+  sandbox.clearFaults();
+  await slow.getByRole('button', { name: 'Resume slow-crossing.png' }).click();
+  await expect(slow).toHaveAttribute('data-state', 'completed', { timeout: 45_000 });
+});
+
+test('a failing upload shows its reason and retries on request', async () => {
+  sandbox.fault({
+    method: 'POST',
+    path: CHUNK_PATH,
+    times: 1,
+    action: { type: 'status', status: 401, body: JSON.stringify({ detail: 'Invalid token.' }), headers: { 'content-type': 'application/json' } },
+  });
+  await dropFiles(page, [{ name: 'stormy-sea.png', size: 150_000, type: 'image/png' }]);
+  await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
+  const failing = row('stormy-sea.png');
+  await expect(failing).toHaveAttribute('data-state', 'failed', { timeout: 30_000 });
+  await expect(failing.locator('.subline.is-error')).toContainText(/401|token|refused|access/i);
+  await expect(failing.getByText('Failed', { exact: true })).toBeVisible();
+  await expect(page.getByRole('radio', { name: /Failed/ })).toHaveText('Failed1');
+  await page.getByRole('radio', { name: /Failed/ }).click();
+  await expect(page.locator('.list .row[data-job-id]')).toHaveCount(1);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/queue-failed.png` });
+  await page.getByRole('radio', { name: /^All/ }).click();
+  await failing.getByRole('button', { name: 'Retry stormy-sea.png' }).click();
+  await expect(failing).toHaveAttribute('data-state', 'completed', { timeout: 45_000 });
+});
+
+test('keyboard: Ctrl+A selects every upload and Escape clears the selection', async () => {
+  await page.locator('.view-title-row h1').click();
+  await page.keyboard.press('Control+a');
+  await expect(page.getByRole('toolbar', { name: 'Selected uploads' })).toContainText('5 uploads selected');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('toolbar', { name: 'Selected uploads' })).toBeHidden();
+});
+
+test('history lists finished uploads and searches them', async () => {
+  await page.getByRole('button', { name: 'History' }).click();
+  await expect(page.getByText('5 finished uploads')).toBeVisible();
+  await page.getByRole('searchbox', { name: 'Search history' }).fill('light');
+  await expect(page.locator('.list .row[data-job-id]')).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'lighthouse.png', exact: true })).toBeVisible();
+  await page.getByRole('searchbox', { name: 'Search history' }).fill('');
+  await expect(page.locator('.list .row[data-job-id]')).toHaveCount(5);
+  await page.screenshot({ path: `${SHOTS}/history.png` });
+});
+
+test('switches to the dark theme', async () => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('radio', { name: 'Dark' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.screenshot({ path: `${SHOTS}/settings-dark.png` });
+  await page.getByRole('button', { name: 'Queue' }).click();
+  await page.getByRole('button', { name: 'lighthouse.png', exact: true }).click();
+  await expect(page.getByRole('complementary', { name: 'lighthouse.png' })).toBeVisible();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/queue-dark.png` });
+  // The choice is a setting: a reload keeps it.
+  await page.reload();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+});

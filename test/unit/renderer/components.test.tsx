@@ -1,0 +1,287 @@
+// @vitest-environment happy-dom
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { Profiler } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AccountForm } from '../../../renderer/components/AccountForm.tsx';
+import { AccountPicker } from '../../../renderer/components/AccountPicker.tsx';
+import { JobRow } from '../../../renderer/components/JobRow.tsx';
+import { setTransport } from '../../../renderer/store/api.ts';
+import { applyProgress } from '../../../renderer/store/connectEvents.ts';
+import { openPicker } from '../../../renderer/store/picker.ts';
+import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
+import { QueueView } from '../../../renderer/views/QueueView.tsx';
+import { fakeTransport, job, listOf, OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
+
+const ACCOUNT = {
+  id: 1,
+  name: 'community',
+  provider: 'selfcommunity',
+  providerName: 'SelfCommunity',
+  baseUrl: 'https://c.example',
+  settings: {},
+  secrets: { accessToken: 'set' as const },
+  concurrency: 2,
+  paused: false,
+  createdAt: 0,
+};
+
+function showJobs(...jobs: ReturnType<typeof job>[]): void {
+  ferryStore.setState({
+    jobs: Object.fromEntries(jobs.map((j) => [j.id, j])),
+    queue: { total: jobs.length, pages: { 0: jobs.map((j) => j.id) }, generation: 0, ready: true, range: { start: 0, end: jobs.length } },
+  });
+}
+
+beforeEach(() => {
+  resetFerryStore();
+  localStorage.clear();
+  setTransport(fakeTransport({ 'jobs.list': listOf(0) }));
+});
+
+afterEach(() => {
+  cleanup();
+  setTransport(null);
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('a queue row', () => {
+  it('shows progress as a progressbar with its value, speed and time left', () => {
+    showJobs(job(1, { state: 'uploading', bytesConfirmed: 250_000 }));
+    applyProgress([{ jobId: 1, bytesDone: 500_000, total: 1_000_000, bytesPerSecond: 100_000 }]);
+    render(<JobRow index={0} top={0} />);
+    const bar = screen.getByRole('progressbar', { name: 'Upload progress of file-1.png' });
+    expect(bar.getAttribute('aria-valuenow')).toBe('50');
+    expect(screen.getByText('100 kB/s')).toBeTruthy();
+    expect(screen.getByText('5s')).toBeTruthy();
+    expect(screen.getByText('Uploading')).toBeTruthy();
+  });
+
+  it('tells a retry countdown with its attempt from a rate limit, and shows why an upload failed', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    showJobs(
+      job(1, { state: 'waiting', attempts: 2, nextAttemptAt: 1_012_000, error: { kind: 'network', message: 'socket hang up' } }),
+      job(2, { state: 'waiting', attempts: 1, nextAttemptAt: 1_030_000, error: { kind: 'rate-limited', message: '429' } }),
+      job(3, { state: 'failed', error: { kind: 'auth', message: 'SelfCommunity refused the access token (401)' } }),
+      job(4, { state: 'processing' }),
+      job(5, { state: 'paused' }),
+      job(6, { state: 'canceled' }),
+    );
+    render(
+      <>
+        {[0, 1, 2, 3, 4, 5].map((index) => (
+          <JobRow key={index} index={index} top={index * 56} />
+        ))}
+      </>,
+    );
+    expect(screen.getByText('Retry 3 in 12s')).toBeTruthy();
+    expect(screen.getByText('Rate-limited · 30s')).toBeTruthy();
+    expect(screen.getByText('SelfCommunity refused the access token (401)')).toBeTruthy();
+    expect(screen.getByText('Access refused')).toBeTruthy();
+    expect(screen.getByText('Processing')).toBeTruthy();
+    expect(screen.getByText('Paused')).toBeTruthy();
+    expect(screen.getByText('Canceled')).toBeTruthy();
+    act(() => {
+      vi.advanceTimersByTime(2_000);
+    });
+    expect(screen.getByText('Retry 3 in 10s')).toBeTruthy();
+  });
+
+  it('offers the actions that fit the state', () => {
+    showJobs(job(1, { state: 'uploading' }), job(2, { state: 'failed', error: { kind: 'server', message: '500' } }), job(3, { state: 'completed', result: { remoteId: '7', url: 'https://x/7', details: {} } }));
+    render(
+      <>
+        <JobRow index={0} top={0} />
+        <JobRow index={1} top={56} />
+        <JobRow index={2} top={112} />
+      </>,
+    );
+    expect(screen.getByRole('button', { name: 'Pause file-1.png' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Cancel file-1.png' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Retry file-2.png' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Copy link to file-3.png' })).toBeTruthy();
+    // Reveal in folder needs the desktop app.
+    expect(screen.queryByRole('button', { name: /in its folder/ })).toBeNull();
+  });
+
+  it('re-renders only the row whose progress changed', () => {
+    showJobs(job(1, { state: 'uploading' }), job(2, { state: 'uploading' }));
+    const renders: Record<string, number> = { a: 0, b: 0 };
+    const count = (id: string) => {
+      renders[id] = (renders[id] ?? 0) + 1;
+    };
+    render(
+      <>
+        <Profiler id="a" onRender={count}>
+          <JobRow index={0} top={0} />
+        </Profiler>
+        <Profiler id="b" onRender={count}>
+          <JobRow index={1} top={56} />
+        </Profiler>
+      </>,
+    );
+    const before = { ...renders };
+    act(() => applyProgress([{ jobId: 1, bytesDone: 10, total: 1_000_000, bytesPerSecond: 10 }]));
+    act(() => applyProgress([{ jobId: 1, bytesDone: 20, total: 1_000_000, bytesPerSecond: 10 }]));
+    expect(renders.a).toBe(before.a! + 2);
+    expect(renders.b).toBe(before.b);
+  });
+});
+
+describe('the queue view', () => {
+  it('tells a new user to add an account first', () => {
+    ferryStore.setState({ booted: true, accounts: [] });
+    render(<QueueView />);
+    expect(screen.getByRole('heading', { name: 'Add an account to start' })).toBeTruthy();
+  });
+
+  it('then asks for files', () => {
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY], queue: { total: 0, pages: {}, generation: 0, ready: true, range: { start: 0, end: 0 } } });
+    render(<QueueView />);
+    expect(screen.getByRole('heading', { name: 'Drop files here' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Choose files…' })).toBeTruthy();
+  });
+
+  it('renders a window of rows, not all of a 100,000-job queue', async () => {
+    const transport = fakeTransport({ 'jobs.list': listOf(100_000) });
+    setTransport(transport);
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    // happy-dom does no layout: give the scroll box the size a window would.
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    render(<QueueView />);
+    await screen.findByText('file-1.png');
+    const grid = screen.getByRole('grid', { name: 'Uploads' });
+    expect(grid.getAttribute('aria-rowcount')).toBe('100001');
+    const rows = within(grid).getAllByRole('row');
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(60);
+    expect(transport.calls.filter((c) => c.command === 'jobs.list').length).toBeLessThanOrEqual(2);
+  });
+
+  it('selects every upload with Ctrl+A in the app shortcuts', async () => {
+    const { useKeyboardShortcuts } = await import('../../../renderer/components/useKeyboardShortcuts.ts');
+    function Keys() {
+      useKeyboardShortcuts();
+      return null;
+    }
+    showJobs(job(1), job(2));
+    render(
+      <>
+        <Keys />
+        <QueueView />
+      </>,
+    );
+    fireEvent.keyDown(window, { key: 'a', ctrlKey: true });
+    expect(ferryStore.getState().selectAll).toBe(true);
+    expect(screen.getByRole('toolbar', { name: 'Selected uploads' }).textContent).toContain('2 uploads selected');
+  });
+});
+
+describe('the account form', () => {
+  it('is generated from the provider fields, with secrets masked', () => {
+    ferryStore.setState({ providers: [SELFCOMMUNITY, OKTOPOST] });
+    render(<AccountForm account={null} onClose={() => undefined} />);
+    fireEvent.click(screen.getByRole('radio', { name: /Oktopost/ }));
+    expect((screen.getByLabelText(/API key/) as HTMLInputElement).type).toBe('password');
+    const region = screen.getByLabelText('Data centre') as HTMLSelectElement;
+    expect([...region.options].map((o) => o.value)).toEqual(['us', 'eu']);
+    fireEvent.click(screen.getByRole('radio', { name: /SelfCommunity/ }));
+    expect(screen.getByLabelText(/Site address/)).toBeTruthy();
+  });
+
+  it('shows stored secrets as set, never their value, and keeps them when left empty', async () => {
+    const transport = fakeTransport({ 'accounts.update': () => ACCOUNT });
+    setTransport(transport);
+    ferryStore.setState({ providers: [SELFCOMMUNITY], accounts: [ACCOUNT] });
+    const onClose = vi.fn();
+    render(<AccountForm account={ACCOUNT} onClose={onClose} />);
+    const token = screen.getByLabelText(/Access token/) as HTMLInputElement;
+    expect(token.value).toBe('');
+    expect(token.placeholder).toContain('leave empty to keep');
+    expect(screen.getByText('set')).toBeTruthy();
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    });
+    expect(transport.calls[0]).toEqual({ command: 'accounts.update', input: { account: 'community', baseUrl: 'https://c.example', settings: {}, secrets: {}, concurrency: 2 } });
+    expect(onClose).toHaveBeenCalled();
+  });
+
+  it('shows the server refusal in the form', async () => {
+    setTransport(
+      fakeTransport({
+        'accounts.add': () => {
+          throw new Error('SelfCommunity needs Access token (accessToken)');
+        },
+      }),
+    );
+    ferryStore.setState({ providers: [SELFCOMMUNITY] });
+    render(<AccountForm account={null} onClose={() => undefined} />);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Add account' }));
+    });
+    expect(screen.getByRole('alert').textContent).toBe('SelfCommunity needs Access token (accessToken)');
+  });
+});
+
+describe('the account picker', () => {
+  it('lists refused files with the reason and uploads only the rest (desktop: by path)', async () => {
+    const transport = fakeTransport({ 'jobs.enqueue': () => [], 'jobs.list': listOf(0) }, 'electron');
+    setTransport(transport);
+    ferryStore.setState({ accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    openPicker({ files: [new File(['x'], 'a.png', { type: 'image/png' }), new File(['x'], 'b.zip')], urls: [], skipped: 1 });
+    render(<AccountPicker />);
+    const dialog = screen.getByRole('dialog', { name: 'Upload 2 files' });
+    expect(within(dialog).getByText(/SelfCommunity takes images/)).toBeTruthy();
+    expect(within(dialog).getByText(/1 system files skipped/)).toBeTruthy();
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Upload 1 file' }));
+    });
+    expect(transport.calls.find((c) => c.command === 'jobs.enqueue')?.input).toEqual({ account: 'community', paths: ['/home/me/a.png'] });
+    expect(ferryStore.getState().picker).toBeNull();
+  });
+});
+
+describe('the details panel', () => {
+  it("reads a provider's result: Oktopost's per-network check, OFAuth's media state, the attempts timeline", async () => {
+    const { DetailsPanel } = await import('../../../renderer/components/DetailsPanel.tsx');
+    const oktopost = job(1, {
+      provider: 'oktopost',
+      sourceKind: 'url',
+      state: 'completed',
+      mime: 'video/mp4',
+      result: {
+        remoteId: 'med_1',
+        url: null,
+        details: { mediaId: 'med_1', validations: { LinkedIn: { isValid: true, errors: [] }, Twitter: { isValid: false, errors: ['Video longer than 140 s'] } } },
+      },
+    });
+    ferryStore.setState({
+      detailsId: 1,
+      jobs: { 1: oktopost },
+      detail: {
+        job: oktopost,
+        partsAcknowledged: 0,
+        resumeNote: null,
+        timeline: [
+          { id: 1, at: 1_700_000_000_000, type: 'error', state: null, attempt: 1, errorKind: 'network', message: 'socket hang up; retrying in 2s' },
+          { id: 2, at: 1_700_000_005_000, type: 'state', state: 'completed', attempt: 2, errorKind: null, message: 'Completed' },
+        ],
+      },
+    });
+    const { unmount } = render(<DetailsPanel />);
+    const table = screen.getByRole('table', { name: 'Video check per network' });
+    expect(within(table).getByRole('row', { name: /Twitter/ }).textContent).toContain('Video longer than 140 s');
+    expect(within(table).getByRole('row', { name: /LinkedIn/ }).textContent).toContain('Valid');
+    expect(screen.getByText('socket hang up; retrying in 2s')).toBeTruthy();
+    expect(screen.getByText('network')).toBeTruthy();
+    unmount();
+
+    const vault = job(2, { provider: 'ofauth', state: 'completed', result: { remoteId: '42', url: 'https://cdn.example/42.jpg', details: { isReady: false, note: 'OnlyFans is still processing' } } });
+    ferryStore.setState({ detailsId: 2, jobs: { 2: vault }, detail: null });
+    render(<DetailsPanel />);
+    expect(screen.getByText('Processing on the server')).toBeTruthy();
+    expect(screen.getByText(/OnlyFans is still processing/)).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Copy Markdown link to file-2.png' })).toBeTruthy();
+  });
+});
