@@ -16,6 +16,7 @@ import { TokenBucket, type Clock } from '../../main/engine/tokenBucket.ts';
 import { OFAUTH_PROCESSING_NOTE, ofauthAdapter as adapter, type OfauthSession } from '../../main/providers/ofauth/ofauthAdapter.ts';
 import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadSource } from '../../main/providers/types.ts';
 import { startOfauthSandbox, type OfauthSandbox, type OfauthSandboxOptions } from '../sandbox/ofauth.ts';
+import { rejection, thrown } from '../support/uploadErrors.ts';
 
 const PART = 262_144;
 let dir: string;
@@ -118,26 +119,6 @@ async function upload(
   const { errors } = await sendParts(account, job, session, options);
   const outcome = await adapter.finalize(account, job, session, { ...call(), resumed: false });
   return { session, errors, outcome };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UploadError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(action: () => void): UploadError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected an UploadError');
 }
 
 function completed(outcome: FinalizeOutcome<OfauthSession>): NonNullable<Extract<FinalizeOutcome<OfauthSession>, { kind: 'completed' }>['result']> {

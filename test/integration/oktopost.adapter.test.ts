@@ -9,7 +9,6 @@ import got from 'got';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lookup as mimeLookup } from 'mime-types';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
-import { UploadError } from '../../main/engine/errors.ts';
 import {
   OKTOPOST_EU_BASE_URL,
   OKTOPOST_US_BASE_URL,
@@ -20,6 +19,7 @@ import {
 import type { AccountContext, CallContext, JobContext, UploadResult, UploadSource } from '../../main/providers/types.ts';
 import { startFileHost, type FileHost, type PublishedFile } from '../sandbox/fileHost.ts';
 import { startOktopostSandbox, type OktopostSandbox, type OktopostSandboxOptions } from '../sandbox/oktopost.ts';
+import { rejection, thrown } from '../support/uploadErrors.ts';
 
 const closing: Array<{ close(): Promise<void> }> = [];
 
@@ -109,26 +109,6 @@ async function follow(account: AccountContext, job: JobContext, session: Oktopos
     if (outcome.progress) progress.push(outcome.progress);
   }
   throw new Error('driver: the import did not finish in 10 s');
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UploadError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(action: () => void): UploadError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected an UploadError');
 }
 
 describe('Oktopost adapter against the emulator', () => {

@@ -23,6 +23,7 @@ import type {
   UploadSource,
 } from '../../main/providers/types.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox, type SelfCommunitySandboxOptions } from '../sandbox/selfcommunity.ts';
+import { rejection, thrown } from '../support/uploadErrors.ts';
 
 const CHUNK = 204_800;
 let dir: string;
@@ -150,26 +151,6 @@ async function upload(
   const driven = await sendParts(account, job, created, options);
   const outcome = await adapter.finalize(account, job, driven.session, { ...call(), resumed: false });
   return { ...driven, outcome };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UploadError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(action: () => void): UploadError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected an UploadError');
 }
 
 describe('SelfCommunity adapter against the emulator', () => {

@@ -23,6 +23,7 @@ import {
   type TwentyThreeSandbox,
   type TwentyThreeSandboxOptions,
 } from '../sandbox/twentythree.ts';
+import { rejection } from '../support/uploadErrors.ts';
 
 const CHUNK = 65_536;
 const REDEEM = '/api/photo/redeem-upload-token';
@@ -127,16 +128,6 @@ async function upload(
 function resultOf(outcome: FinalizeOutcome<TwentyThreeSession>): UploadResult {
   if (outcome.kind !== 'completed') throw new Error(`expected completed, got ${outcome.kind}`);
   return outcome.result;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UploadError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof UploadError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('planTwentyThreeChunks (floor rule)', () => {

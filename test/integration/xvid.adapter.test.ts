@@ -21,6 +21,7 @@ import {
 import { XVID_SESSION_SEND_WINDOW_MS } from '../../main/providers/xvid/xvidSession.ts';
 import type { AccountContext, CallContext, JobContext, UploadResult, UploadSource } from '../../main/providers/types.ts';
 import { startXvidSandbox, type XvidSandbox, type XvidSandboxOptions } from '../sandbox/xvid.ts';
+import { rejection, thrown } from '../support/uploadErrors.ts';
 
 let dir: string;
 const sandboxes: XvidSandbox[] = [];
@@ -139,26 +140,6 @@ async function upload(account: AccountContext, job: JobContext): Promise<Driven>
     outcome = await adapter.poll!(account, job, outcome.session, call());
   }
   return { result: outcome.result, sessions, errors, polls };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UploadError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(action: () => void): UploadError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UploadError);
-    return error as UploadError;
-  }
-  throw new Error('expected an UploadError');
 }
 
 describe('Xvid MediaHub adapter against the emulator', () => {
