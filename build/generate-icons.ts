@@ -7,6 +7,7 @@
  *   build/icons/NxN.png            16…512, the Linux icon set
  *   build/tray/tray.png, @2x       32/64, colour tray icon (Windows, Linux)
  *   build/tray/trayTemplate.png    16/32, black silhouette that macOS tints for the menu bar
+ *   build/tray/tray[Template]-STATE.png  the same with a state dot: uploading, paused, error
  *
  * The picture: a white ferry on two waves with an upload arrow above it, on a rounded square that
  * fades from deep navy to sea teal.
@@ -190,3 +191,33 @@ write('tray/tray@2x.png', 64, trayColour);
 const trayTemplate: ReadonlyArray<[Shape, (x: number, y: number) => Rgba]> = [[zoomed(union(boat, waves)), () => black]];
 write('tray/trayTemplate.png', 16, trayTemplate);
 write('tray/trayTemplate@2x.png', 32, trayTemplate);
+
+// Tray states: the same boat with a dot in the lower right corner — blue while uploading, amber when
+// paused, red when something needs attention. The dot is cut out of the boat with a ring of
+// transparency, so it reads on any panel colour. macOS template images cannot be coloured: there
+// the dot alone tells that the state is not idle (the tooltip and the menu say which).
+const circle =
+  (cx: number, cy: number, r: number): Shape =>
+  (x, y) =>
+    (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
+const badgeRing = circle(0.79, 0.79, 0.25);
+const badge = circle(0.79, 0.79, 0.18);
+const badgeColours: Record<'uploading' | 'paused' | 'error', Rgba> = {
+  uploading: [31, 138, 224, 255],
+  paused: [224, 162, 31, 255],
+  error: [216, 58, 58, 255],
+};
+for (const [state, colour] of Object.entries(badgeColours)) {
+  const colourLayers: ReadonlyArray<[Shape, (x: number, y: number) => Rgba]> = [
+    [minus(zoomed(union(boat, waves)), badgeRing), () => teal],
+    [badge, () => colour],
+  ];
+  write(`tray/tray-${state}.png`, 32, colourLayers);
+  write(`tray/tray-${state}@2x.png`, 64, colourLayers);
+  const templateLayers: ReadonlyArray<[Shape, (x: number, y: number) => Rgba]> = [
+    [minus(zoomed(union(boat, waves)), badgeRing), () => black],
+    [badge, () => black],
+  ];
+  write(`tray/trayTemplate-${state}.png`, 16, templateLayers);
+  write(`tray/trayTemplate-${state}@2x.png`, 32, templateLayers);
+}

@@ -10,6 +10,7 @@
  * - on quit: watched folders and the engine stop (their jobs go back to the queue), the database is
  *   closed, then Electron quits.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,6 +19,7 @@ import {
   Notification,
   Tray,
   app,
+  clipboard,
   dialog,
   ipcMain,
   nativeImage,
@@ -41,6 +43,7 @@ import { MainWindow } from './app/mainWindow.ts';
 import { guardPermissions } from './app/navigationGuard.ts';
 import type { TrayAction } from './app/overallProgress.ts';
 import { IpcTransport } from './ipc/ipcTransport.ts';
+import { revealJobInFolder } from './ipc/revealInFolder.ts';
 import { FileSecretStore } from './secrets/fileSecretStore.ts';
 import { SafeStorageSecretStore } from './secrets/safeStorageSecretStore.ts';
 
@@ -146,24 +149,9 @@ function run(): void {
   }
 
   const onTrayAction = (action: TrayAction): void => {
-    switch (action) {
-      case 'open':
-        window?.show();
-        break;
-      case 'pause-all':
-        void core?.pauseAll();
-        break;
-      case 'resume-all':
-        void core?.resumeAll();
-        break;
-      case 'quit':
-        app.quit();
-        break;
-      default: {
-        const unreachable: never = action;
-        log(`Unknown tray action ${String(unreachable)}`);
-      }
-    }
+    if (action.type === 'quit') app.quit();
+    else if (action.type === 'open' || !core) window?.show();
+    else core.trayAction(action).catch((error: unknown) => log(`The tray action ${action.type} failed`, error));
   };
 
   async function start(): Promise<void> {
@@ -176,8 +164,15 @@ function run(): void {
     db = openDatabase(dataDir);
     const queue = new Queue({ db, secrets });
 
-    const trayIcon = nativeImage.createFromPath(PATHS.trayIcon);
-    if (process.platform === 'darwin') trayIcon.setTemplateImage(true);
+    const loadTrayIcon = (path: string) => {
+      const image = nativeImage.createFromPath(path);
+      if (process.platform === 'darwin') image.setTemplateImage(true);
+      return image;
+    };
+    const trayIcon = loadTrayIcon(PATHS.trayIcon);
+    const trayIcons = Object.fromEntries(
+      (['uploading', 'paused', 'error'] as const).map((state) => [state, loadTrayIcon(PATHS.trayIcon.replace(/\.png$/, `-${state}.png`))]),
+    );
     const mainWindow = new MainWindow({
       createWindow: (options) => new BrowserWindow(options),
       preloadPath: PATHS.preload,
@@ -196,6 +191,8 @@ function run(): void {
       Notification,
       powerSaveBlocker,
       trayIcon,
+      trayIcons,
+      clipboard,
       notificationIcon: process.platform === 'darwin' ? null : PATHS.icon,
       window: mainWindow,
       onTrayAction,
@@ -210,6 +207,16 @@ function run(): void {
       ipcMain,
       call: (command, input) => started.call(command, input),
       subscribe: (listener) => started.api.subscribe(listener),
+      reveal: (jobId) =>
+        revealJobInFolder(
+          {
+            findJob: (id) => queue.jobs.get(id),
+            isStaged: (path) => started.api.staging.isStaged(path),
+            exists: existsSync,
+            showItemInFolder: (path) => shell.showItemInFolder(path),
+          },
+          jobId,
+        ),
       log,
     });
 

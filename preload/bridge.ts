@@ -1,6 +1,6 @@
 /**
  * The type of `window.ferry` in the desktop app: the transport-agnostic FerryBridge of the contract
- * (`call`, `on`), one method per command, and `pathForFile` for drag and drop. Type-only and free of
+ * (`call`, `on`), one method per command, `pathForFile` for drag and drop and `revealInFolder`. Type-only and free of
  * Node and Electron types, so the renderer can import it:
  *
  *   import type { FerryDesktopBridge } from '../preload/bridge.ts';
@@ -21,4 +21,9 @@ export interface FerryDesktopBridge extends FerryBridge, CommandMethods {
    * `webUtils.getPathForFile`); "" for a File made in the page.
    */
   pathForFile(file: File): string;
+  /**
+   * Shows the source file of job `jobId` in the system's file manager. Refused (as an envelope) for
+   * URL jobs, copies uploaded through the browser, unknown jobs and files that are gone.
+   */
+  revealInFolder(jobId: number): Promise<ApiResult<null>>;
 }

@@ -9,7 +9,9 @@
  *   unsubscribes; the listener receives the payload only, never Electron's IPC event (whose `sender`
  *   would hand the page the raw ipcRenderer);
  * - `pathForFile(file)`: the path of a dropped File (`webUtils.getPathForFile`), as the page cannot
- *   read it with the sandbox on.
+ *   read it with the sandbox on;
+ * - `revealInFolder(jobId)`: `ipcRenderer.invoke('ferry:reveal', jobId)`, which shows that job's file in
+ *   the file manager (main looks the path up; the page never names a path).
  *
  * Raw `ipcRenderer` is never exposed.
  */
@@ -22,7 +24,7 @@ import {
   type CommandName,
   type EventName,
 } from '../main/api/contract.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../main/ipc/channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, REVEAL_CHANNEL } from '../main/ipc/channels.ts';
 import type { FerryDesktopBridge } from './bridge.ts';
 
 const commands = new Set<string>(COMMAND_NAMES);
@@ -74,6 +76,7 @@ const bridge: FerryDesktopBridge = {
   call: call as FerryDesktopBridge['call'],
   on: on as FerryDesktopBridge['on'],
   pathForFile: (file: File) => webUtils.getPathForFile(file),
+  revealInFolder: (jobId: number) => ipcRenderer.invoke(REVEAL_CHANNEL, jobId) as Promise<ApiResult<null>>,
 };
 
 contextBridge.exposeInMainWorld('ferry', bridge);

@@ -10,6 +10,7 @@ import { AccountsView } from './views/AccountsView.tsx';
 import { HistoryView } from './views/HistoryView.tsx';
 import { QueueView } from './views/QueueView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
+import { SyncView } from './views/SyncView.tsx';
 
 export const THEME_KEY = 'ferry.theme';
 
@@ -74,6 +75,8 @@ function CurrentView() {
       return <QueueView />;
     case 'history':
       return <HistoryView />;
+    case 'sync':
+      return <SyncView />;
     case 'accounts':
       return <AccountsView />;
     case 'settings':

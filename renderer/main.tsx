@@ -5,6 +5,7 @@ import { setTransport } from './store/api.ts';
 import { loadCatalog } from './store/catalog.ts';
 import { connectEvents } from './store/connectEvents.ts';
 import { refreshSummary } from './store/summary.ts';
+import { loadSyncRules } from './store/sync.ts';
 import { toastError } from './store/toasts.ts';
 import { pickTransport } from './transport/pickTransport.ts';
 import './styles/app.css';
@@ -26,7 +27,7 @@ if (!transport) {
   setTransport(transport);
   connectEvents(transport);
   loadCatalog()
-    .then(() => refreshSummary())
+    .then(() => Promise.all([refreshSummary(), loadSyncRules()]))
     .catch(toastError);
   root.render(
     <StrictMode>

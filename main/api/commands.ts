@@ -5,11 +5,12 @@
  */
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
-import type { JobState } from '../engine/jobState.ts';
+import { JOB_STATES, type JobState } from '../engine/jobState.ts';
 import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { clearXvidTokenCache } from '../providers/xvid/xvidAdapter.ts';
+import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
 import { ApiError, toErrorPayload } from './apiError.ts';
 import type { ProbeAccount } from './connectionTest.ts';
 import type {
@@ -20,11 +21,14 @@ import type {
   CommandOutput,
   ConnectionTestResult,
   FinishedState,
+  JobTally,
   JobView,
+  JobsSummary,
   RemoveResult,
   Settings,
 } from './contract.ts';
 import { toCsv, toJson } from './historyExport.ts';
+import { syncRuleInfoById, syncRuleInfos, type SyncHost } from './syncViews.ts';
 import { INPUT_SCHEMAS, type InputSchemas, type ParsedInput } from './schemas.ts';
 import type { SettingsStore } from './settingsStore.ts';
 import type { StagingArea } from './staging.ts';
@@ -48,6 +52,10 @@ export interface CommandDeps {
   accountsChanged: (newSecrets?: Iterable<string>) => Promise<void>;
   jobsRemoved: (ids: number[]) => void;
   settingsChanged: (settings: Settings, previous: Settings) => void;
+  /** The watched-folder service of this process, or null when another process runs the uploads. */
+  sync: () => SyncHost | null;
+  /** Called after sync rules were added, removed, paused or resumed. */
+  syncRulesChanged: () => Promise<void>;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -356,6 +364,26 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       },
     },
 
+    'jobs.summary': {
+      input: INPUT_SCHEMAS['jobs.summary'],
+      handler: (): JobsSummary => {
+        const tallies = queue.jobs.tallyByState();
+        const empty = (): JobTally => ({ count: 0, bytesTotal: 0, bytesConfirmed: 0, sizeUnknown: 0 });
+        const all = empty();
+        const states = Object.fromEntries(JOB_STATES.map((state) => [state, empty()])) as Record<JobState, JobTally>;
+        for (const state of JOB_STATES) {
+          const tally = tallies[state];
+          if (!tally) continue;
+          states[state] = { ...tally };
+          all.count += tally.count;
+          all.bytesTotal += tally.bytesTotal;
+          all.bytesConfirmed += tally.bytesConfirmed;
+          all.sizeUnknown += tally.sizeUnknown;
+        }
+        return { states, all };
+      },
+    },
+
     'history.list': {
       input: INPUT_SCHEMAS['history.list'],
       handler: (input) => page({ ...historyQuery(input), limit: input.limit, offset: input.offset }),
@@ -384,6 +412,73 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const next = deps.settings.set(patch);
         deps.settingsChanged(next, previous);
         return next;
+      },
+    },
+
+    'sync.list': {
+      input: INPUT_SCHEMAS['sync.list'],
+      handler: () => syncRuleInfos(queue, deps.sync()),
+    },
+
+    'sync.add': {
+      input: INPUT_SCHEMAS['sync.add'],
+      handler: async (input) => {
+        const added = await addSyncRule(queue, {
+          account: input.account,
+          dir: input.dir,
+          include: input.include ?? [],
+          exclude: input.exclude ?? [],
+          ...(input.recursive !== undefined ? { recursive: input.recursive } : {}),
+          ...(input.afterUpload !== undefined ? { afterUpload: input.afterUpload } : {}),
+          ...(input.moveTo !== undefined ? { moveTo: input.moveTo } : {}),
+        });
+        await deps.syncRulesChanged();
+        return syncRuleInfoById(queue, deps.sync(), added.id);
+      },
+    },
+
+    'sync.remove': {
+      input: INPUT_SCHEMAS['sync.remove'],
+      handler: async (input) => {
+        const removed = removeSyncRule(queue, input.id);
+        await deps.syncRulesChanged();
+        return { removed: removed.id };
+      },
+    },
+
+    'sync.pause': {
+      input: INPUT_SCHEMAS['sync.pause'],
+      handler: async (input) => {
+        setSyncRulePaused(queue, input.id, true);
+        await deps.syncRulesChanged();
+        return syncRuleInfoById(queue, deps.sync(), input.id);
+      },
+    },
+
+    'sync.resume': {
+      input: INPUT_SCHEMAS['sync.resume'],
+      handler: async (input) => {
+        setSyncRulePaused(queue, input.id, false);
+        await deps.syncRulesChanged();
+        return syncRuleInfoById(queue, deps.sync(), input.id);
+      },
+    },
+
+    'sync.pauseAll': {
+      input: INPUT_SCHEMAS['sync.pauseAll'],
+      handler: async () => {
+        setAllSyncRulesPaused(queue, true);
+        await deps.syncRulesChanged();
+        return syncRuleInfos(queue, deps.sync());
+      },
+    },
+
+    'sync.resumeAll': {
+      input: INPUT_SCHEMAS['sync.resumeAll'],
+      handler: async () => {
+        setAllSyncRulesPaused(queue, false);
+        await deps.syncRulesChanged();
+        return syncRuleInfos(queue, deps.sync());
       },
     },
   };

@@ -178,6 +178,73 @@ export interface Settings {
   theme: Theme;
 }
 
+/** Jobs and bytes of one state (or of all of them): bytes of jobs whose size is known. */
+export interface JobTally {
+  count: number;
+  /** Sum of the known sizes. */
+  bytesTotal: number;
+  /** Bytes the servers acknowledged, never more than a job's size. */
+  bytesConfirmed: number;
+  /** Jobs whose size is not known yet (URL imports before the provider fetched them). */
+  sizeUnknown: number;
+}
+
+/** Exact totals of the whole queue, read in one aggregate query. */
+export interface JobsSummary {
+  states: Record<JobState, JobTally>;
+  all: JobTally;
+}
+
+export type AfterUploadAction = 'keep' | 'move' | 'delete';
+
+/**
+ * What a watched folder is doing in this process:
+ * - `watching`: its watcher runs; `starting`: added or resumed, the watcher is being set up;
+ * - `paused`: the rule is paused; `error`: the folder cannot be watched (message says why, retried);
+ * - `elsewhere`: this process does not run the uploads; the one that holds the queue watches it.
+ */
+export type SyncRuleState = 'watching' | 'starting' | 'paused' | 'error' | 'elsewhere';
+
+export interface SyncRuleCounts {
+  /** Files uploaded through this folder. */
+  uploaded: number;
+  /** Files whose upload is queued or running. */
+  queued: number;
+  /** Files waiting to be complete (still being written) or about to be queued. */
+  pending: number;
+  /** Files the provider cannot take (type, size); looked at again when they change. */
+  refused: number;
+  /** Files whose upload failed or was canceled. */
+  failed: number;
+  /** Files skipped because the same content was already uploaded or queued for this account. */
+  duplicate: number;
+}
+
+export interface SyncRuleInfo {
+  id: number;
+  accountId: number;
+  /** Null only when the account vanished between two reads. */
+  accountName: string | null;
+  provider: string | null;
+  /** Absolute path of the watched folder. */
+  dir: string;
+  /** Globs relative to the folder; empty means every file. */
+  include: string[];
+  exclude: string[];
+  recursive: boolean;
+  afterUpload: AfterUploadAction;
+  /** The subfolder uploaded files move to (only with afterUpload "move"). */
+  moveTo: string | null;
+  paused: boolean;
+  status: SyncRuleState;
+  /** Why the folder is in error, or what `elsewhere` means; null otherwise. */
+  statusMessage: string | null;
+  counts: SyncRuleCounts;
+  /** The latest refused and failed files with the reason (at most 20). */
+  problems: Array<{ path: string; state: 'refused' | 'failed'; reason: string | null }>;
+  createdAt: number;
+}
+
 export interface AppStatus {
   /** False when another Ferry process holds the data folder's engine lock: commands still work. */
   engineRunning: boolean;
@@ -262,6 +329,24 @@ export interface HistoryExportInput {
   search?: string;
 }
 
+export interface SyncAddInput {
+  account: string;
+  /** Absolute path of an existing folder (on the computer Ferry runs on). */
+  dir: string;
+  include?: string[];
+  exclude?: string[];
+  /** Default true: files in subfolders too. */
+  recursive?: boolean;
+  /** Default "keep". */
+  afterUpload?: AfterUploadAction;
+  /** Subfolder for afterUpload "move" (default "uploaded"). */
+  moveTo?: string;
+}
+
+export interface SyncRuleRefInput {
+  id: number;
+}
+
 // The table -----------------------------------------------------------------------------------------
 
 export interface ApiCommands {
@@ -292,12 +377,24 @@ export interface ApiCommands {
   'jobs.resumeAll': { input: NoInput; output: BulkResult };
   /** Puts the jobs before every other one, keeping their order among themselves. */
   'jobs.moveToTop': { input: JobIdsInput; output: BulkResult };
+  /** Exact counts and bytes per state and overall (one aggregate query, whatever the queue size). */
+  'jobs.summary': { input: NoInput; output: JobsSummary };
   'history.list': { input: HistoryListInput; output: Page<JobView> };
   /** The export file's text: CSV (RFC 4180, CRLF) or JSON. */
   'history.export': { input: HistoryExportInput; output: string };
   'settings.get': { input: NoInput; output: Settings };
   /** Changes the settings named; returns all of them. */
   'settings.set': { input: Partial<Settings>; output: Settings };
+  /** Watched folders with their status and what happened to their files. */
+  'sync.list': { input: NoInput; output: SyncRuleInfo[] };
+  /** Watches a folder for an account: CONFLICT when it is already watched for that account. */
+  'sync.add': { input: SyncAddInput; output: SyncRuleInfo };
+  /** Stops watching; files already uploaded are still never sent again. */
+  'sync.remove': { input: SyncRuleRefInput; output: { removed: number } };
+  'sync.pause': { input: SyncRuleRefInput; output: SyncRuleInfo };
+  'sync.resume': { input: SyncRuleRefInput; output: SyncRuleInfo };
+  'sync.pauseAll': { input: NoInput; output: SyncRuleInfo[] };
+  'sync.resumeAll': { input: NoInput; output: SyncRuleInfo[] };
 }
 
 export type CommandName = keyof ApiCommands;
@@ -326,10 +423,18 @@ export const COMMAND_NAMES = [
   'jobs.pauseAll',
   'jobs.resumeAll',
   'jobs.moveToTop',
+  'jobs.summary',
   'history.list',
   'history.export',
   'settings.get',
   'settings.set',
+  'sync.list',
+  'sync.add',
+  'sync.remove',
+  'sync.pause',
+  'sync.resume',
+  'sync.pauseAll',
+  'sync.resumeAll',
 ] as const satisfies readonly CommandName[];
 
 // Events --------------------------------------------------------------------------------------------
@@ -360,12 +465,17 @@ export interface ApiEvents {
   progress: ProgressItem[];
   'accounts.changed': AccountInfo[];
   'settings.changed': Settings;
+  /**
+   * Every watched folder as it is now, sent when a rule, its status or its counts changed (gathered
+   * like jobs.changed: a burst of files costs a few messages, not one per file).
+   */
+  'sync.changed': SyncRuleInfo[];
   notice: Notice;
 }
 
 export type EventName = keyof ApiEvents;
 
-export const EVENT_NAMES = ['jobs.changed', 'progress', 'accounts.changed', 'settings.changed', 'notice'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['jobs.changed', 'progress', 'accounts.changed', 'settings.changed', 'sync.changed', 'notice'] as const satisfies readonly EventName[];
 
 /** One event as it is delivered to a subscriber (and sent over WebSocket as is). */
 export type ApiEvent = { [E in EventName]: { event: E; payload: ApiEvents[E] } }[EventName];

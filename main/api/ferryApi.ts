@@ -33,12 +33,19 @@ import { ProgressCoalescer } from './progressCoalescer.ts';
 import { SecretRedactor } from './secretRedactor.ts';
 import { SettingsStore } from './settingsStore.ts';
 import { StagingArea } from './staging.ts';
+import { syncRuleInfos, type SyncHost } from './syncViews.ts';
 import { accountInfo, jobView } from './views.ts';
 
 /** The part of the Engine the API listens to (a fake in tests). */
 export interface ProgressSource {
   on(event: 'progress', listener: (updates: ProgressUpdate[]) => void): unknown;
   off(event: 'progress', listener: (updates: ProgressUpdate[]) => void): unknown;
+}
+
+/** The watched-folder service of this process, as the API follows it (a SyncService, or a fake). */
+export interface SyncSource extends SyncHost {
+  on(event: 'file' | 'activity', listener: () => void): unknown;
+  off(event: 'file' | 'activity', listener: () => void): unknown;
 }
 
 export interface FerryApiOptions {
@@ -55,6 +62,10 @@ export interface FerryApiOptions {
   progressIntervalMs?: number;
   /** Window in which job changes are gathered into one `jobs.changed` (default 50 ms). */
   jobsChangedDelayMs?: number;
+  /** The watched folders of this process, if it runs them (see `setSyncSource`). */
+  sync?: SyncSource | null;
+  /** Window in which watched-folder changes are gathered into one `sync.changed` (default 200 ms). */
+  syncChangedDelayMs?: number;
   testConnection?: (adapter: ProviderAdapter, account: ProbeAccount) => Promise<ConnectionTestResult>;
 }
 
@@ -82,13 +93,20 @@ export class FerryApi {
   readonly #log: (message: string, error?: unknown) => void;
   readonly #progressIntervalMs: number;
   readonly #jobsChangedDelayMs: number;
+  readonly #syncChangedDelayMs: number;
   readonly #version: string;
   #engine: { running: boolean; note: string | null };
   #progress: ProgressSource | null = null;
   #pendingJobs = new Map<number, Job>();
   #pendingRemoved = new Set<number>();
   #jobsTimer: NodeJS.Timeout | undefined;
+  #sync: SyncSource | null = null;
+  #syncTimer: NodeJS.Timeout | undefined;
+  /** The last `sync.changed` payload sent, as JSON: an unchanged list is not sent again. */
+  #lastSync = '';
   #closed = false;
+
+  readonly #onSyncActivity = (): void => this.#armSyncChanged();
 
   readonly #onJob = (job: Job): void => {
     this.#pendingRemoved.delete(job.id);
@@ -102,6 +120,8 @@ export class FerryApi {
 
   readonly #onAccounts = (): void => {
     void this.#refreshSecrets().then(() => this.#emitAccounts());
+    // Watched folders show their account's name.
+    this.#armSyncChanged();
   };
 
   readonly #onProgress = (updates: ProgressUpdate[]): void => {
@@ -121,6 +141,7 @@ export class FerryApi {
     this.#log = options.log ?? ((message, error) => console.error(`ferry: ${message}`, error ?? ''));
     this.#progressIntervalMs = options.progressIntervalMs ?? 100;
     this.#jobsChangedDelayMs = options.jobsChangedDelayMs ?? 50;
+    this.#syncChangedDelayMs = options.syncChangedDelayMs ?? 200;
     this.#version = options.version ?? 'unknown';
     this.#engine = options.engine ?? { running: options.progress != null, note: null };
     this.commands = createCommandTable({
@@ -150,11 +171,24 @@ export class FerryApi {
           }
         }
       },
+      sync: () => this.#sync,
+      syncRulesChanged: async () => {
+        this.#armSyncChanged();
+        const sync = this.#sync;
+        if (!sync) return;
+        // Not awaited: activating a rule scans its folder, which may take a while for a big one.
+        // The answer says "starting"; sync.changed follows once the watcher runs.
+        sync
+          .refresh()
+          .catch((error: unknown) => this.#log('Could not apply the changed sync rules', error))
+          .finally(() => this.#armSyncChanged());
+      },
       log: (message, error) => this.#log(message, error),
     });
     this.queue.on('job', this.#onJob);
     this.queue.on('accounts', this.#onAccounts);
     this.setProgressSource(options.progress ?? null);
+    this.setSyncSource(options.sync ?? null);
   }
 
   /** Loads the secret values to scrub and deletes staged copies no job needs. Call once at start. */
@@ -172,6 +206,21 @@ export class FerryApi {
     this.#progress?.off('progress', this.#onProgress);
     this.#progress = source;
     source?.on('progress', this.#onProgress);
+  }
+
+  /** The watched folders this API follows, or null. */
+  get syncSource(): SyncSource | null {
+    return this.#sync;
+  }
+
+  /** Follows the watched folders of this process (null: another process runs them). */
+  setSyncSource(source: SyncSource | null): void {
+    this.#sync?.off('file', this.#onSyncActivity);
+    this.#sync?.off('activity', this.#onSyncActivity);
+    this.#sync = source;
+    source?.on('file', this.#onSyncActivity);
+    source?.on('activity', this.#onSyncActivity);
+    this.#armSyncChanged();
   }
 
   setEngineStatus(running: boolean, note: string | null): void {
@@ -247,6 +296,8 @@ export class FerryApi {
   /** Re-sends rows changed by another process (`ferry serve` follows a queue it does not run). */
   announceJobs(jobs: readonly Job[]): void {
     for (const job of jobs) this.#onJob(job);
+    // The other process also watches the folders: their counts follow its jobs.
+    if (jobs.length > 0 && this.#sync === null) this.#armSyncChanged();
   }
 
   close(): void {
@@ -255,7 +306,9 @@ export class FerryApi {
     this.queue.off('job', this.#onJob);
     this.queue.off('accounts', this.#onAccounts);
     this.setProgressSource(null);
+    this.setSyncSource(null);
     clearTimeout(this.#jobsTimer);
+    clearTimeout(this.#syncTimer);
     for (const subscriber of this.#subscribers) subscriber.coalescer.close();
     this.#subscribers.clear();
     this.#settingsListeners.clear();
@@ -307,6 +360,29 @@ export class FerryApi {
       this.#emit('jobs.changed', { jobs: views, removed });
     } catch (error) {
       this.#log('Could not send job changes', error);
+    }
+  }
+
+  #armSyncChanged(): void {
+    if (this.#syncTimer !== undefined || this.#closed) return;
+    this.#syncTimer = setTimeout(() => this.#flushSyncChanged(), this.#syncChangedDelayMs);
+  }
+
+  #flushSyncChanged(): void {
+    this.#syncTimer = undefined;
+    if (this.#closed || this.#subscribers.size === 0) {
+      // Whoever subscribes later reads the list first (sync.list); the next change is sent in full.
+      this.#lastSync = '';
+      return;
+    }
+    try {
+      const rules = syncRuleInfos(this.queue, this.#sync);
+      const text = JSON.stringify(rules);
+      if (text === this.#lastSync) return;
+      this.#lastSync = text;
+      this.#emit('sync.changed', rules);
+    } catch (error) {
+      this.#log('Could not send watched-folder changes', error);
     }
   }
 

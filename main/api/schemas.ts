@@ -33,6 +33,15 @@ const path = z
   .max(4096, 'must be at most 4096 characters')
   .refine((value) => !value.includes('\0'), 'must not contain a NUL character');
 
+const syncRuleId = z.int('must be a whole number').positive('must be a positive sync rule id');
+const glob = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(1000, 'must be at most 1000 characters')
+  .refine((value) => !value.includes('\0'), 'must not contain a NUL character');
+const globs = z.array(glob).max(100, 'must have at most 100 globs');
+
 export const noInput = z.strictObject({}).optional();
 
 export const THEMES = ['system', 'light', 'dark'] as const;
@@ -93,6 +102,7 @@ export const INPUT_SCHEMAS = {
   'jobs.pauseAll': noInput,
   'jobs.resumeAll': noInput,
   'jobs.moveToTop': z.strictObject({ ids: jobIds }),
+  'jobs.summary': noInput,
   'history.list': z.strictObject({
     states: z.array(finishedState).max(6, 'has too many entries').optional(),
     accountId: accountId.optional(),
@@ -119,6 +129,21 @@ export const INPUT_SCHEMAS = {
     notifications: z.boolean('must be true or false').optional(),
     theme: z.enum(THEMES, `must be one of ${THEMES.join(', ')}`).optional(),
   }),
+  'sync.list': noInput,
+  'sync.add': z.strictObject({
+    account: accountRef,
+    dir: path,
+    include: globs.optional(),
+    exclude: globs.optional(),
+    recursive: z.boolean('must be true or false').optional(),
+    afterUpload: z.enum(['keep', 'move', 'delete'], 'must be one of keep, move, delete').optional(),
+    moveTo: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  }),
+  'sync.remove': z.strictObject({ id: syncRuleId }),
+  'sync.pause': z.strictObject({ id: syncRuleId }),
+  'sync.resume': z.strictObject({ id: syncRuleId }),
+  'sync.pauseAll': noInput,
+  'sync.resumeAll': noInput,
 } as const;
 
 export type InputSchemas = typeof INPUT_SCHEMAS;
@@ -152,9 +177,17 @@ const _coversContract: { [K in CommandName]: Accepts<K> } = {
   'jobs.pauseAll': true,
   'jobs.resumeAll': true,
   'jobs.moveToTop': true,
+  'jobs.summary': true,
   'history.list': true,
   'history.export': true,
   'settings.get': true,
   'settings.set': true,
+  'sync.list': true,
+  'sync.add': true,
+  'sync.remove': true,
+  'sync.pause': true,
+  'sync.resume': true,
+  'sync.pauseAll': true,
+  'sync.resumeAll': true,
 };
 void _coversContract;

@@ -8,8 +8,9 @@
  * When another process (a `ferry run` in a terminal) holds the run lock, the app still shows and
  * changes the queue, and follows that process's job changes through the database, like `ferry serve`.
  */
-import type { ApiResult, RemoveResult } from '../api/contract.ts';
+import type { ApiEvent, ApiResult, RemoveResult } from '../api/contract.ts';
 import { FerryApi } from '../api/ferryApi.ts';
+import { syncRuleInfos } from '../api/syncViews.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { Engine, type EngineOptions, type ProgressUpdate } from '../engine/engine.ts';
 import type { JobState } from '../engine/jobState.ts';
@@ -19,7 +20,17 @@ import { SyncService, type SyncServiceOptions } from '../sync/syncService.ts';
 import { FileIntake, type IntakeOutcome } from './fileIntake.ts';
 import { LastAccountStore } from './lastAccount.ts';
 import { NotificationBatcher, type BatchedNotification } from './notificationBatcher.ts';
-import { OverallProgress, trayView, type TrayView } from './overallProgress.ts';
+import {
+  NO_SYNC,
+  OverallProgress,
+  RECENT_UPLOADS,
+  syncSummary,
+  trayView,
+  type RecentUpload,
+  type SyncSummary,
+  type TrayAction,
+  type TrayView,
+} from './overallProgress.ts';
 
 /** What the core asks of the Electron side (fakes in tests). */
 export interface DesktopShell {
@@ -28,6 +39,8 @@ export interface DesktopShell {
   /** Tray tooltip and menu state, and the taskbar/dock progress bar. */
   showStatus(view: TrayView): void;
   notify(notification: BatchedNotification): void;
+  /** Puts text on the system clipboard (a link from "Recent uploads"). */
+  copyText(text: string): void;
   /** Keeps the computer awake while true. */
   setUploading(uploading: boolean): void;
   setStartAtLogin(enabled: boolean): void;
@@ -61,6 +74,8 @@ export interface DesktopCore {
   receiveFiles(paths: readonly string[]): Promise<IntakeOutcome>;
   pauseAll(): Promise<void>;
   resumeAll(): Promise<void>;
+  /** Carries out a tray menu action; `quit` is the caller's (it owns the app's life). */
+  trayAction(action: Exclude<TrayAction, { type: 'quit' }>): Promise<void>;
   /** What the tray shows now. */
   status(): TrayView;
   /**
@@ -97,14 +112,19 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
 
   const progress = new OverallProgress();
   let statusTimer: NodeJS.Timeout | undefined;
-  let lastStatus = trayView(progress.snapshot());
+  let syncState: SyncSummary = NO_SYNC;
+  /** The last uploads that completed, newest first, for the tray's "Recent uploads". */
+  let recent: RecentUpload[] = queue.jobs
+    .list({ states: ['completed'], order: 'finished', limit: RECENT_UPLOADS })
+    .map((job) => ({ jobId: job.id, name: job.name, url: job.result?.url ?? null }));
+  let lastStatus = trayView(progress.snapshot(), syncState, recent);
   let closed = false;
   const publishStatus = (): void => {
     clearTimeout(statusTimer);
     statusTimer = undefined;
     if (closed) return;
     const snapshot = progress.snapshot();
-    lastStatus = trayView(snapshot);
+    lastStatus = trayView(snapshot, syncState, recent);
     shell.showStatus(lastStatus);
     // Only the process that uploads keeps the computer awake.
     shell.setUploading(engine !== null && snapshot.running > 0);
@@ -139,6 +159,33 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     if (engine && (job.state === 'completed' || job.state === 'failed')) notifications.record({ id: job.id, name: job.name, state: job.state });
   };
   const onAccounts = (): void => trackAll();
+
+  // The API's own events keep the tray's watched folders and recent uploads current, the same way in
+  // the process that uploads and in one that follows another process through the database.
+  const onApiEvent = (event: ApiEvent): void => {
+    if (event.event === 'sync.changed') {
+      syncState = syncSummary(event.payload);
+      statusSoon();
+    } else if (event.event === 'jobs.changed') {
+      const gone = new Set(event.payload.removed);
+      let next = recent.filter((upload) => !gone.has(upload.jobId));
+      for (const job of event.payload.jobs) {
+        next = next.filter((upload) => upload.jobId !== job.id);
+        if (job.state === 'completed') next.unshift({ jobId: job.id, name: job.name, url: job.result?.url ?? null });
+      }
+      // Rows of a burst arrive in any order; the newest finished stay.
+      const finishedAt = new Map(event.payload.jobs.map((job) => [job.id, job.finishedAt ?? 0]));
+      next = next.slice(0, RECENT_UPLOADS * 4);
+      const keep = new Set(
+        [...next].sort((a, b) => (finishedAt.get(b.jobId) ?? 0) - (finishedAt.get(a.jobId) ?? 0)).slice(0, RECENT_UPLOADS).map((u) => u.jobId),
+      );
+      const trimmed = next.filter((upload) => keep.has(upload.jobId));
+      if (JSON.stringify(trimmed) !== JSON.stringify(recent)) {
+        recent = trimmed;
+        statusSoon();
+      }
+    }
+  };
 
   // Engine ----------------------------------------------------------------------------------------
 
@@ -210,6 +257,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
 
   queue.on('job', onJob);
   queue.on('accounts', onAccounts);
+  const stopApiEvents = api.subscribe(onApiEvent);
   trackAll();
   publishStatus();
 
@@ -221,11 +269,24 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     sync.on('error', (error) => api.notice('warning', error.message));
     try {
       await sync.start({ watch: true });
+      api.setSyncSource(sync);
     } catch (error) {
       log('Could not start the watched folders', error);
       api.notice('error', 'Ferry could not start watching folders; uploads from the window still work');
     }
   }
+  try {
+    syncState = syncSummary(syncRuleInfos(queue, api.syncSource));
+    publishStatus();
+  } catch (error) {
+    log('Could not read the watched folders', error);
+  }
+
+  /** Tray commands: a refusal is shown in the window as a notice (there is no other place for it). */
+  const runCommand = async (command: 'jobs.pauseAll' | 'jobs.resumeAll' | 'sync.pauseAll' | 'sync.resumeAll'): Promise<void> => {
+    const result = await api.invoke(command, undefined);
+    if (!result.ok) api.notice('error', result.error.message);
+  };
 
   let closing: Promise<void> | undefined;
   return {
@@ -254,13 +315,34 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
       return result;
     },
     receiveFiles: (paths) => intake.receive(paths),
-    async pauseAll() {
-      const result = await api.invoke('jobs.pauseAll', undefined);
-      if (!result.ok) api.notice('error', result.error.message);
-    },
-    async resumeAll() {
-      const result = await api.invoke('jobs.resumeAll', undefined);
-      if (!result.ok) api.notice('error', result.error.message);
+    pauseAll: () => runCommand('jobs.pauseAll'),
+    resumeAll: () => runCommand('jobs.resumeAll'),
+    async trayAction(action) {
+      switch (action.type) {
+        case 'open':
+          shell.showWindow();
+          return;
+        case 'pause-all':
+          return runCommand('jobs.pauseAll');
+        case 'resume-all':
+          return runCommand('jobs.resumeAll');
+        case 'pause-sync':
+          return runCommand('sync.pauseAll');
+        case 'resume-sync':
+          return runCommand('sync.resumeAll');
+        case 'copy-link':
+          try {
+            shell.copyText(action.url);
+          } catch (error) {
+            log('Could not copy a link to the clipboard', error);
+            api.notice('error', `Ferry could not copy the link to ${action.name}`);
+          }
+          return;
+        default: {
+          const unreachable: never = action;
+          log(`Unknown tray action ${JSON.stringify(unreachable)}`);
+        }
+      }
     },
     status: () => lastStatus,
     close() {
@@ -269,7 +351,9 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
         clearInterval(follower);
         clearTimeout(statusTimer);
         stopSettings();
+        stopApiEvents();
         notifications.close();
+        api.setSyncSource(null);
         await sync?.stop();
         await restarting;
         const running = engine;

@@ -5,12 +5,12 @@
  * tested without Electron; this file only hands their results to Electron's objects, which it gets
  * from `index.ts`.
  */
-import type { App, Menu, MenuItemConstructorOptions, NativeImage, Notification, PowerSaveBlocker, Tray } from 'electron';
+import type { App, Clipboard, Menu, MenuItemConstructorOptions, NativeImage, Notification, PowerSaveBlocker, Tray } from 'electron';
 import type { DesktopShell } from './desktopCore.ts';
 import { HIDDEN_FLAG, setLinuxAutostart } from './loginItem.ts';
 import type { MainWindow } from './mainWindow.ts';
 import type { BatchedNotification } from './notificationBatcher.ts';
-import { trayMenu, type TrayAction, type TrayView } from './overallProgress.ts';
+import { trayMenu, type TrayAction, type TrayMenuItem, type TrayState, type TrayView } from './overallProgress.ts';
 import { PowerSaveSwitch } from './powerSave.ts';
 
 export interface ElectronShellDeps {
@@ -21,6 +21,9 @@ export interface ElectronShellDeps {
   powerSaveBlocker: Pick<PowerSaveBlocker, 'start' | 'stop'>;
   /** The tray icon, already loaded (a template image on macOS). */
   trayIcon: NativeImage;
+  /** The icon of each state other than idle; a state without one shows `trayIcon`. */
+  trayIcons?: Partial<Record<TrayState, NativeImage>>;
+  clipboard: Pick<Clipboard, 'writeText'>;
   /** Shown in notifications on Linux and Windows. */
   notificationIcon?: string | null;
   window: MainWindow;
@@ -37,6 +40,7 @@ export class ElectronShell implements DesktopShell {
   #tray: Tray | null = null;
   #tooltip = '';
   #menuKey = '';
+  #state: TrayState = 'idle';
   #progress = Number.NaN;
 
   constructor(deps: ElectronShellDeps) {
@@ -45,7 +49,7 @@ export class ElectronShell implements DesktopShell {
     try {
       this.#tray = new deps.Tray(deps.trayIcon);
       // Windows and most Linux trays: a click opens the window; the menu is on the other button.
-      this.#tray.on('click', () => deps.onTrayAction('open'));
+      this.#tray.on('click', () => deps.onTrayAction({ type: 'open' }));
     } catch (error) {
       // Some Linux desktops have no status area: then closing the window quits (see hasTray).
       deps.log('No tray icon on this desktop', error);
@@ -68,19 +72,15 @@ export class ElectronShell implements DesktopShell {
         this.#tooltip = view.tooltip;
         this.#tray.setToolTip(view.tooltip);
       }
+      if (view.state !== this.#state) {
+        this.#state = view.state;
+        this.#tray.setImage(this.#deps.trayIcons?.[view.state] ?? this.#deps.trayIcon);
+      }
       const items = trayMenu(view);
       const key = JSON.stringify(items);
       if (key !== this.#menuKey) {
         this.#menuKey = key;
-        this.#tray.setContextMenu(
-          this.#deps.Menu.buildFromTemplate(
-            items.map((item): MenuItemConstructorOptions =>
-              item.kind === 'separator'
-                ? { type: 'separator' }
-                : { label: item.label, enabled: item.enabled, click: () => this.#deps.onTrayAction(item.action) },
-            ),
-          ),
-        );
+        this.#tray.setContextMenu(this.#deps.Menu.buildFromTemplate(items.map((item) => this.#menuItem(item))));
       }
     }
     // Fractions that round to the same pixel are not worth a call to the OS.
@@ -88,6 +88,25 @@ export class ElectronShell implements DesktopShell {
       this.#progress = view.progressBar;
       this.#deps.window.setProgress(view.progressBar);
     }
+  }
+
+  #menuItem(item: TrayMenuItem): MenuItemConstructorOptions {
+    switch (item.kind) {
+      case 'separator':
+        return { type: 'separator' };
+      case 'submenu':
+        return { label: item.label, enabled: item.enabled, submenu: item.items.map((child) => this.#menuItem(child)) };
+      case 'item':
+        return { label: item.label, enabled: item.enabled, click: () => this.#deps.onTrayAction(item.action) };
+      default: {
+        const unreachable: never = item;
+        throw new Error(`Unknown tray menu item ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  copyText(text: string): void {
+    this.#deps.clipboard.writeText(text);
   }
 
   notify(notification: BatchedNotification): void {

@@ -36,12 +36,18 @@ export interface ProgressSnapshot {
   paused: number;
   /** 0..1 while the batch runs; null when nothing runs (no bar). */
   fraction: number | null;
+  /**
+   * Jobs that failed in the running batch, or in the last one once it ended (until they are
+   * retried or removed, or the next batch starts).
+   */
+  failed: number;
 }
 
 interface Entry {
   size: number | null;
   done: number;
   finished: boolean;
+  failed: boolean;
 }
 
 const RUNNABLE: ReadonlySet<JobState> = new Set(['queued', 'uploading', 'waiting', 'finalizing', 'processing']);
@@ -51,19 +57,23 @@ const HELD_BY_ACCOUNT: ReadonlySet<JobState> = new Set(['queued', 'waiting']);
 export class OverallProgress {
   readonly #batch = new Map<number, Entry>();
   readonly #paused = new Set<number>();
+  /** Failures of the batch that ended last. */
+  readonly #lastFailed = new Set<number>();
 
   /** Records a job's current row. `accountPaused`: its account's lane is paused. */
   job(job: TrackedJob, accountPaused = false): void {
     const state: JobState = accountPaused && HELD_BY_ACCOUNT.has(job.state) ? 'paused' : job.state;
     if (RUNNABLE.has(state)) {
       this.#paused.delete(job.id);
+      // A new batch starts: the failures of the last one were seen (or are being retried).
+      if (this.#batch.size === 0) this.#lastFailed.clear();
       const entry = this.#batch.get(job.id);
       if (entry && !entry.finished) {
         entry.size = job.size;
         // Progress events run ahead of the acknowledged bytes; a new session starts again from 0.
         entry.done = job.bytesConfirmed === 0 ? 0 : Math.max(entry.done, job.bytesConfirmed);
       } else {
-        this.#batch.set(job.id, { size: job.size, done: job.bytesConfirmed, finished: false });
+        this.#batch.set(job.id, { size: job.size, done: job.bytesConfirmed, finished: false, failed: false });
       }
       return;
     }
@@ -71,9 +81,11 @@ export class OverallProgress {
       case 'completed':
       case 'failed': {
         this.#paused.delete(job.id);
+        if (state === 'completed') this.#lastFailed.delete(job.id);
         const entry = this.#batch.get(job.id);
         if (entry) {
           entry.finished = true;
+          entry.failed = state === 'failed';
           entry.size = job.size ?? entry.size;
           entry.done = entry.size ?? entry.done;
         }
@@ -82,10 +94,12 @@ export class OverallProgress {
       case 'paused':
         this.#paused.add(job.id);
         this.#batch.delete(job.id);
+        this.#lastFailed.delete(job.id);
         break;
       case 'canceled':
         this.#paused.delete(job.id);
         this.#batch.delete(job.id);
+        this.#lastFailed.delete(job.id);
         break;
       case 'queued':
       case 'uploading':
@@ -106,6 +120,7 @@ export class OverallProgress {
     for (const id of ids) {
       this.#batch.delete(id);
       this.#paused.delete(id);
+      this.#lastFailed.delete(id);
     }
     this.#endBatchIfDone();
   }
@@ -126,7 +141,9 @@ export class OverallProgress {
     let sizeSum = 0;
     let doneSum = 0;
     let sized = 0;
+    let failed = 0;
     for (const entry of this.#batch.values()) {
+      if (entry.failed) failed += 1;
       if (entry.finished) finished += 1;
       else running += 1;
       if (entry.size !== null && entry.size > 0) {
@@ -138,60 +155,165 @@ export class OverallProgress {
     const total = this.#batch.size;
     let fraction: number | null = null;
     if (running > 0) fraction = sized > 0 ? doneSum / sizeSum : finished / total;
-    return { running, finished, total, paused: this.#paused.size, fraction: fraction === null ? null : Math.min(1, Math.max(0, fraction)) };
+    return {
+      running,
+      finished,
+      total,
+      paused: this.#paused.size,
+      fraction: fraction === null ? null : Math.min(1, Math.max(0, fraction)),
+      failed: total > 0 ? failed : this.#lastFailed.size,
+    };
   }
 
   #endBatchIfDone(): void {
     for (const entry of this.#batch.values()) if (!entry.finished) return;
+    for (const [id, entry] of this.#batch) if (entry.failed) this.#lastFailed.add(id);
     this.#batch.clear();
   }
 }
 
+/** What the tray shows of the watched folders (from the API's sync rule list). */
+export interface SyncSummary {
+  /** Watched folders. */
+  rules: number;
+  /** Of them, paused. */
+  paused: number;
+  /** Why folders cannot be watched, one message per folder in error. */
+  errors: string[];
+}
+
+export const NO_SYNC: SyncSummary = { rules: 0, paused: 0, errors: [] };
+
+/** The tray's summary of a sync rule list (anything with `paused`, `status` and `statusMessage`). */
+export function syncSummary(rules: ReadonlyArray<{ paused: boolean; status: string; statusMessage: string | null }>): SyncSummary {
+  return {
+    rules: rules.length,
+    paused: rules.filter((rule) => rule.paused).length,
+    errors: rules.filter((rule) => rule.status === 'error').map((rule) => rule.statusMessage ?? 'A watched folder cannot be watched'),
+  };
+}
+
+/** A finished upload in the tray's "Recent uploads" menu. */
+export interface RecentUpload {
+  jobId: number;
+  name: string;
+  /** Null when the provider returned no link: the item is shown, disabled. */
+  url: string | null;
+}
+
+/** How many uploads "Recent uploads" lists. */
+export const RECENT_UPLOADS = 5;
+
+/** The four looks of the tray icon. */
+export type TrayState = 'idle' | 'uploading' | 'paused' | 'error';
+
 export interface TrayView {
+  /** Also the icon: each state has its own. */
+  state: TrayState;
   tooltip: string;
   /** For `BrowserWindow.setProgressBar`: 0..1, or -1 to remove the bar. */
   progressBar: number;
   canPauseAll: boolean;
   canResumeAll: boolean;
+  /** The sync item: hidden without watched folders, else "Pause sync" or "Resume sync". */
+  sync: 'none' | 'active' | 'paused';
+  recent: RecentUpload[];
 }
 
 function uploads(count: number): string {
   return `${count} upload${count === 1 ? '' : 's'}`;
 }
 
-/** What the tray and the taskbar show for a snapshot. */
-export function trayView(snapshot: ProgressSnapshot): TrayView {
-  const paused = snapshot.paused > 0 ? `, ${snapshot.paused} paused` : '';
+function folders(count: number): string {
+  return `${count} folder${count === 1 ? '' : 's'}`;
+}
+
+/** Tooltips are cut by some systems (Windows keeps 127 characters). */
+const TOOLTIP_MAX = 120;
+
+function tooltip(parts: string[]): string {
+  const text = `Ferry: ${parts.filter(Boolean).join(' · ')}`;
+  return text.length > TOOLTIP_MAX ? `${text.slice(0, TOOLTIP_MAX - 1)}…` : text;
+}
+
+/**
+ * What the tray and the taskbar show. The state, by precedence: `uploading` while a batch runs (with
+ * its percent); `error` when a watched folder cannot be watched or uploads of the last batch failed;
+ * `paused` when uploads or every watched folder are paused; `idle` otherwise.
+ */
+export function trayView(snapshot: ProgressSnapshot, sync: SyncSummary = NO_SYNC, recent: readonly RecentUpload[] = []): TrayView {
+  const syncState: TrayView['sync'] = sync.rules === 0 ? 'none' : sync.paused === sync.rules ? 'paused' : 'active';
+  const common = {
+    canResumeAll: snapshot.paused > 0,
+    sync: syncState,
+    recent: recent.slice(0, RECENT_UPLOADS).map((upload) => ({ ...upload })),
+  };
+  const failed = snapshot.failed > 0 ? `${snapshot.failed} failed` : '';
+  const paused = snapshot.paused > 0 ? `${snapshot.paused} paused` : '';
+  const folderTrouble =
+    sync.errors.length === 1 ? sync.errors[0]! : sync.errors.length > 1 ? `${folders(sync.errors.length)} cannot be watched` : '';
   if (snapshot.fraction !== null && snapshot.running > 0) {
     // Rounded down: 100% only once everything is done.
     const percent = Math.floor(snapshot.fraction * 100);
     return {
-      tooltip: `Ferry: ${percent}% · ${snapshot.finished} of ${uploads(snapshot.total)} done${paused}`,
+      ...common,
+      state: 'uploading',
+      tooltip: tooltip([`uploading ${percent}%`, `${snapshot.finished} of ${uploads(snapshot.total)} done`, failed, paused, folderTrouble]),
       progressBar: snapshot.fraction,
       canPauseAll: true,
-      canResumeAll: snapshot.paused > 0,
     };
   }
-  return {
-    tooltip: snapshot.paused > 0 ? `Ferry: ${uploads(snapshot.paused)} paused` : 'Ferry: no uploads running',
-    progressBar: -1,
-    canPauseAll: false,
-    canResumeAll: snapshot.paused > 0,
-  };
+  const base = { ...common, progressBar: -1, canPauseAll: false };
+  if (sync.errors.length > 0 || snapshot.failed > 0) {
+    return { ...base, state: 'error', tooltip: tooltip([folderTrouble, snapshot.failed > 0 ? `${uploads(snapshot.failed)} failed` : '', paused]) };
+  }
+  const syncPaused = syncState === 'paused' ? 'sync paused' : '';
+  if (snapshot.paused > 0 || syncPaused) {
+    return { ...base, state: 'paused', tooltip: tooltip([snapshot.paused > 0 ? `${uploads(snapshot.paused)} paused` : '', syncPaused]) };
+  }
+  const watching = sync.rules > sync.paused ? `watching ${folders(sync.rules - sync.paused)}` : '';
+  return { ...base, state: 'idle', tooltip: tooltip([watching ? 'idle' : 'no uploads running', watching]) };
 }
 
-export type TrayAction = 'open' | 'pause-all' | 'resume-all' | 'quit';
+/** What a tray menu item does. `copy-link` puts a finished upload's link on the clipboard. */
+export type TrayAction =
+  | { type: 'open' }
+  | { type: 'pause-all' }
+  | { type: 'resume-all' }
+  | { type: 'pause-sync' }
+  | { type: 'resume-sync' }
+  | { type: 'copy-link'; url: string; name: string }
+  | { type: 'quit' };
 
-export type TrayMenuItem = { kind: 'item'; action: TrayAction; label: string; enabled: boolean } | { kind: 'separator' };
+export type TrayMenuItem =
+  | { kind: 'item'; action: TrayAction; label: string; enabled: boolean }
+  | { kind: 'submenu'; label: string; enabled: boolean; items: TrayMenuItem[] }
+  | { kind: 'separator' };
 
-/** The tray menu for a view: Open, Pause all, Resume all, Quit. */
+/**
+ * The tray menu for a view: Open; Pause all, Resume all; Pause or Resume sync (with watched folders);
+ * Recent uploads (each copies its link); Quit.
+ */
 export function trayMenu(view: TrayView): TrayMenuItem[] {
-  return [
-    { kind: 'item', action: 'open', label: 'Open Ferry', enabled: true },
+  const items: TrayMenuItem[] = [
+    { kind: 'item', action: { type: 'open' }, label: 'Open Ferry', enabled: true },
     { kind: 'separator' },
-    { kind: 'item', action: 'pause-all', label: 'Pause all', enabled: view.canPauseAll },
-    { kind: 'item', action: 'resume-all', label: 'Resume all', enabled: view.canResumeAll },
-    { kind: 'separator' },
-    { kind: 'item', action: 'quit', label: 'Quit Ferry', enabled: true },
+    { kind: 'item', action: { type: 'pause-all' }, label: 'Pause all', enabled: view.canPauseAll },
+    { kind: 'item', action: { type: 'resume-all' }, label: 'Resume all', enabled: view.canResumeAll },
   ];
+  if (view.sync === 'active') items.push({ kind: 'item', action: { type: 'pause-sync' }, label: 'Pause sync', enabled: true });
+  if (view.sync === 'paused') items.push({ kind: 'item', action: { type: 'resume-sync' }, label: 'Resume sync', enabled: true });
+  items.push({ kind: 'separator' });
+  items.push({
+    kind: 'submenu',
+    label: 'Recent uploads',
+    enabled: view.recent.length > 0,
+    items: view.recent.map((upload): TrayMenuItem =>
+      upload.url
+        ? { kind: 'item', action: { type: 'copy-link', url: upload.url, name: upload.name }, label: `${upload.name} — copy link`, enabled: true }
+        : { kind: 'item', action: { type: 'open' }, label: `${upload.name} (no link)`, enabled: false },
+    ),
+  });
+  items.push({ kind: 'separator' }, { kind: 'item', action: { type: 'quit' }, label: 'Quit Ferry', enabled: true });
+  return items;
 }

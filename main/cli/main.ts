@@ -40,6 +40,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const env = io.env ?? process.env;
   let context: Context | undefined;
   let exitCode = 0;
+  let usageText = '';
 
   const open = (): Context => {
     if (context) return context;
@@ -53,7 +54,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const program = new Command('ferry')
     .description('Ferry: resumable uploads to OFAuth, SelfCommunity, Oktopost, Xvid MediaHub and TwentyThree')
     .option('--data-dir <dir>', 'data folder (default: $FERRY_DATA_DIR, else the desktop app\'s user-data folder)')
-    .configureOutput({ writeOut: (text) => out.write(text), writeErr: (text) => err.write(text) })
+    // Commander's error output is held back: a missing subcommand makes it print the whole help to
+    // stderr, and the contract is one line (see the catch below).
+    .configureOutput({ writeOut: (text) => out.write(text), writeErr: (text) => (usageText += text) })
     // Usage errors stay one line on stderr (the contract); --help shows the rest.
     .exitOverride();
 
@@ -243,7 +246,14 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (default: any free one)', parsePort)
     .action(async (options: { host: string; port?: number }) => {
-      exitCode = await serveCommand(open(), { host: options.host, port: options.port, out, err, engineOptions: engineTuning(env) });
+      exitCode = await serveCommand(open(), {
+        host: options.host,
+        port: options.port,
+        out,
+        err,
+        engineOptions: engineTuning(env),
+        syncOptions: syncTuning(env),
+      });
     });
 
   try {
@@ -252,7 +262,17 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; everything else commander rejects is a usage error.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+      const ok = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0;
+      if (error.code === 'commander.help' && !ok) {
+        // `ferry`, `ferry accounts`, `ferry sync` without a command: one line that says where help is.
+        const command = /^Usage: (ferry(?: [a-z-]+)*?) \[options\]/.exec(usageText)?.[1] ?? 'ferry';
+        err.write(`ferry: missing command; "${command} --help" lists the commands\n`);
+      } else if (usageText.trim() !== '') {
+        // "error: unknown command 'x'" and its "(Did you mean y?)" hint, on one line.
+        err.write(`${usageText.trim().replace(/\s*\n\s*/g, ' ')}\n`);
+      }
+      usageText = '';
+      return ok ? 0 : 2;
     }
     if (error instanceof FerryError || error instanceof UsageError || error instanceof LockedError) {
       err.write(`ferry: ${error.message}\n`);
@@ -265,6 +285,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     err.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   } finally {
+    if (usageText) err.write(usageText);
     context?.db.close();
   }
 }

@@ -287,6 +287,26 @@ export class JobsRepository {
     return counts;
   }
 
+  /**
+   * Jobs and bytes per state in one aggregate: known sizes summed, confirmed bytes capped at each
+   * job's size, and how many jobs do not know their size yet.
+   */
+  tallyByState(): Partial<Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>> {
+    const rows = this.#db
+      .prepare(
+        `SELECT state, COUNT(*) AS n, COALESCE(SUM(size), 0) AS total,
+                COALESCE(SUM(CASE WHEN size IS NULL THEN bytes_confirmed ELSE MIN(bytes_confirmed, size) END), 0) AS confirmed,
+                COALESCE(SUM(size IS NULL), 0) AS unknown
+         FROM jobs GROUP BY state`,
+      )
+      .all() as Array<{ state: string; n: number; total: number; confirmed: number; unknown: number }>;
+    const tallies: Partial<Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>> = {};
+    for (const row of rows) {
+      if (isJobState(row.state)) tallies[row.state] = { count: row.n, bytesTotal: row.total, bytesConfirmed: row.confirmed, sizeUnknown: row.unknown };
+    }
+    return tallies;
+  }
+
   update(id: number, patch: JobPatch, now = Date.now()): void {
     const columns: string[] = ['updated_at = ?'];
     const values: Array<string | number | null> = [now];

@@ -8,3 +8,10 @@ export const CALL_CHANNEL = 'ferry:call';
 
 /** main → renderer, `webContents.send(EVENT_CHANNEL, {event, payload})`. */
 export const EVENT_CHANNEL = 'ferry:event';
+
+/**
+ * renderer → main, `ipcRenderer.invoke(REVEAL_CHANNEL, jobId)` → `ApiResult<null>`: shows a job's
+ * source file in the system's file manager. Desktop only, so it is not a command of the API table
+ * (`ferry serve` could only open a file manager on the server's screen).
+ */
+export const REVEAL_CHANNEL = 'ferry:reveal';

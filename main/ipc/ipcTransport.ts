@@ -1,7 +1,8 @@
 /**
  * The Electron transport of the API table: ONE invoke channel (`ferry:call`) that answers every
  * command with the `{ok, value | error}` envelope, and ONE event channel (`ferry:event`) that pushes
- * every API event to each trusted window.
+ * every API event to each trusted window. Beside the table, the desktop-only `ferry:reveal` (show a
+ * job's file in its folder) goes through the same sender check.
  *
  * - Unknown channels have no handler (Electron rejects the invoke); unknown commands and malformed
  *   input come back as `{ok: false}` from `FerryApi.call`, which never throws.
@@ -12,7 +13,7 @@
  * Electron is reached through the small interfaces below, so tests drive it with fakes.
  */
 import type { ApiEvent, ApiResult } from '../api/contract.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, REVEAL_CHANNEL } from './channels.ts';
 import { senderRefusal, type IpcSenderInfo } from './senderCheck.ts';
 
 /** The part of `ipcMain` used here. */
@@ -35,6 +36,8 @@ export interface IpcTransportOptions {
   call: (command: string, input: unknown) => Promise<ApiResult<unknown>>;
   /** Subscribes to every API event; returns the function that unsubscribes. */
   subscribe: (listener: (event: ApiEvent) => void) => () => void;
+  /** Shows a job's source file in the file manager (see revealInFolder.ts); no channel without it. */
+  reveal?: (jobId: unknown) => ApiResult<null> | Promise<ApiResult<null>>;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -47,6 +50,19 @@ export class IpcTransport {
   constructor(options: IpcTransportOptions) {
     this.#options = options;
     options.ipcMain.handle(CALL_CHANNEL, (event, command, input) => this.#handle(event, command, input));
+    const reveal = options.reveal;
+    if (reveal) {
+      options.ipcMain.handle(REVEAL_CHANNEL, async (event, jobId) => {
+        this.#check(event, 'reveal');
+        if (this.#closed) return { ok: false, error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' } };
+        try {
+          return await reveal(jobId);
+        } catch (error) {
+          this.#options.log?.('Could not show a file in its folder', error);
+          return { ok: false, error: { code: 'INTERNAL', message: 'Ferry could not open the folder; the details are in its log' } };
+        }
+      });
+    }
   }
 
   /**
@@ -73,15 +89,20 @@ export class IpcTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#options.ipcMain.removeHandler(CALL_CHANNEL);
+    if (this.#options.reveal) this.#options.ipcMain.removeHandler(REVEAL_CHANNEL);
     for (const detach of [...this.#windows.values()]) detach();
   }
 
-  async #handle(event: IpcSenderInfo, command: unknown, input: unknown): Promise<ApiResult<unknown>> {
+  /** Throws (the invoke rejects) when the sender is not the main frame of a trusted window. */
+  #check(event: IpcSenderInfo, what: string): void {
     const refusal = senderRefusal(event, new Set(this.#windows.keys()));
-    if (refusal !== null) {
-      this.#options.log?.(`Refused an IPC call (${typeof command === 'string' ? command.slice(0, 60) : typeof command}): ${refusal}`);
-      throw new Error('Ferry refused this call: it did not come from the Ferry window');
-    }
+    if (refusal === null) return;
+    this.#options.log?.(`Refused an IPC call (${what}): ${refusal}`);
+    throw new Error('Ferry refused this call: it did not come from the Ferry window');
+  }
+
+  async #handle(event: IpcSenderInfo, command: unknown, input: unknown): Promise<ApiResult<unknown>> {
+    this.#check(event, typeof command === 'string' ? command.slice(0, 60) : typeof command);
     if (this.#closed) return { ok: false, error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' } };
     return this.#options.call(command as string, input);
   }

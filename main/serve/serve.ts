@@ -1,7 +1,7 @@
 /**
- * `ferry serve`: the engine, the API table and the HTTP/WebSocket transport in one process, on a data
- * folder the CLI and the desktop app share. The engine runs only with the folder's run lock (as
- * `ferry run` does); when another process holds it, the server still answers every command (they
+ * `ferry serve`: the engine, the watched folders, the API table and the HTTP/WebSocket transport in one
+ * process, on a data folder the CLI and the desktop app share. The engine and the watched folders run
+ * only with the folder's run lock (as `ferry run` does); when another process holds it, the server still answers every command (they
  * change the queue in SQLite, which that process picks up) and follows that process's job changes
  * through the database instead of running uploads itself.
  */
@@ -11,6 +11,7 @@ import { FerryApi } from '../api/ferryApi.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { FerryError, type Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
+import { SyncService, type SyncServiceOptions } from '../sync/syncService.ts';
 import { startHttpServer, type RunningHttpServer } from './httpServer.ts';
 import { defaultRendererDir } from './staticFiles.ts';
 
@@ -22,6 +23,8 @@ export interface ServeOptions {
   port?: number;
   /** Engine tuning (tests, FERRY_* variables); `maxJobsInFlight` here wins over the setting. */
   engineOptions?: Omit<EngineOptions, 'queue'>;
+  /** Watcher tuning (tests, FERRY_SYNC_* variables). */
+  syncOptions?: Omit<SyncServiceOptions, 'queue'>;
   rendererDir?: string;
   /** Fixed token (tests); a random one otherwise. */
   token?: string;
@@ -37,10 +40,15 @@ export interface RunningServe {
   readonly api: FerryApi;
   /** The engine of this process, or null when another process holds the run lock. */
   readonly engine: Engine | null;
+  /** The watched folders of this process: with the engine, or null. */
+  readonly sync: SyncService | null;
   /** Why the engine does not run here, or null. */
   readonly engineNote: string | null;
   readonly http: RunningHttpServer;
-  /** Stops the server, then the engine (requests in flight resume next time), then the lock. */
+  /**
+   * Stops the server, then the watched folders, then the engine (requests in flight resume next
+   * time), then the lock.
+   */
   close(): Promise<void>;
 }
 
@@ -136,7 +144,26 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     lock?.release();
     throw new FerryError('invalid', error instanceof Error ? error.message : String(error));
   }
-  engine?.start();
+  // Watched folders run beside the engine, as with `ferry run`: only where this process uploads.
+  let sync: SyncService | null = null;
+  if (engine) {
+    engine.start();
+    sync = new SyncService({ queue, ...options.syncOptions });
+    const started = sync;
+    started.on('error', (error) => {
+      log(error.message);
+      api.notice('warning', error.message);
+    });
+    try {
+      await started.start({ watch: true });
+      api.setSyncSource(started);
+    } catch (error) {
+      log('Could not start the watched folders', error);
+      api.notice('error', 'Ferry could not start watching folders; uploads from this page still work');
+      await started.stop().catch(() => undefined);
+      sync = null;
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -147,6 +174,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     get engine() {
       return engine;
     },
+    sync,
     engineNote,
     http,
     close() {
@@ -154,6 +182,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         clearInterval(follower);
         stopSettings();
         await http.close();
+        api.setSyncSource(null);
+        await sync?.stop();
         await restarting;
         const running = engine;
         engine = null;
@@ -172,6 +202,7 @@ export interface ServeCommandOptions {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   engineOptions?: Omit<EngineOptions, 'queue'>;
+  syncOptions?: Omit<SyncServiceOptions, 'queue'>;
   /** Resolves when the server should stop (default: SIGINT or SIGTERM). */
   until?: Promise<void>;
 }
@@ -184,6 +215,7 @@ export async function serveCommand(context: { dataDir: string; queue: Queue }, o
     host: options.host,
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
+    ...(options.syncOptions ? { syncOptions: options.syncOptions } : {}),
     log: (message, error) => {
       const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);
       options.err.write(`ferry: ${message}${detail ? `: ${detail}` : ''}\n`);

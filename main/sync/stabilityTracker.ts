@@ -63,6 +63,11 @@ export class StabilityTracker {
     return this.#entries.has(key);
   }
 
+  /** The keys of the files being watched. */
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
   /**
    * Starts (or restarts) watching `path` under `key`. `seen` is a look just taken (a rescan's stat):
    * it counts as the first one.

@@ -79,6 +79,12 @@ export interface SyncServiceEvents {
   file: [SyncFileEvent];
   /** Something went wrong that is not about one upload (a folder vanished, a move failed...). */
   error: [Error];
+  /**
+   * Something a UI may want to show again changed: a file started waiting to be complete, or a
+   * rule started, stopped or failed to be watched. No payload: read `status()` and
+   * `pendingByRule()`. Emitted often during a burst; listeners coalesce.
+   */
+  activity: [];
 }
 
 export interface SyncRuleStatus {
@@ -191,6 +197,17 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     return this.#tracker.size + this.#intake.length;
   }
 
+  /** Files waiting to be stable or in the next batch, per rule id (rules without any are absent). */
+  pendingByRule(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const key of this.#tracker.keys()) {
+      const ruleId = ruleOfKey(key);
+      counts.set(ruleId, (counts.get(ruleId) ?? 0) + 1);
+    }
+    for (const candidate of this.#intake) counts.set(candidate.ruleId, (counts.get(candidate.ruleId) ?? 0) + 1);
+    return counts;
+  }
+
   /**
    * Starts following the queue's job events, reconciles the index with the jobs (a previous process
    * may have stopped between two steps), then activates every rule that is not paused and scans it.
@@ -259,6 +276,15 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   async #applyRules(): Promise<void> {
     if (!this.#started) return;
+    const before = JSON.stringify(this.status());
+    try {
+      await this.#applyRuleChanges();
+    } finally {
+      if (JSON.stringify(this.status()) !== before) this.emit('activity');
+    }
+  }
+
+  async #applyRuleChanges(): Promise<void> {
     const wanted = new Map(this.#repo.rules().filter((rule) => !rule.paused).map((rule) => [rule.id, rule]));
     for (const [id, active] of [...this.#active]) {
       if (!wanted.has(id)) await this.#deactivate(active);
@@ -297,7 +323,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       const onFile = (path: string): void => {
         this.#stats.watcherEvents += 1;
         if (!filter.accepts(path)) return;
-        this.#tracker.observe(keyOf(rule.id, path), path);
+        this.#observe(keyOf(rule.id, path), path);
       };
       watcher.on('add', onFile);
       watcher.on('change', onFile);
@@ -352,7 +378,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
           const snapshot = await snapshotOf(path);
           if (!snapshot) continue;
           if (isUnchanged(this.#repo.file(rule.id, path), snapshot)) continue;
-          this.#tracker.observe(key, path, snapshot);
+          this.#observe(key, path, snapshot);
         }
       };
       await walk(rule.dir, 0);
@@ -360,6 +386,12 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       this.#busy -= 1;
       this.#checkSettled();
     }
+  }
+
+  #observe(key: string, path: string, snapshot?: FileSnapshot): void {
+    const fresh = !this.#tracker.has(key);
+    this.#tracker.observe(key, path, snapshot);
+    if (fresh) this.emit('activity');
   }
 
   #stable(ruleId: number, path: string, snapshot: FileSnapshot): void {

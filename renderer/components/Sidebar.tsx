@@ -5,6 +5,7 @@ import { Icon, type IconName } from './Icon.tsx';
 const ITEMS: Array<{ view: ViewName; label: string; icon: IconName }> = [
   { view: 'queue', label: 'Queue', icon: 'queue' },
   { view: 'history', label: 'History', icon: 'history' },
+  { view: 'sync', label: 'Sync', icon: 'sync' },
   { view: 'accounts', label: 'Accounts', icon: 'accounts' },
   { view: 'settings', label: 'Settings', icon: 'settings' },
 ];
@@ -14,6 +15,8 @@ export function Sidebar() {
   const active = useFerry((s) => s.summary.counts.active);
   const failed = useFerry((s) => s.summary.counts.failed);
   const accounts = useFerry((s) => s.accounts.length);
+  const folders = useFerry((s) => s.syncRules.length);
+  const folderErrors = useFerry((s) => s.syncRules.filter((rule) => rule.status === 'error').length);
   const connection = useFerry((s) => s.connection);
   const kind = useFerry((s) => s.transportKind);
   return (
@@ -40,6 +43,13 @@ export function Sidebar() {
               <span>{item.label}</span>
               {item.view === 'queue' && active > 0 ? <span className="nav-badge" aria-label={`${active} active`}>{active.toLocaleString('en-US')}</span> : null}
               {item.view === 'history' && failed > 0 ? <span className="nav-badge tone-danger" aria-label={`${failed} failed`}>{failed.toLocaleString('en-US')}</span> : null}
+              {item.view === 'sync' && folderErrors > 0 ? (
+                <span className="nav-badge tone-danger" aria-label={`${folderErrors} ${folderErrors === 1 ? 'folder' : 'folders'} in error`}>
+                  {folderErrors}
+                </span>
+              ) : item.view === 'sync' && folders > 0 ? (
+                <span className="nav-count">{folders}</span>
+              ) : null}
               {item.view === 'accounts' && accounts > 0 ? <span className="nav-count">{accounts}</span> : null}
             </button>
           </li>

@@ -20,6 +20,16 @@ const CANCELABLE: ReadonlySet<JobState> = new Set(['queued', 'uploading', 'waiti
 const RETRYABLE: ReadonlySet<JobState> = new Set(['failed', 'canceled']);
 const REMOVABLE: ReadonlySet<JobState> = new Set(['completed', 'failed', 'canceled', 'paused', 'queued']);
 
+export async function revealJob(job: JobView): Promise<void> {
+  const reveal = safeTransport()?.revealInFolder;
+  if (!reveal) return;
+  try {
+    await reveal(job.id);
+  } catch (error) {
+    toastError(error);
+  }
+}
+
 export async function copyJobLink(job: JobView): Promise<void> {
   if (!job.result?.url) return;
   try {
@@ -39,8 +49,7 @@ export function commandsFor(job: JobView): JobCommand[] {
   if (job.result?.url) commands.push({ id: 'copy', short: 'Copy link', label: `Copy link to ${job.name}`, icon: 'link', run: () => void copyJobLink(job) });
   const host = safeTransport();
   if (host?.revealInFolder && job.sourceKind === 'file' && !job.staged) {
-    const reveal = host.revealInFolder;
-    commands.push({ id: 'reveal', short: 'Show in folder', label: `Show ${job.name} in its folder`, icon: 'folder', run: () => reveal(job.source) });
+    commands.push({ id: 'reveal', short: 'Show in folder', label: `Show ${job.name} in its folder`, icon: 'folder', run: () => void revealJob(job) });
   }
   if (CANCELABLE.has(job.state)) commands.push({ id: 'cancel', short: 'Cancel', label: `Cancel ${job.name}`, icon: 'cancel', run: () => void cancelJobs([job.id]), danger: true });
   if (REMOVABLE.has(job.state)) commands.push({ id: 'remove', short: 'Remove', label: `Remove ${job.name} from the list`, icon: 'trash', run: () => void removeJobs([job.id]), danger: true });

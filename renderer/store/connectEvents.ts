@@ -10,6 +10,7 @@ import { forgetJobs } from './jobActions.ts';
 import { reloadList, scheduleRefresh } from './lists.ts';
 import { ferryStore } from './store.ts';
 import { refreshSummary, scheduleSummary } from './summary.ts';
+import { applySyncRules, loadSyncRules } from './sync.ts';
 import { pushToast } from './toasts.ts';
 import { QUEUE_FILTER_STATES } from './slices.ts';
 
@@ -71,6 +72,7 @@ export function connectEvents(transport: Transport): () => void {
     bridge.on('jobs.changed', applyJobsChanged),
     bridge.on('accounts.changed', (accounts) => ferryStore.setState({ accounts })),
     bridge.on('settings.changed', (settings) => ferryStore.setState({ settings })),
+    bridge.on('sync.changed', applySyncRules),
     bridge.on('notice', (notice) => pushToast(notice.level, notice.message)),
     transport.onConnection((connection) => {
       ferryStore.setState({ connection, transportKind: transport.kind });
@@ -81,6 +83,7 @@ export function connectEvents(transport: Transport): () => void {
         void reloadList('queue');
         if (ferryStore.getState().history.ready) void reloadList('history');
         void refreshSummary().catch(() => undefined);
+        if (ferryStore.getState().syncReady) void loadSyncRules();
         void refreshDetails();
       }
       wasOpen = true;

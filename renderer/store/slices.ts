@@ -7,6 +7,7 @@ import type {
   AccountInfo,
   AppStatus,
   FinishedState,
+  SyncRuleInfo,
   JobDetail,
   JobState,
   JobView,
@@ -100,15 +101,15 @@ export interface QueueSummary {
   /** Bytes of the unfinished jobs, and how many of them the server confirmed. */
   bytesTotal: number;
   bytesDone: number;
-  /** True when there were more unfinished jobs than one request reads: bytes are a lower bound. */
-  bytesPartial: boolean;
+  /** Unfinished jobs whose size is not known yet (links the provider has not fetched): not in the bytes. */
+  sizeUnknown: number;
 }
 
 export const emptySummary = (): QueueSummary => ({
   counts: { all: 0, active: 0, paused: 0, failed: 0, completed: 0, canceled: 0 },
   bytesTotal: 0,
   bytesDone: 0,
-  bytesPartial: false,
+  sizeUnknown: 0,
 });
 
 export interface ListsSlice {
@@ -127,9 +128,20 @@ export const initialLists = (): ListsSlice => ({
   historyFilter: { state: 'all', accountId: null, search: '' },
 });
 
+// Sync: watched folders ----------------------------------------------------------------------------
+
+export interface SyncSlice {
+  /** Every watched folder, as the last sync.list or sync.changed said. */
+  syncRules: SyncRuleInfo[];
+  /** False until the first list arrived. */
+  syncReady: boolean;
+}
+
+export const initialSync = (): SyncSlice => ({ syncRules: [], syncReady: false });
+
 // UI ------------------------------------------------------------------------------------------------
 
-export type ViewName = 'queue' | 'history' | 'accounts' | 'settings';
+export type ViewName = 'queue' | 'history' | 'sync' | 'accounts' | 'settings';
 
 export interface Toast {
   id: number;
@@ -187,12 +199,13 @@ export const initialUi = (): UiSlice => ({
   resolvedTheme: 'light',
 });
 
-export type FerryState = ConnectionSlice & CatalogSlice & JobsSlice & ListsSlice & UiSlice;
+export type FerryState = ConnectionSlice & CatalogSlice & JobsSlice & ListsSlice & SyncSlice & UiSlice;
 
 export const initialState = (): FerryState => ({
   ...initialConnection(),
   ...initialCatalog(),
   ...initialJobs(),
   ...initialLists(),
+  ...initialSync(),
   ...initialUi(),
 });

@@ -1,44 +1,33 @@
-import type { JobState } from '../../main/api/contract.ts';
+import type { JobState, JobsSummary } from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { ferryStore } from './store.ts';
-import { QUEUE_FILTER_STATES } from './slices.ts';
+import type { QueueSummary } from './slices.ts';
 
-const UNFINISHED: JobState[] = [...(QUEUE_FILTER_STATES.active ?? []), 'paused'];
-/** The most unfinished rows read to add up bytes; beyond it the header says "at least". */
-const BYTES_SAMPLE = 1000;
+const UNFINISHED: JobState[] = ['queued', 'uploading', 'waiting', 'finalizing', 'processing', 'paused'];
+const ACTIVE: JobState[] = ['queued', 'uploading', 'waiting', 'finalizing', 'processing'];
 
-/** Counts per state group: each is a one-row list read for its total, cheap at any queue size. */
-export async function refreshCounts(): Promise<void> {
-  const count = async (states: JobState[]): Promise<number> => (await call('jobs.list', { states, limit: 1 })).total;
-  const [unfinished, paused, failed, completed, canceled] = await Promise.all([
-    count(UNFINISHED),
-    count(['paused']),
-    count(['failed']),
-    count(['completed']),
-    count(['canceled']),
-  ]);
-  ferryStore.setState((s) => ({
-    summary: {
-      ...s.summary,
-      counts: { all: unfinished + failed + completed + canceled, active: unfinished - paused, paused, failed, completed, canceled },
+/** The header's totals from the server's exact summary (one aggregate query, whatever the queue size). */
+export function queueSummaryOf(summary: JobsSummary): QueueSummary {
+  const sum = (states: JobState[], key: 'count' | 'bytesTotal' | 'bytesConfirmed' | 'sizeUnknown'): number =>
+    states.reduce((total, state) => total + summary.states[state][key], 0);
+  return {
+    counts: {
+      all: summary.all.count,
+      active: sum(ACTIVE, 'count'),
+      paused: summary.states.paused.count,
+      failed: summary.states.failed.count,
+      completed: summary.states.completed.count,
+      canceled: summary.states.canceled.count,
     },
-  }));
-}
-
-/** Bytes of the unfinished jobs (read in one page of up to BYTES_SAMPLE rows, so less often). */
-export async function refreshBytes(): Promise<void> {
-  const unfinished = await call('jobs.list', { states: UNFINISHED, limit: BYTES_SAMPLE });
-  let bytesTotal = 0;
-  let bytesDone = 0;
-  for (const job of unfinished.items) {
-    bytesTotal += job.size ?? 0;
-    bytesDone += Math.min(job.bytesConfirmed, job.size ?? job.bytesConfirmed);
-  }
-  ferryStore.setState((s) => ({ summary: { ...s.summary, bytesTotal, bytesDone, bytesPartial: unfinished.total > unfinished.items.length } }));
+    bytesTotal: sum(UNFINISHED, 'bytesTotal'),
+    bytesDone: sum(UNFINISHED, 'bytesConfirmed'),
+    sizeUnknown: sum(UNFINISHED, 'sizeUnknown'),
+  };
 }
 
 export async function refreshSummary(): Promise<void> {
-  await Promise.all([refreshCounts(), refreshBytes()]);
+  const summary = await call('jobs.summary');
+  ferryStore.setState({ summary: queueSummaryOf(summary) });
 }
 
 /**
@@ -59,11 +48,5 @@ function throttled(run: () => Promise<void>, intervalMs: number): (delayMs?: num
   };
 }
 
-const scheduleCounts = throttled(refreshCounts, 250);
-const scheduleBytes = throttled(refreshBytes, 800);
-
-/** Refreshes the header totals soon; the counts follow within a quarter second, bytes more slowly. */
-export function scheduleSummary(delayMs?: number): void {
-  scheduleCounts(delayMs);
-  scheduleBytes(delayMs);
-}
+/** Refreshes the header totals soon: a burst of changes costs one read, at most four a second. */
+export const scheduleSummary = throttled(refreshSummary, 250);

@@ -1,9 +1,10 @@
+import { ApiCallError } from './apiCallError.ts';
 import type { ElectronBridge, Transport } from './types.ts';
 
 /** The Electron transport: the preload's `window.ferry`, always connected. */
 export function createElectronTransport(bridge: ElectronBridge, pathForFile?: (file: File) => string): Transport {
   const toPath = bridge.pathForFile ?? pathForFile;
-  const reveal = bridge.revealInFolder ?? bridge.showItemInFolder;
+  const reveal = bridge.revealInFolder;
   return {
     kind: 'electron',
     bridge,
@@ -15,7 +16,12 @@ export function createElectronTransport(bridge: ElectronBridge, pathForFile?: (f
       const path = toPath?.(file) ?? '';
       return path === '' ? null : path;
     },
-    revealInFolder: reveal ? (path) => reveal(path) : null,
+    revealInFolder: reveal
+      ? async (jobId) => {
+          const result = await reveal(jobId);
+          if (!result.ok) throw new ApiCallError(result.error.code, result.error.message);
+        }
+      : null,
     stageFile: null,
   };
 }

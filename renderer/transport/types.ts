@@ -2,7 +2,7 @@
  * What the renderer needs from its host. The API contract is shared with main (type-only imports, it
  * has no Node imports); the extras below are what only one of the two hosts can do.
  */
-import type { FerryBridge } from '../../main/api/contract.ts';
+import type { ApiResult, FerryBridge } from '../../main/api/contract.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -14,8 +14,11 @@ export interface Transport {
   onConnection(listener: (state: ConnectionState) => void): () => void;
   /** The absolute path of a dropped file (Electron); null when the host cannot tell one. */
   pathForFile(file: File): string | null;
-  /** Shows the file in the system's file manager (Electron); null when the host cannot. */
-  readonly revealInFolder: ((path: string) => void) | null;
+  /**
+   * Shows a job's source file in the system's file manager (Electron); null when the host cannot.
+   * Rejects with an ApiCallError carrying the reason (a URL job, a browser copy, a file that is gone).
+   */
+  readonly revealInFolder: ((jobId: number) => Promise<void>) | null;
   /**
    * Sends a file's bytes to the server, which queues it (serve). Resolves with the queued jobs'
    * ids; rejects with an ApiCallError carrying the server's reason.
@@ -26,8 +29,7 @@ export interface Transport {
 /** What Electron's preload puts on `window` (see preload/): the bridge, and its file helpers. */
 export interface ElectronBridge extends FerryBridge {
   pathForFile?: (file: File) => string;
-  revealInFolder?: (path: string) => void;
-  showItemInFolder?: (path: string) => void;
+  revealInFolder?: (jobId: number) => Promise<ApiResult<null>>;
 }
 
 declare global {

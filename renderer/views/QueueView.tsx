@@ -53,15 +53,15 @@ function QueueTotals() {
         <dt>Bytes</dt>
         {summary.bytesTotal === 0 ? (
           <dd>
-            —<span className="of"> {unfinished > 0 ? 'counting…' : 'none left'}</span>
+            —<span className="of"> {unfinished > 0 ? 'sizes known once fetched' : 'none left'}</span>
           </dd>
         ) : (
           <dd>
             {formatBytes(done)}
             <span className="of">
               {' '}
-              of {summary.bytesPartial ? 'at least ' : ''}
-              {formatBytes(summary.bytesTotal)}
+              of {formatBytes(summary.bytesTotal)}
+              {summary.sizeUnknown > 0 ? ` + ${plural(summary.sizeUnknown, 'link')}` : ''}
             </span>
           </dd>
         )}

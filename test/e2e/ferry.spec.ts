@@ -1,9 +1,11 @@
 /**
  * Ferry's renderer end to end: Debian's Chromium against `ferry serve` (a child process on a temp data
  * folder) and the SelfCommunity emulator. The scenarios run in order on one page, as one person would
- * use the app: add an account, drop files, read a result, pause, fail and retry, switch to dark.
+ * use the app: add an account, drop files, read a result, pause, fail and retry, watch a folder, switch
+ * to dark.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
@@ -26,7 +28,7 @@ test.beforeAll(async ({ browser }) => {
   root = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
   await mkdir(SHOTS, { recursive: true });
   sandbox = await startSelfCommunitySandbox();
-  serve = await startFerryServe(join(root, 'data'), { FERRY_POLL_INITIAL_MS: '200' });
+  serve = await startFerryServe(join(root, 'data'), { FERRY_POLL_INITIAL_MS: '200', FERRY_SYNC_STABLE_INTERVAL_MS: '200' });
   context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], colorScheme: 'light' });
   page = await context.newPage();
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
@@ -188,6 +190,36 @@ test('history lists finished uploads and searches them', async () => {
   await page.screenshot({ path: `${SHOTS}/history.png` });
 });
 
+test('watches a folder: a file written into it is uploaded and completes in the queue', async () => {
+  const watched = join(root, 'watched');
+  await mkdir(watched);
+  await page.getByRole('button', { name: 'Sync' }).click();
+  await expect(page.getByRole('heading', { name: 'No watched folders yet' })).toBeVisible();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/sync-empty.png` });
+  await page.getByRole('button', { name: 'Watch a folder' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Watch a folder' });
+  await expect(dialog.getByRole('radio', { name: /community/ })).toBeChecked();
+  await dialog.getByLabel(/^Folder/).fill(watched);
+  await dialog.getByLabel('Never files matching').fill('*.draft.png');
+  await page.screenshot({ path: `${SHOTS}/sync-form.png` });
+  await dialog.getByRole('button', { name: 'Watch folder' }).click();
+  await expect(dialog).toBeHidden();
+  const card = page.getByRole('article', { name: watched });
+  await expect(card.getByText('Watching', { exact: true })).toBeVisible();
+
+  const bytes = randomBytes(240_000);
+  await writeFile(join(watched, 'tide-table.png'), bytes);
+  await expect(card.getByRole('list', { name: `Files of ${watched}` })).toContainText('1Uploaded', { timeout: 45_000 });
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  expect(sandbox.media.filter((media) => media.sha256 === sha)).toHaveLength(1);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/sync.png` });
+
+  await page.getByRole('button', { name: 'Queue' }).click();
+  await expect(row('tide-table.png')).toHaveAttribute('data-state', 'completed', { timeout: 30_000 });
+});
+
 test('switches to the dark theme', async () => {
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('radio', { name: 'Dark' }).click();
@@ -201,4 +233,8 @@ test('switches to the dark theme', async () => {
   // The choice is a setting: a reload keeps it.
   await page.reload();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.getByRole('button', { name: 'Sync' }).click();
+  await expect(page.getByRole('article', { name: join(root, 'watched') }).getByText('Watching', { exact: true })).toBeVisible();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/sync-dark.png` });
 });

@@ -128,6 +128,7 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
   'jobs.pauseAll': [[{ all: true }, /unknown field "all"/], [1, 'input']],
   'jobs.resumeAll': [[{ ids: [1] }, /unknown field "ids"/], ['all', 'input']],
   'jobs.moveToTop': [[{}, 'ids'], [{ ids: [0] }, 'ids[0]']],
+  'jobs.summary': [[{ all: true }, /unknown field "all"/], [1, 'input']],
   'history.list': [
     [{ states: ['queued'] }, 'states[0]'],
     [{ limit: 1001 }, 'limit'],
@@ -146,6 +147,28 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
     [{ fontSize: 12 }, /unknown field "fontSize"/],
     [[], 'input'],
   ],
+  'sync.list': [[{ id: 1 }, /unknown field "id"/], ['rules', 'input']],
+  'sync.add': [
+    [{}, 'account'],
+    [{ account: 'community' }, 'dir'],
+    [{ account: 'community', dir: '' }, 'dir'],
+    [{ account: 'community', dir: '/tmp/a\u0000b' }, 'dir'],
+    [{ account: 'community', dir: '/tmp', include: '*.png' }, 'include'],
+    [{ account: 'community', dir: '/tmp', include: ['  '] }, 'include[0]'],
+    [{ account: 'community', dir: '/tmp', exclude: [7] }, 'exclude[0]'],
+    [{ account: 'community', dir: '/tmp', recursive: 'yes' }, 'recursive'],
+    [{ account: 'community', dir: '/tmp', afterUpload: 'shred' }, 'afterUpload'],
+    [{ account: 'community', dir: '/tmp', moveTo: '' }, 'moveTo'],
+    [{ account: 'community', dir: '/tmp', watch: true }, /unknown field "watch"/],
+    [{ account: 'community', dir: 'relative/folder' }, /absolute path/],
+    [{ account: 'community', dir: '/no/such/ferry/folder' }, /no such folder/],
+    [{ account: 'community', dir: '/tmp', afterUpload: 'move', moveTo: '../elsewhere' }, /plain subfolder name/],
+  ],
+  'sync.remove': [[{}, 'id'], [{ id: 'one' }, 'id'], [{ id: 0 }, 'id']],
+  'sync.pause': [[{}, 'id'], [{ id: 1.5 }, 'id']],
+  'sync.resume': [[{ ids: [1] }, /unknown field "ids"/], [null, 'input']],
+  'sync.pauseAll': [[{ all: true }, /unknown field "all"/]],
+  'sync.resumeAll': [['all', 'input']],
 };
 
 describe('every command rejects malformed input with a readable INVALID_INPUT', () => {

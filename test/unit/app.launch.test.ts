@@ -15,11 +15,13 @@ import { FileIntake } from '../../main/app/fileIntake.ts';
 import { LastAccountStore } from '../../main/app/lastAccount.ts';
 import { parseLaunchArgs } from '../../main/app/launchArgs.ts';
 import { autostartDesktopEntry, quoteExecArgument, setLinuxAutostart } from '../../main/app/loginItem.ts';
+import type { BatchedNotification } from '../../main/app/notificationBatcher.ts';
 import type { TrayView } from '../../main/app/overallProgress.ts';
 import { openDatabase } from '../../main/db/database.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { acquireRunLock } from '../../main/engine/runLock.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
@@ -168,6 +170,8 @@ describe('files from a second launch', () => {
 class FakeShell implements DesktopShell {
   windowShown = 0;
   statuses: TrayView[] = [];
+  notifications: BatchedNotification[] = [];
+  copied: string[] = [];
   uploading: boolean[] = [];
   startAtLogin: boolean[] = [];
   showWindow(): void {
@@ -176,7 +180,12 @@ class FakeShell implements DesktopShell {
   showStatus(view: TrayView): void {
     this.statuses.push(view);
   }
-  notify(): void {}
+  notify(notification: BatchedNotification): void {
+    this.notifications.push(notification);
+  }
+  copyText(text: string): void {
+    this.copied.push(text);
+  }
   setUploading(uploading: boolean): void {
     this.uploading.push(uploading);
   }
@@ -196,7 +205,8 @@ describe('the desktop core', () => {
       version: '1.2.3',
       log: () => undefined,
       statusDelayMs: 5,
-      syncOptions: { rulesPollMs: 50, rescanIntervalMs: 1_000 },
+      syncOptions: { rulesPollMs: 50, rescanIntervalMs: 1_000, stableChecks: 2, stableIntervalMs: 50, batchDelayMs: 20 },
+      notifications: { quietMs: 20, maxWaitMs: 200 },
     });
     closers.push(async () => {
       await core.close();
@@ -231,6 +241,39 @@ describe('the desktop core', () => {
     await waitFor('tray status', () => shell.statuses.at(-1)?.tooltip === 'Ferry: 2 uploads paused');
     expect(shell.uploading.at(-1)).toBe(false);
     expect(core.status().canResumeAll).toBe(true);
+  });
+
+  it('runs watched folders: their uploads reach the tray, its recent uploads and the batched notifications', async () => {
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const dir = await fixtures.tempDir('ferry-core-');
+    const watched = await fixtures.tempDir('ferry-core-watched-');
+    const { core, shell } = await startCore(dir);
+    const call = async <T,>(command: string, input: unknown): Promise<T> => {
+      const result = await core.call(command, input);
+      if (!result.ok) throw new Error(result.error.message);
+      return result.value as T;
+    };
+    await call('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+    await call('sync.add', { account: 'community', dir: watched });
+    await waitFor('the tray to say it watches the folder', () => shell.statuses.at(-1)?.tooltip === 'Ferry: idle · watching 1 folder');
+    expect(core.status()).toMatchObject({ state: 'idle', sync: 'active' });
+
+    await writeFile(join(watched, 'harbour.png'), Buffer.alloc(3000, 9));
+    await waitFor('the upload to finish', () => sandbox.media.length === 1, 15_000);
+    await waitFor('the recent upload in the tray', () => core.status().recent[0]?.name === 'harbour.png');
+    await waitFor('the notification', () => shell.notifications.length === 1);
+    expect(shell.notifications[0]).toEqual({ title: 'Upload finished', body: 'harbour.png was uploaded' });
+
+    // The tray copies the link of a recent upload, and pauses or resumes every watched folder.
+    const recent = core.status().recent[0]!;
+    expect(recent.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\/\d+\/harbour\.png$/);
+    await core.trayAction({ type: 'copy-link', url: recent.url!, name: recent.name });
+    expect(shell.copied).toEqual([recent.url]);
+    await core.trayAction({ type: 'pause-sync' });
+    await waitFor('the tray to show sync paused', () => core.status().state === 'paused' && core.status().sync === 'paused');
+    expect(core.status().tooltip).toBe('Ferry: sync paused');
+    await core.trayAction({ type: 'resume-sync' });
+    await waitFor('the tray to show sync active', () => core.status().sync === 'active');
   });
 
   it('applies start at login at start and when the setting changes, and quits cleanly', async () => {

@@ -116,6 +116,7 @@ const fake = vi.hoisted(() => {
       this.tooltip = text;
     }
     setContextMenu(): void {}
+    setImage(): void {}
     destroy(): void {
       calls.push('tray destroyed');
     }
@@ -156,7 +157,8 @@ const fake = vi.hoisted(() => {
       },
       safeStorage,
       session: { defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined } },
-      shell: { openExternal: async () => undefined },
+      shell: { openExternal: async () => undefined, showItemInFolder: (path: string) => calls.push(`reveal ${path}`) },
+      clipboard: { writeText: (text: string) => calls.push(`clipboard ${text}`) },
     },
   };
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotificationBatcher, describeBatch, type BatchedNotification } from '../../main/app/notificationBatcher.ts';
-import { OverallProgress, trayMenu, trayView, type TrackedJob } from '../../main/app/overallProgress.ts';
+import { OverallProgress, syncSummary, trayMenu, trayView, type TrackedJob, type TrayMenuItem } from '../../main/app/overallProgress.ts';
 import { PowerSaveSwitch } from '../../main/app/powerSave.ts';
 
 const MB = 1024 * 1024;
@@ -16,14 +16,14 @@ describe('overall progress', () => {
     const progress = new OverallProgress();
     progress.job(job(1, 'queued', 100 * MB));
     progress.job(job(2, 'queued', 300 * MB));
-    expect(progress.snapshot()).toEqual({ running: 2, finished: 0, total: 2, paused: 0, fraction: 0 });
+    expect(progress.snapshot()).toEqual({ running: 2, finished: 0, total: 2, paused: 0, fraction: 0, failed: 0 });
     progress.job(job(1, 'uploading', 100 * MB));
     progress.progress([{ jobId: 1, bytesDone: 50 * MB, total: 100 * MB }]);
     expect(progress.snapshot().fraction).toBeCloseTo(50 / 400);
     progress.job(job(1, 'completed', 100 * MB, 100 * MB));
     progress.progress([{ jobId: 2, bytesDone: 100 * MB, total: 300 * MB }]);
     // Job 1 stays in the batch as done: the bar does not jump back when it leaves.
-    expect(progress.snapshot()).toEqual({ running: 1, finished: 1, total: 2, paused: 0, fraction: 0.5 });
+    expect(progress.snapshot()).toEqual({ running: 1, finished: 1, total: 2, paused: 0, fraction: 0.5, failed: 0 });
   });
 
   it('ends the batch (no bar) once nothing in it is left to do', () => {
@@ -32,10 +32,27 @@ describe('overall progress', () => {
     progress.job(job(2, 'uploading', 10));
     progress.job(job(1, 'completed', 10, 10));
     progress.job(job(2, 'failed', 10, 3));
-    expect(progress.snapshot()).toEqual({ running: 0, finished: 0, total: 0, paused: 0, fraction: null });
+    // The failure of the batch that ended is still told (the tray shows it until it is dealt with).
+    expect(progress.snapshot()).toEqual({ running: 0, finished: 0, total: 0, paused: 0, fraction: null, failed: 1 });
     // The next upload starts a new batch from zero.
     progress.job(job(3, 'queued', 10));
-    expect(progress.snapshot()).toMatchObject({ total: 1, fraction: 0 });
+    expect(progress.snapshot()).toMatchObject({ total: 1, fraction: 0, failed: 0 });
+  });
+
+  it('keeps the failures of the last batch until they are retried or removed', () => {
+    const progress = new OverallProgress();
+    progress.job(job(1, 'uploading', 10));
+    progress.job(job(2, 'uploading', 10));
+    progress.job(job(1, 'failed', 10));
+    expect(progress.snapshot()).toMatchObject({ running: 1, failed: 1 });
+    progress.job(job(2, 'failed', 10));
+    expect(progress.snapshot()).toMatchObject({ running: 0, failed: 2 });
+    progress.removed([2]);
+    expect(progress.snapshot()).toMatchObject({ failed: 1 });
+    // A retry starts a new batch: the old failure is no longer shown as one.
+    progress.job(job(1, 'queued', 10));
+    progress.job(job(1, 'completed', 10, 10));
+    expect(progress.snapshot()).toMatchObject({ running: 0, failed: 0 });
   });
 
   it('counts paused jobs and jobs of a paused account apart from the batch', () => {
@@ -76,32 +93,87 @@ describe('overall progress', () => {
 });
 
 describe('the tray', () => {
-  it('shows the percentage (rounded down) and how many uploads are done in the tooltip', () => {
-    const view = trayView({ running: 3, finished: 2, total: 5, paused: 0, fraction: 0.4299 });
-    expect(view).toEqual({ tooltip: 'Ferry: 42% · 2 of 5 uploads done', progressBar: 0.4299, canPauseAll: true, canResumeAll: false });
-    expect(trayView({ running: 1, finished: 0, total: 1, paused: 2, fraction: 0.999 }).tooltip).toBe('Ferry: 99% · 0 of 1 upload done, 2 paused');
+  const idle = { running: 0, finished: 0, total: 0, paused: 0, fraction: null, failed: 0 };
+  const labels = (menu: TrayMenuItem[]): string[] =>
+    menu.map((item) =>
+      item.kind === 'separator' ? '---' : `${item.label}${item.enabled ? '' : ' (disabled)'}${item.kind === 'submenu' ? ` [${labels(item.items).join(', ')}]` : ''}`,
+    );
+
+  it('shows uploading with the percentage (rounded down) and how many uploads are done', () => {
+    const view = trayView({ running: 3, finished: 2, total: 5, paused: 0, fraction: 0.4299, failed: 0 });
+    expect(view).toMatchObject({ state: 'uploading', tooltip: 'Ferry: uploading 42% · 2 of 5 uploads done', progressBar: 0.4299, canPauseAll: true, canResumeAll: false });
+    expect(trayView({ running: 1, finished: 1, total: 2, paused: 2, fraction: 0.999, failed: 1 }).tooltip).toBe(
+      'Ferry: uploading 99% · 1 of 2 uploads done · 1 failed · 2 paused',
+    );
   });
 
-  it('removes the taskbar bar and says what waits when nothing runs', () => {
-    expect(trayView({ running: 0, finished: 0, total: 0, paused: 0, fraction: null })).toEqual({
+  it('is idle without a bar when nothing runs, and says which folders it watches', () => {
+    expect(trayView(idle)).toEqual({
+      state: 'idle',
       tooltip: 'Ferry: no uploads running',
       progressBar: -1,
       canPauseAll: false,
       canResumeAll: false,
+      sync: 'none',
+      recent: [],
     });
-    expect(trayView({ running: 0, finished: 0, total: 0, paused: 1, fraction: null })).toMatchObject({ tooltip: 'Ferry: 1 upload paused', canResumeAll: true });
+    expect(trayView(idle, { rules: 3, paused: 1, errors: [] })).toMatchObject({ state: 'idle', tooltip: 'Ferry: idle · watching 2 folders', sync: 'active' });
   });
 
-  it('has Open, Pause all, Resume all and Quit, enabled when they can do something', () => {
-    const menu = trayMenu(trayView({ running: 2, finished: 0, total: 2, paused: 0, fraction: 0 }));
-    expect(menu.map((item) => (item.kind === 'item' ? `${item.label}${item.enabled ? '' : ' (disabled)'}` : '---'))).toEqual([
+  it('is paused when uploads or every watched folder are paused', () => {
+    expect(trayView({ ...idle, paused: 1 })).toMatchObject({ state: 'paused', tooltip: 'Ferry: 1 upload paused', canResumeAll: true });
+    expect(trayView(idle, { rules: 2, paused: 2, errors: [] })).toMatchObject({ state: 'paused', tooltip: 'Ferry: sync paused', sync: 'paused' });
+  });
+
+  it('is in error when a folder cannot be watched or the last uploads failed, with the reason', () => {
+    const folder = 'Cannot watch /home/me/Drop/Exports from the camera (sync rule #1): the folder does not exist (moved or deleted?); will try again';
+    const view = trayView(idle, { rules: 1, paused: 0, errors: [folder] });
+    expect(view.state).toBe('error');
+    expect(view.tooltip.length).toBeLessThanOrEqual(120);
+    expect(view.tooltip).toMatch(/^Ferry: Cannot watch \/home\/me\/Drop\/Exports .*…$/);
+    expect(trayView({ ...idle, failed: 2 })).toMatchObject({ state: 'error', tooltip: 'Ferry: 2 uploads failed' });
+    expect(trayView(idle, { rules: 2, paused: 0, errors: ['a', 'b'] }).tooltip).toBe('Ferry: 2 folders cannot be watched');
+    // Uploading wins: the percent is what a person wants to see then; the trouble is still said.
+    expect(trayView({ running: 1, finished: 0, total: 1, paused: 0, fraction: 0.5, failed: 0 }, { rules: 1, paused: 0, errors: ['x'] })).toMatchObject({
+      state: 'uploading',
+      tooltip: 'Ferry: uploading 50% · 0 of 1 upload done · x',
+    });
+  });
+
+  it('sums up a sync rule list for the tray', () => {
+    expect(
+      syncSummary([
+        { paused: false, status: 'watching', statusMessage: null },
+        { paused: true, status: 'paused', statusMessage: null },
+        { paused: false, status: 'error', statusMessage: 'Cannot watch /x' },
+      ]),
+    ).toEqual({ rules: 3, paused: 1, errors: ['Cannot watch /x'] });
+  });
+
+  it('has Open, Pause all, Resume all, Recent uploads and Quit, enabled when they can do something', () => {
+    const menu = trayMenu(trayView({ running: 2, finished: 0, total: 2, paused: 0, fraction: 0, failed: 0 }));
+    expect(labels(menu)).toEqual(['Open Ferry', '---', 'Pause all', 'Resume all (disabled)', '---', 'Recent uploads (disabled) []', '---', 'Quit Ferry']);
+  });
+
+  it('offers Pause sync or Resume sync with watched folders, and copies the link of a recent upload', () => {
+    const recent = Array.from({ length: 7 }, (_, i) => ({ jobId: i + 1, name: `photo-${i + 1}.png`, url: i === 1 ? null : `https://c.example/media/${i + 1}` }));
+    const active = trayMenu(trayView(idle, { rules: 1, paused: 0, errors: [] }, recent));
+    expect(labels(active)).toEqual([
       'Open Ferry',
       '---',
-      'Pause all',
+      'Pause all (disabled)',
       'Resume all (disabled)',
+      'Pause sync',
+      '---',
+      'Recent uploads [photo-1.png — copy link, photo-2.png (no link) (disabled), photo-3.png — copy link, photo-4.png — copy link, photo-5.png — copy link]',
       '---',
       'Quit Ferry',
     ]);
+    const submenu = active.find((item) => item.kind === 'submenu');
+    expect(submenu?.kind === 'submenu' && submenu.items[0]).toMatchObject({ action: { type: 'copy-link', url: 'https://c.example/media/1', name: 'photo-1.png' } });
+    expect(active.find((item) => item.kind === 'item' && item.label === 'Pause sync')).toMatchObject({ action: { type: 'pause-sync' } });
+    const paused = trayMenu(trayView(idle, { rules: 2, paused: 2, errors: [] }));
+    expect(paused.find((item) => item.kind === 'item' && item.label === 'Resume sync')).toMatchObject({ action: { type: 'resume-sync' }, enabled: true });
   });
 });
 

@@ -8,8 +8,9 @@ import type { ApiEvent, ApiResult } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { openDatabase } from '../../main/db/database.ts';
 import { Queue } from '../../main/engine/queue.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/ipc/channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, REVEAL_CHANNEL } from '../../main/ipc/channels.ts';
 import { IpcTransport, type EventTargetContents, type IpcMainLike } from '../../main/ipc/ipcTransport.ts';
+import { revealJobInFolder, type RevealDeps } from '../../main/ipc/revealInFolder.ts';
 import type { IpcSenderInfo } from '../../main/ipc/senderCheck.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
@@ -157,5 +158,72 @@ describe('the IPC transport', () => {
     expect(ipcMain.handlers.size).toBe(0);
     api.notice('info', 'after close');
     expect(window.sent.map(([, event]) => (event as ApiEvent).payload)).not.toContainEqual(expect.objectContaining({ message: 'after close' }));
+  });
+});
+
+describe('show in folder (ferry:reveal)', () => {
+  const jobs: Record<number, ReturnType<RevealDeps['findJob']>> = {
+    1: { sourceKind: 'file', source: '/home/me/Pictures/harbour.png', name: 'harbour.png' },
+    2: { sourceKind: 'url', source: 'https://cdn.example/clip.mp4', name: 'clip.mp4' },
+    3: { sourceKind: 'file', source: '/data/staging/abc/notes.pdf', name: 'notes.pdf' },
+    4: { sourceKind: 'file', source: '/home/me/Pictures/gone.png', name: 'gone.png' },
+  };
+  let revealIpc: FakeIpcMain;
+  let revealTransport: IpcTransport;
+  let shown: string[];
+
+  beforeEach(() => {
+    shown = [];
+    const deps: RevealDeps = {
+      findJob: (id) => jobs[id],
+      isStaged: (path) => path.startsWith('/data/staging/'),
+      exists: (path) => !path.endsWith('gone.png'),
+      showItemInFolder: (path) => void shown.push(path),
+    };
+    revealIpc = new FakeIpcMain();
+    revealTransport = new IpcTransport({
+      ipcMain: revealIpc,
+      call: (command, input) => api.call(command, input),
+      subscribe: (listener) => api.subscribe(listener),
+      reveal: (jobId) => revealJobInFolder(deps, jobId),
+      log: (message) => logged.push(message),
+    });
+    revealTransport.attach(new FakeContents(1));
+  });
+
+  afterEach(() => revealTransport.close());
+
+  it('has its own channel beside ferry:call, removed on close', () => {
+    expect([...revealIpc.handlers.keys()].sort()).toEqual([CALL_CHANNEL, REVEAL_CHANNEL].sort());
+    revealTransport.close();
+    expect(revealIpc.handlers.size).toBe(0);
+  });
+
+  it('shows the source file of a file job', async () => {
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 1)).toEqual({ ok: true, value: null });
+    expect(shown).toEqual(['/home/me/Pictures/harbour.png']);
+  });
+
+  it('refuses a foreign frame or window without showing anything', async () => {
+    await expect(revealIpc.invoke(fromWindow(1, { url: 'https://evil.example/', parent: null }), REVEAL_CHANNEL, 1)).rejects.toThrow(
+      /did not come from the Ferry window/,
+    );
+    await expect(revealIpc.invoke(fromWindow(1, { url: 'app://ferry/index.html', parent: mainFrame }), REVEAL_CHANNEL, 1)).rejects.toThrow(
+      /did not come from the Ferry window/,
+    );
+    await expect(revealIpc.invoke(fromWindow(7), REVEAL_CHANNEL, 1)).rejects.toThrow(/did not come from the Ferry window/);
+    expect(shown).toEqual([]);
+    expect(logged.at(-1)).toMatch(/Refused an IPC call \(reveal\)/);
+  });
+
+  it('answers unknown jobs, links, browser copies, missing files and bad ids with a reason', async () => {
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 99)).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'No job 99: it may have been removed' } });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 2)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/clip\.mp4 is a link/) } });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 3)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/through the browser/) } });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 4)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringMatching(/no longer at/) } });
+    for (const bad of ['1', 0, -1, 1.5, null, { id: 1 }]) {
+      expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, bad)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    }
+    expect(shown).toEqual([]);
   });
 });

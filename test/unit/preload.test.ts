@@ -51,8 +51,8 @@ function emit(message: unknown): void {
 }
 
 describe('the preload', () => {
-  it('exposes window.ferry with exactly one method per command, call, on and pathForFile', () => {
-    expect(Object.keys(bridge).sort()).toEqual([...COMMAND_NAMES, 'call', 'on', 'pathForFile'].sort());
+  it('exposes window.ferry with exactly one method per command, call, on, pathForFile and revealInFolder', () => {
+    expect(Object.keys(bridge).sort()).toEqual([...COMMAND_NAMES, 'call', 'on', 'pathForFile', 'revealInFolder'].sort());
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
   });
 
@@ -97,6 +97,12 @@ describe('the preload', () => {
   it('accepts every event name of the contract and refuses others', () => {
     for (const name of EVENT_NAMES) bridge.on(name, () => undefined)();
     expect(() => (bridge.on as (name: string, listener: () => void) => () => void)('ipc-message', () => undefined)).toThrow(/no event/);
+  });
+
+  it('asks main to reveal a job by id on its own channel', async () => {
+    fake.invoked.length = 0;
+    await bridge.revealInFolder(12);
+    expect(fake.invoked).toEqual([['ferry:reveal', 12]]);
   });
 
   it('gives the path of a dropped file through webUtils', () => {

@@ -1,0 +1,62 @@
+/**
+ * Watched folders: read when the Sync view first shows (and after reconnecting), kept fresh by the
+ * sync.changed event, changed by the view's buttons and form. Refusals of the form are thrown so that
+ * it can show them next to the fields; the others become toasts.
+ */
+import type { SyncAddInput, SyncRuleInfo } from '../../main/api/contract.ts';
+import { call } from './api.ts';
+import { ferryStore } from './store.ts';
+import { pushToast, toastError } from './toasts.ts';
+
+export function applySyncRules(rules: SyncRuleInfo[]): void {
+  ferryStore.setState({ syncRules: rules, syncReady: true });
+}
+
+function upsertRule(rule: SyncRuleInfo): void {
+  ferryStore.setState((s) => {
+    const index = s.syncRules.findIndex((r) => r.id === rule.id);
+    return { syncRules: index === -1 ? [...s.syncRules, rule] : s.syncRules.map((r) => (r.id === rule.id ? rule : r)) };
+  });
+}
+
+export async function loadSyncRules(): Promise<void> {
+  try {
+    applySyncRules(await call('sync.list'));
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+/** Watches a folder; throws the server's refusal (not a folder, already watched...) for the form. */
+export async function addSyncRule(input: SyncAddInput): Promise<SyncRuleInfo> {
+  const rule = await call('sync.add', input);
+  upsertRule(rule);
+  pushToast('success', `Watching ${rule.dir} for ${rule.accountName ?? 'the account'}`);
+  return rule;
+}
+
+export async function removeSyncRule(rule: SyncRuleInfo): Promise<void> {
+  try {
+    await call('sync.remove', { id: rule.id });
+    ferryStore.setState((s) => ({ syncRules: s.syncRules.filter((r) => r.id !== rule.id) }));
+    pushToast('info', `Stopped watching ${rule.dir}`);
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+export async function setSyncRulePaused(id: number, paused: boolean): Promise<void> {
+  try {
+    upsertRule(await call(paused ? 'sync.pause' : 'sync.resume', { id }));
+  } catch (error) {
+    toastError(error);
+  }
+}
+
+export async function setAllSyncPaused(paused: boolean): Promise<void> {
+  try {
+    applySyncRules(await call(paused ? 'sync.pauseAll' : 'sync.resumeAll'));
+  } catch (error) {
+    toastError(error);
+  }
+}
