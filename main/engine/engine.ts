@@ -206,9 +206,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       total: job.size,
       samples: [[this.#options.clock.now(), job.bytesConfirmed]],
     });
+    // The account's secret values, to keep them out of what is recorded about a failure.
+    let secrets: readonly string[] = [];
     run.done = (async () => {
       try {
         const context = await this.#accountContext(account);
+        secrets = Object.values(context.secrets);
         const adapter = this.queue.adapterFor(account.provider);
         await runJob(
           job,
@@ -225,7 +228,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           controller.signal,
         );
       } catch (error) {
-        this.#failed(job, error, controller.signal);
+        this.#failed(job, error, controller.signal, secrets);
       } finally {
         this.#running.delete(job.id);
         this.#dirty.add(job.id);
@@ -266,7 +269,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** The single place where a run's failure becomes a retry, a new session or a failed job. */
-  #failed(job: Job, error: unknown, signal: AbortSignal): void {
+  #failed(job: Job, error: unknown, signal: AbortSignal, secrets: readonly string[] = []): void {
     if (error instanceof TransitionError) return; // The job was paused, canceled or removed meanwhile.
     if (signal.aborted && !(signal.reason instanceof UploadError && signal.reason.kind === 'timeout')) {
       // A deliberate stop: pause and cancel already set the state; a shutdown puts the job back.
@@ -280,7 +283,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const current = this.queue.jobs.get(job.id);
     if (!current || !['queued', 'uploading', 'waiting', 'finalizing', 'processing'].includes(current.state)) return;
-    const failure = toUploadError(error, `Uploading ${job.name}`);
+    const failure = withoutSecrets(toUploadError(error, `Uploading ${job.name}`), secrets);
     const now = this.#options.clock.now();
     const streak = current.retryStreak + 1;
     if (failure.kind === 'rate-limited') {
@@ -295,11 +298,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       if (decision.action === 'fail') {
         const tries = current.attempts > 1 ? ` (gave up after ${current.attempts} attempts)` : '';
+        // Transport and status errors end in advice for the retry ("; will retry"); once the job has
+        // failed that advice is wrong, so the stored message says only what happened and that it gave up.
+        const final = `${failure.message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '')}${tries}`;
         this.queue.transition(
           job.id,
           'failed',
-          { error: recorded, retryStreak: streak, finishedAt: now, nextAttemptAt: null },
-          `${failure.message}${tries}`,
+          { error: { kind: failure.kind, message: final }, retryStreak: streak, finishedAt: now, nextAttemptAt: null },
+          final,
           failure.kind,
         );
       } else {
@@ -409,4 +415,22 @@ function destroyAgents(http: Got): void {
   const agents = http.defaults.options.agent;
   if (agents.http) agents.http.destroy();
   if (agents.https) agents.https.destroy();
+}
+
+/**
+ * A provider's error body can quote what it was sent (a refused API key, a client id): the message
+ * is stored in the database, printed by `ferry list` / `--json` and shown in the UI, so the account's
+ * secret values are replaced before it is recorded. Values shorter than 4 characters are left alone,
+ * as the API's redactor does, to keep messages readable.
+ */
+function withoutSecrets(error: UploadError, secrets: readonly string[]): UploadError {
+  let message = error.message;
+  for (const value of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (value.length >= 4 && message.includes(value)) message = message.replaceAll(value, '[secret]');
+  }
+  if (message === error.message) return error;
+  return new UploadError(error.kind, message, {
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+  });
 }

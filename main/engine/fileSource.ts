@@ -1,46 +1,191 @@
 /**
- * Streaming access to a local file. Nothing here reads a whole file into memory: parts are Blobs
- * backed by the file (read lazily when the request body is written) or byte-range streams, and whole
- * file hashes are computed from a stream. Memory therefore depends on part size, never on file size.
+ * Streaming access to a local file. Nothing here reads a whole file into memory: parts are byte-range
+ * streams read in 1 MiB pieces while the request body is written, and whole-file hashes are computed
+ * from a stream. Memory therefore depends on part size, never on file size.
+ *
+ * A file that changes under a running upload must not be sent as a mix of old and new bytes. Every
+ * range checks, before it opens the file and again once its bytes have been read, that the file still
+ * has the size and modification time the job recorded; a change fails the request with a `local-file`
+ * UploadError that says so.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, openAsBlob } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, open as fsOpen } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { UploadError } from './errors.ts';
 
+/** Read size of range streams: the same 1 MiB reads as the floor clients of the benchmarks. */
+export const RANGE_READ_SIZE = 1024 * 1024;
+
+/** Bytes [start, end) of a file, opened only when `stream()` is called. */
+export interface FileRange {
+  readonly start: number;
+  readonly end: number;
+  /** end - start: the exact number of bytes `stream()` yields when the file is unchanged. */
+  readonly size: number;
+  /**
+   * Opens the range as a Node stream (1 MiB reads). The caller owns it and must destroy it when the
+   * request ends early; destroying closes the file descriptor.
+   */
+  stream(): Readable;
+  /**
+   * Opens the file for reading (fs.open callback style) for callers that read the range themselves
+   * into their own buffers (main/providers/multipartBody.ts); the caller closes the descriptor.
+   */
+  open(callback: (error: NodeJS.ErrnoException | null, fd?: number) => void): void;
+  /**
+   * Resolves when the file still has the size and mtime the job recorded; rejects with a
+   * `local-file` UploadError saying the file changed otherwise (or when it is gone).
+   */
+  unchanged(): Promise<void>;
+}
+
 export interface FileSource {
   readonly path: string;
   readonly size: number;
-  /** Bytes [start, end) as a file-backed Blob, for multipart bodies. */
-  slice(start: number, end: number): Promise<Blob>;
-  /** Bytes [start, end) as a stream, for raw request bodies. */
-  stream(start: number, end: number): Readable;
+  /**
+   * Bytes [start, end) for a request body. Checks first that the file is unchanged and rejects with a
+   * `local-file` UploadError when it is not; nothing is opened until `stream()`.
+   */
+  range(start: number, end: number): Promise<FileRange>;
+  /**
+   * Resolves when the file still has the size and mtime the job recorded; rejects with a `local-file`
+   * UploadError saying it changed (or is gone) otherwise.
+   */
+  unchanged(): Promise<void>;
   /** Hex digest of the whole file, computed from a stream (MD5 for SelfCommunity's complete). */
   digest(algorithm: 'md5' | 'sha256', signal?: AbortSignal): Promise<string>;
+  /**
+   * The digest of the file built from the bytes of the parts as they are sent, for this source's
+   * lifetime (one run of one job). The same object for every call with the same algorithm.
+   */
+  runningDigest(algorithm: 'md5' | 'sha256'): RunningDigest;
 }
 
-export function openFileSource(path: string, size: number): FileSource {
-  let blob: Promise<Blob> | undefined;
+/**
+ * Hashes the file from the bytes that are read for sending, so that a protocol that wants a
+ * whole-file hash at the end (SelfCommunity's MD5) does not read the file a second time.
+ *
+ * It only ever holds the hash of a prefix [0, upTo) that was sent in order and acknowledged: a part
+ * feeds a copy of the hash (`begin`), and the copy replaces the prefix hash only when the server
+ * accepted the part (`commit`). A part that does not start exactly at `upTo` (a resume after a
+ * restart, a resync to another server offset) breaks the digest for good, and `result` returns null:
+ * the caller then hashes the file from disk as before.
+ */
+export class RunningDigest {
+  #hash: Hash;
+  #upTo = 0;
+  #broken = false;
+
+  constructor(algorithm: 'md5' | 'sha256') {
+    this.#hash = createHash(algorithm);
+  }
+
+  /** Bytes [0, upTo) are in the digest. */
+  get upTo(): number {
+    return this.#upTo;
+  }
+
+  /**
+   * A pending piece for the part [start, end), or null when it cannot extend the digest. Feed it every
+   * byte of the part in order with `update`, then `commit` once the server has accepted the part.
+   */
+  begin(start: number, end: number): RunningDigestPiece | null {
+    if (this.#broken) return null;
+    if (start !== this.#upTo) {
+      this.#broken = true;
+      return null;
+    }
+    const pending = this.#hash.copy();
+    let fed = 0;
+    return {
+      update: (chunk) => {
+        pending.update(chunk);
+        fed += chunk.length;
+      },
+      commit: () => {
+        // A part whose bytes were not all seen (an empty or short read) cannot extend the prefix.
+        if (this.#broken || this.#upTo !== start || fed !== end - start) {
+          this.#broken = true;
+          return;
+        }
+        this.#hash = pending;
+        this.#upTo = end;
+      },
+    };
+  }
+
+  /** The hex digest when bytes [0, size) were all fed in order, otherwise null. */
+  result(size: number): string | null {
+    if (this.#broken || this.#upTo !== size) return null;
+    return this.#hash.copy().digest('hex');
+  }
+}
+
+export interface RunningDigestPiece {
+  update(chunk: Buffer): void;
+  commit(): void;
+}
+
+/**
+ * Opens a file of the given size. `mtimeMs` is the modification time (whole milliseconds) recorded
+ * with the job; without it, the one seen by the first range is taken as the reference.
+ */
+export function openFileSource(path: string, size: number, mtimeMs?: number): FileSource {
+  let reference: Promise<number> | undefined = mtimeMs === undefined ? undefined : Promise.resolve(mtimeMs);
+  const digests = new Map<'md5' | 'sha256', RunningDigest>();
+
+  const changed = (why: string): UploadError =>
+    new UploadError(
+      'local-file',
+      `${path} changed while it was being uploaded (${why}); Ferry will not upload a mix of old and new bytes. Retry the job to upload the new content from the start.`,
+    );
+
+  const unchanged = async (): Promise<void> => {
+    const info = await statFile(path, 'Reading');
+    reference ??= Promise.resolve(info.mtimeMs);
+    const expected = await reference;
+    if (info.size !== size) throw changed(`its size is now ${info.size} bytes, not ${size}`);
+    if (info.mtimeMs !== expected) throw changed('it was modified');
+  };
+
   return {
     path,
     size,
-    async slice(start, end) {
-      // openAsBlob fails reads with NotReadableError if the file changes underneath it, which turns a
-      // silently corrupted upload into a clear local-file error.
-      blob ??= openAsBlob(path);
-      return (await blob).slice(start, end);
+    async range(start, end) {
+      if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= size)) {
+        throw new UploadError('invalid', `Reading ${path}: bytes ${start}-${end} are not inside its ${size} bytes`);
+      }
+      await unchanged();
+      return {
+        start,
+        end,
+        size: end - start,
+        stream() {
+          // createReadStream's `end` is inclusive, and an empty range must not read byte 0.
+          if (end === start) return Readable.from([]);
+          return createReadStream(path, { start, end: end - 1, highWaterMark: RANGE_READ_SIZE });
+        },
+        open(callback) {
+          fsOpen(path, 'r', (error, fd) => (error ? callback(error) : callback(null, fd)));
+        },
+        unchanged,
+      };
     },
-    stream(start, end) {
-      // createReadStream's `end` is inclusive; an empty range must not read byte 0.
-      if (end <= start) return Readable.from([]);
-      return createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 });
-    },
+    unchanged,
     async digest(algorithm, signal) {
       const hash = createHash(algorithm);
-      const stream = createReadStream(path, { highWaterMark: 1024 * 1024, signal });
+      const stream = createReadStream(path, { highWaterMark: RANGE_READ_SIZE, signal });
       for await (const chunk of stream) hash.update(chunk as Buffer);
       return hash.digest('hex');
+    },
+    runningDigest(algorithm) {
+      let digest = digests.get(algorithm);
+      if (!digest) {
+        digest = new RunningDigest(algorithm);
+        digests.set(algorithm, digest);
+      }
+      return digest;
     },
   };
 }

@@ -249,7 +249,7 @@ async function jobContext(job: Job): Promise<JobContext> {
     jobId: job.id,
     source: { kind: 'file', path: job.source, name: job.name, size: info.size, mime: job.mime },
     options: job.options,
-    file: openFileSource(job.source, info.size),
+    file: openFileSource(job.source, info.size, info.mtimeMs),
   };
 }
 

@@ -4,7 +4,9 @@
  * the adapter did not recognise.
  */
 import { RequestError, type OptionsOfTextResponseBody, type Response } from 'got';
+import { Readable } from 'node:stream';
 import { UploadError, type ErrorKind } from '../engine/errors.ts';
+import { bodyBytesWritten } from './multipartBody.ts';
 import type { AccountContext, CallContext } from './types.ts';
 
 export type SendOptions = Omit<OptionsOfTextResponseBody, 'signal' | 'isStream' | 'resolveBodyOnly'>;
@@ -34,18 +36,29 @@ export async function send(
   call: CallContext,
   doing: string,
 ): Promise<Response<string>> {
-  call.signal.throwIfAborted();
+  const body = options.body;
   try {
+    call.signal.throwIfAborted();
     const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
-    request.on('uploadProgress', (progress) => call.onBytes(progress.transferred));
+    request.on('uploadProgress', (progress) => {
+      bodyBytesWritten(body, progress.transferred);
+      call.onBytes(progress.transferred);
+    });
     return await request;
   } catch (error) {
     throw transportError(error, call.signal, doing);
+  } finally {
+    // An aborted or failed request only unpipes a stream body; destroying it closes the file it reads
+    // (and is harmless once the body has ended).
+    if (body instanceof Readable) body.destroy();
   }
 }
 
 export function transportError(error: unknown, signal: AbortSignal, doing: string): UploadError {
   if (error instanceof UploadError) return error;
+  // got wraps a failure of the request body (e.g. a file that changed while it was read) in its own
+  // error; the body's UploadError already says what happened.
+  if (error instanceof RequestError && error.cause instanceof UploadError && !signal.aborted) return error.cause;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof UploadError) return reason;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue] [-- --reps N]`
+ * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui] [-- --reps N]`
  *
  * Ferry against a minimal raw client of the same protocol (the floor), on the same loopback emulator,
  * in the same run, alternating A/B and reporting medians. Prints a table and writes every sample to
@@ -16,8 +16,9 @@ import { table, type Row } from './lib/report.ts';
 import { startTarget, type ProviderId } from './suites/providers.ts';
 import { queueScale, type QueueScaleResult } from './suites/queueScale.ts';
 import { alternate, ferryAccount, medianOf, runFerry, runFloor, runPhysical, type Sample } from './suites/transfer.ts';
+import { buildRenderer, uiActive, uiRender } from './suites/uiScale.ts';
 
-const SUITES = ['physical', 'throughput', 'latency', 'memory', 'queue'] as const;
+const SUITES = ['physical', 'throughput', 'latency', 'memory', 'queue', 'ui'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values: flags } = parseArgs({
@@ -32,8 +33,8 @@ const only = new Set<Suite>(flags.only ? (flags.only.split(',') as Suite[]) : SU
 for (const suite of only) if (!SUITES.includes(suite)) throw new Error(`unknown suite ${suite}; known: ${SUITES.join(', ')}`);
 
 const sizes = full
-  ? { reps: 5, scFiles: 40, bigFile: 1 * GiB, memory: [1 * GiB, 2 * GiB], queue: [10_000, 100_000] }
-  : { reps: 3, scFiles: 40, bigFile: 256 * MiB, memory: [256 * MiB, 512 * MiB], queue: [10_000, 100_000] };
+  ? { reps: 5, scFiles: 40, bigFile: 1 * GiB, memory: [1 * GiB, 2 * GiB], queue: [10_000, 100_000], uiJobs: [10_000, 100_000], uiLoads: 5, uiWindowMs: 5_000 }
+  : { reps: 3, scFiles: 40, bigFile: 256 * MiB, memory: [256 * MiB, 512 * MiB], queue: [10_000, 100_000], uiJobs: [100_000], uiLoads: 3, uiWindowMs: 3_000 };
 const reps = flags.reps ? Number(flags.reps) : sizes.reps;
 const SC_FILE = 4_500_000;
 const LATENCY_FILES = 16;
@@ -254,6 +255,71 @@ try {
     add('engine cold start (recovery + first schedule)', 'ms', (r) => r.coldStartMs, 1);
     add('idle engine CPU (account paused, queue checked every s)', 'CPU ms/s', (r) => r.idleCpuMsPerSecond, 1);
     add('database size', 'MB', (r) => r.dbBytes / 1e6, 1);
+  }
+
+  // UI scale (Chromium against ferry serve) --------------------------------------------------------
+  if (only.has('ui')) {
+    buildRenderer();
+    const ui: Record<string, unknown> = {};
+    for (const jobs of sizes.uiJobs) {
+      const { render, scroll } = await uiRender(files, jobs, sizes.uiLoads);
+      ui[`render-${jobs}`] = render;
+      ui[`scroll-${jobs}`] = scroll;
+      const label = jobs.toLocaleString('en-US');
+      rows.push({
+        suite: 'ui',
+        name: `first render of the queue, ${label} jobs (navigation → first rows)`,
+        unit: 'ms',
+        ferry: round(render.firstRowsMs, 0),
+        baseline: null,
+        baselineName: '',
+        ratio: null,
+        target: '',
+        met: null,
+        note: `loads ${render.loads.map((ms) => round(ms, 0)).join(', ')} ms; totals showing ${label}: ${round(render.totalShownMs, 0)} ms`,
+      });
+      rows.push({
+        suite: 'ui',
+        name: `scrolling the queue of ${label} jobs, a screenful per frame + jumps: frame time p95`,
+        unit: 'ms',
+        ferry: round(scroll.p95Ms, 1),
+        baseline: null,
+        baselineName: '',
+        ratio: null,
+        target: '≤ 33 (30 fps)',
+        met: scroll.p95Ms <= 33.4,
+        note: `${scroll.frames} frames: p50 ${round(scroll.p50Ms, 1)} ms, max ${round(scroll.maxMs, 1)} ms, ${scroll.slowFrames} over 50 ms; ${scroll.rowsAfterJump} rows shown after the last jump`,
+      });
+      log(`ui ${label}: first rows ${round(render.firstRowsMs, 0)} ms, scroll p95 ${round(scroll.p95Ms, 1)} ms`);
+    }
+    const active = await uiActive(files, 50, sizes.uiWindowMs);
+    ui.active = active;
+    rows.push({
+      suite: 'ui',
+      name: `${active.activeJobs} active uploads: progress messages received`,
+      unit: 'msg/s',
+      ferry: round(active.progressMessagesPerSecond, 1),
+      baseline: null,
+      baselineName: '',
+      ratio: null,
+      target: '≤ ~10 (coalesced)',
+      met: active.progressMessagesPerSecond <= 11,
+      note: `${active.jobsInProgressMessages} jobs named, ${round(active.progressItemsPerMessage, 1)} items per message over ${round(active.windowSeconds, 1)} s`,
+    });
+    rows.push({
+      suite: 'ui',
+      name: `${active.activeJobs} active uploads: renderer long tasks (> 50 ms)`,
+      unit: 'count',
+      ferry: active.longTasks,
+      baseline: null,
+      baselineName: '',
+      ratio: null,
+      target: '0',
+      met: active.longTasks === 0,
+      note: `${round(active.longTaskMsTotal, 0)} ms in long tasks over ${round(active.windowSeconds, 1)} s, longest ${round(active.longestTaskMs, 0)} ms`,
+    });
+    log(`ui active: ${JSON.stringify(active)}`);
+    raw.ui = ui;
   }
 
   // Output ---------------------------------------------------------------------------------------

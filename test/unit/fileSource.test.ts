@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadError } from '../../main/engine/errors.ts';
-import { fingerprintFile, openFileSource, statFile } from '../../main/engine/fileSource.ts';
+import { fingerprintFile, openFileSource, statFile, type FileSource } from '../../main/engine/fileSource.ts';
 
 const MIB = 1024 * 1024;
 /** A fixed mtime, so that a test can rewrite a file and put the old mtime back. */
@@ -37,7 +37,7 @@ async function flipByte(path: string, position: number): Promise<void> {
 }
 
 let dir: string;
-/** 300 000 bytes: larger than the stream's 256 KiB chunks. */
+/** 300 000 bytes: more than one 256 KiB piece. */
 const SMALL_SIZE = 300_000;
 let small: Buffer;
 let smallPath: string;
@@ -72,30 +72,84 @@ describe('openFileSource', () => {
   });
 
   describe.each(RANGES)('$name [$start, $end)', ({ start, end }) => {
-    it('slice returns exactly those bytes', async () => {
-      const blob = await openFileSource(smallPath, SMALL_SIZE).slice(start, end);
-      expect(blob.size).toBe(end - start);
-      const bytes = Buffer.from(await blob.arrayBuffer());
-      expect(bytes.equals(small.subarray(start, end))).toBe(true);
-    });
-
-    it('stream yields exactly those bytes', async () => {
-      const bytes = await readAll(openFileSource(smallPath, SMALL_SIZE).stream(start, end));
+    it('range streams exactly those bytes', async () => {
+      const range = await openFileSource(smallPath, SMALL_SIZE).range(start, end);
+      expect(range).toMatchObject({ start, end, size: end - start });
+      const bytes = await readAll(range.stream());
       expect(bytes.length).toBe(end - start);
       expect(bytes.equals(small.subarray(start, end))).toBe(true);
     });
   });
 
-  it('slices several parts from one source that add up to the file', async () => {
+  it('reads ranges in 1 MiB pieces', async () => {
+    const path = join(dir, 'three-mib.bin');
+    await writeFile(path, pattern(3 * MIB + 5));
+    const range = await openFileSource(path, 3 * MIB + 5).range(0, 3 * MIB + 5);
+    const sizes: number[] = [];
+    for await (const chunk of range.stream()) sizes.push((chunk as Buffer).length);
+    expect(sizes).toEqual([MIB, MIB, MIB, 5]);
+  });
+
+  it('streams parts from one source that add up to the file', async () => {
     const source = openFileSource(smallPath, SMALL_SIZE);
     const partSize = 64 * 1024;
     const parts: Buffer[] = [];
     for (let start = 0; start < SMALL_SIZE; start += partSize) {
-      const blob = await source.slice(start, Math.min(SMALL_SIZE, start + partSize));
-      parts.push(Buffer.from(await blob.arrayBuffer()));
+      parts.push(await readAll((await source.range(start, Math.min(SMALL_SIZE, start + partSize))).stream()));
     }
     expect(parts).toHaveLength(Math.ceil(SMALL_SIZE / partSize));
     expect(Buffer.concat(parts).equals(small)).toBe(true);
+  });
+
+  it('refuses a range outside the file', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    await expect(source.range(0, SMALL_SIZE + 1)).rejects.toMatchObject({ kind: 'invalid' });
+    await expect(source.range(10, 5)).rejects.toMatchObject({ kind: 'invalid' });
+  });
+
+  it('refuses a range once the file has a new mtime, saying it changed', async () => {
+    const path = join(dir, 'touched-range.bin');
+    await writeFile(path, small);
+    await utimes(path, FIXED_TIME, FIXED_TIME);
+    const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
+    await expect(source.range(0, 10)).resolves.toMatchObject({ size: 10 });
+    const later = new Date(FIXED_TIME.getTime() + 2_000);
+    await utimes(path, later, later);
+    const error = await source.range(0, 10).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UploadError);
+    expect(error).toMatchObject({ kind: 'local-file' });
+    expect((error as UploadError).message).toContain(path);
+    expect((error as UploadError).message).toMatch(/changed while it was being uploaded/);
+  });
+
+  it('refuses a range once the file has a new size, even with the old mtime', async () => {
+    const path = join(dir, 'grown-range.bin');
+    await writeFile(path, small);
+    await utimes(path, FIXED_TIME, FIXED_TIME);
+    const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
+    await writeFile(path, pattern(SMALL_SIZE + 1));
+    await utimes(path, FIXED_TIME, FIXED_TIME);
+    await expect(source.range(0, 10)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/size is now 300001 bytes/) });
+    await expect(source.unchanged()).rejects.toMatchObject({ kind: 'local-file' });
+  });
+
+  it('takes the mtime seen by the first range as the reference when none was recorded', async () => {
+    const path = join(dir, 'no-reference.bin');
+    await writeFile(path, small);
+    const source = openFileSource(path, SMALL_SIZE);
+    await source.range(0, 1);
+    await expect(source.unchanged()).resolves.toBeUndefined();
+    const later = new Date(Date.now() + 10_000);
+    await utimes(path, later, later);
+    await expect(source.unchanged()).rejects.toMatchObject({ kind: 'local-file' });
+  });
+
+  it('refuses a range of a file that is gone, as local-file', async () => {
+    const path = join(dir, 'vanishing.bin');
+    await writeFile(path, small);
+    const source = openFileSource(path, SMALL_SIZE);
+    await rm(path);
+    await expect(source.range(0, 1)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/does not exist/) });
   });
 
   it.each(['md5', 'sha256'] as const)('computes the %s digest of the whole file', async (algorithm) => {
@@ -113,6 +167,68 @@ describe('openFileSource', () => {
   it('stops a digest whose signal is aborted', async () => {
     const source = openFileSource(smallPath, SMALL_SIZE);
     await expect(source.digest('sha256', AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('runningDigest', () => {
+  const PART = 100_000;
+
+  async function sendInOrder(source: FileSource, from: number, commit = true): Promise<void> {
+    const digest = source.runningDigest('md5');
+    for (let start = from; start < source.size; start += PART) {
+      const end = Math.min(source.size, start + PART);
+      const piece = digest.begin(start, end);
+      for await (const chunk of (await source.range(start, end)).stream()) piece?.update(chunk as Buffer);
+      if (commit) piece?.commit();
+    }
+  }
+
+  it('equals the digest of the file when every part was sent and accepted in order from byte 0', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    await sendInOrder(source, 0);
+    expect(source.runningDigest('md5').result(SMALL_SIZE)).toBe(createHash('md5').update(small).digest('hex'));
+    expect(source.runningDigest('md5')).toBe(source.runningDigest('md5'));
+  });
+
+  it('keeps a part that was sent again after a failed attempt only once', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    const digest = source.runningDigest('md5');
+    // The first attempt of the first part fails after some bytes: it is never committed.
+    digest.begin(0, PART)?.update(small.subarray(0, 1000));
+    await sendInOrder(source, 0);
+    expect(digest.result(SMALL_SIZE)).toBe(createHash('md5').update(small).digest('hex'));
+  });
+
+  it('gives up (null) when the parts do not start at byte 0, as after a restart', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    await sendInOrder(source, PART);
+    expect(source.runningDigest('md5').result(SMALL_SIZE)).toBeNull();
+  });
+
+  it('gives up (null) after a jump to another offset, as after a resync', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    const digest = source.runningDigest('md5');
+    const first = digest.begin(0, PART)!;
+    first.update(small.subarray(0, PART));
+    first.commit();
+    expect(digest.begin(2 * PART, 3 * PART)).toBeNull();
+    expect(digest.begin(PART, 2 * PART)).toBeNull();
+    expect(digest.result(SMALL_SIZE)).toBeNull();
+  });
+
+  it('gives up (null) when a committed part did not see all of its bytes', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    const digest = source.runningDigest('md5');
+    const short = digest.begin(0, PART)!;
+    short.update(small.subarray(0, PART - 1));
+    short.commit();
+    expect(digest.result(PART)).toBeNull();
+  });
+
+  it('has no result before the last part was accepted', async () => {
+    const source = openFileSource(smallPath, SMALL_SIZE);
+    await sendInOrder(source, 0, false);
+    expect(source.runningDigest('md5').result(SMALL_SIZE)).toBeNull();
   });
 });
 

@@ -11,8 +11,9 @@
 import type { Response } from 'got';
 import mime from 'mime-types';
 import { UploadError } from '../../engine/errors.ts';
-import type { FileSource } from '../../engine/fileSource.ts';
-import { bodyExcerpt, send, statusError } from '../http.ts';
+import type { FileRange, FileSource } from '../../engine/fileSource.ts';
+import { bodyExcerpt, send, statusError, transportError } from '../http.ts';
+import { rangeBody } from '../multipartBody.ts';
 import type {
   AccountContext,
   CallContext,
@@ -146,23 +147,25 @@ async function putBytes(
   call: CallContext,
   doing: string,
 ): Promise<Response<string>> {
-  const body = file.stream(range.start, range.end);
+  let bytes: FileRange;
   try {
-    return await send(
-      account,
-      url,
-      {
-        method: 'PUT',
-        body,
-        headers: { ...authHeaders(account), 'content-type': contentType, 'content-length': String(range.end - range.start) },
-      },
-      call,
-      doing,
-    );
-  } finally {
-    // A request that never started (aborted while paced, refused auth) leaves the stream open.
-    body.destroy();
+    bytes = await file.range(range.start, range.end);
+  } catch (error) {
+    throw transportError(error, call.signal, doing);
   }
+  // `send` destroys the body when the request is over, which closes the file.
+  const { body, length } = rangeBody(bytes);
+  return send(
+    account,
+    url,
+    {
+      method: 'PUT',
+      body,
+      headers: { ...authHeaders(account), 'content-type': contentType, 'content-length': String(length) },
+    },
+    call,
+    doing,
+  );
 }
 
 function details(media: OfauthMedia, session: OfauthSession): Record<string, unknown> {

@@ -6,6 +6,7 @@
  * which is also how a chunk whose reply was lost is recovered.
  */
 import { UploadError } from '../../engine/errors.ts';
+import type { FileRange, FileSource } from '../../engine/fileSource.ts';
 import { send, statusError, transportError, bodyExcerpt } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {
@@ -97,6 +98,22 @@ function checkOffset(offset: number, total: number, job: JobContext, chunk: numb
         `which does not fall on Ferry's ${formatBytes(SELFCOMMUNITY_CHUNK_SIZE)} chunks: restarting the upload from the start`,
     );
   }
+}
+
+/**
+ * The MD5 of the bytes sent in this run when they cover the whole file in order and the file is
+ * still as queued; null otherwise (resumed after a restart, resynced, or changed: then the file is
+ * hashed from disk, so that a change shows up as SelfCommunity's MD5 mismatch as before).
+ */
+async function sentDigest(file: FileSource): Promise<string | null> {
+  const md5 = file.runningDigest('md5').result(file.size);
+  if (md5 === null) return null;
+  try {
+    await file.unchanged();
+  } catch {
+    return null;
+  }
+  return md5;
 }
 
 function pickDetails(media: Record<string, unknown>, uploadId: string): Record<string, unknown> {
@@ -193,21 +210,28 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     const doing = `Sending chunk ${chunk} of ${name} to SelfCommunity`;
     const total = file.size;
 
-    let blob: Blob;
+    let range: FileRange;
     try {
-      blob = await file.slice(part.start, part.end);
+      range = await file.range(part.start, part.end);
     } catch (error) {
       throw transportError(error, call.signal, doing);
     }
+    // The MD5 that complete needs is built from the bytes as they are sent, when the file goes from
+    // byte 0 in order within this run; otherwise `finalize` hashes the file from disk.
+    const md5Piece = file.runningDigest('md5').begin(part.start, part.end);
     // Without upload_id the server creates a new upload. If the reply to a first chunk is lost, the
     // retry therefore starts another upload and the first one is left to expire on the server.
-    const form = multipartBody(session.uploadId !== null ? [['upload_id', session.uploadId]] : [], {
-      field: session.field,
-      filename: name,
-      blob,
-      // The file's own type, so that the server sees image/png rather than octet-stream.
-      contentType: job.source.mime,
-    });
+    const form = multipartBody(
+      session.uploadId !== null ? [['upload_id', session.uploadId]] : [],
+      {
+        field: session.field,
+        filename: name,
+        range,
+        // The file's own type, so that the server sees image/png rather than octet-stream.
+        contentType: job.source.mime,
+      },
+      { onFileBytes: md5Piece?.update },
+    );
 
     const response = await send(
       account,
@@ -248,6 +272,7 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
         offset: reply.offset,
       };
       if (reply.offset !== part.end) return { kind: 'resync', session: next, serverOffset: reply.offset };
+      md5Piece?.commit();
       return { kind: 'acked', session: next };
     }
 
@@ -296,7 +321,7 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
 
     let md5: string;
     try {
-      md5 = await file.digest('md5', call.signal);
+      md5 = (await sentDigest(file)) ?? (await file.digest('md5', call.signal));
     } catch (error) {
       throw transportError(error, call.signal, `${doing}: computing its MD5`);
     }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Response } from 'got';
 import { z } from 'zod';
 import { UploadError } from '../../engine/errors.ts';
-import type { FileSource } from '../../engine/fileSource.ts';
+import type { FileRange, FileSource } from '../../engine/fileSource.ts';
 import { bodyExcerpt, send, statusError, transportError, tryJson } from '../http.ts';
 import type {
   AccountContext,
@@ -220,9 +220,9 @@ async function sendChunk(
 ): Promise<Response<string>> {
   const file = requireFile(job);
   const url = endpoint(account.baseUrl, REDEEM_PATH);
-  let blob: Blob;
+  let range: FileRange;
   try {
-    blob = await file.slice(chunk.start, chunk.end);
+    range = await file.range(chunk.start, chunk.end);
   } catch (error) {
     throw transportError(error, call.signal, doing);
   }
@@ -239,7 +239,7 @@ async function sendChunk(
       ['resumableFilename', job.source.name],
       ['resumableTotalChunks', String(totalChunks)],
     ],
-    { field: 'file', filename: job.source.name, blob, contentType: job.source.mime || undefined },
+    { field: 'file', filename: job.source.name, range, contentType: job.source.mime || undefined },
   );
   return send(
     account,

@@ -11,6 +11,7 @@
 import mime from 'mime-types';
 import type { Response } from 'got';
 import { UploadError, type ErrorKind } from '../../engine/errors.ts';
+import type { FileRange } from '../../engine/fileSource.ts';
 import { bodyExcerpt, retryAfterMs, send, statusError, transportError } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {
@@ -305,9 +306,9 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     if (part.index !== 0 || part.start !== 0 || part.end !== file.size) {
       throw new UploadError('invalid', `${doing}: Ferry sends this file as one chunk, not bytes ${part.start}-${part.end}`);
     }
-    let blob: Blob;
+    let range: FileRange;
     try {
-      blob = await file.slice(0, file.size);
+      range = await file.range(0, file.size);
     } catch (error) {
       throw transportError(error, call.signal, doing);
     }
@@ -316,7 +317,7 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     const form = multipartBody(session.formPostParams, {
       field: 'file',
       filename: name,
-      blob,
+      range,
       contentType: mediaType(job.source) || 'application/octet-stream',
     });
     // No Authorization header: the signed policy is the credential, and S3 refuses a second one.

@@ -1,0 +1,258 @@
+/**
+ * UI scale (issue 7, part 7): the built renderer in Debian's Chromium (headless, as the e2e tests run
+ * it) against `ferry serve` on a temporary data folder.
+ *
+ * - First render of the queue with N jobs: the rows are written straight into SQLite through the
+ *   jobs repository (Queue.enqueue would stat and fingerprint 100,000 real files, which the queue
+ *   suite already measures); their account is paused so that nothing starts.
+ * - Frame times while scrolling that queue: requestAnimationFrame deltas in the page while the list
+ *   scrolls a screenful per frame, with a few long jumps (which make the list read new pages).
+ * - 50 active uploads against a SelfCommunity emulator that answers every request 500 ms late:
+ *   progress messages received per second over the WebSocket, and the renderer's long tasks
+ *   (PerformanceObserver 'longtask', tasks over 50 ms).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { transaction, openDatabase } from '../../../main/db/database.ts';
+import type { NewJob } from '../../../main/db/jobsRepository.ts';
+import { Queue } from '../../../main/engine/queue.ts';
+import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
+import { startSelfCommunitySandbox } from '../../sandbox/selfcommunity.ts';
+import { startFerryServe, type ServeProcess } from '../../e2e/support/ferryServe.ts';
+import type { BenchFiles } from '../lib/files.ts';
+import { REPO_ROOT, median } from '../lib/measure.ts';
+
+export interface UiRenderResult {
+  jobs: number;
+  /** From navigation start to the first job row in the DOM (median of the loads). */
+  firstRowsMs: number;
+  /** From navigation start to the queue's total showing every job. */
+  totalShownMs: number;
+  loads: number[];
+}
+
+export interface UiScrollResult {
+  jobs: number;
+  frames: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Frames over 50 ms. */
+  slowFrames: number;
+  /** Rows shown after the last jump, to check the list kept up. */
+  rowsAfterJump: number;
+}
+
+export interface UiActiveResult {
+  activeJobs: number;
+  windowSeconds: number;
+  progressMessagesPerSecond: number;
+  /** Distinct jobs named in those messages. */
+  jobsInProgressMessages: number;
+  progressItemsPerMessage: number;
+  longTasks: number;
+  longTaskMsTotal: number;
+  longestTaskMs: number;
+}
+
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Builds the renderer (dist/renderer) so that the benchmark measures the current sources. */
+export function buildRenderer(): void {
+  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!existsSync(join(REPO_ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('the renderer build wrote no dist/renderer/index.html');
+}
+
+async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: BROWSER_ARGS });
+}
+
+async function newPage(browser: Browser): Promise<Page> {
+  // bypassCSP: the app's Content-Security-Policy forbids string evaluation, which Playwright's
+  // waitForFunction and the measuring scripts below need; the app itself runs unchanged.
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, colorScheme: 'light', bypassCSP: true });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => process.stderr.write(`ui bench page error: ${error.message}\n`));
+  return page;
+}
+
+/** Writes `count` queued jobs of a paused SelfCommunity account into a new data folder. */
+async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
+  const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  try {
+    const account = await queue.addAccount({ provider: 'selfcommunity', name: 'scale', baseUrl, secrets: { accessToken: 't' } });
+    queue.accounts.update(account.id, { paused: true });
+    const now = Date.now();
+    const BATCH = 5_000;
+    for (let start = 0; start < count; start += BATCH) {
+      const batch: NewJob[] = [];
+      for (let i = start; i < Math.min(count, start + BATCH); i += 1) {
+        batch.push({
+          accountId: account.id,
+          sourceKind: 'file',
+          source: `/nonexistent/ferry-bench/photos/${Math.floor(i / 1000)}/IMG_${String(i).padStart(6, '0')}.png`,
+          name: `IMG_${String(i).padStart(6, '0')}.png`,
+          mime: 'image/png',
+          size: 1_000_000 + (i % 4_000_000),
+          mtimeMs: now,
+          edgeHash: 'bench',
+          options: {},
+        });
+      }
+      transaction(queue.db, () => queue.jobs.insert(batch, now));
+    }
+  } finally {
+    queue.db.close();
+  }
+}
+
+const FIRST_ROW = '.list .row[data-job-id]';
+
+/** Milliseconds since navigation start, read in the page. */
+const pageNow = (page: Page): Promise<number> => page.evaluate('performance.now()');
+
+export async function uiRender(files: BenchFiles, jobs: number, loads: number): Promise<{ render: UiRenderResult; scroll: UiScrollResult }> {
+  const sandbox = await startSelfCommunitySandbox();
+  const dataDir = await files.dir(`ui-${jobs}/data`);
+  await seedQueue(dataDir, jobs, sandbox.url);
+  const serve = await startFerryServe(dataDir);
+  const browser = await launch();
+  try {
+    const firstRows: number[] = [];
+    const totals: number[] = [];
+    let page: Page | null = null;
+    const shown = jobs.toLocaleString('en-US');
+    for (let load = 0; load < loads; load += 1) {
+      await page?.context().close();
+      page = await newPage(browser);
+      await page.goto(serve.url, { waitUntil: 'commit' });
+      await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
+      firstRows.push(await pageNow(page));
+      // The header's totals ("100,000 uploads" or similar): the first text that names every job.
+      await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(shown)})`, undefined, { timeout: 60_000 });
+      totals.push(await pageNow(page));
+    }
+    const scroll = await scrollFrames(page!, jobs);
+    await page!.context().close();
+    return {
+      render: { jobs, firstRowsMs: median(firstRows), totalShownMs: median(totals), loads: firstRows },
+      scroll,
+    };
+  } finally {
+    await browser.close();
+    await serve.close();
+    await sandbox.close();
+  }
+}
+
+/**
+ * Scrolls the queue one screenful per frame for 240 frames, jumping to a random place every 60,
+ * and returns the requestAnimationFrame deltas. Written as page source: the test project has no DOM
+ * types.
+ */
+async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
+  const result = await page.evaluate<{ deltas: number[]; rowsAfterJump: number }>(`(async () => {
+    const list = document.querySelector('.list-scroll');
+    if (!list) throw new Error('no .list-scroll');
+    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    await frame();
+    const deltas = [];
+    let last = performance.now();
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let i = 0; i < 240; i += 1) {
+      if (i > 0 && i % 60 === 0) list.scrollTop = Math.floor(random() * (list.scrollHeight - list.clientHeight));
+      else list.scrollTop += list.clientHeight;
+      await frame();
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+    }
+    // Let the pages of the last position arrive, then count the rows that show a job.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const rowsAfterJump = document.querySelectorAll('.list .row[data-job-id]').length;
+    return { deltas, rowsAfterJump };
+  })()`);
+  const sorted = [...result.deltas].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return {
+    jobs,
+    frames: sorted.length,
+    p50Ms: at(0.5),
+    p95Ms: at(0.95),
+    maxMs: sorted[sorted.length - 1]!,
+    slowFrames: sorted.filter((delta) => delta > 50).length,
+    rowsAfterJump: result.rowsAfterJump,
+  };
+}
+
+/** 50 uploads at once against an emulator that answers 500 ms late; measured over `windowMs`. */
+export async function uiActive(files: BenchFiles, active: number, windowMs: number): Promise<UiActiveResult> {
+  const sandbox = await startSelfCommunitySandbox();
+  // Every reply 500 ms late: each 204,800-byte chunk takes half a second, so 20 chunks keep a file
+  // active for about ten seconds.
+  sandbox.fault({ times: Number.MAX_SAFE_INTEGER, action: { type: 'delay', ms: 500 } });
+  const dataDir = await files.dir(`ui-active/data`);
+  const src = await files.dir('ui-active/src');
+  const paths = await Promise.all(Array.from({ length: active }, (_, i) => files.random(src, `live-${i}.png`, 20 * 204_800)));
+  const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  try {
+    await queue.addAccount({ provider: 'selfcommunity', name: 'live', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token }, concurrency: active });
+    await queue.enqueue('live', paths);
+  } finally {
+    queue.db.close();
+  }
+  let serve: ServeProcess | null = null;
+  const browser = await launch();
+  try {
+    const page = await newPage(browser);
+    await page.addInitScript(`(() => {
+      window.__ferryLongTasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) window.__ferryLongTasks.push({ start: entry.startTime, duration: entry.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    })()`);
+    const progress: Array<{ at: number; jobs: number[] }> = [];
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+        if (!text.includes('"event":"progress"')) return;
+        const frame = JSON.parse(text) as { payload: Array<{ jobId: number }> };
+        progress.push({ at: Date.now(), jobs: frame.payload.map((item) => item.jobId) });
+      }),
+    );
+    serve = await startFerryServe(dataDir, { FERRY_MAX_JOBS: String(active) });
+    await page.goto(serve.url);
+    await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
+    // Let every job start, then measure.
+    await page.waitForTimeout(1_500);
+    const startAt = Date.now();
+    const startPage = await pageNow(page);
+    await page.waitForTimeout(windowMs);
+    const endAt = Date.now();
+    const endPage = await pageNow(page);
+    const tasks = await page.evaluate<Array<{ start: number; duration: number }>>('window.__ferryLongTasks');
+    const inWindow = tasks.filter((task) => task.start >= startPage && task.start <= endPage);
+    const messages = progress.filter((message) => message.at >= startAt && message.at <= endAt);
+    const jobsSeen = new Set(messages.flatMap((message) => message.jobs));
+    const seconds = (endAt - startAt) / 1000;
+    const items = messages.reduce((sum, message) => sum + message.jobs.length, 0);
+    await page.context().close();
+    return {
+      activeJobs: active,
+      windowSeconds: seconds,
+      progressMessagesPerSecond: messages.length / seconds,
+      jobsInProgressMessages: jobsSeen.size,
+      progressItemsPerMessage: messages.length ? items / messages.length : 0,
+      longTasks: inWindow.length,
+      longTaskMsTotal: inWindow.reduce((sum, task) => sum + task.duration, 0),
+      longestTaskMs: inWindow.reduce((max, task) => Math.max(max, task.duration), 0),
+    };
+  } finally {
+    await browser.close();
+    await serve?.close();
+    await sandbox.close();
+  }
+}
