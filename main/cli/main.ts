@@ -314,11 +314,22 @@ async function drive(
     if (output.json) printJson(output, jobEvent(job, accountOf(job)));
     else bars.log(output, describeJob(job, accountOf(job)));
   };
-  const settled = (): boolean =>
-    [...(mode.only ?? [])].every((id) => {
+  // The waited-for jobs that have not settled (terminal or paused), kept up to date from job events so
+  // that each event costs O(1) however many files `upload --wait` was given.
+  const unsettled = new Set(mode.only ?? []);
+  const track = (job: Job): void => {
+    if (!mode.only?.has(job.id)) return;
+    if (TERMINAL_STATES.has(job.state) || job.state === 'paused') unsettled.delete(job.id);
+    else unsettled.add(job.id);
+  };
+  const reread = (): void => {
+    for (const id of [...unsettled]) {
       const job = queue.jobs.get(id);
-      return !job || TERMINAL_STATES.has(job.state) || job.state === 'paused';
-    });
+      if (job) track(job);
+      else unsettled.delete(id);
+    }
+  };
+  const settled = (): boolean => unsettled.size === 0;
 
   let lock: RunLock | undefined;
   let announced = false;
@@ -330,10 +341,11 @@ async function drive(
       // Another process uploads this queue: follow our jobs through the database until they settle.
       if (!announced && !output.json) output.err.write(`ferry: ${error.message}; following its progress\n`);
       announced = true;
-      for (const id of mode.only) {
+      for (const id of unsettled) {
         const job = queue.jobs.get(id);
         if (job) report(job);
       }
+      reread();
       if (settled()) return finish();
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -363,6 +375,7 @@ async function drive(
   process.once('SIGTERM', onSignal);
   let interrupted = false;
   let sync: SyncService | undefined;
+  let check: ((job: Job) => void) | undefined;
   try {
     engine.start();
     // Watched folders run beside the engine, except for `upload --wait`, which only follows its jobs.
@@ -372,11 +385,13 @@ async function drive(
     await sync?.start({ watch: !mode.untilIdle });
     const goal = mode.only
       ? new Promise<void>((resolve) => {
-          const check = (): void => {
+          check = (job: Job): void => {
+            track(job);
             if (settled()) resolve();
           };
           queue.on('job', check);
-          check();
+          reread();
+          if (settled()) resolve();
           // Jobs that can never start (their account is paused) must not make --wait hang.
           void engine.whenIdle().then(resolve);
         })
@@ -393,6 +408,7 @@ async function drive(
     await sync?.stop();
     await engine.stop();
     queue.off('job', report);
+    if (check) queue.off('job', check);
     bars.stop();
     lock.release();
   }

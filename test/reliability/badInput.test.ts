@@ -211,9 +211,8 @@ describe('names with spaces, quotes and non-Latin characters', () => {
     );
     const held = {
       // SelfCommunity gets the name in the multipart Content-Disposition the way browsers send it (the
-      // WHATWG form encoding: UTF-8 bytes, `"` as %22). The emulator's busboy reads header parameters
-      // as latin1; a UTF-8 server (Django) reads the bytes as UTF-8, which is what is checked here.
-      sc: sc.media.map((m) => ({ name: Buffer.from(sc.uploads.get(m.uploadId)!.filename, 'latin1').toString('utf8').replaceAll('%22', '"'), sha256: m.sha256 })),
+      // WHATWG form encoding: UTF-8 bytes, `"` as %22); the emulator reads it as UTF-8, as Django does.
+      sc: sc.media.map((m) => ({ name: sc.uploads.get(m.uploadId)!.filename.replaceAll('%22', '"'), sha256: m.sha256 })),
       of: of.media.map((m) => ({ name: m.filename, sha256: m.sha256 })),
       t23: t23.photos.map((p) => ({ name: p.filename, sha256: p.sha256 })),
       xv: [...xv.uploads.values()].filter((u) => u.stored).map((u) => ({ name: u.objectKey, sha256: u.stored!.sha256 })),

@@ -90,7 +90,7 @@ function parseForm(request: IncomingMessage): Promise<ParsedForm> {
     const form: ParsedForm = { fields: new Map(), files: [] };
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers });
+      parser = busboy({ headers: request.headers, defParamCharset: 'utf8' });
     } catch (error) {
       // Drain so that the client gets the 400 instead of a reset.
       void readBody(request).finally(() => reject(error as Error));

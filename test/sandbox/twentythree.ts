@@ -141,7 +141,7 @@ function readMultipart(request: IncomingMessage): Promise<ChunkRequest> {
     const result: ChunkRequest = { fields: new Map(), file: null, fieldAfterFile: false };
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers });
+      parser = busboy({ headers: request.headers, defParamCharset: 'utf8' });
     } catch (error) {
       reject(error instanceof Error ? error : new Error(String(error)));
       return;
