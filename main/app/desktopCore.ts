@@ -10,6 +10,7 @@
  */
 import type { ApiEvent, ApiResult, RemoveResult } from '../api/contract.ts';
 import { FerryApi } from '../api/ferryApi.ts';
+import { followQueueChanges } from '../api/followQueue.ts';
 import { syncRuleInfos } from '../api/syncViews.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { Engine, type EngineOptions, type ProgressUpdate } from '../engine/engine.ts';
@@ -198,26 +199,14 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   api.setProgressSource(engine);
   await api.start();
 
-  let restarting: Promise<void> = Promise.resolve();
   const stopSettings = api.onSettingsChanged((next, previous) => {
     if (next.startAtLogin !== previous.startAtLogin) applyStartAtLogin(next.startAtLogin);
     if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
       api.notice('info', 'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited');
     }
     if (!engine || next.globalConcurrency === previous.globalConcurrency || options.engineOptions?.maxJobsInFlight !== undefined) return;
-    // The engine takes its limit at construction: restart it. Uploads in flight go back to the queue
-    // and resume from their last acknowledged part.
-    restarting = restarting.then(async () => {
-      if (!engine || closed) return;
-      const old = engine;
-      await old.stop();
-      old.off('progress', onProgress);
-      if (engine !== old || closed) return;
-      engine = newEngine();
-      api.setProgressSource(engine);
-      engine.start();
-      api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
-    });
+    engine.setMaxJobsInFlight(next.globalConcurrency);
+    api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
   });
 
   const applyStartAtLogin = (enabled: boolean): void => {
@@ -231,29 +220,17 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   applyStartAtLogin(api.settings.get().startAtLogin);
 
   // Without the engine, follow the other process through the database.
-  let follower: NodeJS.Timeout | undefined;
-  if (!engine) {
-    let since = Date.now();
-    const seen = new Map<number, number>();
-    follower = setInterval(() => {
-      try {
-        const rows = queue.jobs.changedSince(since);
-        const fresh = rows.filter((job) => seen.get(job.id) !== job.updatedAt);
-        for (const job of rows) {
-          seen.set(job.id, job.updatedAt);
-          since = Math.max(since, job.updatedAt);
-        }
-        if (seen.size > 10_000) seen.clear();
-        if (fresh.length > 0) {
-          api.announceJobs(fresh);
-          for (const job of fresh) track(job);
-        }
-      } catch (error) {
-        log('Could not read job changes', error);
-      }
-    }, options.followIntervalMs ?? 1_000);
-    follower.unref();
-  }
+  const stopFollowing = engine
+    ? null
+    : followQueueChanges(
+        queue,
+        (jobs) => {
+          api.announceJobs(jobs);
+          for (const job of jobs) track(job);
+        },
+        log,
+        options.followIntervalMs,
+      );
 
   queue.on('job', onJob);
   queue.on('accounts', onAccounts);
@@ -348,14 +325,13 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     close() {
       closing ??= (async () => {
         closed = true;
-        clearInterval(follower);
+        stopFollowing?.();
         clearTimeout(statusTimer);
         stopSettings();
         stopApiEvents();
         notifications.close();
         api.setSyncSource(null);
         await sync?.stop();
-        await restarting;
         const running = engine;
         engine = null;
         await running?.stop();

@@ -100,6 +100,20 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#budget = new ByteBudget(this.#options.maxBytesInFlight);
   }
 
+  /** How many jobs may upload at once across every account. */
+  get maxJobsInFlight(): number {
+    return this.#options.maxJobsInFlight;
+  }
+
+  /**
+   * Changes how many jobs may upload at once. Jobs in flight carry on; a higher limit starts more at
+   * once, a lower one lets the surplus finish before anything new starts.
+   */
+  setMaxJobsInFlight(limit: number): void {
+    this.#options.maxJobsInFlight = Math.max(1, Math.trunc(limit));
+    this.#schedule();
+  }
+
   /** Jobs the engine is running right now. */
   get activeJobIds(): number[] {
     return [...this.#running.keys()];

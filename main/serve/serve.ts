@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FerryApi } from '../api/ferryApi.ts';
+import { followQueueChanges } from '../api/followQueue.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { FerryError, type Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
@@ -84,48 +85,17 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   api.setProgressSource(engine);
   await api.start();
 
-  // Restarts are serialised: two quick changes must not run two engines.
-  let restarting: Promise<void> = Promise.resolve();
   const stopSettings = api.onSettingsChanged((next, previous) => {
     if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
       api.notice('info', 'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited');
     }
     if (!engine || next.globalConcurrency === previous.globalConcurrency || options.engineOptions?.maxJobsInFlight !== undefined) return;
-    // The engine takes its limit at construction: restart it. Uploads in flight stop and go back to
-    // the queue, then resume from their last acknowledged part.
-    restarting = restarting.then(async () => {
-      if (!engine) return;
-      const old = engine;
-      await old.stop();
-      if (engine !== old) return;
-      engine = newEngine();
-      api.setProgressSource(engine);
-      engine.start();
-      api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
-    });
+    engine.setMaxJobsInFlight(next.globalConcurrency);
+    api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
   });
 
   // Without the engine, follow the other process through the database.
-  let follower: NodeJS.Timeout | undefined;
-  if (!engine) {
-    let since = Date.now();
-    const seen = new Map<number, number>();
-    follower = setInterval(() => {
-      try {
-        const rows = queue.jobs.changedSince(since);
-        const fresh = rows.filter((job) => seen.get(job.id) !== job.updatedAt);
-        for (const job of rows) {
-          seen.set(job.id, job.updatedAt);
-          since = Math.max(since, job.updatedAt);
-        }
-        if (seen.size > 10_000) seen.clear();
-        if (fresh.length > 0) api.announceJobs(fresh);
-      } catch (error) {
-        log('Could not read job changes', error);
-      }
-    }, options.followIntervalMs ?? 1_000);
-    follower.unref();
-  }
+  const stopFollowing = engine ? null : followQueueChanges(queue, (jobs) => api.announceJobs(jobs), log, options.followIntervalMs);
 
   let http: RunningHttpServer;
   try {
@@ -138,7 +108,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       log,
     });
   } catch (error) {
-    clearInterval(follower);
+    stopFollowing?.();
     stopSettings();
     api.close();
     lock?.release();
@@ -179,12 +149,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     http,
     close() {
       closing ??= (async () => {
-        clearInterval(follower);
+        stopFollowing?.();
         stopSettings();
         await http.close();
         api.setSyncSource(null);
         await sync?.stop();
-        await restarting;
         const running = engine;
         engine = null;
         await running?.stop();
