@@ -1,5 +1,4 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { FinishedState } from '../../main/api/contract.ts';
 import { AccountFilter } from '../components/AccountFilter.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
@@ -9,10 +8,11 @@ import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { Segmented } from '../components/Segmented.tsx';
 import { StateChip } from '../components/StateChip.tsx';
+import { usePagedList } from '../components/usePagedList.ts';
 import { formatBytes, formatTime } from '../lib/format.ts';
 import { call } from '../store/api.ts';
 import { openDetails } from '../store/details.ts';
-import { historyQuery, jobIdAt, reloadList, setHistoryFilter, showRange } from '../store/lists.ts';
+import { historyQuery, jobIdAt, reloadList, setHistoryFilter } from '../store/lists.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
 import { pushToast, toastError } from '../store/toasts.ts';
 
@@ -98,20 +98,7 @@ async function exportHistory(format: 'csv' | 'json'): Promise<void> {
 
 function HistoryList() {
   const total = useFerry((s) => s.history.total);
-  const parent = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: total,
-    getScrollElement: () => parent.current,
-    estimateSize: () => ROW,
-    overscan: 12,
-    initialRect: { width: 1000, height: 720 },
-  });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items[items.length - 1]?.index ?? 0;
-  useEffect(() => {
-    void showRange('history', first, last);
-  }, [first, last]);
+  const { parent, virtualizer, items } = usePagedList('history', total, ROW);
   return (
     <div className="list-scroll" ref={parent}>
       <div className="list-body" style={{ height: virtualizer.getTotalSize() }}>

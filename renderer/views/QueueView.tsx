@@ -1,15 +1,14 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { FilePickerButton } from '../components/FilePickerButton.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { JobRow, ROW_HEIGHT } from '../components/JobRow.tsx';
 import { AccountFilter } from '../components/AccountFilter.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
+import { usePagedList } from '../components/usePagedList.ts';
 import { Segmented } from '../components/Segmented.tsx';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed, plural } from '../lib/format.ts';
 import { cancelJobs, clearSelection, pauseAll, pauseJobs, removeSelection, resumeAll, resumeJobs, retryJobs, selectedIds } from '../store/jobActions.ts';
-import { setQueueFilter, showRange } from '../store/lists.ts';
+import { setQueueFilter } from '../store/lists.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
 import type { FerryState, QueueStateFilter } from '../store/slices.ts';
 import { AddLinkButton } from '../components/AddLinkButton.tsx';
@@ -120,21 +119,7 @@ const FILTERS: Array<{ value: QueueStateFilter; label: string }> = [
 function QueueList() {
   const total = useFerry((s) => s.queue.total);
   const ready = useFerry((s) => s.queue.ready);
-  const parent = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: total,
-    getScrollElement: () => parent.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // A first guess of the viewport so the first rows render before layout is measured.
-    initialRect: { width: 1000, height: 720 },
-  });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items[items.length - 1]?.index ?? 0;
-  useEffect(() => {
-    void showRange('queue', first, last);
-  }, [first, last]);
+  const { parent, virtualizer, items } = usePagedList('queue', total, ROW_HEIGHT);
 
   if (!ready && total === 0) return <div className="list-scroll" ref={parent} />;
   return (
