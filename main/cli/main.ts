@@ -13,11 +13,17 @@ import { FerryError, Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
 import { listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
-import { parsePort, serveCommand } from '../serve/serve.ts';
 import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
-import { SyncService } from '../sync/syncService.ts';
+import type { SyncService } from '../sync/syncService.ts';
 import { resolveDataDir } from './dataDir.ts';
 import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
+
+/** Commander argument parser for --port. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
+  return port;
+}
 
 /** A usage error found while parsing: reported like any other exit-2 error. */
 class UsageError extends Error {}
@@ -246,6 +252,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (default: any free one)', parsePort)
     .action(async (options: { host: string; port?: number }) => {
+      // Loaded only for this command: the API server (and its dependencies) would otherwise add to
+      // the memory of every `ferry upload`.
+      const { serveCommand } = await import('../serve/serve.ts');
       exitCode = await serveCommand(open(), {
         host: options.host,
         port: options.port,
@@ -379,7 +388,8 @@ async function drive(
   try {
     engine.start();
     // Watched folders run beside the engine, except for `upload --wait`, which only follows its jobs.
-    sync = mode.only ? undefined : new SyncService({ queue, ...syncTuning(mode.env) });
+    // The watcher (chokidar and the sync index) is loaded only when it will run.
+    sync = mode.only ? undefined : new (await import('../sync/syncService.ts')).SyncService({ queue, ...syncTuning(mode.env) });
     sync?.on('error', (error) => output.err.write(`ferry: ${error.message}\n`));
     // --until-idle: one full scan (files added while no Ferry ran), queue what is new, then drain.
     await sync?.start({ watch: !mode.untilIdle });

@@ -1,6 +1,6 @@
 /** Accounts: provider, base URL, non-secret settings and lane settings. Secrets live in the SecretStore. */
 import { z } from 'zod';
-import type { Db } from './database.ts';
+import { prepared, type Db } from './database.ts';
 
 export interface Account {
   id: number;
@@ -65,22 +65,21 @@ export class AccountsRepository {
   }
 
   list(): Account[] {
-    return (this.#db.prepare('SELECT * FROM accounts ORDER BY name').all() as unknown as AccountRow[]).map(toAccount);
+    return (prepared(this.#db, 'SELECT * FROM accounts ORDER BY name').all() as unknown as AccountRow[]).map(toAccount);
   }
 
   get(id: number): Account | undefined {
-    const row = this.#db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
     return row && toAccount(row);
   }
 
   byName(name: string): Account | undefined {
-    const row = this.#db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as AccountRow | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM accounts WHERE name = ?').get(name) as AccountRow | undefined;
     return row && toAccount(row);
   }
 
   insert(account: NewAccount, now = Date.now()): Account {
-    const result = this.#db
-      .prepare(
+    const result = prepared(this.#db,
         'INSERT INTO accounts (name, provider, base_url, settings, concurrency, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
       .run(account.name, account.provider, account.baseUrl, JSON.stringify(account.settings), account.concurrency ?? 2, now);
@@ -91,12 +90,11 @@ export class AccountsRepository {
     const current = this.get(id);
     if (!current) return;
     const next = { ...current, ...patch };
-    this.#db
-      .prepare('UPDATE accounts SET name = ?, base_url = ?, settings = ?, concurrency = ?, paused = ? WHERE id = ?')
+    prepared(this.#db, 'UPDATE accounts SET name = ?, base_url = ?, settings = ?, concurrency = ?, paused = ? WHERE id = ?')
       .run(next.name, next.baseUrl, JSON.stringify(next.settings), next.concurrency, next.paused ? 1 : 0, id);
   }
 
   remove(id: number): void {
-    this.#db.prepare('DELETE FROM accounts WHERE id = ?').run(id);
+    prepared(this.#db, 'DELETE FROM accounts WHERE id = ?').run(id);
   }
 }

@@ -7,7 +7,7 @@ import type { ErrorKind } from '../engine/errors.ts';
 import { isJobState, type JobState } from '../engine/jobState.ts';
 import type { UploadResult } from '../providers/types.ts';
 import { parseJsonColumn } from './accountsRepository.ts';
-import type { Db } from './database.ts';
+import { prepared, type Db } from './database.ts';
 
 export interface Job {
   id: number;
@@ -177,8 +177,8 @@ export class JobsRepository {
   }
 
   insert(jobs: readonly NewJob[], now = Date.now()): Job[] {
-    const top = this.#db.prepare('SELECT COALESCE(MAX(position), 0) AS p FROM jobs').get() as { p: number };
-    const statement = this.#db.prepare(
+    const top = prepared(this.#db, 'SELECT COALESCE(MAX(position), 0) AS p FROM jobs').get() as { p: number };
+    const statement = prepared(this.#db,
       `INSERT INTO jobs (account_id, source_kind, source, name, mime, size, mtime_ms, edge_hash, options, state,
                          position, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
@@ -205,7 +205,7 @@ export class JobsRepository {
   }
 
   get(id: number): Job | undefined {
-    const row = this.#db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && toJob(row);
   }
 
@@ -215,14 +215,14 @@ export class JobsRepository {
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
-    return (this.#db.prepare(sql).all(...params) as unknown as JobRow[]).map(toJob);
+    return (prepared(this.#db, sql).all(...params) as unknown as JobRow[]).map(toJob);
   }
 
   /** How many jobs match the filter of `query` (its limit, offset and order are ignored). */
   count(query: JobQuery = {}): number {
     const { where, params } = this.#filter(query);
     const sql = `SELECT COUNT(*) AS n FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-    return (this.#db.prepare(sql).get(...params) as { n: number }).n;
+    return (prepared(this.#db, sql).get(...params) as { n: number }).n;
   }
 
   #filter(query: JobQuery): { where: string[]; params: Array<string | number> } {
@@ -246,8 +246,7 @@ export class JobsRepository {
 
   /** Jobs changed at or after `since` (ms), oldest change first: lets a UI follow another process. */
   changedSince(since: number, limit = 1000): Job[] {
-    const rows = this.#db
-      .prepare('SELECT * FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?')
+    const rows = prepared(this.#db, 'SELECT * FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?')
       .all(since, limit) as unknown as JobRow[];
     return rows.map(toJob);
   }
@@ -271,14 +270,13 @@ export class JobsRepository {
 
   /** When the earliest waiting job becomes due, or null. */
   nextWakeAt(): number | null {
-    const row = this.#db
-      .prepare("SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'waiting'")
+    const row = prepared(this.#db, "SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'waiting'")
       .get() as { t: number | null };
     return row.t;
   }
 
   countByState(): Partial<Record<JobState, number>> {
-    const rows = this.#db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{
+    const rows = prepared(this.#db, 'SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{
       state: string;
       n: number;
     }>;
@@ -292,8 +290,7 @@ export class JobsRepository {
    * job's size, and how many jobs do not know their size yet.
    */
   tallyByState(): Partial<Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>> {
-    const rows = this.#db
-      .prepare(
+    const rows = prepared(this.#db,
         `SELECT state, COUNT(*) AS n, COALESCE(SUM(size), 0) AS total,
                 COALESCE(SUM(CASE WHEN size IS NULL THEN bytes_confirmed ELSE MIN(bytes_confirmed, size) END), 0) AS confirmed,
                 COALESCE(SUM(size IS NULL), 0) AS unknown
@@ -334,16 +331,16 @@ export class JobsRepository {
     if (patch.mtimeMs !== undefined) set('mtime_ms', patch.mtimeMs);
     if (patch.edgeHash !== undefined) set('edge_hash', patch.edgeHash);
     values.push(id);
-    this.#db.prepare(`UPDATE jobs SET ${columns.join(', ')} WHERE id = ?`).run(...values);
+    prepared(this.#db, `UPDATE jobs SET ${columns.join(', ')} WHERE id = ?`).run(...values);
   }
 
   remove(id: number): void {
-    this.#db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    prepared(this.#db, 'DELETE FROM jobs WHERE id = ?').run(id);
   }
 
   /** Puts a job before every other one. */
   moveToTop(id: number): void {
-    const row = this.#db.prepare('SELECT COALESCE(MIN(position), 0) AS p FROM jobs').get() as { p: number };
+    const row = prepared(this.#db, 'SELECT COALESCE(MIN(position), 0) AS p FROM jobs').get() as { p: number };
     this.update(id, { position: row.p - 1 });
   }
 
@@ -351,34 +348,31 @@ export class JobsRepository {
 
   ackedParts(jobId: number): AckedPart[] {
     return (
-      this.#db
-        .prepare('SELECT part_index, start_byte, end_byte FROM job_parts WHERE job_id = ? ORDER BY part_index')
+      prepared(this.#db, 'SELECT part_index, start_byte, end_byte FROM job_parts WHERE job_id = ? ORDER BY part_index')
         .all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number }>
     ).map((row) => ({ index: row.part_index, start: row.start_byte, end: row.end_byte }));
   }
 
   ackPart(jobId: number, part: AckedPart, now = Date.now()): void {
-    this.#db
-      .prepare(
+    prepared(this.#db,
         'INSERT OR REPLACE INTO job_parts (job_id, part_index, start_byte, end_byte, acked_at) VALUES (?, ?, ?, ?, ?)',
       )
       .run(jobId, part.index, part.start, part.end, now);
   }
 
   clearParts(jobId: number): void {
-    this.#db.prepare('DELETE FROM job_parts WHERE job_id = ?').run(jobId);
+    prepared(this.#db, 'DELETE FROM job_parts WHERE job_id = ?').run(jobId);
   }
 
   /** Forgets parts that end after `offset` (the server said it holds only bytes before it). */
   keepPartsUpTo(jobId: number, offset: number): void {
-    this.#db.prepare('DELETE FROM job_parts WHERE job_id = ? AND end_byte > ?').run(jobId, offset);
+    prepared(this.#db, 'DELETE FROM job_parts WHERE job_id = ? AND end_byte > ?').run(jobId, offset);
   }
 
   // Events ------------------------------------------------------------------------------------------
 
   addEvent(event: Omit<JobEvent, 'id' | 'at'> & { at?: number }): void {
-    this.#db
-      .prepare('INSERT INTO job_events (job_id, at, type, state, attempt, error_kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    prepared(this.#db, 'INSERT INTO job_events (job_id, at, type, state, attempt, error_kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(
         event.jobId,
         event.at ?? Date.now(),
@@ -392,7 +386,7 @@ export class JobsRepository {
 
   events(jobId: number): JobEvent[] {
     return (
-      this.#db.prepare('SELECT * FROM job_events WHERE job_id = ? ORDER BY id').all(jobId) as Array<{
+      prepared(this.#db, 'SELECT * FROM job_events WHERE job_id = ? ORDER BY id').all(jobId) as Array<{
         id: number;
         job_id: number;
         at: number;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parseJsonColumn } from './accountsRepository.ts';
-import type { Db } from './database.ts';
+import { prepared, type Db } from './database.ts';
 
 export const AFTER_UPLOAD_ACTIONS = ['keep', 'move', 'delete'] as const;
 export type AfterUpload = (typeof AFTER_UPLOAD_ACTIONS)[number];
@@ -181,8 +181,7 @@ export class SyncRepository {
   // Rules -------------------------------------------------------------------------------------------
 
   insertRule(rule: NewSyncRule, now = Date.now()): SyncRule {
-    const result = this.#db
-      .prepare(
+    const result = prepared(this.#db,
         `INSERT INTO sync_rules (account_id, dir, include_globs, exclude_globs, recursive, after_upload, move_to, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -200,33 +199,33 @@ export class SyncRepository {
   }
 
   rule(id: number): SyncRule | undefined {
-    const row = this.#db.prepare('SELECT * FROM sync_rules WHERE id = ?').get(id) as RuleRow | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM sync_rules WHERE id = ?').get(id) as RuleRow | undefined;
     return row && toRule(row);
   }
 
   rules(): SyncRule[] {
-    return (this.#db.prepare('SELECT * FROM sync_rules ORDER BY id').all() as unknown as RuleRow[]).map(toRule);
+    return (prepared(this.#db, 'SELECT * FROM sync_rules ORDER BY id').all() as unknown as RuleRow[]).map(toRule);
   }
 
   ruleFor(accountId: number, dir: string): SyncRule | undefined {
-    const row = this.#db.prepare('SELECT * FROM sync_rules WHERE account_id = ? AND dir = ?').get(accountId, dir) as
+    const row = prepared(this.#db, 'SELECT * FROM sync_rules WHERE account_id = ? AND dir = ?').get(accountId, dir) as
       | RuleRow
       | undefined;
     return row && toRule(row);
   }
 
   setRulePaused(id: number, paused: boolean): void {
-    this.#db.prepare('UPDATE sync_rules SET paused = ? WHERE id = ?').run(paused ? 1 : 0, id);
+    prepared(this.#db, 'UPDATE sync_rules SET paused = ? WHERE id = ?').run(paused ? 1 : 0, id);
   }
 
   /** Removes the rule and its path rows; the per-account content index stays (it still dedups). */
   removeRule(id: number): void {
-    this.#db.prepare('DELETE FROM sync_rules WHERE id = ?').run(id);
+    prepared(this.#db, 'DELETE FROM sync_rules WHERE id = ?').run(id);
   }
 
   /** Path rows per state, for each rule. */
   countsByRule(): Map<number, Partial<Record<SyncFileState, number>>> {
-    const rows = this.#db.prepare('SELECT rule_id, state, COUNT(*) AS n FROM sync_files GROUP BY rule_id, state').all() as Array<{
+    const rows = prepared(this.#db, 'SELECT rule_id, state, COUNT(*) AS n FROM sync_files GROUP BY rule_id, state').all() as Array<{
       rule_id: number;
       state: string;
       n: number;
@@ -243,7 +242,7 @@ export class SyncRepository {
   // Files -------------------------------------------------------------------------------------------
 
   file(ruleId: number, path: string): SyncFile | undefined {
-    const row = this.#db.prepare('SELECT * FROM sync_files WHERE rule_id = ? AND path = ?').get(ruleId, path) as FileRow | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM sync_files WHERE rule_id = ? AND path = ?').get(ruleId, path) as FileRow | undefined;
     return row && toFile(row);
   }
 
@@ -260,11 +259,11 @@ export class SyncRepository {
     }
     params.push(query.limit ?? -1);
     const sql = `SELECT * FROM sync_files ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seen_at, path LIMIT ?`;
-    return (this.#db.prepare(sql).all(...params) as unknown as FileRow[]).map(toFile);
+    return (prepared(this.#db, sql).all(...params) as unknown as FileRow[]).map(toFile);
   }
 
   filesOfJob(jobId: number): SyncFile[] {
-    return (this.#db.prepare('SELECT * FROM sync_files WHERE job_id = ?').all(jobId) as unknown as FileRow[]).map(toFile);
+    return (prepared(this.#db, 'SELECT * FROM sync_files WHERE job_id = ?').all(jobId) as unknown as FileRow[]).map(toFile);
   }
 
   /**
@@ -272,8 +271,7 @@ export class SyncRepository {
    * action did to the previous one.
    */
   upsertFile(ruleId: number, accountId: number, path: string, patch: SyncFilePatch, now = Date.now()): void {
-    this.#db
-      .prepare(
+    prepared(this.#db,
         `INSERT INTO sync_files (rule_id, path, account_id, size, mtime_ms, sha256, job_id, state, reason, seen_at, uploaded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (rule_id, path) DO UPDATE SET
@@ -313,17 +311,16 @@ export class SyncRepository {
       values.push(extra.uploadedAt);
     }
     values.push(ruleId, path);
-    this.#db.prepare(`UPDATE sync_files SET ${columns.join(', ')} WHERE rule_id = ? AND path = ?`).run(...values);
+    prepared(this.#db, `UPDATE sync_files SET ${columns.join(', ')} WHERE rule_id = ? AND path = ?`).run(...values);
   }
 
   setDisposition(ruleId: number, path: string, disposition: 'moved' | 'deleted', movedTo: string | null): void {
-    this.#db
-      .prepare('UPDATE sync_files SET disposition = ?, moved_to = ? WHERE rule_id = ? AND path = ?')
+    prepared(this.#db, 'UPDATE sync_files SET disposition = ?, moved_to = ? WHERE rule_id = ? AND path = ?')
       .run(disposition, movedTo, ruleId, path);
   }
 
   removeFile(ruleId: number, path: string): void {
-    this.#db.prepare('DELETE FROM sync_files WHERE rule_id = ? AND path = ?').run(ruleId, path);
+    prepared(this.#db, 'DELETE FROM sync_files WHERE rule_id = ? AND path = ?').run(ruleId, path);
   }
 
   /**
@@ -331,8 +328,7 @@ export class SyncRepository {
    * same source path, size and mtime, created no earlier than the path was seen.
    */
   orphanJobFor(file: SyncFile): { id: number; state: string } | undefined {
-    return this.#db
-      .prepare(
+    return prepared(this.#db,
         `SELECT id, state FROM jobs WHERE account_id = ? AND source_kind = 'file' AND source = ? AND size = ? AND mtime_ms = ?
            AND created_at >= ? ORDER BY id DESC LIMIT 1`,
       )
@@ -342,19 +338,18 @@ export class SyncRepository {
   // Contents ----------------------------------------------------------------------------------------
 
   upload(accountId: number, sha256: string): SyncUpload | undefined {
-    const row = this.#db.prepare('SELECT * FROM sync_uploads WHERE account_id = ? AND sha256 = ?').get(accountId, sha256) as
+    const row = prepared(this.#db, 'SELECT * FROM sync_uploads WHERE account_id = ? AND sha256 = ?').get(accountId, sha256) as
       | UploadRow
       | undefined;
     return row && toUpload(row);
   }
 
   uploadsOfJob(jobId: number): SyncUpload[] {
-    return (this.#db.prepare('SELECT * FROM sync_uploads WHERE job_id = ?').all(jobId) as unknown as UploadRow[]).map(toUpload);
+    return (prepared(this.#db, 'SELECT * FROM sync_uploads WHERE job_id = ?').all(jobId) as unknown as UploadRow[]).map(toUpload);
   }
 
   putUpload(accountId: number, sha256: string, jobId: number | null, state: SyncUpload['state'], now = Date.now()): void {
-    this.#db
-      .prepare(
+    prepared(this.#db,
         `INSERT INTO sync_uploads (account_id, sha256, job_id, state, created_at, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, sha256) DO UPDATE SET job_id = excluded.job_id, state = excluded.state,
            uploaded_at = excluded.uploaded_at`,

@@ -12,6 +12,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, open as fsOpen } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { giveBuffer, takeBuffer } from './bufferPool.ts';
 import { UploadError } from './errors.ts';
 
 /** Read size of range streams: the same 1 MiB reads as the floor clients of the benchmarks. */
@@ -175,8 +176,7 @@ export function openFileSource(path: string, size: number, mtimeMs?: number): Fi
     unchanged,
     async digest(algorithm, signal) {
       const hash = createHash(algorithm);
-      const stream = createReadStream(path, { highWaterMark: RANGE_READ_SIZE, signal });
-      for await (const chunk of stream) hash.update(chunk as Buffer);
+      await hashRanges(path, [[0, Number.MAX_SAFE_INTEGER]], hash, signal);
       return hash.digest('hex');
     },
     runningDigest(algorithm) {
@@ -203,24 +203,35 @@ const EDGE = 1024 * 1024;
 export async function fingerprintFile(path: string): Promise<Fingerprint> {
   const info = await statFile(path, 'reading');
   const hash = createHash('sha256');
+  const ranges: Array<[number, number]> =
+    info.size <= 2 * EDGE ? [[0, info.size]] : [[0, EDGE], [info.size - EDGE, EDGE]];
+  await hashRanges(path, ranges, hash);
+  return { size: info.size, mtimeMs: Math.trunc(info.mtimeMs), edgeHash: hash.digest('hex') };
+}
+
+/**
+ * Feeds [position, position + length) of each range to `hash`, stopping early at the end of the file,
+ * through one pooled buffer (the hash copies what it needs, so the buffer is free after each update).
+ */
+async function hashRanges(path: string, ranges: ReadonlyArray<readonly [number, number]>, hash: Hash, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   const handle = await open(path, 'r');
+  const buffer = takeBuffer();
   try {
-    const ranges: Array<[number, number]> =
-      info.size <= 2 * EDGE ? [[0, info.size]] : [[0, EDGE], [info.size - EDGE, EDGE]];
     for (const [position, length] of ranges) {
-      const buffer = Buffer.alloc(length);
-      let read = 0;
-      while (read < length) {
-        const { bytesRead } = await handle.read(buffer, read, length - read, position + read);
+      let done = 0;
+      while (done < length) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - done), position + done);
         if (bytesRead === 0) break;
-        read += bytesRead;
+        hash.update(buffer.subarray(0, bytesRead));
+        done += bytesRead;
       }
-      hash.update(buffer.subarray(0, read));
     }
   } finally {
+    giveBuffer(buffer);
     await handle.close();
   }
-  return { size: info.size, mtimeMs: Math.trunc(info.mtimeMs), edgeHash: hash.digest('hex') };
 }
 
 /** stat() with the errors a person can act on turned into local-file UploadErrors. */

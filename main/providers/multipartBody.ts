@@ -20,7 +20,8 @@ import { randomBytes } from 'node:crypto';
 import { close, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { UploadError } from '../engine/errors.ts';
-import { RANGE_READ_SIZE, type FileRange } from '../engine/fileSource.ts';
+import { READ_BUFFER_SIZE, giveBuffer, takeBuffer } from '../engine/bufferPool.ts';
+import type { FileRange } from '../engine/fileSource.ts';
 
 export interface MultipartFile {
   field: string;
@@ -85,36 +86,11 @@ export function rangeBody(range: FileRange, options: BodyOptions = {}): Streamed
 }
 
 /**
- * Read buffers that the socket has finished with, kept for the next body.
- *
- * Why: every 1 MiB read into a fresh Buffer is memory outside V8's heap, and V8 answers a steady
- * stream of such allocations with full mark-compact collections (about one per 20–30 MB sent). Their
- * cost grows with the live heap, which in Ferry (CLI, zod schemas, got, SQLite) is several times the
- * floor client's: that was most of Ferry's extra CPU per GiB, and the garbage between collections was
- * most of its peak RSS above start-up. A buffer goes back to the pool only once the HTTP layer has
- * reported its bytes written (`bodyBytesWritten`): nothing references it any more. A body that is
- * destroyed first simply drops its buffers to the garbage collector.
+ * Read buffers come from the shared pool (main/engine/bufferPool.ts) and go back to it only once the
+ * HTTP layer has reported their bytes written (`bodyBytesWritten`): nothing references them any
+ * more. A body that is destroyed first simply drops its buffers to the garbage collector.
  */
-const READ_SIZE = RANGE_READ_SIZE;
-const POOL_MAX = 12;
-/** An idle pool is released, so that a quiet desktop app does not keep 12 MiB for nothing. */
-const POOL_IDLE_MS = 15_000;
-const pool: Buffer[] = [];
-let poolTimer: NodeJS.Timeout | null = null;
-
-function takeBuffer(): Buffer {
-  return pool.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
-}
-
-function giveBuffer(buffer: Buffer): void {
-  if (pool.length >= POOL_MAX) return;
-  pool.push(buffer);
-  poolTimer?.refresh();
-  poolTimer ??= setTimeout(() => {
-    pool.length = 0;
-    poolTimer = null;
-  }, POOL_IDLE_MS).unref();
-}
+const READ_SIZE = READ_BUFFER_SIZE;
 
 /**
  * Tells a body built here that the first `total` bytes of it were written to the socket (got's

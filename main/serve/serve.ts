@@ -208,9 +208,3 @@ export async function serveCommand(context: { dataDir: string; queue: Queue }, o
   return 0;
 }
 
-/** Commander argument parser for --port. */
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
-  return port;
-}

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui] [-- --reps N]`
+ * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui] [-- --reps N] [-- --providers selfcommunity,…]`
  *
  * Ferry against a minimal raw client of the same protocol (the floor), on the same loopback emulator,
  * in the same run, alternating A/B and reporting medians. Prints a table and writes every sample to
@@ -26,6 +26,7 @@ const { values: flags } = parseArgs({
     full: { type: 'boolean', default: false },
     only: { type: 'string' },
     reps: { type: 'string' },
+    providers: { type: 'string' },
   },
 });
 const full = flags.full ?? false;
@@ -85,7 +86,9 @@ try {
       { provider: 'xvid', label: `${sizes.bigFile / MiB} MiB, one S3 form POST`, files: [await bigFile('xv.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
     ];
     const throughput: Record<string, unknown> = {};
+    const wanted = flags.providers ? new Set(flags.providers.split(',')) : null;
     for (const plan of plans) {
+      if (wanted && !wanted.has(plan.provider)) continue;
       const target = await startTarget(plan.provider);
       try {
         const setup = await ferryAccount(target, await files.dir(`data-${plan.provider}`));
