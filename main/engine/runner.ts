@@ -4,7 +4,7 @@
  * server-side processing. Every acknowledgement is recorded in one transaction before the next step.
  * Failures are thrown as UploadErrors and handled by the engine's retry policy, in one place.
  */
-import { transaction } from '../db/database.ts';
+import { transaction, transactionSyncedLater } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext, CallContext, JobContext, PartSpec, ProviderAdapter } from '../providers/types.ts';
 import type { ByteBudget } from './byteBudget.ts';
@@ -31,12 +31,21 @@ export interface RunnerDeps {
 const MAX_RESYNCS_WITHOUT_PROGRESS = 3;
 
 export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal): Promise<void> {
+  const context = await jobContext(initial);
+  try {
+    await runJobWith(initial, context, deps, signal);
+  } finally {
+    // The file's one descriptor, shared by every part of this run (closed once its reads are over).
+    await context.file?.close();
+  }
+}
+
+async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, signal: AbortSignal): Promise<void> {
   const { queue, adapter, account } = deps;
   const repo = queue.jobs;
   const id = initial.id;
   const job = (): Job => queue.requireJob(id);
 
-  const context = await jobContext(initial);
   const phase = initial.finalizedAt !== null ? 'processing' : 'uploading';
   queue.transition(id, phase, { nextAttemptAt: null, attempts: initial.attempts + 1 }, `Attempt ${initial.attempts + 1}`);
 
@@ -93,6 +102,7 @@ export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal
       };
       const width = adapter.capabilities.partOrder === 'serial' ? 1 : Math.max(1, adapter.capabilities.maxParallelParts);
       let next = 0;
+      let previousAck: Promise<void> = Promise.resolve();
       let resynced = false;
       let failure: unknown;
       const worker = async (): Promise<void> => {
@@ -111,14 +121,27 @@ export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal
             session = outcome.session;
             const current = outcome.session;
             if (outcome.kind === 'acked') {
+              // The previous acknowledgement reaches the disk before this one is recorded, and this
+              // one while the next part goes out (see transactionSyncedLater).
+              await previousAck.catch((error: unknown) => {
+                throw new UploadError(
+                  'invalid',
+                  `Recording the progress of ${initial.name} in Ferry's database failed (${error instanceof Error ? error.message : String(error)}); check the disk that holds Ferry's data folder`,
+                  { cause: error },
+                );
+              });
               // The sum of every recorded part, kept in memory (reading all parts back on each
               // acknowledgement made a file of n parts cost n² row reads); `part` replaces any
               // recorded part of the same index.
               const bytesConfirmed = confirmed + (part.end - part.start) - (ackedSizes.get(part.index) ?? 0);
-              transaction(queue.db, () => {
+              const { durable } = transactionSyncedLater(queue.db, () => {
                 repo.ackPart(id, part);
                 repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
               });
+              previousAck = durable;
+              // Awaited by the next acknowledgement; a run that ends first leaves it to the next FULL
+              // commit (its end state), so its failure must not surface as an unhandled rejection.
+              durable.catch(() => undefined);
               ackedSizes.set(part.index, part.end - part.start);
               confirmed = bytesConfirmed;
             } else {
@@ -248,8 +271,11 @@ async function jobContext(job: Job): Promise<JobContext> {
       `${job.source} changed since it was queued; Ferry will not upload a mix of old and new bytes. Retry the job to upload the new content from the start.`,
     );
   if (info.size !== job.size || info.mtimeMs !== job.mtimeMs) throw changed();
-  const print = await fingerprintFile(job.source);
-  if (print.edgeHash !== job.edgeHash) throw changed();
+  // The edge hash guards against mixing: it matters once some bytes were acknowledged. A job that has
+  // sent nothing yet uploads the file as it is now (size and mtime unchanged), which saves reading and
+  // hashing 2 MiB per file at every start (~5 % of a 4.5 MB SelfCommunity upload).
+  const sentSomething = job.bytesConfirmed > 0 || job.finalizeStartedAt !== null || job.finalizedAt !== null;
+  if (sentSomething && (await fingerprintFile(job.source)).edgeHash !== job.edgeHash) throw changed();
   return {
     jobId: job.id,
     source: { kind: 'file', path: job.source, name: job.name, size: info.size, mime: job.mime },

@@ -6,18 +6,17 @@
  * Why not `FormData` or a file-backed Blob: on Node 24, cancelling the body stream of a `FormData`
  * that holds a file-backed Blob makes undici reject a promise nobody handles, and a Blob streams a
  * file in 64 KiB pieces through web streams, which costs about twice the CPU of a 1 MiB
- * `fs.createReadStream` (measured in test/bench). Here the file is read by a plain ranged fs stream,
- * opened only when the body is first read (a request that never starts opens nothing), and the
- * "file changed underneath" check that `fs.openAsBlob` used to give is done by the range itself:
- * before it opens the file and again once its bytes have been read, so a changed file fails the
- * request with a `local-file` UploadError instead of sending a mix of old and new bytes.
+ * `fs.createReadStream` (measured in test/bench). Here the file's bytes are read in 1 MiB pieces
+ * through the job's shared descriptor (FileSource, opened by the first read of the job, so a request
+ * that never starts opens nothing), and the "file changed underneath" check that `fs.openAsBlob` used
+ * to give is done before the range's last bytes go out, so a changed file fails the request with a
+ * `local-file` UploadError instead of sending a mix of old and new bytes.
  *
  * Ownership: whoever sends the body destroys it when the request is over (main/providers/http.ts
- * `send` does), because an aborted request only unpipes its body. Destroying closes the file
- * descriptor before the body's 'close' event.
+ * `send` does), because an aborted request only unpipes its body. The descriptor belongs to the
+ * FileSource, which the runner closes when the job's run ends.
  */
 import { randomBytes } from 'node:crypto';
-import { close, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { UploadError } from '../engine/errors.ts';
 import { READ_BUFFER_SIZE, giveBuffer, takeBuffer } from '../engine/bufferPool.ts';
@@ -102,17 +101,17 @@ export function bodyBytesWritten(body: unknown, total: number): void {
 }
 
 /**
- * head, then the file range (opened on the first read, read in 1 MiB pieces into pooled buffers,
- * back-pressured by not reading ahead), then — once the range has yielded exactly its size and the
- * file is confirmed unchanged — tail.
+ * head, then the file range (read through the job's shared descriptor in 1 MiB pieces into pooled
+ * buffers, back-pressured by not reading ahead), then tail. The range's last piece is held back until
+ * the file is confirmed unchanged: a server takes a body as complete once its Content-Length has
+ * arrived, so a check after the last file byte was out would come too late for a raw body.
  */
 class RangeBody extends Readable {
-  readonly #head: Buffer;
   readonly #range: FileRange;
   readonly #tail: Buffer;
   readonly #tap: ((chunk: Buffer) => void) | undefined;
-  #phase: 'head' | 'file' | 'checking' | 'done' = 'head';
-  #fd: number | null = null;
+  #phase: 'file' | 'done' = 'file';
+  /** A read (or the final check) is under way. */
   #busy = false;
   #position: number;
   #remaining: number;
@@ -120,18 +119,24 @@ class RangeBody extends Readable {
   #pushed = 0;
   /** Pooled buffers pushed but not yet reported written, with the body offset where each ends. */
   #inFlight: Array<{ end: number; buffer: Buffer }> = [];
-  #afterBusy: (() => void) | null = null;
   #wanted = false;
 
   constructor(head: Buffer, range: FileRange, tail: Buffer, tap: ((chunk: Buffer) => void) | undefined) {
     // One 1 MiB piece waiting in the readable buffer is enough to keep the socket busy.
     super({ highWaterMark: READ_SIZE });
-    this.#head = head;
     this.#range = range;
     this.#tail = tail;
     this.#tap = tap;
     this.#position = range.start;
     this.#remaining = range.size;
+    // Start reading at once: the first piece (and, for a small part, the check before the last one)
+    // is then read while the HTTP client sets the request up, instead of after its headers went out.
+    this.#phase = 'file';
+    if (head.length > 0) {
+      this.#pushed += head.length;
+      this.push(head);
+    }
+    this.#readNext();
   }
 
   written(total: number): void {
@@ -139,97 +144,81 @@ class RangeBody extends Readable {
   }
 
   override _read(): void {
-    if (this.#phase === 'head') {
-      this.#phase = 'file';
-      if (this.#head.length > 0) {
-        this.#pushed += this.#head.length;
-        if (!this.push(this.#head)) return;
-      }
-    }
     if (this.#phase !== 'file') return;
     if (this.#busy) {
-      // An open or read is under way; it continues reading when it ends.
+      // A read is under way; it continues reading when it ends.
       this.#wanted = true;
       return;
     }
-    if (this.#remaining === 0) this.#fileDone();
-    else if (this.#fd === null) this.#open();
-    else this.#readNext();
-  }
-
-  #fail(error: NodeJS.ErrnoException): void {
-    this.destroy(
-      new UploadError('local-file', `Reading bytes ${this.#range.start}-${this.#range.end} of the file: ${error.message}`, {
-        cause: error,
-      }),
-    );
-  }
-
-  /** Runs the destroy that waited for the open or read in progress; true when there was one. */
-  #destroyWaiting(): boolean {
-    const after = this.#afterBusy;
-    if (!after) return false;
-    this.#afterBusy = null;
-    this.#busy = false;
-    after();
-    return true;
-  }
-
-  /**
-   * Ends an open or read: goes on reading when more is wanted. `#busy` stays set until here, so that
-   * a `_read` called from inside `push` cannot start a second read of the same bytes.
-   */
-  #idle(more: boolean): void {
-    // `push` may have destroyed the body (a consumer that failed); its destroy waited for this.
-    if (this.#destroyWaiting()) return;
-    this.#busy = false;
-    const wanted = this.#wanted;
-    this.#wanted = false;
-    if (this.destroyed || this.#phase !== 'file') return;
-    if (this.#remaining === 0) this.#fileDone();
-    else if (more || wanted) this.#readNext();
-  }
-
-  #open(): void {
-    this.#busy = true;
-    this.#range.open((error, fd) => {
-      if (fd !== undefined) this.#fd = fd;
-      if (this.#destroyWaiting()) return;
-      if (error) {
-        this.#busy = false;
-        this.#fail(error);
-        return;
-      }
-      this.#idle(true);
-    });
+    this.#readNext();
   }
 
   #readNext(): void {
-    const fd = this.#fd!;
+    this.#busy = true;
+    if (this.#remaining === 0) {
+      // An empty range: only the check.
+      this.#range.unchanged().then(
+        () => this.#deliver(null, 0),
+        (error: unknown) => this.#deliver(null, 0, error),
+      );
+      return;
+    }
     const buffer = takeBuffer();
     const length = Math.min(READ_SIZE, this.#remaining);
-    this.#busy = true;
-    read(fd, buffer, 0, length, this.#position, (error, bytesRead) => {
-      if (this.#destroyWaiting()) {
-        // Never pushed, so nobody else holds it.
-        giveBuffer(buffer);
-        return;
-      }
-      if (error || bytesRead === 0) {
-        giveBuffer(buffer);
-        this.#busy = false;
-        if (error) this.#fail(error);
-        else this.destroy(this.#changed(`it ended ${this.#remaining} bytes early`));
-        return;
-      }
+    this.#range
+      .read(buffer, length, this.#position)
+      .then(async (bytesRead) => {
+        if (bytesRead > 0 && bytesRead === this.#remaining) await this.#range.unchanged();
+        return bytesRead;
+      })
+      .then(
+        (bytesRead) => this.#deliver(buffer, bytesRead),
+        (error: unknown) => this.#deliver(buffer, 0, error),
+      );
+  }
+
+  /**
+   * Ends a read: pushes its bytes (and the tail after the last ones) or fails the body. `#busy` stays
+   * set while pushing, so that a `_read` called from inside `push` cannot start a second read.
+   */
+  #deliver(buffer: Buffer | null, bytesRead: number, error?: unknown): void {
+    if (this.destroyed) {
+      // Destroyed while reading: the read is over, so the buffer is free again.
+      if (buffer) giveBuffer(buffer);
+      this.#busy = false;
+      return;
+    }
+    if (error !== undefined || (buffer !== null && bytesRead === 0)) {
+      if (buffer) giveBuffer(buffer);
+      this.#busy = false;
+      this.destroy(
+        error instanceof UploadError
+          ? error
+          : error !== undefined
+            ? new UploadError('local-file', `Reading bytes ${this.#range.start}-${this.#range.end} of the file: ${String((error as Error)?.message ?? error)}`, { cause: error })
+            : this.#changed(`it ended ${this.#remaining} bytes early`),
+      );
+      return;
+    }
+    let more = true;
+    if (buffer !== null) {
       const chunk = buffer.subarray(0, bytesRead);
       this.#position += bytesRead;
       this.#remaining -= bytesRead;
       this.#pushed += bytesRead;
       this.#inFlight.push({ end: this.#pushed, buffer });
       this.#tap?.(chunk);
-      this.#idle(this.push(chunk));
-    });
+      more = this.push(chunk);
+    }
+    if (this.#remaining === 0 && !this.destroyed) {
+      this.#phase = 'done';
+      if (this.#tail.length > 0) this.push(this.#tail);
+      this.push(null);
+    }
+    this.#busy = false;
+    const wanted = this.#wanted;
+    this.#wanted = false;
+    if (this.#phase === 'file' && !this.destroyed && (more || wanted)) this.#readNext();
   }
 
   #changed(why: string): UploadError {
@@ -239,37 +228,10 @@ class RangeBody extends Readable {
     );
   }
 
-  #fileDone(): void {
-    this.#phase = 'checking';
-    this.#closeFile(() => {
-      this.#range.unchanged().then(
-        () => {
-          if (this.destroyed) return;
-          this.#phase = 'done';
-          if (this.#tail.length > 0) this.push(this.#tail);
-          this.push(null);
-        },
-        (error: unknown) => this.destroy(error as Error),
-      );
-    });
-  }
-
-  #closeFile(then: () => void): void {
-    const fd = this.#fd;
-    if (fd === null) {
-      then();
-      return;
-    }
-    this.#fd = null;
-    close(fd, () => then());
-  }
-
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // Buffers still on their way to the socket may be referenced there: leave them to the GC.
+    // Buffers still on their way to the socket may be referenced there: leave them to the GC. The
+    // descriptor belongs to the file source (closed when the job's run ends), not to the body.
     this.#inFlight = [];
-    const finish = (): void => this.#closeFile(() => callback(error));
-    // Report 'close' only once the descriptor is closed, so that "request over" means "file closed".
-    if (this.#busy) this.#afterBusy = finish;
-    else finish();
+    callback(error);
   }
 }

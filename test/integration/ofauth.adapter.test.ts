@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
-import { openFileSource } from '../../main/engine/fileSource.ts';
+import { testFileSource } from '../support/fileSources.ts';
 import { TokenBucket, type Clock } from '../../main/engine/tokenBucket.ts';
 import { OFAUTH_PROCESSING_NOTE, ofauthAdapter as adapter, type OfauthSession } from '../../main/providers/ofauth/ofauthAdapter.ts';
 import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadSource } from '../../main/providers/types.ts';
@@ -62,7 +62,7 @@ async function localFile(name: string, size: number, mime: string, options: Reco
   await writeFile(path, bytes);
   const source: UploadSource = { kind: 'file', path, name, size, mime };
   return {
-    job: { jobId: 1, source, options, file: openFileSource(path, size) },
+    job: { jobId: 1, source, options, file: testFileSource(path, size) },
     bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     path,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
-import { openFileSource } from '../../main/engine/fileSource.ts';
+import { testFileSource } from '../support/fileSources.ts';
 import {
   selfcommunityAdapter as adapter,
   type SelfCommunitySession,
@@ -70,7 +70,7 @@ async function localFile(name: string, size: number, mime: string, options: Reco
   await writeFile(path, bytes);
   const source: UploadSource = { kind: 'file', path, name, size, mime };
   return {
-    job: { jobId: 1, source, options, file: openFileSource(path, size) },
+    job: { jobId: 1, source, options, file: testFileSource(path, size) },
     bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),
   };

@@ -11,7 +11,7 @@ import got from 'got';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
-import { openFileSource } from '../../main/engine/fileSource.ts';
+import { testFileSource } from '../support/fileSources.ts';
 import { planTwentyThreeChunks } from '../../main/providers/twentythree/twentythreeChunks.ts';
 import { signFormPost } from '../../main/providers/twentythree/twentythreeOAuth.ts';
 import { twentythreeAdapter, type TwentyThreeSession } from '../../main/providers/twentythree/twentythreeAdapter.ts';
@@ -71,7 +71,7 @@ async function makeJob(size: number, options: Record<string, string> = {}): Prom
     jobId: fileCounter,
     source: { kind: 'file', path, name, size, mime: 'video/quicktime' },
     options,
-    file: openFileSource(path, size),
+    file: testFileSource(path, size),
   };
   return { job, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
-import { openFileSource } from '../../main/engine/fileSource.ts';
+import { testFileSource } from '../support/fileSources.ts';
 import {
   clearXvidTokenCache,
   xvidAdapter as adapter,
@@ -77,7 +77,7 @@ async function localFile(name: string, size: number, mime = 'video/mp4'): Promis
 
 function jobFor(path: string, name: string, size: number, mime: string): JobContext {
   const source: UploadSource = { kind: 'file', path, name, size, mime };
-  return { jobId: 1, source, options: {}, file: openFileSource(path, size) };
+  return { jobId: 1, source, options: {}, file: testFileSource(path, size) };
 }
 
 function call(): CallContext {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,19 @@ const RANGES = [
   { name: 'the whole file', start: 0, end: SMALL_SIZE },
 ];
 
+/** File descriptors of this process that are open on `path`. */
+function fdsOn(path: string): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) count += 1;
+    } catch {
+      // Closed between the listing and the readlink.
+    }
+  }
+  return count;
+}
+
 describe('openFileSource', () => {
   it('reports the path and size it was opened with', () => {
     const source = openFileSource(smallPath, SMALL_SIZE);
@@ -107,49 +121,77 @@ describe('openFileSource', () => {
     await expect(source.range(10, 5)).rejects.toMatchObject({ kind: 'invalid' });
   });
 
-  it('refuses a range once the file has a new mtime, saying it changed', async () => {
+  it('says the file changed once it has a new mtime', async () => {
     const path = join(dir, 'touched-range.bin');
     await writeFile(path, small);
     await utimes(path, FIXED_TIME, FIXED_TIME);
     const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
-    await expect(source.range(0, 10)).resolves.toMatchObject({ size: 10 });
+    const range = await source.range(0, 10);
+    await expect(range.unchanged()).resolves.toBeUndefined();
     const later = new Date(FIXED_TIME.getTime() + 2_000);
     await utimes(path, later, later);
-    const error = await source.range(0, 10).catch((caught: unknown) => caught);
+    const error = await range.unchanged().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UploadError);
     expect(error).toMatchObject({ kind: 'local-file' });
     expect((error as UploadError).message).toContain(path);
     expect((error as UploadError).message).toMatch(/changed while it was being uploaded/);
   });
 
-  it('refuses a range once the file has a new size, even with the old mtime', async () => {
+  it('says the file changed once it has a new size, even with the old mtime, also through an open descriptor', async () => {
     const path = join(dir, 'grown-range.bin');
     await writeFile(path, small);
     await utimes(path, FIXED_TIME, FIXED_TIME);
     const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
+    const range = await source.range(0, 10);
+    expect(await range.read(Buffer.alloc(10), 10, 0)).toBe(10); // the descriptor is open from here
     await writeFile(path, pattern(SMALL_SIZE + 1));
     await utimes(path, FIXED_TIME, FIXED_TIME);
-    await expect(source.range(0, 10)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/size is now 300001 bytes/) });
+    await expect(range.unchanged()).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/size is now 300001 bytes/) });
     await expect(source.unchanged()).rejects.toMatchObject({ kind: 'local-file' });
+    await source.close();
   });
 
-  it('takes the mtime seen by the first range as the reference when none was recorded', async () => {
+  it('takes the mtime of the file when first opened as the reference when none was recorded', async () => {
     const path = join(dir, 'no-reference.bin');
     await writeFile(path, small);
     const source = openFileSource(path, SMALL_SIZE);
-    await source.range(0, 1);
+    const range = await source.range(0, 1);
+    await range.read(Buffer.alloc(1), 1, 0);
     await expect(source.unchanged()).resolves.toBeUndefined();
     const later = new Date(Date.now() + 10_000);
     await utimes(path, later, later);
     await expect(source.unchanged()).rejects.toMatchObject({ kind: 'local-file' });
+    await source.close();
   });
 
-  it('refuses a range of a file that is gone, as local-file', async () => {
+  it('refuses to read a file that is gone, as local-file', async () => {
     const path = join(dir, 'vanishing.bin');
     await writeFile(path, small);
     const source = openFileSource(path, SMALL_SIZE);
     await rm(path);
-    await expect(source.range(0, 1)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/does not exist/) });
+    const range = await source.range(0, 1);
+    await expect(range.read(Buffer.alloc(1), 1, 0)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/does not exist/) });
+  });
+
+  it('reads every range of a job through one descriptor, which close() closes; reads after close are refused', async () => {
+    const path = join(dir, 'shared.bin');
+    await writeFile(path, small);
+    const source = openFileSource(path, SMALL_SIZE);
+    const buffer = Buffer.alloc(1_000);
+    expect(fdsOn(path)).toBe(0);
+    const pieces: Buffer[] = [];
+    for (const start of [0, 1_000, 2_000]) {
+      const range = await source.range(start, start + 1_000);
+      expect(await range.read(buffer, 1_000, start)).toBe(1_000);
+      pieces.push(Buffer.from(buffer));
+    }
+    expect(Buffer.concat(pieces).equals(small.subarray(0, 3_000))).toBe(true);
+    expect(fdsOn(path)).toBe(1);
+    await source.close();
+    expect(fdsOn(path)).toBe(0);
+    const late = await source.range(0, 10);
+    await expect(late.read(buffer, 10, 0)).rejects.toMatchObject({ kind: 'aborted' });
+    expect(fdsOn(path)).toBe(0);
   });
 
   it.each(['md5', 'sha256'] as const)('computes the %s digest of the whole file', async (algorithm) => {
