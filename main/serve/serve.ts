@@ -55,7 +55,9 @@ export interface RunningServe {
 
 function packageVersion(): string {
   try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    // main/serve/serve.ts in a checkout, dist/main/serve/serve.js once built.
+    const built = import.meta.url.includes('/dist/main/');
+    const text = readFileSync(new URL(built ? '../../../package.json' : '../../package.json', import.meta.url), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;
     return typeof version === 'string' ? version : 'unknown';
   } catch {
