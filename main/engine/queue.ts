@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import mime from 'mime-types';
 import { AccountsRepository, type Account } from '../db/accountsRepository.ts';
-import { transaction, type Db } from '../db/database.ts';
+import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
 import { JobsRepository, type Job, type JobPatch, type NewJob } from '../db/jobsRepository.ts';
 import { getAdapter } from '../providers/registry.ts';
 import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
@@ -298,7 +298,31 @@ export class Queue extends EventEmitter<QueueEvents> {
    * (another process may have changed it), together with `patch`, and logs the change.
    */
   transition(id: number, to: JobState, patch: JobPatch = {}, message?: string, errorKind?: ErrorKind): Job {
-    const job = transaction(this.db, () => {
+    return this.#transition(id, to, patch, message, errorKind, (work) => transaction(this.db, work));
+  }
+
+  /**
+   * `transition` for a change that may be forgotten by a power cut without harm (a run starting: the
+   * restart puts the job back in the queue anyway): committed without waiting for the disk, which
+   * the next acknowledgement or state change syncs (see transactionSyncedLater).
+   */
+  transitionSyncedLater(id: number, to: JobState, patch: JobPatch = {}, message?: string): Job {
+    return this.#transition(id, to, patch, message, undefined, (work) => {
+      const { result, durable } = transactionSyncedLater(this.db, work);
+      durable.catch(() => undefined); // a failing disk also fails the next FULL commit, which says so
+      return result;
+    });
+  }
+
+  #transition(
+    id: number,
+    to: JobState,
+    patch: JobPatch,
+    message: string | undefined,
+    errorKind: ErrorKind | undefined,
+    commit: (work: () => Job) => Job,
+  ): Job {
+    const job = commit(() => {
       const current = this.requireJob(id);
       assertTransition(current.state, to);
       this.jobs.update(id, { ...patch, state: to });

@@ -47,7 +47,7 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
   const job = (): Job => queue.requireJob(id);
 
   const phase = initial.finalizedAt !== null ? 'processing' : 'uploading';
-  queue.transition(id, phase, { nextAttemptAt: null, attempts: initial.attempts + 1 }, `Attempt ${initial.attempts + 1}`);
+  queue.transitionSyncedLater(id, phase, { nextAttemptAt: null, attempts: initial.attempts + 1 }, `Attempt ${initial.attempts + 1}`);
 
   const call = <T>(doing: string, work: (call: CallContext) => Promise<T>, onBytes?: (bytes: number) => void): Promise<T> =>
     withWatchdog(doing, signal, deps.stallTimeoutMs, work, onBytes);
@@ -71,10 +71,12 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
       adapter.createSession(account, context, c),
     );
     session = created;
-    transaction(queue.db, () => {
+    // A power cut that forgets this record only means a new session next time (as a crash between
+    // the server's reply and the commit would): nothing was acknowledged in it yet.
+    transactionSyncedLater(queue.db, () => {
       repo.clearParts(id);
       repo.update(id, { session: created, sessionStartedAt: deps.clock.now(), bytesConfirmed: 0, finalizeStartedAt: null });
-    });
+    }).durable.catch(() => undefined);
   }
 
   // Parts ---------------------------------------------------------------------------------------------

@@ -47,10 +47,12 @@ try {
     requests.sort((a, b) => a.start - b.start);
     const hold = requests.filter((r) => r.url.includes('/chunk')).map((r) => r.finish - r.start);
     const gaps = requests.slice(1).map((r, i) => r.start - requests[i]!.finish);
+    // Between files: from a complete's reply to the next request (the next file's first chunk).
+    const fileGaps = requests.slice(1).filter((_, i) => requests[i]!.url.includes('/complete')).map((r) => r.start - requests[requests.indexOf(r) - 1]!.finish);
     const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     process.stdout.write(
       `${name}: ${sample.mbPerSecond.toFixed(1)} MB/s, ${requests.length} requests, chunk hold median ${median(hold).toFixed(2)} / mean ${mean(hold).toFixed(2)} ms, ` +
-        `gap median ${median(gaps).toFixed(2)} / mean ${mean(gaps).toFixed(2)} ms, client CPU ${sample.cpuSecondsPerGiB?.toFixed(1)} s/GiB\n`,
+        `gap median ${median(gaps).toFixed(2)} / mean ${mean(gaps).toFixed(2)} ms (between files ${median(fileGaps).toFixed(2)} ms), client CPU ${sample.cpuSecondsPerGiB?.toFixed(1)} s/GiB\n`,
     );
   }
 } finally {
