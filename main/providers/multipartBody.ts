@@ -107,8 +107,6 @@ export function bodyBytesWritten(body: unknown, total: number): void {
  * arrived, so a check after the last file byte was out would come too late for a raw body.
  */
 class RangeBody extends Readable {
-  /** Pushed together with the first piece (then empty). */
-  #head: Buffer;
   readonly #range: FileRange;
   readonly #tail: Buffer;
   readonly #tap: ((chunk: Buffer) => void) | undefined;
@@ -133,9 +131,11 @@ class RangeBody extends Readable {
     this.#remaining = range.size;
     // Start reading at once: the first piece (and, for a small part, the check before the last one)
     // is then read while the HTTP client sets the request up, instead of after its headers went out.
-    // The head waits for that piece, so that headers, head, piece (and for a small part, tail) leave
-    // in the same tick: one write to the socket, as a client with the bytes in memory would do.
-    this.#head = head;
+    this.#phase = 'file';
+    if (head.length > 0) {
+      this.#pushed += head.length;
+      this.push(head);
+    }
     this.#readNext();
   }
 
@@ -201,11 +201,6 @@ class RangeBody extends Readable {
       return;
     }
     let more = true;
-    if (this.#head.length > 0) {
-      this.#pushed += this.#head.length;
-      this.push(this.#head);
-      this.#head = EMPTY;
-    }
     if (buffer !== null) {
       const chunk = buffer.subarray(0, bytesRead);
       this.#position += bytesRead;
