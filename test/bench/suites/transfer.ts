@@ -80,6 +80,11 @@ export async function runFloor(target: BenchTarget, files: readonly string[], fi
 /** Runs `reps` A/B pairs, alternating which client goes first. */
 export async function alternate(reps: number, a: () => Promise<Sample>, b: () => Promise<Sample>): Promise<{ a: Sample[]; b: Sample[] }> {
   const result = { a: [] as Sample[], b: [] as Sample[] };
+  // One untimed run of each first: an emulator's first upload is slow (its own code warming up), and
+  // that penalised whichever client went first in rep 0 (first pairs ran 0.57–0.85 while the others
+  // agreed within ~10 %).
+  await b();
+  await a();
   for (let rep = 0; rep < reps; rep += 1) {
     if (rep % 2 === 0) {
       result.a.push(await a());
