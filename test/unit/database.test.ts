@@ -1,23 +1,10 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, prepared, transaction, transactionSyncedLater, type Db } from '../../main/db/database.ts';
-
-/** File descriptors of this process that are open on `path`. */
-function fdsOn(path: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) count += 1;
-    } catch {
-      // Closed between the listing and the readlink.
-    }
-  }
-  return count;
-}
+import { fdsOn } from '../support/fds.ts';
 
 let dir: string;
 let db: Db;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadError } from '../../main/engine/errors.ts';
 import { fingerprintFile, openFileSource, statFile, type FileSource } from '../../main/engine/fileSource.ts';
+import { fdsOn } from '../support/fds.ts';
 
 const MIB = 1024 * 1024;
 /** A fixed mtime, so that a test can rewrite a file and put the old mtime back. */
@@ -64,19 +64,6 @@ const RANGES = [
   { name: 'everything but the first byte', start: 1, end: SMALL_SIZE },
   { name: 'the whole file', start: 0, end: SMALL_SIZE },
 ];
-
-/** File descriptors of this process that are open on `path`. */
-function fdsOn(path: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) count += 1;
-    } catch {
-      // Closed between the listing and the readlink.
-    }
-  }
-  return count;
-}
 
 describe('openFileSource', () => {
   it('reports the path and size it was opened with', () => {

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import { openFileSource } from '../../main/engine/fileSource.ts';
 import { send } from '../../main/providers/http.ts';
 import { multipartBody, rangeBody } from '../../main/providers/multipartBody.ts';
 import type { AccountContext } from '../../main/providers/types.ts';
+import { fdsOn, openFds } from '../support/fds.ts';
 
 const MIB = 1024 * 1024;
 const FIXED_TIME = new Date('2024-05-01T12:00:00.000Z');
@@ -30,21 +30,6 @@ async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
-
-/** File descriptors of this process that are open on `path`. */
-function fdsOn(path: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) count += 1;
-    } catch {
-      // Closed between the listing and the readlink.
-    }
-  }
-  return count;
-}
-
-const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 async function waitFor(what: string, check: () => boolean, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;
