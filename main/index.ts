@@ -62,9 +62,12 @@ const QUIT_TIMEOUT_MS = 15_000;
 
 // Before ready ------------------------------------------------------------------------------------
 
-// The main process runs the engine: the same smaller, eagerly collected heap as the `ferry` command
-// (bin/ferry.js says why; peak RSS stays flat with file size).
-if (process.env.FERRY_OPTIMIZE_FOR_SIZE !== '0') setFlagsFromString('--optimize-for-size');
+// The main process runs the engine: the same lean heap as the `ferry` command (bin/ferry.js says
+// why; peak RSS stays flat with file size).
+if (process.env.FERRY_LEAN_HEAP !== '0') {
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--heap-growing-percent=20');
+}
 
 // A standard, secure scheme: the renderer gets a real origin and ES modules load normally.
 protocol.registerSchemesAsPrivileged([
