@@ -42,11 +42,10 @@ const CACHE_LIMIT = 256;
 const statements = new WeakMap<Db, Map<string, StatementSync>>();
 
 /**
- * The compiled statement for `sql`, kept per connection. Preparing is the costly half of a small
- * query, and a statement that is dropped keeps its native memory (outside V8's heap, so invisible to
- * the collector's pressure) until a garbage collection finalizes it: preparing on every call made
- * the upload loop's RSS climb by ~100 MB over a thousand chunks. Not for `iterate`: two iterations of
- * one cached statement would share its cursor.
+ * The compiled statement for `sql`, kept per connection: compiling is the costly half of a small
+ * query that the upload loop runs several times per part, and a dropped statement holds its native
+ * memory until a garbage collection finalizes it. Not for `iterate`: two iterations of one cached
+ * statement would share its cursor.
  */
 export function prepared(db: Db, sql: string): StatementSync {
   // A closed connection finalizes its statements: let `prepare` say "database is not open".
