@@ -2,28 +2,15 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadError } from '../../main/engine/errors.ts';
 import { fingerprintFile, openFileSource, statFile, type FileSource } from '../../main/engine/fileSource.ts';
+import { pattern, readAll } from '../support/bytes.ts';
 import { fdsOn } from '../support/fds.ts';
 
 const MIB = 1024 * 1024;
 /** A fixed mtime, so that a test can rewrite a file and put the old mtime back. */
 const FIXED_TIME = new Date('2024-05-01T12:00:00.000Z');
-
-/** Bytes that differ from their neighbours, so that an off-by-one in a range shows. */
-function pattern(size: number): Buffer {
-  const buffer = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 1) buffer[i] = (i * 31 + (i >> 8)) % 251;
-  return buffer;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function flipByte(path: string, position: number): Promise<void> {
   const handle = await open(path, 'r+');

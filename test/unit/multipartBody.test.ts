@@ -5,7 +5,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
@@ -14,22 +13,11 @@ import { openFileSource } from '../../main/engine/fileSource.ts';
 import { send } from '../../main/providers/http.ts';
 import { multipartBody, rangeBody } from '../../main/providers/multipartBody.ts';
 import type { AccountContext } from '../../main/providers/types.ts';
+import { pattern, readAll } from '../support/bytes.ts';
 import { fdsOn, openFds } from '../support/fds.ts';
 
 const MIB = 1024 * 1024;
 const FIXED_TIME = new Date('2024-05-01T12:00:00.000Z');
-
-function pattern(size: number): Buffer {
-  const buffer = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 1) buffer[i] = (i * 31 + (i >> 8)) % 251;
-  return buffer;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function waitFor(what: string, check: () => boolean, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;
