@@ -45,6 +45,13 @@ export interface MultipartBody extends StreamedBody {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Boundaries: 96 random bits per process and a counter, so that no two bodies share one (the random
+ * part keeps a file's own bytes from matching it) without asking the CSPRNG for every small part.
+ */
+const BOUNDARY_PREFIX = `----FerryFormBoundary${randomBytes(12).toString('hex')}`;
+let boundaries = 0;
+
 /** Escapes a name as the WHATWG HTML form encoding does for multipart headers. */
 function escapeName(name: string): string {
   return name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -59,7 +66,8 @@ export function multipartBody(
   file: MultipartFile,
   options: BodyOptions = {},
 ): MultipartBody {
-  const boundary = `----FerryFormBoundary${randomBytes(12).toString('hex')}`;
+  boundaries += 1;
+  const boundary = `${BOUNDARY_PREFIX}${boundaries.toString(36)}`;
   const head = Buffer.from(
     fields
       .map(

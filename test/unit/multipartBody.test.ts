@@ -78,7 +78,11 @@ describe('multipartBody', () => {
     );
     const body = await readAll(form.body);
     expect(body.length).toBe(form.length);
-    expect(form.contentType).toMatch(/^multipart\/form-data; boundary=----FerryFormBoundary[0-9a-f]{24}$/);
+    expect(form.contentType).toMatch(/^multipart\/form-data; boundary=----FerryFormBoundary[0-9a-f]{24}[0-9a-z]+$/);
+    // Every body gets its own boundary.
+    const again = multipartBody([], { field: 'file', filename: 'x', range });
+    expect(again.contentType).not.toBe(form.contentType);
+    again.body.destroy();
     const parsed = await parse(body, form.contentType);
     expect(parsed.fields).toEqual([
       ['upload_id', 'abc'],

@@ -55,9 +55,17 @@ export async function ferryAccount(target: BenchTarget, dataDir: string, options
   return { dataDir, account, env: { FERRY_DATA_DIR: '', FERRY_POLL_INITIAL_MS: '50', ...options.env } };
 }
 
-export async function runFerry(target: BenchTarget, setup: FerrySetup, files: readonly string[], bytes: number, nodeArgs: readonly string[] = []): Promise<Sample> {
+/** `bin` runs another checkout's Ferry (test/bench/ab.ts). */
+export async function runFerry(
+  target: BenchTarget,
+  setup: FerrySetup,
+  files: readonly string[],
+  bytes: number,
+  nodeArgs: readonly string[] = [],
+  bin: string = FERRY_BIN,
+): Promise<Sample> {
   const watch = new ServerWatch([target.url], target.isWork);
-  const run = await runNode(FERRY_BIN, ['--data-dir', setup.dataDir, 'upload', '--account', setup.account, '--wait', '--json', ...files], {
+  const run = await runNode(bin, ['--data-dir', setup.dataDir, 'upload', '--account', setup.account, '--wait', '--json', ...files], {
     env: setup.env,
     nodeArgs,
     onSpawn: (pid) => (watch.pid = pid),
