@@ -37,11 +37,30 @@ export interface FileRange {
    */
   read(buffer: Buffer, length: number, position: number): Promise<number>;
   /**
+   * Reads up to `length` bytes at `position` into a pooled buffer that the caller gives back
+   * (bufferPool.ts `giveBuffer`) once nothing references it. A piece that covers a whole small range
+   * (at most 1 MiB) also starts reading the next range of the same size, with its `unchanged` check
+   * right after that read: serial protocols with small parts (SelfCommunity's 204,800 bytes) then
+   * find their next part's bytes ready, and `checked` is that check (null when nothing was read ahead).
+   */
+  readPiece(length: number, position: number): Promise<FilePiece>;
+  /**
    * Resolves when the file still has the size and mtime the job recorded; rejects with a
    * `local-file` UploadError saying the file changed otherwise (or when it is gone).
    */
   unchanged(): Promise<void>;
 }
+
+export interface FilePiece {
+  /** Pooled: give it back with `giveBuffer` once its bytes are no longer referenced. */
+  buffer: Buffer;
+  bytesRead: number;
+  /** The `unchanged` check made after these bytes were read ahead, or null. */
+  checked: Promise<void> | null;
+}
+
+/** Ranges up to this size are read ahead (one buffer of the pool). */
+export const READ_AHEAD_MAX = 1024 * 1024;
 
 export interface FileSource {
   readonly path: string;
@@ -186,6 +205,41 @@ export function openFileSource(path: string, size: number, mtimeMs?: number): Fi
     return handle;
   };
 
+  const readShared = async (buffer: Buffer, length: number, position: number): Promise<number> => {
+    const opened = await shared();
+    try {
+      return (await opened.read(buffer, 0, length, position)).bytesRead;
+    } catch (error) {
+      throw localFileError(path, 'Reading', error);
+    }
+  };
+
+  // One range read ahead, taken by the read that asks for exactly those bytes; replaced by the next
+  // read-ahead, and dropped when the source closes. Its buffer goes back to the pool if nobody takes it.
+  let ahead: { position: number; length: number; piece: Promise<FilePiece> } | null = null;
+  const dropAhead = (): void => {
+    const dropped = ahead;
+    ahead = null;
+    dropped?.piece.then((piece) => giveBuffer(piece.buffer), () => undefined);
+  };
+  const readAhead = (position: number, length: number): void => {
+    dropAhead();
+    const buffer = takeBuffer();
+    const piece = readShared(buffer, length, position).then(
+      (bytesRead): FilePiece => {
+        const checked = unchanged();
+        checked.catch(() => undefined); // reported by the body that takes the piece, if one does
+        return { buffer, bytesRead, checked };
+      },
+      (error: unknown) => {
+        giveBuffer(buffer);
+        throw error;
+      },
+    );
+    piece.catch(() => undefined);
+    ahead = { position, length, piece };
+  };
+
   const unchanged = async (): Promise<void> => {
     let info: { size: number; mtimeMs: number };
     if (handle !== null && !closed) {
@@ -220,19 +274,34 @@ export function openFileSource(path: string, size: number, mtimeMs?: number): Fi
           if (end === start) return Readable.from([]);
           return createReadStream(path, { start, end: end - 1, highWaterMark: RANGE_READ_SIZE });
         },
-        async read(buffer, length, position) {
-          const opened = await shared();
-          try {
-            return (await opened.read(buffer, 0, length, position)).bytesRead;
-          } catch (error) {
-            throw localFileError(path, 'Reading', error);
+        read: readShared,
+        async readPiece(length, position) {
+          let piece: Promise<FilePiece>;
+          if (ahead !== null && ahead.position === position && ahead.length === length) {
+            piece = ahead.piece;
+            ahead = null;
+          } else {
+            const buffer = takeBuffer();
+            piece = readShared(buffer, length, position).then(
+              (bytesRead) => ({ buffer, bytesRead, checked: null }),
+              (error: unknown) => {
+                giveBuffer(buffer);
+                throw error;
+              },
+            );
           }
+          // This piece is a whole small range and the file goes on: read the next one meanwhile.
+          if (!closed && position === start && length === end - start && length <= READ_AHEAD_MAX && end < size) {
+            readAhead(end, Math.min(length, size - end));
+          }
+          return piece;
         },
         unchanged,
       };
     },
     async close() {
       closed = true;
+      dropAhead();
       const pending = handle;
       handle = null;
       if (pending) await pending.then((opened) => opened.close(), () => undefined);

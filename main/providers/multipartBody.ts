@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { UploadError } from '../engine/errors.ts';
-import { READ_BUFFER_SIZE, giveBuffer, takeBuffer } from '../engine/bufferPool.ts';
+import { READ_BUFFER_SIZE, giveBuffer } from '../engine/bufferPool.ts';
 import type { FileRange } from '../engine/fileSource.ts';
 
 export interface MultipartFile {
@@ -171,18 +171,20 @@ class RangeBody extends Readable {
       );
       return;
     }
-    const buffer = takeBuffer();
     const length = Math.min(READ_SIZE, this.#remaining);
-    this.#range
-      .read(buffer, length, this.#position)
-      .then(async (bytesRead) => {
-        if (bytesRead > 0 && bytesRead === this.#remaining) await this.#range.unchanged();
-        return bytesRead;
-      })
-      .then(
-        (bytesRead) => this.#deliver(buffer, bytesRead),
-        (error: unknown) => this.#deliver(buffer, 0, error),
-      );
+    this.#range.readPiece(length, this.#position).then(
+      async ({ buffer, bytesRead, checked }) => {
+        try {
+          // Before the last bytes go out: a piece read ahead was checked right after it was read.
+          if (bytesRead > 0 && bytesRead === this.#remaining) await (checked ?? this.#range.unchanged());
+        } catch (error) {
+          this.#deliver(buffer, 0, error);
+          return;
+        }
+        this.#deliver(buffer, bytesRead);
+      },
+      (error: unknown) => this.#deliver(null, 0, error),
+    );
   }
 
   /**

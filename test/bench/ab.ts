@@ -1,7 +1,7 @@
 /**
- * `node test/bench/ab.ts OTHER_CHECKOUT [FILES] [REPS]` — this checkout's Ferry against another
+ * `node test/bench/ab.ts OTHER_CHECKOUT [FILES] [REPS] [AT_ONCE]` — this checkout's Ferry against another
  * checkout's (e.g. `git worktree add /tmp/base HEAD~1 && (cd /tmp/base && npm run build:main)`), on the
- * SelfCommunity small-chunk case (FILES × 4.5 MB, 2 files at once), alternating which goes first, with
+ * SelfCommunity small-chunk case (FILES × 4.5 MB, AT_ONCE files at once, default 2), alternating which goes first, with
  * the floor client as a third column. On a shared machine only such same-run comparisons mean much.
  * Both checkouts use their own compiled engine (dist/main), so build both first. Not a benchmark.
  */
@@ -13,11 +13,11 @@ import { startTarget } from './suites/providers.ts';
 import { ferryAccount, runFerry, runFloor, type Sample } from './suites/transfer.ts';
 
 const other = process.argv[2];
-if (!other) throw new Error('usage: node test/bench/ab.ts OTHER_CHECKOUT [FILES] [REPS]');
+if (!other) throw new Error('usage: node test/bench/ab.ts OTHER_CHECKOUT [FILES] [REPS] [AT_ONCE]');
 const count = Number(process.argv[3] ?? 40);
 const reps = Number(process.argv[4] ?? 5);
 const FILE_SIZE = 4_500_000;
-const FILES_AT_ONCE = 2;
+const FILES_AT_ONCE = Number(process.argv[5] ?? 2);
 
 execFileSync('npm', ['run', '--silent', 'build:main'], { cwd: REPO_ROOT, stdio: 'inherit' });
 const files = await BenchFiles.create();

@@ -168,6 +168,66 @@ describe('openFileSource', () => {
     expect(fdsOn(path)).toBe(0);
   });
 
+  it('reads the next small range ahead: its piece comes with the check made after that read, and bytes stay exact', async () => {
+    const path = join(dir, 'ahead.bin');
+    await writeFile(path, small);
+    await utimes(path, FIXED_TIME, FIXED_TIME);
+    const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
+    const PART = 70_000;
+    const got: Buffer[] = [];
+    const checks: Array<Promise<void> | null> = [];
+    for (let start = 0; start < SMALL_SIZE; start += PART) {
+      const end = Math.min(start + PART, SMALL_SIZE);
+      const range = await source.range(start, end);
+      const piece = await range.readPiece(end - start, start);
+      expect(piece.bytesRead).toBe(end - start);
+      got.push(Buffer.from(piece.buffer.subarray(0, piece.bytesRead)));
+      checks.push(piece.checked);
+    }
+    expect(Buffer.concat(got).equals(small)).toBe(true);
+    // The first part was read on demand; every later one (the last, shorter one too) was read ahead.
+    expect(checks[0]).toBeNull();
+    expect(checks.slice(1).every((check) => check !== null)).toBe(true);
+    await Promise.all(checks);
+    await source.close();
+    expect(fdsOn(path)).toBe(0);
+  });
+
+  it('a piece read ahead before the file changed is the old bytes; a part read ahead after the change fails its check', async () => {
+    const path = join(dir, 'ahead-changed.bin');
+    await writeFile(path, small);
+    await utimes(path, FIXED_TIME, FIXED_TIME);
+    const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
+    const first = await (await source.range(0, 1_000)).readPiece(1_000, 0);
+    expect(first.checked).toBeNull();
+    const second = await (await source.range(1_000, 2_000)).readPiece(1_000, 1_000);
+    await expect(second.checked).resolves.toBeUndefined(); // read and checked before the change
+    expect(second.buffer.subarray(0, 1_000).equals(small.subarray(1_000, 2_000))).toBe(true);
+    await flipByte(path, 2_500);
+    // The third part was read ahead while the second was taken, so around the change: it either passes
+    // its check with the old bytes or fails it. The fourth is read (and checked) after the change.
+    const third = await (await source.range(2_000, 3_000)).readPiece(1_000, 2_000);
+    if (await third.checked!.then(() => true, () => false)) {
+      expect(third.buffer.subarray(0, 1_000).equals(small.subarray(2_000, 3_000))).toBe(true);
+    }
+    const fourth = await (await source.range(3_000, 4_000)).readPiece(1_000, 3_000);
+    await expect(fourth.checked).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/modified/) });
+    await source.close();
+  });
+
+  it('reads nothing ahead for ranges over 1 MiB, nor for a read that does not cover its whole range', async () => {
+    const path = join(dir, 'no-ahead.bin');
+    await writeFile(path, pattern(3 * MIB));
+    const source = openFileSource(path, 3 * MIB);
+    const big = await source.range(0, MIB + 1);
+    await big.readPiece(MIB, 0);
+    expect((await (await source.range(MIB + 1, 2 * MIB + 2)).readPiece(10, MIB + 1)).checked).toBeNull();
+    const part = await source.range(0, 2_000);
+    await part.readPiece(1_000, 0);
+    expect((await (await source.range(2_000, 4_000)).readPiece(2_000, 2_000)).checked).toBeNull();
+    await source.close();
+  });
+
   it.each(['md5', 'sha256'] as const)('computes the %s digest of the whole file', async (algorithm) => {
     const expected = createHash(algorithm).update(small).digest('hex');
     await expect(openFileSource(smallPath, SMALL_SIZE).digest(algorithm)).resolves.toBe(expected);
