@@ -30,18 +30,14 @@ export interface FileRange {
    */
   stream(): Readable;
   /**
-   * Reads up to `length` bytes at `position` into `buffer` through the source's one shared
-   * descriptor (opened by the first read, closed by `FileSource.close`), for callers that read the
-   * range themselves into their own buffers (main/providers/multipartBody.ts). Resolves with the
-   * number of bytes read (0 at the end of the file).
-   */
-  read(buffer: Buffer, length: number, position: number): Promise<number>;
-  /**
    * Reads up to `length` bytes at `position` into a pooled buffer that the caller gives back
-   * (bufferPool.ts `giveBuffer`) once nothing references it. A piece that covers a whole small range
-   * (at most 1 MiB) also starts reading the next range of the same size, with its `unchanged` check
-   * right after that read: serial protocols with small parts (SelfCommunity's 204,800 bytes) then
-   * find their next part's bytes ready, and `checked` is that check (null when nothing was read ahead).
+   * (bufferPool.ts `giveBuffer`) once nothing references it, through the source's one shared
+   * descriptor (opened by the first read, closed by `FileSource.close`); `bytesRead` is 0 at the end
+   * of the file. Request bodies read their range this way (main/providers/multipartBody.ts).
+   * A piece that covers a whole small range (at most 1 MiB) also starts reading the next range of the
+   * same size, with its `unchanged` check right after that read: serial protocols with small parts
+   * (SelfCommunity's 204,800 bytes) then find their next part's bytes ready, and `checked` is that
+   * check (null when nothing was read ahead).
    */
   readPiece(length: number, position: number): Promise<FilePiece>;
   /**
@@ -274,7 +270,6 @@ export function openFileSource(path: string, size: number, mtimeMs?: number): Fi
           if (end === start) return Readable.from([]);
           return createReadStream(path, { start, end: end - 1, highWaterMark: RANGE_READ_SIZE });
         },
-        read: readShared,
         async readPiece(length, position) {
           let piece: Promise<FilePiece>;
           if (ahead !== null && ahead.position === position && ahead.length === length) {

@@ -117,7 +117,7 @@ describe('openFileSource', () => {
     await utimes(path, FIXED_TIME, FIXED_TIME);
     const source = openFileSource(path, SMALL_SIZE, FIXED_TIME.getTime());
     const range = await source.range(0, 10);
-    expect(await range.read(Buffer.alloc(10), 10, 0)).toBe(10); // the descriptor is open from here
+    expect((await range.readPiece(10, 0)).bytesRead).toBe(10); // the descriptor is open from here
     await writeFile(path, pattern(SMALL_SIZE + 1));
     await utimes(path, FIXED_TIME, FIXED_TIME);
     await expect(range.unchanged()).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/size is now 300001 bytes/) });
@@ -130,7 +130,7 @@ describe('openFileSource', () => {
     await writeFile(path, small);
     const source = openFileSource(path, SMALL_SIZE);
     const range = await source.range(0, 1);
-    await range.read(Buffer.alloc(1), 1, 0);
+    await range.readPiece(1, 0);
     await expect(source.unchanged()).resolves.toBeUndefined();
     const later = new Date(Date.now() + 10_000);
     await utimes(path, later, later);
@@ -144,27 +144,27 @@ describe('openFileSource', () => {
     const source = openFileSource(path, SMALL_SIZE);
     await rm(path);
     const range = await source.range(0, 1);
-    await expect(range.read(Buffer.alloc(1), 1, 0)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/does not exist/) });
+    await expect(range.readPiece(1, 0)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/does not exist/) });
   });
 
   it('reads every range of a job through one descriptor, which close() closes; reads after close are refused', async () => {
     const path = join(dir, 'shared.bin');
     await writeFile(path, small);
     const source = openFileSource(path, SMALL_SIZE);
-    const buffer = Buffer.alloc(1_000);
     expect(fdsOn(path)).toBe(0);
     const pieces: Buffer[] = [];
     for (const start of [0, 1_000, 2_000]) {
       const range = await source.range(start, start + 1_000);
-      expect(await range.read(buffer, 1_000, start)).toBe(1_000);
-      pieces.push(Buffer.from(buffer));
+      const piece = await range.readPiece(1_000, start);
+      expect(piece.bytesRead).toBe(1_000);
+      pieces.push(Buffer.from(piece.buffer.subarray(0, 1_000)));
     }
     expect(Buffer.concat(pieces).equals(small.subarray(0, 3_000))).toBe(true);
     expect(fdsOn(path)).toBe(1);
     await source.close();
     expect(fdsOn(path)).toBe(0);
     const late = await source.range(0, 10);
-    await expect(late.read(buffer, 10, 0)).rejects.toMatchObject({ kind: 'aborted' });
+    await expect(late.readPiece(10, 0)).rejects.toMatchObject({ kind: 'aborted' });
     expect(fdsOn(path)).toBe(0);
   });
 
