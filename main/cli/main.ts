@@ -447,11 +447,13 @@ function engineTuning(env: NodeJS.ProcessEnv): Omit<EngineOptions, 'queue'> {
     return parsed;
   };
   const stall = number('FERRY_STALL_TIMEOUT_MS');
+  const reply = number('FERRY_REPLY_TIMEOUT_MS');
   const base = number('FERRY_RETRY_BASE_MS');
   const poll = number('FERRY_POLL_INITIAL_MS');
   const jobs = number('FERRY_MAX_JOBS');
   return {
     ...(stall !== undefined ? { stallTimeoutMs: stall } : {}),
+    ...(reply !== undefined ? { replyDeadlines: { request: reply, part: reply, finalize: reply } } : {}),
     ...(base !== undefined ? { retry: { baseDelayMs: base, maxDelayMs: Math.max(base * 16, base) } } : {}),
     ...(poll !== undefined ? { pollDelays: { initialMs: poll, maxMs: Math.max(poll * 8, poll), maxPolls: 720 } } : {}),
     ...(jobs !== undefined ? { maxJobsInFlight: Math.max(1, Math.trunc(jobs)) } : {}),

@@ -16,7 +16,7 @@ import { UploadError, toUploadError } from './errors.ts';
 import { ACTIVE_STATES, TransitionError, type JobState } from './jobState.ts';
 import type { Queue } from './queue.ts';
 import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
-import { outsideWatchdog, runJob } from './runner.ts';
+import { DEFAULT_REPLY_DEADLINES, outsideWatchdog, runJob, type ReplyDeadlines } from './runner.ts';
 import { TokenBucket, systemClock, type Clock } from './tokenBucket.ts';
 
 export interface EngineOptions {
@@ -25,7 +25,10 @@ export interface EngineOptions {
   maxJobsInFlight?: number;
   /** Part bytes in flight at once across every account (the memory budget of request bodies). */
   maxBytesInFlight?: number;
+  /** A request sending its body with no byte accepted for this long is aborted as stalled. */
   stallTimeoutMs?: number;
+  /** How long each step waits for the server's answer once its body was sent (see ReplyDeadlines). */
+  replyDeadlines?: Partial<ReplyDeadlines>;
   pollDelays?: { initialMs: number; maxMs: number; maxPolls: number };
   retry?: Partial<RetryOptions>;
   /** How often progress events are emitted at most (per subscriber, whatever the number of jobs). */
@@ -69,7 +72,10 @@ const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
-  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry'>> & { retry: RetryOptions };
+  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines'>> & {
+    retry: RetryOptions;
+    replyDeadlines: ReplyDeadlines;
+  };
   readonly #budget: ByteBudget;
   readonly #lanes = new Map<number, Lane>();
   readonly #running = new Map<number, Running>();
@@ -90,6 +96,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       maxJobsInFlight: options.maxJobsInFlight ?? 4,
       maxBytesInFlight: options.maxBytesInFlight ?? 64 * 1024 * 1024,
       stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
+      replyDeadlines: { ...DEFAULT_REPLY_DEADLINES, ...options.replyDeadlines },
       pollDelays: options.pollDelays ?? { initialMs: 2_000, maxMs: 30_000, maxPolls: 720 },
       retry: { ...DEFAULT_RETRY_OPTIONS, ...options.retry },
       progressIntervalMs: options.progressIntervalMs ?? 100,
@@ -236,6 +243,7 @@ export class Engine extends EventEmitter<EngineEvents> {
             budget: this.#budget,
             clock: this.#options.clock,
             stallTimeoutMs: this.#options.stallTimeoutMs,
+            replyDeadlines: this.#options.replyDeadlines,
             pollDelays: this.#options.pollDelays,
             progress: (jobId, bytesDone) => this.#reportProgress(jobId, bytesDone),
           },

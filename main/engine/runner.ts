@@ -19,8 +19,10 @@ export interface RunnerDeps {
   account: AccountContext;
   budget: ByteBudget;
   clock: Clock;
-  /** A request with no byte moving (up or down) for this long is aborted as a stall and retried. */
+  /** A request sending its body with no byte moving for this long is aborted as a stall and retried. */
   stallTimeoutMs: number;
+  /** How long each step may wait for the server's answer once its request body was sent. */
+  replyDeadlines: ReplyDeadlines;
   /** Delays between processing polls: starts at `initialMs`, doubles up to `maxMs`. */
   pollDelays: { initialMs: number; maxMs: number; maxPolls: number };
   /** Bytes of the job known to be sent (acknowledged + in flight), for progress events. */
@@ -49,8 +51,12 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
   const phase = initial.finalizedAt !== null ? 'processing' : 'uploading';
   queue.transitionSyncedLater(id, phase, { nextAttemptAt: null, attempts: initial.attempts + 1 }, `Attempt ${initial.attempts + 1}`);
 
-  const call = <T>(doing: string, work: (call: CallContext) => Promise<T>, onBytes?: (bytes: number) => void): Promise<T> =>
-    withWatchdog(doing, signal, deps.stallTimeoutMs, work, onBytes);
+  const call = <T>(
+    step: keyof ReplyDeadlines,
+    doing: string,
+    work: (call: CallContext) => Promise<T>,
+    onBytes?: (bytes: number) => void,
+  ): Promise<T> => withWatchdog(doing, signal, { stallMs: deps.stallTimeoutMs, replyMs: deps.replyDeadlines[step] }, work, onBytes);
 
   // Session -------------------------------------------------------------------------------------------
   let session = adapter.parseSession(initial.session);
@@ -67,7 +73,7 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
         `Finalizing ${initial.name} was interrupted and its upload session could not be read back; check the ${adapter.displayName} account before retrying, to avoid a duplicate`,
       );
     }
-    const created = await call(`Starting the ${adapter.displayName} upload of ${initial.name}`, (c) =>
+    const created = await call('request', `Starting the ${adapter.displayName} upload of ${initial.name}`, (c) =>
       adapter.createSession(account, context, c),
     );
     session = created;
@@ -113,6 +119,7 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
           const release = await deps.budget.acquire(part.end - part.start, signal);
           try {
             const outcome = await call(
+              'part',
               `Sending part ${part.index + 1} of ${plan.length} of ${initial.name}`,
               (c) => adapter.uploadPart(account, context, session, part, c),
               (bytes) => {
@@ -184,6 +191,7 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
     );
     const sessionAtFinalize = session;
     const outcome = await call(
+      'finalize',
       `Finalizing ${initial.name} on ${adapter.displayName}`,
       (c) => adapter.finalize(account, context, sessionAtFinalize, { ...c, resumed }),
       (bytes) => deps.progress(id, job().bytesConfirmed + bytes),
@@ -210,7 +218,7 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
     await deps.clock.sleep(delay, signal);
     delay = Math.min(deps.pollDelays.maxMs, delay * 2);
     const current = session;
-    const outcome = await call(`Checking on ${initial.name} at ${adapter.displayName}`, (c) =>
+    const outcome = await call('request', `Checking on ${initial.name} at ${adapter.displayName}`, (c) =>
       poll(account, context, current, c),
     );
     if (outcome.kind === 'completed') {
@@ -303,14 +311,42 @@ export async function outsideWatchdog<T>(signal: AbortSignal | undefined, wait: 
   }
 }
 
+/** How long a call may go without progress: while it sends, and once it only waits for the answer. */
+export interface WatchdogLimits {
+  /** Sending a body: aborted as stalled when no byte is accepted for this long. */
+  stallMs: number;
+  /**
+   * The whole body was sent and the server has not answered yet: aborted after this long. Much longer
+   * than `stallMs`, because a server may only answer once it has done its work (a last chunk
+   * assembled into a large video, a finalize while the platform ingests); aborting it early loses the
+   * answer, and with it possibly the only word of the remote id.
+   */
+  replyMs: number;
+}
+
+/** The reply deadlines of each step of a job (see WatchdogLimits.replyMs). */
+export interface ReplyDeadlines {
+  /** Creating a session, polling processing: answers that need no work on the server's side. */
+  request: number;
+  /** One part: the completing chunk of some protocols assembles the whole file before it answers. */
+  part: number;
+  /** Finalize: the platform may ingest the file before it answers. */
+  finalize: number;
+}
+
+export const DEFAULT_REPLY_DEADLINES: ReplyDeadlines = { request: 120_000, part: 15 * 60_000, finalize: 15 * 60_000 };
+
 /**
- * Runs one request with a stall watchdog: if no byte moves for `stallMs`, the request is aborted with
- * a `timeout` UploadError as the abort reason (the adapter's transport mapping passes it through).
+ * Runs one call with a watchdog of two phases. While a request body is being sent, no byte moving for
+ * `stallMs` aborts the call as stalled. Once the adapter's request has sent its whole body
+ * (`CallContext.bodySent`, called by main/providers/http.ts), the call waits up to `replyMs` for the
+ * answer; a byte sent after that (the call's next request) starts a sending phase again. Either abort
+ * carries a `timeout` UploadError as the abort reason (the adapter's transport mapping passes it on).
  */
 export async function withWatchdog<T>(
   doing: string,
   parent: AbortSignal,
-  stallMs: number,
+  limits: WatchdogLimits,
   work: (call: CallContext) => Promise<T>,
   onBytes?: (bytes: number) => void,
 ): Promise<T> {
@@ -319,6 +355,7 @@ export async function withWatchdog<T>(
   const forward = (): void => controller.abort(parent.reason);
   parent.addEventListener('abort', forward, { once: true });
   let lastMoved = Date.now();
+  let awaitingReply = false;
   let suspended = 0;
   watchdogs.set(controller.signal, {
     suspend: () => {
@@ -329,22 +366,37 @@ export async function withWatchdog<T>(
       lastMoved = Date.now();
     },
   });
+  const seconds = (ms: number): string => (ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
   const timer = setInterval(
     () => {
-      if (suspended === 0 && Date.now() - lastMoved >= stallMs) {
+      if (suspended !== 0) return;
+      const quiet = Date.now() - lastMoved;
+      if (!awaitingReply && quiet >= limits.stallMs) {
+        controller.abort(new UploadError('timeout', `${doing}: nothing moved for ${seconds(limits.stallMs)} (stalled); will retry`));
+      } else if (awaitingReply && quiet >= limits.replyMs) {
         controller.abort(
-          new UploadError('timeout', `${doing}: nothing moved for ${Math.round(stallMs / 1000)} s (stalled); will retry`),
+          new UploadError(
+            'timeout',
+            `${doing}: everything was sent, but the server did not answer within ${seconds(limits.replyMs)} (stalled); will retry`,
+          ),
         );
       }
     },
-    Math.max(50, Math.min(1_000, Math.floor(stallMs / 4))),
+    Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.stallMs, limits.replyMs) / 4))),
   );
   try {
     return await work({
       signal: controller.signal,
       onBytes(bytes) {
+        // Every request starts by reporting 0 bytes: a call's next request is sending again. A later
+        // report of the finished body (after bodySent) is not a new request.
+        if (bytes === 0) awaitingReply = false;
         lastMoved = Date.now();
         onBytes?.(bytes);
+      },
+      bodySent() {
+        awaitingReply = true;
+        lastMoved = Date.now();
       },
     });
   } catch (error) {

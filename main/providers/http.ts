@@ -43,6 +43,7 @@ export async function send(
     const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
     request.on('uploadProgress', (progress) => {
       call.onBytes(progress.transferred);
+      if (progress.percent === 1) call.bodySent?.();
     });
     return await request;
   } catch (error) {
@@ -69,6 +70,8 @@ function sendStreamed(account: AccountContext, url: string, options: SendOptions
     stream.on('uploadProgress', (progress: Progress) => {
       bodyBytesWritten(body, progress.transferred);
       call.onBytes(progress.transferred);
+      // got reports 100 % once the request has ended: every byte went out, the reply is awaited.
+      if (progress.percent === 1) call.bodySent?.();
     });
     stream.on('response', (reply: Response<string>) => {
       response = reply;

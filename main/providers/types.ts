@@ -90,6 +90,14 @@ export interface CallContext {
    * Also feeds the stall watchdog, so call it whenever bytes move.
    */
   onBytes(sentInThisRequest: number): void;
+  /**
+   * Says that the request in flight has written its whole body: from now on the call waits for the
+   * server's answer, which may legitimately take long (a last chunk assembled, a finalize while the
+   * platform ingests), so the stall watchdog stops counting "no bytes moving" and waits up to the
+   * step's reply deadline instead. The next `onBytes` (another request of the same call) counts as
+   * sending again. `main/providers/http.ts` calls it for every request; optional for test doubles.
+   */
+  bodySent?(): void;
 }
 
 /** A byte range of the source; `end` is exclusive. `index` is 0-based and stable for a session. */

@@ -244,8 +244,8 @@ describe('engine + SelfCommunity emulator', () => {
     for (const request of later) expect(request.at).toBeGreaterThanOrEqual(limited.at + 1_000 - 5);
   });
 
-  it('aborts a stalled chunk after the stall timeout and retries it', async () => {
-    const w = await world({ stallTimeoutMs: 500 });
+  it('aborts a chunk whose answer never comes after the reply deadline and retries it', async () => {
+    const w = await world({ stallTimeoutMs: 500, replyDeadlines: { part: 1_000 } });
     const sandbox = await selfCommunity(w);
     const file = await randomFile(w.files, 'stall.png', 3 * SC_CHUNK - 7);
     sandbox.fault({ method: 'POST', path: SC_CHUNK_PATH, when: (r) => rangeStart(r) === SC_CHUNK, action: { type: 'stall' } });
@@ -262,6 +262,25 @@ describe('engine + SelfCommunity emulator', () => {
       expect(error).toMatchObject({ errorKind: 'timeout', state: 'waiting' });
       expect(error.message).toMatch(/stalled/);
     }
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/everything was sent, but the server did not answer within 1 s/);
+  });
+
+  it('waits for a slow answer after the last byte instead of aborting it as a stall', async () => {
+    // The server answers the complete 1.5 s after the request, three times the stall timeout: it is
+    // working (assembling, ingesting), not stalled, and aborting would lose the answer.
+    const w = await world({ stallTimeoutMs: 500, replyDeadlines: { finalize: 10_000 } });
+    const sandbox = await selfCommunity(w);
+    const file = await randomFile(w.files, 'slow-finalize.png', 2 * SC_CHUNK + 11);
+    sandbox.fault({ method: 'POST', path: '/api/v2/media/upload/complete/', action: { type: 'delay', ms: 1_500 } });
+    const [queued] = await w.engine.queue.enqueue('community', [file.path]);
+
+    await runUntilIdle(w);
+
+    const done = job(w, queued!.id);
+    expectSelfCommunityHas(sandbox, done, file);
+    expect(sandbox.requests.filter((r) => r.path === '/api/v2/media/upload/complete/')).toHaveLength(1);
+    expect(w.engine.queue.jobs.events(queued!.id).filter((e) => e.type === 'error')).toEqual([]);
+    expect(done.attempts).toBe(1);
   });
 
   it('fails a job whose file changed or vanished after queueing, sends nothing, and a retry uploads the new content', async () => {

@@ -337,6 +337,7 @@ export interface CrashReport {
 const ENV = {
   FERRY_RETRY_BASE_MS: '30',
   FERRY_STALL_TIMEOUT_MS: '5000',
+  FERRY_REPLY_TIMEOUT_MS: '30000',
   FERRY_POLL_INITIAL_MS: '60',
   FERRY_MAX_JOBS: '3',
 };

@@ -65,6 +65,8 @@ export interface ScenarioResult {
 /** Engine settings of the matrix: short, and a fixed jitter so that delays are exact. */
 export const MATRIX_ENGINE = {
   stallTimeoutMs: 600,
+  // A reply that never comes counts against the reply deadline (the body was sent): as short here.
+  replyDeadlines: { request: 600, part: 600, finalize: 600 },
   retry: { baseDelayMs: 20, maxDelayMs: 400 },
   pollDelays: { initialMs: 20, maxMs: 80, maxPolls: 60 },
   controlPollMs: 100,

@@ -84,6 +84,7 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     PATH: `${NODE_BIN_DIR}:${process.env.PATH ?? ''}`,
     FERRY_RETRY_BASE_MS: '50',
     FERRY_STALL_TIMEOUT_MS: '5000',
+    FERRY_REPLY_TIMEOUT_MS: '30000',
     FERRY_DATA_DIR: '',
     NODE_NO_WARNINGS: '1',
     ...extra,
@@ -173,6 +174,8 @@ export class Fixtures {
       pollDelays: { initialMs: 20, maxMs: 100, maxPolls: 50 },
       controlPollMs: 100,
       ...options,
+      // A lost answer must not hold a test for the real deadlines (minutes).
+      replyDeadlines: { request: 20_000, part: 20_000, finalize: 20_000, ...options.replyDeadlines },
     });
     let closed = false;
     const handle: EngineHandle = {
