@@ -19,6 +19,18 @@
  *   policy gets 403 `AccessDenied` "Invalid according to Policy: Policy expired.", as S3 words it.
  * - The file id differs from the upload id (the doc's example has them equal) so that tests can tell
  *   which one the adapter reports.
+ * - Paths are answered only in the vendor's documented forms: `/oauth2/token/` and `/files/uploads/`
+ *   (create) with their trailing slash, `/files/uploads/{id}` without. A documented path asked without
+ *   its slash gets a 301 to the slashed path, as a Django server with APPEND_SLASH does, and nothing
+ *   else happens: a client that treats the 301 as an answer has created nothing.
+ * - `expires_at` (create) is an epoch timestamp in seconds [doc: "Epoch timestamp", integer]; 0 means
+ *   never. Absent, the vendor's default applies: 7 days after create, and that is what is recorded.
+ *   Anything else that is not a whole number, a time already past, or a number so large that it can
+ *   only be milliseconds (after the year 9999) gets 400 `0x0230001` [the vendor is silent on both].
+ * - The signed form carries the vendor example's fields (`name`, `filename` "", `chunk`, `chunks`…)
+ *   and the S3 key `tmp/<pipeline id>/<object key>`, as in the vendor's example. The bucket keeps one
+ *   object per S3 key and a second POST to the same key replaces the first, as S3 does (MediaHub does
+ *   not document refusing a repeated object_key): two uploads with the same object key lose a file.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -28,6 +40,10 @@ import { json, readBody, startSandboxServer, type Fault, type LoggedRequest, typ
 export const XVID_SANDBOX_GRANT_TYPE = 'client_credential';
 export const XVID_SANDBOX_BUCKET = 'bucket';
 export const XVID_SANDBOX_ACCESS_KEY = 'AKIAXVIDSANDBOX';
+/** The vendor's default lifetime of an uploaded object no Job used, when create has no `expires_at`. */
+export const XVID_SANDBOX_DEFAULT_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
+/** Larger `expires_at` values can only be milliseconds (253402300799 s is 9999-12-31T23:59:59Z). */
+const LATEST_EXPIRES_AT = 253_402_300_799;
 
 export interface XvidSandboxOptions {
   clientId?: string;
@@ -51,8 +67,15 @@ export interface XvidSandboxUpload {
   id: string;
   fileId: string;
   objectKey: string;
+  /** The S3 key of the signed form: `tmp/<pipeline id>/<object key>`. */
+  s3Key: string;
   pipelineId: string;
   status: string;
+  /**
+   * When MediaHub deletes the object unless a Job used it (epoch seconds): what create sent, or the
+   * vendor's 7-day default when it sent none; 0 = never.
+   */
+  expiresAt: number;
   /** The form fields issued with the upload, in order. */
   params: Array<[string, string]>;
   policyExpiresAt: number;
@@ -73,8 +96,17 @@ export interface XvidTokenCall {
 export interface XvidCreateCall {
   objectKey: string | null;
   pipelineId: string | null;
+  /** `expires_at` exactly as sent, or null when create had none. */
+  expiresAt: string | null;
   uploadId: string | null;
   status: number;
+}
+
+/** An object in the emulated bucket (the last POST to its key wins, as in S3). */
+export interface XvidBucketObject {
+  uploadId: string;
+  size: number;
+  sha256: string;
 }
 
 export interface XvidS3Post {
@@ -117,6 +149,8 @@ export interface XvidSandbox {
   readonly finishCalls: XvidFinishCall[];
   readonly statusCalls: XvidStatusCall[];
   readonly uploads: Map<string, XvidSandboxUpload>;
+  /** The bucket's objects by S3 key. */
+  readonly objects: Map<string, XvidBucketObject>;
   fault(fault: Fault): void;
   clearFaults(): void;
   /** Every token issued so far stops working (403 0x0000003). */
@@ -226,6 +260,7 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
 
   const tokens = new Map<string, number>();
   const uploads = new Map<string, XvidSandboxUpload>();
+  const objects = new Map<string, XvidBucketObject>();
   const uploadByPolicy = new Map<string, string>();
   const tokenCalls: XvidTokenCall[] = [];
   const createCalls: XvidCreateCall[] = [];
@@ -293,6 +328,7 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
     const call: XvidCreateCall = {
       objectKey: url.searchParams.get('object_key'),
       pipelineId: url.searchParams.get('pipeline_id'),
+      expiresAt: url.searchParams.get('expires_at'),
       uploadId: null,
       status: 0,
     };
@@ -300,15 +336,23 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
     const reply = ((): Reply => {
       if (!authorized(request)) return INVALID_TOKEN();
       if (!call.objectKey || call.pipelineId !== pipelineId) return INVALID_INPUT();
-      const id = objectId();
       const createdAt = Date.now();
+      const nowSeconds = Math.floor(createdAt / 1000);
+      let expiresAt = nowSeconds + XVID_SANDBOX_DEFAULT_EXPIRY_SECONDS;
+      if (call.expiresAt !== null) {
+        if (!/^\d+$/.test(call.expiresAt)) return INVALID_INPUT();
+        expiresAt = Number(call.expiresAt);
+        if (expiresAt !== 0 && (expiresAt <= nowSeconds || expiresAt > LATEST_EXPIRES_AT)) return INVALID_INPUT();
+      }
+      const id = objectId();
+      const s3Key = `tmp/${pipelineId}/${call.objectKey}`;
       const policyExpiresAt = createdAt + policyTtlMs;
       const policy = Buffer.from(
         JSON.stringify({
           expiration: new Date(policyExpiresAt).toISOString(),
           conditions: [
             { bucket: XVID_SANDBOX_BUCKET },
-            { key: call.objectKey },
+            { key: s3Key },
             { acl: 'private' },
             { success_action_status: '201' },
             ['content-length-range', 0, maxFileBytes],
@@ -320,10 +364,14 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
         id,
         fileId: objectId(),
         objectKey: call.objectKey,
+        s3Key,
         pipelineId,
         status: 'UPLOADING',
+        expiresAt,
         params: [
-          ['key', call.objectKey],
+          ['name', call.objectKey.slice(call.objectKey.lastIndexOf('/') + 1)],
+          ['filename', ''],
+          ['key', s3Key],
           ['acl', 'private'],
           ['success_action_status', '201'],
           ['Content-Type', 'application/octet-stream'],
@@ -442,11 +490,13 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
       if (upload.policyExpiresAt <= Date.now()) return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
       if (form.tooLarge) return s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
       upload.stored = { size: file.size, sha256: file.sha256, md5: file.md5 };
-      const location = `${origin}/s3/${XVID_SANDBOX_BUCKET}/${encodeURIComponent(upload.objectKey)}`;
+      // S3 replaces whatever the key held before: an earlier upload under the same key is gone.
+      objects.set(upload.s3Key, { uploadId: upload.id, size: file.size, sha256: file.sha256 });
+      const location = `${origin}/s3/${XVID_SANDBOX_BUCKET}/${upload.s3Key.split('/').map(encodeURIComponent).join('/')}`;
       const body =
         '<?xml version="1.0" encoding="UTF-8"?>\n' +
         `<PostResponse><Location>${escapeXml(location)}</Location><Bucket>${XVID_SANDBOX_BUCKET}</Bucket>` +
-        `<Key>${escapeXml(upload.objectKey)}</Key><ETag>${escapeXml(`"${file.md5}"`)}</ETag></PostResponse>`;
+        `<Key>${escapeXml(upload.s3Key)}</Key><ETag>${escapeXml(`"${file.md5}"`)}</ETag></PostResponse>`;
       return { status: 201, body, headers: { 'content-type': 'application/xml', location, etag: `"${file.md5}"` } };
     })();
     post.status = reply.status;
@@ -462,7 +512,13 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
       return s3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     }
     if (path === '/v1/oauth2/token/' && method === 'POST') return handleToken(request);
-    if (path === '/v1/files/uploads' && method === 'POST') return handleCreate(request, url);
+    if (path === '/v1/files/uploads/' && method === 'POST') return handleCreate(request, url);
+    if (path === '/v1/oauth2/token' || path === '/v1/files/uploads') {
+      // Django's APPEND_SLASH: the documented path has a trailing slash, so this one is only redirected.
+      await readBody(request);
+      const location = `${origin}${path}/${url.search}`;
+      return { status: 301, body: '', headers: { location, 'content-type': 'text/html; charset=utf-8' } };
+    }
     const match = /^\/v1\/files\/uploads\/([^/]+)$/.exec(path);
     if (match) {
       const uploadId = decodeURIComponent(match[1]!);
@@ -489,6 +545,7 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
     finishCalls,
     statusCalls,
     uploads,
+    objects,
     fault: (fault) => server.fault(fault),
     clearFaults: () => server.clearFaults(),
     expireTokens() {
