@@ -178,6 +178,10 @@ describe('SelfCommunity adapter against the emulator', () => {
     expect(record.field).toBe(mime === 'application/pdf' ? 'document' : 'image');
     expect(record.filename).toBe(name);
     expect(record.bytes.equals(file.bytes)).toBe(true);
+    // The media type the vendor documents for each kind is sent, not left to the server's guess.
+    const type = mime === 'application/pdf' ? 'doc' : 'image';
+    expect(server.completeCalls).toEqual([expect.objectContaining({ uploadId: record.id, type, status: 201 })]);
+    expect(server.media[0]!.type).toBe(type);
 
     expect(outcome.kind).toBe('completed');
     if (outcome.kind !== 'completed') return;
@@ -210,6 +214,37 @@ describe('SelfCommunity adapter against the emulator', () => {
     const { outcome } = await upload(accountFor(server), file.job);
     expect(server.completeCalls).toEqual([expect.objectContaining({ type: 'eimage', status: 201 })]);
     expect(outcome.kind === 'completed' && outcome.result.details.type).toBe('eimage');
+  });
+
+  it.each([
+    { name: 'Contract 2026', mime: 'application/pdf' },
+    { name: 'scan.PDF', mime: '' },
+  ])('completes the PDF "$name" as a document with type=doc, whatever its name says', async ({ name, mime }) => {
+    const server = await sandbox();
+    const file = await localFile(name, CHUNK + 3, mime);
+    const { outcome } = await upload(accountFor(server), file.job);
+
+    expect(server.chunkLog.every((chunk) => chunk.status === 201)).toBe(true);
+    expect(server.uploads.get(server.media[0]!.uploadId)!.field).toBe('document');
+    expect(server.completeCalls).toEqual([expect.objectContaining({ type: 'doc', status: 201 })]);
+    expect(server.media).toEqual([expect.objectContaining({ type: 'doc', sha256: file.sha256 })]);
+    expect(outcome.kind === 'completed' && outcome.result.details.type).toBe('doc');
+  });
+
+  it('has the emulator file a PDF completed without type by its name, as the vendor documents, and refuse it as an image', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('Contract 2026', 100, 'application/pdf');
+    const driven = await sendParts(account, file.job, await adapter.createSession(account, file.job, call()));
+    const response = await account.http.post(`${server.url}/api/v2/media/upload/complete/`, {
+      form: { upload_id: driven.session.uploadId!, md5: createHash('md5').update(file.bytes).digest('hex') },
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      type: ['The uploaded document is not valid for media type "image" (the default for its file name).'],
+    });
+    expect(server.media).toEqual([]);
   });
 
   it('recovers a lost chunk response through the offset-mismatch reply', async () => {
@@ -466,7 +501,21 @@ describe('SelfCommunity source validation', () => {
     expect(empty.kind).toBe('invalid');
     expect(empty.message).toContain('empty.png is empty');
     expect(thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'video' })).kind).toBe('invalid');
-    expect(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'doc' })).not.toThrow();
+  });
+
+  it('takes a type option only among the media types the vendor documents for the file', () => {
+    expect(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'image' })).not.toThrow();
+    expect(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'eimage' })).not.toThrow();
+    expect(() => adapter.validateSource(file('a.pdf', 10, 'application/pdf'), { type: 'doc' })).not.toThrow();
+
+    const docForImage = thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'doc' }));
+    expect(docForImage.kind).toBe('invalid');
+    expect(docForImage.message).toBe('a.png: type=doc is for PDF documents; for an image use type=image or type=eimage, or leave it out');
+    const imageForPdf = thrown(() => adapter.validateSource(file('a.pdf', 10, 'application/pdf'), { type: 'eimage' }));
+    expect(imageForPdf.kind).toBe('invalid');
+    expect(imageForPdf.message).toBe('a.pdf: type=eimage is for images; for a PDF document use type=doc, or leave it out');
+    const unknown = thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'Image' }));
+    expect(unknown.message).toBe('a.png: "Image" is not a SelfCommunity media type; for an image use type=image or type=eimage, or leave it out');
   });
 
   it('plans 204,800-byte parts from 0 with a shorter last part', () => {

@@ -3,6 +3,11 @@
  * answering the way django-chunked-upload does. It is strict on purpose (inclusive Content-Range,
  * chunk size, one file field, offsets, upload_id, MD5, at-most-one Media per upload) and records
  * what it received so that tests assert on bytes and calls rather than on adapter internals.
+ *
+ * Complete files the upload as the `type` it is sent (image, doc or eimage); without one it uses the
+ * vendor's documented default, "image or document based on file extension", and refuses a media
+ * whose chunks do not fit that type (a PDF taken for an image), so a client that leaves the type to
+ * the server's guess is caught.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -13,6 +18,21 @@ export const SANDBOX_CHUNK_LIMIT = 204_800;
 export const SANDBOX_SIZE_LIMITS = { image: 5_000_000, document: 50_000_000 } as const;
 const EXPIRY_MS = 24 * 60 * 60 * 1000;
 const MEDIA_TYPES = new Set(['image', 'doc', 'eimage']);
+
+/**
+ * The media type complete uses when the client sends none. The vendor's complete page says `type`
+ * "Default[s] to image or document based on file extension"; this emulator reads that as literally
+ * as it can: only a name ending in `.pdf` (any case) defaults to `doc`, anything else to `image`. So a
+ * PDF named `contract` (no extension) completed without `type=doc` is taken for an image and refused.
+ */
+function defaultMediaType(filename: string): 'doc' | 'image' {
+  return /\.pdf$/i.test(filename) ? 'doc' : 'image';
+}
+
+/** The chunk field a media type needs: `doc` is a PDF document, `image` and `eimage` are images. */
+function fieldForType(type: string): 'image' | 'document' {
+  return type === 'doc' ? 'document' : 'image';
+}
 
 export interface SelfCommunitySandboxOptions {
   /** The bearer token the emulator accepts (default `sc-token`). */
@@ -47,6 +67,8 @@ export interface SandboxUpload {
 export interface SandboxMedia {
   id: number;
   uploadId: string;
+  /** The media type it was filed as: the `type` sent with complete, or the default of its name. */
+  type: 'image' | 'doc' | 'eimage';
   size: number;
   md5: string;
   /** Empty when the emulator keeps no bytes. */
@@ -251,6 +273,13 @@ export async function startSelfCommunitySandbox(options: SelfCommunitySandboxOpt
       if (!upload) return detail(404, 'Not found.');
       const invalid = invalidState(upload);
       if (invalid) return invalid;
+      const mediaType = (type ?? defaultMediaType(upload.filename)) as SandboxMedia['type'];
+      if (fieldForType(mediaType) !== upload.field) {
+        // A PDF filed as an image (or an image as a document) is not a valid media of that type.
+        return json(400, {
+          type: [`The uploaded ${upload.field} is not valid for media type "${mediaType}"${type === null ? ' (the default for its file name)' : ''}.`],
+        });
+      }
       const bytes = upload.md5 ? null : upload.bytes;
       const received = (upload.md5 ? upload.md5.copy() : createHash('md5').update(bytes!)).digest('hex');
       if (received !== md5.toLowerCase()) {
@@ -264,6 +293,7 @@ export async function startSelfCommunitySandbox(options: SelfCommunitySandboxOpt
       media.push({
         id,
         uploadId,
+        type: mediaType,
         size: upload.size,
         md5: md5.toLowerCase(),
         sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : '',
@@ -272,7 +302,7 @@ export async function startSelfCommunitySandbox(options: SelfCommunitySandboxOpt
       return json(completeStatus, {
         id,
         added_at: new Date().toISOString(),
-        type: type ?? (upload.field === 'document' ? 'doc' : 'image'),
+        type: mediaType,
         title: upload.filename,
         description: null,
         url: fileUrl,

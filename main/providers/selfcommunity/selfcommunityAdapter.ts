@@ -46,8 +46,29 @@ export const SELFCOMMUNITY_LIMITS: Readonly<Record<SelfCommunityField, number>> 
   document: 50_000_000,
 };
 
-/** Values of the optional `type` field of complete. */
+/** Values of the `type` field of complete (the vendor's "Enumerated Values"). */
 export const SELFCOMMUNITY_MEDIA_TYPES = ['image', 'doc', 'eimage'] as const;
+export type SelfCommunityMediaType = (typeof SELFCOMMUNITY_MEDIA_TYPES)[number];
+
+/**
+ * The media types each chunk field may be completed as: `doc` is a PDF document; `image` an image and
+ * `eimage` an image inserted into a contribution's text. The first is what Ferry sends by default.
+ */
+const TYPES_FOR_FIELD: Readonly<Record<SelfCommunityField, readonly SelfCommunityMediaType[]>> = {
+  image: ['image', 'eimage'],
+  document: ['doc'],
+};
+
+/**
+ * The `type` sent with complete: the `type` option when given (validateSource checked it), else the
+ * documented type of the field. Always sent, because without it the server picks "image or document
+ * based on file extension", which files a PDF named without `.pdf` as an image.
+ */
+function mediaTypeFor(field: SelfCommunityField, options: Readonly<Record<string, string>>): SelfCommunityMediaType {
+  const chosen = options.type;
+  const allowed = TYPES_FOR_FIELD[field];
+  return chosen !== undefined && (allowed as readonly string[]).includes(chosen) ? (chosen as SelfCommunityMediaType) : allowed[0]!;
+}
 
 const CHUNK_PATH = '/api/v2/media/upload/chunk/';
 const COMPLETE_PATH = '/api/v2/media/upload/complete/';
@@ -152,13 +173,6 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     if (source.kind !== 'file') {
       throw new UploadError('unsupported', `${source.name}: SelfCommunity uploads local files, not URLs (${source.url})`);
     }
-    const type = options.type;
-    if (type !== undefined && !(SELFCOMMUNITY_MEDIA_TYPES as readonly string[]).includes(type)) {
-      throw new UploadError(
-        'invalid',
-        `${source.name}: "${type}" is not a SelfCommunity media type; use type=${SELFCOMMUNITY_MEDIA_TYPES.join(', type=')} or leave it out`,
-      );
-    }
     const field = fieldFor(source);
     if (field === null) {
       throw new UploadError(
@@ -166,6 +180,15 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
         `${source.name} is ${source.mime ? `of type ${source.mime}` : 'of an unknown type'}: SelfCommunity accepts images ` +
           `(image/*, up to ${formatBytes(SELFCOMMUNITY_LIMITS.image)}) and PDF documents (up to ${formatBytes(SELFCOMMUNITY_LIMITS.document)})`,
       );
+    }
+    const type = options.type;
+    if (type !== undefined && !(TYPES_FOR_FIELD[field] as readonly string[]).includes(type)) {
+      const fits = field === 'image' ? 'for an image use type=image or type=eimage' : 'for a PDF document use type=doc';
+      const known = (SELFCOMMUNITY_MEDIA_TYPES as readonly string[]).includes(type);
+      const what = !known
+        ? `"${type}" is not a SelfCommunity media type`
+        : `type=${type} is for ${type === 'doc' ? 'PDF documents' : 'images'}`;
+      throw new UploadError('invalid', `${source.name}: ${what}; ${fits}, or leave it out`);
     }
     if (source.size === 0) {
       throw new UploadError('invalid', `${source.name} is empty: SelfCommunity needs at least one byte`);
@@ -325,8 +348,7 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     } catch (error) {
       throw transportError(error, call.signal, `${doing}: computing its MD5`);
     }
-    const form: Record<string, string> = { upload_id: uploadId, md5 };
-    if (job.options.type) form.type = job.options.type;
+    const form: Record<string, string> = { upload_id: uploadId, md5, type: mediaTypeFor(session.field, job.options) };
 
     // One request, never repeated here: a second complete could create a second Media. If this one
     // fails without a readable answer the engine calls again with `resumed`, handled below.
