@@ -153,9 +153,13 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const { result, errors, sessions, polls } = await upload(accountFor(server), file.job);
 
     expect(errors).toEqual([]);
+    const objectKey = sessions[0]!.objectKey;
+    expect(objectKey).toMatch(/^uploads\/ferry-1-[0-9a-f]{8}\//);
+    expect(objectKey.endsWith(`/${name}`)).toBe(true);
     expect(server.createCalls).toEqual([
-      { objectKey: `uploads/${name}`, pipelineId: server.pipelineId, uploadId: sessions[0]!.uploadId, status: 200 },
+      { objectKey, pipelineId: server.pipelineId, expiresAt: '0', uploadId: sessions[0]!.uploadId, status: 200 },
     ]);
+    expect(server.objects.get(`tmp/${server.pipelineId}/${objectKey}`)).toEqual({ uploadId: sessions[0]!.uploadId, size, sha256: file.sha256 });
     expect(server.s3Posts).toHaveLength(1);
     expect(server.s3Posts[0]).toMatchObject({ uploadId: sessions[0]!.uploadId, size, sha256: file.sha256, status: 201 });
     const stored = server.uploads.get(sessions[0]!.uploadId)!;
@@ -170,9 +174,10 @@ describe('Xvid MediaHub adapter against the emulator', () => {
         uploadId: stored.id,
         fileId: stored.fileId,
         status: 'COMPLETED',
-        objectKey: `uploads/${name}`,
+        objectKey,
         pipelineId: server.pipelineId,
         storageType: 'S3',
+        expiresAt: 'never',
         resumeNote: XVID_RESUME_NOTE,
       },
     });
@@ -223,7 +228,7 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const { errors } = await upload(account, (await localFile('after.mp4', 100)).job);
     expect(errors).toEqual([]);
     expect(server.tokenCalls.map((entry) => entry.status)).toEqual([200, 200]);
-    const creates = server.requests.filter((request) => request.path === '/v1/files/uploads');
+    const creates = server.requests.filter((request) => request.path === '/v1/files/uploads/');
     expect(creates.map((request) => request.status)).toEqual([200, 403, 200]);
     // The refused create left nothing behind: one upload per file.
     expect(server.uploads.size).toBe(2);
@@ -244,7 +249,7 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const account = accountFor(server);
     const file = await localFile('refused.mp4', 100);
     const invalid = '{"error":{"error_code":"0x0000003","error_message":"Invalid access token"}}';
-    server.fault({ path: '/v1/files/uploads', times: 2, action: { type: 'status', status: 403, body: invalid } });
+    server.fault({ path: '/v1/files/uploads/', times: 2, action: { type: 'status', status: 403, body: invalid } });
     const error = await rejection(adapter.createSession(account, file.job, call()));
     expect(error.kind).toBe('auth');
     expect(error.message).toBe(
@@ -421,13 +426,13 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const file = await localFile('errors.mp4', 100);
     const body = (code: string, message: string): string => JSON.stringify({ error: { error_code: code, error_message: message } });
 
-    server.fault({ path: '/v1/files/uploads', action: { type: 'status', status: 500, body: body('0x0000001', 'Internal Error') } });
+    server.fault({ path: '/v1/files/uploads/', action: { type: 'status', status: 500, body: body('0x0000001', 'Internal Error') } });
     const internal = await rejection(adapter.createSession(account, file.job, call()));
     expect(internal.kind).toBe('server');
     expect(internal.message).toBe('Creating the Xvid MediaHub upload of errors.mp4: 500 0x0000001 Internal Error; will retry');
 
     server.fault({
-      path: '/v1/files/uploads',
+      path: '/v1/files/uploads/',
       action: { type: 'status', status: 429, body: body('0x0000009', 'Too many requests'), headers: { 'retry-after': '7' } },
     });
     const limited = await rejection(adapter.createSession(account, file.job, call()));
@@ -579,6 +584,7 @@ describe('Xvid MediaHub sessions and sources', () => {
     createdAt: Date.parse('2030-01-01T00:00:00Z'),
     objectKey: 'uploads/test.mp4',
     pipelineId: '547f3eede4b025bcbff38657',
+    expiresAt: 0,
     stored: null,
   };
 

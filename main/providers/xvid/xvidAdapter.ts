@@ -27,6 +27,17 @@ import type {
 } from '../types.ts';
 import { readApiError, readS3Error, readS3PostResponse, readUploadReply, XVID_INVALID_TOKEN, type UploadReply } from './xvidReplies.ts';
 import { parseXvidSession, xvidSessionUsable, type XvidSession } from './xvidSession.ts';
+import {
+  deletionTimeMs,
+  expiresAtFor,
+  expiryDays,
+  expiryDetails,
+  objectKeyFor,
+  XVID_EXPIRY_LABEL,
+  XVID_EXPIRY_NEVER,
+  XVID_EXPIRY_SETTING,
+  XVID_MAX_EXPIRY_DAYS,
+} from './xvidObject.ts';
 import { authorizedSend } from './xvidToken.ts';
 
 export type { XvidSession } from './xvidSession.ts';
@@ -114,6 +125,8 @@ function progressOf(status: string | null): Progress {
 }
 
 function resultOf(reply: UploadReply, session: XvidSession): UploadResult {
+  // MediaHub's object key (what a Job names), not S3's `tmp/<pipeline>/…` key of the form.
+  const objectKey = reply.objectKey ?? session.objectKey;
   return {
     remoteId: reply.fileId ?? reply.id,
     url: reply.url,
@@ -121,9 +134,10 @@ function resultOf(reply: UploadReply, session: XvidSession): UploadResult {
       uploadId: reply.id,
       fileId: reply.fileId,
       status: reply.status,
-      objectKey: reply.objectKey ?? session.stored?.key ?? session.objectKey,
+      objectKey,
       pipelineId: reply.pipelineId ?? session.pipelineId,
       storageType: reply.storageType,
+      ...expiryDetails(objectKey, deletionTimeMs(session.expiresAt, session.createdAt)),
       resumeNote: XVID_RESUME_NOTE,
     },
   };
@@ -222,7 +236,17 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
       label: 'Object key prefix',
       kind: 'setting',
       required: false,
-      hint: 'Put before each file name to make its storage key, e.g. uploads/',
+      hint: 'Put before each storage key, e.g. uploads/; Ferry adds ferry-<job id>-<8 hex digits>/<file name>',
+    },
+    {
+      key: XVID_EXPIRY_SETTING,
+      label: XVID_EXPIRY_LABEL,
+      kind: 'setting',
+      required: false,
+      default: XVID_EXPIRY_NEVER,
+      hint:
+        `MediaHub deletes an uploaded file that no Job has used after this many days (1-${XVID_MAX_EXPIRY_DAYS}), ` +
+        `or never; left unset, MediaHub itself would delete it after 7 days`,
     },
   ],
   capabilities: {
@@ -268,12 +292,17 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     if (!pipelineId) {
       throw new UploadError('invalid', `Xvid MediaHub account "${account.name}" has no pipeline id: set it in the account settings`);
     }
-    const objectKey = `${account.settings.objectKeyPrefix ?? ''}${name}`;
+    const days = expiryDays(account);
+    const objectKey = await objectKeyFor(account, job, fileOf(job).path);
     const doing = `Creating the Xvid MediaHub upload of ${name}`;
+    const createdAt = Date.now();
+    const expiresAt = expiresAtFor(days, createdAt);
     // encodeURIComponent rather than URLSearchParams: a space must arrive as %20, not as "+", which
     // not every server decodes in a query.
-    const query = `object_key=${encodeURIComponent(objectKey)}&pipeline_id=${encodeURIComponent(pipelineId)}`;
-    const response = await authorizedSend(account, `/files/uploads?${query}`, { method: 'POST' }, call, doing);
+    const query =
+      `object_key=${encodeURIComponent(objectKey)}&pipeline_id=${encodeURIComponent(pipelineId)}` + `&expires_at=${expiresAt}`;
+    // `/files/uploads/` with its slash, as every vendor example writes it; the bare path is redirected.
+    const response = await authorizedSend(account, `/files/uploads/?${query}`, { method: 'POST' }, call, doing);
     if (response.statusCode !== 200 && response.statusCode !== 201) {
       throw apiFailure(response, doing, {
         kind: 'invalid',
@@ -286,9 +315,10 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
       uploadId: reply.id,
       formPostUrl: reply.formPostUrl,
       formPostParams: reply.formPostParams,
-      createdAt: Date.now(),
-      objectKey,
+      createdAt,
+      objectKey: reply.objectKey ?? objectKey,
       pipelineId,
+      expiresAt,
       stored: null,
     };
   },

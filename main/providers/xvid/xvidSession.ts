@@ -33,9 +33,14 @@ export interface XvidSession {
   formPostParams: Array<[string, string]>;
   /** When Ferry created this upload (ms since epoch); the signed policy's clock starts here. */
   createdAt: number;
-  /** The object key asked for, shown in the job details. */
+  /** The object key asked for (unique per job, see xvidObject.ts), shown in the job details. */
   objectKey: string;
   pipelineId: string;
+  /**
+   * The `expires_at` sent on create: Unix seconds, 0 for never; null for a session made before Ferry
+   * sent it (MediaHub's 7-day default applies to that upload).
+   */
+  expiresAt: number | null;
   /** Set once S3 accepted the file; from then on only the finish call and polling remain. */
   stored: XvidStoredObject | null;
 }
@@ -54,6 +59,8 @@ const sessionSchema = z.object({
   createdAt: z.number().finite(),
   objectKey: z.string(),
   pipelineId: z.string(),
+  // Absent in sessions persisted before expires_at was sent; they are still good to finish.
+  expiresAt: z.number().int().nonnegative().nullable().default(null),
   stored: storedSchema.nullable(),
 });
 

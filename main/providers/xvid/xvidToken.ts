@@ -61,6 +61,27 @@ export function apiUrl(account: AccountContext, path: string): string {
   return `${account.baseUrl.replace(/\/+$/, '')}${path}`;
 }
 
+/**
+ * A 3xx reply of the API, as an error. The account's client does not follow redirects, and a redirect
+ * is never an answer: MediaHub's server redirects a path that lacks its trailing slash (Django's
+ * APPEND_SLASH) without running the request, so reading the empty 301 as "done" would lose the call
+ * silently. Not retried: the same request would be redirected again.
+ */
+export function redirectError(account: AccountContext, response: Response<string>, doing: string): UploadError {
+  const status = response.statusCode;
+  const location = response.headers.location;
+  return new UploadError(
+    'invalid',
+    `${doing}: MediaHub answered ${status} redirecting to ${location ? String(location) : 'an unnamed address'}, and Ferry does not follow redirects of API calls; ` +
+      `check the account's base URL (${account.baseUrl})`,
+    { status },
+  );
+}
+
+function isRedirect(response: Response<string>): boolean {
+  return response.statusCode >= 300 && response.statusCode < 400;
+}
+
 async function fetchToken(account: AccountContext, call: CallContext): Promise<CachedToken> {
   const { clientId, clientSecret } = credentials(account);
   const doing = `Signing in to Xvid MediaHub as client ${clientId}`;
@@ -76,6 +97,7 @@ async function fetchToken(account: AccountContext, call: CallContext): Promise<C
     doing,
   );
   const status = response.statusCode;
+  if (isRedirect(response)) throw redirectError(account, response, doing);
   if (status >= 200 && status < 300) {
     const reply = readTokenReply(response.body);
     if (!reply) {
@@ -122,7 +144,8 @@ export function isInvalidToken(response: Response<string>): boolean {
 
 /**
  * Sends one MediaHub API request with a Bearer token. A 403 "Invalid access token" is answered once
- * by fetching a new token and sending the request again; every other reply is returned as it is.
+ * by fetching a new token and sending the request again; a redirect is thrown as an error; every
+ * other reply is returned as it is.
  * Only idempotent or not-yet-applied requests go through here (an invalid token means the server did
  * nothing), so the second send cannot double an effect.
  */
@@ -142,8 +165,11 @@ export async function authorizedSend(
       doing,
     );
   const token = await accessToken(account, call);
-  const response = await attempt(token);
-  if (!isInvalidToken(response)) return response;
-  forgetToken(account, token);
-  return attempt(await accessToken(account, call));
+  let response = await attempt(token);
+  if (isInvalidToken(response)) {
+    forgetToken(account, token);
+    response = await attempt(await accessToken(account, call));
+  }
+  if (isRedirect(response)) throw redirectError(account, response, doing);
+  return response;
 }
