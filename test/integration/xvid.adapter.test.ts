@@ -536,6 +536,157 @@ describe('Xvid MediaHub adapter against the emulator', () => {
   });
 });
 
+describe('Xvid MediaHub object keys, expiry and paths', () => {
+  const DAY_S = 24 * 60 * 60;
+
+  it('sends expires_at=0 by default, so MediaHub never deletes an upload no Job used, and says so', async () => {
+    const server = await sandbox();
+    const file = await localFile('kept.mp4', 100);
+    const { result, sessions } = await upload(accountFor(server), file.job);
+    expect(server.createCalls.map((entry) => entry.expiresAt)).toEqual(['0']);
+    expect(server.uploads.get(sessions[0]!.uploadId)!.expiresAt).toBe(0);
+    expect(result.details.expiresAt).toBe('never');
+    expect(result.details.warning).toBeUndefined();
+  });
+
+  it('sends expires_at in Unix seconds when the account sets days, and warns when the upload will be deleted', async () => {
+    const server = await sandbox();
+    const file = await localFile('short-lived.mp4', 100);
+    const before = Math.floor(Date.now() / 1000);
+    const { result, sessions } = await upload(accountFor(server, { settings: { deleteUnusedAfterDays: '30' } }), file.job);
+    const after = Math.floor(Date.now() / 1000);
+
+    const sent = Number(server.createCalls[0]!.expiresAt);
+    expect(sent).toBeGreaterThanOrEqual(before + 30 * DAY_S);
+    expect(sent).toBeLessThanOrEqual(after + 30 * DAY_S);
+    expect(server.uploads.get(sessions[0]!.uploadId)!.expiresAt).toBe(sent);
+    const when = new Date(sent * 1000).toISOString();
+    expect(result.details.expiresAt).toBe(when);
+    expect(result.details.warning).toBe(
+      `MediaHub deletes ${sessions[0]!.objectKey} at ${when.slice(0, 10)} ${when.slice(11, 16)} UTC unless a Job uses it before then; ` +
+        'to keep uploads no Job has used, set "Delete unused uploads after (days)" to never in the account settings',
+    );
+  });
+
+  it('shows the vendor default of 7 days for an upload whose session predates expires_at', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('old-session.mp4', 100);
+    const created = await adapter.createSession(account, file.job, call());
+    const legacy = adapter.parseSession({ ...created, expiresAt: undefined })!;
+    expect(legacy.expiresAt).toBeNull();
+    const { session: sent } = await adapter.uploadPart(account, file.job, legacy, adapter.planParts(legacy, file.job)[0]!, call());
+    let outcome = await adapter.finalize(account, file.job, sent, { ...call(), resumed: false });
+    while (outcome.kind === 'processing') outcome = await adapter.poll!(account, file.job, outcome.session, call());
+    expect(outcome.result.details.expiresAt).toBe(new Date(legacy.createdAt + 7 * DAY_S * 1000).toISOString());
+    expect(outcome.result.details.warning).toContain(`MediaHub deletes ${legacy.objectKey} at `);
+  });
+
+  it('refuses an expiry setting that is not never or 1-3650 days before anything is sent', async () => {
+    const server = await sandbox();
+    const file = await localFile('bad-setting.mp4', 100);
+    for (const value of ['abc', '0', '3651', '1.5', '-2']) {
+      const error = await rejection(adapter.createSession(accountFor(server, { settings: { deleteUnusedAfterDays: value } }), file.job, call()));
+      expect(error.kind).toBe('invalid');
+      expect(error.message).toBe(
+        `Xvid MediaHub account "test hub": "Delete unused uploads after (days)" must be "never" or a whole number of days from 1 to 3650 (got "${value}"); change it in the account settings`,
+      );
+    }
+    expect(server.requests).toEqual([]);
+    for (const value of ['never', 'NEVER', '', '1', '3650']) {
+      await adapter.createSession(accountFor(server, { settings: { deleteUnusedAfterDays: value } }), file.job, call());
+    }
+    expect(server.createCalls.map((entry) => entry.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('declares the expiry as an account setting whose default is never', () => {
+    expect(adapter.fields.find((field) => field.key === 'deleteUnusedAfterDays')).toMatchObject({
+      kind: 'setting',
+      required: false,
+      default: 'never',
+    });
+  });
+
+  it('keeps two clip.mp4 from different folders apart: both are in the bucket, byte-exact', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const first = await localFile('clip.mp4', 2000);
+    const second = await localFile('clip.mp4', 3000);
+    const a = await upload(account, { ...first.job, jobId: 41 });
+    const b = await upload(account, { ...second.job, jobId: 42 });
+
+    const keys = [a.sessions[0]!.objectKey, b.sessions[0]!.objectKey];
+    expect(keys[0]).toMatch(/^uploads\/ferry-41-[0-9a-f]{8}\/clip\.mp4$/);
+    expect(keys[1]).toMatch(/^uploads\/ferry-42-[0-9a-f]{8}\/clip\.mp4$/);
+    expect(server.createCalls.map((entry) => entry.objectKey)).toEqual(keys);
+    // S3 replaces an object posted again under the same key; two keys keep both files.
+    expect([...server.objects.entries()].map(([key, object]) => [key, object.sha256]).sort()).toEqual(
+      [
+        [`tmp/${server.pipelineId}/${keys[0]}`, first.sha256],
+        [`tmp/${server.pipelineId}/${keys[1]}`, second.sha256],
+      ].sort(),
+    );
+    expect([a.result.details.objectKey, b.result.details.objectKey]).toEqual(keys);
+  });
+
+  it('keeps a job on one key when its upload starts anew, and gives the same job id on another file another key', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('again.mp4', 100);
+    const other = await localFile('again.mp4', 100);
+    const first = await adapter.createSession(account, file.job, call());
+    const second = await adapter.createSession(account, file.job, call());
+    const elsewhere = await adapter.createSession(account, other.job, call());
+    expect(second.uploadId).not.toBe(first.uploadId);
+    expect(second.objectKey).toBe(first.objectKey);
+    expect(elsewhere.objectKey).not.toBe(first.objectKey);
+    expect(server.createCalls.map((entry) => entry.objectKey)).toEqual([first.objectKey, first.objectKey, elsewhere.objectKey]);
+  });
+
+  it('uses the documented paths: /oauth2/token/ and /files/uploads/ with their slash, /files/uploads/{id} without', async () => {
+    const server = await sandbox();
+    const file = await localFile('paths.mp4', 100);
+    const { sessions } = await upload(accountFor(server), file.job);
+    const id = sessions[0]!.uploadId;
+    expect(server.requests.filter((request) => request.path.startsWith('/v1/')).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+      'POST /v1/oauth2/token/ 200',
+      'POST /v1/files/uploads/ 200',
+      `PUT /v1/files/uploads/${id} 200`,
+      `GET /v1/files/uploads/${id} 200`,
+      `GET /v1/files/uploads/${id} 200`,
+      `GET /v1/files/uploads/${id} 200`,
+    ]);
+  });
+
+  it('reports a redirect of an API call as an error naming its target, never as an answer', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('moved.mp4', 100);
+    const target = 'https://api.example.test/v1/files/uploads/';
+    server.fault({ path: '/v1/files/uploads/', action: { type: 'status', status: 301, body: '', headers: { location: target } } });
+    const create = await rejection(adapter.createSession(account, file.job, call()));
+    expect(create.kind).toBe('invalid');
+    expect(create.status).toBe(301);
+    expect(create.message).toBe(
+      `Creating the Xvid MediaHub upload of moved.mp4: MediaHub answered 301 redirecting to ${target}, and Ferry does not follow redirects of API calls; ` +
+        `check the account's base URL (${server.apiUrl})`,
+    );
+
+    const session = await adapter.createSession(account, file.job, call());
+    const { session: sent } = await adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call());
+    server.fault({ method: 'PUT', path: /^\/v1\/files\/uploads\//, action: { type: 'status', status: 308, body: '', headers: { location: '/elsewhere' } } });
+    const finish = await rejection(adapter.finalize(account, file.job, sent, { ...call(), resumed: false }));
+    expect(finish.kind).toBe('invalid');
+    expect(finish.message).toContain('MediaHub answered 308 redirecting to /elsewhere');
+
+    clearXvidTokenCache();
+    server.fault({ path: '/v1/oauth2/token/', action: { type: 'status', status: 302, body: '', headers: { location: 'https://login.example.test/' } } });
+    const token = await rejection(adapter.createSession(account, file.job, call()));
+    expect(token.kind).toBe('invalid');
+    expect(token.message).toContain(`Signing in to Xvid MediaHub as client ${server.clientId}: MediaHub answered 302 redirecting to https://login.example.test/`);
+  });
+});
+
 describe('Xvid MediaHub emulator strictness', () => {
   it('refuses the RFC spelling client_credentials, a field after the file, and a changed field', async () => {
     const server = await sandbox();
@@ -569,6 +720,54 @@ describe('Xvid MediaHub emulator strictness', () => {
     expect(await post(changed, changed.length)).toMatchObject({ status: 400, body: expect.stringContaining('Policy Condition failed: [&quot;eq&quot;, &quot;$chunks&quot;') });
     expect(await post(params.filter(([name]) => name !== 'acl'), params.length)).toMatchObject({ status: 400 });
     expect(await post(params, params.length)).toMatchObject({ status: 201, body: expect.stringContaining('<PostResponse>') });
+  });
+});
+
+describe('Xvid MediaHub emulator: paths and expires_at as the vendor documents them', () => {
+  async function token(server: XvidSandbox): Promise<string> {
+    const response = await fetch(`${server.apiUrl}/oauth2/token/`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credential', client_id: server.clientId, client_secret: server.clientSecret, scope: 'mediahub' }),
+    });
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  it('answers the paths without their documented slash with a 301 to the slashed path, and creates nothing', async () => {
+    const server = await sandbox();
+    const bearer = await token(server);
+    const bare = await fetch(`${server.apiUrl}/files/uploads?object_key=a.mp4&pipeline_id=${server.pipelineId}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}` },
+      redirect: 'manual',
+    });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe(`${server.apiUrl}/files/uploads/?object_key=a.mp4&pipeline_id=${server.pipelineId}`);
+    expect(server.uploads.size).toBe(0);
+    const tokenBare = await fetch(`${server.apiUrl}/oauth2/token`, { method: 'POST', body: new URLSearchParams({}), redirect: 'manual' });
+    expect(tokenBare.status).toBe(301);
+    expect(tokenBare.headers.get('location')).toBe(`${server.apiUrl}/oauth2/token/`);
+  });
+
+  it('records the 7-day default without expires_at and refuses one in milliseconds, in the past or not a number', async () => {
+    const server = await sandbox();
+    const bearer = await token(server);
+    const create = async (extra: string): Promise<number> =>
+      (
+        await fetch(`${server.apiUrl}/files/uploads/?object_key=e.mp4&pipeline_id=${server.pipelineId}${extra}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}` },
+        })
+      ).status;
+    const now = Math.floor(Date.now() / 1000);
+    expect(await create('')).toBe(200);
+    const [upload] = [...server.uploads.values()];
+    expect(upload!.expiresAt).toBeGreaterThanOrEqual(now + 7 * 24 * 60 * 60);
+    expect(upload!.expiresAt).toBeLessThanOrEqual(now + 7 * 24 * 60 * 60 + 5);
+    expect(await create('&expires_at=0')).toBe(200);
+    expect(await create(`&expires_at=${now + 60}`)).toBe(200);
+    expect(await create(`&expires_at=${(now + 60) * 1000}`)).toBe(400);
+    expect(await create(`&expires_at=${now - 60}`)).toBe(400);
+    expect(await create('&expires_at=soon')).toBe(400);
   });
 });
 
