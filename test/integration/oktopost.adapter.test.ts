@@ -81,7 +81,8 @@ function call(): CallContext {
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Imported {
-  session: OktopostSession;
+  /** The upload request the import ended with (from the result's details). */
+  uploadId: string;
   result: UploadResult;
   progress: Array<{ done: number; total: number }>;
   polls: number;
@@ -95,16 +96,18 @@ async function importUrl(account: AccountContext, job: JobContext): Promise<Impo
   return follow(account, job, session);
 }
 
-async function follow(account: AccountContext, job: JobContext, session: OktopostSession): Promise<Imported> {
+/** Finalizes (`resumed` as the engine would say) and polls until the import is done. */
+async function follow(account: AccountContext, job: JobContext, session: OktopostSession, resumed = false): Promise<Imported> {
   const progress: Array<{ done: number; total: number }> = [];
-  const finalized = await adapter.finalize(account, job, session, { ...call(), resumed: false });
-  if (finalized.kind === 'completed') return { session, result: finalized.result, progress, polls: 0 };
+  const finalized = await adapter.finalize(account, job, session, { ...call(), resumed });
+  const done = (result: UploadResult, polls: number): Imported => ({ uploadId: String(result.details.uploadId), result, progress, polls });
+  if (finalized.kind === 'completed') return done(finalized.result, 0);
   let current = finalized.session;
   const deadline = Date.now() + 10_000;
   for (let polls = 1; Date.now() < deadline; polls += 1) {
     await pause(25);
     const outcome = await adapter.poll!(account, job, current, call());
-    if (outcome.kind === 'completed') return { session: current, result: outcome.result, progress, polls };
+    if (outcome.kind === 'completed') return done(outcome.result, polls);
     current = outcome.session;
     if (outcome.progress) progress.push(outcome.progress);
   }
@@ -116,12 +119,12 @@ describe('Oktopost adapter against the emulator', () => {
     const host = await fileHost();
     const server = await oktopost({ pullChunk: 512 * 1024, pullDelayMs: 30 });
     const { file, sha256 } = await publish(host, 'launch clip.mp4', 3_000_000);
-    const { result, progress, session } = await importUrl(accountFor(server), jobFor(file.url));
+    const { result, progress, uploadId } = await importUrl(accountFor(server), jobFor(file.url));
 
     expect(server.createCalls).toEqual([
-      { source: file.url, name: 'launch clip.mp4', mimeType: 'video/mp4', status: 200, result: true, uploadId: session.uploadId },
+      { source: file.url, name: 'launch clip.mp4', mimeType: 'video/mp4', status: 200, result: true, uploadId },
     ]);
-    const upload = server.uploads.get(session.uploadId)!;
+    const upload = server.uploads.get(uploadId)!;
     expect(upload).toMatchObject({ status: 'complete', total: 3_000_000, downloaded: 3_000_000, attempts: 0, sha256 });
     expect(server.media.get(upload.mediaId!)).toMatchObject({ size: 3_000_000, sha256, mimeType: 'video/mp4' });
 
@@ -147,7 +150,7 @@ describe('Oktopost adapter against the emulator', () => {
       remoteId: upload.mediaId,
       url: null,
       details: {
-        uploadId: session.uploadId,
+        uploadId,
         mediaId: upload.mediaId,
         name: 'launch clip.mp4',
         mimeType: 'video/mp4',
@@ -182,12 +185,12 @@ describe('Oktopost adapter against the emulator', () => {
     const host = await fileHost();
     const server = await oktopost();
     const { file, sha256 } = await publish(host, 'banner.png', 70_000);
-    const { result, session } = await importUrl(accountFor(server), jobFor(file.url));
+    const { result, uploadId } = await importUrl(accountFor(server), jobFor(file.url));
 
     expect(server.createCalls[0]).toMatchObject({ mimeType: 'image/png', name: 'banner.png' });
-    expect(server.uploads.get(session.uploadId)!.sha256).toBe(sha256);
+    expect(server.uploads.get(uploadId)!.sha256).toBe(sha256);
     expect(result.details).toEqual({
-      uploadId: session.uploadId,
+      uploadId,
       mediaId: result.remoteId,
       name: 'banner.png',
       mimeType: 'image/png',
@@ -196,23 +199,38 @@ describe('Oktopost adapter against the emulator', () => {
     expect(server.requests.some((request) => request.path.startsWith('/v2/video-validate/'))).toBe(false);
   });
 
-  it('reports an import that finished before finalize as completed, without polling', async () => {
+  it('prepares the session with /me before anything is created, creates the request in finalize, then polls it', async () => {
     const host = await fileHost();
-    const server = await oktopost();
+    const server = await oktopost({ clockSkewMs: -3_600_000 });
     const { file } = await publish(host, 'logo.gif', 5_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
     const session = await adapter.createSession(account, job, call());
-    await server.settled(session.uploadId);
-    const { result, polls } = await follow(account, job, session);
 
-    expect(polls).toBe(0);
-    expect(result.remoteId).toBe(server.uploads.get(session.uploadId)!.mediaId);
-    expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
-      'GET /v2/upload',
-      'POST /v2/upload',
-      `GET /v2/upload/${session.uploadId}`,
-    ]);
+    // What the engine persists before the create request: enough to recognise this job's request.
+    expect(server.createCalls).toEqual([]);
+    const meReply = server.requests.find((request) => request.path === '/v2/me')!;
+    expect(meReply.status).toBe(200);
+    expect(session).toEqual({
+      source: file.url,
+      name: 'logo.gif',
+      mimeType: 'image/gif',
+      userId: server.userId,
+      // Oktopost's clock (an hour behind this machine's here), from its Date header.
+      notBefore: expect.any(Number),
+      uploadId: null,
+      adopted: false,
+      createdAt: expect.any(Number),
+    });
+    expect(Math.abs(session.notBefore - (Date.now() - 3_600_000) / 1000)).toBeLessThan(5);
+    expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
+
+    const { uploadId, result } = await follow(account, job, session);
+    expect(result.remoteId).toBe(server.uploads.get(uploadId)!.mediaId);
+    expect(result.details.note).toBeUndefined();
+    const calls = server.requests.map((request) => `${request.method} ${request.path}`);
+    expect(calls.slice(0, 3)).toEqual(['GET /v2/me', 'POST /v2/upload', `GET /v2/upload/${uploadId}`]);
+    expect(new Set(calls.slice(2))).toEqual(new Set([`GET /v2/upload/${uploadId}`]));
   });
 
   it('sends the mimeType option for a URL whose name says nothing about its type', async () => {
@@ -234,7 +252,7 @@ describe('Oktopost adapter against the emulator', () => {
     const host = await fileHost();
     const server = await oktopost({ falseResultWith2xx, maxFileBytes: 1_000_000 });
     const { file } = await publish(host, 'too-big.mp4', 1_500_000);
-    const error = await rejection(adapter.createSession(accountFor(server), jobFor(file.url), call()));
+    const error = await rejection(importUrl(accountFor(server), jobFor(file.url)));
 
     expect(error.kind).toBe('invalid');
     expect(error.status).toBe(status);
@@ -248,28 +266,100 @@ describe('Oktopost adapter against the emulator', () => {
     expect(server.uploads.size).toBe(0);
   });
 
-  it('finds the request of a create whose reply was lost instead of creating a second one', async () => {
+  it('adopts the request of its own create whose reply was lost, and says so, instead of creating a second one', async () => {
     const host = await fileHost();
     const server = await oktopost({ pullDelayMs: 20 });
     const { file, sha256 } = await publish(host, 'lost-reply.mp4', 1_000_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
+    const session = await adapter.createSession(account, job, call());
     server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
 
-    const lost = await rejection(adapter.createSession(account, job, call()));
+    const lost = await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }));
     expect(lost.kind).toBe('network');
     expect(server.uploads.size).toBe(1);
+    const created = server.createCalls[0]!.uploadId!;
 
-    const session = await adapter.createSession(account, job, call());
-    expect(session.uploadId).toBe(server.createCalls[0]!.uploadId);
+    // The engine retries with the same persisted session: finalizing started, so `resumed`.
+    const { uploadId, result } = await follow(account, job, session, true);
+    expect(uploadId).toBe(created);
     expect(server.createCalls).toHaveLength(1);
     const lookups = server.requests.filter((request) => request.method === 'GET' && request.path === '/v2/upload');
-    expect(lookups.map((request) => request.query.get('source'))).toEqual([file.url, file.url]);
-
-    const { result } = await follow(account, job, session);
+    expect(lookups.map((request) => request.query.get('source'))).toEqual([file.url]);
     expect(server.uploads.size).toBe(1);
     expect(server.media.size).toBe(1);
     expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+    expect(result.details.note).toBe(
+      "Ferry's earlier request to Oktopost to import this file got no readable answer; Ferry found the import " +
+        `that request created (upload ${created}) and followed it rather than asking a second time`,
+    );
+  });
+
+  it.each([
+    { clockSkewMs: -15 * 60_000, timeFormat: 'datetime' },
+    { clockSkewMs: 15 * 60_000, timeFormat: 'datetime' },
+    { clockSkewMs: -15 * 60_000, timeFormat: 'epoch' },
+  ] as const)(
+    'adopts its own lost request when Oktopost’s clock is $clockSkewMs ms off and times are $timeFormat',
+    async ({ clockSkewMs, timeFormat }) => {
+      const host = await fileHost();
+      const server = await oktopost({ clockSkewMs, timeFormat, pullDelayMs: 5 });
+      const { file, sha256 } = await publish(host, 'skewed.png', 50_000);
+      const account = accountFor(server);
+      const job = jobFor(file.url);
+      const session = await adapter.createSession(account, job, call());
+      server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
+      expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe('network');
+
+      const { uploadId, result } = await follow(account, job, session, true);
+      expect(uploadId).toBe(server.createCalls[0]!.uploadId);
+      expect(server.createCalls).toHaveLength(1);
+      expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+    },
+  );
+
+  it('never adopts an earlier import of the same URL, by this user or another, even complete', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ pullDelayMs: 5 });
+    const { file, sha256 } = await publish(host, 'campaign.mp4', 300_000);
+    const earlier = [
+      // The same file imported by this user yesterday, before it changed.
+      server.addExisting({ source: file.url, name: 'campaign.mp4' }),
+      // A colleague importing the same URL under the same name a moment ago.
+      server.addExisting({ source: file.url, name: 'campaign.mp4', createdBy: '00A000000000002', createdAgoMs: 0 }),
+      server.addExisting({ source: file.url, name: 'campaign.mp4', status: 'pending', createdAgoMs: 60 * 60_000 }),
+    ];
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+
+    const { uploadId, result } = await importUrl(account, job);
+    expect(server.createCalls).toEqual([expect.objectContaining({ source: file.url, name: 'campaign.mp4', result: true, uploadId })]);
+    expect(earlier.map((upload) => upload.id)).not.toContain(uploadId);
+    expect(server.media.get(result.remoteId!)).toMatchObject({ uploadId, sha256 });
+    expect(result.details.note).toBeUndefined();
+  });
+
+  it('creates the request after a lost create that never reached Oktopost, passing over others’ requests for the URL', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ pullDelayMs: 5 });
+    const { file, sha256 } = await publish(host, 'retry.png', 20_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    const session = await adapter.createSession(account, job, call());
+    const theirs = [
+      server.addExisting({ source: file.url, name: 'retry.png', createdBy: '00A000000000002', createdAgoMs: 0 }),
+      server.addExisting({ source: file.url, name: 'other name.png', createdAgoMs: 0 }),
+      server.addExisting({ source: file.url, name: 'retry.png', createdAgoMs: 2 * 24 * 3_600_000 }),
+    ];
+    server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'reset' } });
+    expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect(server.createCalls).toEqual([]);
+
+    const { uploadId, result } = await follow(account, job, session, true);
+    expect(server.createCalls).toEqual([expect.objectContaining({ result: true, uploadId })]);
+    expect(theirs.map((upload) => upload.id)).not.toContain(uploadId);
+    expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+    expect(result.details.note).toBeUndefined();
   });
 
   it('fails with Oktopost’s LastError and Attempts when the source keeps answering 500, and starts afresh next time', async () => {
@@ -282,11 +372,11 @@ describe('Oktopost adapter against the emulator', () => {
 
     const error = await rejection(importUrl(account, job));
     expect(error.kind).toBe('invalid');
+    const failed = [...server.uploads.values()];
     expect(error.message).toBe(
-      `Oktopost could not import ${file.url}: Could not download file, error 500 (after 5 attempts). ` +
+      `Oktopost could not import ${file.url} (upload ${failed[0]!.id}): Could not download file, error 500 (after 5 attempts). ` +
         'Check that the URL is public and answers HEAD and ranged GET requests, then retry',
     );
-    const failed = [...server.uploads.values()];
     expect(failed).toEqual([expect.objectContaining({ status: 'failed', attempts: 5, lastError: 'Could not download file, error 500' })]);
     const gets = host.requests.filter((request) => request.method === 'GET' && request.path === file.path);
     expect(gets).toHaveLength(5);
@@ -294,8 +384,8 @@ describe('Oktopost adapter against the emulator', () => {
 
     // Once the source is fixed, a new import is created: the failed request is not adopted.
     host.clearFaults();
-    const { session, result } = await importUrl(account, job);
-    expect(session.uploadId).not.toBe(failed[0]!.id);
+    const { uploadId, result } = await importUrl(account, job);
+    expect(uploadId).not.toBe(failed[0]!.id);
     expect(server.createCalls).toHaveLength(2);
     expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
   });
@@ -306,15 +396,17 @@ describe('Oktopost adapter against the emulator', () => {
     const { file } = await publish(host, 'gone.png', 2_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
-    const first = await adapter.createSession(account, job, call());
-    server.forget(first.uploadId);
+    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), { ...call(), resumed: false });
+    if (finalized.kind !== 'processing') throw new Error('expected the import to be pending');
+    const first = finalized.session;
+    server.forget(first.uploadId!);
 
     const error = await rejection(adapter.poll!(account, job, first, call()));
     expect(error.kind).toBe('session-gone');
     expect(error.status).toBe(404);
     expect(error.message).toContain('Upload not found');
-    const second = await adapter.createSession(account, job, call());
-    expect(second.uploadId).not.toBe(first.uploadId);
+    const { uploadId } = await importUrl(account, job);
+    expect(uploadId).not.toBe(first.uploadId);
     expect(server.createCalls).toHaveLength(2);
   });
 
@@ -327,7 +419,7 @@ describe('Oktopost adapter against the emulator', () => {
     expect(error.kind).toBe('auth');
     expect(error.status).toBe(401);
     expect(error.message).toBe(
-      'Looking for an earlier Oktopost import of secret.png: Oktopost answered 401 ' +
+      'Asking Oktopost which user the API key of "marketing" belongs to, before importing secret.png: Oktopost answered 401 ' +
         '(Authorization: Invalid account id or API key); check the account id and API key of "marketing"',
     );
     expect(server.createCalls).toEqual([]);
@@ -343,9 +435,11 @@ describe('Oktopost adapter against the emulator', () => {
     const { file } = await publish(host, 'busy.mp4', 1_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
-    const session = await adapter.createSession(account, job, call());
-    const finalized = await adapter.finalize(account, job, session, { ...call(), resumed: false });
-    expect(finalized.kind).toBe('processing');
+    // Three requests: /me, the create, one poll; the fourth is over the limit.
+    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), { ...call(), resumed: false });
+    if (finalized.kind !== 'processing') throw new Error('expected the import to be pending');
+    const session = finalized.session;
+    expect((await adapter.poll!(account, job, session, call())).kind).toBe('processing');
 
     const error = await rejection(adapter.poll!(account, job, session, call()));
     expect(error.kind).toBe('rate-limited');
@@ -361,7 +455,9 @@ describe('Oktopost adapter against the emulator', () => {
     const { file } = await publish(host, 'flaky.mp4', 1_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
-    const session = await adapter.createSession(account, job, call());
+    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), { ...call(), resumed: false });
+    if (finalized.kind !== 'processing') throw new Error('expected the import to be pending');
+    const session = finalized.session;
     const path = `/v2/upload/${session.uploadId}`;
 
     server.fault({ path, action: { type: 'status', status: 503, body: '{"Result":false,"Errors":{"Server":"Maintenance"}}' } });
@@ -467,11 +563,26 @@ describe('Oktopost sources, sessions and data centres', () => {
     });
   });
 
-  it('reads back a persisted session and refuses a corrupt one', () => {
-    const session: OktopostSession = { uploadId: '0up000000000001', source: 'https://cdn.example/a.mp4', createdAt: 1 };
+  it('reads back a persisted session, keeps following a request of the previous session shape, and refuses a corrupt one', () => {
+    const session: OktopostSession = {
+      source: 'https://cdn.example/a.mp4',
+      name: 'a.mp4',
+      mimeType: 'video/mp4',
+      userId: '00A000000000001',
+      notBefore: 1_780_000_000,
+      uploadId: null,
+      adopted: false,
+      createdAt: 1,
+    };
     expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
     expect(adapter.parseSession({ ...session, uploadId: '' })).toBeNull();
+    expect(adapter.parseSession({ ...session, notBefore: 'soon' })).toBeNull();
     expect(adapter.parseSession(null)).toBeNull();
     expect(adapter.sessionUsable(session, Date.now())).toBe(true);
+    expect(adapter.parseSession({ uploadId: '0up000000000001', source: 'https://cdn.example/a.mp4', createdAt: 1 })).toMatchObject({
+      uploadId: '0up000000000001',
+      source: 'https://cdn.example/a.mp4',
+      adopted: false,
+    });
   });
 });

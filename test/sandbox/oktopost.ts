@@ -17,6 +17,13 @@
  *   status 200 instead. Auth (401), unknown ids (404) and the rate limit (429, with Retry-After) keep
  *   their status.
  * - `_page` is 0-based (the doc's default is 0) and `_count` is capped at 100; items are newest first.
+ * - `GET /v2/me` answers as the Getting Started page shows: the API key's `User` (whose `Id` is the
+ *   `CreatedBy` of the requests it creates) and the `Account`. Every reply carries a `Date` header on
+ *   the emulator's clock, which `clockSkewMs` can set apart from the test machine's.
+ * - `Created`/`Modified` are shown as the upload page's examples do (`"2020-06-25 06:49:51"`, UTC);
+ *   `timeFormat: 'epoch'` sends Unix seconds instead, as the Getting Started page says all timestamps
+ *   are. The list holds whatever else the account has: `addExisting` puts in requests for the same
+ *   URL made earlier or by other users, which a client must not take for its own.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -32,6 +39,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface OktopostSandboxOptions {
   accountId?: string;
   apiKey?: string;
+  /** `Id` of the API key's user: `User.Id` of `/me` and `CreatedBy` of its requests (default 00A000000000001). */
+  userId?: string;
+  /** The emulator's clock minus the test machine's (default 0): `Created`, `Modified` and `Date` use it. */
+  clockSkewMs?: number;
+  /** How `Created`/`Modified` are written: `datetime` (default, as the examples) or `epoch` seconds. */
+  timeFormat?: 'datetime' | 'epoch';
   /** Bytes per ranged GET while pulling (default 1 MiB). */
   pullChunk?: number;
   /** Files up to this size are fetched with one GET without Range (default 0: always ranged). */
@@ -71,8 +84,24 @@ export interface SandboxUploadRecord {
   attempts: number;
   lastError: string | null;
   mediaId: string | null;
+  /** `Id` of the user who created the request. */
+  createdBy: string;
   created: Date;
   modified: Date;
+}
+
+/** A request that was on the account before the test: another user's, or an older import. */
+export interface ExistingUpload {
+  source: string;
+  name: string;
+  mimeType?: string;
+  /** Default: the API key's user. */
+  createdBy?: string;
+  /** How long before now (on the emulator's clock) it was created (default one day). */
+  createdAgoMs?: number;
+  status?: SandboxUploadStatus;
+  /** Size of the (pretend) file it pulled (default 1000). */
+  size?: number;
 }
 
 export interface SandboxMediaRecord {
@@ -101,6 +130,9 @@ export interface OktopostSandbox {
   readonly apiUrl: string;
   readonly accountId: string;
   readonly apiKey: string;
+  readonly userId: string;
+  /** Adds a request that was on the account before (complete ones with their media); returns it. */
+  addExisting(upload: ExistingUpload): SandboxUploadRecord;
   readonly requests: LoggedRequest[];
   readonly createCalls: SandboxCreateCall[];
   readonly uploads: Map<string, SandboxUploadRecord>;
@@ -131,8 +163,9 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
         );
       });
 
-/** "2020-06-25 06:49:51", as the doc shows (UTC here). */
-function stamp(date: Date): string {
+/** "2020-06-25 06:49:51", as the upload page shows (UTC here), or Unix seconds. */
+function stamp(date: Date, format: 'datetime' | 'epoch'): string | number {
+  if (format === 'epoch') return Math.floor(date.getTime() / 1000);
   return date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
@@ -165,8 +198,13 @@ async function parseFields(request: IncomingMessage): Promise<Map<string, string
 }
 
 export async function startOktopostSandbox(options: OktopostSandboxOptions = {}): Promise<OktopostSandbox> {
-  const accountId = options.accountId ?? '00A000000000001';
+  const accountId = options.accountId ?? '001000000000001';
   const apiKey = options.apiKey ?? 'okto-key';
+  const userId = options.userId ?? '00A000000000001';
+  const skew = options.clockSkewMs ?? 0;
+  const timeFormat = options.timeFormat ?? 'datetime';
+  /** The emulator's own clock. */
+  const now = (): Date => new Date(Date.now() + skew);
   const pullChunk = options.pullChunk ?? 1024 * 1024;
   const wholeFileMax = options.wholeFileMax ?? 0;
   const maxAttempts = options.maxAttempts ?? 5;
@@ -191,9 +229,9 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
 
   const view = (record: SandboxUploadRecord): Record<string, unknown> => ({
     Id: record.id,
-    Created: stamp(record.created),
-    Modified: stamp(record.modified),
-    CreatedBy: accountId,
+    Created: stamp(record.created, timeFormat),
+    Modified: stamp(record.modified, timeFormat),
+    CreatedBy: record.createdBy,
     Status: record.status,
     Name: record.name,
     MimeType: record.mimeType,
@@ -253,7 +291,7 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
   const fail = (record: SandboxUploadRecord, message: string): void => {
     record.status = 'failed';
     record.lastError = message;
-    record.modified = new Date();
+    record.modified = now();
   };
 
   /** Runs one pull step with Oktopost's retry rule; undefined when the upload failed. */
@@ -267,7 +305,7 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
         if (signal.aborted) throw error;
         record.attempts += 1;
         record.lastError = failure(error);
-        record.modified = new Date();
+        record.modified = now();
         if (record.attempts >= maxAttempts) {
           fail(record, record.lastError);
           return undefined;
@@ -282,7 +320,7 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
       const total = await step(record, () => head(record.source, signal), signal);
       if (total === undefined) return;
       record.total = total;
-      record.modified = new Date();
+      record.modified = now();
       if (total > maxFileBytes) return fail(record, `File size ${total} exceeds the maximum allowed size`);
     }
     const total = record.total;
@@ -301,14 +339,14 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
       }
       parts.push(got.bytes);
       record.downloaded += got.bytes.length;
-      record.modified = new Date();
+      record.modified = now();
     }
     const bytes = Buffer.concat(parts);
     mediaCounter += 1;
     const mediaId = serial('026', mediaCounter);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     media.set(mediaId, { id: mediaId, uploadId: record.id, name: record.name, mimeType: record.mimeType, size: bytes.length, sha256 });
-    Object.assign(record, { status: 'complete', sha256, mediaId, downloaded: bytes.length, modified: new Date() });
+    Object.assign(record, { status: 'complete', sha256, mediaId, downloaded: bytes.length, modified: now() });
   };
 
   const startPull = (record: SandboxUploadRecord): void => {
@@ -368,7 +406,7 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
         return refuse({ source: `File size ${total} exceeds the maximum allowed size of ${maxFileBytes} bytes` });
       }
       if (total !== null) {
-        const since = Date.now() - DAY_MS;
+        const since = now().getTime() - DAY_MS;
         let used = 0;
         for (const upload of uploads.values()) {
           if (upload.status !== 'failed' && upload.created.getTime() > since) used += upload.total ?? 0;
@@ -379,7 +417,7 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
       }
 
       uploadCounter += 1;
-      const now = new Date();
+      const createdAt = now();
       const record: SandboxUploadRecord = {
         id: serial('0up', uploadCounter),
         source: call.source!,
@@ -392,8 +430,9 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
         attempts: 0,
         lastError: null,
         mediaId: null,
-        created: now,
-        modified: now,
+        createdBy: userId,
+        created: createdAt,
+        modified: createdAt,
       };
       uploads.set(record.id, record);
       call.uploadId = record.id;
@@ -422,6 +461,44 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     return json(200, { Result: true, Items: matching.slice(page * size, (page + 1) * size).map(view), Total: matching.length });
   };
 
+  const handleMe = (): Reply =>
+    json(200, {
+      Result: true,
+      User: { Id: userId, Name: 'Sandbox User', Email: 'sandbox@example.com', LastLogin: stamp(now(), timeFormat) },
+      Account: { Id: accountId, Name: 'Sandbox' },
+    });
+
+  const addExisting = (existing: ExistingUpload): SandboxUploadRecord => {
+    uploadCounter += 1;
+    const created = new Date(now().getTime() - (existing.createdAgoMs ?? DAY_MS));
+    const status = existing.status ?? 'complete';
+    const size = existing.size ?? 1000;
+    const record: SandboxUploadRecord = {
+      id: serial('0up', uploadCounter),
+      source: existing.source,
+      name: existing.name,
+      mimeType: existing.mimeType ?? (mimeLookup(existing.name) || 'video/mp4'),
+      status,
+      downloaded: status === 'complete' ? size : 0,
+      total: size,
+      sha256: null,
+      attempts: status === 'failed' ? maxAttempts : 0,
+      lastError: status === 'failed' ? 'Could not download file, error 404' : null,
+      mediaId: null,
+      createdBy: existing.createdBy ?? userId,
+      created,
+      modified: created,
+    };
+    if (status === 'complete') {
+      mediaCounter += 1;
+      record.mediaId = serial('026', mediaCounter);
+      record.sha256 = createHash('sha256').update(`earlier content of ${existing.source}`).digest('hex');
+      media.set(record.mediaId, { id: record.mediaId, uploadId: record.id, name: record.name, mimeType: record.mimeType, size, sha256: record.sha256 });
+    }
+    uploads.set(record.id, record);
+    return record;
+  };
+
   const handleValidate = (mediaId: string): Reply => {
     const item = media.get(mediaId);
     if (!item) return notFound('MediaId', 'Media not found');
@@ -434,7 +511,12 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     return json(200, { Result: true, Validations: validations });
   };
 
-  const server = await startSandboxServer(async (request, url) => {
+  /** Every reply carries the emulator's own time, as a real server's `Date` header does. */
+  const dated = (reply: Reply): Reply => ({ ...reply, headers: { date: now().toUTCString(), ...reply.headers } });
+
+  const server = await startSandboxServer(async (request, url) => dated(await route(request, url)), options.port);
+
+  async function route(request: IncomingMessage, url: URL): Promise<Reply> {
     const method = request.method ?? 'GET';
     const account = authorizedAs(request);
     if (account === null) {
@@ -454,6 +536,7 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     if (path === '/v2/upload' && method === 'POST') return handleCreate(request);
     await readBody(request);
     if (method !== 'GET') return json(405, { Result: false, Errors: { Method: `${method} is not allowed` } });
+    if (path === '/v2/me') return handleMe();
     if (path === '/v2/upload') return handleList(url);
     const single = /^\/v2\/upload\/([^/]+)$/.exec(path);
     if (single) {
@@ -463,13 +546,15 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     const validate = /^\/v2\/video-validate\/([^/]+)$/.exec(path);
     if (validate) return handleValidate(decodeURIComponent(validate[1]!));
     return notFound('Path', `No such endpoint ${url.pathname}`);
-  }, options.port);
+  }
 
   return {
     url: server.url,
     apiUrl: `${server.url}/v2`,
     accountId,
     apiKey,
+    userId,
+    addExisting,
     get requests() {
       return server.requests;
     },

@@ -3,8 +3,14 @@
  * pull a public http(s) URL (`POST /upload`), then watches the request (`GET /upload/{Id}`) until it is
  * complete or failed; for a video it adds Oktopost's per-network validation to the result.
  *
- * `POST /upload` is not idempotent, so `createSession` first looks for a request it may already have
- * made for the same source (its reply may have been lost) and adopts it instead of creating another.
+ * `POST /upload` is not idempotent, and a lost reply leaves a request Ferry does not know the id of. So
+ * the create request is sent by `finalize`, after the engine has persisted a session (made by
+ * `createSession`, which asks `GET /me` who the API key's user is and what time it is on Oktopost's
+ * clock) and recorded that finalizing started. When a later attempt finds that finalizing started
+ * but no id is known (`resumed`), it looks the request up instead of creating another, and adopts only
+ * one this job made: same source and name, created by the same user, not before the session's time.
+ * An earlier import of the same URL (an older version of the file, or someone else's) is never taken.
+ *
  * Every reply carries `Result`, and `{"Result":false,"Errors":{…}}` is a refusal whatever the status.
  */
 import { lookup as mimeLookup } from 'mime-types';
@@ -22,6 +28,7 @@ import type {
 } from '../types.ts';
 import {
   readEnvelope,
+  readMeUserId,
   readUpload,
   readUploadList,
   readValidations,
@@ -42,9 +49,16 @@ export const OKTOPOST_MIME_TYPES = ['video/mp4', 'image/gif', 'image/png', 'imag
 /** 8 GiB per file [doc]; the 32 GiB per 24 h account quota is left to Oktopost to enforce. */
 export const OKTOPOST_MAX_FILE_SIZE = 8 * 1024 * 1024 * 1024;
 
-/** The lookup before a create reads at most this many requests for the source (bounded cost). */
+/** The lookup after a lost create reply reads at most this many requests for the source (bounded cost). */
 const LIST_PAGE_SIZE = 50;
 const LIST_MAX_PAGES = 4;
+
+/**
+ * When a reply carries no `Date` header, the session's time comes from this machine's clock, moved
+ * back by this much to allow for the two clocks disagreeing. A request another tool made for the same
+ * URL and name, by the same user, within that window could then be taken for this job's own.
+ */
+const LOCAL_CLOCK_ALLOWANCE_S = 5 * 60;
 
 /**
  * The API root for an account. The engine passes the account's own base URL or, when it has none,
@@ -165,6 +179,12 @@ interface ExchangeOptions {
   notFound: ErrorKind;
 }
 
+interface Answer {
+  json: Record<string, unknown>;
+  /** The reply's `Date` header in epoch seconds (Oktopost's clock), or null when absent. */
+  serverTime: number | null;
+}
+
 /**
  * One request to the Oktopost API; returns the JSON of a reply whose `Result` is not false, and throws
  * an UploadError for everything else: 401/403 auth, 429 rate-limited (with Retry-After), 5xx server,
@@ -178,6 +198,17 @@ async function exchange(
   doing: string,
   handling: ExchangeOptions,
 ): Promise<Record<string, unknown>> {
+  return (await exchangeWithTime(account, path, options, call, doing, handling)).json;
+}
+
+async function exchangeWithTime(
+  account: AccountContext,
+  path: string,
+  options: SendOptions,
+  call: CallContext,
+  doing: string,
+  handling: ExchangeOptions,
+): Promise<Answer> {
   const response = await send(
     account,
     `${oktopostBaseUrl(account)}${path}`,
@@ -214,22 +245,28 @@ async function exchange(
       { status },
     );
   }
-  return envelope.json;
+  const date = Date.parse(String(response.headers.date ?? ''));
+  return { json: envelope.json, serverTime: Number.isNaN(date) ? null : Math.floor(date / 1000) };
 }
 
+/** How much a found request is worth adopting: a finished import first, one still pulling next. */
+const PREFERENCE: Record<OktopostUpload['status'], number> = { complete: 0, pending: 1, failed: 2 };
+
 /**
- * An earlier request of this account for the same source that has not failed, or null. Oktopost's
- * `source` filter is not trusted alone: items are matched on `Source` here as well. A finished import
- * is preferred to one still pulling.
+ * The request this job created earlier whose reply was lost, or null when there is none. Oktopost's
+ * `source` filter is not trusted alone; every item must also have this job's source and name, be
+ * created by the API key's user (when `/me` told who that is), and have a `Created` time at or after
+ * the session's `notBefore` (an item whose time cannot be read is not taken). Oktopost documents no
+ * order for the list, so up to LIST_MAX_PAGES pages are read whatever the order.
  */
-async function findExisting(account: AccountContext, source: string, call: CallContext, name: string): Promise<OktopostUpload | null> {
-  const doing = `Looking for an earlier Oktopost import of ${name}`;
-  let pending: OktopostUpload | null = null;
+async function findOwn(account: AccountContext, session: OktopostSession, call: CallContext): Promise<OktopostUpload | null> {
+  const doing = `Looking for the Oktopost import of ${session.name} that Ferry asked for before its reply was lost`;
+  let best: OktopostUpload | null = null;
   for (let page = 0; page < LIST_MAX_PAGES; page += 1) {
     const json = await exchange(
       account,
       '/upload',
-      { method: 'GET', searchParams: { source, _page: page, _count: LIST_PAGE_SIZE } },
+      { method: 'GET', searchParams: { source: session.source, _page: page, _count: LIST_PAGE_SIZE } },
       call,
       doing,
       { notFound: 'invalid' },
@@ -239,14 +276,15 @@ async function findExisting(account: AccountContext, source: string, call: CallC
       throw new UploadError('server', `${doing}: Oktopost's list of uploads has no readable Items; will retry`);
     }
     for (const item of list.items) {
-      if (item.source !== source || item.status === 'failed') continue;
-      if (item.status === 'complete') return item;
-      pending ??= item;
+      if (item.source !== session.source || item.name !== session.name) continue;
+      if (session.userId !== null && item.createdBy !== session.userId) continue;
+      if (item.created === null || item.created < session.notBefore) continue;
+      if (best === null || PREFERENCE[item.status] < PREFERENCE[best.status]) best = item;
     }
     const seen = (page + 1) * LIST_PAGE_SIZE;
     if (list.items.length < LIST_PAGE_SIZE || (list.total !== null && seen >= list.total)) break;
   }
-  return pending;
+  return best;
 }
 
 function attemptsText(attempts: number): string {
@@ -276,23 +314,26 @@ async function validateVideo(account: AccountContext, mediaId: string, name: str
   }
 }
 
-/** Reads the upload request once and says where it stands; shared by `finalize` and `poll`. */
-async function inspect(
+/**
+ * Oktopost gave up on the source itself, after retrying it (up to 5 times per chunk [doc]); Ferry
+ * asking it again at once would most likely fail the same way, so a person looks at the URL first.
+ */
+function failedImport(source: string, upload: OktopostUpload): UploadError {
+  return new UploadError(
+    'invalid',
+    `Oktopost could not import ${source} (upload ${upload.id}): ${upload.lastError ?? 'no reason given'}${attemptsText(upload.attempts)}. ` +
+      'Check that the URL is public and answers HEAD and ranged GET requests, then retry',
+  );
+}
+
+/** Where an upload request stands, from a reply that carried it (create, get or the lookup). */
+async function outcomeOf(
   account: AccountContext,
   job: JobContext,
-  session: OktopostSession,
+  session: OktopostSession & { uploadId: string },
+  upload: OktopostUpload,
   call: CallContext,
 ): Promise<PollOutcome<OktopostSession>> {
-  const name = nameFor(job);
-  const doing = `Checking Oktopost's import of ${name} (upload ${session.uploadId})`;
-  const json = await exchange(account, `/upload/${encodeURIComponent(session.uploadId)}`, { method: 'GET' }, call, doing, {
-    // The request is gone (deleted, or another account): a new one is created, after the lookup.
-    notFound: 'session-gone',
-  });
-  const upload = readUpload(json);
-  if (!upload) {
-    throw new UploadError('server', `${doing}: the reply has no readable Upload; will retry`);
-  }
   switch (upload.status) {
     case 'pending': {
       const total = upload.totalSize;
@@ -303,26 +344,74 @@ async function inspect(
       return { kind: 'processing', session };
     }
     case 'failed':
-      // Oktopost already retried the source itself (up to 5 times per chunk [doc]); Ferry asking it
-      // again at once would most likely fail the same way, so a person looks at the URL first.
-      throw new UploadError(
-        'invalid',
-        `Oktopost could not import ${session.source}: ${upload.lastError ?? 'no reason given'}${attemptsText(upload.attempts)}. ` +
-          'Check that the URL is public and answers HEAD and ranged GET requests, then retry',
-      );
+      throw failedImport(session.source, upload);
     case 'complete':
       return { kind: 'completed', result: await resultOf(account, job, session, upload, call) };
     default: {
       const never: never = upload.status;
-      throw new UploadError('invalid', `${doing}: unexpected status ${String(never)}`);
+      throw new UploadError('invalid', `Oktopost reports upload ${session.uploadId} with an unexpected status ${String(never)}`);
     }
   }
+}
+
+/**
+ * Sends the create request, or (`resumed`: an earlier attempt may have sent it and lost the reply)
+ * first looks for the request that attempt made. Returns where the request stands.
+ */
+async function startImport(
+  account: AccountContext,
+  job: JobContext,
+  session: OktopostSession,
+  call: CallContext,
+  resumed: boolean,
+): Promise<PollOutcome<OktopostSession>> {
+  if (resumed) {
+    const own = await findOwn(account, session, call);
+    if (own) return outcomeOf(account, job, { ...session, uploadId: own.id, adopted: true }, own, call);
+  }
+  const doing = `Asking Oktopost to import ${session.name} from ${session.source}`;
+  const json = await exchange(
+    account,
+    '/upload',
+    { method: 'POST', form: { source: session.source, name: session.name, mimeType: session.mimeType } },
+    call,
+    doing,
+    { notFound: 'invalid' },
+  );
+  const upload = readUpload(json);
+  if (!upload) {
+    // The request most likely exists; the next attempt is `resumed` and its lookup adopts it.
+    throw new UploadError('server', `${doing}: the reply has no readable Upload; will retry`);
+  }
+  return outcomeOf(account, job, { ...session, uploadId: upload.id, adopted: false }, upload, call);
+}
+
+/** Reads the upload request once and says where it stands; used by `poll`. */
+async function inspect(
+  account: AccountContext,
+  job: JobContext,
+  session: OktopostSession,
+  call: CallContext,
+): Promise<PollOutcome<OktopostSession>> {
+  const uploadId = session.uploadId;
+  // Not reached by the engine (finalize returns a session with the id); a lost id is looked up.
+  if (uploadId === null) return startImport(account, job, session, call, true);
+  const doing = `Checking Oktopost's import of ${nameFor(job)} (upload ${uploadId})`;
+  const json = await exchange(account, `/upload/${encodeURIComponent(uploadId)}`, { method: 'GET' }, call, doing, {
+    // The request is gone (deleted, or another account): the engine starts a new session.
+    notFound: 'session-gone',
+  });
+  const upload = readUpload(json);
+  if (!upload) {
+    throw new UploadError('server', `${doing}: the reply has no readable Upload; will retry`);
+  }
+  return outcomeOf(account, job, { ...session, uploadId }, upload, call);
 }
 
 async function resultOf(
   account: AccountContext,
   job: JobContext,
-  session: OktopostSession,
+  session: OktopostSession & { uploadId: string },
   upload: OktopostUpload,
   call: CallContext,
 ): Promise<UploadResult> {
@@ -338,6 +427,11 @@ async function resultOf(
     mimeType,
     totalSize: upload.totalSize,
   };
+  if (session.adopted) {
+    details.note =
+      "Ferry's earlier request to Oktopost to import this file got no readable answer; Ferry found the import " +
+      `that request created (upload ${session.uploadId}) and followed it rather than asking a second time`;
+  }
   if (mimeType.toLowerCase().startsWith('video/')) Object.assign(details, await validateVideo(account, upload.mediaId, name, call));
   // The media is referenced by its MediaId in Oktopost; the API documents no public URL for it.
   return { remoteId: upload.mediaId, url: null, details };
@@ -385,29 +479,19 @@ export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
   // Oktopost documents no expiry for upload requests; a vanished one answers 404 (session-gone).
   sessionUsable: () => true,
 
+  /**
+   * Prepares the import without creating it: `finalize` sends the create request once this session is
+   * persisted. `GET /me` says which user the API key belongs to (the `CreatedBy` of this job's request)
+   * and, by its `Date` header, the time on Oktopost's clock before any create attempt.
+   */
   async createSession(account, job, call) {
     const source = sourceUrl(job.source);
     const mimeType = oktopostMimeType(job.source, job.options);
     const name = nameFor(job);
-    // Creating is not idempotent: if an earlier attempt's reply was lost, its request exists already.
-    const existing = await findExisting(account, source, call, name);
-    if (existing) return { uploadId: existing.id, source, createdAt: Date.now() };
-
-    const doing = `Asking Oktopost to import ${name} from ${source}`;
-    const json = await exchange(
-      account,
-      '/upload',
-      { method: 'POST', form: { source, name, mimeType } },
-      call,
-      doing,
-      { notFound: 'invalid' },
-    );
-    const upload = readUpload(json);
-    if (!upload) {
-      // The request most likely exists; the retry's lookup adopts it instead of creating another.
-      throw new UploadError('server', `${doing}: the reply has no readable Upload; will retry`);
-    }
-    return { uploadId: upload.id, source, createdAt: Date.now() };
+    const doing = `Asking Oktopost which user the API key of "${account.name}" belongs to, before importing ${name}`;
+    const me = await exchangeWithTime(account, '/me', { method: 'GET' }, call, doing, { notFound: 'invalid' });
+    const notBefore = me.serverTime ?? Math.floor(Date.now() / 1000) - LOCAL_CLOCK_ALLOWANCE_S;
+    return { source, name, mimeType, userId: readMeUserId(me.json), notBefore, uploadId: null, adopted: false, createdAt: Date.now() };
   },
 
   // A pull provider: Oktopost fetches the bytes, Ferry sends none.
@@ -418,11 +502,15 @@ export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
   },
 
   /**
-   * Nothing to complete on Oktopost's side: the request started pulling when it was created. One
-   * read-only look finishes small files at once; it is safe to repeat, so `resumed` needs no care.
+   * Creates the import request (the engine has recorded that finalizing started, with the session
+   * persisted). `resumed` means an earlier attempt may have created it and lost the reply: the request
+   * that attempt made is looked up and adopted, and only when there is none is another one created.
    */
   async finalize(account, job, session, call): Promise<FinalizeOutcome<OktopostSession>> {
-    const outcome = await inspect(account, job, session, call);
+    const outcome =
+      session.uploadId === null
+        ? await startImport(account, job, session, call, call.resumed)
+        : await inspect(account, job, session, call);
     return outcome.kind === 'completed' ? outcome : { kind: 'processing', session: outcome.session };
   },
 

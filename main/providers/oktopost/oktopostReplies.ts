@@ -75,7 +75,8 @@ const uploadSchema = z.looseObject({
   LastError: z.string().nullish(),
   Attempts: count.nullish(),
   MediaId: identifier.nullish(),
-  Created: z.string().nullish(),
+  Created: z.union([z.string(), z.number()]).nullish(),
+  CreatedBy: identifier.nullish(),
 });
 
 export type UploadStatus = 'pending' | 'failed' | 'complete';
@@ -91,6 +92,29 @@ export interface OktopostUpload {
   lastError: string | null;
   attempts: number;
   mediaId: string | null;
+  /** When Oktopost created the request, in epoch seconds; null when absent or unreadable. */
+  created: number | null;
+  /** The `Id` of the user who created the request. */
+  createdBy: string | null;
+}
+
+/**
+ * An Oktopost time in epoch seconds, or null. The vendor contradicts itself: its Getting Started page
+ * says every timestamp is a Unix timestamp (UTC epoch seconds), while its upload examples show
+ * `"2020-06-25 06:49:51"`. Both are read; a date-time without a zone is taken as UTC, as that page says
+ * all times are.
+ */
+export function parseOktopostTime(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.floor(Number(text));
+  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (!match) return null;
+  const [, year, month, day, hour, minute, second, zone] = match;
+  const iso = `${year}-${month}-${day}T${hour}:${minute}:${second}${zone ? (zone === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')) : 'Z'}`;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
 }
 
 /**
@@ -117,6 +141,8 @@ function toUpload(raw: z.infer<typeof uploadSchema>): OktopostUpload {
     lastError: raw.LastError ?? null,
     attempts: raw.Attempts ?? 0,
     mediaId: raw.MediaId ?? null,
+    created: parseOktopostTime(raw.Created),
+    createdBy: raw.CreatedBy ?? null,
   };
 }
 
@@ -170,4 +196,12 @@ export function readValidations(json: Record<string, unknown>): Record<string, N
     };
   }
   return validations;
+}
+
+const meSchema = z.looseObject({ User: z.looseObject({ Id: identifier }) });
+
+/** `User.Id` of `GET /me` (the user the API key belongs to), or null when the reply does not say. */
+export function readMeUserId(json: Record<string, unknown>): string | null {
+  const parsed = meSchema.safeParse(json);
+  return parsed.success ? parsed.data.User.Id : null;
 }
