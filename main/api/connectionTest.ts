@@ -14,6 +14,7 @@ import { bodyExcerpt, send, tryJson } from '../providers/http.ts';
 import { oktopostBaseUrl } from '../providers/oktopost/oktopostAdapter.ts';
 import { readEnvelope } from '../providers/oktopost/oktopostReplies.ts';
 import { signFormPost } from '../providers/twentythree/twentythreeOAuth.ts';
+import { isAuthError, readApiReply } from '../providers/twentythree/twentythreeReplies.ts';
 import type { AccountContext, CallContext, ProviderAdapter } from '../providers/types.ts';
 import { readApiError, readTokenReply } from '../providers/xvid/xvidReplies.ts';
 import { XVID_GRANT_TYPE, XVID_SCOPE } from '../providers/xvid/xvidToken.ts';
@@ -121,11 +122,12 @@ const PROBES: Record<string, Probe> = {
 
   async oktopost(account, call) {
     const base = oktopostBaseUrl(account);
-    const checked = `Oktopost: listed one upload request of the account (GET ${base}/upload)`;
+    // The vendor's Getting Started page names /me as the call that verifies the credentials.
+    const checked = `Oktopost: asked which user the account id and API key belong to (GET ${base}/me)`;
     const { accountId, apiKey } = account.secrets;
     const response = await send(
       account,
-      `${base}/upload?_page=0&_count=1`,
+      `${base}/me`,
       {
         method: 'GET',
         headers: {
@@ -195,7 +197,12 @@ const PROBES: Record<string, Probe> = {
     } catch {
       return fail(checked, `The base URL "${account.baseUrl}" is not a valid address`);
     }
-    const signed = signFormPost(url, { title: 'Ferry connection test', valid_minutes: '15', max_uploads: '1', background_return_p: '1' }, keys);
+    // format=json and raw: the legacy API answers XML otherwise (both forms are read below).
+    const signed = signFormPost(
+      url,
+      { title: 'Ferry connection test', valid_minutes: '15', max_uploads: '1', background_return_p: '1', format: 'json', raw: '1' },
+      keys,
+    );
     const response = await send(
       account,
       url,
@@ -213,12 +220,15 @@ const PROBES: Record<string, Probe> = {
     }
     const problem = generic('TwentyThree', response, checked);
     if (problem) return problem;
-    const json = tryJson(response.body) as Record<string, unknown> | undefined;
-    const holder = (json?.uploadtoken ?? json?.data) as Record<string, unknown> | undefined;
-    if (status >= 200 && status < 300 && json?.status !== 'error' && typeof holder?.upload_token === 'string') {
+    // Refusals, a bad signature included, come with HTTP 200 and status="error".
+    const reply = readApiReply(response.body);
+    if (status >= 200 && status < 300 && reply.status !== 'error' && reply.uploadToken !== null) {
       return ok(`${checked}: a token was issued`);
     }
-    const said = typeof json?.message === 'string' ? json.message : bodyExcerpt(response.body);
+    const said = reply.message ?? bodyExcerpt(response.body);
+    if (reply.status === 'error' && isAuthError(reply)) {
+      return fail(checked, `TwentyThree refused the OAuth keys (${reply.code ?? 'error'}${said ? `: ${said}` : ''}); check the four keys in the account settings`);
+    }
     return fail(checked, `TwentyThree answered ${status}${said ? ` (${said})` : ''} without an upload token; check the keys and the base URL`);
   },
 };

@@ -255,7 +255,7 @@ const PREFERENCE: Record<OktopostUpload['status'], number> = { complete: 0, pend
 /**
  * The request this job created earlier whose reply was lost, or null when there is none. Oktopost's
  * `source` filter is not trusted alone; every item must also have this job's source and name, be
- * created by the API key's user (when `/me` told who that is), and have a `Created` time at or after
+ * created by the API key's user (when both `/me` and the item say who), and have a `Created` time at or after
  * the session's `notBefore` (an item whose time cannot be read is not taken). Oktopost documents no
  * order for the list, so up to LIST_MAX_PAGES pages are read whatever the order.
  */
@@ -276,8 +276,9 @@ async function findOwn(account: AccountContext, session: OktopostSession, call: 
       throw new UploadError('server', `${doing}: Oktopost's list of uploads has no readable Items; will retry`);
     }
     for (const item of list.items) {
-      if (item.source !== session.source || item.name !== session.name) continue;
-      if (session.userId !== null && item.createdBy !== session.userId) continue;
+      if (item.source !== session.source || item.name?.trim() !== session.name.trim()) continue;
+      // An item that does not say who made it is not ruled out on that ground (the time still is).
+      if (session.userId !== null && item.createdBy !== null && item.createdBy !== session.userId) continue;
       if (item.created === null || item.created < session.notBefore) continue;
       if (best === null || PREFERENCE[item.status] < PREFERENCE[best.status]) best = item;
     }

@@ -47,7 +47,8 @@ async function upload(cfg: Config, path: string): Promise<void> {
       );
       uploadId = (JSON.parse(reply.text) as { upload_id: string }).upload_id;
     }
-    const form = new URLSearchParams({ upload_id: uploadId ?? '', md5: md5.digest('hex') }).toString();
+    // The same complete as Ferry's: the documented media type is sent, not left to the server's guess.
+    const form = new URLSearchParams({ upload_id: uploadId ?? '', md5: md5.digest('hex'), type: 'image' }).toString();
     expectStatus(
       await send(
         'POST',
