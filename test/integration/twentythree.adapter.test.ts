@@ -14,8 +14,9 @@ import { UploadError } from '../../main/engine/errors.ts';
 import { testFileSource } from '../support/fileSources.ts';
 import { planTwentyThreeChunks } from '../../main/providers/twentythree/twentythreeChunks.ts';
 import { signFormPost } from '../../main/providers/twentythree/twentythreeOAuth.ts';
-import { twentythreeAdapter, type TwentyThreeSession } from '../../main/providers/twentythree/twentythreeAdapter.ts';
-import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadResult } from '../../main/providers/types.ts';
+import { tokenMinutes, twentythreeAdapter, type TwentyThreeSession } from '../../main/providers/twentythree/twentythreeAdapter.ts';
+import { readApiReply } from '../../main/providers/twentythree/twentythreeReplies.ts';
+import type { AccountContext, CallContext, FinalizeOutcome, JobContext, PartSpec, UploadResult } from '../../main/providers/types.ts';
 import {
   rfc3986,
   signatureBaseString,
@@ -87,42 +88,65 @@ interface DriveOptions {
   retries?: number;
 }
 
-/** Sends every planned chunk, up to maxParallelParts at once; returns the retryable errors it absorbed. */
-async function sendParts(
-  account: AccountContext,
-  job: JobContext,
-  session: TwentyThreeSession,
-  options: DriveOptions = {},
-): Promise<UploadError[]> {
-  const queue = adapter.planParts(session, job);
+interface Driven {
+  session: TwentyThreeSession;
+  /** Retryable errors absorbed by per-chunk retries. */
+  absorbed: UploadError[];
+  /** How many times the adapter said "start over from offset 0" (a token renewal). */
+  resyncs: number;
+}
+
+/**
+ * Sends every planned chunk, up to maxParallelParts at once, as the engine's runner does: an
+ * acknowledged part is kept per session, and a `resync` to offset 0 (a new token) forgets them all,
+ * takes the new session and plans again.
+ */
+async function sendParts(account: AccountContext, job: JobContext, first: TwentyThreeSession, options: DriveOptions = {}): Promise<Driven> {
+  let session = first;
   const absorbed: UploadError[] = [];
-  const worker = async (): Promise<void> => {
-    for (let part = queue.shift(); part !== undefined; part = queue.shift()) {
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await adapter.uploadPart(account, job, session, part, call());
-          break;
-        } catch (error) {
-          if (!(error instanceof UploadError) || !RETRYABLE.has(error.kind) || attempt >= (options.retries ?? 0)) throw error;
-          absorbed.push(error);
+  let resyncs = 0;
+  const acked = new Set<number>();
+  for (;;) {
+    const queue: PartSpec[] = adapter.planParts(session, job).filter((part) => !acked.has(part.index));
+    if (queue.length === 0) return { session, absorbed, resyncs };
+    let resynced = false;
+    const current = session;
+    const worker = async (): Promise<void> => {
+      for (let part = queue.shift(); part !== undefined && !resynced; part = queue.shift()) {
+        for (let attempt = 0; ; attempt += 1) {
+          try {
+            const outcome = await adapter.uploadPart(account, job, current, part, call());
+            if (outcome.kind === 'resync') {
+              expect(outcome.serverOffset).toBe(0);
+              if (!resynced) resyncs += 1;
+              resynced = true;
+              session = outcome.session;
+              acked.clear();
+            } else if (!resynced) {
+              acked.add(part.index);
+            }
+            break;
+          } catch (error) {
+            if (!(error instanceof UploadError) || !RETRYABLE.has(error.kind) || attempt >= (options.retries ?? 0)) throw error;
+            absorbed.push(error);
+          }
         }
       }
-    }
-  };
-  const lanes = Math.min(adapter.capabilities.maxParallelParts, Math.max(1, queue.length));
-  await Promise.all(Array.from({ length: lanes }, worker));
-  return absorbed;
+    };
+    const lanes = Math.min(adapter.capabilities.maxParallelParts, Math.max(1, queue.length));
+    await Promise.all(Array.from({ length: lanes }, worker));
+  }
 }
 
 async function upload(
   account: AccountContext,
   job: JobContext,
   options: DriveOptions = {},
-): Promise<{ outcome: FinalizeOutcome<TwentyThreeSession>; session: TwentyThreeSession; absorbed: UploadError[] }> {
-  const session = await adapter.createSession(account, job, call());
-  const absorbed = await sendParts(account, job, session, options);
+): Promise<{ outcome: FinalizeOutcome<TwentyThreeSession>; session: TwentyThreeSession; absorbed: UploadError[]; resyncs: number }> {
+  const created = await adapter.createSession(account, job, call());
+  const { session, absorbed, resyncs } = await sendParts(account, job, created, options);
   const outcome = await adapter.finalize(account, job, session, { ...call(), resumed: false });
-  return { outcome, session, absorbed };
+  return { outcome, session, absorbed, resyncs };
 }
 
 function resultOf(outcome: FinalizeOutcome<TwentyThreeSession>): UploadResult {
@@ -205,7 +229,7 @@ describe('twentythree adapter against the emulator', () => {
     expect(server.photos[0]?.sha256).toBe(sha256);
   });
 
-  it('signs the token request so that the body parameters are covered, and asks for a one-use token', async () => {
+  it('signs the token request with every parameter in the body (format=json and raw included), asks for a one-use token, a callback and a lifetime sized to the file', async () => {
     const server = await start();
     const { job } = await makeJob(10, {
       title: 'Summer & friends! ü 100% (cut*)',
@@ -221,10 +245,15 @@ describe('twentythree adapter against the emulator', () => {
       description: 'line one\nline two',
       tags: 'beach sunset',
       album_id: '4242',
-      valid_minutes: '180',
+      valid_minutes: String(tokenMinutes(10, 0)),
       max_uploads: '1',
+      return_url: `${server.url}/`,
       background_return_p: '1',
+      format: 'json',
+      raw: '1',
     });
+    expect(server.tokens[0]?.params.valid_minutes).toBe('16');
+    expect(session.renewals).toBe(0);
     expect(session.uploadToken).toBe(server.tokens[0]?.token);
     expect(session.chunkSize).toBe(CHUNK);
     // The per-upload album wins over the account's.
@@ -269,49 +298,153 @@ describe('twentythree adapter against the emulator', () => {
   });
 
   describe.each(['legacy', 'data'] as const)('with the %s token shape', (tokenShape) => {
-    it.each(['text', 'json', 'bare', 'redirect'] as const)('reads the %s outcome', async (outcome) => {
-      const server = await start({ tokenShape, outcome });
+    it.each([
+      { outcome: undefined, form: 'text' },
+      { outcome: 'redirect', form: 'redirect' },
+      { outcome: 'json', form: 'json' },
+      { outcome: 'bare', form: 'bare' },
+    ] as const)('reads the $form outcome', async ({ outcome, form }) => {
+      const server = await start({ tokenShape, ...(outcome ? { outcome } : {}) });
       const { job, sha256 } = await makeJob(2 * CHUNK + 3);
       const before = Date.now();
       const { outcome: finalized, session } = await upload(accountFor(server), job);
 
-      // Both valid_until forms (epoch seconds, ISO date) land near the 180 minutes asked for.
-      expect(session.validUntil).toBeGreaterThan(before + 179 * 60_000);
-      expect(session.validUntil).toBeLessThanOrEqual(Date.now() + 180 * 60_000);
+      // Both valid_until forms (epoch seconds, ISO date) land near the lifetime asked for.
+      const minutes = tokenMinutes(2 * CHUNK + 3, 0);
+      expect(session.validUntil).toBeGreaterThan(before + (minutes - 1) * 60_000);
+      expect(session.validUntil).toBeLessThanOrEqual(Date.now() + minutes * 60_000);
 
       const result = resultOf(finalized);
       const photo = server.photos[0];
       expect(photo?.sha256).toBe(sha256);
       expect(result.remoteId).toBe(String(photo?.photoId));
-      expect(result.details.outcomeForm).toBe(outcome);
+      expect(result.details.outcomeForm).toBe(form);
       expect(result.details.photoId).toBe(String(photo?.photoId));
-      if (outcome !== 'bare') expect(result.details.treeId).toBe(String(photo?.treeId));
-      if (outcome === 'text') {
+      if (form !== 'bare') expect(result.details.treeId).toBe(String(photo?.treeId));
+      if (form === 'text') {
         expect(result.details.domain).toBe('127.0.0.1');
-        expect(result.details.callbackUrl).toBe('https://return.example/uploaded');
+        // The vendor calls the return_url from its servers: by default the site's own address.
+        expect(server.callbacks).toHaveLength(1);
+        const callback = new URL(server.callbacks[0] ?? '');
+        expect(`${callback.origin}/`).toBe(`${server.url}/`);
+        expect(callback.searchParams.get('photo_id')).toBe(String(photo?.photoId));
+        expect(String(result.details.callbackUrl)).toContain(`photo_id=${photo?.photoId}`);
+      }
+      if (form === 'redirect') {
+        // The redirect is read, never followed: the emulator saw no request but the token and chunks.
+        expect(server.requests.every((request) => request.path.startsWith('/api/photo/'))).toBe(true);
       }
       // The upload token is a credential: it never appears in the result.
       expect(JSON.stringify(result)).not.toContain(session.uploadToken);
     });
   });
 
-  it('reports an expired token on a chunk as session-gone, and a new session uploads the file once', async () => {
+  it('completes with a warning and no id when the completing chunk answers a bare "OK" (a token without return_url)', async () => {
+    const server = await start({ outcome: 'ok' });
+    const { job, sha256 } = await makeJob(3 * CHUNK + 5);
+    const { outcome } = await upload(accountFor(server), job);
+
+    const result = resultOf(outcome);
+    expect(result.remoteId).toBeNull();
+    expect(String(result.details.warning)).toMatch(/took clip-\d+\.mov but did not say the new video's id .*find the video in the site's library/);
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+    expect(server.completions).toBe(1);
+  });
+
+  it('sends the account\'s callback URL as return_url, and refuses one that is not http(s) before any request', async () => {
     const server = await start();
-    const { job, sha256 } = await makeJob(3 * CHUNK + 9);
+    const { job } = await makeJob(10);
+    const account = accountFor(server, { settings: { chunkSize: String(CHUNK), callbackUrl: 'https://hooks.example/t23?x=1' } });
+    const { outcome } = await upload(account, job);
+    expect(server.tokens[0]?.params.return_url).toBe('https://hooks.example/t23?x=1');
+    expect(resultOf(outcome).remoteId).toBe(String(server.photos[0]?.photoId));
+    expect(server.callbacks[0]).toMatch(/^https:\/\/hooks\.example\/t23\?x=1&/);
+
+    const bad = accountFor(server, { settings: { chunkSize: String(CHUNK), callbackUrl: 'ftp://nope' } });
+    const error = await rejection(adapter.createSession(bad, job, call()));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toMatch(/callback URL "ftp:\/\/nope": use an http\(s\) address/);
+    expect(server.tokens).toHaveLength(1);
+  });
+
+  it('replaces a token that ran out mid-file in place: one new token for all chunks in flight, the file from chunk 1, one photo', async () => {
+    const server = await start({ chunkDelayMs: 50 });
+    const { job, sha256 } = await makeJob(6 * CHUNK + 9);
+    const account = accountFor(server);
+    const first = await adapter.createSession(account, job, call());
+    // The token runs out while the first chunks travel (three at once).
+    server.fault({ path: REDEEM, action: { type: 'delay', ms: 10 } });
+    setTimeout(() => server.expireTokens(), 20);
+
+    const { session, resyncs } = await sendParts(account, job, first);
+    expect(resyncs).toBe(1);
+    expect(session.renewals).toBe(1);
+    expect(session.identifier).not.toBe(first.identifier);
+    // The chunks in flight all learned of the expiry; they shared one new token.
+    expect(server.tokens).toHaveLength(2);
+    expect(server.tokens[1]?.params.valid_minutes).toBe(String(tokenMinutes(6 * CHUNK + 9, 1)));
+    const outcome = await adapter.finalize(account, job, session, { ...call(), resumed: false });
+
+    expect(resultOf(outcome).remoteId).toBe(String(server.photos[0]?.photoId));
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(sha256);
+    const underNew = server.chunks.filter((chunk) => chunk.identifier === session.identifier);
+    expect(underNew.map((chunk) => chunk.number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('reads the plain-text token refusal as such even when it comes with HTTP 200, and never counts that chunk as accepted', async () => {
+    const server = await start({ tokenGoneStatus: 200 });
+    const { job, sha256 } = await makeJob(4 * CHUNK);
     const account = accountFor(server);
     const first = await adapter.createSession(account, job, call());
     server.expireTokens();
 
-    const error = await rejection(sendParts(account, job, first));
-    expect(error.kind).toBe('session-gone');
-    expect(error.status).toBe(403);
-    expect(error.message).toMatch(/TwentyThree refused chunk \d of clip-\d+\.mov \(403 Upload token is invalid, consumed or expired\)/);
-
-    const { outcome, session } = await upload(account, job);
-    expect(session.identifier).not.toBe(first.identifier);
-    expect(resultOf(outcome).remoteId).toBe(String(server.photos[0]?.photoId));
+    const { session, resyncs } = await sendParts(account, job, first);
+    expect(resyncs).toBe(1);
+    expect(session.renewals).toBe(1);
+    resultOf(await adapter.finalize(account, job, session, { ...call(), resumed: false }));
     expect(server.photos).toHaveLength(1);
     expect(server.photos[0]?.sha256).toBe(sha256);
+  });
+
+  it('renews a token that the clock says ran out without sending the chunk under it', async () => {
+    const server = await start();
+    const { job } = await makeJob(3 * CHUNK);
+    const account = accountFor(server);
+    const session = { ...(await adapter.createSession(account, job, call())), validUntil: Date.now() - 1 };
+    const [part] = adapter.planParts(session, job);
+    if (!part) throw new Error('expected a part');
+
+    const outcome = await adapter.uploadPart(account, job, session, part, call());
+    expect(outcome).toMatchObject({ kind: 'resync', serverOffset: 0, session: { renewals: 1 } });
+    expect(server.chunks).toHaveLength(0);
+    expect(server.tokens).toHaveLength(2);
+  });
+
+  it('gives up with a clear message after three renewals, each token asked to live twice as long, and sends nothing more', async () => {
+    // Every token dies 150 ms after it is issued: the file can never make it.
+    const server = await start({ tokenLifeMs: 150, chunkDelayMs: 60 });
+    const size = 12 * CHUNK;
+    const { job } = await makeJob(size);
+    const account = accountFor(server);
+
+    const error = await rejection(upload(account, job));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toMatch(
+      /TwentyThree's upload token for clip-\d+\.mov ran out before the file was complete .*for the 4th time, although the last one was asked to live \d+ minutes; Ferry stopped rather than start the file over once more: upload it over a faster connection, or retry the job/,
+    );
+    expect(server.tokens.map((token) => token.params.valid_minutes)).toEqual([0, 1, 2, 3].map((k) => String(tokenMinutes(size, k))));
+    expect(server.tokens.map((token) => Number(token.params.valid_minutes))).toEqual([16, 32, 64, 128]);
+    expect(server.photos).toHaveLength(0);
+  });
+
+  it('sizes the token to the file: 15 to 1440 minutes at about 100 KiB/s, doubled per renewal', () => {
+    expect(tokenMinutes(1, 0)).toBe(16);
+    expect(tokenMinutes(1024 ** 3, 0)).toBe(190);
+    expect(tokenMinutes(1024 ** 3, 1)).toBe(380);
+    expect(tokenMinutes(1024 ** 3, 3)).toBe(1440);
+    expect(tokenMinutes(16 * 1024 ** 3, 0)).toBe(1440);
   });
 
   it('reports an expired token on the last chunk as session-gone when finalize is not resumed', async () => {
@@ -327,7 +460,7 @@ describe('twentythree adapter against the emulator', () => {
     expect(server.photos).toHaveLength(0);
   });
 
-  it('reports a wrong consumer secret as auth, naming the four OAuth keys', async () => {
+  it('reports a wrong consumer secret (status="error" at HTTP 200) as auth, naming the four OAuth keys', async () => {
     const server = await start();
     const { job } = await makeJob(10);
     const account = accountFor(server, {
@@ -336,9 +469,54 @@ describe('twentythree adapter against the emulator', () => {
 
     const error = await rejection(adapter.createSession(account, job, call()));
     expect(error.kind).toBe('auth');
-    expect(error.status).toBe(401);
-    expect(error.message).toMatch(/401 Invalid OAuth signature; check the four OAuth keys/);
+    expect(error.status).toBe(200);
+    expect(error.message).toMatch(/refused the request \(invalid_signature "The API signature is invalid\. \(Invalid OAuth signature\)"\); check the four OAuth keys/);
     expect(server.tokens).toHaveLength(0);
+    expect(server.refusals.map((refusal) => refusal.code)).toEqual(['invalid_signature']);
+  });
+
+  it.each([
+    {
+      label: 'an XML permission error',
+      body: `<response status="error" permission_level="read" code="permission_denied" message="You don't have the necessary permissions to perform this action (required level: 'write')"/>`,
+      kind: 'auth',
+      text: /permission_denied .*check the four OAuth keys/,
+    },
+    {
+      label: 'a JSON parameter error',
+      body: JSON.stringify({ status: 'error', code: 'no_such_album', message: 'No album with the given id.', permission_level: 'write' }),
+      kind: 'invalid',
+      text: /no_such_album "No album with the given id\."\); check the upload's options/,
+    },
+    {
+      label: 'a wrapped JSON parameter error',
+      body: `var visual = ${JSON.stringify({ status: 'error', code: 'invalid_input', message: 'Parameters are malformed.' })};`,
+      kind: 'invalid',
+      text: /invalid_input "Parameters are malformed\."/,
+    },
+  ])('maps $label at HTTP 200 to $kind, without retry', async ({ body, kind, text }) => {
+    const server = await start();
+    const { job } = await makeJob(10);
+    server.fault({ path: '/api/photo/get-upload-token', action: { type: 'status', status: 200, body } });
+
+    const error = await rejection(adapter.createSession(accountFor(server), job, call()));
+    expect(error.kind).toBe(kind);
+    expect(error.message).toMatch(text);
+  });
+
+  it('reads the upload token from the documented XML reply as well', async () => {
+    const server = await start();
+    const { job } = await makeJob(10);
+    const validUntil = Math.floor(Date.now() / 1000) + 600;
+    const body =
+      `<response status="ok" permission_level="write" message="The upload token is ready to use" cached="0">\n` +
+      `  <upload_token>022fe6e3fb42758d6147c539727c5358af3524b1</upload_token>\n  <title>A &amp; B</title>\n` +
+      `  <max_uploads>1</max_uploads>\n  <valid_minutes>16</valid_minutes>\n  <valid_until>${validUntil}</valid_until>\n</response>`;
+    server.fault({ path: '/api/photo/get-upload-token', action: { type: 'status', status: 200, body } });
+
+    const session = await adapter.createSession(accountFor(server), job, call());
+    expect(session.uploadToken).toBe('022fe6e3fb42758d6147c539727c5358af3524b1');
+    expect(session.validUntil).toBe(validUntil * 1000);
   });
 
   it('completes with a warning, and one photo, when the reply to the last chunk was lost', async () => {
@@ -428,19 +606,24 @@ describe('twentythree adapter against the emulator', () => {
 });
 
 describe('twentythree adapter: sessions and sources', () => {
-  const session: TwentyThreeSession = { uploadToken: 'tok', validUntil: 1_000_000, identifier: '10-a-b', chunkSize: CHUNK };
+  const session: TwentyThreeSession = { uploadToken: 'tok', validUntil: 1_000_000, identifier: '10-a-b', chunkSize: CHUNK, renewals: 0 };
 
   it('parses a persisted session and drops corrupt ones', () => {
     expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
+    // A session persisted before renewals were counted had none.
+    const { renewals: _, ...older } = session;
+    expect(adapter.parseSession(older)).toEqual(session);
+    expect(adapter.parseSession({ ...session, renewals: -1 })).toBeNull();
     expect(adapter.parseSession({ ...session, chunkSize: 0 })).toBeNull();
     expect(adapter.parseSession({ uploadToken: 'tok' })).toBeNull();
     expect(adapter.parseSession('garbage')).toBeNull();
   });
 
-  it('stops using a token a minute before it expires', () => {
-    expect(adapter.sessionUsable(session, 1_000_000 - 60_001)).toBe(true);
-    expect(adapter.sessionUsable(session, 1_000_000 - 60_000)).toBe(false);
-    expect(adapter.sessionUsable(session, 2_000_000)).toBe(false);
+  it('keeps a session whose token ran out (the adapter renews it in place, counting), and drops it once the renewals are used up', () => {
+    expect(adapter.sessionUsable(session, 2_000_000)).toBe(true);
+    const exhausted = { ...session, renewals: 3 };
+    expect(adapter.sessionUsable(exhausted, 1_000_000 - 60_001)).toBe(true);
+    expect(adapter.sessionUsable(exhausted, 1_000_000 - 60_000)).toBe(false);
   });
 
   it('refuses URLs and empty files before anything is sent', () => {
@@ -483,17 +666,52 @@ describe('twentythree emulator: OAuth 1.0a check', () => {
     const post = (headers: Record<string, string>, body: string) =>
       got.post(url, { headers: { ...form, ...headers }, body, throwHttpErrors: false, retry: { limit: 0 } });
 
+    // Refusals come with HTTP 200 and status="error", in XML unless format=json was asked for.
     const unsigned = await post({}, 'title=a');
-    expect([unsigned.statusCode, unsigned.body]).toEqual([401, 'OAuth signature required']);
+    expect(unsigned.statusCode).toBe(200);
+    expect(unsigned.body).toMatch(/^<\?xml[^>]*\?>\s*<response status="error" permission_level="anonymous" code="permission_denied"/);
 
-    const signed = signFormPost(url, { title: 'a' }, keys);
-    const tampered = await post({ authorization: signed.authorization }, 'title=b');
-    expect([tampered.statusCode, tampered.body]).toEqual([401, 'Invalid OAuth signature']);
+    const signed = signFormPost(url, { title: 'a', format: 'json', raw: '1' }, keys);
+    const tampered = await post({ authorization: signed.authorization }, 'title=b&format=json&raw=1');
+    expect(tampered.statusCode).toBe(200);
+    expect(JSON.parse(tampered.body)).toMatchObject({ status: 'error', code: 'invalid_signature' });
 
     const good = await post({ authorization: signed.authorization }, signed.body);
     expect(good.statusCode).toBe(200);
+    expect(readApiReply(good.body).uploadToken?.token).toBe(server.tokens[0]?.token);
     const replayed = await post({ authorization: signed.authorization }, signed.body);
-    expect([replayed.statusCode, replayed.body]).toEqual([401, 'Replayed oauth_nonce']);
+    expect(readApiReply(replayed.body)).toMatchObject({ status: 'error', code: 'invalid_signature', message: expect.stringMatching(/Replayed oauth_nonce/) as string });
     expect(server.tokens).toHaveLength(1);
+  });
+
+  it('answers XML without format=json, `var visual = …` without raw, and enforces valid_minutes 15–1440 at HTTP 200', async () => {
+    const server = await start();
+    const url = `${server.url}/api/photo/get-upload-token`;
+    const keys = { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' };
+    const post = (params: Record<string, string>) => {
+      const signed = signFormPost(url, params, keys);
+      return got.post(url, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: signed.authorization },
+        body: signed.body,
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+      });
+    };
+
+    const xml = await post({ title: 'x' });
+    expect(xml.body).toMatch(/^<\?xml[^>]*\?>\s*<response status="ok"[^>]*>[\s\S]*<upload_token>[0-9a-f]{32}<\/upload_token>/);
+    expect(() => JSON.parse(xml.body) as unknown).toThrow();
+    expect(readApiReply(xml.body).uploadToken?.token).toBe(server.tokens[0]?.token);
+
+    const wrapped = await post({ title: 'x', format: 'json' });
+    expect(wrapped.body).toMatch(/^var visual = \{/);
+    expect(readApiReply(wrapped.body).uploadToken?.token).toBe(server.tokens[1]?.token);
+
+    for (const minutes of ['14', '1441', '180.5']) {
+      const refused = await post({ title: 'x', valid_minutes: minutes, format: 'json', raw: '1' });
+      expect(refused.statusCode).toBe(200);
+      expect(JSON.parse(refused.body)).toMatchObject({ status: 'error', code: 'invalid_input' });
+    }
+    expect(server.tokens).toHaveLength(2);
   });
 });

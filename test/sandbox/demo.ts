@@ -23,7 +23,7 @@ const dataDir = join(root, 'data');
 const ferry = (...args: string[]): Promise<number> => main(['--data-dir', dataDir, ...args]);
 
 const selfcommunity = await startSelfCommunitySandbox();
-const twentythree = await startTwentyThreeSandbox({ outcome: 'text' });
+const twentythree = await startTwentyThreeSandbox();
 const ofauth = await startOfauthSandbox({ partSize: 512 * 1024 });
 const oktopost = await startOktopostSandbox();
 const xvid = await startXvidSandbox();

@@ -3,16 +3,31 @@
  * Resumable.js chunk uploads with the documented size rule, one-use tokens and every documented form
  * of the completing reply. Built on the shared harness, so faults can be injected on any request.
  *
+ * What the vendor documents and the emulator enforces:
+ * - The legacy `/api/` methods answer XML unless the request carries `format=json`; JSON comes as
+ *   `var visual = {…}` unless `raw` is set too, and as a JSONP call with `callback`. Refusals, a bad
+ *   OAuth signature included, come with HTTP 200 and `status="error"`, a `code` and a `message`
+ *   (https://www.twentythree.com/help/api-requests, https://www.twentythree.com/api/error-codes).
+ * - Query-string parameters of a POST are not read (https://www.twentythree.com/api/oauth).
+ * - `valid_minutes` must be 15–1440, and a token stops working at its `valid_until`.
+ * - The completing chunk answers by the token's parameters (https://www.twentythree.com/api/photo-get-upload-token,
+ *   https://www.twentythree.com/api/photo-redeem-upload-token): without `return_url` a bare "OK";
+ *   with `return_url` a 301 redirect to it carrying `domain`, `upload_token`, `photo_id`, `tree_id`,
+ *   `token` and the extra chunk parameters; with `background_return_p=1` as well, the emulator
+ *   records the GET it would make to that URL (`callbacks`) and answers
+ *   `ok <domain> <tree_id> <photo_id> <token> <callback_url>`.
+ *
  * Choices where the vendor is silent:
- * - An invalid, consumed or expired token gets status 403 with the plain text
+ * - An invalid, consumed or expired token gets status 403 (or `tokenGoneStatus`) with the plain text
  *   "Upload token is invalid, consumed or expired" (the doc only says "a plain, unstyled error
  *   message"; 403 is what a token refusal most plausibly carries, and it is not 200 or 500, whose
  *   meanings are documented).
  * - A chunk that breaks the size rule, or a missing/ill-formed Resumable.js field, gets 400 with a
  *   plain-text reason.
- * - The `json` outcome is nested under `data` when the token shape is `data` (the newer API).
- * - The `text` outcome needs `background_return_p=1` on the token; without it the emulator redirects,
- *   as the real service does for browser uploads.
+ * - The `json` and `bare` outcomes (tolerated variants, chosen with `outcome`) ignore the token's
+ *   parameters; `json` is nested under `data` when the token shape is `data` (the newer API).
+ * - An unsigned token request is `permission_denied` (the anonymous level is below `write`); a
+ *   wrong key, token or signature is `invalid_signature`.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -26,10 +41,19 @@ export interface TwentyThreeSandboxOptions {
   accessTokenSecret?: string;
   /** `legacy`: `{"status":"ok","uploadtoken":{…}}` with epoch seconds; `data`: `{"data":{…}}` with an ISO date. */
   tokenShape?: 'legacy' | 'data';
-  /** How the completing chunk reports the new photo. */
-  outcome?: 'text' | 'json' | 'bare' | 'redirect';
+  /**
+   * Forces a variant of the completing reply; by default the token's `return_url` and
+   * `background_return_p` decide, as documented. `redirect` acts as if the token had no
+   * `background_return_p`, `ok` as if it had no `return_url` (a site that ignores them); `json` and
+   * `bare` are tolerated forms the vendor does not document.
+   */
+  outcome?: 'json' | 'bare' | 'redirect' | 'ok';
   /** Overrides the token lifetime the client asked for. */
   validMinutes?: number;
+  /** Overrides the token lifetime in milliseconds (tests of tokens that run out mid-file). */
+  tokenLifeMs?: number;
+  /** The status of the plain-text token refusal (default 403; the vendor does not say). */
+  tokenGoneStatus?: number;
   /** Delay before answering every chunk that does not complete the file (to observe parallelism). */
   chunkDelayMs?: number;
   /**
@@ -70,6 +94,10 @@ export interface StoredPhoto {
 
 export interface TwentyThreeSandbox extends SandboxServer {
   readonly tokens: IssuedToken[];
+  /** Every refused token request: its parameters and the error code answered. */
+  readonly refusals: Array<{ params: Record<string, string>; code: string }>;
+  /** The background callbacks (GET URLs) the emulator would have made to `return_url`. */
+  readonly callbacks: string[];
   readonly chunks: ChunkLog[];
   readonly photos: StoredPhoto[];
   readonly completions: number;
@@ -78,12 +106,44 @@ export interface TwentyThreeSandbox extends SandboxServer {
 }
 
 const TOKEN_GONE = 'Upload token is invalid, consumed or expired';
-const DEFAULT_RETURN_URL = 'https://return.example/uploaded';
 const CLOCK_SKEW_S = 300;
 
 /** RFC 3986 percent-encoding as RFC 5849 §3.6 wants it: everything but unreserved characters. */
 export function rfc3986(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function xmlEscape(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** An API reply in the format the request asked for: XML by default, JSON with `format=json`. */
+function apiReply(params: Record<string, string>, value: Record<string, unknown>, xmlHolder: string | null): Reply {
+  if (params.format === 'json') {
+    const body = JSON.stringify(value);
+    if (params.callback) return { status: 200, body: `/* */\n${params.callback}(${body});`, headers: { 'content-type': 'text/javascript' } };
+    if (params.raw !== undefined) return json(200, value);
+    return { status: 200, body: `var ${params.varname || 'visual'} = ${body};`, headers: { 'content-type': 'text/javascript' } };
+  }
+  const attributes: string[] = [];
+  const children: string[] = [];
+  for (const [name, field] of Object.entries(value)) {
+    if (field === null || field === undefined) continue;
+    if (typeof field === 'object') continue;
+    attributes.push(`${name}="${xmlEscape(String(field))}"`);
+  }
+  if (xmlHolder) {
+    const holder = value[xmlHolder] as Record<string, unknown>;
+    for (const [name, field] of Object.entries(holder)) children.push(`  <${name}>${xmlEscape(String(field ?? ''))}</${name}>`);
+  }
+  const body = children.length
+    ? `<?xml version="1.0" encoding="utf-8"?>\n<response ${attributes.join(' ')}>\n${children.join('\n')}\n</response>\n`
+    : `<?xml version="1.0" encoding="utf-8"?>\n<response ${attributes.join(' ')}/>\n`;
+  return { status: 200, body, headers: { 'content-type': 'text/xml; charset=utf-8' } };
+}
+
+function apiError(params: Record<string, string>, code: string, message: string, permissionLevel = 'none'): Reply {
+  return apiReply(params, { status: 'error', permission_level: permissionLevel, code, message, endpoint: '/api/photo/get-upload-token' }, null);
 }
 
 function parseAuthorization(value: string | undefined): Map<string, string> | null {
@@ -169,9 +229,11 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
   const accessToken = options.accessToken ?? 'at';
   const accessTokenSecret = options.accessTokenSecret ?? 'as';
   const tokenShape = options.tokenShape ?? 'legacy';
-  const outcome = options.outcome ?? 'text';
+  const outcome = options.outcome ?? null;
 
   const tokens: IssuedToken[] = [];
+  const refusals: Array<{ params: Record<string, string>; code: string }> = [];
+  const callbacks: string[] = [];
   const chunks: ChunkLog[] = [];
   const photos: StoredPhoto[] = [];
   const uploads = new Map<string, Upload>();
@@ -182,7 +244,7 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
 
   const verifyOAuth = (request: IncomingMessage, url: URL, form: URLSearchParams | null): string | null => {
     const params = parseAuthorization(request.headers.authorization);
-    if (!params) return 'OAuth signature required';
+    if (!params) return 'unsigned';
     if (params.get('oauth_signature_method') !== 'HMAC-SHA1') return 'Unsupported oauth_signature_method';
     const version = params.get('oauth_version');
     if (version !== undefined && version !== '1.0') return 'Unsupported oauth_version';
@@ -212,67 +274,86 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     const body = (await readBody(request)).toString('utf8');
     const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     const form = isForm ? new URLSearchParams(body) : null;
-    const refusal = verifyOAuth(request, url, form);
-    if (refusal) return text(401, refusal);
-
+    // Parameters of a POST come from its body only: the query string is not read [doc: oauth].
     const params: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) params[name] = value;
     if (form) for (const [name, value] of form) params[name] = value;
+    const refuse = (code: string, message: string, level?: string): Reply => {
+      refusals.push({ params, code });
+      return apiError(params, code, message, level);
+    };
+
+    const refusal = verifyOAuth(request, url, form);
+    if (refusal === 'unsigned') {
+      return refuse('permission_denied', "You don't have the necessary permissions to perform this action (required level: 'write')", 'anonymous');
+    }
+    if (refusal) return refuse('invalid_signature', `The API signature is invalid. (${refusal})`);
+
     const asked = params.valid_minutes === undefined ? 180 : Number(params.valid_minutes);
-    if (!Number.isInteger(asked) || asked < 15 || asked > 1440) {
-      return json(200, { status: 'error', code: 'invalid_parameter', message: 'valid_minutes must be between 15 and 1440' });
+    if (!/^\d+$/.test(params.valid_minutes ?? '180') || asked < 15 || asked > 1440) {
+      return refuse('invalid_input', 'valid_minutes must be a whole number of minutes from 15 to 1440', 'write');
     }
     const maxUploads = params.max_uploads === undefined ? 1 : Number(params.max_uploads);
     if (!Number.isInteger(maxUploads) || maxUploads < 1) {
-      return json(200, { status: 'error', code: 'invalid_parameter', message: 'max_uploads must be a positive integer' });
+      return refuse('invalid_input', 'max_uploads must be a positive integer', 'write');
     }
-    const minutes = options.validMinutes ?? asked;
+    if (params.return_url !== undefined && params.return_url !== '' && !/^https?:\/\/[^/\s]+/i.test(params.return_url)) {
+      return refuse('invalid_input', 'return_url must be an absolute http(s) URL', 'write');
+    }
+    const lifeMs = options.tokenLifeMs ?? (options.validMinutes ?? asked) * 60_000;
     const issued: IssuedToken = {
       token: randomBytes(16).toString('hex'),
       params,
-      validUntil: Date.now() + minutes * 60_000,
+      validUntil: Date.now() + lifeMs,
       maxUploads,
       uploads: 0,
       expired: false,
     };
     tokens.push(issued);
-    const common = { upload_token: issued.token, title: params.title ?? '', album_id: params.album_id ?? '' };
+    const fields = {
+      upload_token: issued.token,
+      title: params.title ?? '',
+      description: params.description ?? '',
+      tags: params.tags ?? '',
+      album_id: params.album_id ?? '',
+      return_url: params.return_url ?? '',
+      background_return_p: params.background_return_p === '1' ? '1' : '0',
+      max_uploads: String(maxUploads),
+      valid_minutes: String(asked),
+    };
+    const envelope = { status: 'ok', permission_level: 'write', message: 'The upload token is ready to use', cached: '0' };
     if (tokenShape === 'data') {
-      return json(200, { data: { ...common, valid_until: new Date(issued.validUntil).toISOString() } });
+      return apiReply(params, { ...envelope, data: { ...fields, valid_until: new Date(issued.validUntil).toISOString() } }, 'data');
     }
-    return json(200, {
-      status: 'ok',
-      permission_level: 'write',
-      cached: false,
-      uploadtoken: { ...common, valid_until: Math.floor(issued.validUntil / 1000), max_uploads: String(maxUploads) },
-    });
+    return apiReply(
+      params,
+      { ...envelope, uploadtoken: { ...fields, valid_until: String(Math.floor(issued.validUntil / 1000)) }, endpoint: '/api/photo/get-upload-token' },
+      'uploadtoken',
+    );
   };
 
-  const outcomeReply = (upload: Upload, photo: StoredPhoto, photoToken: string, host: string): Reply => {
-    const returnUrl = upload.token.params.return_url || DEFAULT_RETURN_URL;
-    const background = upload.token.params.background_return_p === '1';
-    const form = outcome === 'text' && !background ? 'redirect' : outcome;
-    switch (form) {
-      case 'text':
-        return text(200, `ok ${host} ${photo.treeId} ${photo.photoId} ${photoToken} ${returnUrl}`);
-      case 'json': {
-        const value = { photo_id: photo.photoId, tree_id: photo.treeId, token: photoToken };
-        return json(200, tokenShape === 'data' ? { data: value } : value);
-      }
-      case 'bare':
-        return text(200, String(photo.photoId));
-      case 'redirect': {
-        const location = new URL(returnUrl);
-        location.searchParams.set('photo_id', String(photo.photoId));
-        location.searchParams.set('tree_id', String(photo.treeId));
-        location.searchParams.set('token', photoToken);
-        return { status: 302, body: '', headers: { location: location.href } };
-      }
-      default: {
-        const unexpected: never = form;
-        throw new Error(`unknown outcome ${String(unexpected)}`);
-      }
+  const outcomeReply = (upload: Upload, photo: StoredPhoto, photoToken: string, host: string, extra: Map<string, string>): Reply => {
+    if (outcome === 'json') {
+      const value = { photo_id: photo.photoId, tree_id: photo.treeId, token: photoToken };
+      return json(200, tokenShape === 'data' ? { data: value } : value);
     }
+    if (outcome === 'bare') return text(200, String(photo.photoId));
+
+    const returnUrl = outcome === 'ok' ? '' : (upload.token.params.return_url ?? '');
+    // "If return_url is empty or omitted, the request will return a simple HTTP 200 OK message."
+    if (returnUrl === '') return text(200, 'OK');
+    const callback = new URL(returnUrl);
+    // "Any extra parameters sent to this method will be repeated in the callback request."
+    for (const [name, value] of extra) callback.searchParams.set(name, value);
+    callback.searchParams.set('domain', host);
+    callback.searchParams.set('upload_token', upload.token.token);
+    callback.searchParams.set('photo_id', String(photo.photoId));
+    callback.searchParams.set('tree_id', String(photo.treeId));
+    callback.searchParams.set('token', photoToken);
+    if (upload.token.params.background_return_p === '1' && outcome !== 'redirect') {
+      callbacks.push(callback.href);
+      return text(200, `ok ${host} ${photo.treeId} ${photo.photoId} ${photoToken} ${callback.href}`);
+    }
+    return { status: 301, body: '', headers: { location: callback.href } };
   };
 
   const redeem = async (request: IncomingMessage): Promise<Reply> => {
@@ -290,7 +371,7 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
 
     const token = tokens.find((candidate) => candidate.token === tokenValue);
     if (!token || token.expired || Date.now() >= token.validUntil || token.uploads >= token.maxUploads) {
-      return reply(text(403, TOKEN_GONE));
+      return reply(text(options.tokenGoneStatus ?? 403, TOKEN_GONE));
     }
     if (file === null) return reply(text(400, 'Missing file'));
     if (fieldAfterFile) return reply(text(400, 'The file must be the last field'));
@@ -349,7 +430,8 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     upload.parts.clear();
     uploads.delete(key);
     const host = (request.headers.host ?? 'sandbox.invalid').replace(/:\d+$/, '');
-    return reply(outcomeReply(upload, photo, randomBytes(8).toString('hex'), host));
+    const extra = new Map([...fields].filter(([name]) => name !== 'upload_token'));
+    return reply(outcomeReply(upload, photo, randomBytes(8).toString('hex'), host, extra));
   };
 
   const server = await startSandboxServer(async (request, url) => {
@@ -376,6 +458,8 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     },
     close: () => server.close(),
     tokens,
+    refusals,
+    callbacks,
     chunks,
     photos,
     get completions() {

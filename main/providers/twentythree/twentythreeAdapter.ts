@@ -11,7 +11,7 @@ import type { Response } from 'got';
 import { z } from 'zod';
 import { UploadError } from '../../engine/errors.ts';
 import type { FileRange, FileSource } from '../../engine/fileSource.ts';
-import { bodyExcerpt, send, statusError, transportError, tryJson } from '../http.ts';
+import { bodyExcerpt, send, statusError, transportError } from '../http.ts';
 import type {
   AccountContext,
   AccountField,
@@ -28,6 +28,7 @@ import { planTwentyThreeChunks, type TwentyThreeChunk } from './twentythreeChunk
 import { multipartBody } from '../multipartBody.ts';
 import { signFormPost, type OAuthKeys } from './twentythreeOAuth.ts';
 import { isTokenGoneText, parseOutcome, type ParsedOutcome } from './twentythreeOutcome.ts';
+import { isAuthError, readApiReply } from './twentythreeReplies.ts';
 
 export interface TwentyThreeSession {
   /** The one-use upload token; a credential, never shown in job details. */
@@ -38,6 +39,11 @@ export interface TwentyThreeSession {
   identifier: string;
   /** The nominal chunk size this session was planned with; the plan must not change mid-upload. */
   chunkSize: number;
+  /**
+   * How many times this job's token ran out and was replaced in place (each time the upload starts
+   * over from chunk 1). Kept in the session so that the bound survives restarts of Ferry.
+   */
+  renewals: number;
 }
 
 export const TWENTYTHREE_DEFAULT_CHUNK_SIZE = 5 * 1024 * 1024;
@@ -45,8 +51,21 @@ const MIN_CHUNK_SIZE = 64 * 1024;
 const MAX_CHUNK_SIZE = 1024 * 1024 * 1024;
 /** The largest file any workspace takes [doc: 4–16 GB with chunks, depending on the workspace]. */
 const MAX_FILE_SIZE = 16 * 1024 * 1024 * 1024;
-/** Requested token lifetime: the documented default, long enough for a large file on a slow line. */
-const VALID_MINUTES = 180;
+/** The token lifetimes the vendor allows [doc: get-upload-token, "minimum 15 minutes, maximum 24 hours"]. */
+const MIN_VALID_MINUTES = 15;
+const MAX_VALID_MINUTES = 1440;
+/**
+ * The upload rate a token's lifetime is sized for: slow (about 0.8 Mbit/s) on purpose, because a token
+ * that runs out mid-file costs the whole file again while a long-lived one costs nothing.
+ */
+const ASSUMED_BYTES_PER_SECOND = 100 * 1024;
+/** Minutes added to every token for the requests around the bytes (token call, last chunk, retries). */
+const VALID_MINUTES_SLACK = 15;
+/**
+ * How many times one job may replace a token that ran out. Each replacement doubles the lifetime
+ * asked for, so the fourth token of a job is 8× the first (or the 24-hour maximum).
+ */
+const MAX_TOKEN_RENEWALS = 3;
 /** A token this close to its end is not used for new work: a chunk sent now could outlive it. */
 const EXPIRY_MARGIN_MS = 60_000;
 
@@ -58,6 +77,8 @@ const sessionSchema = z.object({
   validUntil: z.number().int().nonnegative(),
   identifier: z.string().min(1),
   chunkSize: z.number().int().min(1),
+  // Sessions persisted before renewals were counted have had none.
+  renewals: z.number().int().min(0).default(0),
 });
 
 const fields: readonly AccountField[] = [
@@ -66,6 +87,15 @@ const fields: readonly AccountField[] = [
   { key: 'accessToken', label: 'Access token', kind: 'secret', required: true, hint: 'An access token of that application with write permission.' },
   { key: 'accessTokenSecret', label: 'Access token secret', kind: 'secret', required: true },
   { key: 'albumId', label: 'Album (channel) id', kind: 'setting', required: false, hint: 'Uploads go to this album unless an upload sets its own albumId.' },
+  {
+    key: 'callbackUrl',
+    label: 'Callback URL',
+    kind: 'setting',
+    required: false,
+    hint:
+      "TwentyThree calls this address (a GET from its servers) after each upload; without one it never says the new video's id. " +
+      "Default: the site's own address (the base URL), which is harmless. Set it to a URL you control if you want the notifications.",
+  },
   {
     key: 'chunkSize',
     label: 'Chunk size (bytes)',
@@ -156,29 +186,25 @@ function parseValidUntil(value: unknown): number | undefined {
   return undefined;
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** The `{"status":"error","message":…}` text (or the nearest thing to it) of an API reply. */
-function apiErrorText(json: Record<string, unknown> | undefined): string | undefined {
-  if (!json) return undefined;
-  for (const key of ['message', 'error_message', 'error', 'code']) {
-    const value = json[key];
-    if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  }
-  return undefined;
-}
-
 const AUTH_ADVICE =
   'check the four OAuth keys of the account (consumer key, consumer secret, access token, access token secret) and that the access token may upload';
 
 function tokenRequestError(response: Response<string>, doing: string): UploadError {
   const status = response.statusCode;
-  const json = asRecord(tryJson(response.body));
-  const detail = apiErrorText(json) ?? bodyExcerpt(response.body);
-  const looksLikeAuth = /oauth|signature|consumer|access token|permission|not authori[sz]ed|unauthori[sz]ed/i.test(detail);
-  if (status === 401 || status === 403 || (status < 300 && looksLikeAuth)) {
+  const reply = readApiReply(response.body);
+  if (status >= 200 && status < 300 && reply.status === 'error') {
+    // The legacy API reports every refusal, a bad signature included, as HTTP 200 with
+    // status="error" [doc: api-requests]: neither kind is worth retrying.
+    const said = `${reply.code ?? 'error'}${reply.message ? ` "${reply.message}"` : ''}`;
+    if (isAuthError(reply)) return new UploadError('auth', `${doing}: TwentyThree refused the request (${said}); ${AUTH_ADVICE}`, { status });
+    return new UploadError(
+      'invalid',
+      `${doing}: TwentyThree refused the request (${said}); check the upload's options (title, album, publish) and the account's album and callback URL`,
+      { status },
+    );
+  }
+  const detail = reply.message ?? bodyExcerpt(response.body);
+  if (status === 401 || status === 403) {
     return new UploadError('auth', `${doing}: ${status}${detail ? ` ${detail}` : ''}; ${AUTH_ADVICE}`, { status });
   }
   if (status >= 300 && status < 400) {
@@ -190,23 +216,143 @@ function tokenRequestError(response: Response<string>, doing: string): UploadErr
     );
   }
   if (status < 300) {
-    // A 2xx that is an API error (TwentyThree reports many errors with status 200) or not the
-    // expected JSON at all (a proxy page, a maintenance notice).
-    if (json?.status === 'error') return new UploadError('invalid', `${doing}: TwentyThree answered "${detail}"`, { status });
+    // A 2xx that is none of the API's forms (a proxy page, a maintenance notice).
     return new UploadError('server', `${doing}: ${status} without an upload token (${detail || 'empty reply'}); will retry`, { status });
   }
   return statusError(response, doing, detail || undefined);
 }
 
-/** Finds the upload token in either documented reply shape. */
-function readToken(json: Record<string, unknown> | undefined): { token: string; validUntil: unknown } | undefined {
-  if (!json || json.status === 'error') return undefined;
-  const data = asRecord(json.data);
-  for (const candidate of [asRecord(json.uploadtoken), asRecord(data?.uploadtoken), data]) {
-    const token = candidate?.upload_token;
-    if (typeof token === 'string' && token.trim() !== '') return { token: token.trim(), validUntil: candidate?.valid_until };
+/**
+ * The token lifetime to ask for: the whole file at a slow rate, doubled for every token of this job
+ * that already ran out, within the vendor's 15–1440 minutes.
+ */
+export function tokenMinutes(size: number, renewals: number): number {
+  const minutes = Math.ceil(size / ASSUMED_BYTES_PER_SECOND / 60) + VALID_MINUTES_SLACK;
+  return Math.min(MAX_VALID_MINUTES, Math.max(MIN_VALID_MINUTES, minutes * 2 ** renewals));
+}
+
+/** Where TwentyThree calls back after the upload: the account's setting, else the site itself. */
+function callbackUrl(account: AccountContext): string {
+  const raw = nonEmpty(account.settings.callbackUrl) ?? account.baseUrl;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = new URL('invalid:');
   }
-  return undefined;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UploadError('invalid', `TwentyThree account "${account.name}" has callback URL "${raw}": use an http(s) address, or leave it empty for the site's own address`);
+  }
+  return url.href;
+}
+
+/** Asks for a one-use upload token; `renewals` says how many tokens of this job already ran out. */
+async function requestToken(
+  account: AccountContext,
+  job: JobContext,
+  call: CallContext,
+  chunkSize: number,
+  renewals: number,
+): Promise<TwentyThreeSession> {
+  const keys = readKeys(account);
+  const doing = `Getting a TwentyThree upload token for ${job.source.name}`;
+  const minutes = tokenMinutes(job.source.size ?? 0, renewals);
+
+  const params: Record<string, string> = { title: nonEmpty(job.options.title) ?? job.source.name };
+  const description = nonEmpty(job.options.description);
+  if (description !== undefined) params.description = description;
+  const tags = nonEmpty(job.options.tags);
+  if (tags !== undefined) params.tags = tags;
+  const albumId = nonEmpty(job.options.albumId) ?? nonEmpty(account.settings.albumId);
+  if (albumId !== undefined) params.album_id = albumId;
+  const publish = nonEmpty(job.options.publish);
+  if (publish !== undefined) params.publish = publish;
+  params.valid_minutes = String(minutes);
+  // One upload per token: a token can then never create a second copy of the file.
+  params.max_uploads = '1';
+  // Without a return_url the completing chunk answers a bare "OK" and never says the photo id
+  // [doc: get-upload-token]; with background_return_p=1 TwentyThree calls the URL from its own
+  // servers and the completing chunk answers `ok <domain> <tree_id> <photo_id> …` as text.
+  params.return_url = callbackUrl(account);
+  params.background_return_p = '1';
+  // The legacy API answers XML otherwise, and JSON wrapped in `var visual = …` without `raw`
+  // [doc: response formats]. Both are request parameters, so they are signed with the rest (and go
+  // in the body: parameters in the query string of a POST are not read [doc: oauth]).
+  params.format = 'json';
+  params.raw = '1';
+
+  const url = endpoint(account.baseUrl, TOKEN_PATH);
+  const signed = signFormPost(url, params, keys);
+  const requestedAt = Date.now();
+  const response = await send(
+    account,
+    url,
+    {
+      method: 'POST',
+      body: signed.body,
+      headers: { authorization: signed.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    },
+    call,
+    doing,
+  );
+  const reply = response.statusCode >= 200 && response.statusCode < 300 ? readApiReply(response.body) : undefined;
+  const found = reply?.status !== 'error' ? reply?.uploadToken : null;
+  if (!found) throw tokenRequestError(response, doing);
+
+  // Trust the server's expiry only where it is plausible: a date string without a zone is read in
+  // local time and may be hours off, and a token is never valid longer than what was asked for.
+  const asked = requestedAt + minutes * 60_000;
+  const told = parseValidUntil(found.validUntil);
+  const validUntil = told !== undefined && told > Date.now() + 2 * EXPIRY_MARGIN_MS ? Math.min(told, asked) : asked;
+
+  return { uploadToken: found.token, validUntil: Math.round(validUntil), identifier: newIdentifier(job.source), chunkSize, renewals };
+}
+
+/**
+ * Replacements of tokens that ran out, by the old token: up to three chunks of one job travel at
+ * once and all of them learn at about the same moment that the token is gone; they share one new
+ * token (and count one renewal). Entries are few and small; the oldest go first.
+ */
+const renewalsInFlight = new Map<string, Promise<TwentyThreeSession>>();
+const RENEWALS_REMEMBERED = 64;
+
+/**
+ * The token of `session` ran out before the file was complete: the chunks the server holds under it
+ * are lost, so a new token (living twice as long) takes the upload over from chunk 1. The engine
+ * learns it as a `resync` to offset 0, which makes it forget every acknowledged chunk and persist the
+ * new session, renewal count included.
+ */
+async function renewToken(
+  account: AccountContext,
+  job: JobContext,
+  session: TwentyThreeSession,
+  call: CallContext,
+  why: string,
+): Promise<PartOutcome<TwentyThreeSession>> {
+  let pending = renewalsInFlight.get(session.uploadToken);
+  if (pending === undefined) {
+    if (session.renewals >= MAX_TOKEN_RENEWALS) {
+      const asked = tokenMinutes(job.source.size ?? 0, session.renewals);
+      throw new UploadError(
+        'invalid',
+        `TwentyThree's upload token for ${job.source.name} ran out before the file was complete (${why}), for the ${session.renewals + 1}th time, although the last one was asked to live ${asked} minutes; ` +
+          'Ferry stopped rather than start the file over once more: upload it over a faster connection, or retry the job to try again with fresh tokens',
+      );
+    }
+    pending = requestToken(account, job, call, session.chunkSize, session.renewals + 1);
+    renewalsInFlight.set(session.uploadToken, pending);
+    pending.catch(() => renewalsInFlight.delete(session.uploadToken));
+    while (renewalsInFlight.size > RENEWALS_REMEMBERED) {
+      const oldest = renewalsInFlight.keys().next().value;
+      if (oldest === undefined) break;
+      renewalsInFlight.delete(oldest);
+    }
+  }
+  return { kind: 'resync', session: await pending, serverOffset: 0 };
+}
+
+function tokenLive(session: TwentyThreeSession, nowMs: number): boolean {
+  return nowMs < session.validUntil - EXPIRY_MARGIN_MS;
 }
 
 async function sendChunk(
@@ -272,6 +418,17 @@ function chunkError(response: Response<string>, job: JobContext, chunk: TwentyTh
   return statusError(response, doing, excerpt || undefined, 'server');
 }
 
+/** The callback URL as shown: TwentyThree adds the upload token to it, and that is a credential. */
+function withoutUploadToken(value: string): string {
+  try {
+    const url = new URL(value);
+    url.searchParams.delete('upload_token');
+    return url.href;
+  } catch {
+    return value.replace(/([?&])upload_token=[^&\s]*&?/g, '$1').replace(/[?&]$/, '');
+  }
+}
+
 function completedResult(account: AccountContext, session: TwentyThreeSession, outcome: Extract<ParsedOutcome, { kind: 'photo' }>): UploadResult {
   const details: Record<string, unknown> = {
     photoId: outcome.photoId,
@@ -282,7 +439,7 @@ function completedResult(account: AccountContext, session: TwentyThreeSession, o
   // The outcome's `token` is the new photo's embed token. It is shown, but never if a server echoes
   // the upload token there: that one is a credential.
   if (outcome.token !== null && outcome.token !== session.uploadToken) details.token = outcome.token;
-  if (outcome.callbackUrl !== null) details.callbackUrl = outcome.callbackUrl;
+  if (outcome.callbackUrl !== null) details.callbackUrl = withoutUploadToken(outcome.callbackUrl);
   return {
     remoteId: outcome.photoId,
     // The video's page in the site's backend, on the account's base URL. The outcome's domain may be
@@ -327,58 +484,15 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
   },
 
   sessionUsable(session, nowMs) {
-    return nowMs < session.validUntil - EXPIRY_MARGIN_MS;
+    // A token that ran out is replaced in place (see `renewToken`), which keeps the count of
+    // renewals; only a session that has used them all up is dropped, so that retrying a job that
+    // failed for it starts with a fresh allowance.
+    return tokenLive(session, nowMs) || session.renewals < MAX_TOKEN_RENEWALS;
   },
 
   async createSession(account, job, call) {
     requireFile(job);
-    const keys = readKeys(account);
-    const chunkSize = readChunkSize(account);
-    const doing = `Getting a TwentyThree upload token for ${job.source.name}`;
-
-    const params: Record<string, string> = { title: nonEmpty(job.options.title) ?? job.source.name };
-    const description = nonEmpty(job.options.description);
-    if (description !== undefined) params.description = description;
-    const tags = nonEmpty(job.options.tags);
-    if (tags !== undefined) params.tags = tags;
-    const albumId = nonEmpty(job.options.albumId) ?? nonEmpty(account.settings.albumId);
-    if (albumId !== undefined) params.album_id = albumId;
-    const publish = nonEmpty(job.options.publish);
-    if (publish !== undefined) params.publish = publish;
-    params.valid_minutes = String(VALID_MINUTES);
-    // One upload per token: a token can then never create a second copy of the file.
-    params.max_uploads = '1';
-    // Makes the completing chunk answer with `ok …`/`error …` text instead of redirecting a browser.
-    params.background_return_p = '1';
-
-    const url = endpoint(account.baseUrl, TOKEN_PATH);
-    const signed = signFormPost(url, params, keys);
-    const requestedAt = Date.now();
-    const response = await send(
-      account,
-      url,
-      {
-        method: 'POST',
-        body: signed.body,
-        headers: {
-          authorization: signed.authorization,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-      },
-      call,
-      doing,
-    );
-    const found = response.statusCode >= 200 && response.statusCode < 300 ? readToken(asRecord(tryJson(response.body))) : undefined;
-    if (!found) throw tokenRequestError(response, doing);
-
-    // Trust the server's expiry only where it is plausible: a date string without a zone is read in
-    // local time and may be hours off, and a token is never valid longer than what was asked for.
-    const asked = requestedAt + VALID_MINUTES * 60_000;
-    const told = parseValidUntil(found.validUntil);
-    const validUntil = told !== undefined && told > Date.now() + 2 * EXPIRY_MARGIN_MS ? Math.min(told, asked) : asked;
-
-    return { uploadToken: found.token, validUntil: Math.round(validUntil), identifier: newIdentifier(job.source), chunkSize };
+    return requestToken(account, job, call, readChunkSize(account), 0);
   },
 
   planParts(session, job) {
@@ -395,10 +509,22 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
       // Sending the last chunk here would complete the file outside `finalize` and lose the outcome.
       throw new UploadError('invalid', `TwentyThree part ${part.index} of ${job.source.name} is not in this session's chunk plan`);
     }
+    if (!tokenLive(session, Date.now())) {
+      return renewToken(account, job, session, call, `it expired before chunk ${chunk.number} was sent`);
+    }
     const doing = `Sending chunk ${chunk.number} of ${chunks.length} of ${job.source.name} to TwentyThree`;
     const response = await sendChunk(account, job, session, chunk, chunks.length, call, doing);
-    // 200: "accepted and correct, no need to re-upload" [doc], whatever the body says.
-    if (response.statusCode === 200) return { kind: 'acked', session };
+    const gone = response.statusCode !== 500 && isTokenGoneText(response.body);
+    // 200: "accepted and correct, no need to re-upload" [doc], unless the body is the token refusal,
+    // whose status the vendor does not document.
+    if (response.statusCode === 200 && !gone) {
+      // A sibling chunk found the token gone while this one travelled, and the upload starts over
+      // under a new token: this chunk belongs to the old one and must not count for the new.
+      const renewed = renewalsInFlight.get(session.uploadToken);
+      if (renewed !== undefined) return { kind: 'resync', session: await renewed, serverOffset: 0 };
+      return { kind: 'acked', session };
+    }
+    if (gone) return renewToken(account, job, session, call, `TwentyThree refused chunk ${chunk.number}: ${bodyExcerpt(response.body)}`);
     throw chunkError(response, job, chunk, doing);
   },
 
@@ -407,6 +533,14 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     const last = chunks[chunks.length - 1];
     if (!last) throw new UploadError('invalid', `TwentyThree has no chunk plan for ${job.source.name}`);
     const doing = `Sending the last chunk (${last.number} of ${chunks.length}) of ${job.source.name} to TwentyThree`;
+    if (!call.resumed && !tokenLive(session, Date.now())) {
+      // The chunks the server holds under this token are lost with it; sending the last one would
+      // only be refused.
+      throw new UploadError(
+        'session-gone',
+        `The TwentyThree upload token for ${job.source.name} expired before its last chunk was sent; restarting the upload with a new token`,
+      );
+    }
     // Resumed or not, the last chunk is sent again: the server either completes the file now or says
     // the one-use token is spent, which (with max_uploads=1) means the file was already completed.
     const response = await sendChunk(account, job, session, last, chunks.length, call, doing);
@@ -416,6 +550,23 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     switch (outcome.kind) {
       case 'photo':
         if (status < 400) return { kind: 'completed', result: completedResult(account, session, outcome) };
+        break;
+      case 'accepted':
+        if (status < 400) {
+          // The token had no return_url (or the site ignored it): the file was taken but its id
+          // was not told. Failing would invite a duplicate upload, so the job completes and says so.
+          return {
+            kind: 'completed',
+            result: {
+              remoteId: null,
+              url: null,
+              details: {
+                outcomeForm: 'ok',
+                warning: `TwentyThree took ${job.source.name} but did not say the new video's id (it answered a bare "OK"): find the video in the site's library.`,
+              },
+            },
+          };
+        }
         break;
       case 'token-gone': {
         if (!call.resumed) {

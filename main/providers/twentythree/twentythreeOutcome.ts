@@ -22,7 +22,13 @@ export type ParsedOutcome =
   | { kind: 'error'; form: OutcomeForm; message: string }
   /** The plain-text "upload token is invalid, consumed or expired" reply. */
   | { kind: 'token-gone'; message: string }
-  /** Nothing recognisable (a proxy page, a bare "OK"...). */
+  /**
+   * A bare `OK`: what the vendor answers when the token has no `return_url` [doc: "If return_url is
+   * empty or omitted, the request will return a simple HTTP 200 OK message"]. The file was taken,
+   * but the reply does not say the new photo's id.
+   */
+  | { kind: 'accepted' }
+  /** Nothing recognisable (a proxy page, an empty body...). */
   | { kind: 'unknown' };
 
 export interface OutcomeReply {
@@ -129,6 +135,7 @@ export function parseOutcome(reply: OutcomeReply, baseUrl: string): ParsedOutcom
       callbackUrl: callbackUrl?.trim() || null,
     };
   }
+  if (/^ok\.?$/i.test(body)) return { kind: 'accepted' };
   if (isTokenGoneText(body)) return { kind: 'token-gone', message: body };
   const error = /^error(?:\s+(.*))?$/is.exec(body);
   if (error) return { kind: 'error', form: 'text', message: error[1]?.trim() || 'unknown error' };

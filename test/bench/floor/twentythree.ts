@@ -19,7 +19,17 @@ interface Config {
 
 async function uploadToken(cfg: Config, title: string): Promise<string> {
   const url = `${cfg.baseUrl}/api/photo/get-upload-token`;
-  const form = new URLSearchParams({ title, valid_minutes: '180', max_uploads: '1', background_return_p: '1' });
+  // format=json + raw: the legacy API answers XML otherwise; return_url + background_return_p: the
+  // completing chunk then says the photo id (as Ferry asks).
+  const form = new URLSearchParams({
+    title,
+    valid_minutes: '1440',
+    max_uploads: '1',
+    return_url: cfg.baseUrl,
+    background_return_p: '1',
+    format: 'json',
+    raw: '1',
+  });
   const oauth = new Map([
     ['oauth_consumer_key', cfg.keys.consumerKey],
     ['oauth_token', cfg.keys.accessToken],
@@ -37,7 +47,9 @@ async function uploadToken(cfg: Config, title: string): Promise<string> {
     [200],
     'upload token',
   );
-  return (JSON.parse(reply.text) as { uploadtoken: { upload_token: string } }).uploadtoken.upload_token;
+  const parsed = JSON.parse(reply.text) as { status?: string; message?: string; uploadtoken?: { upload_token: string } };
+  if (parsed.status === 'error' || !parsed.uploadtoken) throw new Error(`upload token: ${reply.text.slice(0, 200)}`);
+  return parsed.uploadtoken.upload_token;
 }
 
 async function upload(cfg: Config, path: string): Promise<void> {
