@@ -13,7 +13,12 @@ import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
 import { testFileSource } from '../support/fileSources.ts';
 import { TokenBucket, type Clock } from '../../main/engine/tokenBucket.ts';
-import { OFAUTH_PROCESSING_NOTE, ofauthAdapter as adapter, type OfauthSession } from '../../main/providers/ofauth/ofauthAdapter.ts';
+import {
+  OFAUTH_NO_MEDIA_NOTE,
+  OFAUTH_PROCESSING_NOTE,
+  ofauthAdapter as adapter,
+  type OfauthSession,
+} from '../../main/providers/ofauth/ofauthAdapter.ts';
 import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadSource } from '../../main/providers/types.ts';
 import { startOfauthSandbox, type OfauthSandbox, type OfauthSandboxOptions } from '../sandbox/ofauth.ts';
 import { rejection, thrown } from '../support/uploadErrors.ts';
@@ -67,6 +72,10 @@ async function localFile(name: string, size: number, mime: string, options: Reco
     sha256: createHash('sha256').update(bytes).digest('hex'),
     path,
   };
+}
+
+function sliceHash(bytes: Buffer, start: number, end: number): string {
+  return createHash('sha256').update(bytes.subarray(start, end)).digest('hex');
 }
 
 function call(): CallContext {
@@ -141,7 +150,8 @@ describe('OFAuth adapter against the emulator', () => {
     expect(errors).toEqual([]);
     expect(server.media).toHaveLength(1);
     expect(server.media[0]).toMatchObject({ size, sha256: file.sha256, filename: name, uploadId: session.mediaUploadId });
-    expect(server.initCalls).toEqual([{ filename: name, size, contentType: mime, status: 201 }]);
+    // Exactly the OpenAPI init body, no more keys.
+    expect(server.initCalls).toEqual([{ body: { filename: name, size, contentType: mime }, status: 201 }]);
     const parts = Math.ceil(size / PART);
     if (parts === 1) {
       expect(session.mode).toBe('single');
@@ -151,9 +161,12 @@ describe('OFAuth adapter against the emulator', () => {
     } else {
       expect(session).toMatchObject({ mode: 'multipart', totalParts: parts, partSize: PART });
       expect(server.singleLog).toEqual([]);
-      expect(server.completeCalls).toEqual([{ mediaUploadId: session.mediaUploadId, status: 200 }]);
-      expect(server.partLog.map((entry) => entry.part).sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i + 1));
-      expect(server.partLog.every((entry) => entry.status === 200)).toBe(true);
+      // complete takes exactly {mediaUploadId}: no part list, no ETags (OpenAPI).
+      expect(server.completeCalls).toEqual([{ mediaUploadId: session.mediaUploadId, body: { mediaUploadId: session.mediaUploadId }, status: 200 }]);
+      const received = [...server.partLog].sort((a, b) => a.part - b.part);
+      expect(received.map((entry) => [entry.part, entry.sha256, entry.status])).toEqual(
+        Array.from({ length: parts }, (_, i) => [i + 1, sliceHash(file.bytes, i * PART, Math.min((i + 1) * PART, size)), 200]),
+      );
     }
     // The id holds a colon and travels URL-encoded in every path.
     const putPaths = server.requests.filter((request) => request.method === 'PUT').map((request) => request.path);
@@ -232,7 +245,95 @@ describe('OFAuth adapter against the emulator', () => {
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
   });
 
-  it('never sends the API key to an upload URL on another host', async () => {
+  it('sends each part to its pre-signed storage URL without the API key or connection id, then completes', async () => {
+    const server = await sandbox({ partsOn: 'storage' });
+    const file = await localFile('presigned.mp4', 3 * PART + 11, 'video/mp4');
+    const { session, outcome, errors } = await upload(accountFor(server), file.job);
+
+    expect(errors).toEqual([]);
+    expect(session.mode).toBe('multipart');
+    expect(session.partUrls!.every((url) => url.startsWith(`${server.storage.url}/`))).toBe(true);
+    // The storage host saw every part once, byte-exact, and never an OFAuth credential.
+    const received = [...server.storage.partLog].sort((a, b) => a.part - b.part);
+    expect(received).toEqual(
+      [1, 2, 3, 4].map((n) => ({
+        uploadId: session.mediaUploadId,
+        part: n,
+        size: Math.min(n * PART, file.bytes.length) - (n - 1) * PART,
+        sha256: sliceHash(file.bytes, (n - 1) * PART, Math.min(n * PART, file.bytes.length)),
+        status: 200,
+        sawApiKey: false,
+        sawConnectionId: false,
+      })),
+    );
+    expect(server.storage.requests.every((request) => request.headers.apikey === undefined && request.headers['x-connection-id'] === undefined)).toBe(true);
+    expect(server.partLog).toEqual([]);
+    // Only init and complete went to the API, both with the credentials.
+    expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual(['POST /v2/access/uploads/init', 'POST /v2/access/uploads/complete']);
+    expect(server.requests.every((request) => request.headers.apikey === server.apiKey)).toBe(true);
+    expect(server.completeCalls).toEqual([{ mediaUploadId: session.mediaUploadId, body: { mediaUploadId: session.mediaUploadId }, status: 200 }]);
+    expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('sends a one-part plan on a storage host there, then completes it', async () => {
+    const server = await sandbox({ partsOn: 'storage' });
+    const file = await localFile('small-presigned.jpg', 1000, 'image/jpeg');
+    const { session, outcome } = await upload(accountFor(server), file.job);
+
+    expect(session).toMatchObject({ mode: 'multipart', totalParts: 1, partSize: 1000 });
+    expect(server.storage.partLog).toEqual([expect.objectContaining({ part: 1, size: 1000, sha256: file.sha256, status: 200, sawApiKey: false })]);
+    expect(server.singleLog).toEqual([]);
+    expect(server.completeCalls.map((entry) => entry.status)).toEqual([200]);
+    expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
+  });
+
+  it('the storage host refuses a part that carries the API key (the emulator is strict)', async () => {
+    const server = await sandbox({ partsOn: 'storage' });
+    const file = await localFile('leak.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(accountFor(server), file.job, call());
+    const reply = await createAccountHttp()(session.partUrls![0]!, {
+      method: 'PUT',
+      body: file.bytes.subarray(0, PART),
+      headers: { apikey: server.apiKey, 'x-connection-id': server.connectionId },
+    });
+    expect(reply.statusCode).toBe(403);
+    expect(reply.body).toContain('<Code>AccessDenied</Code>');
+    expect(server.storage.partLog).toEqual([expect.objectContaining({ part: 1, status: 403, sawApiKey: true, sawConnectionId: true })]);
+  });
+
+  it('starts a new upload when a storage URL has expired', async () => {
+    const server = await sandbox({ partsOn: 'storage' });
+    const account = accountFor(server);
+    const file = await localFile('stale.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    server.expireAll();
+    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    expect(error.kind).toBe('session-gone');
+    expect(error.status).toBe(403);
+    expect(error.message).toBe(
+      'The storage host refused part 1 of 2 of stale.mp4 (403 AccessDenied Request has expired): the upload URL is no longer valid; starting a new upload',
+    );
+  });
+
+  it('sends the guide\'s api.ofauth.com part URLs to the account\'s own API origin, with credentials', async () => {
+    // The guide's example plan names https://api.ofauth.com whatever host the account uses
+    // (api-next.ofauth.com by default): those are OFAuth endpoints, not storage.
+    const server = await sandbox({ planOrigin: 'https://api.ofauth.com' });
+    const file = await localFile('guide.mp4', 2 * PART + 1, 'video/mp4');
+    const { session, outcome } = await upload(accountFor(server), file.job);
+
+    expect(session.partUrls!.every((url) => url.startsWith('https://api.ofauth.com/v2/access/uploads/'))).toBe(true);
+    expect(session.completeUrl).toBe('https://api.ofauth.com/v2/access/uploads/complete');
+    const id = encodeURIComponent(session.mediaUploadId);
+    const puts = server.requests.filter((request) => request.method === 'PUT');
+    expect(puts.map((request) => request.path).sort()).toEqual([1, 2, 3].map((n) => `/v2/access/uploads/${id}/parts/${n}`));
+    expect(puts.every((request) => request.headers.apikey === server.apiKey && request.headers['x-connection-id'] === server.connectionId)).toBe(true);
+    expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('reads a plan with storage part URLs and an epoch expiry, ignoring a complete URL on a foreign host', async () => {
     const server = await sandbox();
     const file = await localFile('elsewhere.mp4', 2 * PART, 'video/mp4');
     server.fault({
@@ -259,7 +360,8 @@ describe('OFAuth adapter against the emulator', () => {
       partSize: PART,
       size: 2 * PART,
       expiresAt: 4_102_444_800_000,
-      partUrls: null,
+      partUrls: ['https://elsewhere.example/p/1', 'https://elsewhere.example/p/2'],
+      // complete needs the API key: a foreign complete URL is never used.
       completeUrl: null,
     });
   });
@@ -311,16 +413,20 @@ describe('OFAuth adapter against the emulator', () => {
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
   });
 
-  it.each(['error', 'message'] as const)('reads the %s key of an error body into a readable message', async (errorShape) => {
+  it.each([
+    ['type', ', request req_000001'],
+    ['code', ''],
+    ['message', ''],
+  ] as const)('reads the %s error body shape into a readable message', async (errorShape, requestId) => {
     const server = await sandbox({ errorShape });
     // validateSource would stop a PDF; going straight to init shows how a server refusal reads.
     const file = await localFile('notes.pdf', 10, 'application/pdf');
     const error = await rejection(adapter.createSession(accountFor(server), file.job, call()));
     expect(error.kind).toBe('invalid');
-    expect(error.status).toBe(422);
+    expect(error.status).toBe(400);
     expect(error.message).toBe(
-      'OFAuth refused to start the upload of notes.pdf (422 contentType application/pdf is not a supported media type ' +
-        '[VALIDATION_ERROR]): a retry would not help; check the file and the account',
+      'OFAuth refused to start the upload of notes.pdf (400 contentType application/pdf is not a supported media type ' +
+        `[BAD_REQUEST]${requestId}): a retry would not help; check the file and the account`,
     );
   });
 
@@ -345,15 +451,17 @@ describe('OFAuth adapter against the emulator', () => {
   it('maps a wrong API key or connection id to auth, saying what to check', async () => {
     const server = await sandbox({ errorShape: 'message' });
     const file = await localFile('secret.jpg', 100, 'image/jpeg');
-    for (const secrets of [
-      { apiKey: 'wrong', connectionId: server.connectionId },
-      { apiKey: server.apiKey, connectionId: 'conn_other' },
-    ]) {
-      const error = await rejection(adapter.createSession(accountFor(server, secrets), file.job, call()));
-      expect(error.kind).toBe('auth');
-      expect(error.status).toBe(401);
-      expect(error.message).toMatch(/^OFAuth refused to start the upload of secret\.jpg \(401 .+ \[AUTH_INVALID_KEY\]\): check the API key and connection id of OFAuth account "vault"$/);
-    }
+    const wrongKey = await rejection(adapter.createSession(accountFor(server, { apiKey: 'wrong', connectionId: server.connectionId }), file.job, call()));
+    expect(wrongKey).toMatchObject({ kind: 'auth', status: 401 });
+    expect(wrongKey.message).toBe(
+      'OFAuth refused to start the upload of secret.jpg (401 Missing or invalid API key [UNAUTHORIZED]): check the API key and connection id of OFAuth account "vault"',
+    );
+    const wrongConnection = await rejection(adapter.createSession(accountFor(server, { apiKey: server.apiKey, connectionId: 'conn_other' }), file.job, call()));
+    expect(wrongConnection).toMatchObject({ kind: 'auth', status: 401 });
+    expect(wrongConnection.message).toBe(
+      'OFAuth refused to start the upload of secret.jpg (401 Connection not found or missing session data [SESSION_NOT_PROVIDED]): ' +
+        'the OnlyFans session of connection conn_other has expired or is missing; reconnect the account through OFAuth Link, then retry',
+    );
     const missing = await rejection(adapter.createSession(accountFor(server, { apiKey: server.apiKey }), file.job, call()));
     expect(missing.kind).toBe('auth');
     expect(missing.message).toBe('OFAuth account "vault" has no connection id: add it in the account settings');
@@ -381,8 +489,11 @@ describe('OFAuth adapter against the emulator', () => {
     expect(retryAfter).toMatchObject({ kind: 'rate-limited', retryAfterMs: 7000 });
   });
 
-  it.each([400, 410] as const)('maps an expired session (%i SESSION_EXPIRED) to session-gone and completes in a new one', async (expiredStatus) => {
-    const server = await sandbox({ expiredStatus });
+  it.each([
+    ['not-found', 404, 'Upload {id} not found or expired [RESOURCE_NOT_FOUND]', 'OFAuth no longer knows this upload (expired?); starting a new upload'],
+    ['bad-request', 400, 'Upload session {id} has expired [BAD_REQUEST]', 'the upload session expired; starting a new upload'],
+  ] as const)('maps an expired upload (%s) to session-gone and completes in a new one', async (expiredAs, status, text, advice) => {
+    const server = await sandbox({ expiredAs, errorShape: 'code' });
     const account = accountFor(server);
     const file = await localFile('expiring.mp4', 3 * PART, 'video/mp4');
     const first = await adapter.createSession(account, file.job, call());
@@ -392,16 +503,44 @@ describe('OFAuth adapter against the emulator', () => {
 
     const error = await rejection(adapter.uploadPart(account, file.job, first, adapter.planParts(first, file.job)[1]!, call()));
     expect(error.kind).toBe('session-gone');
-    expect(error.status).toBe(expiredStatus);
-    expect(error.message).toBe(
-      `OFAuth refused part 2 of 3 of expiring.mp4 (${expiredStatus} Upload session ${first.mediaUploadId} has expired ` +
-        '[SESSION_EXPIRED]): the upload session expired; starting a new upload',
-    );
+    expect(error.status).toBe(status);
+    expect(error.message).toBe(`OFAuth refused part 2 of 3 of expiring.mp4 (${status} ${text.replace('{id}', first.mediaUploadId)}): ${advice}`);
 
     const { session, outcome } = await upload(account, file.job);
     expect(session.mediaUploadId).not.toBe(first.mediaUploadId);
     expect(completed(outcome).remoteId).not.toBeNull();
     expect(server.media).toEqual([expect.objectContaining({ uploadId: session.mediaUploadId, sha256: file.sha256 })]);
+  });
+
+  it('maps SESSION_EXPIRED (the OnlyFans session of the connection, 401) to auth, never to a new upload', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('relink.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    server.fault({
+      path: /\/parts\/1$/,
+      action: { type: 'status', status: 401, body: JSON.stringify({ error: 'User session has expired', type: 'SESSION_EXPIRED', requestId: 'req_9', actionRequired: 'refresh_session' }) },
+    });
+    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    expect(error).toMatchObject({ kind: 'auth', status: 401 });
+    expect(error.message).toBe(
+      'OFAuth refused part 1 of 2 of relink.mp4 (401 User session has expired [SESSION_EXPIRED], request req_9): ' +
+        `the OnlyFans session of connection ${server.connectionId} has expired or is missing; reconnect the account through OFAuth Link, then retry`,
+    );
+  });
+
+  it('retries RULES_OUTDATED, which OFAuth documents as fixing itself', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('rules.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    server.fault({ path: /\/parts\/2$/, action: { type: 'status', status: 401, body: JSON.stringify({ error: 'Dynamic rules need updating', type: 'RULES_OUTDATED' }) } });
+    const { errors, } = await sendParts(account, file.job, session, { width: 1 });
+    expect(errors.map((error) => [error.kind, error.message])).toEqual([
+      ['server', 'OFAuth refused part 2 of 2 of rules.mp4 (401 Dynamic rules need updating [RULES_OUTDATED]): OFAuth is updating its OnlyFans rules; will retry'],
+    ]);
+    await adapter.finalize(account, file.job, session, { ...call(), resumed: false });
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
   });
 
   it('maps a 404 from init to invalid, pointing at the base URL', async () => {
@@ -412,7 +551,7 @@ describe('OFAuth adapter against the emulator', () => {
     expect(error.kind).toBe('invalid');
     expect(error.status).toBe(404);
     expect(error.message).toBe(
-      `OFAuth refused to start the upload of nowhere.jpg (404 No route for POST /api/v2/access/uploads/init [NOT_FOUND]): ` +
+      `OFAuth refused to start the upload of nowhere.jpg (404 No route for POST /api/v2/access/uploads/init [ROUTE_NOT_FOUND], request req_000001): ` +
         `check the account's base URL (${server.url}/api)`,
     );
   });
@@ -558,6 +697,77 @@ describe('OFAuth adapter against the emulator', () => {
     expect(server.media).toEqual([]);
   });
 
+  it('reconciles a resumed complete with the media id when OFAuth answers a repeated complete with the same media', async () => {
+    const server = await sandbox({ afterComplete: 'same-media' });
+    const account = accountFor(server);
+    const file = await localFile('idempotent.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'drop-response' } });
+
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(result.remoteId).toBe(String(server.media[0]!.id));
+    expect(server.media).toHaveLength(1);
+  });
+
+  it('asks a person to check when a resumed complete finds the finished upload gone (never a new upload)', async () => {
+    const server = await sandbox({ afterComplete: 'not-found' });
+    const account = accountFor(server);
+    const file = await localFile('consumed.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'drop-response' } });
+
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    const error = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toBe(
+      `OFAuth refused to complete the upload of consumed.mp4 (404 Upload ${session.mediaUploadId} not found [RESOURCE_NOT_FOUND], request req_000001): ` +
+        `Ferry cannot tell whether its earlier attempt to finish upload ${session.mediaUploadId} went through; check the OnlyFans vault before uploading the file again`,
+    );
+    expect(server.media).toHaveLength(1);
+  });
+
+  it('after a complete that got no reply before the engine gave up, the resumed call finishes the upload once', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('slow-complete.mp4', 2 * PART, 'video/mp4');
+    const session = await adapter.createSession(account, file.job, call());
+    await sendParts(account, file.job, session);
+    // The body of complete went out and no reply ever comes; the engine's reply wait runs out.
+    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'stall' } });
+    const controller = new AbortController();
+    const pending = adapter.finalize(account, file.job, session, { signal: controller.signal, onBytes: () => {}, resumed: false });
+    setTimeout(() => controller.abort(), 50);
+    expect((await rejection(pending)).kind).toBe('aborted');
+
+    const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
+    expect(result.remoteId).toBe(String(server.media[0]!.id));
+    expect(server.requests.filter((request) => request.path === '/v2/access/uploads/complete').map((request) => request.fault ?? request.status)).toEqual([
+      'stall',
+      200,
+    ]);
+    expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
+  });
+
+  it('completes without a media id when the finalize reply holds no media (the OpenAPI makes it optional)', async () => {
+    const server = await sandbox({ completeMedia: false });
+    for (const [name, size] of [['no-media.mp4', 2 * PART], ['no-media.jpg', 100]] as const) {
+      const file = await localFile(name, size, name.endsWith('.mp4') ? 'video/mp4' : 'image/jpeg');
+      const { session, outcome, errors } = await upload(accountFor(server), file.job);
+      expect(errors).toEqual([]);
+      expect(outcome).toEqual({
+        kind: 'completed',
+        result: { remoteId: null, url: null, details: { mediaUploadId: session.mediaUploadId, note: OFAUTH_NO_MEDIA_NOTE } },
+      });
+    }
+    // One finalize each: no retry loop over a reply that was a success.
+    expect(server.completeCalls).toHaveLength(1);
+    expect(server.singleLog).toHaveLength(1);
+    expect(server.media).toHaveLength(2);
+  });
+
   it('reports a media OnlyFans is still processing as completed, with a note', async () => {
     const server = await sandbox({ mediaReady: false });
     const file = await localFile('fresh.mp4', 2 * PART, 'video/mp4');
@@ -654,7 +864,7 @@ describe('OFAuth source validation and plan', () => {
     expect(thrown(() => adapter.validateSource(file('blob', 100, ''), {})).message).toContain('of an unknown type');
   });
 
-  it('rejects URL sources, empty files and a bad vaultUpload option', () => {
+  it('rejects URL sources and empty files', () => {
     const url = thrown(() =>
       adapter.validateSource({ kind: 'url', url: 'https://example.com/a.jpg', name: 'a.jpg', size: 10, mime: 'image/jpeg' }, {}),
     );
@@ -663,16 +873,70 @@ describe('OFAuth source validation and plan', () => {
     const empty = thrown(() => adapter.validateSource(file('empty.jpg', 0, 'image/jpeg'), {}));
     expect(empty.kind).toBe('invalid');
     expect(empty.message).toBe('empty.jpg is empty: OFAuth needs at least one byte');
-    expect(thrown(() => adapter.validateSource(file('a.jpg', 10, 'image/jpeg'), { vaultUpload: 'yes' })).kind).toBe('invalid');
-    expect(() => adapter.validateSource(file('a.jpg', 10, 'image/jpeg'), { vaultUpload: 'false' })).not.toThrow();
   });
 
-  it('sends vaultUpload with init when given', async () => {
+  it('takes vaultMode and vaultUserId, refusing a mode OFAuth does not document in one line', () => {
+    const jpg = file('a.jpg', 10, 'image/jpeg');
+    expect(() => adapter.validateSource(jpg, { vaultMode: 'message', vaultUserId: '12345' })).not.toThrow();
+    expect(() => adapter.validateSource(jpg, { vaultUserId: '12345' })).not.toThrow();
+    const mode = thrown(() => adapter.validateSource(jpg, { vaultMode: 'post' }));
+    expect(mode.kind).toBe('invalid');
+    expect(mode.message).toBe('a.jpg: vaultMode must be message (the modes OFAuth documents), not "post"');
+    expect(thrown(() => adapter.validateSource(jpg, { vaultUserId: ' ' })).message).toBe(
+      'a.jpg: vaultUserId is empty; give the OnlyFans user id or leave it out',
+    );
+  });
+
+  it('refuses the old boolean vaultUpload=true (no documented mode matches it) and reads vaultUpload=false as none', () => {
+    const jpg = file('a.jpg', 10, 'image/jpeg');
+    for (const value of ['true', 'yes']) {
+      const error = thrown(() => adapter.validateSource(jpg, { vaultUpload: value }));
+      expect(error.kind).toBe('invalid');
+      expect(error.message).toBe(
+        `a.jpg: the vaultUpload option is no longer accepted (OFAuth's vaultUpload is an object, not "${value}"); ` +
+          'use vaultMode=message and vaultUserId=<OnlyFans user id> instead',
+      );
+    }
+    expect(() => adapter.validateSource(jpg, { vaultUpload: 'false' })).not.toThrow();
+  });
+
+  it.each([
+    [{ vaultMode: 'message', vaultUserId: '12345' }, { mode: 'message', userId: '12345' }],
+    [{ vaultUserId: '777' }, { userId: '777' }],
+    [{ vaultMode: 'message' }, { mode: 'message' }],
+    [{ vaultUpload: 'false' }, undefined],
+  ])('sends the vault options %o as the documented vaultUpload object', async (options, expected) => {
     const server = await startOfauthSandbox({ rateLimit: null });
     try {
-      const local = await localFile('vault.jpg', 10, 'image/jpeg', { vaultUpload: 'true' });
+      const local = await localFile('vault.jpg', 10, 'image/jpeg', options);
       await adapter.createSession(accountFor(server), local.job, call());
-      expect([...server.uploads.values()][0]!.vaultUpload).toBe(true);
+      const body = { filename: 'vault.jpg', size: 10, contentType: 'image/jpeg', ...(expected ? { vaultUpload: expected } : {}) };
+      expect(server.initCalls).toEqual([{ body, status: 201 }]);
+      expect([...server.uploads.values()][0]!.vaultUpload).toEqual(expected ?? null);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a boolean vaultUpload at init, as the API reference\'s schema does (the emulator is strict)', async () => {
+    const server = await startOfauthSandbox({ rateLimit: null });
+    try {
+      const reply = await createAccountHttp()(`${server.url}/v2/access/uploads/init`, {
+        method: 'POST',
+        json: { filename: 'a.jpg', size: 10, contentType: 'image/jpeg', vaultUpload: true },
+        headers: { apikey: server.apiKey, 'x-connection-id': server.connectionId },
+      });
+      expect(reply.statusCode).toBe(400);
+      expect(JSON.parse(reply.body)).toEqual({
+        error: 'vaultUpload: expected an object {mode, userId}, received true',
+        type: 'BAD_REQUEST',
+        requestId: expect.stringMatching(/^req_/),
+      });
+      expect(server.uploads.size).toBe(0);
+      // A job persisted with the old option fails at init with the same one-line error, before any request.
+      const local = await localFile('old.jpg', 10, 'image/jpeg', { vaultUpload: 'true' });
+      expect((await rejection(adapter.createSession(accountFor(server), local.job, call()))).message).toContain('vaultMode=message');
+      expect(server.initCalls).toHaveLength(1);
     } finally {
       await server.close();
     }

@@ -62,26 +62,54 @@ export function parseExpiresAt(value: string | number | null | undefined): numbe
   return Number.isNaN(parsed) ? null : parsed;
 }
 
-/**
- * An absolute URL for `raw` when it points at the account's own origin, else null. Upload URLs from
- * `init` are used only on that origin: every request carries the API key, which must never go to a
- * host the user did not configure. The documented paths are the fallback.
- */
-export function sameOriginUrl(raw: string | null | undefined, baseUrl: string): string | null {
-  if (!raw) return null;
-  try {
-    const base = new URL(`${baseUrl.replace(/\/+$/, '')}/`);
-    const url = new URL(raw, base);
-    return url.origin === base.origin ? url.href : null;
-  } catch {
-    return null;
-  }
+/** The path every OFAuth upload endpoint lives under; a URL holding it addresses the OFAuth API. */
+export const UPLOADS_API_PATH = '/v2/access/uploads/';
+
+/** Where a request goes and whether it may carry the account's credentials. */
+export interface UploadTarget {
+  url: string;
+  /** True for the account's own API origin: the `apiKey` and `x-connection-id` headers go along. */
+  credentials: boolean;
+}
+
+function baseOf(baseUrl: string): URL {
+  return new URL(`${baseUrl.replace(/\/+$/, '')}/`);
 }
 
 /**
- * Reads the reply to `init` into a session. The plan comes from the body (`uploadType`, `totalParts`,
- * `partSize`, `parts[]`), else from the `x-ofauth-upload-*` headers, else it is one part holding the
- * whole file. Whatever its source, it must cut `size` into a grid of `partSize` parts.
+ * Where a URL from an upload plan is sent, or null when it is not an http(s) URL.
+ *
+ * - On the account's own origin: as given, with credentials.
+ * - An OFAuth upload endpoint on another origin (its path holds `/v2/access/uploads/`, e.g. the
+ *   guide's `https://api.ofauth.com/...` while the account uses `api-next`): the same path on the
+ *   account's own origin, with credentials. The API key only ever goes to the host the user set up.
+ * - Anything else is a pre-signed storage URL: as given, WITHOUT credentials, since the signature in
+ *   the URL is the authorization and the API key must never reach a third party.
+ */
+export function uploadTarget(raw: string, baseUrl: string): UploadTarget | null {
+  let base: URL;
+  let url: URL;
+  try {
+    base = baseOf(baseUrl);
+    url = new URL(raw, base);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.origin === base.origin) return { url: url.href, credentials: true };
+  const at = url.pathname.indexOf(UPLOADS_API_PATH);
+  if (at >= 0) return { url: `${baseUrl.replace(/\/+$/, '')}${url.pathname.slice(at)}${url.search}`, credentials: true };
+  return { url: url.href, credentials: false };
+}
+
+/**
+ * Reads the reply to `init` into a session. The plan comes from the body as the "Upload Media" guide
+ * shows it (`uploadType`, `totalParts`, `partSize`, `expiresAt`, `parts[]`, `completeUrl`). The
+ * OpenAPI reply schema names only `mediaUploadId`; for a body without a plan the plan is read from
+ * the `x-ofauth-upload-*` headers, which is where the official SDK helpers (onlyfans-sdk-python
+ * `upload_media`, onlyfans-sdk-go `UploadMedia`, v3.0.0) read it; without those either, the file goes
+ * as one part (the documented single-part PUT). Whatever its source, the plan must cut `size` into a
+ * grid of `partSize` parts.
  */
 export function readInitReply(body: string, headers: Headers, size: number, baseUrl: string): InitReading {
   const parsed = initReplySchema.safeParse(tryJson(body));
@@ -133,7 +161,8 @@ export function readInitReply(body: string, headers: Headers, size: number, base
   }
 
   let partUrls: string[] | null = null;
-  if (mode === 'multipart' && reply.parts && reply.parts.length > 0) {
+  let completeUrl: string | null = null;
+  if (reply.parts && reply.parts.length > 0) {
     if (reply.parts.length !== totalParts) return problem(`${reply.parts.length} entries in parts[] for ${totalParts} parts`);
     const byNumber = new Map(reply.parts.map((part) => [part.partNumber, part]));
     const urls: Array<string | null> = [];
@@ -146,10 +175,29 @@ export function readInitReply(body: string, headers: Headers, size: number, base
       if (part.byteRange && (part.byteRange.start !== start || part.byteRange.end !== end)) {
         return problem(`part ${n} covers bytes ${part.byteRange.start}-${part.byteRange.end}, not ${start}-${end}`);
       }
-      urls.push(sameOriginUrl(part.uploadUrl, baseUrl));
+      if (part.uploadUrl && !uploadTarget(part.uploadUrl, baseUrl)) return problem(`part ${n} has an upload URL Ferry cannot use (${part.uploadUrl})`);
+      urls.push(part.uploadUrl ? new URL(part.uploadUrl, baseOf(baseUrl)).href : null);
     }
     // All or nothing: a mix of given and documented URLs would hide a half-broken plan.
     partUrls = urls.every((url) => url !== null) ? (urls as string[]) : null;
+  }
+  if (reply.completeUrl) {
+    const target = uploadTarget(reply.completeUrl, baseUrl);
+    // `complete` needs the credentials, so only an OFAuth endpoint can take it; any other URL is
+    // ignored for the documented path rather than handed the API key.
+    completeUrl = target?.credentials ? new URL(reply.completeUrl, baseOf(baseUrl)).href : null;
+  }
+
+  if (mode === 'single' && partUrls !== null && !uploadTarget(partUrls[0]!, baseUrl)!.credentials) {
+    // A one-part plan whose bytes go to a storage host: bytes on another host finalize nothing, so
+    // the upload is completed afterwards like any multipart one (the guide's step 3).
+    mode = 'multipart';
+  }
+  if (mode === 'single') {
+    // The single-part PUT (`PUT /v2/access/uploads/{id}`, which also finalizes) is always sent to
+    // the documented path on the account's origin.
+    partUrls = null;
+    completeUrl = null;
   }
 
   return {
@@ -162,21 +210,22 @@ export function readInitReply(body: string, headers: Headers, size: number, base
       size,
       expiresAt: parseExpiresAt(reply.expiresAt),
       partUrls,
-      completeUrl: mode === 'multipart' ? sameOriginUrl(reply.completeUrl, baseUrl) : null,
+      completeUrl,
     },
   };
 }
 
-const partReplySchema = z.looseObject({
-  partNumber: countSchema.nullish(),
-  etag: z.string().nullish(),
-});
+const partReplySchema = z.looseObject({ partNumber: countSchema.nullish() });
 
-/** `{mediaUploadId, partNumber, etag}` of an accepted part, or null when the body is not that. */
-export function readPartReply(body: string): { partNumber: number | null; etag: string | null } | null {
+/**
+ * The part number of an accepted part's `{mediaUploadId, partNumber, etag}` (null when it names
+ * none), or undefined when the body is not that reply. The `etag` is not kept: `complete` takes only
+ * the `mediaUploadId` (OpenAPI), and the `/uploads/check` dedupe's etag is not this one.
+ */
+export function readPartReply(body: string): { partNumber: number | null } | undefined {
   const parsed = partReplySchema.safeParse(tryJson(body));
-  if (!parsed.success) return null;
-  return { partNumber: parsed.data.partNumber ?? null, etag: parsed.data.etag ?? null };
+  if (!parsed.success) return undefined;
+  return { partNumber: parsed.data.partNumber ?? null };
 }
 
 /** Optional facts are read leniently: a field of an odd type is dropped, never the whole reply. */
@@ -200,12 +249,27 @@ const mediaSchema = z.looseObject({
 
 export type OfauthMedia = z.infer<typeof mediaSchema>;
 
-const mediaReplySchema = z.looseObject({ mediaUploadId: z.unknown().optional(), media: mediaSchema });
+const finalizeReplySchema = z.looseObject({
+  mediaUploadId: z.union([z.string().min(1), z.number()]).optional(),
+  media: mediaSchema.nullish(),
+});
 
-/** The `media` of `{mediaUploadId, media}`, or null when the body has no media with an `id`. */
-export function readMediaReply(body: string): OfauthMedia | null {
-  const parsed = mediaReplySchema.safeParse(tryJson(body));
-  return parsed.success ? parsed.data.media : null;
+export type FinalizeReading =
+  | { kind: 'media'; media: OfauthMedia }
+  /** `{mediaUploadId}` without `media`: a success the OpenAPI allows (`media` is optional). */
+  | { kind: 'no-media' }
+  | { kind: 'unreadable' };
+
+/**
+ * Reads the `{mediaUploadId, media?}` reply of `complete` or of the single-part PUT. A body with a
+ * media that has an `id` is the media; a body naming the upload but holding no media is a success
+ * without a media id; anything else is unreadable.
+ */
+export function readFinalizeReply(body: string): FinalizeReading {
+  const parsed = finalizeReplySchema.safeParse(tryJson(body));
+  if (!parsed.success) return { kind: 'unreadable' };
+  if (parsed.data.media) return { kind: 'media', media: parsed.data.media };
+  return parsed.data.mediaUploadId !== undefined ? { kind: 'no-media' } : { kind: 'unreadable' };
 }
 
 export interface OfauthErrorReply {
@@ -213,6 +277,8 @@ export interface OfauthErrorReply {
   text: string;
   /** The machine-readable code (`type ?? code`), upper-cased, or null. */
   code: string | null;
+  /** The documented `requestId`, for support, or null. */
+  requestId: string | null;
 }
 
 function asText(value: unknown): string | null {
@@ -222,19 +288,22 @@ function asText(value: unknown): string | null {
 }
 
 /**
- * Error bodies vary between `{error, type}`, `{message, code}` and `{error: {message, type}}`;
- * all of them are read, and anything else becomes a short excerpt of the body.
+ * The documented error body is `{error, type, requestId, actionRequired}`
+ * (https://docs.ofauth.com/reference/error-handling.md); the docs-next edition of the same page says
+ * `{error, code, details}`, and the SDK helpers read `message`. All of them are read, plus a nested
+ * `{error: {message, type}}`; anything else (an XML storage error, an HTML page) becomes a short
+ * excerpt of the body.
  */
 export function readErrorReply(body: string): OfauthErrorReply {
   const json = tryJson(body);
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { text: bodyExcerpt(body), code: null };
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { text: bodyExcerpt(body), code: null, requestId: null };
   const record = json as Record<string, unknown>;
   const nested =
     record.error !== null && typeof record.error === 'object' ? (record.error as Record<string, unknown>) : null;
   const text =
     asText(record.error) ?? asText(record.message) ?? asText(nested?.message) ?? asText(nested?.error) ?? bodyExcerpt(body);
   const code = asText(record.type) ?? asText(record.code) ?? asText(nested?.type) ?? asText(nested?.code);
-  return { text, code: code === null ? null : code.toUpperCase() };
+  return { text, code: code === null ? null : code.toUpperCase(), requestId: asText(record.requestId) };
 }
 
 /** True when the reply says the upload was already completed (by code or in words). */
