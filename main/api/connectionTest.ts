@@ -10,7 +10,7 @@
 import type { Response } from 'got';
 import { createAccountHttp } from '../engine/accountHttp.ts';
 import { UploadError } from '../engine/errors.ts';
-import { bodyExcerpt, send, tryJson } from '../providers/http.ts';
+import { bodyExcerpt, send } from '../providers/http.ts';
 import { oktopostBaseUrl } from '../providers/oktopost/oktopostAdapter.ts';
 import { readEnvelope } from '../providers/oktopost/oktopostReplies.ts';
 import { signFormPost } from '../providers/twentythree/twentythreeOAuth.ts';
