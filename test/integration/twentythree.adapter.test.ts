@@ -25,6 +25,7 @@ import {
   type TwentyThreeSandboxOptions,
 } from '../sandbox/twentythree.ts';
 import { rejection } from '../support/uploadErrors.ts';
+import { Fixtures, randomFile, within } from '../support/ferryHarness.ts';
 
 const CHUNK = 65_536;
 const REDEEM = '/api/photo/redeem-upload-token';
@@ -713,5 +714,70 @@ describe('twentythree emulator: OAuth 1.0a check', () => {
       expect(JSON.parse(refused.body)).toMatchObject({ status: 'error', code: 'invalid_input' });
     }
     expect(server.tokens).toHaveLength(2);
+  });
+});
+
+describe('twentythree adapter under the real engine: token renewals', () => {
+  const fixtures = new Fixtures();
+  afterEach(async () => {
+    await fixtures.cleanup();
+  });
+
+  async function engineWith(options: TwentyThreeSandboxOptions) {
+    const data = await fixtures.tempDir('ferry-t23-engine-');
+    const files = await fixtures.tempDir('ferry-t23-files-');
+    const handle = fixtures.openEngine(data);
+    const server = fixtures.track(await startTwentyThreeSandbox(options));
+    await handle.queue.addAccount({
+      provider: 'twentythree',
+      name: 'videos',
+      baseUrl: server.url,
+      secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' },
+      settings: { chunkSize: String(CHUNK) },
+    });
+    return { handle, server, files };
+  }
+
+  it('stops a job whose every token runs out mid-file after 3 renewals, with the count persisted in the job, instead of looping', async () => {
+    const { handle, server, files } = await engineWith({ tokenLifeMs: 150, chunkDelayMs: 60 });
+    const file = await randomFile(files, 'slow line.mp4', 12 * CHUNK);
+    const [queued] = await handle.queue.enqueue('videos', [file.path]);
+    handle.engine.start();
+    await within('the engine to become idle', 30_000, handle.engine.whenIdle());
+
+    const job = handle.queue.jobs.get(queued!.id)!;
+    expect(job.state).toBe('failed');
+    expect(job.error?.kind).toBe('invalid');
+    expect(job.error?.message).toMatch(/ran out before the file was complete .*for the 4th time.*upload it over a faster connection, or retry the job/);
+    expect((job.session as TwentyThreeSession).renewals).toBe(3);
+    expect(server.tokens).toHaveLength(4);
+    expect(server.photos).toHaveLength(0);
+  });
+
+  it('completes a job whose token ran out once, byte-exact, as one photo with its id', async () => {
+    const { handle, server, files } = await engineWith({ chunkDelayMs: 40 });
+    const file = await randomFile(files, 'renewed.mp4', 8 * CHUNK + 3);
+    // The token dies as the third chunk arrives (the check runs before the emulator answers it).
+    let seen = 0;
+    server.fault({
+      path: REDEEM,
+      times: 1e9,
+      when: () => {
+        seen += 1;
+        if (seen === 3) server.expireTokens();
+        return false;
+      },
+      action: { type: 'delay', ms: 0 },
+    });
+    const [queued] = await handle.queue.enqueue('videos', [file.path]);
+    handle.engine.start();
+    await within('the engine to become idle', 30_000, handle.engine.whenIdle());
+
+    const job = handle.queue.jobs.get(queued!.id)!;
+    expect(job.state).toBe('completed');
+    expect(server.tokens).toHaveLength(2);
+    expect(server.photos).toHaveLength(1);
+    expect(server.photos[0]?.sha256).toBe(file.sha256);
+    expect(job.result?.remoteId).toBe(String(server.photos[0]?.photoId));
   });
 });
