@@ -24,7 +24,8 @@ const ferry = (...args: string[]): Promise<number> => main(['--data-dir', dataDi
 
 const selfcommunity = await startSelfCommunitySandbox();
 const twentythree = await startTwentyThreeSandbox();
-const ofauth = await startOfauthSandbox({ partSize: 512 * 1024 });
+// Parts go to a pre-signed storage host that refuses the OFAuth credentials, the harder of the two plan forms.
+const ofauth = await startOfauthSandbox({ partSize: 512 * 1024, partsOn: 'storage' });
 const oktopost = await startOktopostSandbox();
 const xvid = await startXvidSandbox();
 // Oktopost pulls files from a public URL; the file host plays that web server.

@@ -1,7 +1,8 @@
 /**
- * OFAuth floor client: init (plan in the body), every part as a raw PUT streamed from disk,
- * `parallel` at once, then complete. Requests are paced by the documented per-connection budget
- * (60/min, burst 90) exactly as Ferry's lane paces them: that limit is part of the protocol.
+ * OFAuth floor client: init (plan in the body), every part as a raw PUT to its `uploadUrl` streamed
+ * from disk, `parallel` at once, then complete. Credentials go only to the API origin (a pre-signed
+ * storage URL takes none). Requests are paced by the documented per-connection budget (60/min,
+ * burst 90) exactly as Ferry's lane paces them: that limit is part of the protocol.
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -57,7 +58,8 @@ async function upload(cfg: Config, pace: () => Promise<void>, path: string): Pro
   await pool(plan.parts, cfg.parallel, async (part) => {
     await pace();
     const range = { path, start: part.byteRange.start, end: part.byteRange.end + 1 };
-    expectStatus(await send('PUT', part.uploadUrl, { ...auth, 'content-type': 'video/mp4' }, [range]), [200, 201], `part ${part.partNumber}`);
+    const headers = new URL(part.uploadUrl).origin === new URL(cfg.baseUrl).origin ? { ...auth, 'content-type': 'video/mp4' } : { 'content-type': 'video/mp4' };
+    expectStatus(await send('PUT', part.uploadUrl, headers, [range]), [200, 201], `part ${part.partNumber}`);
   });
   if (plan.completeUrl) {
     await pace();
