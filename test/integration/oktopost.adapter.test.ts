@@ -273,22 +273,28 @@ describe('Oktopost adapter against the emulator', () => {
     const account = accountFor(server);
     const job = jobFor(file.url);
     const session = await adapter.createSession(account, job, call());
+    // The account already holds other requests for this URL: an earlier import of the file by the
+    // same user, and a colleague's of a moment ago under the same name.
+    const others = [
+      server.addExisting({ source: file.url, name: 'lost-reply.mp4' }),
+      server.addExisting({ source: file.url, name: 'lost-reply.mp4', createdBy: '00A000000000002', createdAgoMs: 0 }),
+    ];
     server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
 
     const lost = await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }));
     expect(lost.kind).toBe('network');
-    expect(server.uploads.size).toBe(1);
+    expect(server.uploads.size).toBe(3);
     const created = server.createCalls[0]!.uploadId!;
 
     // The engine retries with the same persisted session: finalizing started, so `resumed`.
     const { uploadId, result } = await follow(account, job, session, true);
     expect(uploadId).toBe(created);
+    expect(others.map((upload) => upload.id)).not.toContain(uploadId);
     expect(server.createCalls).toHaveLength(1);
     const lookups = server.requests.filter((request) => request.method === 'GET' && request.path === '/v2/upload');
     expect(lookups.map((request) => request.query.get('source'))).toEqual([file.url]);
-    expect(server.uploads.size).toBe(1);
-    expect(server.media.size).toBe(1);
-    expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+    expect(server.uploads.size).toBe(3);
+    expect(server.media.get(result.remoteId!)).toMatchObject({ uploadId: created, sha256 });
     expect(result.details.note).toBe(
       "Ferry's earlier request to Oktopost to import this file got no readable answer; Ferry found the import " +
         `that request created (upload ${created}) and followed it rather than asking a second time`,

@@ -298,7 +298,7 @@ type ValidationFacts = { validations: Record<string, NetworkValidation> } | { va
 /**
  * Oktopost's per-network check of a finished video. The import itself is done, so a refusal here is
  * kept in the result instead of failing the job; transient failures (network, 5xx, 429) still throw,
- * and the engine's next poll repeats the two read-only requests.
+ * and the engine's next attempt repeats the read-only requests.
  */
 async function validateVideo(account: AccountContext, mediaId: string, name: string, call: CallContext): Promise<ValidationFacts> {
   const doing = `Asking Oktopost how the video ${name} suits each network`;
@@ -327,7 +327,7 @@ function failedImport(source: string, upload: OktopostUpload): UploadError {
   );
 }
 
-/** Where an upload request stands, from a reply that carried it (create, get or the lookup). */
+/** Where an upload request stands, from a reply that carried it (get, or the lookup's list). */
 async function outcomeOf(
   account: AccountContext,
   job: JobContext,
@@ -384,7 +384,11 @@ async function startImport(
     // The request most likely exists; the next attempt is `resumed` and its lookup adopts it.
     throw new UploadError('server', `${doing}: the reply has no readable Upload; will retry`);
   }
-  return outcomeOf(account, job, { ...session, uploadId: upload.id, adopted: false }, upload, call);
+  const created = { ...session, uploadId: upload.id, adopted: false };
+  if (upload.status === 'failed') throw failedImport(session.source, upload);
+  // The id is handed to the engine to persist before anything else is asked (even when the import is
+  // already complete): a failure of a later request then never makes a retry look the request up.
+  return { kind: 'processing', session: created };
 }
 
 /** Reads the upload request once and says where it stands; used by `poll`. */
