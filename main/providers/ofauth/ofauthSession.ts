@@ -21,11 +21,13 @@ export interface OfauthSession {
   /** When the server forgets the upload, in epoch milliseconds; null when it did not say. */
   expiresAt: number | null;
   /**
-   * Upload URLs by part number - 1, when `init` gave them (multipart only) and they point at the
-   * account's own origin; null means the documented `/v2/access/uploads/{id}/parts/{n}` paths.
+   * The plan's `uploadUrl`s by part number - 1 (multipart only), absolute and as given; null means
+   * the documented `/v2/access/uploads/{id}/parts/{n}` paths. Where each one is sent, and whether with
+   * the credentials, is decided at send time by `uploadTarget` (an OFAuth endpoint goes to the
+   * account's own origin with them, a pre-signed storage URL as given without them).
    */
   partUrls: string[] | null;
-  /** The `completeUrl` from `init` under the same rule; null means `/v2/access/uploads/complete`. */
+  /** The plan's `completeUrl` when it names an OFAuth endpoint; null means `/v2/access/uploads/complete`. */
   completeUrl: string | null;
 }
 
