@@ -176,6 +176,14 @@ export interface Settings {
   startAtLogin: boolean;
   notifications: boolean;
   theme: Theme;
+  /**
+   * Watched folders: seconds a file must go without any change (its mtime and ctime) before a rule
+   * moves or deletes it after its upload, checked again right before the action. Uploading does not
+   * wait for it; only the move or delete does.
+   */
+  syncQuietSeconds: number;
+  /** Days a file deleted by a watched folder stays in Ferry's trash (restorable) before it is purged. */
+  syncTrashDays: number;
 }
 
 /** Jobs and bytes of one state (or of all of them): bytes of jobs whose size is known. */

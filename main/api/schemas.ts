@@ -54,6 +54,8 @@ export const SETTINGS_FIELDS = {
   startAtLogin: z.boolean().catch(false),
   notifications: z.boolean().catch(true),
   theme: z.enum(THEMES).catch('system'),
+  syncQuietSeconds: z.int().min(1).max(86_400).catch(60),
+  syncTrashDays: z.int().min(1).max(3_650).catch(30),
 };
 
 export const INPUT_SCHEMAS = {
@@ -128,6 +130,8 @@ export const INPUT_SCHEMAS = {
     startAtLogin: z.boolean('must be true or false').optional(),
     notifications: z.boolean('must be true or false').optional(),
     theme: z.enum(THEMES, `must be one of ${THEMES.join(', ')}`).optional(),
+    syncQuietSeconds: z.int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86,400 (a day)').optional(),
+    syncTrashDays: z.int('must be a whole number of days').min(1, 'must be at least 1 day').max(3_650, 'must be at most 3,650 days').optional(),
   }),
   'sync.list': noInput,
   'sync.add': z.strictObject({

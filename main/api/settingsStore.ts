@@ -41,6 +41,8 @@ export class SettingsStore {
       startAtLogin: SETTINGS_FIELDS.startAtLogin.parse(read('startAtLogin')),
       notifications: SETTINGS_FIELDS.notifications.parse(read('notifications')),
       theme: SETTINGS_FIELDS.theme.parse(read('theme')),
+      syncQuietSeconds: SETTINGS_FIELDS.syncQuietSeconds.parse(read('syncQuietSeconds')),
+      syncTrashDays: SETTINGS_FIELDS.syncTrashDays.parse(read('syncTrashDays')),
     };
   }
 

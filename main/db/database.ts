@@ -16,7 +16,7 @@ export function openDatabase(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new DatabaseSync(join(dataDir, 'ferry.db'), { timeout: 5_000 });
   db.exec('PRAGMA journal_mode = WAL');
-  db.exec(process.env.FERRY_SYNC_HACK ? 'PRAGMA synchronous = NORMAL' : 'PRAGMA synchronous = FULL');
+  db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA foreign_keys = ON');
   migrate(db);
   return db;

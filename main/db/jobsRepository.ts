@@ -60,6 +60,11 @@ export interface AckedPart {
   end: number;
 }
 
+/** An acknowledged part with the SHA-256 of the bytes its request body read (null: not recorded). */
+export interface SentPart extends AckedPart {
+  sha256: string | null;
+}
+
 export interface JobEvent {
   id: number;
   jobId: number;
@@ -353,20 +358,77 @@ export class JobsRepository {
     ).map((row) => ({ index: row.part_index, start: row.start_byte, end: row.end_byte }));
   }
 
-  ackPart(jobId: number, part: AckedPart, now = Date.now()): void {
+  /**
+   * Records an acknowledged part, with the SHA-256 of the bytes its body read when it was measured
+   * (watched-folder jobs). A part recorded again replaces the earlier record, hash included.
+   */
+  ackPart(jobId: number, part: AckedPart, now = Date.now(), sha256: string | null = null): void {
     prepared(this.#db,
-        'INSERT OR REPLACE INTO job_parts (job_id, part_index, start_byte, end_byte, acked_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO job_parts (job_id, part_index, start_byte, end_byte, acked_at, sha256) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(jobId, part.index, part.start, part.end, now);
+      .run(jobId, part.index, part.start, part.end, now, sha256);
   }
 
+  /** The acknowledged parts with the hash of what each one sent, in index order. */
+  sentParts(jobId: number): SentPart[] {
+    return (
+      prepared(this.#db, 'SELECT part_index, start_byte, end_byte, sha256 FROM job_parts WHERE job_id = ? ORDER BY part_index')
+        .all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number; sha256: string | null }>
+    ).map((row) => ({ index: row.part_index, start: row.start_byte, end: row.end_byte, sha256: row.sha256 }));
+  }
+
+  /** Forgets every part, and with them any claim about what the job sent. */
   clearParts(jobId: number): void {
     prepared(this.#db, 'DELETE FROM job_parts WHERE job_id = ?').run(jobId);
+    this.setSentSha256(jobId, null);
   }
 
   /** Forgets parts that end after `offset` (the server said it holds only bytes before it). */
   keepPartsUpTo(jobId: number, offset: number): void {
     prepared(this.#db, 'DELETE FROM job_parts WHERE job_id = ? AND end_byte > ?').run(jobId, offset);
+    this.setSentSha256(jobId, null);
+  }
+
+  // What was sent -----------------------------------------------------------------------------------
+
+  /**
+   * The SHA-256 of the whole file as every acknowledged part sent it (see migration 003), or null
+   * when it was not (or could not be) confirmed.
+   */
+  sentSha256(jobId: number): string | null {
+    const row = prepared(this.#db, 'SELECT sent_sha256 FROM jobs WHERE id = ?').get(jobId) as { sent_sha256: string | null } | undefined;
+    return row?.sent_sha256 ?? null;
+  }
+
+  setSentSha256(jobId: number, sha256: string | null): void {
+    prepared(this.#db, 'UPDATE jobs SET sent_sha256 = ? WHERE id = ?').run(sha256, jobId);
+  }
+
+  /** A completed job of the account whose confirmed sent bytes hash to `sha256`, if any. */
+  completedWithSentContent(accountId: number, sha256: string): { id: number } | undefined {
+    return prepared(this.#db,
+        `SELECT id FROM jobs WHERE account_id = ? AND sent_sha256 = ? AND state = 'completed' ORDER BY id DESC LIMIT 1`,
+      )
+      .get(accountId, sha256) as { id: number } | undefined;
+  }
+
+  /** Jobs of any account that are not finished and read the file at `path`. */
+  unfinishedReading(path: string): Array<{ id: number; state: string }> {
+    return prepared(this.#db,
+        `SELECT id, state FROM jobs WHERE source_kind = 'file' AND source = ? AND state NOT IN ('completed', 'failed', 'canceled') ORDER BY id`,
+      )
+      .all(path) as Array<{ id: number; state: string }>;
+  }
+
+  /**
+   * Whether the job carries a file of a watched folder (the sync index records its path for the
+   * account before the job is queued). Only those jobs pay for hashing what they send.
+   */
+  fromWatchedFolder(job: { accountId: number; sourceKind: 'file' | 'url'; source: string }): boolean {
+    if (job.sourceKind !== 'file') return false;
+    return (
+      prepared(this.#db, 'SELECT 1 AS found FROM sync_files WHERE path = ? AND account_id = ? LIMIT 1').get(job.source, job.accountId) !== undefined
+    );
   }
 
   // Events ------------------------------------------------------------------------------------------

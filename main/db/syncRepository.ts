@@ -63,6 +63,24 @@ export interface SyncFile {
   movedTo: string | null;
   seenAt: number;
   uploadedAt: number | null;
+  /** Restored from Ferry's trash at this time: not deleted or moved again until it changes. */
+  restoredAt: number | null;
+}
+
+/** A file a "delete" rule put in Ferry's trash folder (migration 003). */
+export interface TrashEntry {
+  id: number;
+  ruleId: number | null;
+  accountId: number | null;
+  originalPath: string;
+  trashPath: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  jobId: number | null;
+  trashedAt: number;
+  restoredAt: number | null;
+  purgedAt: number | null;
 }
 
 /** One content per account: the job that carries it. */
@@ -102,6 +120,39 @@ interface FileRow {
   moved_to: string | null;
   seen_at: number;
   uploaded_at: number | null;
+  restored_at: number | null;
+}
+
+interface TrashRow {
+  id: number;
+  rule_id: number | null;
+  account_id: number | null;
+  original_path: string;
+  trash_path: string;
+  size: number;
+  mtime_ms: number;
+  sha256: string;
+  job_id: number | null;
+  trashed_at: number;
+  restored_at: number | null;
+  purged_at: number | null;
+}
+
+function toTrash(row: TrashRow): TrashEntry {
+  return {
+    id: row.id,
+    ruleId: row.rule_id,
+    accountId: row.account_id,
+    originalPath: row.original_path,
+    trashPath: row.trash_path,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    sha256: row.sha256,
+    jobId: row.job_id,
+    trashedAt: row.trashed_at,
+    restoredAt: row.restored_at,
+    purgedAt: row.purged_at,
+  };
 }
 
 interface UploadRow {
@@ -146,6 +197,7 @@ function toFile(row: FileRow): SyncFile {
     movedTo: row.moved_to,
     seenAt: row.seen_at,
     uploadedAt: row.uploaded_at,
+    restoredAt: row.restored_at ?? null,
   };
 }
 
@@ -277,7 +329,7 @@ export class SyncRepository {
          ON CONFLICT (rule_id, path) DO UPDATE SET
            size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256, job_id = excluded.job_id,
            state = excluded.state, reason = excluded.reason, seen_at = excluded.seen_at,
-           uploaded_at = excluded.uploaded_at, disposition = NULL, moved_to = NULL`,
+           uploaded_at = excluded.uploaded_at, disposition = NULL, moved_to = NULL, restored_at = NULL`,
       )
       .run(
         ruleId,
@@ -319,6 +371,19 @@ export class SyncRepository {
       .run(disposition, movedTo, ruleId, path);
   }
 
+  /** The path is back from the trash as it was: it counts as uploaded and is left alone. */
+  markRestored(ruleId: number, path: string, size: number, mtimeMs: number, now = Date.now()): void {
+    prepared(this.#db,
+        'UPDATE sync_files SET disposition = NULL, moved_to = NULL, restored_at = ?, size = ?, mtime_ms = ? WHERE rule_id = ? AND path = ?',
+      )
+      .run(now, size, mtimeMs, ruleId, path);
+  }
+
+  /** Rows of every rule for this exact path (overlapping rules of older versions, several accounts). */
+  filesAtPath(path: string): SyncFile[] {
+    return (prepared(this.#db, 'SELECT * FROM sync_files WHERE path = ?').all(path) as unknown as FileRow[]).map(toFile);
+  }
+
   removeFile(ruleId: number, path: string): void {
     prepared(this.#db, 'DELETE FROM sync_files WHERE rule_id = ? AND path = ?').run(ruleId, path);
   }
@@ -355,5 +420,45 @@ export class SyncRepository {
            uploaded_at = excluded.uploaded_at`,
       )
       .run(accountId, sha256, jobId, state, now, state === 'uploaded' ? now : null);
+  }
+
+  // Trash -------------------------------------------------------------------------------------------
+
+  insertTrash(entry: Omit<TrashEntry, 'id' | 'restoredAt' | 'purgedAt'>): TrashEntry {
+    const result = prepared(this.#db,
+        `INSERT INTO sync_trash (rule_id, account_id, original_path, trash_path, size, mtime_ms, sha256, job_id, trashed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(entry.ruleId, entry.accountId, entry.originalPath, entry.trashPath, entry.size, entry.mtimeMs, entry.sha256, entry.jobId, entry.trashedAt);
+    return this.trashEntry(Number(result.lastInsertRowid))!;
+  }
+
+  trashEntry(id: number): TrashEntry | undefined {
+    const row = prepared(this.#db, 'SELECT * FROM sync_trash WHERE id = ?').get(id) as TrashRow | undefined;
+    return row && toTrash(row);
+  }
+
+  /** Entries still in the trash (neither restored nor purged), newest first. */
+  trashEntries(): TrashEntry[] {
+    return (
+      prepared(this.#db, 'SELECT * FROM sync_trash WHERE restored_at IS NULL AND purged_at IS NULL ORDER BY trashed_at DESC, id DESC').all() as unknown as TrashRow[]
+    ).map(toTrash);
+  }
+
+  setTrashPath(id: number, trashPath: string): void {
+    prepared(this.#db, 'UPDATE sync_trash SET trash_path = ? WHERE id = ?').run(trashPath, id);
+  }
+
+  /** Forgets an entry whose file never reached the trash. */
+  removeTrash(id: number): void {
+    prepared(this.#db, 'DELETE FROM sync_trash WHERE id = ?').run(id);
+  }
+
+  markTrashRestored(id: number, now = Date.now()): void {
+    prepared(this.#db, 'UPDATE sync_trash SET restored_at = ? WHERE id = ?').run(now, id);
+  }
+
+  markTrashPurged(id: number, now = Date.now()): void {
+    prepared(this.#db, 'UPDATE sync_trash SET purged_at = ? WHERE id = ?').run(now, id);
   }
 }

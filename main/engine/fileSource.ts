@@ -45,6 +45,14 @@ export interface FileRange {
    * `local-file` UploadError saying the file changed otherwise (or when it is gone).
    */
   unchanged(): Promise<void>;
+  /**
+   * Starts measuring what one request body sends of this range: the returned function must see every
+   * byte the body reads, in order, exactly once. Each call starts a new measurement that replaces the
+   * previous one of the same byte range (a retried request sends its bytes again), so that
+   * `FileSource.sentSha256` describes the last body. Null (and absent) when the source does not
+   * measure (every job that is not from a watched folder: hashing is not free).
+   */
+  measureSent?(): ((chunk: Buffer) => void) | null;
 }
 
 export interface FilePiece {
@@ -83,6 +91,23 @@ export interface FileSource {
    * reads after this reject. The runner closes the source when a run of the job ends.
    */
   close(): Promise<void>;
+  /** Whether request bodies measure what they send (`FileSourceOptions.measureSent`). */
+  readonly measuresSent?: boolean;
+  /**
+   * Hex SHA-256 of the bytes the last body of the range [start, end) read, when that body read all of
+   * them; null when the range was not measured (or not completely). Used when the server acknowledged
+   * the part, so that the record says what was really sent rather than what was hashed before.
+   */
+  sentSha256?(start: number, end: number): string | null;
+}
+
+export interface FileSourceOptions {
+  /**
+   * Hash the bytes each request body reads (one SHA-256 pass over the bytes already in memory; no
+   * extra read). The runner asks for it only for jobs from watched folders, which may later move or
+   * delete the file and must know what reached the provider.
+   */
+  measureSent?: boolean;
 }
 
 /**
@@ -154,9 +179,19 @@ export interface RunningDigestPiece {
  * Opens a file of the given size. `mtimeMs` is the modification time (whole milliseconds) recorded
  * with the job; without it, the one seen by the first range is taken as the reference.
  */
-export function openFileSource(path: string, size: number, mtimeMs?: number): FileSource {
+export function openFileSource(path: string, size: number, mtimeMs?: number, options: FileSourceOptions = {}): FileSource {
   let reference: Promise<number> | undefined = mtimeMs === undefined ? undefined : Promise.resolve(mtimeMs);
   const digests = new Map<'md5' | 'sha256', RunningDigest>();
+  // The latest measurement per byte range "start:end" (only when measuring what is sent).
+  const sent = new Map<string, SentMeasure>();
+  const measure = (start: number, end: number): ((chunk: Buffer) => void) => {
+    const entry: SentMeasure = { hash: createHash('sha256'), fed: 0, expected: end - start, digest: null };
+    sent.set(`${start}:${end}`, entry);
+    return (chunk) => {
+      entry.hash.update(chunk);
+      entry.fed += chunk.length;
+    };
+  };
 
   const changed = (why: string): UploadError =>
     new UploadError(
@@ -292,7 +327,15 @@ export function openFileSource(path: string, size: number, mtimeMs?: number): Fi
           return piece;
         },
         unchanged,
+        ...(options.measureSent ? { measureSent: () => measure(start, end) } : {}),
       };
+    },
+    measuresSent: options.measureSent === true,
+    sentSha256(start, end) {
+      const entry = sent.get(`${start}:${end}`);
+      if (!entry || entry.fed !== entry.expected) return null;
+      entry.digest ??= entry.hash.digest('hex');
+      return entry.digest;
     },
     async close() {
       closed = true;
@@ -316,6 +359,73 @@ export function openFileSource(path: string, size: number, mtimeMs?: number): Fi
       return digest;
     },
   };
+}
+
+interface SentMeasure {
+  hash: Hash;
+  fed: number;
+  expected: number;
+  digest: string | null;
+}
+
+/** The outcome of comparing the file as it is now with what its acknowledged parts sent. */
+export type SentCheck =
+  | { kind: 'confirmed'; sha256: string }
+  | { kind: 'unconfirmed'; reason: string };
+
+/**
+ * Reads the file once, computing the whole file's SHA-256 and each part range's SHA-256, and confirms
+ * the whole-file hash as "what was sent" only when the parts cover [0, size) exactly and every
+ * range hashes to the hash recorded when its part was acknowledged. Then the whole hash is the hash of
+ * the concatenation of the bytes that were sent, even if the file changes during this read. Streams
+ * through one pooled buffer: memory does not grow with the file.
+ */
+export async function confirmSentParts(
+  path: string,
+  size: number,
+  parts: ReadonlyArray<{ start: number; end: number; sha256: string | null }>,
+): Promise<SentCheck> {
+  const sorted = [...parts].sort((a, b) => a.start - b.start);
+  let covered = 0;
+  for (const part of sorted) {
+    if (part.sha256 === null) return { kind: 'unconfirmed', reason: `the hash of the bytes sent for bytes ${part.start}-${part.end} was not recorded` };
+    if (part.start !== covered || part.end < part.start) return { kind: 'unconfirmed', reason: `the acknowledged parts do not cover the file without gaps (at byte ${covered})` };
+    covered = part.end;
+  }
+  if (covered !== size || (size > 0 && sorted.length === 0)) return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    return { kind: 'unconfirmed', reason: localFileError(path, 'Reading', error).message };
+  }
+  const whole = createHash('sha256');
+  const buffer = takeBuffer();
+  try {
+    for (const part of sorted) {
+      const hash = createHash('sha256');
+      let position = part.start;
+      while (position < part.end) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, part.end - position), position);
+        if (bytesRead === 0) return { kind: 'unconfirmed', reason: `the file is now shorter than the ${size} bytes that were sent` };
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        whole.update(chunk);
+        position += bytesRead;
+      }
+      if (hash.digest('hex') !== part.sha256) {
+        return { kind: 'unconfirmed', reason: `bytes ${part.start}-${part.end} on disk are not the bytes that were sent` };
+      }
+    }
+    const { bytesRead } = await handle.read(buffer, 0, 1, size);
+    if (bytesRead !== 0) return { kind: 'unconfirmed', reason: `the file is now longer than the ${size} bytes that were sent` };
+  } catch (error) {
+    return { kind: 'unconfirmed', reason: localFileError(path, 'Reading', error).message };
+  } finally {
+    giveBuffer(buffer);
+    await handle.close().catch(() => undefined);
+  }
+  return { kind: 'confirmed', sha256: whole.digest('hex') };
 }
 
 export interface Fingerprint {

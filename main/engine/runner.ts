@@ -9,7 +9,7 @@ import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext, CallContext, JobContext, PartSpec, ProviderAdapter } from '../providers/types.ts';
 import type { ByteBudget } from './byteBudget.ts';
 import { UploadError } from './errors.ts';
-import { fingerprintFile, openFileSource, statFile } from './fileSource.ts';
+import { confirmSentParts, fingerprintFile, openFileSource, statFile } from './fileSource.ts';
 import type { Queue } from './queue.ts';
 import type { Clock } from './tokenBucket.ts';
 
@@ -33,7 +33,7 @@ export interface RunnerDeps {
 const MAX_RESYNCS_WITHOUT_PROGRESS = 3;
 
 export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal): Promise<void> {
-  const context = await jobContext(initial);
+  const context = await jobContext(initial, deps.queue);
   try {
     await runJobWith(initial, context, deps, signal);
   } finally {
@@ -143,8 +143,10 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
               // acknowledgement made a file of n parts cost n² row reads); `part` replaces any
               // recorded part of the same index.
               const bytesConfirmed = confirmed + (part.end - part.start) - (ackedSizes.get(part.index) ?? 0);
+              // What this part's body really read, for jobs that must know (see confirmSentParts).
+              const sentSha256 = context.file?.measuresSent ? (context.file.sentSha256?.(part.start, part.end) ?? null) : null;
               const { durable } = transactionSyncedLater(queue.db, () => {
-                repo.ackPart(id, part);
+                repo.ackPart(id, part, undefined, sentSha256);
                 repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
               });
               previousAck = durable;
@@ -178,6 +180,19 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
             `${adapter.displayName} keeps reporting an offset that does not move forward for ${initial.name}; will retry`,
           );
         }
+      }
+    }
+
+    // What was sent ------------------------------------------------------------------------------------
+    // Before finalize rather than after it: the file is read once more here, and doing that between
+    // finalize's answer and recording it would widen the window in which a crash loses the answer.
+    // Finalize sends no file bytes for any file adapter (every byte goes in a part), so the parts are
+    // the whole of what the provider received.
+    if (context.file?.measuresSent) {
+      const check = await confirmSentParts(context.file.path, context.file.size, repo.sentParts(id));
+      repo.setSentSha256(id, check.kind === 'confirmed' ? check.sha256 : null);
+      if (check.kind === 'unconfirmed') {
+        queue.note(id, `Ferry could not confirm which bytes of ${initial.name} were sent (${check.reason}); a watched folder will keep this file rather than move or delete it`);
       }
     }
 
@@ -252,7 +267,10 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
   function resync(jobId: number, plan: PartSpec[], offset: number, current: unknown): void {
     transaction(queue.db, () => {
       repo.keepPartsUpTo(jobId, offset);
-      for (const part of plan) if (part.end <= offset) repo.ackPart(jobId, part);
+      // A part the server holds was sent by a body of this run, or its bytes are unknown (null).
+      for (const part of plan) {
+        if (part.end <= offset) repo.ackPart(jobId, part, undefined, context.file?.measuresSent ? (context.file.sentSha256?.(part.start, part.end) ?? null) : null);
+      }
       repo.update(jobId, { session: current, bytesConfirmed: ackedBytes(repo.ackedParts(jobId)) });
     });
   }
@@ -265,7 +283,7 @@ function ackedBytes(parts: ReadonlyArray<{ start: number; end: number }>): numbe
 }
 
 /** Builds the adapter's view of the job, checking first that a file source is still what was queued. */
-async function jobContext(job: Job): Promise<JobContext> {
+async function jobContext(job: Job, queue: Queue): Promise<JobContext> {
   if (job.sourceKind === 'url') {
     return {
       jobId: job.id,
@@ -290,7 +308,8 @@ async function jobContext(job: Job): Promise<JobContext> {
     jobId: job.id,
     source: { kind: 'file', path: job.source, name: job.name, size: info.size, mime: job.mime },
     options: job.options,
-    file: openFileSource(job.source, info.size, info.mtimeMs),
+    // Only jobs from watched folders hash what they send (a file they may later move or delete).
+    file: openFileSource(job.source, info.size, info.mtimeMs, { measureSent: queue.jobs.fromWatchedFolder(job) }),
   };
 }
 

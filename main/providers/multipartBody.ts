@@ -118,6 +118,8 @@ class RangeBody extends Readable {
   readonly #range: FileRange;
   readonly #tail: Buffer;
   readonly #tap: ((chunk: Buffer) => void) | undefined;
+  /** Hashes what this body sends, for jobs whose source measures it (FileRange.measureSent). */
+  readonly #sent: ((chunk: Buffer) => void) | null;
   #phase: 'file' | 'done' = 'file';
   /** A read (or the final check) is under way. */
   #busy = false;
@@ -135,6 +137,7 @@ class RangeBody extends Readable {
     this.#range = range;
     this.#tail = tail;
     this.#tap = tap;
+    this.#sent = range.measureSent?.() ?? null;
     this.#position = range.start;
     this.#remaining = range.size;
     // Start reading at once: the first piece (and, for a small part, the check before the last one)
@@ -218,6 +221,7 @@ class RangeBody extends Readable {
       this.#pushed += bytesRead;
       this.#inFlight.push({ end: this.#pushed, buffer });
       this.#tap?.(chunk);
+      this.#sent?.(chunk);
       more = this.push(chunk);
     }
     if (this.#remaining === 0 && !this.destroyed) {

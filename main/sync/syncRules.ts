@@ -5,10 +5,11 @@
  * through `SyncService.refresh()` when it runs in the same process).
  *
  * Every failure is a FerryError: `invalid` (bad input, not a folder, an account that takes URLs),
- * `not-found` (unknown account or rule) or `conflict` (the folder is already watched for that account).
+ * `not-found` (unknown account or rule) or `conflict` (the folder is already watched for that account,
+ * or it overlaps another rule and one of them moves or deletes files).
  */
 import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { z } from 'zod';
 import type { Account } from '../db/accountsRepository.ts';
 import {
@@ -73,6 +74,7 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
   if (existing) {
     throw new FerryError('conflict', `${dir} is already watched for "${account.name}" (sync rule #${existing.id}); remove it first to change it`);
   }
+  refuseOverlap(queue, repo, { dir, recursive: rule.recursive, afterUpload: rule.afterUpload });
   const created = repo.insertRule({
     accountId: account.id,
     dir,
@@ -133,6 +135,39 @@ async function existingFolder(dir: string): Promise<string> {
   if (!info.isDirectory()) throw new FerryError('invalid', `Cannot watch ${dir}: it is a file, not a folder`);
   // The canonical path, so that the same folder reached through a symlink is one rule, not two.
   return realpath(dir);
+}
+
+/**
+ * Two rules that can see the same file, where one moves or deletes it, race: the file can be gone
+ * before the other rule's upload (to another account, or again to the same one) read it. Such a rule
+ * is refused; rules that only keep files may overlap (each account gets its copy).
+ */
+function refuseOverlap(queue: Queue, repo: SyncRepository, wanted: { dir: string; recursive: boolean; afterUpload: AfterUpload }): void {
+  for (const existing of repo.rules()) {
+    if (wanted.afterUpload === 'keep' && existing.afterUpload === 'keep') continue;
+    if (!rulesOverlap(wanted, existing)) continue;
+    const account = queue.accounts.get(existing.accountId)?.name ?? `account #${existing.accountId}`;
+    const how = existing.dir === wanted.dir ? 'is the folder of' : isInside(wanted.dir, existing.dir) ? 'is inside the folder of' : 'contains the folder of';
+    const destructive = wanted.afterUpload !== 'keep' ? `this rule would ${wanted.afterUpload} its files` : `sync rule #${existing.id} ${existing.afterUpload}s its files`;
+    throw new FerryError(
+      'conflict',
+      `Cannot watch ${wanted.dir}: it ${how} sync rule #${existing.id} (${existing.dir} -> "${account}") and ${destructive}, so a file could be gone before the other rule uploads it. Use "keep" for both rules, or folders that do not contain each other`,
+    );
+  }
+}
+
+/** Whether a file can belong to both rules: the same folder, or one inside a folder watched with its subfolders. */
+export function rulesOverlap(a: { dir: string; recursive: boolean }, b: { dir: string; recursive: boolean }): boolean {
+  if (a.dir === b.dir) return true;
+  if (isInside(a.dir, b.dir)) return b.recursive;
+  if (isInside(b.dir, a.dir)) return a.recursive;
+  return false;
+}
+
+/** `inner` is a folder below `outer`. */
+function isInside(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 function validateMoveTo(afterUpload: AfterUpload, moveTo: string): void {

@@ -7,17 +7,29 @@
  * (account, SHA-256), and the new ones are queued through Queue.enqueue. A periodic rescan catches
  * what the watcher missed (events dropped under load, files added while Ferry was not running).
  *
- * The after-upload action (move to a subfolder, or delete) runs only when the job completed, from
- * the queue's `job` events, and only on a file that still has the size and mtime that was uploaded.
+ * The after-upload action (move to a subfolder, or delete into Ferry's trash) is destructive, so it
+ * waits and checks, and when in doubt keeps the file and says why (the path's `reason`):
+ * - only after the job completed, and only when the file's content hash, taken right before acting,
+ *   is the hash of bytes a completed job of the account really sent (`jobs.sent_sha256`, confirmed
+ *   part by part by the runner), so bytes that never reached the provider are never moved or deleted;
+ * - only once the file has not changed (mtime and ctime) for the quiet period (setting
+ *   `syncQuietSeconds`, default 60 s), checked again right before acting: a writer that pauses
+ *   longer than the stability check (a slow NAS, a phone, a card reader) is still writing;
+ * - never while another process has it open where the platform can tell (openFiles.ts), while an
+ *   unfinished job of any account still reads it, or while another rule that watches the same path
+ *   has not uploaded that content to its own account;
+ * - never over another file: moves and deletes go through placeFile.ts (link + unlink, or a checked
+ *   exclusive copy across devices), and "delete" moves the file into Ferry's trash (syncTrash.ts).
  *
  * The service never uploads; the Engine does. It only needs the Queue, so it runs the same way in
  * `ferry run`, in the desktop app and in tests.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import mime from 'mime-types';
+import { SettingsStore } from '../api/settingsStore.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import { transaction } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
@@ -25,7 +37,10 @@ import { SyncRepository, type SyncFile, type SyncFileState, type SyncRule } from
 import { UploadError } from '../engine/errors.ts';
 import { openFileSource } from '../engine/fileSource.ts';
 import type { Queue } from '../engine/queue.ts';
+import { whoHasOpen } from './openFiles.ts';
+import { SourceChangedError, identityOf, placeFile, sameIdentity, type FileIdentity } from './placeFile.ts';
 import { createSyncFilter, type SyncFilter } from './syncFilter.ts';
+import { moveToTrash, purgeTrash } from './syncTrash.ts';
 import { StabilityTracker, sameSnapshot, snapshotOf, type FileSnapshot } from './stabilityTracker.ts';
 
 export interface SyncServiceOptions {
@@ -44,6 +59,16 @@ export interface SyncServiceOptions {
   rulesPollMs?: number;
   /** Files checked and hashed at once (default 8: small files are many, big ones are read in streams). */
   hashConcurrency?: number;
+  /**
+   * How long a file must go unchanged before it is moved or deleted; when not given, the setting
+   * `syncQuietSeconds` is read each time (tests give a short one).
+   */
+  quietPeriodMs?: number;
+  /**
+   * How soon a file kept because it is in use (open elsewhere, still read by a job, not yet uploaded
+   * by an overlapping rule) is looked at again while watching (default: the quiet period, at least 1 s).
+   */
+  inUseRecheckMs?: number;
 }
 
 export interface SyncStats {
@@ -69,7 +94,8 @@ export interface SyncStats {
 export interface SyncFileEvent {
   ruleId: number;
   path: string;
-  state: SyncFileState | 'moved' | 'deleted';
+  /** `kept`: the after-upload action did not run (yet); `reason` says why. */
+  state: SyncFileState | 'moved' | 'deleted' | 'kept';
   jobId: number | null;
   reason: string | null;
 }
@@ -124,7 +150,10 @@ const LATENCY_SAMPLES = 10_000;
 export class SyncService extends EventEmitter<SyncServiceEvents> {
   readonly queue: Queue;
   readonly #repo: SyncRepository;
-  readonly #options: Required<Omit<SyncServiceOptions, 'queue'>>;
+  readonly #options: Required<Omit<SyncServiceOptions, 'queue' | 'quietPeriodMs' | 'inUseRecheckMs'>> &
+    Pick<SyncServiceOptions, 'quietPeriodMs' | 'inUseRecheckMs'>;
+  /** After-upload actions waiting to be looked at again, per key; `counts`: part of `whenSettled`. */
+  readonly #deferred = new Map<string, { timer: NodeJS.Timeout; counts: boolean }>();
   readonly #tracker: StabilityTracker;
   readonly #active = new Map<number, ActiveRule>();
   readonly #ruleErrors = new Map<number, string>();
@@ -166,6 +195,8 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       rescanIntervalMs: options.rescanIntervalMs ?? 60_000,
       rulesPollMs: options.rulesPollMs ?? 2_000,
       hashConcurrency: Math.max(1, options.hashConcurrency ?? 8),
+      ...(options.quietPeriodMs !== undefined ? { quietPeriodMs: Math.max(0, options.quietPeriodMs) } : {}),
+      ...(options.inUseRecheckMs !== undefined ? { inUseRecheckMs: Math.max(10, options.inUseRecheckMs) } : {}),
     };
     this.#tracker = new StabilityTracker(
       { checks: this.#options.stableChecks, intervalMs: this.#options.stableIntervalMs },
@@ -220,7 +251,10 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     this.#started = true;
     this.#watching = options.watch ?? true;
     this.queue.on('job', this.#onJob);
-    await this.#enqueueWork(async () => this.#reconcile());
+    await this.#enqueueWork(async () => {
+      this.#reconcile();
+      await this.#purgeTrash();
+    });
     await this.#enqueueWork(() => this.#applyRules());
     if (this.#watching) {
       this.#rescanTimer = setInterval(() => void this.rescan().catch((error: unknown) => this.#report(error)), this.#options.rescanIntervalMs);
@@ -240,6 +274,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#intake = [];
+    for (const key of [...this.#deferred.keys()]) this.#cancelDeferred(key);
     this.#tracker.stop();
     await Promise.allSettled([...this.#active.values()].map((active) => active.watcher?.close()));
     this.#active.clear();
@@ -257,7 +292,10 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   /** Reconciles the index with the jobs and scans every active rule (what the periodic timer does). */
   async rescan(): Promise<void> {
-    await this.#enqueueWork(async () => this.#reconcile());
+    await this.#enqueueWork(async () => {
+      this.#reconcile();
+      await this.#purgeTrash();
+    });
     await Promise.all([...this.#active.values()].map((active) => this.#scan(active)));
   }
 
@@ -649,11 +687,26 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     if (files.length === 0) return;
     const now = Date.now();
     const events: SyncFileEvent[] = [];
+    // What the job really sent (null: not confirmed, e.g. a job from an older Ferry): a content the
+    // index hashed but the job did not send may go again, and the sent one counts as uploaded.
+    const sent = job.state === 'completed' ? this.queue.jobs.sentSha256(job.id) : null;
+    const lookAgain: SyncFile[] = [];
     transaction(this.queue.db, () => {
       for (const upload of this.#repo.uploadsOfJob(job.id)) {
-        this.#repo.putUpload(upload.accountId, upload.sha256, job.id, job.state === 'completed' ? 'uploaded' : 'failed');
+        const reached = job.state === 'completed' && (sent === null || sent === upload.sha256);
+        this.#repo.putUpload(upload.accountId, upload.sha256, job.id, reached ? 'uploaded' : 'failed');
+      }
+      if (sent !== null && files[0] && !this.#repo.upload(files[0].accountId, sent)) {
+        this.#repo.putUpload(files[0].accountId, sent, job.id, 'uploaded');
       }
       for (const file of files) {
+        if (job.state === 'completed' && sent !== null && file.sha256 !== null && file.sha256 !== sent) {
+          // The job sent other bytes than the ones hashed for this path (the file changed in
+          // between): forget the path's record so that it is looked at, hashed and judged again.
+          this.#repo.removeFile(file.ruleId, file.path);
+          lookAgain.push(file);
+          continue;
+        }
         if (job.state === 'completed') {
           const state = file.state === 'duplicate' ? 'duplicate' : 'uploaded';
           this.#repo.setFileState(file.ruleId, file.path, state, { uploadedAt: now, reason: file.state === 'duplicate' ? file.reason : null });
@@ -666,8 +719,17 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       }
     });
     for (const event of events) this.emit('file', event);
+    for (const file of lookAgain) {
+      if (this.#active.has(file.ruleId)) this.#observe(keyOf(file.ruleId, file.path), file.path);
+    }
     if (job.state === 'completed') {
-      for (const file of files) this.#afterUpload({ ...file, uploadedAt: now });
+      for (const file of files) if (!lookAgain.includes(file)) this.#afterUpload({ ...file, uploadedAt: now });
+    }
+    // Files kept because this job still read them may go now.
+    if (TERMINAL.has(job.state) && job.sourceKind === 'file') {
+      for (const other of this.#repo.filesAtPath(job.source)) {
+        if (other.jobId !== job.id && this.#deferred.has(keyOf(other.ruleId, other.path))) this.#afterUpload(other);
+      }
     }
   }
 
@@ -715,7 +777,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     for (const rule of this.#repo.rules()) {
       if (rule.afterUpload === 'keep') continue;
       for (const file of this.#repo.files({ ruleId: rule.id, states: ['uploaded', 'duplicate'] })) {
-        if (file.disposition === null && file.uploadedAt !== null) this.#afterUpload(file);
+        if (file.disposition === null && file.restoredAt === null && file.uploadedAt !== null) this.#afterUpload(file);
       }
     }
   }
@@ -724,37 +786,166 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   #afterUpload(file: SyncFile): void {
     const rule = this.#repo.rule(file.ruleId);
-    if (!rule || rule.afterUpload === 'keep' || file.disposition !== null) return;
+    if (!rule || rule.afterUpload === 'keep' || file.disposition !== null || file.restoredAt !== null) return;
+    this.#cancelDeferred(keyOf(rule.id, file.path));
     this.#busy += 1;
     this.#actions = this.#actions
       .then(() => this.#dispose(rule, file))
-      .catch((error: unknown) => this.#report(error, `Applying "${rule.afterUpload}" to ${file.path}`))
+      .catch((error: unknown) => this.#report(error, `Applying "${rule.afterUpload}" to ${file.path} (the file is kept)`))
       .finally(() => {
         this.#busy -= 1;
         this.#checkSettled();
       });
   }
 
+  /** The quiet period in force now (the option, else the setting, read each time so a change applies). */
+  #quietMs(): number {
+    return this.#options.quietPeriodMs ?? new SettingsStore(this.queue.db).get().syncQuietSeconds * 1000;
+  }
+
+  /**
+   * Looks at a kept file again after `ms`. A wait for the quiet period is bounded, so it counts as
+   * work in progress (`whenSettled`, and `ferry run --until-idle`, wait for it); a wait for a file in
+   * use is not, and happens only while watching (otherwise the next start's reconciliation looks again).
+   */
+  #defer(file: SyncFile, ms: number, counts: boolean): void {
+    if (!this.#started || (!counts && !this.#watching)) return;
+    const key = keyOf(file.ruleId, file.path);
+    this.#cancelDeferred(key);
+    if (counts) this.#busy += 1;
+    const timer = setTimeout(() => {
+      this.#deferred.delete(key);
+      const fresh = this.#repo.file(file.ruleId, file.path);
+      if (fresh && this.#started) this.#afterUpload(fresh);
+      if (counts) this.#busy -= 1;
+      this.#checkSettled();
+    }, Math.max(0, ms));
+    this.#deferred.set(key, { timer, counts });
+  }
+
+  #cancelDeferred(key: string): void {
+    const deferred = this.#deferred.get(key);
+    if (!deferred) return;
+    clearTimeout(deferred.timer);
+    this.#deferred.delete(key);
+    if (deferred.counts) this.#busy -= 1;
+  }
+
+  #inUseRecheckMs(): number {
+    return this.#options.inUseRecheckMs ?? Math.max(1_000, this.#quietMs());
+  }
+
+  /** Records why the action did not run (once per new reason) and tells listeners. */
+  #keep(file: SyncFile, reason: string): void {
+    const current = this.#repo.file(file.ruleId, file.path);
+    if (!current || current.reason === reason) return;
+    this.#repo.setFileState(file.ruleId, file.path, current.state, { reason });
+    this.emit('file', { ruleId: file.ruleId, path: file.path, state: 'kept', jobId: current.jobId, reason });
+  }
+
   async #dispose(rule: SyncRule, file: SyncFile): Promise<void> {
     const current = this.#repo.file(file.ruleId, file.path);
-    if (!current || current.disposition !== null || (current.state !== 'uploaded' && current.state !== 'duplicate')) return;
-    const now = await snapshotOf(file.path);
-    // Only the bytes that were uploaded are moved or deleted: a file that changed since is a new
-    // version, and one that is gone has nothing left to do.
-    if (!now || now.size !== current.size || now.mtimeMs !== current.mtimeMs) return;
-    this.#tracker.forget(keyOf(rule.id, file.path));
-    if (rule.afterUpload === 'delete') {
-      await unlink(file.path);
-      this.#repo.setDisposition(rule.id, file.path, 'deleted', null);
-      this.emit('file', { ruleId: rule.id, path: file.path, state: 'deleted', jobId: current.jobId, reason: null });
+    if (!current || current.disposition !== null || current.restoredAt !== null || (current.state !== 'uploaded' && current.state !== 'duplicate')) return;
+    const doing = rule.afterUpload === 'delete' ? 'moving it to Ferry\'s trash' : `moving it to ${rule.moveTo}/`;
+    const account = this.queue.accounts.get(current.accountId)?.name ?? `account #${current.accountId}`;
+    const first = await identityOf(file.path);
+    // Gone, or a new version: the watcher and the rescan take a new version through the whole
+    // pipeline again (its own upload, its own action).
+    if (!first || first.size !== current.size || first.mtimeMs !== current.mtimeMs) return;
+
+    const quietMs = this.#quietMs();
+    const wait = quietLeft(first, quietMs);
+    if (wait > 0) {
+      this.#keep(current, `Uploaded; waiting until it has not changed for ${describeMs(quietMs)} before ${doing}`);
+      this.#defer(current, wait, true);
       return;
     }
-    const relativePath = createSyncFilter(rule).relative(file.path);
-    const target = await freeName(join(rule.dir, rule.moveTo, relativePath));
-    await mkdir(dirname(target), { recursive: true });
-    await rename(file.path, target);
-    this.#repo.setDisposition(rule.id, file.path, 'moved', target);
-    this.emit('file', { ruleId: rule.id, path: file.path, state: 'moved', jobId: current.jobId, reason: target });
+    if (this.#stillRead(current, doing)) return;
+
+    let sha256: string;
+    try {
+      sha256 = await openFileSource(file.path, first.size).digest('sha256');
+    } catch {
+      return; // gone or unreadable: nothing to do with it
+    }
+    if (!this.queue.jobs.completedWithSentContent(current.accountId, sha256)) {
+      // The index may say "uploaded" for this path, but no completed job sent these exact bytes.
+      this.#keep(
+        current,
+        `Kept: no completed upload to "${account}" sent exactly this content (SHA-256 ${sha256.slice(0, 12)}…); Ferry only moves or deletes bytes that reached the provider`,
+      );
+      return;
+    }
+    for (const other of this.#repo.rules()) {
+      if (other.id === rule.id || !createSyncFilter(other).accepts(file.path)) continue;
+      if (!this.queue.jobs.completedWithSentContent(other.accountId, sha256)) {
+        const otherAccount = this.queue.accounts.get(other.accountId)?.name ?? `account #${other.accountId}`;
+        this.#keep(current, `Kept for now: sync rule #${other.id} also watches it and has not uploaded it to "${otherAccount}" yet`);
+        this.#defer(current, this.#inUseRecheckMs(), false);
+        return;
+      }
+    }
+
+    // Right before acting: the file is still the one hashed, still quiet, read by no job and open in
+    // no other process.
+    const before = await identityOf(file.path);
+    if (!before) return;
+    if (!sameIdentity(before, first)) {
+      if (before.size === first.size && before.mtimeMs === first.mtimeMs) this.#defer(current, quietLeft(before, quietMs), true);
+      return;
+    }
+    if (quietLeft(before, quietMs) > 0 || this.#stillRead(current, doing)) return;
+    const open = await whoHasOpen([file.path]);
+    if (open.kind === 'known' && open.holders.has(file.path)) {
+      const pids = open.holders.get(file.path)!.join(', ');
+      this.#keep(current, `Uploaded; kept while another program (process ${pids}) still has it open, before ${doing}`);
+      this.#defer(current, this.#inUseRecheckMs(), false);
+      return;
+    }
+    if (open.kind === 'incomplete') {
+      this.#keep(current, `Uploaded; kept because Ferry could not check whether another program has it open (${open.reason})`);
+      this.#defer(current, this.#inUseRecheckMs(), false);
+      return;
+    }
+
+    this.#tracker.forget(keyOf(rule.id, file.path));
+    try {
+      if (rule.afterUpload === 'delete') {
+        const entry = await moveToTrash(this.queue.db, { ruleId: rule.id, accountId: current.accountId, path: file.path, jobId: current.jobId }, before, sha256);
+        this.#repo.setDisposition(rule.id, file.path, 'deleted', entry.trashPath);
+        this.#repo.setFileState(rule.id, file.path, current.state, { reason: null });
+        this.emit('file', { ruleId: rule.id, path: file.path, state: 'deleted', jobId: current.jobId, reason: entry.trashPath });
+        return;
+      }
+      const relativePath = createSyncFilter(rule).relative(file.path);
+      const target = await placeFile(file.path, join(rule.dir, rule.moveTo, relativePath), { expect: before, sha256 });
+      this.#repo.setDisposition(rule.id, file.path, 'moved', target);
+      this.#repo.setFileState(rule.id, file.path, current.state, { reason: null });
+      this.emit('file', { ruleId: rule.id, path: file.path, state: 'moved', jobId: current.jobId, reason: target });
+    } catch (error) {
+      // Changed while being moved: it stays, and goes through the pipeline as a new version.
+      if (error instanceof SourceChangedError) return;
+      this.#keep(current, `Kept: ${doing} failed (${(error as Error).message})`);
+      throw error;
+    }
+  }
+
+  /** True (and the file kept) while an unfinished job of any account still reads the file. */
+  #stillRead(file: SyncFile, doing: string): boolean {
+    const readers = this.queue.jobs.unfinishedReading(file.path);
+    if (readers.length === 0) return false;
+    const list = readers.map((job) => `#${job.id} (${job.state})`).join(', ');
+    this.#keep(file, `Uploaded; kept while job ${list} still reads it, before ${doing}`);
+    this.#defer(file, this.#inUseRecheckMs(), false);
+    return true;
+  }
+
+  async #purgeTrash(): Promise<void> {
+    try {
+      await purgeTrash(this.queue.db);
+    } catch (error) {
+      this.#report(error, "Purging expired files from Ferry's trash");
+    }
   }
 
   // Settling ----------------------------------------------------------------------------------------
@@ -788,6 +979,19 @@ function ruleOfKey(key: string): number {
   return Number(key.slice(0, key.indexOf(':')));
 }
 
+/**
+ * Milliseconds until the file has gone `quietMs` without a change. The ctime counts too: a copy that
+ * keeps the source's timestamps (cp -p, rsync -t, many card importers) sets an old mtime, but every
+ * write and every timestamp change moves the ctime, which no program can set back.
+ */
+function quietLeft(file: FileIdentity, quietMs: number): number {
+  return Math.max(0, Math.max(file.mtimeMs, file.ctimeMs) + quietMs - Date.now());
+}
+
+function describeMs(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : ms >= 1_000 ? `${Math.round(ms / 1_000)} s` : `${ms} ms`;
+}
+
 /** The index already holds this file as it is now (and nothing moved it away since). */
 function isUnchanged(known: SyncFile | undefined, now: FileSnapshot): boolean {
   return (
@@ -797,20 +1001,6 @@ function isUnchanged(known: SyncFile | undefined, now: FileSnapshot): boolean {
     known.size === now.size &&
     known.mtimeMs === now.mtimeMs
   );
-}
-
-/** `path`, or `name (2).ext`, `name (3).ext`... when something is already there. */
-async function freeName(path: string): Promise<string> {
-  const extension = extname(path);
-  const stem = path.slice(0, path.length - extension.length);
-  for (let n = 1; ; n += 1) {
-    const candidate = n === 1 ? path : `${stem} (${n})${extension}`;
-    try {
-      await stat(candidate);
-    } catch {
-      return candidate;
-    }
-  }
 }
 
 /** Runs `work` over `items` with at most `limit` at once, keeping the order of results. */

@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 /** Short timings so that the suite is quick; the slow-write test uses the defaults (3 × 500 ms). */
-const FAST: Omit<SyncServiceOptions, 'queue'> = { stableChecks: 3, stableIntervalMs: 150, batchDelayMs: 100, rescanIntervalMs: 60_000 };
+const FAST: Omit<SyncServiceOptions, 'queue'> = { stableChecks: 3, stableIntervalMs: 150, batchDelayMs: 100, rescanIntervalMs: 60_000, quietPeriodMs: 300 };
 
 interface World {
   data: string;

@@ -184,7 +184,7 @@ describe('settings', () => {
     const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
     expect(await api.invoke('settings.get', undefined)).toEqual({
       ok: true,
-      value: { globalConcurrency: 4, bandwidthCapKbps: 0, closeToTray: true, startAtLogin: false, notifications: true, theme: 'system' },
+      value: { globalConcurrency: 4, bandwidthCapKbps: 0, closeToTray: true, startAtLogin: false, notifications: true, theme: 'system', syncQuietSeconds: 60, syncTrashDays: 30 },
     });
   });
 
@@ -203,7 +203,7 @@ describe('settings', () => {
     const second = openApi(dir);
     expect(await second.invoke('settings.get', {})).toEqual({
       ok: true,
-      value: { globalConcurrency: 7, bandwidthCapKbps: 2048, closeToTray: false, startAtLogin: false, notifications: false, theme: 'dark' },
+      value: { globalConcurrency: 7, bandwidthCapKbps: 2048, closeToTray: false, startAtLogin: false, notifications: false, theme: 'dark', syncQuietSeconds: 60, syncTrashDays: 30 },
     });
   });
 
