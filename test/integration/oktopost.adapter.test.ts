@@ -324,6 +324,27 @@ describe('Oktopost adapter against the emulator', () => {
     },
   );
 
+  it('falls back to its own clock, less five minutes, when Oktopost’s replies carry no Date', async () => {
+    const host = await fileHost();
+    const server = await oktopost({ sendDate: false, pullDelayMs: 5 });
+    const { file, sha256 } = await publish(host, 'undated.png', 30_000);
+    const account = accountFor(server);
+    const job = jobFor(file.url);
+    const before = Math.floor(Date.now() / 1000);
+    const session = await adapter.createSession(account, job, call());
+    expect(session.notBefore).toBeGreaterThanOrEqual(before - 300);
+    expect(session.notBefore).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) - 300);
+    const older = server.addExisting({ source: file.url, name: 'undated.png', createdAgoMs: 10 * 60_000 });
+    server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
+    expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe('network');
+
+    const { uploadId, result } = await follow(account, job, session, true);
+    expect(uploadId).toBe(server.createCalls[0]!.uploadId);
+    expect(uploadId).not.toBe(older.id);
+    expect(server.createCalls).toHaveLength(1);
+    expect(server.media.get(result.remoteId!)!.sha256).toBe(sha256);
+  });
+
   it('never adopts an earlier import of the same URL, by this user or another, even complete', async () => {
     const host = await fileHost();
     const server = await oktopost({ pullDelayMs: 5 });

@@ -213,6 +213,7 @@ describe('SelfCommunity adapter against the emulator', () => {
     const file = await localFile('inline.png', 1000, 'image/png', { type: 'eimage' });
     const { outcome } = await upload(accountFor(server), file.job);
     expect(server.completeCalls).toEqual([expect.objectContaining({ type: 'eimage', status: 201 })]);
+    expect(server.media[0]!.type).toBe('eimage');
     expect(outcome.kind === 'completed' && outcome.result.details.type).toBe('eimage');
   });
 

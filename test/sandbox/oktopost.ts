@@ -45,6 +45,8 @@ export interface OktopostSandboxOptions {
   clockSkewMs?: number;
   /** How `Created`/`Modified` are written: `datetime` (default, as the examples) or `epoch` seconds. */
   timeFormat?: 'datetime' | 'epoch';
+  /** false: replies carry an empty `Date` header, as a server without a clock may (default true). */
+  sendDate?: boolean;
   /** Bytes per ranged GET while pulling (default 1 MiB). */
   pullChunk?: number;
   /** Files up to this size are fetched with one GET without Range (default 0: always ranged). */
@@ -512,7 +514,10 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
   };
 
   /** Every reply carries the emulator's own time, as a real server's `Date` header does. */
-  const dated = (reply: Reply): Reply => ({ ...reply, headers: { date: now().toUTCString(), ...reply.headers } });
+  const dated = (reply: Reply): Reply => ({
+    ...reply,
+    headers: { date: options.sendDate === false ? '' : now().toUTCString(), ...reply.headers },
+  });
 
   const server = await startSandboxServer(async (request, url) => dated(await route(request, url)), options.port);
 
