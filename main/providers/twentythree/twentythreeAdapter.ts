@@ -5,6 +5,11 @@
  * deterministic: `planParts` returns every chunk but the last, and `finalize` sends the last chunk
  * alone once all the others were acknowledged. Finalizing is therefore a single request, and a lost
  * reply to it is reconciled in `finalize({resumed: true})` instead of uploading the file twice.
+ *
+ * A token lives 15–1440 minutes, sized to the file. One that runs out mid-file loses the chunks sent
+ * under it; the adapter then gets a new one itself (a `resync` to offset 0, so the engine re-sends
+ * every chunk) and counts that in the session, which bounds the restarts even across restarts of
+ * Ferry (see `renewToken`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'got';
@@ -329,26 +334,45 @@ async function renewToken(
   call: CallContext,
   why: string,
 ): Promise<PartOutcome<TwentyThreeSession>> {
-  let pending = renewalsInFlight.get(session.uploadToken);
-  if (pending === undefined) {
-    if (session.renewals >= MAX_TOKEN_RENEWALS) {
-      const asked = tokenMinutes(job.source.size ?? 0, session.renewals);
-      throw new UploadError(
-        'invalid',
-        `TwentyThree's upload token for ${job.source.name} ran out before the file was complete (${why}), for the ${session.renewals + 1}th time, although the last one was asked to live ${asked} minutes; ` +
-          'Ferry stopped rather than start the file over once more: upload it over a faster connection, or retry the job to try again with fresh tokens',
-      );
-    }
-    pending = requestToken(account, job, call, session.chunkSize, session.renewals + 1);
-    renewalsInFlight.set(session.uploadToken, pending);
-    pending.catch(() => renewalsInFlight.delete(session.uploadToken));
-    while (renewalsInFlight.size > RENEWALS_REMEMBERED) {
-      const oldest = renewalsInFlight.keys().next().value;
-      if (oldest === undefined) break;
-      renewalsInFlight.delete(oldest);
-    }
+  const shared = renewalsInFlight.get(session.uploadToken);
+  if (shared !== undefined) return joinRenewal(shared, job, call);
+  if (session.renewals >= MAX_TOKEN_RENEWALS) {
+    const asked = tokenMinutes(job.source.size ?? 0, session.renewals);
+    throw new UploadError(
+      'invalid',
+      `TwentyThree's upload token for ${job.source.name} ran out before the file was complete (${why}), for the ${session.renewals + 1}th time, although the last one was asked to live ${asked} minutes; ` +
+        'Ferry stopped rather than start the file over once more: upload it over a faster connection, or retry the job to try again with fresh tokens',
+    );
+  }
+  const pending = requestToken(account, job, call, session.chunkSize, session.renewals + 1);
+  renewalsInFlight.set(session.uploadToken, pending);
+  pending.catch(() => renewalsInFlight.delete(session.uploadToken));
+  while (renewalsInFlight.size > RENEWALS_REMEMBERED) {
+    const oldest = renewalsInFlight.keys().next().value;
+    if (oldest === undefined) break;
+    renewalsInFlight.delete(oldest);
   }
   return { kind: 'resync', session: await pending, serverOffset: 0 };
+}
+
+/**
+ * Waits for the new token a sibling chunk is getting. Its request runs under the sibling's call: if
+ * that call is aborted (its own stall watchdog, say), this chunk was not, and the failure is
+ * retryable here rather than final.
+ */
+async function joinRenewal(
+  pending: Promise<TwentyThreeSession>,
+  job: JobContext,
+  call: CallContext,
+): Promise<PartOutcome<TwentyThreeSession>> {
+  try {
+    return { kind: 'resync', session: await pending, serverOffset: 0 };
+  } catch (error) {
+    if (error instanceof UploadError && error.kind === 'aborted' && !call.signal.aborted) {
+      throw new UploadError('network', `Getting a new TwentyThree upload token for ${job.source.name} was interrupted; will retry`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 function tokenLive(session: TwentyThreeSession, nowMs: number): boolean {
@@ -521,7 +545,7 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
       // A sibling chunk found the token gone while this one travelled, and the upload starts over
       // under a new token: this chunk belongs to the old one and must not count for the new.
       const renewed = renewalsInFlight.get(session.uploadToken);
-      if (renewed !== undefined) return { kind: 'resync', session: await renewed, serverOffset: 0 };
+      if (renewed !== undefined) return joinRenewal(renewed, job, call);
       return { kind: 'acked', session };
     }
     if (gone) return renewToken(account, job, session, call, `TwentyThree refused chunk ${chunk.number}: ${bodyExcerpt(response.body)}`);
