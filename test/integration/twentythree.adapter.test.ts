@@ -26,6 +26,7 @@ import {
 } from '../sandbox/twentythree.ts';
 import { rejection } from '../support/uploadErrors.ts';
 import { Fixtures, randomFile, within } from '../support/ferryHarness.ts';
+import { testConnection } from '../../main/api/connectionTest.ts';
 
 const CHUNK = 65_536;
 const REDEEM = '/api/photo/redeem-upload-token';
@@ -779,5 +780,27 @@ describe('twentythree adapter under the real engine: token renewals', () => {
     expect(server.photos).toHaveLength(1);
     expect(server.photos[0]?.sha256).toBe(file.sha256);
     expect(job.result?.remoteId).toBe(String(server.photos[0]?.photoId));
+  });
+});
+
+describe('twentythree connection test', () => {
+  it('asks for a JSON token and reads a refusal at HTTP 200 as a key problem', async () => {
+    const server = await start();
+    const probe = (consumerSecret: string) =>
+      testConnection(adapter, {
+        id: 1,
+        name: 'videos',
+        baseUrl: server.url,
+        settings: {},
+        secrets: { consumerKey: 'ck', consumerSecret, accessToken: 'at', accessTokenSecret: 'as' },
+      });
+
+    expect(await probe('cs')).toMatchObject({ ok: true, message: null });
+    expect(server.tokens[0]?.params).toMatchObject({ format: 'json', raw: '1', valid_minutes: '15' });
+
+    const refused = await probe('wrong');
+    expect(refused.ok).toBe(false);
+    expect(refused.message).toMatch(/TwentyThree refused the OAuth keys \(invalid_signature: The API signature is invalid/);
+    expect(server.tokens).toHaveLength(1);
   });
 });
