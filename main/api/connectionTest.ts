@@ -11,6 +11,7 @@ import type { Response } from 'got';
 import { createAccountHttp } from '../engine/accountHttp.ts';
 import { UploadError } from '../engine/errors.ts';
 import { bodyExcerpt, send } from '../providers/http.ts';
+import { readErrorReply } from '../providers/ofauth/ofauthReplies.ts';
 import { oktopostBaseUrl } from '../providers/oktopost/oktopostAdapter.ts';
 import { readEnvelope } from '../providers/oktopost/oktopostReplies.ts';
 import { signFormPost } from '../providers/twentythree/twentythreeOAuth.ts';
@@ -85,8 +86,9 @@ const PROBES: Record<string, Probe> = {
   async ofauth(account, call) {
     const { apiKey, connectionId } = account.secrets;
     const url = `${account.baseUrl}/v2/access/uploads/complete`;
-    return controlledProbe(account, call, 'OFAuth', 'asked to complete an upload that does not exist', (withCredentials) =>
-      send(
+    let withCredentialsReply: Response<string> | undefined;
+    const result = await controlledProbe(account, call, 'OFAuth', 'asked to complete an upload that does not exist', async (withCredentials) => {
+      const response = await send(
         account,
         url,
         {
@@ -96,8 +98,21 @@ const PROBES: Record<string, Probe> = {
         },
         call,
         'Testing the OFAuth connection',
-      ),
-    );
+      );
+      if (withCredentials) withCredentialsReply = response;
+      return response;
+    });
+    // OFAuth's SESSION_EXPIRED / SESSION_NOT_PROVIDED (401) are the OnlyFans session behind the
+    // connection, not the key (https://docs.ofauth.com/reference/error-handling.md): the cure is Link.
+    const reply = withCredentialsReply ? readErrorReply(withCredentialsReply.body) : null;
+    if (!result.ok && reply?.code && ['SESSION_EXPIRED', 'SESSION_NOT_PROVIDED'].includes(reply.code)) {
+      return fail(
+        result.checked,
+        `OFAuth accepted the API key, but connection ${connectionId ?? ''} is unknown or its OnlyFans session has expired ` +
+          `(${statusLine(withCredentialsReply!)}); check the connection id, or reconnect the account through OFAuth Link`,
+      );
+    }
+    return result;
   },
 
   async selfcommunity(account, call) {

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { testConnection, type ProbeAccount } from '../../main/api/connectionTest.ts';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { UploadError } from '../../main/engine/errors.ts';
 import { testFileSource } from '../support/fileSources.ts';
@@ -460,7 +461,8 @@ describe('OFAuth adapter against the emulator', () => {
     expect(wrongConnection).toMatchObject({ kind: 'auth', status: 401 });
     expect(wrongConnection.message).toBe(
       'OFAuth refused to start the upload of secret.jpg (401 Connection not found or missing session data [SESSION_NOT_PROVIDED]): ' +
-        'the OnlyFans session of connection conn_other has expired or is missing; reconnect the account through OFAuth Link, then retry',
+        'connection conn_other of OFAuth account "vault" is unknown or its OnlyFans session has expired; check the connection id, ' +
+        'or reconnect the account through OFAuth Link, then retry',
     );
     const missing = await rejection(adapter.createSession(accountFor(server, { apiKey: server.apiKey }), file.job, call()));
     expect(missing.kind).toBe('auth');
@@ -525,7 +527,8 @@ describe('OFAuth adapter against the emulator', () => {
     expect(error).toMatchObject({ kind: 'auth', status: 401 });
     expect(error.message).toBe(
       'OFAuth refused part 1 of 2 of relink.mp4 (401 User session has expired [SESSION_EXPIRED], request req_9): ' +
-        `the OnlyFans session of connection ${server.connectionId} has expired or is missing; reconnect the account through OFAuth Link, then retry`,
+        `connection ${server.connectionId} of OFAuth account "vault" is unknown or its OnlyFans session has expired; check the connection id, ` +
+        'or reconnect the account through OFAuth Link, then retry',
     );
   });
 
@@ -841,6 +844,33 @@ describe('OFAuth adapter against the emulator', () => {
       expect(error.retryAfterMs).toBe(1000);
       expect(server.requests.filter((request) => request.status !== 429)).toHaveLength(90);
     });
+  });
+});
+
+describe('OFAuth connection test', () => {
+  const probeAccount = (server: OfauthSandbox, connectionId: string): ProbeAccount => ({
+    id: 1,
+    name: 'vault',
+    baseUrl: server.url,
+    settings: {},
+    secrets: { apiKey: server.apiKey, connectionId },
+  });
+
+  it('passes with the right key and connection, creating nothing', async () => {
+    const server = await sandbox();
+    const result = await testConnection(adapter, probeAccount(server, server.connectionId));
+    expect(result).toMatchObject({ ok: true, message: null });
+    expect(server.requests.map((request) => request.status)).toEqual([401, 404]);
+    expect(server.uploads.size).toBe(0);
+  });
+
+  it('says to check the connection id or reconnect through Link when OFAuth answers SESSION_NOT_PROVIDED', async () => {
+    const server = await sandbox();
+    const result = await testConnection(adapter, probeAccount(server, 'conn_gone'));
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(
+      /^OFAuth accepted the API key, but connection conn_gone is unknown or its OnlyFans session has expired \(401 .*SESSION_NOT_PROVIDED.*\); check the connection id, or reconnect the account through OFAuth Link$/,
+    );
   });
 });
 

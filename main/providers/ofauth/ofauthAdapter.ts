@@ -183,8 +183,8 @@ function refusal(account: AccountContext, response: Response<string>, reply: Ofa
   if (type !== null && RELINK_TYPES.has(type)) {
     return new UploadError(
       'auth',
-      `${what}: the OnlyFans session of connection ${account.secrets.connectionId ?? ''} has expired or is missing; ` +
-        `reconnect the account through OFAuth Link, then retry`,
+      `${what}: connection ${account.secrets.connectionId ?? ''} of OFAuth account "${account.name}" is unknown or its OnlyFans ` +
+        'session has expired; check the connection id, or reconnect the account through OFAuth Link, then retry',
       { status },
     );
   }
