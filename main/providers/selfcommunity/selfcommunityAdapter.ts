@@ -3,7 +3,9 @@
  * strictly in series as multipart POSTs with an inclusive Content-Range; the first one creates the
  * upload and returns its `upload_id`, and a final `complete` call with the file's MD5 turns it into
  * a Media. The server's offset is the truth: an "Offsets do not match" reply says where to go on,
- * which is also how a chunk whose reply was lost is recovered.
+ * which is also how a chunk whose reply was lost is recovered. Complete always names the media type
+ * (`doc` for a PDF, `image` for an image, or the `type` option), never leaving it to the server's
+ * guess from the file's extension.
  */
 import { UploadError } from '../../engine/errors.ts';
 import type { FileRange, FileSource } from '../../engine/fileSource.ts';
