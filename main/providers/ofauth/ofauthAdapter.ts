@@ -279,8 +279,8 @@ function details(media: OfauthMedia, session: OfauthSession): Record<string, unk
 
 /** Said when `complete` (or the single PUT) succeeded without naming the media. */
 export const OFAUTH_NO_MEDIA_NOTE =
-  'OFAuth finished the upload without naming the vault media (its reply has no media); the file is in the ' +
-  'OnlyFans vault, and the upload id can be used once as a mediaItems reference.';
+  'OFAuth accepted the upload without naming the vault media (its reply has no media): look for it in the ' +
+  'OnlyFans vault; the upload id can be used once as a mediaItems reference.';
 
 /**
  * The finished upload. A media that is not ready yet is still reported as completed: OFAuth documents

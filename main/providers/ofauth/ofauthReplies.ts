@@ -220,7 +220,7 @@ const partReplySchema = z.looseObject({ partNumber: countSchema.nullish() });
 /**
  * The part number of an accepted part's `{mediaUploadId, partNumber, etag}` (null when it names
  * none), or undefined when the body is not that reply. The `etag` is not kept: `complete` takes only
- * the `mediaUploadId` (OpenAPI), and the `/uploads/check` dedupe's etag is not this one.
+ * the `mediaUploadId` (OpenAPI), and nothing else documented asks for a part's etag.
  */
 export function readPartReply(body: string): { partNumber: number | null } | undefined {
   const parsed = partReplySchema.safeParse(tryJson(body));
