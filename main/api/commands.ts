@@ -11,6 +11,7 @@ import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { clearXvidTokenCache } from '../providers/xvid/xvidAdapter.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
+import { listTrash, restoreFromTrash, trashDays, type TrashView } from '../sync/syncTrash.ts';
 import { ApiError, toErrorPayload } from './apiError.ts';
 import type { ProbeAccount } from './connectionTest.ts';
 import type {
@@ -26,6 +27,7 @@ import type {
   JobsSummary,
   RemoveResult,
   Settings,
+  SyncTrashEntry,
 } from './contract.ts';
 import { toCsv, toJson } from './historyExport.ts';
 import { syncRuleInfoById, syncRuleInfos, type SyncHost } from './syncViews.ts';
@@ -481,6 +483,36 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         return syncRuleInfos(queue, deps.sync());
       },
     },
+
+    'sync.trashList': {
+      input: INPUT_SCHEMAS['sync.trashList'],
+      handler: async () => (await listTrash(queue.db)).map(trashView),
+    },
+
+    'sync.trashRestore': {
+      input: INPUT_SCHEMAS['sync.trashRestore'],
+      handler: async (input) => {
+        const entry = await restoreFromTrash(queue.db, input.id);
+        // Its copy left the trash: it is back at `path`.
+        return trashView({ ...entry, expiresAt: entry.trashedAt + trashDays(queue.db) * 86_400_000, present: false });
+      },
+    },
+  };
+}
+
+function trashView(entry: TrashView): SyncTrashEntry {
+  return {
+    id: entry.id,
+    path: entry.originalPath,
+    trashPath: entry.trashPath,
+    size: entry.size,
+    sha256: entry.sha256,
+    ruleId: entry.ruleId,
+    jobId: entry.jobId,
+    trashedAt: entry.trashedAt,
+    expiresAt: entry.expiresAt,
+    present: entry.present,
+    restoredAt: entry.restoredAt,
   };
 }
 

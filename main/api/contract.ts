@@ -355,6 +355,30 @@ export interface SyncRuleRefInput {
   id: number;
 }
 
+/** A file a watched folder's "delete" put in Ferry's trash (restorable until `expiresAt`). */
+export interface SyncTrashEntry {
+  id: number;
+  /** Where it was, and where a restore puts it back. */
+  path: string;
+  /** Where it is now, inside the data folder's `trash/`. */
+  trashPath: string;
+  size: number;
+  sha256: string;
+  ruleId: number | null;
+  jobId: number | null;
+  trashedAt: number;
+  /** When it will be purged (the `syncTrashDays` setting). */
+  expiresAt: number;
+  /** False when its file is missing from the trash folder (then it cannot be restored). */
+  present: boolean;
+  /** Set once restored. */
+  restoredAt: number | null;
+}
+
+export interface SyncTrashRefInput {
+  id: number;
+}
+
 // The table -----------------------------------------------------------------------------------------
 
 export interface ApiCommands {
@@ -403,6 +427,10 @@ export interface ApiCommands {
   'sync.resume': { input: SyncRuleRefInput; output: SyncRuleInfo };
   'sync.pauseAll': { input: NoInput; output: SyncRuleInfo[] };
   'sync.resumeAll': { input: NoInput; output: SyncRuleInfo[] };
+  /** Files in Ferry's trash (put there by "delete" rules), newest first. */
+  'sync.trashList': { input: NoInput; output: SyncTrashEntry[] };
+  /** Puts a trashed file back where it was: CONFLICT when a file is there now (never overwritten). */
+  'sync.trashRestore': { input: SyncTrashRefInput; output: SyncTrashEntry };
 }
 
 export type CommandName = keyof ApiCommands;
@@ -443,6 +471,8 @@ export const COMMAND_NAMES = [
   'sync.resume',
   'sync.pauseAll',
   'sync.resumeAll',
+  'sync.trashList',
+  'sync.trashRestore',
 ] as const satisfies readonly CommandName[];
 
 // Events --------------------------------------------------------------------------------------------

@@ -148,6 +148,8 @@ export const INPUT_SCHEMAS = {
   'sync.resume': z.strictObject({ id: syncRuleId }),
   'sync.pauseAll': noInput,
   'sync.resumeAll': noInput,
+  'sync.trashList': noInput,
+  'sync.trashRestore': z.strictObject({ id: z.int('must be a whole number').positive('must be a positive trash entry id') }),
 } as const;
 
 export type InputSchemas = typeof INPUT_SCHEMAS;
@@ -193,5 +195,7 @@ const _coversContract: { [K in CommandName]: Accepts<K> } = {
   'sync.resume': true,
   'sync.pauseAll': true,
   'sync.resumeAll': true,
+  'sync.trashList': true,
+  'sync.trashRestore': true,
 };
 void _coversContract;

@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../db/syncRepository.ts';
 import { FerryError, type Queue } from '../engine/queue.ts';
 import type { SyncServiceOptions } from './syncService.ts';
+import { listTrash, restoreFromTrash } from './syncTrash.ts';
 import { DEFAULT_MOVE_TO, addSyncRule, listSyncRules, removeSyncRule, setSyncRulePaused, type SyncRuleView } from './syncRules.ts';
 
 export interface SyncCommandIo {
@@ -101,6 +102,49 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
       write(`Removed sync rule #${rule.id} (${rule.dir})`);
     });
 
+  const trash = sync.command('trash').description("files that \"--after delete\" moved into Ferry's trash (kept for the syncTrashDays setting)");
+  trash
+    .command('list')
+    .description('list the files in the trash, newest first')
+    .option('--json', 'JSON Lines output')
+    .action(async (options: { json?: boolean }) => {
+      const entries = await listTrash(openQueue().db);
+      for (const entry of entries) {
+        if (options.json) {
+          write(
+            JSON.stringify({
+              event: 'sync-trash',
+              id: entry.id,
+              path: entry.originalPath,
+              trashPath: entry.trashPath,
+              size: entry.size,
+              sha256: entry.sha256,
+              ruleId: entry.ruleId,
+              jobId: entry.jobId,
+              trashedAt: entry.trashedAt,
+              expiresAt: entry.expiresAt,
+              present: entry.present,
+            }),
+          );
+        } else {
+          const when = new Date(entry.trashedAt).toISOString().replace('T', ' ').slice(0, 16);
+          const until = new Date(entry.expiresAt).toISOString().slice(0, 10);
+          write(`#${String(entry.id).padEnd(5)} ${when}  ${entry.originalPath}  (${entry.size} bytes, kept until ${until}${entry.present ? '' : ', MISSING from the trash folder'})`);
+        }
+      }
+      if (!options.json && entries.length === 0) write('The trash is empty.');
+    });
+  trash
+    .command('restore')
+    .description('put a file back where it was (never over a file that is there now)')
+    .argument('<id>', 'the entry id from "ferry sync trash list"')
+    .action(async (raw: string) => {
+      const id = Number(raw);
+      if (!Number.isInteger(id) || id <= 0) throw new FerryError('invalid', `"${raw}" is not a trash entry id ("ferry sync trash list" shows them)`);
+      const entry = await restoreFromTrash(openQueue().db, id);
+      write(`Restored ${entry.originalPath} (trash entry #${entry.id}); Ferry will not delete it again unless it changes`);
+    });
+
   for (const [command, paused] of [['pause', true], ['resume', false]] as const) {
     sync
       .command(command)
@@ -125,7 +169,10 @@ export function syncTuning(env: NodeJS.ProcessEnv): Omit<SyncServiceOptions, 'qu
   const checks = number('FERRY_SYNC_STABLE_CHECKS');
   const interval = number('FERRY_SYNC_STABLE_INTERVAL_MS');
   const rescan = number('FERRY_SYNC_RESCAN_MS');
+  // Overrides the syncQuietSeconds setting (tests use a short one).
+  const quiet = number('FERRY_SYNC_QUIET_MS');
   return {
+    ...(quiet !== undefined ? { quietPeriodMs: quiet } : {}),
     ...(checks !== undefined ? { stableChecks: checks } : {}),
     ...(interval !== undefined ? { stableIntervalMs: interval } : {}),
     ...(rescan !== undefined ? { rescanIntervalMs: Math.max(100, rescan) } : {}),
@@ -137,7 +184,7 @@ function describeRule(rule: SyncRuleView): string {
     rule.include.length ? `include ${rule.include.join(' ')}` : 'every file',
     rule.exclude.length ? `exclude ${rule.exclude.join(' ')}` : '',
     rule.recursive ? 'with subfolders' : 'no subfolders',
-    rule.afterUpload === 'move' ? `then move to ${rule.moveTo}/` : rule.afterUpload === 'delete' ? 'then delete' : 'keep files',
+    rule.afterUpload === 'move' ? `then move to ${rule.moveTo}/` : rule.afterUpload === 'delete' ? "then delete (into Ferry's trash)" : 'keep files',
   ];
   return parts.filter(Boolean).join(', ');
 }

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 /** Short stability checks so that `run --until-idle` does not wait a second per scan. */
-const SYNC_ENV = { FERRY_SYNC_STABLE_CHECKS: '2', FERRY_SYNC_STABLE_INTERVAL_MS: '100', FERRY_MAX_JOBS: '8' };
+const SYNC_ENV = { FERRY_SYNC_STABLE_CHECKS: '2', FERRY_SYNC_STABLE_INTERVAL_MS: '100', FERRY_MAX_JOBS: '8', FERRY_SYNC_QUIET_MS: '200' };
 
 interface Cli {
   data: string;

@@ -169,6 +169,8 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
   'sync.resume': [[{ ids: [1] }, /unknown field "ids"/], [null, 'input']],
   'sync.pauseAll': [[{ all: true }, /unknown field "all"/]],
   'sync.resumeAll': [['all', 'input']],
+  'sync.trashList': [[{ all: true }, /unknown field "all"/]],
+  'sync.trashRestore': [[{}, 'id'], [{ id: 'one' }, 'id'], [{ id: -1 }, 'id']],
 };
 
 describe('every command rejects malformed input with a readable INVALID_INPUT', () => {
