@@ -20,6 +20,8 @@ import type { AccountContext, CallContext, JobContext, UploadResult, UploadSourc
 import { startFileHost, type FileHost, type PublishedFile } from '../sandbox/fileHost.ts';
 import { startOktopostSandbox, type OktopostSandbox, type OktopostSandboxOptions } from '../sandbox/oktopost.ts';
 import { rejection, thrown } from '../support/uploadErrors.ts';
+import { Fixtures, within } from '../support/ferryHarness.ts';
+import { MATRIX_ENGINE } from '../support/faultMatrix.ts';
 
 const closing: Array<{ close(): Promise<void> }> = [];
 
@@ -520,6 +522,41 @@ describe('Oktopost adapter against the emulator', () => {
       },
     });
     expect(server.uploads.size).toBe(0);
+  });
+});
+
+describe('Oktopost through the real queue and engine', () => {
+  const fixtures = new Fixtures();
+  afterEach(() => fixtures.cleanup());
+
+  it('completes a job whose create reply was lost with the request it made, says so, and leaves earlier imports of the URL alone', async () => {
+    const host = fixtures.track(await startFileHost());
+    const server = fixtures.track(await startOktopostSandbox({ pullDelayMs: 5, perMinute: 100_000 }));
+    const { file, sha256 } = await publish(host, 'engine.mp4', 200_000);
+    const earlier = server.addExisting({ source: file.url, name: 'engine.mp4' });
+    const handle = fixtures.openEngine(await fixtures.tempDir('ferry-okto-'), MATRIX_ENGINE);
+    await handle.queue.addAccount({
+      provider: 'oktopost',
+      name: 'social',
+      baseUrl: server.apiUrl,
+      secrets: { accountId: server.accountId, apiKey: server.apiKey },
+    });
+    server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
+    const [queued] = await handle.queue.enqueue('social', [file.url]);
+    handle.engine.start();
+    await within('the Oktopost job to settle', 20_000, handle.engine.whenIdle());
+
+    const job = handle.queue.jobs.get(queued!.id)!;
+    expect(job.state).toBe('completed');
+    const created = server.createCalls.map((c) => c.uploadId);
+    expect(created).toHaveLength(1);
+    expect(job.result?.details.uploadId).toBe(created[0]);
+    expect(job.result?.details.uploadId).not.toBe(earlier.id);
+    expect(server.media.get(job.result!.remoteId!)!.sha256).toBe(sha256);
+    expect(job.result?.details.note).toContain(`(upload ${created[0]})`);
+    // The order the engine kept: who the key belongs to, the create, then the lookup after the lost reply.
+    const calls = server.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls.slice(0, 3)).toEqual(['GET /v2/me', 'POST /v2/upload', 'GET /v2/upload']);
   });
 });
 
