@@ -212,7 +212,7 @@ async function twentyThreeWorld(): Promise<ProviderWorld> {
 
 async function xvidWorld(): Promise<ProviderWorld> {
   const sandbox: XvidSandbox = await startXvidSandbox({ completingPolls: 2 });
-  const uploadsOf = (name: string) => [...sandbox.uploads.values()].filter((u) => u.objectKey === name);
+  const uploadsOf = (name: string) => [...sandbox.uploads.values()].filter((u) => u.objectKey.split('/').pop() === name);
   return {
     account: {
       provider: 'xvid',
@@ -224,7 +224,7 @@ async function xvidWorld(): Promise<ProviderWorld> {
     moments: ['create', 'after-create', 'chunk', 'after-chunk', 'finalize', 'after-finalize', 'poll'],
     requests: () => sandbox.requests,
     step(r) {
-      if (r.path === '/v1/files/uploads' && r.method === 'POST') return 'create';
+      if (r.path === '/v1/files/uploads/' && r.method === 'POST') return 'create';
       if (r.path.startsWith('/s3/')) return 'chunk';
       if (r.path.startsWith('/v1/files/uploads/')) return r.method === 'PUT' ? 'finalize' : 'poll';
       return null;

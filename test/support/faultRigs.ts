@@ -168,7 +168,7 @@ export async function xvidRig(queue: Queue, dir: string): Promise<Rig> {
     fault: (f) => sandbox.fault(f),
     steps: {
       auth: { method: 'POST', path: '/v1/oauth2/token/' },
-      create: { method: 'POST', path: '/v1/files/uploads' },
+      create: { method: 'POST', path: '/v1/files/uploads/' },
       chunk: { method: 'POST', path: /^\/s3\// },
       finalize: { method: 'PUT', path: /^\/v1\/files\/uploads\/[^/]+$/ },
       poll: { method: 'GET', path: /^\/v1\/files\/uploads\/[^/]+$/ },

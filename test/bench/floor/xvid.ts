@@ -25,7 +25,7 @@ async function upload(cfg: Config, bearer: string, path: string): Promise<void> 
   const key = `bench/${basename(path)}-${Math.random().toString(16).slice(2)}`;
   const created = JSON.parse(
     expectStatus(
-      await send('POST', `${cfg.apiUrl}/files/uploads?object_key=${encodeURIComponent(key)}&pipeline_id=${encodeURIComponent(cfg.pipelineId)}`, auth),
+      await send('POST', `${cfg.apiUrl}/files/uploads/?object_key=${encodeURIComponent(key)}&pipeline_id=${encodeURIComponent(cfg.pipelineId)}&expires_at=0`, auth),
       [200, 201],
       'create',
     ).text,
