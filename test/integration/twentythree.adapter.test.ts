@@ -264,6 +264,19 @@ describe('twentythree adapter against the emulator', () => {
     expect(server.tokens[1]?.params.album_id).toBe('7');
   });
 
+  it('passes publish=0/1 on and refuses any other value before a request is made', async () => {
+    const server = await start();
+    const { job } = await makeJob(10, { publish: '0' });
+    await adapter.createSession(accountFor(server), job, call());
+    expect(server.tokens[0]?.params.publish).toBe('0');
+
+    const { job: bad } = await makeJob(10, { publish: 'yes' });
+    const error = await rejection(adapter.createSession(accountFor(server), bad, call()));
+    expect(error.kind).toBe('invalid');
+    expect(error.message).toMatch(/publish="yes" for clip-\d+\.mov: use 1 \(publish at once\) or 0 \(keep unpublished\)/);
+    expect(server.tokens).toHaveLength(1);
+  });
+
   it('fails the whole upload without retry when a chunk gets 500 (file not supported)', async () => {
     const server = await start();
     const { job } = await makeJob(4 * CHUNK);

@@ -9,7 +9,7 @@
  *   OAuth signature included, come with HTTP 200 and `status="error"`, a `code` and a `message`
  *   (https://www.twentythree.com/help/api-requests, https://www.twentythree.com/api/error-codes).
  * - Query-string parameters of a POST are not read (https://www.twentythree.com/api/oauth).
- * - `valid_minutes` must be 15–1440, and a token stops working at its `valid_until`.
+ * - `valid_minutes` must be 15–1440, `publish` 0 or 1, and a token stops working at its `valid_until`.
  * - The completing chunk answers by the token's parameters (https://www.twentythree.com/api/photo-get-upload-token,
  *   https://www.twentythree.com/api/photo-redeem-upload-token): without `return_url` a bare "OK";
  *   with `return_url` a 301 redirect to it carrying `domain`, `upload_token`, `photo_id`, `tree_id`,
@@ -295,6 +295,9 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     const maxUploads = params.max_uploads === undefined ? 1 : Number(params.max_uploads);
     if (!Number.isInteger(maxUploads) || maxUploads < 1) {
       return refuse('invalid_input', 'max_uploads must be a positive integer', 'write');
+    }
+    if (params.publish !== undefined && params.publish !== '0' && params.publish !== '1') {
+      return refuse('invalid_input', 'publish must be 0 or 1', 'write');
     }
     if (params.return_url !== undefined && params.return_url !== '' && !/^https?:\/\/[^/\s]+/i.test(params.return_url)) {
       return refuse('invalid_input', 'return_url must be an absolute http(s) URL', 'write');

@@ -271,7 +271,13 @@ async function requestToken(
   const albumId = nonEmpty(job.options.albumId) ?? nonEmpty(account.settings.albumId);
   if (albumId !== undefined) params.album_id = albumId;
   const publish = nonEmpty(job.options.publish);
-  if (publish !== undefined) params.publish = publish;
+  if (publish !== undefined) {
+    // "Valid values: 0 or 1" [doc: get-upload-token]; anything else would only come back refused.
+    if (publish !== '0' && publish !== '1') {
+      throw new UploadError('invalid', `TwentyThree upload option publish="${publish}" for ${job.source.name}: use 1 (publish at once) or 0 (keep unpublished)`);
+    }
+    params.publish = publish;
+  }
   params.valid_minutes = String(minutes);
   // One upload per token: a token can then never create a second copy of the file.
   params.max_uploads = '1';
