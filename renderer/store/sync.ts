@@ -3,7 +3,7 @@
  * sync.changed event, changed by the view's buttons and form. Refusals of the form are thrown so that
  * it can show them next to the fields; the others become toasts.
  */
-import type { SyncAddInput, SyncRuleInfo } from '../../main/api/contract.ts';
+import type { SyncAddInput, SyncRuleInfo, SyncTrashEntry } from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { ferryStore } from './store.ts';
 import { pushToast, toastError } from './toasts.ts';
@@ -58,5 +58,26 @@ export async function setAllSyncPaused(paused: boolean): Promise<void> {
     applySyncRules(await call(paused ? 'sync.pauseAll' : 'sync.resumeAll'));
   } catch (error) {
     toastError(error);
+  }
+}
+
+/** Files that "delete" rules put in Ferry's trash; an empty list when it cannot be read (older main). */
+export async function loadSyncTrash(): Promise<SyncTrashEntry[]> {
+  try {
+    return await call('sync.trashList');
+  } catch {
+    return [];
+  }
+}
+
+/** Puts a trashed file back; the refusal (a file is there now) becomes a toast. True when restored. */
+export async function restoreSyncTrash(entry: SyncTrashEntry): Promise<boolean> {
+  try {
+    await call('sync.trashRestore', { id: entry.id });
+    pushToast('success', `Restored ${entry.path}`);
+    return true;
+  } catch (error) {
+    toastError(error);
+    return false;
   }
 }

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import type { SyncRuleInfo, SyncRuleState } from '../../main/api/contract.ts';
+import type { SyncRuleInfo, SyncRuleState, SyncTrashEntry } from '../../main/api/contract.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SyncRuleForm } from '../components/SyncRuleForm.tsx';
 import { formatCount } from '../lib/format.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
-import { loadSyncRules, removeSyncRule, setAllSyncPaused, setSyncRulePaused } from '../store/sync.ts';
+import { loadSyncRules, loadSyncTrash, removeSyncRule, restoreSyncTrash, setAllSyncPaused, setSyncRulePaused } from '../store/sync.ts';
 
 const STATUS: Record<SyncRuleState, { label: string; tone: string; live?: boolean }> = {
   watching: { label: 'Watching', tone: 'success', live: true },
@@ -33,7 +33,7 @@ function afterUploadText(rule: SyncRuleInfo): string {
     case 'move':
       return `Move it to ${rule.moveTo ?? 'uploaded'}/`;
     case 'delete':
-      return 'Delete the file';
+      return "Delete the file (into Ferry's trash)";
     default: {
       const never: never = rule.afterUpload;
       return never;
@@ -174,6 +174,60 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
   );
 }
 
+/**
+ * Files that "delete" rules moved into Ferry's trash, each with Restore. Read when the view shows and
+ * whenever the rules change (an upload finishing changes their counts); hidden while empty.
+ */
+function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
+  const [entries, setEntries] = useState<SyncTrashEntry[]>([]);
+  const [busy, setBusy] = useState<number | null>(null);
+  useEffect(() => {
+    let live = true;
+    void loadSyncTrash().then((list) => {
+      if (live) setEntries(list);
+    });
+    return () => {
+      live = false;
+    };
+  }, [rules]);
+  if (entries.length === 0) return null;
+  const restore = async (entry: SyncTrashEntry): Promise<void> => {
+    setBusy(entry.id);
+    if (await restoreSyncTrash(entry)) setEntries((list) => list.filter((e) => e.id !== entry.id));
+    setBusy(null);
+  };
+  return (
+    <section className="card sync-trash" aria-labelledby="sync-trash-title">
+      <h2 id="sync-trash-title">Trash</h2>
+      <p className="muted">
+        Files deleted after their upload stay here until the date shown, then they are removed for good. Restore puts a file back where
+        it was, never over a file that is there now.
+      </p>
+      <ul className="sync-trash-list">
+        {entries.map((entry) => (
+          <li key={entry.id} data-trash-id={entry.id} className="sync-trash-row">
+            <span className="mono ellipsis" title={entry.path}>
+              {entry.path}
+            </span>
+            <span className="muted">
+              {entry.present ? `kept until ${new Date(entry.expiresAt).toLocaleDateString()}` : 'missing from the trash folder'}
+            </span>
+            <button
+              type="button"
+              className="button is-small"
+              disabled={!entry.present || busy === entry.id}
+              onClick={() => void restore(entry)}
+              aria-label={`Restore ${entry.path}`}
+            >
+              Restore
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 export function SyncView() {
   const rules = useFerry((s) => s.syncRules);
   const ready = useFerry((s) => s.syncReady);
@@ -241,7 +295,10 @@ export function SyncView() {
         </div>
         <p className="view-lede">Folders whose new files upload by themselves, once they are completely written.</p>
       </header>
-      <div className="view-scroll">{body}</div>
+      <div className="view-scroll">
+        {body}
+        {ready ? <SyncTrashList rules={rules} /> : null}
+      </div>
       {adding ? <SyncRuleForm onClose={() => setAdding(false)} /> : null}
     </section>
   );
