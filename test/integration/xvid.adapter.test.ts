@@ -156,6 +156,8 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const objectKey = sessions[0]!.objectKey;
     expect(objectKey).toMatch(/^uploads\/ferry-1-[0-9a-f]{8}\//);
     expect(objectKey.endsWith(`/${name}`)).toBe(true);
+    // The create reply already names the file: kept in the session from the start.
+    expect(sessions[0]!.fileId).toBe(server.uploads.get(sessions[0]!.uploadId)!.fileId);
     expect(server.createCalls).toEqual([
       { objectKey, pipelineId: server.pipelineId, expiresAt: '0', uploadId: sessions[0]!.uploadId, status: 200 },
     ]);
@@ -775,6 +777,7 @@ describe('Xvid MediaHub sessions and sources', () => {
   const file = (name: string, size: number, mime: string): UploadSource => ({ kind: 'file', path: `/tmp/${name}`, name, size, mime });
   const session: XvidSession = {
     uploadId: '598358fe6baa605b1e33754e',
+    fileId: '598358fe6baa605b1e33754e',
     formPostUrl: 'https://s3-eu-west-1.amazonaws.com/prd-xmc-xvid-s3-eu-west-1/',
     formPostParams: [
       ['key', 'uploads/test.mp4'],
@@ -796,6 +799,9 @@ describe('Xvid MediaHub sessions and sources', () => {
 
   it('parses a persisted session back and refuses corrupt ones', () => {
     expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
+    // A session persisted before Ferry kept the file id and sent expires_at stays usable.
+    const { fileId: _fileId, expiresAt: _expiresAt, ...legacy } = session;
+    expect(adapter.parseSession(legacy)).toEqual({ ...session, fileId: null, expiresAt: null });
     expect(adapter.parseSession({ ...session, formPostParams: { key: 'a' } })).toBeNull();
     expect(adapter.parseSession({ ...session, uploadId: '' })).toBeNull();
     expect(adapter.parseSession(null)).toBeNull();

@@ -285,7 +285,8 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
       storage_type: 'S3',
       nb_chunks: upload.nbChunks,
       pipeline: { id: upload.pipelineId },
-      ...(upload.nbChunks !== null ? { file: { id: upload.fileId } } : {}),
+      // The vendor's create example already carries the file id.
+      file: { id: upload.fileId },
       form_post_url: `${origin}/s3/${XVID_SANDBOX_BUCKET}/`,
       form_post_params: Object.fromEntries(upload.params),
     },

@@ -128,11 +128,11 @@ function resultOf(reply: UploadReply, session: XvidSession): UploadResult {
   // MediaHub's object key (what a Job names), not S3's `tmp/<pipeline>/…` key of the form.
   const objectKey = reply.objectKey ?? session.objectKey;
   return {
-    remoteId: reply.fileId ?? reply.id,
+    remoteId: reply.fileId ?? session.fileId ?? reply.id,
     url: reply.url,
     details: {
       uploadId: reply.id,
-      fileId: reply.fileId,
+      fileId: reply.fileId ?? session.fileId,
       status: reply.status,
       objectKey,
       pipelineId: reply.pipelineId ?? session.pipelineId,
@@ -313,6 +313,7 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     if (!reply || !reply.formPostUrl || !reply.formPostParams) throw unreadable(response, doing, 'the upload form');
     return {
       uploadId: reply.id,
+      fileId: reply.fileId,
       formPostUrl: reply.formPostUrl,
       formPostParams: reply.formPostParams,
       createdAt,

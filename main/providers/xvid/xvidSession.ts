@@ -6,10 +6,11 @@
 import { z } from 'zod';
 
 /**
- * How long a session is used for sending the file. MediaHub does not document the policy's lifetime;
- * S3 form policies it issues appear to expire about 30 minutes after the upload was created [guess].
- * Five minutes of margin keep a send from starting on a policy that dies under it; if the guess is
- * wrong the other way, S3's 403 still turns into a new session.
+ * How long a session is used for sending the file. MediaHub does not state the policy's lifetime, but
+ * its Uploads page example shows 30 minutes: the policy's `expiration` is 2017-08-03T17:40:22Z and the
+ * upload id 598358fe… is a MongoDB ObjectId whose time part (0x598358fe) is 17:10:22Z. Five minutes of
+ * margin keep a send from starting on a policy that dies under it; if MediaHub has changed the
+ * lifetime since, S3's 403 still turns into a new session.
  */
 export const XVID_SESSION_SEND_WINDOW_MS = 25 * 60 * 1000;
 
@@ -24,6 +25,8 @@ export interface XvidStoredObject {
 export interface XvidSession {
   /** MediaHub's upload id (`upload.id`). */
   uploadId: string;
+  /** MediaHub's file id (`upload.file.id`) when the create reply told it (the vendor's example does). */
+  fileId: string | null;
   /** Where the file is POSTed (an S3 bucket endpoint). */
   formPostUrl: string;
   /**
@@ -54,6 +57,8 @@ const storedSchema = z.object({
 
 const sessionSchema = z.object({
   uploadId: z.string().min(1),
+  // Absent in sessions persisted before it was kept.
+  fileId: z.string().nullable().default(null),
   formPostUrl: z.string().min(1),
   formPostParams: z.array(z.tuple([z.string().min(1), z.string()])),
   createdAt: z.number().finite(),
