@@ -6,7 +6,7 @@
  * process holds the lock, and a graceful stop of the real command on SIGTERM.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import type { ApiEvent, JobView, WsResponse } from '../../main/api/contract.ts';
 import { openDatabase } from '../../main/db/database.ts';
 import { Queue } from '../../main/engine/queue.ts';
+import { LockedError, PID_FILE, acquireRunLock } from '../../main/engine/runLock.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startServe, type RunningServe } from '../../main/serve/serve.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
@@ -322,8 +323,8 @@ describe('ferry serve: renderer, lock and shutdown', () => {
   it('serves without running the engine when another process holds the run lock, and says so', async () => {
     const dataDir = join(await fixtures.tempDir('ferry-serve-locked-'), 'data');
     await mkdir(dataDir, { recursive: true });
-    // The parent of this test process is alive and is not us: it plays the other Ferry.
-    writeFileSync(join(dataDir, 'engine.lock'), String(process.ppid));
+    // The lock is the operating system's: held here, it is held for the server started below too.
+    const other = acquireRunLock(dataDir);
     const served = await serve({ dataDir });
     expect(served.serve.engine).toBeNull();
     const client = await ws(served);
@@ -340,8 +341,10 @@ describe('ferry serve: renderer, lock and shutdown', () => {
     await waitFor('the followed change', () =>
       client.events.some((event) => event.event === 'jobs.changed' && event.payload.jobs.some((job) => job.id === row!.id)),
     );
-    // The other process's lock is left alone.
-    expect(readFileSync(join(dataDir, 'engine.lock'), 'utf8')).toBe(String(process.ppid));
+    // The other holder's lock is left alone.
+    expect(() => acquireRunLock(dataDir)).toThrow(LockedError);
+    expect(readFileSync(join(dataDir, PID_FILE), 'utf8')).toBe(String(process.pid));
+    other.release();
   });
 
   it('applies a new global concurrency to the running engine, and says the bandwidth cap is not applied yet', async () => {
@@ -368,11 +371,13 @@ describe('ferry serve: renderer, lock and shutdown', () => {
     expect(parsed.hostname).toBe('127.0.0.1');
     const answer = await http(parsed.origin, `/api/call?token=${parsed.searchParams.get('token')}`, { method: 'POST', body: callBody('app.status') });
     expect(JSON.parse(answer.body)).toMatchObject({ ok: true, value: { engineRunning: true } });
-    expect(existsSync(join(dataDir, 'engine.lock'))).toBe(true);
+    expect(() => acquireRunLock(dataDir)).toThrow(LockedError);
+    expect(readFileSync(join(dataDir, PID_FILE), 'utf8')).toBe(String(child.child.pid));
     child.child.kill('SIGTERM');
     const result = await child.exited;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Stopping Ferry/);
-    expect(existsSync(join(dataDir, 'engine.lock'))).toBe(false);
+    expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+    acquireRunLock(dataDir).release();
   });
 });

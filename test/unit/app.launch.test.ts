@@ -290,9 +290,8 @@ describe('the desktop core', () => {
   it('leaves the uploading to another process that holds the run lock, and says so', async () => {
     const dir = await fixtures.tempDir('ferry-core-');
     openDatabase(dir).close();
+    // The lock is the operating system's: a second holder is refused even inside this process.
     const other = acquireRunLock(dir);
-    // Another pid: this process would otherwise take its own stale lock over.
-    await writeFile(join(dir, 'engine.lock'), String(process.ppid));
     closers.push(() => other.release());
     const { core } = await startCore(dir);
     expect(core.engine).toBeNull();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiResult, JobView } from '../../main/api/contract.ts';
 import { openDatabase } from '../../main/db/database.ts';
+import { LockedError, PID_FILE, acquireRunLock } from '../../main/engine/runLock.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
 
 type Listener = (...args: never[]) => unknown;
@@ -252,12 +253,13 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
   });
 
   it('quits gracefully: stops the engine, releases the lock, closes the database, then quits', async () => {
-    expect(existsSync(join(dir, 'engine.lock'))).toBe(true);
+    expect(() => acquireRunLock(dir)).toThrow(LockedError);
     fake.app.quit();
     expect(fake.state.quitted).toBe(false);
     await waitFor('the quit', () => fake.state.quitted);
     expect(fake.state.exited).toBeNull();
-    expect(existsSync(join(dir, 'engine.lock'))).toBe(false);
+    expect(existsSync(join(dir, PID_FILE))).toBe(false);
+    acquireRunLock(dir).release();
     expect(fake.ipcHandlers.size).toBe(0);
     expect(fake.calls).toContain('tray destroyed');
     // The queue is intact for the next start (or for `ferry run`).
