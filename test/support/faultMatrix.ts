@@ -17,6 +17,11 @@ export type Outcome =
   | 'new session'
   /** Completed with no error event at all (e.g. a slow server, a token refreshed in place). */
   | 'clean'
+  /**
+   * Completed with no error event, the adapter having started the upload over on its own (e.g. a new
+   * TwentyThree upload token when the old one ran out): the file is sent again, at most once more.
+   */
+  | 'renewed'
   /** Failed with an error of `kind` whose message matches `message`; bounded attempts. */
   | 'failed';
 
