@@ -144,7 +144,9 @@ async function copyExclusive(source: string, target: string, sha256: string): Pr
     if (hash.digest('hex') !== sha256) throw new SourceChangedError(`${source} changed while it was being copied`);
     await output.sync();
     await output.close();
-    await utimes(target, info.atime, info.mtime);
+    // Half a millisecond in: seconds as a double cannot hold every millisecond exactly, and a time set
+    // just below it would read back one millisecond early (Ferry compares whole milliseconds).
+    await utimes(target, (Math.trunc(info.atimeMs) + 0.5) / 1000, (Math.trunc(info.mtimeMs) + 0.5) / 1000);
     ok = true;
   } finally {
     giveBuffer(buffer);

@@ -670,6 +670,8 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     if (upload.jobId === null) return false;
     const job = this.queue.jobs.get(upload.jobId);
     if (!job || job.state === 'failed' || job.state === 'canceled') return false;
+    // Completed, but it sent other bytes than this content (see #jobChanged): the content never went.
+    if (upload.state === 'failed' && job.state === 'completed') return false;
     return job.state;
   }
 

@@ -1,0 +1,285 @@
+/**
+ * Watched folders that move or delete after upload must never lose a file (issue 14, "Nothing lost,
+ * ever"). Real folders, the real chokidar watcher, a real SQLite queue and Engine, SelfCommunity
+ * emulators over loopback; assertions are on what the emulators received and on the files left on
+ * disk (in the folder, in the move target, in Ferry's trash).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readFile, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SettingsStore } from '../../main/api/settingsStore.ts';
+import { SyncRepository } from '../../main/db/syncRepository.ts';
+import { SyncService, type SyncFileEvent, type SyncServiceOptions } from '../../main/sync/syncService.ts';
+import { addSyncRule, type SyncRuleInput } from '../../main/sync/syncRules.ts';
+import { listTrash, purgeTrash, restoreFromTrash } from '../../main/sync/syncTrash.ts';
+import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
+import { Fixtures, sha256, sleep, waitFor, within, type EngineHandle } from '../support/ferryHarness.ts';
+
+const fixtures = new Fixtures();
+const services: SyncService[] = [];
+const children: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  await Promise.allSettled(services.splice(0).map((service) => service.stop()));
+  await fixtures.cleanup();
+});
+
+const QUICK: Omit<SyncServiceOptions, 'queue'> = {
+  stableChecks: 3,
+  stableIntervalMs: 100,
+  batchDelayMs: 50,
+  rescanIntervalMs: 60_000,
+  quietPeriodMs: 300,
+  inUseRecheckMs: 100,
+};
+
+interface World {
+  data: string;
+  dir: string;
+  sandbox: SelfCommunitySandbox;
+  engine: EngineHandle;
+  sync: SyncService;
+  ruleId: number;
+  events: SyncFileEvent[];
+}
+
+async function world(rule: Partial<SyncRuleInput>, options: Omit<SyncServiceOptions, 'queue'> = QUICK, start: { engine?: boolean; data?: string } = {}): Promise<World> {
+  const data = start.data ?? (await fixtures.tempDir('ferry-safety-data-'));
+  const watched = await fixtures.tempDir('ferry-safety-watched-');
+  const sandbox = fixtures.track(await startSelfCommunitySandbox());
+  const engine = fixtures.openEngine(data, { maxJobsInFlight: 4 });
+  await engine.queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+  const added = await addSyncRule(engine.queue, { account: 'community', dir: watched, ...rule });
+  const sync = new SyncService({ queue: engine.queue, ...options });
+  services.push(sync);
+  const events: SyncFileEvent[] = [];
+  sync.on('file', (event) => void events.push(event));
+  sync.on('error', (error) => console.warn(`sync: ${error.message}`));
+  if (start.engine ?? true) engine.engine.start();
+  await sync.start();
+  return { data, dir: added.dir, sandbox, engine, sync, ruleId: added.id, events };
+}
+
+async function settle(w: World, ms = 20_000): Promise<void> {
+  await within('the sync service to settle', ms, w.sync.whenSettled());
+  await within('the engine to become idle', ms, w.engine.engine.whenIdle());
+  await within('the sync service to settle after the uploads', ms, w.sync.whenSettled());
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null)) !== null;
+}
+
+function hashes(sandbox: SelfCommunitySandbox): string[] {
+  return sandbox.media.map((media) => media.sha256).sort();
+}
+
+describe('watched folders never lose a file when they move or delete it', () => {
+  it('waits for a quiet period before deleting, so a writer that paused longer than the stability check is not cut off', async () => {
+    // Stable after ~200 ms without a write; the writer pauses 1.2 s in the middle (a slow card reader).
+    const w = await world({ afterUpload: 'delete' }, { ...QUICK, quietPeriodMs: 2_500 });
+    const path = join(w.dir, 'card.png');
+    const head = randomBytes(150_000);
+    const tail = [randomBytes(100_000), randomBytes(100_000)];
+    await writeFile(path, head);
+    // The partial file looks finished and is uploaded during the pause; that is allowed.
+    await waitFor('the partial file to be uploaded', () => w.sandbox.media.length >= 1, 10_000, 20);
+    await sleep(400);
+    expect(await exists(path), 'the file is still there while its writer pauses').toBe(true);
+    for (const piece of tail) {
+      await appendFile(path, piece);
+      await sleep(150);
+    }
+    const whole = sha256(Buffer.concat([head, ...tail]));
+
+    await waitFor('the complete file to reach the trash', async () => (await listTrash(w.engine.queue.db)).some((entry) => entry.sha256 === whole), 20_000, 50);
+    await settle(w);
+
+    expect(hashes(w.sandbox)).toContain(whole);
+    expect(await exists(path)).toBe(false);
+    const [entry] = (await listTrash(w.engine.queue.db)).filter((e) => e.sha256 === whole);
+    expect(sha256(await readFile(entry!.trashPath))).toBe(whole);
+    // Only the complete file was deleted: the partial one was never acted on.
+    expect(w.events.filter((event) => event.state === 'deleted')).toHaveLength(1);
+  }, 40_000);
+
+  it('keeps a file that another process still has open, and deletes it once that process closed it', async () => {
+    const w = await world({ afterUpload: 'delete' });
+    const path = join(w.dir, 'held.png');
+    const bytes = randomBytes(5_000);
+    await writeFile(path, bytes);
+    // A program that holds the file open without writing (a viewer, a copy tool between two writes).
+    const holder = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(path)}, 'r'); console.log('open'); setInterval(() => {}, 1000);`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(holder);
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+
+    await waitFor('the upload', () => w.sandbox.media.length >= 1, 10_000, 20);
+    await waitFor(
+      'the file to be kept because it is open',
+      () => w.events.some((event) => event.state === 'kept' && event.path === path && event.reason?.includes(`process ${holder.pid}`)),
+      10_000,
+      20,
+    );
+    await sleep(500);
+    expect(await exists(path), 'kept while another process has it open').toBe(true);
+    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(/another program \(process \d+\) still has it open/);
+
+    holder.kill('SIGKILL');
+    await waitFor('the file to be deleted once closed', async () => !(await exists(path)), 10_000, 50);
+    const [entry] = await listTrash(w.engine.queue.db);
+    expect(sha256(await readFile(entry!.trashPath))).toBe(sha256(bytes));
+  }, 30_000);
+
+  it('moves or deletes only content a completed job really sent, not what was hashed before the file changed', async () => {
+    // The engine starts only after the file was hashed and queued, so that the change lands in between.
+    const w = await world({ afterUpload: 'delete' }, QUICK, { engine: false });
+    const path = join(w.dir, 'photo.png');
+    const hashed = randomBytes(20_000);
+    await writeFile(path, hashed);
+    await waitFor('the file to be queued', () => w.events.some((event) => event.state === 'queued'), 10_000, 20);
+    // Rewritten in place with the same size and its old mtime put back (as `cp -p` or a camera
+    // importer does): size and mtime cannot tell, so the job will send these bytes.
+    const before = await stat(path);
+    const sent = randomBytes(20_000);
+    await writeFile(path, sent);
+    // (Half a millisecond in, so that the time reads back as the same whole millisecond.)
+    await utimes(path, before.atime, (Math.trunc(before.mtimeMs) + 0.5) / 1000);
+    expect(Math.trunc((await stat(path)).mtimeMs)).toBe(Math.trunc(before.mtimeMs));
+    w.engine.engine.start();
+
+    await waitFor('the changed file to be uploaded and deleted', async () => w.sandbox.media.length >= 1 && !(await exists(path)), 20_000, 50);
+    await settle(w);
+    expect(hashes(w.sandbox)).toEqual([sha256(sent)]);
+    const job = w.engine.queue.jobs.list()[0]!;
+    expect(w.engine.queue.jobs.sentSha256(job.id)).toBe(sha256(sent));
+
+    // A copy with the content that was hashed but never sent is not a duplicate: it is uploaded,
+    // and only then deleted.
+    const copy = join(w.dir, 'copy.png');
+    await writeFile(copy, hashed);
+    await waitFor('the copy to be deleted', async () => !(await exists(copy)), 20_000, 50);
+    await settle(w);
+    expect(hashes(w.sandbox)).toEqual([sha256(hashed), sha256(sent)].sort());
+    const trashed = (await listTrash(w.engine.queue.db)).map((entry) => entry.sha256).sort();
+    expect(trashed).toEqual([sha256(hashed), sha256(sent)].sort());
+  }, 40_000);
+
+  it('keeps a file whose content no completed job sent, and says why', async () => {
+    const w = await world({ afterUpload: 'move' });
+    const path = join(w.dir, 'unconfirmed.png');
+    const bytes = randomBytes(3_000);
+    // What a job whose parts could not be confirmed (or one from an older Ferry) leaves: no sent hash.
+    w.engine.queue.on('job', (changed) => {
+      if (changed.state === 'completed' && changed.source === path) w.engine.queue.jobs.setSentSha256(changed.id, null);
+    });
+    await writeFile(path, bytes);
+    await waitFor('the upload', () => w.sandbox.media.length >= 1, 10_000, 20);
+    await settle(w);
+    await sleep(400);
+    expect(sha256(await readFile(path))).toBe(sha256(bytes));
+    expect(await exists(join(w.dir, 'uploaded', 'unconfirmed.png'))).toBe(false);
+    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(/no completed upload to "community" sent exactly this content/);
+  }, 30_000);
+
+  it('never deletes a file while an unfinished job of another account still reads it', async () => {
+    const w = await world({ afterUpload: 'delete' });
+    const other = fixtures.track(await startSelfCommunitySandbox());
+    await w.engine.queue.addAccount({ provider: 'selfcommunity', name: 'other', baseUrl: other.url, secrets: { accessToken: other.token } });
+    const bytes = randomBytes(8_000);
+    // A manual upload of the very file the watched folder will get, held paused.
+    const path = join(w.dir, 'shared.png');
+    await writeFile(path, bytes);
+    const [manual] = await w.engine.queue.enqueue('other', [path]);
+    await w.engine.queue.pause(manual!.id);
+
+    await waitFor('the watched-folder upload', () => w.sandbox.media.length >= 1, 10_000, 20);
+    await waitFor('the file to be kept for the paused job', () => /still reads it/.test(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)?.reason ?? ''), 10_000, 20);
+    await sleep(500);
+    expect(await exists(path)).toBe(true);
+
+    await w.engine.queue.resume(manual!.id);
+    await waitFor('the other account to get it and the file to go', async () => other.media.length >= 1 && !(await exists(path)), 20_000, 50);
+    expect(other.media[0]!.sha256).toBe(sha256(bytes));
+    expect(w.engine.queue.jobs.get(manual!.id)!.state).toBe('completed');
+  }, 40_000);
+});
+
+describe("Ferry's trash", () => {
+  it('lists what "delete" put there, restores it as it was, never over a file, and purges after the set days', async () => {
+    const w = await world({ afterUpload: 'delete' });
+    const path = join(w.dir, 'doc.png');
+    const bytes = randomBytes(4_000);
+    await writeFile(path, bytes);
+    const mtime = (await stat(path)).mtimeMs;
+    await waitFor('the delete', async () => !(await exists(path)), 20_000, 20);
+    await settle(w);
+
+    const [entry] = await listTrash(w.engine.queue.db);
+    expect(entry).toMatchObject({ originalPath: path, size: 4_000, sha256: sha256(bytes), present: true });
+    expect(entry!.trashPath.startsWith(join(w.data, 'trash'))).toBe(true);
+
+    // A new file at that path: restoring must not replace it.
+    await w.sync.stop();
+    const newcomer = randomBytes(100);
+    await writeFile(path, newcomer);
+    await expect(restoreFromTrash(w.engine.queue.db, entry!.id)).rejects.toThrow(/exists again and Ferry never restores over a file/);
+    expect(sha256(await readFile(path))).toBe(sha256(newcomer));
+    expect(await exists(entry!.trashPath)).toBe(true);
+
+    await unlink(path);
+    await restoreFromTrash(w.engine.queue.db, entry!.id);
+    expect(sha256(await readFile(path))).toBe(sha256(bytes));
+    expect(Math.trunc((await stat(path)).mtimeMs)).toBe(Math.trunc(mtime));
+    expect(await listTrash(w.engine.queue.db)).toEqual([]);
+    await expect(restoreFromTrash(w.engine.queue.db, entry!.id)).rejects.toThrow(/already restored/);
+
+    // Watching again: the restored file counts as uploaded and is not deleted a second time.
+    const again = new SyncService({ queue: w.engine.queue, ...QUICK });
+    services.push(again);
+    await again.start();
+    await again.rescan();
+    await within('settle', 10_000, again.whenSettled());
+    await sleep(600);
+    expect(sha256(await readFile(path))).toBe(sha256(bytes));
+    expect(w.sandbox.media).toHaveLength(1);
+
+    // Purge: entries older than syncTrashDays go for good.
+    const other = join(w.dir, 'old.png');
+    await writeFile(other, randomBytes(2_000));
+    await waitFor('the second delete', async () => !(await exists(other)), 20_000, 20);
+    const [old] = await listTrash(w.engine.queue.db);
+    new SettingsStore(w.engine.queue.db).set({ syncTrashDays: 2 });
+    expect(await purgeTrash(w.engine.queue.db, Date.now() + 1 * 86_400_000)).toBe(0);
+    expect(await purgeTrash(w.engine.queue.db, Date.now() + 3 * 86_400_000)).toBe(1);
+    expect(await exists(old!.trashPath)).toBe(false);
+    expect(await listTrash(w.engine.queue.db)).toEqual([]);
+    expect(await readdir(join(w.data, 'trash'))).toEqual([]);
+  }, 40_000);
+
+  it('copies into the trash across file systems (data folder on another device), checking the bytes', async () => {
+    const shm = '/dev/shm';
+    if (!(await exists(shm)) || (await stat(shm)).dev === (await stat(await fixtures.tempDir())).dev) return;
+    const data = join(shm, `ferry-safety-${process.pid}-${Date.now()}`);
+    await mkdir(data);
+    const w = await world({ afterUpload: 'delete' }, QUICK, { data });
+    try {
+      const path = join(w.dir, 'far.png');
+      const bytes = randomBytes(300_000);
+      await writeFile(path, bytes);
+      const mtime = Math.trunc((await stat(path)).mtimeMs);
+      await waitFor('the delete', async () => !(await exists(path)), 20_000, 20);
+      const [entry] = await listTrash(w.engine.queue.db);
+      expect(sha256(await readFile(entry!.trashPath))).toBe(sha256(bytes));
+      expect(Math.trunc((await stat(entry!.trashPath)).mtimeMs)).toBe(mtime);
+    } finally {
+      await w.sync.stop();
+      await w.engine.close();
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
