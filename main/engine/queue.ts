@@ -399,10 +399,16 @@ export class Queue extends EventEmitter<QueueEvents> {
       }
     }
     if (job.sourceKind === 'url') {
-      // A pull provider's failed request stays failed: a retry asks the server for a new one (the
-      // adapter adopts an existing request for the same URL that has not failed, so no duplicate).
-      this.jobs.clearParts(id);
-      Object.assign(patch, { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null });
+      if (job.finalizeStartedAt !== null && job.finalizedAt === null) {
+        // The request that asks the server to pull may have been made with its answer lost: the
+        // session is kept so that the adapter looks for the request this job made (and only that
+        // one) instead of making a second import of the same file.
+        this.note(id, 'Checking first whether the earlier attempt reached the server, so that the file is not imported twice');
+      } else {
+        // A pull provider's failed request stays failed: a retry asks the server for a new one.
+        this.jobs.clearParts(id);
+        Object.assign(patch, { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null });
+      }
     }
     return this.transition(id, 'queued', patch, 'Retry requested');
   }

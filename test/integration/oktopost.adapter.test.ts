@@ -558,6 +558,37 @@ describe('Oktopost through the real queue and engine', () => {
     const calls = server.requests.map((r) => `${r.method} ${r.path}`);
     expect(calls.slice(0, 3)).toEqual(['GET /v2/me', 'POST /v2/upload', 'GET /v2/upload']);
   });
+
+  it('after a lost create reply and a failed job, a retry by the user finds the import it made instead of importing twice', async () => {
+    const host = fixtures.track(await startFileHost());
+    const server = fixtures.track(await startOktopostSandbox({ pullDelayMs: 5, perMinute: 100_000 }));
+    const { file, sha256 } = await publish(host, 'retried.mp4', 150_000);
+    const handle = fixtures.openEngine(await fixtures.tempDir('ferry-okto-'), MATRIX_ENGINE);
+    await handle.queue.addAccount({
+      provider: 'oktopost',
+      name: 'social',
+      baseUrl: server.apiUrl,
+      secrets: { accountId: server.accountId, apiKey: server.apiKey },
+    });
+    // The import is made but its answer is lost; the lookup that follows is refused (a key revoked
+    // for a moment), which fails the job without retries.
+    server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
+    server.fault({ method: 'GET', path: '/v2/upload', action: { type: 'status', status: 401, body: '{"Result":false,"Errors":{"auth":"Invalid credentials"}}' } });
+    const [queued] = await handle.queue.enqueue('social', [file.url]);
+    handle.engine.start();
+    await within('the Oktopost job to fail', 20_000, handle.engine.whenIdle());
+    expect(handle.queue.jobs.get(queued!.id)!.state).toBe('failed');
+    expect(server.createCalls).toHaveLength(1);
+
+    await handle.queue.retry(queued!.id);
+    await within('the retried job to settle', 20_000, handle.engine.whenIdle());
+
+    const job = handle.queue.jobs.get(queued!.id)!;
+    expect(job.state).toBe('completed');
+    expect(server.createCalls).toHaveLength(1);
+    expect(job.result?.details.uploadId).toBe(server.createCalls[0]!.uploadId);
+    expect(server.media.get(job.result!.remoteId!)!.sha256).toBe(sha256);
+  });
 });
 
 describe('Oktopost sources, sessions and data centres', () => {
