@@ -7,6 +7,9 @@
  * MediaHub's multi-chunk key convention is undocumented, so the whole file is one chunk (the form
  * fields exactly as issued, `nb_chunks: 1`). That works up to S3's 5 GB single-POST limit, and
  * resuming means sending the whole file again; capabilities.resumeNote says so in the job details.
+ *
+ * Each job's object key is its own and every create says when MediaHub may delete the object if no
+ * Job uses it (xvidObject.ts): by default never, where MediaHub's own default is 7 days.
  */
 import mime from 'mime-types';
 import type { Response } from 'got';
@@ -299,8 +302,7 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     const expiresAt = expiresAtFor(days, createdAt);
     // encodeURIComponent rather than URLSearchParams: a space must arrive as %20, not as "+", which
     // not every server decodes in a query.
-    const query =
-      `object_key=${encodeURIComponent(objectKey)}&pipeline_id=${encodeURIComponent(pipelineId)}` + `&expires_at=${expiresAt}`;
+    const query = `object_key=${encodeURIComponent(objectKey)}&pipeline_id=${encodeURIComponent(pipelineId)}&expires_at=${expiresAt}`;
     // `/files/uploads/` with its slash, as every vendor example writes it; the bare path is redirected.
     const response = await authorizedSend(account, `/files/uploads/?${query}`, { method: 'POST' }, call, doing);
     if (response.statusCode !== 200 && response.statusCode !== 201) {
