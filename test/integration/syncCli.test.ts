@@ -4,7 +4,7 @@
  * codes, stdout/stderr and what the emulator received.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
@@ -173,4 +173,54 @@ describe('ferry sync', () => {
       expect.objectContaining({ name: 'live.png', status: 'completed' }),
     ]);
   }, 60_000);
+
+  it('"--after delete" puts uploaded files in Ferry\'s trash; "sync trash list" shows them and "sync trash restore" puts one back, never over a file', async () => {
+    const c = await cli();
+    const sandbox = await account(c);
+    expect((await c.ferry('sync', 'add', '--account', 'community', c.watched, '--after', 'delete')).code).toBe(0);
+    const hash = await drop(c.watched, 'gone.png');
+    const run = await c.ferry('run', '--until-idle', '--json');
+    expect(run.code).toBe(0);
+    expect(sandbox.media.map((m) => m.sha256)).toEqual([hash]);
+    await expect(stat(join(c.watched, 'gone.png'))).rejects.toThrow();
+
+    const listed = await c.ferry('sync', 'trash', 'list', '--json');
+    expect(listed.code).toBe(0);
+    const [entry] = jsonLines(listed.stdout);
+    expect(entry).toMatchObject({ event: 'sync-trash', id: 1, path: join(c.watched, 'gone.png'), size: 1_000, sha256: hash, present: true });
+    expect(String(entry!.trashPath).startsWith(join(c.data, 'trash'))).toBe(true);
+    expect((await c.ferry('sync', 'trash', 'list')).stdout).toContain(join(c.watched, 'gone.png'));
+
+    await writeFile(join(c.watched, 'gone.png'), 'a new file with that name');
+    const refused = await c.ferry('sync', 'trash', 'restore', '1');
+    expect(refused.code).toBe(2);
+    expect(oneLine(refused.stderr)).toMatch(/exists again and Ferry never restores over a file/);
+    expect(await readFile(join(c.watched, 'gone.png'), 'utf8')).toBe('a new file with that name');
+
+    await unlink(join(c.watched, 'gone.png'));
+    const restored = await c.ferry('sync', 'trash', 'restore', '1');
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(sha256(await readFile(join(c.watched, 'gone.png')))).toBe(hash);
+    expect((await c.ferry('sync', 'trash', 'list', '--json')).stdout).toBe('');
+    const unknown = await c.ferry('sync', 'trash', 'restore', '7');
+    expect(unknown.code).toBe(2);
+    expect(oneLine(unknown.stderr)).toMatch(/No trash entry #7/);
+
+    // The restored file is not uploaded or deleted again.
+    const again = await c.ferry('run', '--until-idle', '--json');
+    expect(again.code).toBe(0);
+    expect(sha256(await readFile(join(c.watched, 'gone.png')))).toBe(hash);
+    expect(sandbox.media).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses a deleting rule over a folder another rule watches, with the reason', async () => {
+    const c = await cli();
+    await account(c);
+    await mkdir(join(c.watched, 'inner'));
+    expect((await c.ferry('sync', 'add', '--account', 'community', c.watched)).code).toBe(0);
+    const refused = await c.ferry('sync', 'add', '--account', 'community', join(c.watched, 'inner'), '--after', 'delete');
+    expect(refused.code).toBe(2);
+    expect(oneLine(refused.stderr)).toMatch(/is inside the folder of sync rule #1 .* this rule would delete its files, so a file could be gone before the other rule uploads it/);
+  }, 30_000);
 });

@@ -283,3 +283,47 @@ describe("Ferry's trash", () => {
     }
   }, 30_000);
 });
+
+describe('overlapping watched folders', () => {
+  async function twoAccounts(): Promise<{ engine: EngineHandle; root: string }> {
+    const data = await fixtures.tempDir('ferry-safety-overlap-data-');
+    const root = await fixtures.tempDir('ferry-safety-overlap-');
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const engine = fixtures.openEngine(data);
+    for (const name of ['first', 'second']) {
+      await engine.queue.addAccount({ provider: 'selfcommunity', name, baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+    }
+    await mkdir(join(root, 'inner', 'deeper'), { recursive: true });
+    return { engine, root };
+  }
+
+  it('refuses a rule that moves or deletes where another rule can see the same files, with the reason', async () => {
+    const { engine, root } = await twoAccounts();
+    const queue = engine.queue;
+    const outer = await addSyncRule(queue, { account: 'first', dir: root });
+    // The same folder for another account, with delete: the file could be gone before "first" uploads it.
+    await expect(addSyncRule(queue, { account: 'second', dir: root, afterUpload: 'delete' })).rejects.toThrow(
+      new RegExp(`Cannot watch ${root}: it is the folder of sync rule #${outer.id} .*"first".* this rule would delete its files`),
+    );
+    // A folder inside it, and with move.
+    await expect(addSyncRule(queue, { account: 'second', dir: join(root, 'inner'), afterUpload: 'move' })).rejects.toThrow(/is inside the folder of sync rule/);
+    // The same account, a nested folder.
+    await expect(addSyncRule(queue, { account: 'first', dir: join(root, 'inner'), afterUpload: 'delete' })).rejects.toThrow(/is inside the folder of sync rule/);
+    // Rules that only keep files may overlap: each account gets its copy.
+    await addSyncRule(queue, { account: 'second', dir: root });
+    await addSyncRule(queue, { account: 'second', dir: join(root, 'inner') });
+    // A deleting rule around folders already watched is refused too.
+    const deeper = join(root, 'inner', 'deeper');
+    const keepDeeper = await addSyncRule(queue, { account: 'first', dir: deeper });
+    expect(keepDeeper.id).toBeGreaterThan(0);
+    const elsewhere = await fixtures.tempDir('ferry-safety-elsewhere-');
+    await mkdir(join(elsewhere, 'sub'));
+    await addSyncRule(queue, { account: 'first', dir: join(elsewhere, 'sub') });
+    await expect(addSyncRule(queue, { account: 'second', dir: elsewhere, afterUpload: 'delete' })).rejects.toThrow(
+      /contains the folder of sync rule #\d+ .* this rule would delete its files/,
+    );
+    // Without subfolders it cannot see the inner rule's files: allowed.
+    await addSyncRule(queue, { account: 'second', dir: elsewhere, afterUpload: 'delete', recursive: false });
+  }, 20_000);
+});
+
