@@ -14,7 +14,7 @@ import { createAccountHttp } from './accountHttp.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from './errors.ts';
 import { ACTIVE_STATES, TransitionError, type JobState } from './jobState.ts';
-import type { Queue } from './queue.ts';
+import { RETRY_REQUESTED, type Queue } from './queue.ts';
 import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
 import { DEFAULT_REPLY_DEADLINES, outsideWatchdog, runJob, type ReplyDeadlines } from './runner.ts';
 import { TokenBucket, systemClock, type Clock } from './tokenBucket.ts';
@@ -68,6 +68,8 @@ interface Running {
 }
 
 const SPEED_WINDOW_MS = 5_000;
+/** New upload sessions one job may need before Ferry stops starting over (see #newSessionsSinceRetry). */
+const MAX_NEW_SESSIONS_PER_JOB = 6;
 const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
@@ -312,17 +314,27 @@ export class Engine extends EventEmitter<EngineEvents> {
       const hold = failure.retryAfterMs ?? this.#options.retry.baseDelayMs * 2 ** Math.min(streak, 6);
       this.#lanes.get(job.accountId)?.bucket.holdUntil(now + Math.min(hold, this.#options.retry.maxRetryAfterMs));
     }
-    const decision = decideRetry(
+    let message = failure.message;
+    let decision = decideRetry(
       { kind: failure.kind, streak, retryAfterMs: failure.retryAfterMs, random: this.#options.random() },
       this.#options.retry,
     );
-    const recorded = { kind: failure.kind, message: failure.message };
+    if (decision.action === 'new-session') {
+      // The streak of errors resets whenever a part is acknowledged, so a session that always runs out
+      // before the upload can finish (a slow link, a short-lived token) would start over for ever.
+      const restarts = this.#newSessionsSinceRetry(job.id);
+      if (restarts >= MAX_NEW_SESSIONS_PER_JOB) {
+        decision = { action: 'fail' };
+        message = `${message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '')}; the upload had to start over ${restarts} times because the server's upload session ran out before it could finish, so Ferry stopped. Retry the job on a faster connection`;
+      }
+    }
+    const recorded = { kind: failure.kind, message };
     try {
       if (decision.action === 'fail') {
         const tries = current.attempts > 1 ? ` (gave up after ${current.attempts} attempts)` : '';
         // Transport and status errors end in advice for the retry ("; will retry"); once the job has
         // failed that advice is wrong, so the stored message says only what happened and that it gave up.
-        const final = `${failure.message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '')}${tries}`;
+        const final = `${message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '')}${tries}`;
         this.queue.transition(
           job.id,
           'failed',
@@ -341,7 +353,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           job.id,
           'waiting',
           { ...patch, error: recorded, retryStreak: streak, nextAttemptAt: now + decision.delayMs },
-          `${failure.message} (retry ${streak} in ${seconds} s${decision.action === 'new-session' ? ', new session' : ''})`,
+          `${message} (retry ${streak} in ${seconds} s${decision.action === 'new-session' ? ', new session' : ''})`,
           failure.kind,
         );
       }
@@ -351,6 +363,16 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const updated = this.queue.jobs.get(job.id);
     if (updated) this.emit('retry', updated);
+  }
+
+  /** New sessions the engine started for this job since it was queued or last retried by the user. */
+  #newSessionsSinceRetry(jobId: number): number {
+    let count = 0;
+    for (const event of this.queue.jobs.events(jobId)) {
+      if (event.type === 'state' && event.message === RETRY_REQUESTED) count = 0;
+      else if (event.type === 'error' && event.errorKind === 'session-gone' && event.state === 'waiting') count += 1;
+    }
+    return count;
   }
 
   #jobChanged(job: Job): void {

@@ -19,6 +19,9 @@ import { fingerprintFile, statFile } from './fileSource.ts';
 import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from './jobState.ts';
 
 /** A command-level failure: the request was wrong, nothing was changed. */
+/** The event message of a retry asked for by the user (the engine counts new sessions from it). */
+export const RETRY_REQUESTED = 'Retry requested';
+
 export class FerryError extends Error {
   readonly code: 'invalid' | 'not-found' | 'conflict';
   constructor(code: FerryError['code'], message: string) {
@@ -410,7 +413,7 @@ export class Queue extends EventEmitter<QueueEvents> {
         Object.assign(patch, { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null });
       }
     }
-    return this.transition(id, 'queued', patch, 'Retry requested');
+    return this.transition(id, 'queued', patch, RETRY_REQUESTED);
   }
 
   remove(id: number): void {

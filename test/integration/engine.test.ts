@@ -265,6 +265,39 @@ describe('engine + SelfCommunity emulator', () => {
     expect(errors.map((e) => e.message).join('\n')).toMatch(/everything was sent, but the server did not answer within 1 s/);
   });
 
+  it('stops starting over when the upload session runs out before every upload can finish', async () => {
+    // Each new session gets its first chunk acknowledged (progress, which resets the streak of errors)
+    // and then runs out: without a bound per job this starts over for ever.
+    const w = await world();
+    const sandbox = await selfCommunity(w);
+    const file = await randomFile(w.files, 'never-in-time.png', 3 * SC_CHUNK);
+    sandbox.fault({
+      method: 'POST',
+      path: SC_CHUNK_PATH,
+      when: (r) => rangeStart(r) === SC_CHUNK,
+      times: 1_000,
+      action: { type: 'status', status: 410, body: '{"detail":"Upload has expired"}' },
+    });
+    const [queued] = await w.engine.queue.enqueue('community', [file.path]);
+
+    await runUntilIdle(w);
+
+    const done = job(w, queued!.id);
+    expect(done.state).toBe('failed');
+    expect(done.error?.kind).toBe('session-gone');
+    expect(done.error?.message).toMatch(/had to start over 6 times because the server's upload session ran out/);
+    expect(done.error?.message).not.toMatch(/will retry/);
+    // Seven sessions in all: the first and six new ones, each sending its first chunk once.
+    expect(sandbox.requests.filter((r) => r.path === SC_CHUNK_PATH && rangeStart(r) === 0)).toHaveLength(7);
+    expect(sandbox.media).toEqual([]);
+
+    // A retry by the user starts the count again.
+    sandbox.clearFaults();
+    await w.engine.queue.retry(queued!.id);
+    await within('the retried job', 20_000, w.engine.engine.whenIdle());
+    expectSelfCommunityHas(sandbox, job(w, queued!.id), file);
+  });
+
   it('waits for a slow answer after the last byte instead of aborting it as a stall', async () => {
     // The server answers the complete 1.5 s after the request, three times the stall timeout: it is
     // working (assembling, ingesting), not stalled, and aborting would lose the answer.
