@@ -215,7 +215,7 @@ describe('names with spaces, quotes and non-Latin characters', () => {
       sc: sc.media.map((m) => ({ name: sc.uploads.get(m.uploadId)!.filename.replaceAll('%22', '"'), sha256: m.sha256 })),
       of: of.media.map((m) => ({ name: m.filename, sha256: m.sha256 })),
       t23: t23.photos.map((p) => ({ name: p.filename, sha256: p.sha256 })),
-      xv: [...xv.uploads.values()].filter((u) => u.stored).map((u) => ({ name: u.objectKey, sha256: u.stored!.sha256 })),
+      xv: [...xv.uploads.values()].filter((u) => u.stored).map((u) => ({ name: u.objectKey.split('/').pop()!, sha256: u.stored!.sha256 })),
     };
     for (const account of Object.keys(made) as Array<keyof typeof made>) {
       const sort = (list: Array<{ name: string; sha256: string }>): string[] => list.map((f) => `${f.name} ${f.sha256}`).sort();
