@@ -23,18 +23,23 @@ export function openDatabase(dataDir: string): Db {
 }
 
 export function migrate(db: Db): void {
-  const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  const current = row.user_version;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `This data folder was written by a newer Ferry (schema ${current}, this one knows ${MIGRATIONS.length}); update Ferry to open it.`,
-    );
-  }
-  for (let version = current; version < MIGRATIONS.length; version += 1) {
-    transaction(db, () => {
-      MIGRATIONS[version]!(db);
-      db.exec(`PRAGMA user_version = ${version + 1}`);
+  // The version is read inside each migration's write transaction: two processes opening a new data
+  // folder at once would otherwise both read "version 0" and the second would apply migration 1 again
+  // over the first one's tables.
+  for (;;) {
+    const done = transaction(db, () => {
+      const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (current > MIGRATIONS.length) {
+        throw new Error(
+          `This data folder was written by a newer Ferry (schema ${current}, this one knows ${MIGRATIONS.length}); update Ferry to open it.`,
+        );
+      }
+      if (current === MIGRATIONS.length) return true;
+      MIGRATIONS[current]!(db);
+      db.exec(`PRAGMA user_version = ${current + 1}`);
+      return false;
     });
+    if (done) return;
   }
 }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,4 +102,47 @@ describe('prepared', () => {
     });
     expect(count(db)).toBe(3);
   });
+});
+
+describe('migrate', () => {
+  it('opens a new data folder from several processes at once: each migration is applied exactly once', async () => {
+    // Each child loads the module first, then waits for the same "go" so that they open together.
+    const script = `
+      import { openDatabase } from ${JSON.stringify(new URL('../../main/db/database.ts', import.meta.url).pathname)};
+      process.stdout.write('ready\\n');
+      process.stdin.once('data', () => {
+        try { openDatabase(process.env.DATA_DIR).close(); process.stdout.write('opened\\n'); }
+        catch (error) { process.stdout.write('failed: ' + error.message + '\\n'); }
+        process.exit(0);
+      });
+    `;
+    for (let round = 0; round < 8; round += 1) {
+      const data = join(dir, `data-${round}`);
+      const children = [0, 1, 2].map(() =>
+        spawn(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
+          env: { ...process.env, DATA_DIR: data },
+          stdio: ['pipe', 'pipe', 'inherit'],
+        }),
+      );
+      const outputs = children.map(
+        (child) =>
+          new Promise<string>((resolve) => {
+            let text = '';
+            child.stdout.setEncoding('utf8').on('data', (piece: string) => (text += piece));
+            child.on('close', () => resolve(text));
+          }),
+      );
+      await Promise.all(
+        children.map(
+          (child) => new Promise<void>((resolve) => child.stdout.once('data', () => resolve())),
+        ),
+      );
+      for (const child of children) child.stdin.write('go\n');
+      const texts = await Promise.all(outputs);
+      for (const text of texts) expect(text, `round ${round}`).toMatch(/opened/);
+      const opened = openDatabase(data);
+      expect((opened.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBeGreaterThanOrEqual(3);
+      opened.close();
+    }
+  }, 60_000);
 });
