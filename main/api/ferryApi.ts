@@ -124,6 +124,8 @@ export class FerryApi {
     this.#armSyncChanged();
   };
 
+  #lastFault: { message: string; at: number } | null = null;
+
   readonly #onProgress = (updates: ProgressUpdate[]): void => {
     const items = updates.map((update) => ({
       jobId: update.jobId,
@@ -291,6 +293,17 @@ export class FerryApi {
   /** Tells every subscriber something worth showing (engine not running, a cleanup that failed...). */
   notice(level: Notice['level'], message: string): void {
     this.#emit('notice', { level, message: oneLine(message), at: Date.now() });
+  }
+
+  /**
+   * Says that the machine got in the way of the uploads (disk full, database locked): once, and again
+   * only when the message changes or a minute has passed, since the engine retries every few seconds.
+   */
+  machineFault(message: string): void {
+    const now = Date.now();
+    if (this.#lastFault && this.#lastFault.message === message && now - this.#lastFault.at < 60_000) return;
+    this.#lastFault = { message, at: now };
+    this.notice('error', message);
   }
 
   /** Re-sends rows changed by another process (`ferry serve` follows a queue it does not run). */

@@ -192,6 +192,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
 
   const newEngine = (): Engine => {
     const created = new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
+    created.on('fault', (fault) => api.machineFault(fault.message));
     created.on('progress', onProgress);
     return created;
   };

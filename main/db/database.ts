@@ -78,7 +78,9 @@ export function transaction<T>(db: Db, work: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (error) {
-    db.exec('ROLLBACK');
+    // SQLite rolls back by itself on some errors (disk full, I/O error, busy during commit): a second
+    // ROLLBACK would throw "no transaction is active" and hide the error that says what happened.
+    if (db.isOpen && db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
 }

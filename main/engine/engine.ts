@@ -6,6 +6,7 @@
  * while `ferry run` works) takes effect.
  */
 import { EventEmitter } from 'node:events';
+import { dirname } from 'node:path';
 import type { Got } from 'got';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job } from '../db/jobsRepository.ts';
@@ -13,6 +14,7 @@ import type { AccountContext } from '../providers/types.ts';
 import { createAccountHttp } from './accountHttp.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from './errors.ts';
+import { machineFaultOf, type MachineFault } from './machineFault.ts';
 import { ACTIVE_STATES, TransitionError, type JobState } from './jobState.ts';
 import { RETRY_REQUESTED, type Queue } from './queue.ts';
 import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
@@ -35,6 +37,8 @@ export interface EngineOptions {
   progressIntervalMs?: number;
   /** How often the database is checked for commands given by other processes. */
   controlPollMs?: number;
+  /** Waits after a fault of the machine (disk full…): the first, doubling up to the longest. */
+  machineFaultDelays?: { firstMs: number; maxMs: number };
   random?: () => number;
   clock?: Clock;
 }
@@ -51,6 +55,11 @@ export interface EngineEvents {
   progress: [ProgressUpdate[]];
   /** A job ended a run with an error that will be retried or that failed it (already persisted). */
   retry: [Job];
+  /**
+   * The machine got in the way (disk full, disk failing, database locked too long): `jobId`'s job (or
+   * the scheduling, when null) was put aside and is tried again after `retryInMs`. Nothing was lost.
+   */
+  fault: [{ jobId: number | null; message: string; retryInMs: number }];
   idle: [];
 }
 
@@ -70,6 +79,7 @@ interface Running {
 const SPEED_WINDOW_MS = 5_000;
 /** New upload sessions one job may need before Ferry stops starting over (see #newSessionsSinceRetry). */
 const MAX_NEW_SESSIONS_PER_JOB = 6;
+
 const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
@@ -89,6 +99,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   #controlTimer: NodeJS.Timeout | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** Jobs put aside for a fault of the machine whose new state could not be recorded yet. */
+  readonly #asideUnrecorded = new Map<number, { job: Job; fault: MachineFault }>();
+  /** Faults of the machine in a row (resets once a state is recorded again): the wait grows with it. */
+  #machineFaults = 0;
+  #faultTimer: NodeJS.Timeout | undefined;
   readonly #onJob = (job: Job): void => this.#jobChanged(job);
 
   constructor(options: EngineOptions) {
@@ -103,6 +118,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       retry: { ...DEFAULT_RETRY_OPTIONS, ...options.retry },
       progressIntervalMs: options.progressIntervalMs ?? 100,
       controlPollMs: options.controlPollMs ?? 1_000,
+      machineFaultDelays: options.machineFaultDelays ?? { firstMs: 5_000, maxMs: 5 * 60_000 },
       random: options.random ?? Math.random,
       clock: options.clock ?? systemClock,
     };
@@ -150,6 +166,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (!this.#started) return;
     this.#stopping = true;
     clearTimeout(this.#wakeTimer);
+    clearTimeout(this.#faultTimer);
     clearInterval(this.#controlTimer);
     clearInterval(this.#progressTimer);
     this.queue.off('job', this.#onJob);
@@ -182,6 +199,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   // Scheduling --------------------------------------------------------------------------------------
 
   #schedule(): void {
+    try {
+      this.#scheduleNow();
+    } catch (error) {
+      this.#machineTrouble(null, error);
+    }
+  }
+
+  #scheduleNow(): void {
     if (!this.#started || this.#stopping) return;
     clearTimeout(this.#wakeTimer);
     const now = this.#options.clock.now();
@@ -252,7 +277,13 @@ export class Engine extends EventEmitter<EngineEvents> {
           controller.signal,
         );
       } catch (error) {
-        this.#failed(job, error, controller.signal, secrets);
+        try {
+          this.#failed(job, error, controller.signal, secrets);
+        } catch (recording) {
+          // Recording the failure failed too (the disk or the database): the job is put aside in
+          // memory and recorded once the machine lets us; the run must not end in an unhandled rejection.
+          this.#putAside(job, machineFaultOf(recording, this.#dataDir()) ?? unexpected(recording));
+        }
       } finally {
         this.#running.delete(job.id);
         this.#dirty.add(job.id);
@@ -295,6 +326,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** The single place where a run's failure becomes a retry, a new session or a failed job. */
   #failed(job: Job, error: unknown, signal: AbortSignal, secrets: readonly string[] = []): void {
     if (error instanceof TransitionError) return; // The job was paused, canceled or removed meanwhile.
+    const fault = this.#stopping ? null : machineFaultOf(error, this.#dataDir());
+    if (fault) {
+      this.#putAside(job, fault);
+      return;
+    }
     if (signal.aborted && !(signal.reason instanceof UploadError && signal.reason.kind === 'timeout')) {
       // A deliberate stop: pause and cancel already set the state; a shutdown puts the job back.
       if (this.#stopping) {
@@ -385,6 +421,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Picks up commands given by other processes sharing the data folder. */
   #control(): void {
+    try {
+      this.#controlNow();
+    } catch (error) {
+      this.#machineTrouble(null, error);
+    }
+  }
+
+  #controlNow(): void {
     for (const run of this.#running.values()) {
       const stored = this.queue.jobs.get(run.job.id);
       if (!stored || stored.state === 'paused' || stored.state === 'canceled') {
@@ -392,6 +436,69 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
     }
     this.#schedule();
+  }
+
+  // Faults of the machine ---------------------------------------------------------------------------
+
+  #dataDir(): string | null {
+    const location = this.queue.db.isOpen ? this.queue.db.location() : null;
+    return location ? dirname(location) : null;
+  }
+
+  #faultDelay(): number {
+    const { firstMs, maxMs } = this.#options.machineFaultDelays;
+    return Math.min(maxMs, firstMs * 2 ** Math.min(this.#machineFaults, 10));
+  }
+
+  /**
+   * Puts a job aside after a fault of the machine: `waiting` with the reason, tried again after a
+   * delay that grows while the fault lasts. Its acknowledged parts stay recorded; the part whose
+   * acknowledgement could not be recorded is sent again. When even that state cannot be recorded, the
+   * job stays in memory and is recorded (and scheduled) once a write succeeds.
+   */
+  #putAside(job: Job, fault: MachineFault): void {
+    const delay = this.#faultDelay();
+    this.#machineFaults += 1;
+    try {
+      this.queue.transition(
+        job.id,
+        'waiting',
+        { error: { kind: 'local-file', message: fault.message }, nextAttemptAt: this.#options.clock.now() + delay },
+        `${fault.message} (retry in ${Math.round(delay / 1000)} s)`,
+        'local-file',
+      );
+      this.#asideUnrecorded.delete(job.id);
+      const updated = this.queue.jobs.get(job.id);
+      if (updated) this.emit('retry', updated);
+    } catch (error) {
+      if (error instanceof TransitionError) {
+        this.#asideUnrecorded.delete(job.id);
+        return; // Paused, canceled or removed meanwhile: nothing to put aside.
+      }
+      this.#asideUnrecorded.set(job.id, { job, fault });
+    }
+    this.emit('fault', { jobId: job.id, message: fault.message, retryInMs: delay });
+    this.#retryAfterFault(delay);
+  }
+
+  /** A fault outside any one job (scheduling, control): said once, and everything tried again later. */
+  #machineTrouble(jobId: number | null, error: unknown): void {
+    if (!this.#started || this.#stopping) return;
+    const fault = machineFaultOf(error, this.#dataDir()) ?? unexpected(error);
+    const delay = this.#faultDelay();
+    this.#machineFaults += 1;
+    this.emit('fault', { jobId, message: fault.message, retryInMs: delay });
+    this.#retryAfterFault(delay);
+  }
+
+  #retryAfterFault(delay: number): void {
+    if (this.#faultTimer || !this.#started || this.#stopping) return;
+    this.#faultTimer = setTimeout(() => {
+      this.#faultTimer = undefined;
+      for (const { job, fault } of [...this.#asideUnrecorded.values()]) this.#putAside(job, fault);
+      if (this.#asideUnrecorded.size === 0) this.#machineFaults = 0;
+      this.#schedule();
+    }, delay);
   }
 
   // Progress ----------------------------------------------------------------------------------------
@@ -477,4 +584,10 @@ function withoutSecrets(error: UploadError, secrets: readonly string[]): UploadE
     ...(error.status !== undefined ? { status: error.status } : {}),
     ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
   });
+}
+
+/** A failure that is not a known fault of the machine, outside any upload: said as it is. */
+function unexpected(error: unknown): MachineFault {
+  const text = error instanceof Error ? error.message : String(error);
+  return { kind: 'disk-error', message: `Ferry could not record the state of its queue (${text}); it tries again later` };
 }

@@ -81,8 +81,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   }
 
   const api = new FerryApi({ queue, dataDir, engine: { running: lock !== null, note: engineNote }, version: packageVersion(), log });
-  const newEngine = (): Engine =>
-    new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
+  const newEngine = (): Engine => {
+    const created = new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
+    created.on('fault', (fault) => api.machineFault(fault.message));
+    return created;
+  };
   let engine: Engine | null = lock ? newEngine() : null;
   api.setProgressSource(engine);
   await api.start();

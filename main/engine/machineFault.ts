@@ -1,0 +1,73 @@
+/**
+ * Faults of the machine rather than of an upload: the disk that holds Ferry's data folder is full or
+ * failing, or the database stayed locked by another process for longer than its busy timeout. None of
+ * them says anything about the file or the provider, so a job must not fail for them: the engine puts
+ * the job aside with the reason, tries again later, and keeps every part that was acknowledged.
+ */
+import { statfsSync } from 'node:fs';
+
+export interface MachineFault {
+  kind: 'disk-full' | 'disk-error' | 'database-busy';
+  /** One line for the job and the user, e.g. "Disk full: 0 B free in /home/me/.config/Ferry". */
+  message: string;
+}
+
+/** SQLite's primary result codes (the low byte of an extended code). */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+
+/** The machine fault behind `error` (looking through `cause` chains), or null when it is none. */
+export function machineFaultOf(error: unknown, dataDir: string | null): MachineFault | null {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 8; depth += 1) {
+    const found = classify(current, dataDir);
+    if (found) return found;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+function classify(error: unknown, dataDir: string | null): MachineFault | null {
+  const { errcode, code } = error as { errcode?: unknown; code?: unknown };
+  const primary = typeof errcode === 'number' ? errcode & 0xff : null;
+  if (primary === SQLITE_FULL || code === 'ENOSPC' || code === 'EDQUOT') {
+    return { kind: 'disk-full', message: `Disk full: ${freeSpace(dataDir)}; Ferry keeps what was sent and tries again once there is room` };
+  }
+  if (primary === SQLITE_IOERR || code === 'EIO') {
+    const text = error instanceof Error ? error.message : String(error);
+    return {
+      kind: 'disk-error',
+      message: `The disk that holds Ferry's data${dataDir ? ` (${dataDir})` : ''} failed to write (${text}); Ferry tries again later`,
+    };
+  }
+  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) {
+    return {
+      kind: 'database-busy',
+      message: `Ferry's database${dataDir ? ` in ${dataDir}` : ''} stayed locked by another process for too long; Ferry tries again shortly`,
+    };
+  }
+  return null;
+}
+
+function freeSpace(dataDir: string | null): string {
+  if (dataDir === null) return 'no room left for Ferry\'s data';
+  try {
+    const stats = statfsSync(dataDir);
+    return `${formatSize(stats.bavail * stats.bsize)} free in ${dataDir}`;
+  } catch {
+    return `no room left in ${dataDir}`;
+  }
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
