@@ -5,6 +5,7 @@
  * disk (in the folder, in the move target, in Ferry's trash).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { SyncRepository } from '../../main/db/syncRepository.ts';
 import { SyncService, type SyncFileEvent, type SyncServiceOptions } from '../../main/sync/syncService.ts';
 import { addSyncRule, type SyncRuleInput } from '../../main/sync/syncRules.ts';
 import { listTrash, purgeTrash, restoreFromTrash } from '../../main/sync/syncTrash.ts';
+import { startOfauthSandbox } from '../sandbox/ofauth.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, sha256, sleep, waitFor, within, type EngineHandle } from '../support/ferryHarness.ts';
 
@@ -206,6 +208,56 @@ describe('watched folders never lose a file when they move or delete it', () => 
     await waitFor('the other account to get it and the file to go', async () => other.media.length >= 1 && !(await exists(path)), 20_000, 50);
     expect(other.media[0]!.sha256).toBe(sha256(bytes));
     expect(w.engine.queue.jobs.get(manual!.id)!.state).toBe('completed');
+  }, 40_000);
+});
+
+describe('a job whose parts carry two versions of the file', () => {
+  it('keeps the file when a part acknowledged earlier is no longer what is on disk (OFAuth emulator, retried part)', async () => {
+    const data = await fixtures.tempDir('ferry-safety-mix-data-');
+    const watched = await fixtures.tempDir('ferry-safety-mix-');
+    const sandbox = fixtures.track(await startOfauthSandbox({ partSize: 262_144, rateLimit: null }));
+    const engine = fixtures.openEngine(data, { maxJobsInFlight: 2 });
+    await engine.queue.addAccount({ provider: 'ofauth', name: 'vault', baseUrl: sandbox.url, secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId } });
+    const rule = await addSyncRule(engine.queue, { account: 'vault', dir: watched, afterUpload: 'delete' });
+    const path = join(rule.dir, 'clip.jpg');
+    const original = randomBytes(3 * 1024 * 1024);
+    await writeFile(path, original);
+    // When part 9 arrives, part 5 (bytes 1,048,576-1,310,720, away from the first and last MiB that
+    // the resume check hashes) went out long ago: the file is edited there in place with its mtime
+    // put back, and part 9 fails, so the retry resumes and sends the rest.
+    const edited = Buffer.from(original);
+    randomBytes(64).copy(edited, 1_100_000);
+    sandbox.fault({
+      method: 'PUT',
+      path: /\/parts\/9$/,
+      when: () => {
+        const before = statSync(path);
+        const handle = openSync(path, 'r+');
+        writeSync(handle, edited, 1_100_000, 64, 1_100_000);
+        closeSync(handle);
+        utimesSync(path, before.atime, (Math.trunc(before.mtimeMs) + 0.5) / 1000);
+        return true;
+      },
+      action: { type: 'status', status: 500, body: '{"error":"try again","type":"server"}' },
+    });
+    const sync = new SyncService({ queue: engine.queue, ...QUICK });
+    services.push(sync);
+    engine.engine.start();
+    await sync.start();
+
+    await waitFor('the upload to complete', () => sandbox.media.length >= 1, 20_000, 20);
+    await within('the engine to become idle', 20_000, engine.engine.whenIdle());
+    await within('the sync service to settle', 20_000, sync.whenSettled());
+    await sleep(600);
+
+    // The provider holds the original bytes (part 5 went before the edit); the disk holds the edit.
+    expect(sandbox.media[0]!.sha256).toBe(sha256(original));
+    const job = engine.queue.jobs.list()[0]!;
+    expect(job.state).toBe('completed');
+    expect(engine.queue.jobs.sentSha256(job.id)).toBeNull();
+    expect(sha256(await readFile(path)), 'the edited file, never uploaded, is still there').toBe(sha256(edited));
+    expect(new SyncRepository(engine.queue.db).file(rule.id, path)!.reason).toMatch(/no completed upload to "vault" sent exactly this content/);
+    expect(await listTrash(engine.queue.db)).toEqual([]);
   }, 40_000);
 });
 
