@@ -248,8 +248,11 @@ export interface SyncRuleInfo {
   /** Why the folder is in error, or what `elsewhere` means; null otherwise. */
   statusMessage: string | null;
   counts: SyncRuleCounts;
-  /** The latest refused and failed files with the reason (at most 20). */
-  problems: Array<{ path: string; state: 'refused' | 'failed'; reason: string | null }>;
+  /**
+   * The latest refused and failed files with the reason (at most 20), then uploaded files that a
+   * move or delete rule kept and why (`kept`: e.g. no completed upload sent exactly that content).
+   */
+  problems: Array<{ path: string; state: 'refused' | 'failed' | 'kept'; reason: string | null }>;
   createdAt: number;
 }
 

@@ -379,6 +379,19 @@ export class SyncRepository {
       .run(now, size, mtimeMs, ruleId, path);
   }
 
+  /**
+   * Uploaded paths whose move or delete Ferry decided against (their reason starts with "Kept"), the
+   * latest first. Waits that resolve by themselves (the quiet period, a file in use) are not listed.
+   */
+  keptFiles(ruleId: number, limit: number): SyncFile[] {
+    return (
+      prepared(this.#db,
+        `SELECT * FROM sync_files WHERE rule_id = ? AND disposition IS NULL AND state IN ('uploaded', 'duplicate') AND reason LIKE 'Kept%'
+         ORDER BY seen_at DESC LIMIT ?`,
+      ).all(ruleId, limit) as unknown as FileRow[]
+    ).map(toFile);
+  }
+
   /** Rows of every rule for this exact path (overlapping rules of older versions, several accounts). */
   filesAtPath(path: string): SyncFile[] {
     return (prepared(this.#db, 'SELECT * FROM sync_files WHERE path = ?').all(path) as unknown as FileRow[]).map(toFile);

@@ -43,8 +43,11 @@ export interface SyncRuleView extends SyncRule {
   provider: string;
   /** Paths of this rule per state in the sync index. */
   counts: Record<SyncFileState, number>;
-  /** The latest refused and failed paths, with the reason (at most 20). */
-  problems: Array<{ path: string; state: 'refused' | 'failed'; reason: string | null }>;
+  /**
+   * The latest refused and failed paths, with the reason (at most 20), then uploaded paths that the
+   * rule's move or delete kept, and why (`kept`, at most 20).
+   */
+  problems: Array<{ path: string; state: 'refused' | 'failed' | 'kept'; reason: string | null }>;
 }
 
 function repository(queue: Queue): SyncRepository {
@@ -185,6 +188,9 @@ function view(queue: Queue, rule: SyncRule, allCounts?: Map<number, Partial<Reco
   for (const [state, n] of Object.entries(stored)) counts[state as SyncFileState] = n;
   const problems = repo
     .files({ ruleId: rule.id, states: ['refused', 'failed'], limit: 20 })
-    .map((file) => ({ path: file.path, state: file.state as 'refused' | 'failed', reason: file.reason }));
+    .map((file) => ({ path: file.path, state: file.state as 'refused' | 'failed' | 'kept', reason: file.reason }));
+  if (rule.afterUpload !== 'keep') {
+    for (const file of repo.keptFiles(rule.id, 20)) problems.push({ path: file.path, state: 'kept', reason: file.reason });
+  }
   return { ...rule, account: account?.name ?? `#${rule.accountId}`, provider: account?.provider ?? '?', counts, problems };
 }

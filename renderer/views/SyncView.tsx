@@ -127,10 +127,10 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
         </p>
       ) : null}
       {rule.problems.length > 0 ? (
-        <ul className="sync-problems" aria-label="Files not uploaded">
+        <ul className="sync-problems" aria-label="Files that need a look">
           {rule.problems.slice(0, 3).map((problem) => (
             <li key={problem.path}>
-              <span className={`tag tone-${problem.state === 'failed' ? 'danger' : 'warning'}`}>{problem.state}</span>
+              <span className={`tag tone-${problem.state === 'failed' ? 'danger' : problem.state === 'kept' ? 'neutral' : 'warning'}`}>{problem.state}</span>
               <span className="mono ellipsis" title={problem.path}>
                 {problem.path.slice(rule.dir.length + 1) || problem.path}
               </span>

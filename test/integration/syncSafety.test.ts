@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../main/api/settingsStore.ts';
 import { SyncRepository } from '../../main/db/syncRepository.ts';
 import { SyncService, type SyncFileEvent, type SyncServiceOptions } from '../../main/sync/syncService.ts';
-import { addSyncRule, type SyncRuleInput } from '../../main/sync/syncRules.ts';
+import { addSyncRule, getSyncRule, type SyncRuleInput } from '../../main/sync/syncRules.ts';
 import { listTrash, purgeTrash, restoreFromTrash } from '../../main/sync/syncTrash.ts';
 import { startOfauthSandbox } from '../sandbox/ofauth.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
@@ -186,6 +186,10 @@ describe('watched folders never lose a file when they move or delete it', () => 
     expect(sha256(await readFile(path))).toBe(sha256(bytes));
     expect(await exists(join(w.dir, 'uploaded', 'unconfirmed.png'))).toBe(false);
     expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(/no completed upload to "community" sent exactly this content/);
+    // `ferry sync list` and the Sync view show it with the rule's problems.
+    expect(getSyncRule(w.engine.queue, w.ruleId).problems).toEqual([
+      { path, state: 'kept', reason: expect.stringMatching(/^Kept: no completed upload to "community" sent exactly this content/) },
+    ]);
   }, 30_000);
 
   it('never deletes a file while an unfinished job of another account still reads it', async () => {
