@@ -18,7 +18,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ApiError, oneLine } from '../api/apiError.ts';
 import type { ApiErrorCode, ApiErrorPayload, ApiEvent, ApiResult, WsResponse } from '../api/contract.ts';
 import type { FerryApi } from '../api/ferryApi.ts';
-import { checkStagedName } from '../api/staging.ts';
+import { StagingRefusal, checkStagedName, providerSizeLimit, tooLargeRefusal, type StagingReservation } from '../api/staging.ts';
 import { UploadError } from '../engine/errors.ts';
 import { FerryError } from '../engine/queue.ts';
 import { findAdapter } from '../providers/registry.ts';
@@ -64,15 +64,23 @@ function sendJson(response: ServerResponse, status: number, value: unknown, extr
   response.end(body);
 }
 
-function sendError(response: ServerResponse, status: number, error: ApiErrorPayload, closeAfter = false): void {
+function sendError(response: ServerResponse, status: number, error: ApiErrorPayload, closeAfter = false, extra: Record<string, string> = {}): void {
   const result: ApiResult<never> = { ok: false, error };
-  sendJson(response, status, result, closeAfter ? { connection: 'close' } : {});
+  sendJson(response, status, result, closeAfter ? { connection: 'close', ...extra } : extra);
   // The body of a refused upload is not read: close rather than drain gigabytes.
   if (closeAfter) response.on('finish', () => response.socket?.destroy());
 }
 
 function sendResult(response: ServerResponse, result: ApiResult<unknown>, okStatus = 200): void {
   sendJson(response, result.ok ? okStatus : STATUS_OF[result.error.code], result);
+}
+
+/** The Content-Length of a request, or null when it has none (chunked) or an unusable one. */
+function declaredLength(request: IncomingMessage): number | null {
+  const header = request.headers['content-length'];
+  if (header === undefined || request.headers['transfer-encoding'] !== undefined || !/^\d{1,16}$/.test(header)) return null;
+  const length = Number(header);
+  return Number.isSafeInteger(length) ? length : null;
 }
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
@@ -129,6 +137,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const options: Record<string, string> = {};
     for (const [key, value] of url.searchParams) if (key.startsWith('option.')) options[key.slice('option.'.length)] = value;
     // Everything that can be refused is refused before a byte is written.
+    let reservation: StagingReservation;
     try {
       checkStagedName(name);
       const account = api.queue.requireAccount(accountName);
@@ -136,37 +145,59 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (adapter?.capabilities.sources === 'url') {
         throw new ApiError('INVALID_INPUT', `${adapter.displayName} imports files from a public URL; it cannot take an uploaded file`);
       }
-      const length = Number(request.headers['content-length']);
-      if (adapter && Number.isSafeInteger(length)) {
-        const type = mime.lookup(name) || 'application/octet-stream';
-        adapter.validateSource({ kind: 'file', path: name, name, size: length, mime: type }, options);
+      const length = declaredLength(request);
+      if (length === null) {
+        throw new StagingRefusal(411, `The upload of ${name} did not say its length: send it with a Content-Length header (browsers do this for files), not in chunks`);
       }
+      const type = mime.lookup(name) || 'application/octet-stream';
+      const limit = adapter ? providerSizeLimit(adapter, type) : null;
+      if (limit && length > limit.maxBytes) throw tooLargeRefusal(name, limit, length);
+      adapter?.validateSource({ kind: 'file', path: name, name, size: length, mime: type }, options);
+      reservation = await api.staging.reserve({ name, length, limit });
     } catch (error) {
-      const payload: ApiErrorPayload =
-        error instanceof ApiError
-          ? { code: error.code, message: error.message }
-          : error instanceof FerryError && error.code === 'not-found'
-            ? { code: 'NOT_FOUND', message: oneLine(error.message) }
-            : error instanceof UploadError || error instanceof FerryError
-              ? { code: 'INVALID_INPUT', message: oneLine(error.message) }
-              : { code: 'INTERNAL', message: 'Ferry could not check this upload; the details are in its log' };
-      if (payload.code === 'INTERNAL') log(`Checking the upload of ${name} failed`, error);
-      sendError(response, STATUS_OF[payload.code], payload, true);
+      refuseStage(response, name, error);
       return;
     }
-    let path: string;
     try {
-      path = await api.staging.stage(request, name);
-    } catch (error) {
-      log(`Staging ${name} failed`, error);
-      if (!response.headersSent && !response.destroyed) {
-        sendError(response, 400, { code: 'INVALID_INPUT', message: `The upload of ${name} did not arrive whole; try again` }, true);
+      let path: string;
+      try {
+        path = await reservation.receive(request);
+      } catch (error) {
+        if (!(error instanceof StagingRefusal)) log(`Staging ${name} failed`, error);
+        if (!response.headersSent && !response.destroyed) {
+          if (error instanceof StagingRefusal) refuseStage(response, name, error);
+          else sendError(response, 400, { code: 'INVALID_INPUT', message: `The upload of ${name} did not arrive whole; try again` }, true);
+        }
+        return;
       }
+      const result = await api.call('jobs.enqueue', { account: accountName, paths: [path], options });
+      if (!result.ok) await api.staging.release(path);
+      sendResult(response, result, 201);
+    } finally {
+      // After the job is recorded: until then the marker keeps other processes' sweeps away.
+      await reservation.end();
+    }
+  };
+
+  const refuseStage = (response: ServerResponse, name: string, error: unknown): void => {
+    if (error instanceof StagingRefusal) {
+      // 503 and 507 are about this server's state, not the request: the same upload may succeed later.
+      const code: ApiErrorCode = error.status === 503 || error.status === 507 ? 'CONFLICT' : 'INVALID_INPUT';
+      const extra: Record<string, string> = error.retryAfterSeconds !== null ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+      sendError(response, error.status, { code, message: oneLine(error.message) }, true, extra);
       return;
     }
-    const result = await api.call('jobs.enqueue', { account: accountName, paths: [path], options });
-    if (!result.ok) await api.staging.release(path);
-    sendResult(response, result, 201);
+    const tooLarge = error instanceof UploadError && error.kind === 'too-large';
+    const payload: ApiErrorPayload =
+      error instanceof ApiError
+        ? { code: error.code, message: error.message }
+        : error instanceof FerryError && error.code === 'not-found'
+          ? { code: 'NOT_FOUND', message: oneLine(error.message) }
+          : error instanceof UploadError || error instanceof FerryError
+            ? { code: 'INVALID_INPUT', message: oneLine(error.message) }
+            : { code: 'INTERNAL', message: 'Ferry could not check this upload; the details are in its log' };
+    if (payload.code === 'INTERNAL') log(`Checking the upload of ${name} failed`, error);
+    sendError(response, tooLarge ? 413 : STATUS_OF[payload.code], payload, true);
   };
 
   const server = createServer((request, response) => {
