@@ -158,25 +158,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       refuseStage(response, name, error);
       return;
     }
+    // The marker stays until the job is recorded (other processes' sweeps keep away meanwhile), and
+    // is gone before the answer: whoever reads the answer sees the staging folder settled.
+    let path: string;
     try {
-      let path: string;
-      try {
-        path = await reservation.receive(request);
-      } catch (error) {
-        if (!(error instanceof StagingRefusal)) log(`Staging ${name} failed`, error);
-        if (!response.headersSent && !response.destroyed) {
-          if (error instanceof StagingRefusal) refuseStage(response, name, error);
-          else sendError(response, 400, { code: 'INVALID_INPUT', message: `The upload of ${name} did not arrive whole; try again` }, true);
-        }
-        return;
+      path = await reservation.receive(request);
+    } catch (error) {
+      await reservation.end();
+      if (!(error instanceof StagingRefusal)) log(`Staging ${name} failed`, error);
+      if (!response.headersSent && !response.destroyed) {
+        if (error instanceof StagingRefusal) refuseStage(response, name, error);
+        else sendError(response, 400, { code: 'INVALID_INPUT', message: `The upload of ${name} did not arrive whole; try again` }, true);
       }
-      const result = await api.call('jobs.enqueue', { account: accountName, paths: [path], options });
+      return;
+    }
+    let result: ApiResult<unknown>;
+    try {
+      result = await api.call('jobs.enqueue', { account: accountName, paths: [path], options });
       if (!result.ok) await api.staging.release(path);
-      sendResult(response, result, 201);
     } finally {
-      // After the job is recorded: until then the marker keeps other processes' sweeps away.
       await reservation.end();
     }
+    sendResult(response, result, 201);
   };
 
   const refuseStage = (response: ServerResponse, name: string, error: unknown): void => {

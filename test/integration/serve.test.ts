@@ -7,8 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { mkdir, readdir, statfs, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -287,6 +287,121 @@ describe('ferry serve: staged uploads', () => {
     expect(JSON.parse(text.body).error.message).toMatch(/notes\.txt/);
     expect((await stage('account=social&name=a.png')).status).toBe(400);
     expect(existsSync(join(served.dataDir, 'staging')) ? await readdir(join(served.dataDir, 'staging')) : []).toEqual([]);
+  });
+});
+
+/** A request whose body is written by the test, bit by bit: to hold an upload open, or stall it. */
+function openUpload(base: string, path: string, headers: Record<string, string>): { request: ClientRequest; answer: Promise<HttpAnswer> } {
+  const url = new URL(base);
+  let request!: ClientRequest;
+  const answer = new Promise<HttpAnswer>((resolve, reject) => {
+    request = httpRequest({ host: url.hostname, port: url.port, path, method: 'POST', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+  request.flushHeaders();
+  return { request, answer };
+}
+
+const stagingEntries = async (dataDir: string): Promise<string[]> => (existsSync(join(dataDir, 'staging')) ? readdir(join(dataDir, 'staging')) : []);
+
+describe('ferry serve: what staging refuses, and when', () => {
+  async function withAccount(provider: 'selfcommunity' | 'ofauth' = 'selfcommunity'): Promise<Served> {
+    const served = await serve();
+    const secrets = provider === 'ofauth' ? { apiKey: 'key-1234', connectionId: 'conn-1234' } : { accessToken: 'tok-1234' };
+    const added = await served.serve.api.invoke('accounts.add', { provider, name: 'acct', baseUrl: 'http://127.0.0.1:9', secrets });
+    expect(added.ok).toBe(true);
+    // Nothing is uploaded: these tests are about what arrives, not where it goes.
+    await served.serve.api.invoke('accounts.pause', { account: 'acct' });
+    return served;
+  }
+
+  it('answers 411 to an upload without a length (chunked), and writes nothing', async () => {
+    const served = await withAccount();
+    const upload = openUpload(served.base, `/api/stage?token=${served.token}&account=acct&name=a.png`, { 'transfer-encoding': 'chunked' });
+    upload.request.write('some bytes');
+    upload.request.end();
+    const answer = await within('the answer', 5_000, upload.answer);
+    expect(answer.status).toBe(411);
+    expect(JSON.parse(answer.body)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/a\.png did not say its length.*Content-Length/) } });
+    expect(await stagingEntries(served.dataDir)).toEqual([]);
+  });
+
+  it('answers 413 naming the file, the provider and its limit when the length is over it, before reading the body', async () => {
+    const served = await withAccount();
+    // Only the headers are sent: the answer must not wait for 5 MB that never come.
+    const upload = openUpload(served.base, `/api/stage?token=${served.token}&account=acct&name=holiday.png`, { 'content-length': '5000001' });
+    const answer = await within('the answer', 5_000, upload.answer);
+    upload.request.destroy();
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.message).toMatch(/holiday\.png is 5\.0 MB \(5,000,001 bytes\), more than the 5\.0 MB \(5,000,000 bytes\) that SelfCommunity accepts/);
+    expect(await stagingEntries(served.dataDir)).toEqual([]);
+    // One byte less is taken.
+    const fits = await http(served.base, `/api/stage?token=${served.token}&account=acct&name=fits.png`, { method: 'POST', body: Buffer.alloc(5_000_000, 1) });
+    expect(fits.status, fits.body).toBe(201);
+  });
+
+  it('answers 507 when the disk lacks the file plus its headroom, saying how much is free and needed', async () => {
+    const served = await withAccount('ofauth');
+    const path = (name: string): string => `/api/stage?token=${served.token}&account=acct&name=${name}`;
+    // A petabyte fits no disk here; OFAuth states no size limit, so only the disk can refuse it.
+    const huge = openUpload(served.base, path('huge.mp4'), { 'content-length': String(2 ** 50) });
+    const answer = await within('the answer', 5_000, huge.answer);
+    huge.request.destroy();
+    expect(answer.status).toBe(507);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      ok: false,
+      error: { code: 'CONFLICT', message: expect.stringMatching(new RegExp(`^Not enough free space in ${join(served.dataDir, 'staging')}: .+ free, .+ needed`)) },
+    });
+    // A file that would fit, but would leave less than the headroom free, is refused too.
+    const disk = await statfs(served.dataDir);
+    const free = Number(disk.bavail) * Number(disk.bsize);
+    const almost = openUpload(served.base, path('almost.mp4'), { 'content-length': String(free - 100 * 1024 * 1024) });
+    const tight = await within('the answer', 5_000, almost.answer);
+    almost.request.destroy();
+    expect(tight.status, tight.body).toBe(507);
+    expect(JSON.parse(tight.body).error.message).toMatch(/kept free/);
+    expect((await stagingEntries(served.dataDir)).filter((name) => !name.endsWith('.writing'))).toEqual([]);
+  });
+
+  it('receives at most 4 files at once: the fifth gets 503 with Retry-After, and is taken once a slot is free', async () => {
+    const served = await withAccount();
+    const size = 1000;
+    const open = Array.from({ length: 4 }, (_, i) => {
+      const upload = openUpload(served.base, `/api/stage?token=${served.token}&account=acct&name=slow-${i}.png`, { 'content-length': String(size) });
+      upload.request.write(Buffer.alloc(10, 1));
+      return upload;
+    });
+    await waitFor('four uploads arriving', () => served.serve.api.staging.receiving === 4);
+    const fifth = await http(served.base, `/api/stage?token=${served.token}&account=acct&name=fifth.png`, { method: 'POST', body: Buffer.alloc(size, 2) });
+    expect(fifth.status).toBe(503);
+    expect(fifth.headers['retry-after']).toBe('5');
+    expect(JSON.parse(fifth.body)).toMatchObject({ ok: false, error: { code: 'CONFLICT', message: expect.stringMatching(/already receiving 4 files; fifth\.png was not sent\. Send it again/) } });
+    // The four are not disturbed: each completes and is queued.
+    open[0]!.request.end(Buffer.alloc(size - 10, 1));
+    expect((await within('the first upload', 5_000, open[0]!.answer)).status).toBe(201);
+    const again = await http(served.base, `/api/stage?token=${served.token}&account=acct&name=fifth.png`, { method: 'POST', body: Buffer.alloc(size, 2) });
+    expect(again.status, again.body).toBe(201);
+    for (const upload of open.slice(1)) upload.request.end(Buffer.alloc(size - 10, 1));
+    const answers = await within('the other uploads', 5_000, Promise.all(open.slice(1).map((upload) => upload.answer)));
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
+    expect(served.queue.jobs.list({}).map((job) => job.size)).toEqual([size, size, size, size, size]);
+  });
+
+  it('cuts off a sender that stops sending (408), deletes its partial copy and frees its slot', async () => {
+    const served = await withAccount();
+    served.serve.api.staging.configure({ idleTimeoutMs: 200 });
+    const upload = openUpload(served.base, `/api/stage?token=${served.token}&account=acct&name=stalled.png`, { 'content-length': '100000' });
+    upload.request.write(Buffer.alloc(1000, 1));
+    const answer = await within('the answer', 5_000, upload.answer);
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body).error.message).toMatch(/stalled\.png stopped arriving/);
+    expect(served.serve.api.staging.receiving).toBe(0);
+    expect(await stagingEntries(served.dataDir)).toEqual([]);
   });
 });
 
