@@ -1,20 +1,31 @@
 /**
  * The desktop SecretStore: every account's secrets in one file in the data folder, encrypted with
  * Electron's safeStorage (the OS keychain on macOS, DPAPI on Windows, libsecret or KWallet on
- * Linux). The file holds only ciphertext; it is replaced atomically (temporary file, then rename) and
- * is readable by its owner only.
+ * Linux). The file holds only ciphertext, with a header and a SHA-256 checksum of it; it is replaced
+ * durably (temporary file, fsync, read back and decrypted, rename, fsync of the folder) and is
+ * readable by its owner only.
  *
  * Storing is refused, with a message that says what to do, when encryption is not available or when
  * Linux falls back to its "basic_text" backend (a hard-coded key: encrypted in name only).
  *
+ * Nothing saved is lost to a keychain that is locked for a moment, or whose prompt was denied: when
+ * encryption is unavailable or decryption fails, the operation fails with what to do and the file is
+ * left as it is (the next read tries again). Only a file proven unreadable — its checksum does not
+ * match, or it decrypts but does not hold what Ferry writes — is set aside under a new name (never
+ * deleted) so that secrets can be entered again.
+ *
  * Accounts added with the `ferry` command keep their secrets in the headless store (`secrets.json`);
- * the desktop app reads those through `fallback` until the account is edited here, so a data folder
- * set up in a terminal works in the app.
+ * the desktop app reads those through `fallback` until the account's secrets are saved here, and then
+ * removes the plain copy — once the encrypted one is on disk and has been read back. They are not
+ * moved on read: the `ferry` command cannot decrypt this file, and would lose them.
  */
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../engine/queue.ts';
+import { replaceFileDurably, setAside } from './durableFile.ts';
+import { rememberSecrets } from './knownSecrets.ts';
 import type { SecretStore } from './secretStore.ts';
 
 /**
@@ -33,7 +44,7 @@ export interface SafeStorageLike {
 export interface SafeStorageSecretStoreOptions {
   safeStorage: SafeStorageLike;
   dataDir: string;
-  /** Read-only source for accounts this store has no entry for (the headless store). */
+  /** Source for accounts this store has no entry for (the headless store); emptied as they are saved here. */
   fallback?: SecretStore;
   platform?: NodeJS.Platform;
 }
@@ -51,6 +62,31 @@ export class EncryptionUnavailableError extends FerryError {
     super('conflict', message);
     this.name = 'EncryptionUnavailableError';
   }
+}
+
+/**
+ * The file's first line. Files written before it existed hold the ciphertext alone and are still read
+ * (without the checksum, a damaged one of those cannot be told from a locked keychain).
+ */
+const MAGIC = Buffer.from('ferry-secrets 1\n');
+const DIGEST_LINE = 64 + 1;
+
+/** The ciphertext of a secrets file, or why the file is proven damaged. */
+type Envelope = { ok: true; ciphertext: Buffer } | { ok: false; damage: string };
+
+function openEnvelope(bytes: Buffer): Envelope {
+  if (bytes.length === 0) return { ok: false, damage: 'the file is empty' };
+  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return { ok: true, ciphertext: bytes };
+  const digest = bytes.subarray(MAGIC.length, MAGIC.length + DIGEST_LINE - 1).toString('latin1');
+  const ciphertext = bytes.subarray(MAGIC.length + DIGEST_LINE);
+  if (bytes[MAGIC.length + DIGEST_LINE - 1] !== 0x0a || createHash('sha256').update(ciphertext).digest('hex') !== digest) {
+    return { ok: false, damage: 'its checksum does not match: it was cut short or changed on disk' };
+  }
+  return { ok: true, ciphertext };
+}
+
+function sealEnvelope(ciphertext: Buffer): Buffer {
+  return Buffer.concat([MAGIC, Buffer.from(`${createHash('sha256').update(ciphertext).digest('hex')}\n`, 'latin1'), ciphertext]);
 }
 
 export class SafeStorageSecretStore implements SecretStore {
@@ -80,11 +116,23 @@ export class SafeStorageSecretStore implements SecretStore {
     return this.#fallback ? this.#fallback.get(accountId) : {};
   }
 
-  set(accountId: number, secrets: Record<string, string>): Promise<void> {
-    return this.#update((all) => {
+  async set(accountId: number, secrets: Record<string, string>): Promise<void> {
+    rememberSecrets(Object.values(secrets));
+    await this.#update((all) => {
       all[String(accountId)] = { ...secrets };
       return true;
     });
+    // The encrypted copy is on disk and was read back (#write): the plain copy the `ferry` command may
+    // have left in secrets.json now only exposes the secrets (or outdated ones).
+    if (!this.#fallback) return;
+    try {
+      if (Object.keys(await this.#fallback.get(accountId)).length > 0) await this.#fallback.delete(accountId);
+    } catch (error) {
+      throw new FerryError(
+        'conflict',
+        `The secrets are saved encrypted, but Ferry could not remove their unencrypted copy from the command line's secrets file (${(error as Error).message}); save them again to retry.`,
+      );
+    }
   }
 
   async delete(accountId: number): Promise<void> {
@@ -120,40 +168,69 @@ export class SafeStorageSecretStore implements SecretStore {
     return this.#cache;
   }
 
+  /** The keychain could not open the file now: nothing is changed, the next read tries again. */
+  #notUnlocked(reason: string): EncryptionUnavailableError {
+    return new EncryptionUnavailableError(
+      `The system keychain did not unlock Ferry's saved secrets (${reason}); nothing was changed; unlock it and try again. ` +
+        `If the keychain itself was reset, its old key is gone: move ${this.#path} elsewhere and enter the accounts' secrets again.`,
+    );
+  }
+
   async #load(): Promise<Secrets> {
     let bytes: Buffer;
     try {
       bytes = await readFile(this.#path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    if (!(await this.#safeStorage.isAsyncEncryptionAvailable())) {
       throw new EncryptionUnavailableError(
-        'Ferry cannot read the saved secrets: the system keychain that encrypted them is not available (on Linux, unlock GNOME Keyring or KWallet), so uploads that need them cannot start.',
+        `Ferry could not read its saved secrets ${this.#path} (${(error as Error).message}); nothing was changed. Check that the file belongs to you and try again.`,
       );
+    }
+    const envelope = openEnvelope(bytes);
+    if (!envelope.ok) throw await this.#setAside(envelope.damage);
+    let available: boolean;
+    try {
+      available = await this.#safeStorage.isAsyncEncryptionAvailable();
+    } catch (error) {
+      throw this.#notUnlocked((error as Error).message);
+    }
+    if (!available) throw this.#notUnlocked('encryption is not available right now; on Linux, GNOME Keyring or KWallet may be locked');
+    let decrypted: { result: string; shouldReEncrypt: boolean };
+    try {
+      decrypted = await this.#safeStorage.decryptStringAsync(envelope.ciphertext);
+    } catch (error) {
+      // A denied prompt, a locked keyring and a key that changed all look the same from here: not a
+      // proof that the file is bad, so it stays where it is.
+      throw this.#notUnlocked((error as Error).message);
     }
     let content: Secrets;
-    let shouldReEncrypt: boolean;
     try {
-      const decrypted = await this.#safeStorage.decryptStringAsync(bytes);
-      shouldReEncrypt = decrypted.shouldReEncrypt;
       content = contentSchema.parse(JSON.parse(decrypted.result));
     } catch {
-      // Encryption works but this file does not open: another key (the keychain entry was reset) or
-      // damage. Keep the bytes aside for recovery and start empty, so that the secrets can be entered
-      // again; otherwise every later save would fail on the same unreadable file.
-      const aside = `${this.#path}.unreadable-${Date.now()}`;
-      await rename(this.#path, aside).catch(() => undefined);
-      throw new EncryptionUnavailableError(
-        `Ferry could not decrypt its saved secrets (the system keychain entry changed, or the file is damaged); the file was moved to ${aside}. Edit each account and enter its secrets again.`,
-      );
+      // The keychain opened the file, and what came out is not what Ferry writes: proven unreadable.
+      throw await this.#setAside('it decrypts, but not to the secrets Ferry writes');
     }
-    if (shouldReEncrypt) {
+    for (const secrets of Object.values(content)) rememberSecrets(Object.values(secrets));
+    if (decrypted.shouldReEncrypt) {
       // The OS rotated the key: write the same content again so that it stays readable.
       await this.#write(content).catch(() => undefined);
     }
     return content;
+  }
+
+  /** Moves a proven-unreadable file aside (kept for recovery) and says so. */
+  async #setAside(damage: string): Promise<EncryptionUnavailableError> {
+    let aside: string;
+    try {
+      aside = await setAside(this.#path);
+    } catch (error) {
+      return new EncryptionUnavailableError(
+        `Ferry's saved secrets file ${this.#path} is damaged (${damage}), and it could not be moved aside (${(error as Error).message}); move it elsewhere and enter the accounts' secrets again.`,
+      );
+    }
+    return new EncryptionUnavailableError(
+      `Ferry's saved secrets file was damaged (${damage}); it was moved to ${aside}. Edit each account and enter its secrets again.`,
+    );
   }
 
   /** Applies `change` and writes the file when it says something changed. */
@@ -169,17 +246,32 @@ export class SafeStorageSecretStore implements SecretStore {
     return run;
   }
 
+  /**
+   * Encrypts and writes the whole content. The bytes are decrypted again from the disk before they
+   * replace the old file: a keychain that encrypts with a key it cannot use again would otherwise
+   * destroy every saved secret at once.
+   */
   async #write(all: Secrets): Promise<void> {
-    const encrypted = await this.#safeStorage.encryptStringAsync(JSON.stringify(all));
-    await mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
-    const temporary = `${this.#path}.${process.pid}.tmp`;
-    try {
-      await writeFile(temporary, encrypted, { mode: 0o600 });
-      await chmod(temporary, 0o600);
-      await rename(temporary, this.#path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    const plainText = JSON.stringify(all);
+    const encrypted = await this.#safeStorage.encryptStringAsync(plainText);
+    await replaceFileDurably(this.#path, sealEnvelope(encrypted), {
+      verify: async (written) => {
+        const envelope = openEnvelope(written);
+        let readBack: string | null = null;
+        let problem = envelope.ok ? '' : envelope.damage;
+        if (envelope.ok) {
+          try {
+            readBack = (await this.#safeStorage.decryptStringAsync(envelope.ciphertext)).result;
+          } catch (error) {
+            problem = (error as Error).message;
+          }
+        }
+        if (readBack !== plainText) {
+          throw new EncryptionUnavailableError(
+            `Ferry could not save the secrets: the system keychain did not decrypt what it had just encrypted${problem ? ` (${problem})` : ''}. The saved secrets were left as they were; try again.`,
+          );
+        }
+      },
+    });
   }
 }
