@@ -31,6 +31,7 @@ import type {
 } from './contract.ts';
 import { toCsv, toJson } from './historyExport.ts';
 import { syncRuleInfoById, syncRuleInfos, type SyncHost } from './syncViews.ts';
+import { checkBaseUrlTransport } from './networkPolicy.ts';
 import { INPUT_SCHEMAS, type InputSchemas, type ParsedInput } from './schemas.ts';
 import type { SettingsStore } from './settingsStore.ts';
 import type { StagingArea } from './staging.ts';
@@ -165,6 +166,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
         checkKnownKeys(adapter, input.settings, input.secrets);
         checkValues(adapter, settings, secrets);
+        checkBaseUrlTransport(input.baseUrl);
         const added = await queue.addAccount({
           provider: adapter.id,
           name: input.name,
@@ -195,6 +197,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         checkValues(adapter, settings, secrets);
         let baseUrl = account.baseUrl;
         if (input.baseUrl !== undefined) {
+          checkBaseUrlTransport(input.baseUrl);
           baseUrl = normalizeBaseUrl(input.baseUrl);
           if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
             throw new ApiError('INVALID_INPUT', `${adapter.displayName} accounts need the site's address (baseUrl)`);

@@ -3,6 +3,7 @@
  * or was canceled (or did not finish); 2 usage or validation error, with a one-line reason on stderr.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { checkBaseUrlTransport } from '../api/networkPolicy.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
@@ -13,6 +14,7 @@ import { FerryError, Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
 import { listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
+import { redactingWriter } from '../secrets/redaction.ts';
 import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
 import type { SyncService } from '../sync/syncService.ts';
 import { resolveDataDir } from './dataDir.ts';
@@ -42,7 +44,9 @@ export interface MainIo {
 
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const out = io.out ?? process.stdout;
-  const err = io.err ?? process.stderr;
+  // Everything on stderr (this command's messages, `ferry serve`'s log) is redacted: an error can
+  // quote a secret, or a token derived from one.
+  const err = redactingWriter(io.err ?? process.stderr);
   const env = io.env ?? process.env;
   let context: Context | undefined;
   let exitCode = 0;
@@ -106,6 +110,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--secret <key=value>', 'a secret, stored owner-only and never printed (repeatable)', collect, [])
     .addOption(new Option('--concurrency <n>', 'uploads at once for this account').argParser(positiveInt))
     .action(async (provider: string, options: { name: string; baseUrl?: string; set: string[]; secret: string[]; concurrency?: number }) => {
+      // The same rule as the API's accounts.add: credentials never travel over plain http off this machine.
+      checkBaseUrlTransport(options.baseUrl);
       const { queue } = open();
       const account = await queue.addAccount({
         provider,
@@ -249,14 +255,18 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   program
     .command('serve')
     .description('serve the web UI and the API on http://HOST:PORT (token-protected) and run the queue')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on (anything but loopback needs --allow-remote)', '127.0.0.1')
     .option('--port <n>', 'port (default: any free one)', parsePort)
-    .action(async (options: { host: string; port?: number }) => {
+    .option('--allow-remote', 'allow a --host other networks can reach: anyone there with the token could upload your files')
+    .option('--allow-path <dir>', 'a folder whose files API commands may name; all other paths are refused (repeatable; with --allow-remote, none without it)', collect, [])
+    .action(async (options: { host: string; port?: number; allowRemote?: boolean; allowPath: string[] }) => {
       // Loaded only for this command: the API server (and its dependencies) would otherwise add to
       // the memory of every `ferry upload`.
       const { serveCommand } = await import('../serve/serve.ts');
       exitCode = await serveCommand(open(), {
         host: options.host,
+        allowRemote: Boolean(options.allowRemote),
+        allowPaths: options.allowPath,
         port: options.port,
         out,
         err,

@@ -22,6 +22,7 @@ import { StagingRefusal, checkStagedName, providerSizeLimit, tooLargeRefusal, ty
 import { UploadError } from '../engine/errors.ts';
 import { FerryError } from '../engine/queue.ts';
 import { findAdapter } from '../providers/registry.ts';
+import type { PathPolicy } from './pathPolicy.ts';
 import { RequestGuard } from './requestGuard.ts';
 import { serveStatic } from './staticFiles.ts';
 
@@ -40,12 +41,16 @@ export interface HttpServerOptions {
   token: string;
   rendererDir: string;
   log: (message: string, error?: unknown) => void;
+  /** When set, commands naming local paths must keep them inside its folders (see pathPolicy.ts). */
+  pathPolicy?: PathPolicy | null;
 }
 
 export interface RunningHttpServer {
   readonly url: string;
   readonly port: number;
   readonly server: Server;
+  /** The folders commands may name, or null when paths are not restricted (loopback, no --allow-path). */
+  readonly pathPolicy: PathPolicy | null;
   close(): Promise<void>;
 }
 
@@ -124,6 +129,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     const { command, input } = frame as { command: string; input?: unknown };
+    const refused = await options.pathPolicy?.check(command, input);
+    if (refused) {
+      sendError(response, 403, refused);
+      return;
+    }
     sendResult(response, await api.call(command, input));
   };
 
@@ -250,7 +260,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
 
-  wss.on('connection', (ws: WebSocket) => attachSocket(ws, api, log));
+  wss.on('connection', (ws: WebSocket) => attachSocket(ws, api, log, options.pathPolicy ?? null));
 
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
@@ -285,6 +295,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     url: `http://${shownHost}:${port}/?token=${encodeURIComponent(options.token)}`,
     port,
     server,
+    pathPolicy: options.pathPolicy ?? null,
     async close() {
       clearInterval(pinger);
       for (const ws of wss.clients) ws.close(1001, 'Ferry is shutting down');
@@ -304,7 +315,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 /** One WebSocket connection: requests in, answers and events out. */
-function attachSocket(ws: WebSocket, api: FerryApi, log: (message: string, error?: unknown) => void): void {
+function attachSocket(ws: WebSocket, api: FerryApi, log: (message: string, error?: unknown) => void, pathPolicy: PathPolicy | null): void {
   const state = ws as WebSocket & { ferryAlive?: boolean };
   state.ferryAlive = true;
   ws.on('pong', () => {
@@ -342,7 +353,8 @@ function attachSocket(ws: WebSocket, api: FerryApi, log: (message: string, error
         send({ id, ok: false, error: { code: 'INVALID_INPUT', message: 'Each message must be {"id": string or number, "command": string, "input": ...}' } });
         return;
       }
-      const result = await api.call(request.command, request.input);
+      const refused = await pathPolicy?.check(request.command, request.input);
+      const result = refused ? { ok: false as const, error: refused } : await api.call(request.command, request.input);
       send({ id, ...result });
     })().catch((error: unknown) => log('A WebSocket message failed', error));
   });

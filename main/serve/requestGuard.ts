@@ -10,14 +10,12 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isLoopbackHost } from '../api/networkPolicy.ts';
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; message: string };
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-export function isLoopbackHost(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
-}
 
 export interface RequestGuardOptions {
   token: string;

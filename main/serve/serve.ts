@@ -7,19 +7,32 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { FerryApi } from '../api/ferryApi.ts';
 import { followQueueChanges } from '../api/followQueue.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { FerryError, type Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
 import { SyncService, type SyncServiceOptions } from '../sync/syncService.ts';
+import { isLoopbackHost } from '../api/networkPolicy.ts';
 import { startHttpServer, type RunningHttpServer } from './httpServer.ts';
+import { PathPolicy } from './pathPolicy.ts';
 import { defaultRendererDir } from './staticFiles.ts';
 
 export interface ServeOptions {
   dataDir: string;
   queue: Queue;
   host?: string;
+  /**
+   * Required to listen on anything but loopback: anyone who can reach the port and learns the token
+   * could otherwise upload this user's files. Even then, paths in commands must lie in `allowPaths`.
+   */
+  allowRemote?: boolean;
+  /**
+   * Folders whose files (and subfolders) commands may name: `jobs.enqueue` paths, `sync.add` folders.
+   * Given, or when serving beyond loopback, every other path is refused; otherwise nothing changes.
+   */
+  allowPaths?: readonly string[];
   /** 0 (default): any free port. */
   port?: number;
   /** Engine tuning (tests, FERRY_* variables); `maxJobsInFlight` here wins over the setting. */
@@ -70,6 +83,16 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ''));
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const remote = !isLoopbackHost(host);
+  if (remote && !options.allowRemote) {
+    throw new FerryError(
+      'invalid',
+      `Not listening on ${host}: it can be reached from other machines, and anyone on the network who gets the token (it travels unencrypted over plain HTTP) could upload your files and read your queue. ` +
+        'Use the default --host 127.0.0.1, or add --allow-remote (and --allow-path DIR for each folder uploads may come from) if you mean it',
+    );
+  }
+  // Checked before anything starts: a typo in a folder must not leave a server running without it.
+  const pathPolicy = remote || (options.allowPaths?.length ?? 0) > 0 ? await PathPolicy.create(options.allowPaths ?? []) : null;
 
   let lock: RunLock | null = null;
   let engineNote: string | null = null;
@@ -111,7 +134,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       token,
       rendererDir: options.rendererDir ?? defaultRendererDir(),
       log,
+      pathPolicy,
     });
+    // A name such as "localhost" is looked up when listening: what counts is the address bound.
+    const bound = (http.server.address() as AddressInfo).address;
+    if (!options.allowRemote && !isLoopbackHost(bound)) {
+      await http.close();
+      throw new Error(`${host} is not a loopback address (it is ${bound}); use --host 127.0.0.1, or --allow-remote if you mean it`);
+    }
   } catch (error) {
     stopFollowing?.();
     stopSettings();
@@ -172,6 +202,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
 
 export interface ServeCommandOptions {
   host: string;
+  allowRemote?: boolean;
+  allowPaths?: readonly string[];
   port?: number;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -187,6 +219,8 @@ export async function serveCommand(context: { dataDir: string; queue: Queue }, o
     dataDir: context.dataDir,
     queue: context.queue,
     host: options.host,
+    ...(options.allowRemote ? { allowRemote: true } : {}),
+    ...(options.allowPaths?.length ? { allowPaths: options.allowPaths } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
     ...(options.syncOptions ? { syncOptions: options.syncOptions } : {}),
@@ -196,6 +230,12 @@ export async function serveCommand(context: { dataDir: string; queue: Queue }, o
     },
   });
   options.out.write(`Ferry is at ${running.url}\n`);
+  if (!isLoopbackHost(options.host)) {
+    const folders = running.http.pathPolicy?.roots.join(', ') || 'none: only files dropped onto the page';
+    options.err.write(
+      `ferry: listening on ${options.host} over plain HTTP: the token travels unencrypted, so use this only on a network you trust. Folders commands may name: ${folders}\n`,
+    );
+  }
   if (running.engineNote) options.err.write(`ferry: ${running.engineNote}\n`);
   const onSignal: { resolve: () => void } = { resolve: () => undefined };
   const stopped = options.until ?? new Promise<void>((resolve) => (onSignal.resolve = resolve));

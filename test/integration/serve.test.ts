@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, statfs, symlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ interface Served {
   queue: Queue;
 }
 
-async function serve(options: { rendererDir?: string; dataDir?: string } = {}): Promise<Served> {
+async function serve(options: { rendererDir?: string; dataDir?: string; allowPaths?: string[] } = {}): Promise<Served> {
   const dataDir = options.dataDir ?? join(await fixtures.tempDir('ferry-serve-'), 'data');
   const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   const running = await startServe({
@@ -47,6 +47,7 @@ async function serve(options: { rendererDir?: string; dataDir?: string } = {}): 
     engineOptions: { stallTimeoutMs: 5_000, retry: { baseDelayMs: 20, maxDelayMs: 200 }, controlPollMs: 100 },
     log: () => undefined,
     followIntervalMs: 50,
+    ...(options.allowPaths ? { allowPaths: options.allowPaths } : {}),
   });
   closers.push(() => queue.db.close());
   closers.push(() => running.close());
@@ -312,7 +313,7 @@ const stagingEntries = async (dataDir: string): Promise<string[]> => (existsSync
 describe('ferry serve: what staging refuses, and when', () => {
   async function withAccount(provider: 'selfcommunity' | 'ofauth' = 'selfcommunity'): Promise<Served> {
     const served = await serve();
-    const secrets = provider === 'ofauth' ? { apiKey: 'key-1234', connectionId: 'conn-1234' } : { accessToken: 'tok-1234' };
+    const secrets: Record<string, string> = provider === 'ofauth' ? { apiKey: 'key-1234', connectionId: 'conn-1234' } : { accessToken: 'tok-1234' };
     const added = await served.serve.api.invoke('accounts.add', { provider, name: 'acct', baseUrl: 'http://127.0.0.1:9', secrets });
     expect(added.ok).toBe(true);
     // Nothing is uploaded: these tests are about what arrives, not where it goes.
@@ -402,6 +403,73 @@ describe('ferry serve: what staging refuses, and when', () => {
     expect(JSON.parse(answer.body).error.message).toMatch(/stalled\.png stopped arriving/);
     expect(served.serve.api.staging.receiving).toBe(0);
     expect(await stagingEntries(served.dataDir)).toEqual([]);
+  });
+});
+
+describe('ferry serve: beyond loopback', () => {
+  it('refuses a host other networks can reach unless allowRemote is given, saying why, and binds nothing', async () => {
+    const dataDir = join(await fixtures.tempDir('ferry-serve-remote-'), 'data');
+    const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+    closers.push(() => queue.db.close());
+    // 192.0.2.1 is a documentation address (on no machine): without the check, listening would fail for another reason.
+    for (const host of ['0.0.0.0', '::', '192.0.2.1', '127.0.0.1.example.com']) {
+      await expect(startServe({ dataDir, queue, host, port: 0, log: () => undefined }), host).rejects.toThrow(
+        /^Not listening on .*: it can be reached from other machines, and anyone on the network who gets the token .* could upload your files.*--allow-remote/,
+      );
+    }
+    // Nothing was left running: the run lock is free.
+    acquireRunLock(dataDir).release();
+  });
+
+  it('with --allow-path, takes only paths inside the allowed folders: no sibling, no "..", no symlink out, over WebSocket and HTTP', async () => {
+    const root = await fixtures.tempDir('ferry-serve-paths-');
+    const allowed = join(root, 'allowed');
+    const outside = join(root, 'outside');
+    await mkdir(join(allowed, 'sub'), { recursive: true });
+    await mkdir(outside);
+    await mkdir(join(root, 'allowed-sibling'));
+    await writeFile(join(allowed, 'photo.png'), randomBytes(100));
+    await writeFile(join(allowed, 'sub', 'deep.png'), randomBytes(100));
+    await writeFile(join(outside, 'secret.png'), randomBytes(100));
+    await writeFile(join(root, 'allowed-sibling', 'x.png'), randomBytes(100));
+    await symlink(join(outside, 'secret.png'), join(allowed, 'link.png'));
+    await symlink(outside, join(allowed, 'linkdir'));
+    // The allowed folder itself given through a symlink: its real path is what counts.
+    await symlink(allowed, join(root, 'allowed-link'));
+    const served = await serve({ allowPaths: [join(root, 'allowed-link')] });
+    await served.serve.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-1234' } });
+    await served.serve.api.invoke('accounts.pause', { account: 'community' });
+    const client = await ws(served);
+
+    const refused = [
+      join(outside, 'secret.png'),
+      join(allowed, '..', 'outside', 'secret.png'),
+      `${allowed}/sub/../../outside/secret.png`,
+      join(allowed, 'link.png'),
+      join(allowed, 'linkdir', 'secret.png'),
+      join(allowed, 'linkdir'),
+      join(root, 'allowed-sibling', 'x.png'),
+      `${allowed}/linkdir/../../outside/secret.png`,
+      '/etc/passwd',
+      outside,
+    ];
+    for (const path of refused) {
+      const answer = await client.call('jobs.enqueue', { account: 'community', paths: [join(allowed, 'photo.png'), path] });
+      expect(answer, path).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining(`Cannot use ${path} over the network: it is not inside a folder this "ferry serve" may read (${allowed})`) } });
+    }
+    const overHttp = await http(served.base, `/api/call?token=${served.token}`, { method: 'POST', body: callBody('jobs.enqueue', { account: 'community', paths: [join(allowed, 'link.png')] }) });
+    expect(overHttp.status).toBe(403);
+    const watch = await client.call('sync.add', { account: 'community', dir: join(allowed, 'linkdir') });
+    expect(watch).toMatchObject({ ok: false, error: { message: expect.stringMatching(/not inside a folder/) } });
+    expect(served.queue.jobs.list({})).toEqual([]);
+
+    // Inside: the file, a subfolder, the folder through its symlinked name, and URLs are untouched.
+    const ok = await client.call('jobs.enqueue', { account: 'community', paths: [join(allowed, 'photo.png'), join(root, 'allowed-link', 'sub')] });
+    expect(ok, JSON.stringify(ok)).toMatchObject({ ok: true });
+    expect(served.queue.jobs.list({}).map((job) => job.name).sort()).toEqual(['deep.png', 'photo.png']);
+    // Files dropped onto the page are staged by the server itself and need no allowed folder.
+    const staged = await http(served.base, `/api/stage?token=${served.token}&account=community&name=dropped.png`, { method: 'POST', body: randomBytes(100) });
+    expect(staged.status, staged.body).toBe(201);
   });
 });
 

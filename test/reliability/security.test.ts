@@ -8,8 +8,10 @@
  * - the headless secrets file is 0600 and the data folder 0700;
  * - TLS verification is never turned off: the sources are searched for the ways to turn it off, the
  *   account HTTP client keeps `rejectUnauthorized`, and a self-signed server is refused;
- * - the real `ferry serve` binds loopback and prints a token URL; staging names in encoded and
- *   Unicode disguises cannot leave the staging folder (the plain forms are in serve.test.ts);
+ * - the real `ferry serve` binds loopback and prints a token URL, refuses a --host other machines can
+ *   reach without --allow-remote; staging names in encoded and Unicode disguises cannot leave the
+ *   staging folder (the plain forms are in serve.test.ts);
+ * - `ferry accounts add` refuses a plain http:// base URL that leaves the machine;
  * - the Electron window: no source turns a hardening option off, and the CSP stays strict (the window
  *   options and navigation guards themselves are asserted in test/unit/app.window.test.ts).
  */
@@ -259,6 +261,21 @@ describe('ferry serve', () => {
     expect((await within('ferry serve to stop', 15_000, served.exited)).code).toBe(0);
   }, 60_000);
 
+  it('the real command refuses a --host other machines can reach without --allow-remote, and an --allow-path that is no folder', async () => {
+    const data = join(await fixtures.tempDir('ferry-sec-remote-'), 'data');
+    for (const host of ['0.0.0.0', '192.0.2.1']) {
+      const result = await runFerry(data, ['serve', '--host', host, '--port', '0'], { timeoutMs: 15_000 });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stdout).not.toMatch(/Ferry is at/);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^ferry: Not listening on ${host.replace(/\./g, '\\.')}: .*anyone on the network who gets the token .* could upload your files.*--allow-remote`)),
+      ]);
+    }
+    const missing = await runFerry(data, ['serve', '--port', '0', '--allow-path', join(data, 'no-such-folder')], { timeoutMs: 15_000 });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`ferry: --allow-path ${join(data, 'no-such-folder')}: no such folder (ENOENT)\n`);
+  }, 60_000);
+
   it('staging names in encoded and Unicode disguises never leave the staging folder', async () => {
     const root = await fixtures.tempDir('ferry-sec-stage-');
     const dataDir = join(root, 'data');
@@ -291,6 +308,21 @@ describe('ferry serve', () => {
     expect(await readFile(join(root, 'keep.txt'), 'utf8')).toBe('outside');
     expect(existsSync('/tmp/ferry-escape.png')).toBe(false);
   }, 30_000);
+});
+
+describe('provider addresses', () => {
+  it('accounts add refuses a plain http:// base URL off this machine with one line that says to use https', async () => {
+    const data = join(await fixtures.tempDir('ferry-sec-http-'), 'data');
+    const refused = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', 'http://community.example.com/api', '--secret', 'accessToken=tok-12345']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^ferry: The base URL "http:\/\/community\.example\.com\/api" uses plain http:\/\/ .* use https:\/\/community\.example\.com\/api .*\n$/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    const listed = await runFerry(data, ['accounts', 'list', '--json']);
+    expect(listed.stdout).toBe('');
+    // The sandbox emulators on loopback stay allowed.
+    const local = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', 'http://127.0.0.1:9', '--secret', 'accessToken=tok-12345']);
+    expect(local.code, local.stderr).toBe(0);
+  }, 60_000);
 });
 
 describe('the Electron window', () => {

@@ -206,6 +206,39 @@ describe('every command rejects malformed input with a readable INVALID_INPUT', 
   });
 });
 
+describe('base URLs: plain http only to this computer', () => {
+  const add = (baseUrl: string, name: string): Promise<ApiResult<unknown>> =>
+    api.call('accounts.add', { provider: 'selfcommunity', name, baseUrl, secrets: { accessToken: 'validation-token-123' } });
+
+  it.each([
+    'http://community.example.com',
+    'http://community.example.com:8080/api/',
+    'http://10.0.0.5',
+    'http://192.168.1.20:9000',
+    'http://[fe80::1]',
+    'http://127.0.0.1.example.com',
+    'http://localhost.example.com',
+    'http://[::ffff:7f00:1]',
+  ])('refuses %s on accounts.add and accounts.update, naming the URL and saying to use https', async (url) => {
+    for (const result of [await add(url, `insecure ${url}`), await api.call('accounts.update', { account: 'community', baseUrl: url })]) {
+      expectEnvelope(result);
+      expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      if (result.ok) return;
+      expect(result.error.message).toContain(`"${url}"`);
+      expect(result.error.message).toMatch(/unencrypted; use https:\/\//);
+    }
+    expect(queue.accounts.byName(`insecure ${url}`)).toBeUndefined();
+    expect(queue.accounts.byName('community')!.baseUrl).toBe('http://127.0.0.1:9');
+  });
+
+  it.each(['http://127.0.0.1:9', 'http://127.1.2.3:9', 'http://localhost:9', 'http://[::1]:9', 'https://community.example.com'])('accepts %s', async (url) => {
+    const result = await add(url, `allowed ${url}`);
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    expect(await api.call('accounts.update', { account: `allowed ${url}`, baseUrl: url })).toMatchObject({ ok: true });
+    expect(await api.call('accounts.remove', { account: `allowed ${url}` })).toMatchObject({ ok: true });
+  });
+});
+
 // Seeded random payloads -------------------------------------------------------------------------------
 
 /** mulberry32: a tiny deterministic PRNG, so a failure can be replayed from its seed. */
