@@ -46,6 +46,7 @@ import type { TrayAction } from './app/overallProgress.ts';
 import { IpcTransport } from './ipc/ipcTransport.ts';
 import { revealJobInFolder } from './ipc/revealInFolder.ts';
 import { FileSecretStore } from './secrets/fileSecretStore.ts';
+import { redactSecrets } from './secrets/redaction.ts';
 import { SafeStorageSecretStore } from './secrets/safeStorageSecretStore.ts';
 
 /** dist/main when built; the packaged app keeps the same layout inside app.asar. */
@@ -240,7 +241,8 @@ function run(): void {
     .then(start)
     .catch((error: unknown) => {
       log('Ferry could not start', error);
-      const message = error instanceof Error ? error.message : String(error);
+      // Redacted like the log (logFile.ts): people share screenshots of error boxes.
+      const message = redactSecrets(error instanceof Error ? error.message : String(error));
       dialog.showErrorBox('Ferry could not start', `${message}\n\nDetails are in ${join(dataDir, 'logs', 'desktop.log')}.`);
       shutDown = true;
       app.exit(1);

@@ -11,6 +11,7 @@ import type { Got } from 'got';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext } from '../providers/types.ts';
+import { redactSecrets } from '../secrets/redaction.ts';
 import { createAccountHttp } from './accountHttp.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from './errors.ts';
@@ -569,16 +570,14 @@ function destroyAgents(http: Got): void {
 }
 
 /**
- * A provider's error body can quote what it was sent (a refused API key, a client id): the message
- * is stored in the database, printed by `ferry list` / `--json` and shown in the UI, so the account's
- * secret values are replaced before it is recorded. Values shorter than 4 characters are left alone,
- * as the API's redactor does, to keep messages readable.
+ * A provider's error body can quote what it was sent (a refused API key, a client id, an access
+ * token): the message is stored in the database, printed by `ferry list` / `--json` and shown in the
+ * UI, so the account's secret values — and the secrets derived from them, such as OAuth tokens — are
+ * replaced before it is recorded, in every form they travel in (base64 as in Basic auth, URL- and
+ * form-encoded: secrets/redaction.ts, the same redaction as the API's and the logs').
  */
 function withoutSecrets(error: UploadError, secrets: readonly string[]): UploadError {
-  let message = error.message;
-  for (const value of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (value.length >= 4 && message.includes(value)) message = message.replaceAll(value, '[secret]');
-  }
+  const message = redactSecrets(error.message, secrets);
   if (message === error.message) return error;
   return new UploadError(error.kind, message, {
     ...(error.status !== undefined ? { status: error.status } : {}),

@@ -6,6 +6,7 @@
  */
 import type { Response } from 'got';
 import { UploadError } from '../../engine/errors.ts';
+import { rememberSecret } from '../../secrets/knownSecrets.ts';
 import { bodyExcerpt, send, statusError, type SendOptions } from '../http.ts';
 import type { AccountContext, CallContext } from '../types.ts';
 import { readApiError, readTokenReply, XVID_INVALID_TOKEN } from './xvidReplies.ts';
@@ -107,6 +108,8 @@ async function fetchToken(account: AccountContext, call: CallContext): Promise<C
         { status },
       );
     }
+    // As secret as the client secret it was fetched with: logs, stored errors and API answers scrub it.
+    rememberSecret(reply.accessToken);
     const lifetimeMs = (reply.expiresInSeconds ?? DEFAULT_TOKEN_SECONDS) * 1000;
     return { accessToken: reply.accessToken, renewAtMs: Date.now() + lifetimeMs - Math.min(RENEW_MARGIN_MS, lifetimeMs / 2) };
   }
