@@ -170,6 +170,59 @@ describe('secrets stay secret', () => {
   }, 120_000);
 });
 
+describe('secrets stay secret in the forms they travel in', () => {
+  const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+  const form = (text: string): string => new URLSearchParams({ v: text }).toString().slice(2);
+  /** Whether `text` gives away the middle of `value`: as it is, URL-decoded, or inside any base64 run. */
+  const givesAway = (text: string, value: string): boolean => {
+    const middle = value.slice(2, -2);
+    const readings = [text];
+    try {
+      readings.push(decodeURIComponent(text.replaceAll('+', ' ')));
+    } catch {
+      // Not URL-encoded as a whole.
+    }
+    for (const run of text.match(/[A-Za-z0-9+/_-]{4,}=*/g) ?? []) {
+      for (let shift = 0; shift < 4; shift += 1) readings.push(Buffer.from(run.slice(shift), 'base64').toString('latin1'));
+    }
+    return readings.some((reading) => reading.includes(middle));
+  };
+
+  it('a provider echoing a secret base64-encoded (Basic auth) or URL-encoded leaves no trace in the database or the CLI output', async () => {
+    const data = join(await fixtures.tempDir('ferry-sec-'), 'data');
+    const files = await fixtures.tempDir('ferry-sec-files-');
+    const apiKey = `of key/${randomBytes(10).toString('hex')}+="x"`;
+    const connectionId = secret('of-conn');
+    const of = fixtures.track(await startOfauthSandbox({ apiKey, connectionId, rateLimit: null }));
+    const added = await runFerry(data, ['accounts', 'add', 'ofauth', '--name', 'of', '--base-url', of.url, '--secret', `apiKey=${apiKey}`, '--secret', `connectionId=${connectionId}`]);
+    expect(added.code, added.stderr).toBe(0);
+
+    const echoes = [`Basic ${b64(`${connectionId}:${apiKey}`)}`, `token ${b64(apiKey)}`, `key=${encodeURIComponent(apiKey)}`, `key=${form(apiKey)}`];
+    const outputs: FerryProcessResult[] = [];
+    for (const [i, echo] of echoes.entries()) {
+      of.clearFaults();
+      of.fault({ path: '/v2/access/uploads/init', times: 1e9, action: { type: 'status', status: 401, body: JSON.stringify({ error: `Invalid ${echo}` }) } });
+      const file = await randomFile(files, `pic-${i}.jpg`, 5_000);
+      const result = await runFerry(data, ['upload', '--account', 'of', '--wait', '--json', file.path], { timeoutMs: 25_000 });
+      expect(result.code, result.stderr).toBe(1);
+      // The refusal is recorded, with the provider's words and without the secret.
+      expect(result.stdout).toMatch(/Invalid [^"]*\[secret\]/);
+      outputs.push(result);
+    }
+    outputs.push(await runFerry(data, ['list', '--json']));
+
+    const texts: Array<[string, string]> = outputs.flatMap((o, i): Array<[string, string]> => [[`stdout ${i}`, o.stdout], [`stderr ${i}`, o.stderr]]);
+    for (const name of await filesUnder(data)) {
+      if (name.endsWith('secrets.json')) continue;
+      texts.push([relative(data, name), (await readFile(name)).toString('latin1')]);
+    }
+    for (const [name, text] of texts) {
+      expect(givesAway(text, apiKey), `the API key in ${name}`).toBe(false);
+      expect(givesAway(text, connectionId), `the connection id in ${name}`).toBe(false);
+    }
+  }, 120_000);
+});
+
 describe('TLS verification stays on', () => {
   const SOURCES = ['main', 'preload', 'bin', 'renderer'];
   const FORBIDDEN = [
