@@ -871,6 +871,13 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       return; // gone or unreadable: nothing to do with it
     }
     if (!this.queue.jobs.completedWithSentContent(current.accountId, sha256)) {
+      if (current.sha256 !== null && current.sha256 !== sha256 && this.#active.has(rule.id)) {
+        // Rewritten in place with its size and mtime put back (cp -p, some importers): only the
+        // content tells. It is a new version: forget the record and take it through the pipeline.
+        this.#repo.removeFile(rule.id, file.path);
+        this.#observe(keyOf(rule.id, file.path), file.path);
+        return;
+      }
       // The index may say "uploaded" for this path, but no completed job sent these exact bytes.
       this.#keep(
         current,
