@@ -393,6 +393,19 @@ describe('ferry serve: what staging refuses, and when', () => {
     expect(served.queue.jobs.list({}).map((job) => job.size)).toEqual([size, size, size, size, size]);
   });
 
+  it('deletes the partial copy and frees the slot when the sender hangs up mid-file', async () => {
+    const served = await withAccount();
+    const upload = openUpload(served.base, `/api/stage?token=${served.token}&account=acct&name=cut.png`, { 'content-length': '100000' });
+    upload.answer.catch(() => undefined);
+    upload.request.write(Buffer.alloc(5000, 1));
+    await waitFor('the upload arriving', () => served.serve.api.staging.receiving === 1);
+    await waitFor('bytes on disk', async () => (await stagingEntries(served.dataDir)).length === 2);
+    upload.request.destroy();
+    await waitFor('the slot to be free', () => served.serve.api.staging.receiving === 0, 5_000);
+    await waitFor('the staging folder to be empty', async () => (await stagingEntries(served.dataDir)).length === 0, 5_000);
+    expect(served.queue.jobs.list({})).toEqual([]);
+  });
+
   it('cuts off a sender that stops sending (408), deletes its partial copy and frees its slot', async () => {
     const served = await withAccount();
     served.serve.api.staging.configure({ idleTimeoutMs: 200 });
