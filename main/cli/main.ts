@@ -10,6 +10,7 @@ import type { Job } from '../db/jobsRepository.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { UploadError } from '../engine/errors.ts';
 import { JOB_STATES, TERMINAL_STATES, isJobState } from '../engine/jobState.ts';
+import { installLastResort } from '../engine/lastResort.ts';
 import { FerryError, Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
 import { listAdapters } from '../providers/registry.ts';
@@ -40,6 +41,19 @@ export interface MainIo {
   out?: NodeJS.WritableStream & { isTTY?: boolean };
   err?: NodeJS.WritableStream;
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Last-resort handlers for the `ferry` process (bin/ferry.js installs them; tests that call `main`
+ * in-process do not): a failure nothing handled is said on stderr, redacted, instead of ending every
+ * upload of a long `ferry run` or `ferry serve` (see main/engine/lastResort.ts).
+ */
+export function installProcessGuards(): void {
+  const err = redactingWriter(process.stderr);
+  installLastResort((message, error) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);
+    err.write(`ferry: ${message}${detail ? `\n${detail}` : ''}\n`);
+  });
 }
 
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
@@ -372,6 +386,17 @@ async function drive(
 
   const engine = new Engine({ queue, ...engineTuning(mode.env) });
   queue.on('job', report);
+  // A full disk or a locked database: said once per distinct message (the engine retries every few
+  // seconds while it lasts), never as a failure of the jobs.
+  let lastFault = '';
+  engine.on('fault', (fault) => {
+    if (output.json) {
+      printJson(output, { event: 'fault', id: fault.jobId, message: fault.message, retryInMs: fault.retryInMs });
+    } else if (fault.message !== lastFault) {
+      output.err.write(`ferry: ${fault.message}\n`);
+    }
+    lastFault = fault.message;
+  });
   engine.on('retry', (job) => {
     if (mode.only && !mode.only.has(job.id)) return;
     const wait = job.nextAttemptAt ? Math.max(0, job.nextAttemptAt - Date.now()) : 0;
@@ -458,12 +483,14 @@ function engineTuning(env: NodeJS.ProcessEnv): Omit<EngineOptions, 'queue'> {
   };
   const stall = number('FERRY_STALL_TIMEOUT_MS');
   const reply = number('FERRY_REPLY_TIMEOUT_MS');
+  const fault = number('FERRY_FAULT_RETRY_MS');
   const base = number('FERRY_RETRY_BASE_MS');
   const poll = number('FERRY_POLL_INITIAL_MS');
   const jobs = number('FERRY_MAX_JOBS');
   return {
     ...(stall !== undefined ? { stallTimeoutMs: stall } : {}),
     ...(reply !== undefined ? { replyDeadlines: { request: reply, part: reply, finalize: reply } } : {}),
+    ...(fault !== undefined ? { machineFaultDelays: { firstMs: fault, maxMs: Math.max(fault * 8, fault) } } : {}),
     ...(base !== undefined ? { retry: { baseDelayMs: base, maxDelayMs: Math.max(base * 16, base) } } : {}),
     ...(poll !== undefined ? { pollDelays: { initialMs: poll, maxMs: Math.max(poll * 8, poll), maxPolls: 720 } } : {}),
     ...(jobs !== undefined ? { maxJobsInFlight: Math.max(1, Math.trunc(jobs)) } : {}),

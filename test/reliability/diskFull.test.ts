@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
-import { Fixtures, randomFile, waitFor, within } from '../support/ferryHarness.ts';
+import { Fixtures, randomFile, runFerry, waitFor, within } from '../support/ferryHarness.ts';
 
 const CHUNK = 204_800;
 const CHUNK_PATH = '/api/v2/media/upload/chunk/';
@@ -83,6 +83,48 @@ describe('a full disk under the data folder', () => {
     }
     const events = handle.queue.jobs.events(queued!.id).map((event) => event.message);
     expect(events.some((message) => /^Disk full: /.test(message))).toBe(true);
+  });
+});
+
+describe('a full disk under the data folder of the ferry command', () => {
+  it.skipIf(!canMount)('says "Disk full" once on stderr, keeps running, and exits 0 once the upload finished after room came back', async () => {
+    const root = await fixtures.tempDir('ferry-full-cli-');
+    const disk = smallDisk(root, '24m');
+    expect(disk, 'mounting a tmpfs as root').not.toBeNull();
+    const data = join(disk!, 'data');
+    const files = await fixtures.tempDir('ferry-full-files-');
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const added = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'community', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`]);
+    expect(added.code, added.stderr).toBe(0);
+    const file = await randomFile(files, 'pier.png', 10 * CHUNK + 5);
+    const ballast = join(disk!, 'ballast');
+    let filled = false;
+    sandbox.fault({
+      method: 'POST',
+      path: CHUNK_PATH,
+      when: (request) => {
+        if (!String(request.headers['content-range']).startsWith(`bytes ${3 * CHUNK}-`)) return false;
+        fillUp(ballast);
+        filled = true;
+        return true;
+      },
+      action: { type: 'delay', ms: 0 },
+    });
+    const child = fixtures.spawnFerry(data, ['upload', '--account', 'community', '--wait', file.path], {
+      env: { FERRY_FAULT_RETRY_MS: '300' },
+      timeoutMs: 60_000,
+    });
+    await waitFor('the fault on stderr', () => (/Disk full: /.test(child.stderr) ? true : null), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(child.child.exitCode, child.stderr).toBeNull();
+    expect(filled).toBe(true);
+    await rm(ballast);
+    const result = await child.exited;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.match(/Disk full: /g)).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/Unhandled|unhandled|TypeError|stack/i);
+    expect(sandbox.media).toHaveLength(1);
+    expect(sandbox.media[0]!.sha256).toBe(file.sha256);
   });
 });
 
