@@ -40,6 +40,7 @@ import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
 import { ElectronShell } from './app/electronShell.ts';
 import { parseLaunchArgs } from './app/launchArgs.ts';
 import { createFileLog } from './app/logFile.ts';
+import { installLastResort } from './engine/lastResort.ts';
 import { MainWindow } from './app/mainWindow.ts';
 import { guardPermissions } from './app/navigationGuard.ts';
 import type { TrayAction } from './app/overallProgress.ts';
@@ -84,6 +85,9 @@ app.setName('Ferry');
 app.setPath('userData', dataDir);
 if (process.platform === 'win32') app.setAppUserModelId('app.ferry.desktop');
 const log = createFileLog(dataDir);
+// Last-resort handlers (main/engine/lastResort.ts), in the real Electron main process only: the tests
+// that load this file under a fake Electron keep their runner's own handlers.
+if (process.versions.electron) installLastResort(log, (code) => app.exit(code));
 
 if (!app.requestSingleInstanceLock()) {
   // Another Ferry runs on this data folder: it receives our arguments ('second-instance') and shows
