@@ -371,12 +371,19 @@ interface SentMeasure {
 /** The outcome of comparing the file as it is now with what its acknowledged parts sent. */
 export type SentCheck =
   | { kind: 'confirmed'; sha256: string }
+  /**
+   * The parts cover [0, tail.start) and match; the rest is sent by finalize (TwentyThree's last
+   * chunk). `sha256` is confirmed once finalize's body is known to have read bytes hashing to
+   * `tail.sha256` (FileSource.sentSha256(tail.start, tail.end)).
+   */
+  | { kind: 'needs-tail'; sha256: string; tail: { start: number; end: number; sha256: string } }
   | { kind: 'unconfirmed'; reason: string };
 
 /**
  * Reads the file once, computing the whole file's SHA-256 and each part range's SHA-256, and confirms
  * the whole-file hash as "what was sent" only when the parts cover [0, size) exactly and every
- * range hashes to the hash recorded when its part was acknowledged. Then the whole hash is the hash of
+ * range hashes to the hash recorded when its part was acknowledged. With `tail`, parts that cover
+ * only a prefix are accepted and the rest is hashed as the range finalize will send (`needs-tail`). Then the whole hash is the hash of
  * the concatenation of the bytes that were sent, even if the file changes during this read. Streams
  * through one pooled buffer: memory does not grow with the file.
  */
@@ -384,6 +391,7 @@ export async function confirmSentParts(
   path: string,
   size: number,
   parts: ReadonlyArray<{ start: number; end: number; sha256: string | null }>,
+  options: { tail?: boolean } = {},
 ): Promise<SentCheck> {
   const sorted = [...parts].sort((a, b) => a.start - b.start);
   let covered = 0;
@@ -392,7 +400,12 @@ export async function confirmSentParts(
     if (part.start !== covered || part.end < part.start) return { kind: 'unconfirmed', reason: `the acknowledged parts do not cover the file without gaps (at byte ${covered})` };
     covered = part.end;
   }
-  if (covered !== size || (size > 0 && sorted.length === 0)) return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
+  if (covered > size || (size > 0 && sorted.length === 0 && !options.tail)) {
+    return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
+  }
+  if (covered < size && !options.tail) return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
+  // The bytes after the parts, sent by finalize: hashed here too, compared once finalize has sent them.
+  const ranges = covered < size ? [...sorted, { start: covered, end: size, sha256: null, tail: true }] : sorted;
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -401,8 +414,9 @@ export async function confirmSentParts(
   }
   const whole = createHash('sha256');
   const buffer = takeBuffer();
+  let tail: { start: number; end: number; sha256: string } | null = null;
   try {
-    for (const part of sorted) {
+    for (const part of ranges) {
       const hash = createHash('sha256');
       let position = part.start;
       while (position < part.end) {
@@ -413,7 +427,9 @@ export async function confirmSentParts(
         whole.update(chunk);
         position += bytesRead;
       }
-      if (hash.digest('hex') !== part.sha256) {
+      const digest = hash.digest('hex');
+      if ('tail' in part) tail = { start: part.start, end: part.end, sha256: digest };
+      else if (digest !== part.sha256) {
         return { kind: 'unconfirmed', reason: `bytes ${part.start}-${part.end} on disk are not the bytes that were sent` };
       }
     }
@@ -425,7 +441,7 @@ export async function confirmSentParts(
     giveBuffer(buffer);
     await handle.close().catch(() => undefined);
   }
-  return { kind: 'confirmed', sha256: whole.digest('hex') };
+  return tail ? { kind: 'needs-tail', sha256: whole.digest('hex'), tail } : { kind: 'confirmed', sha256: whole.digest('hex') };
 }
 
 export interface Fingerprint {

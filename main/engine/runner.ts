@@ -188,13 +188,23 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
     // finalize's answer and recording it would widen the window in which a crash loses the answer.
     // Finalize sends no file bytes for any file adapter (every byte goes in a part), so the parts are
     // the whole of what the provider received.
+    // A protocol whose finalize sends the last bytes (TwentyThree's last chunk) gets its whole-file hash
+    // once finalize's body is known to have read exactly the tail that was hashed here.
+    let pendingTail: { sha256: string; tail: { start: number; end: number; sha256: string } } | null = null;
+    const unconfirmed = (reason: string): void =>
+      queue.note(id, `Ferry could not confirm which bytes of ${initial.name} were sent (${reason}); a watched folder will keep this file rather than move or delete it`);
     if (context.file?.measuresSent) {
-      const check = await confirmSentParts(context.file.path, context.file.size, repo.sentParts(id));
+      const check = await confirmSentParts(context.file.path, context.file.size, repo.sentParts(id), { tail: true });
       repo.setSentSha256(id, check.kind === 'confirmed' ? check.sha256 : null);
-      if (check.kind === 'unconfirmed') {
-        queue.note(id, `Ferry could not confirm which bytes of ${initial.name} were sent (${check.reason}); a watched folder will keep this file rather than move or delete it`);
-      }
+      if (check.kind === 'unconfirmed') unconfirmed(check.reason);
+      if (check.kind === 'needs-tail') pendingTail = check;
     }
+    const confirmTail = (): void => {
+      if (!pendingTail || !context.file) return;
+      const { tail, sha256 } = pendingTail;
+      if (context.file.sentSha256?.(tail.start, tail.end) === tail.sha256) repo.setSentSha256(id, sha256);
+      else unconfirmed(`the bytes ${tail.start}-${tail.end} that finalize sent were not measured or are not the ones on disk`);
+    };
 
     // Finalize, at most once ---------------------------------------------------------------------------
     const resumed = job().finalizeStartedAt !== null;
@@ -212,6 +222,8 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
       (bytes) => deps.progress(id, job().bytesConfirmed + bytes),
     );
     const size = initial.size ?? job().bytesConfirmed;
+    // Recorded before the outcome, so that whoever reacts to it (a watched folder) sees it.
+    confirmTail();
     if (outcome.kind === 'completed') {
       complete(outcome.result, size);
       return;

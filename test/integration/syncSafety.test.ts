@@ -17,6 +17,7 @@ import { addSyncRule, getSyncRule, type SyncRuleInput } from '../../main/sync/sy
 import { listTrash, purgeTrash, restoreFromTrash } from '../../main/sync/syncTrash.ts';
 import { startOfauthSandbox } from '../sandbox/ofauth.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
+import { startTwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { Fixtures, sha256, sleep, waitFor, within, type EngineHandle } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
@@ -265,6 +266,40 @@ describe('a job whose parts carry two versions of the file', () => {
     expect(trashed.map((entry) => entry.sha256)).toEqual([sha256(edited)]);
     expect(sha256(await readFile(trashed[0]!.trashPath))).toBe(sha256(edited));
   }, 40_000);
+});
+
+describe('a protocol whose finalize sends the last bytes', () => {
+  it('confirms what TwentyThree received (the last chunk goes with finalize) and then deletes the file', async () => {
+    const data = await fixtures.tempDir('ferry-safety-t23-data-');
+    const watched = await fixtures.tempDir('ferry-safety-t23-');
+    const sandbox = fixtures.track(await startTwentyThreeSandbox());
+    const engine = fixtures.openEngine(data, { maxJobsInFlight: 2 });
+    await engine.queue.addAccount({
+      provider: 'twentythree',
+      name: 'video',
+      baseUrl: sandbox.url,
+      secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' },
+      settings: { chunkSize: String(65_536) },
+    });
+    const rule = await addSyncRule(engine.queue, { account: 'video', dir: watched, afterUpload: 'delete' });
+    const path = join(rule.dir, 'talk.mp4');
+    const bytes = randomBytes(5 * 65_536 + 100);
+    await writeFile(path, bytes);
+    const sync = new SyncService({ queue: engine.queue, ...QUICK });
+    services.push(sync);
+    engine.engine.start();
+    await sync.start();
+
+    await waitFor('the file to reach the trash', async () => (await listTrash(engine.queue.db)).length >= 1, 20_000, 50);
+    expect(sandbox.photos.map((photo) => photo.sha256)).toEqual([sha256(bytes)]);
+    const [job] = engine.queue.jobs.list();
+    expect(engine.queue.jobs.sentSha256(job!.id)).toBe(sha256(bytes));
+    // Every part but the last is recorded with the hash of what it sent; the last went with finalize.
+    expect(engine.queue.jobs.sentParts(job!.id).map((part) => part.sha256)).toEqual(
+      [0, 1, 2, 3].map((i) => sha256(bytes.subarray(i * 65_536, (i + 1) * 65_536))),
+    );
+    expect(await exists(path)).toBe(false);
+  }, 30_000);
 });
 
 describe("Ferry's trash", () => {

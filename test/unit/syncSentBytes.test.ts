@@ -113,4 +113,17 @@ describe('the bytes a job sent', () => {
       reason: expect.stringMatching(/longer/),
     });
   });
+
+  it('leave the bytes after the parts to finalize when asked, hashing them for the comparison after it', async () => {
+    const bytes = randomBytes(700_000);
+    const path = await file(bytes);
+    const recorded = await sendParts(path, bytes.length, [[0, 300_000], [300_000, 600_000]]);
+    expect(await confirmSentParts(path, bytes.length, recorded)).toMatchObject({ kind: 'unconfirmed', reason: 'the acknowledged parts cover 600000 of 700000 bytes' });
+    expect(await confirmSentParts(path, bytes.length, recorded, { tail: true })).toEqual({
+      kind: 'needs-tail',
+      sha256: sha(bytes),
+      tail: { start: 600_000, end: 700_000, sha256: sha(bytes.subarray(600_000)) },
+    });
+  });
 });
+
