@@ -181,3 +181,36 @@ describe('the engine lock', () => {
     }
   }, 60_000);
 });
+
+describe('two ferry run processes started together on one queue', () => {
+  it('upload with exactly one engine: one runs, the other says who does, and no chunk is sent twice (3 races)', async () => {
+    const { startSelfCommunitySandbox } = await import('../sandbox/selfcommunity.ts');
+    const { randomFile, runFerry, spawnFerry } = await import('../support/ferryHarness.ts');
+    const CHUNK = 204_800;
+    for (let race = 1; race <= 3; race += 1) {
+      const data = await fixtures.tempDir('ferry-lock-data-');
+      const files = await fixtures.tempDir('ferry-lock-files-');
+      const sandbox = fixtures.track(await startSelfCommunitySandbox());
+      const added = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`]);
+      expect(added.code, added.stderr).toBe(0);
+      const queued = [];
+      for (let n = 0; n < 3; n += 1) queued.push(await randomFile(files, `f${n}.png`, 3 * CHUNK + n));
+      const enqueued = await runFerry(data, ['upload', '--account', 'c', ...queued.map((file) => file.path)]);
+      expect(enqueued.code, enqueued.stderr).toBe(0);
+
+      const pair = [0, 1].map(() => spawnFerry(data, ['run', '--until-idle'], { timeoutMs: 60_000 }));
+      const results = await Promise.all(pair.map((child) => child.exited));
+
+      const ran = results.filter((result) => result.code === 0);
+      const refused = results.filter((result) => /Another Ferry \(pid \d+\) is already uploading/.test(result.stderr));
+      expect(ran.length, `race ${race}: ${results.map((r) => `${r.code} ${r.stderr}`).join(' | ')}`).toBe(1);
+      expect(refused.length, `race ${race}`).toBe(1);
+      expect(sandbox.media.map((m) => m.sha256).sort()).toEqual(queued.map((file) => file.sha256).sort());
+      const chunks = sandbox.requests.filter((r) => r.path === '/api/v2/media/upload/chunk/').map((r) => `${String(r.headers['content-range'])}`);
+      // The three sizes differ, so a chunk's Content-Range (with the total) names it: none twice.
+      expect(new Set(chunks).size, `race ${race}: ${chunks.join(', ')}`).toBe(chunks.length);
+      expect(chunks).toHaveLength(3 + 4 + 4);
+      expect(sandbox.completeCalls).toHaveLength(3);
+    }
+  }, 120_000);
+});
