@@ -16,6 +16,7 @@ import type { Db } from '../db/database.ts';
 import { SyncRepository, type TrashEntry } from '../db/syncRepository.ts';
 import { FerryError } from '../engine/queue.ts';
 import { TargetExistsError, identityOf, placeFile, type FileIdentity } from './placeFile.ts';
+import { createSyncFilter } from './syncFilter.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -124,8 +125,21 @@ export async function restoreFromTrash(db: Db, id: number, now = Date.now()): Pr
     throw new FerryError('conflict', `Restoring ${entry.originalPath} from trash entry #${id} failed (${(error as Error).message}); the file is still in the trash`);
   }
   repo.markTrashRestored(id, now);
-  if (entry.ruleId !== null && repo.file(entry.ruleId, entry.originalPath)) {
-    repo.markRestored(entry.ruleId, entry.originalPath, identity.size, identity.mtimeMs, now);
+  // Every rule of the account that sees the path (the entry's own, or one added again since) counts the
+  // file as uploaded and restored, so that it is not deleted a second time.
+  for (const rule of repo.rules()) {
+    if (rule.accountId !== entry.accountId || !createSyncFilter(rule).accepts(entry.originalPath)) continue;
+    if (!repo.file(rule.id, entry.originalPath)) {
+      repo.upsertFile(rule.id, rule.accountId, entry.originalPath, {
+        size: identity.size,
+        mtimeMs: identity.mtimeMs,
+        sha256: entry.sha256,
+        jobId: entry.jobId,
+        state: 'uploaded',
+        uploadedAt: entry.trashedAt,
+      });
+    }
+    repo.markRestored(rule.id, entry.originalPath, identity.size, identity.mtimeMs, now);
   }
   // The entry's folder is empty now.
   await rmdir(dirname(entry.trashPath)).catch(() => undefined);
