@@ -129,7 +129,23 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
     },
   };
 
-  const stageFile = (file: File, account: string, onProgress?: (sent: number) => void): Promise<number[]> =>
+  /**
+   * Sends one dropped file to `ferry serve`. A server busy receiving other files answers 503 with
+   * Retry-After: the file waits its turn (bounded) instead of being refused.
+   */
+  const stageFile = async (file: File, account: string, onProgress?: (sent: number) => void): Promise<number[]> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await stageOnce(file, account, onProgress);
+      } catch (error) {
+        if (!(error instanceof BusyError) || attempt >= STAGE_BUSY_ATTEMPTS) throw error instanceof BusyError ? error.cause : error;
+        onProgress?.(0);
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+      }
+    }
+  };
+
+  const stageOnce = (file: File, account: string, onProgress?: (sent: number) => void): Promise<number[]> =>
     new Promise((resolve, reject) => {
       const query = new URLSearchParams({ token: options.token, account, name: file.name });
       // XMLHttpRequest rather than fetch: it reports upload progress, which matters for big files.
@@ -146,7 +162,11 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
           body = null;
         }
         if (body?.ok) resolve(body.value.map((job) => job.id));
-        else if (body) reject(new ApiCallError(body.error.code, body.error.message));
+        else if (xhr.status === 503 && body) {
+          const seconds = Number(xhr.getResponseHeader('retry-after'));
+          const error = new ApiCallError(body.error.code, body.error.message);
+          reject(new BusyError(error, Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : 2_000));
+        } else if (body) reject(new ApiCallError(body.error.code, body.error.message));
         else reject(new ApiCallError('INTERNAL', `Ferry answered ${xhr.status} to the upload of ${file.name}`));
       };
       xhr.send(file);
@@ -171,4 +191,18 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
       failPending('The connection to Ferry was closed');
     },
   };
+}
+
+/** Tries a dropped file gets while the server is busy receiving others (503), about two minutes. */
+const STAGE_BUSY_ATTEMPTS = 24;
+
+/** The server was busy (503): try again after `retryAfterMs`; `cause` is what to show if it stays busy. */
+class BusyError extends Error {
+  readonly retryAfterMs: number;
+  override readonly cause: ApiCallError;
+  constructor(cause: ApiCallError, retryAfterMs: number) {
+    super(cause.message);
+    this.cause = cause;
+    this.retryAfterMs = retryAfterMs;
+  }
 }
