@@ -4,6 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { INPUT_SCHEMAS } from '../api/schemas.ts';
+import { SettingsStore } from '../api/settingsStore.ts';
 import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../db/syncRepository.ts';
 import { FerryError, type Queue } from '../engine/queue.ts';
 import type { SyncServiceOptions } from './syncService.ts';
@@ -100,6 +102,27 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     .action((raw: string) => {
       const rule = removeSyncRule(openQueue(), ruleId(raw));
       write(`Removed sync rule #${rule.id} (${rule.dir})`);
+    });
+
+  sync
+    .command('settings')
+    .description('show or change how long a file must be quiet before it is moved or deleted, and how long the trash keeps it')
+    .option('--quiet-seconds <n>', 'seconds without a change before a move or delete (setting syncQuietSeconds)')
+    .option('--trash-days <n>', "days a deleted file stays in Ferry's trash (setting syncTrashDays)")
+    .action((options: { quietSeconds?: string; trashDays?: string }) => {
+      const store = new SettingsStore(openQueue().db);
+      const patch: Record<string, number> = {};
+      if (options.quietSeconds !== undefined) patch.syncQuietSeconds = Number(options.quietSeconds);
+      if (options.trashDays !== undefined) patch.syncTrashDays = Number(options.trashDays);
+      const parsed = INPUT_SCHEMAS['settings.set'].safeParse(patch);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const flag = issue?.path[0] === 'syncTrashDays' ? '--trash-days' : '--quiet-seconds';
+        throw new FerryError('invalid', `Cannot change the sync settings: ${flag} ${issue?.message ?? 'is not valid'}`);
+      }
+      const settings = Object.keys(patch).length > 0 ? store.set(parsed.data) : store.get();
+      write(`syncQuietSeconds ${settings.syncQuietSeconds}  (a file moves or is deleted once it has not changed for this long)`);
+      write(`syncTrashDays ${settings.syncTrashDays}  (deleted files stay this long in Ferry's trash)`);
     });
 
   const trash = sync.command('trash').description("files that \"--after delete\" moved into Ferry's trash (kept for the syncTrashDays setting)");

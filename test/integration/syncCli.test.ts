@@ -223,4 +223,19 @@ describe('ferry sync', () => {
     expect(refused.code).toBe(2);
     expect(oneLine(refused.stderr)).toMatch(/is inside the folder of sync rule #1 .* this rule would delete its files, so a file could be gone before the other rule uploads it/);
   }, 30_000);
+
+  it('"sync settings" shows and changes the quiet period and the days in the trash, refusing bad values', async () => {
+    const c = await cli();
+    const shown = await c.ferry('sync', 'settings');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/syncQuietSeconds 60 /);
+    expect(shown.stdout).toMatch(/syncTrashDays 30 /);
+    const changed = await c.ferry('sync', 'settings', '--quiet-seconds', '120', '--trash-days', '7');
+    expect(changed.code).toBe(0);
+    expect((await c.ferry('sync', 'settings')).stdout).toMatch(/syncQuietSeconds 120 [\s\S]*syncTrashDays 7 /);
+    const refused = await c.ferry('sync', 'settings', '--quiet-seconds', '0');
+    expect(refused.code).toBe(2);
+    expect(oneLine(refused.stderr)).toMatch(/--quiet-seconds must be at least 1 second/);
+  }, 30_000);
 });
+
