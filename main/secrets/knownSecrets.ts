@@ -15,41 +15,50 @@ export const MIN_SECRET_LENGTH = 4;
 
 /**
  * Derived tokens are renewed every few minutes in a long-running app; the oldest are forgotten past
- * this many values (an expired token can do no harm, and was redacted while it was in use).
+ * this many values (an expired token can do no harm, and was redacted while it was in use). Stored
+ * secrets are few and are never forgotten.
  */
-const MAX_REMEMBERED = 1_000;
+const MAX_DERIVED = 1_000;
 
+const stored = new Set<string>();
 /** Insertion order is recency: remembering a value again moves it to the end. */
-const remembered = new Set<string>();
+const derived = new Set<string>();
 let version = 0;
 
-/** Adds a secret value (values shorter than MIN_SECRET_LENGTH are ignored). */
+/**
+ * Adds a secret derived at run time, such as an access token fetched with the account's credentials
+ * (values shorter than MIN_SECRET_LENGTH are ignored).
+ */
 export function rememberSecret(value: string): void {
-  if (value.length < MIN_SECRET_LENGTH) return;
-  if (remembered.has(value)) {
-    remembered.delete(value);
-    remembered.add(value);
+  if (value.length < MIN_SECRET_LENGTH || stored.has(value)) return;
+  if (derived.delete(value)) {
+    derived.add(value);
     return;
   }
-  remembered.add(value);
-  if (remembered.size > MAX_REMEMBERED) {
-    const oldest = remembered.values().next().value;
-    if (oldest !== undefined) remembered.delete(oldest);
+  derived.add(value);
+  if (derived.size > MAX_DERIVED) {
+    const oldest = derived.values().next().value;
+    if (oldest !== undefined) derived.delete(oldest);
   }
   version += 1;
 }
 
-/** Adds each value of an account's secrets. */
+/** Adds the values of an account's stored secrets (the secret stores call this as they read or write). */
 export function rememberSecrets(values: Iterable<string>): void {
-  for (const value of values) rememberSecret(value);
+  for (const value of values) {
+    if (value.length < MIN_SECRET_LENGTH || stored.has(value)) continue;
+    stored.add(value);
+    derived.delete(value);
+    version += 1;
+  }
 }
 
-/** The remembered values, oldest first. */
+/** Every remembered value: stored secrets, then derived ones from the oldest. */
 export function knownSecrets(): readonly string[] {
-  return [...remembered];
+  return [...stored, ...derived];
 }
 
-/** Changes whenever a new value is added or one is forgotten, so that compiled patterns can be cached. */
+/** Changes whenever a value is added or forgotten, so that compiled patterns can be cached. */
 export function knownSecretsVersion(): number {
   return version;
 }

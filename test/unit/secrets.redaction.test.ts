@@ -15,7 +15,7 @@ import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { accessToken, clearXvidTokenCache } from '../../main/providers/xvid/xvidToken.ts';
 import type { AccountContext } from '../../main/providers/types.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
-import { rememberSecret } from '../../main/secrets/knownSecrets.ts';
+import { rememberSecret, rememberSecrets } from '../../main/secrets/knownSecrets.ts';
 import { redactSecrets } from '../../main/secrets/redaction.ts';
 import { startXvidSandbox } from '../sandbox/xvid.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
@@ -96,6 +96,13 @@ describe('secrets derived at run time', () => {
     rememberSecret(token);
     expect(redactor.redactText(`Bearer ${token}`)).toBe('Bearer [secret]');
     expect(redactSecrets(`403 for access_token=${token}`)).toBe('403 for access_token=[secret]');
+  });
+
+  it('keeps stored secrets however many tokens come after them, and forgets only the oldest tokens', () => {
+    rememberSecrets(['stored-secret-abcdef']);
+    rememberSecret('oldest-token-000000');
+    for (let i = 0; i < 1_000; i += 1) rememberSecret(`renewed-token-${i}-${'x'.repeat(8)}`);
+    expect(redactSecrets('stored-secret-abcdef oldest-token-000000 renewed-token-999-xxxxxxxx')).toBe('[secret] oldest-token-000000 [secret]');
   });
 
   it("Xvid's OAuth access token is remembered as it is fetched", async () => {
