@@ -15,9 +15,10 @@
  * deleted) so that secrets can be entered again.
  *
  * Accounts added with the `ferry` command keep their secrets in the headless store (`secrets.json`);
- * the desktop app reads those through `fallback` until the account's secrets are saved here, and then
- * removes the plain copy — once the encrypted one is on disk and has been read back. They are not
- * moved on read: the `ferry` command cannot decrypt this file, and would lose them.
+ * the desktop app reads those through `fallback` until the account's secrets are saved here. The
+ * plain copy is removed once the encrypted one is on disk and has been read back: after saving, and
+ * when the file is read and holds the account. Secrets are not moved here merely because the app read
+ * them: the `ferry` command cannot decrypt this file, and would lose them.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -124,15 +125,18 @@ export class SafeStorageSecretStore implements SecretStore {
     });
     // The encrypted copy is on disk and was read back (#write): the plain copy the `ferry` command may
     // have left in secrets.json now only exposes the secrets (or outdated ones).
-    if (!this.#fallback) return;
     try {
-      if (Object.keys(await this.#fallback.get(accountId)).length > 0) await this.#fallback.delete(accountId);
+      await this.#removePlainCopy(accountId);
     } catch (error) {
       throw new FerryError(
         'conflict',
         `The secrets are saved encrypted, but Ferry could not remove their unencrypted copy from the command line's secrets file (${(error as Error).message}); save them again to retry.`,
       );
     }
+  }
+
+  async #removePlainCopy(accountId: number): Promise<void> {
+    if (this.#fallback && Object.keys(await this.#fallback.get(accountId)).length > 0) await this.#fallback.delete(accountId);
   }
 
   async delete(accountId: number): Promise<void> {
@@ -211,6 +215,9 @@ export class SafeStorageSecretStore implements SecretStore {
       throw await this.#setAside('it decrypts, but not to the secrets Ferry writes');
     }
     for (const secrets of Object.values(content)) rememberSecrets(Object.values(secrets));
+    // Versions before this one left the plain copy in secrets.json when an account was saved here: the
+    // encrypted copy has just been read, so the plain one goes. At the next start if this fails.
+    for (const id of Object.keys(content)) await this.#removePlainCopy(Number(id)).catch(() => undefined);
     if (decrypted.shouldReEncrypt) {
       // The OS rotated the key: write the same content again so that it stays readable.
       await this.#write(content).catch(() => undefined);

@@ -217,6 +217,22 @@ describe('SafeStorageSecretStore', () => {
     expect(await reopened.get(6)).toEqual({ accessToken: 'terminal-token-six' });
   });
 
+  it('removes unencrypted copies that earlier versions left behind, once it has read the encrypted ones', async () => {
+    const dir = await fixtures.tempDir('ferry-safe-');
+    const safeStorage = new FakeSafeStorage();
+    // An earlier version saved account 5 here and left its plain copy in secrets.json.
+    await new SafeStorageSecretStore({ safeStorage, dataDir: dir }).set(5, { accessToken: 'app-token-five' });
+    const headless = new FileSecretStore(dir);
+    await headless.set(5, { accessToken: 'terminal-token-five' });
+    await headless.set(6, { accessToken: 'terminal-token-six' });
+
+    const store = new SafeStorageSecretStore({ safeStorage, dataDir: dir, fallback: headless });
+    expect(await store.get(5)).toEqual({ accessToken: 'app-token-five' });
+    const plain = await readFile(join(dir, 'secrets.json'), 'utf8');
+    expect(plain).not.toContain('terminal-token-five');
+    expect(await store.get(6)).toEqual({ accessToken: 'terminal-token-six' });
+  });
+
   it('keeps the old encrypted file and the unencrypted copy when what was written does not decrypt back', async () => {
     const dir = await fixtures.tempDir('ferry-safe-');
     const headless = new FileSecretStore(dir);
