@@ -15,11 +15,35 @@ export type Db = DatabaseSync;
 export function openDatabase(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new DatabaseSync(join(dataDir, 'ferry.db'), { timeout: 5_000 });
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
-  db.exec('PRAGMA foreign_keys = ON');
-  migrate(db);
-  return db;
+  try {
+    // A new database starts in rollback-journal mode: a process switching it to WAL while another one
+    // migrates it can deadlock on the file locks, and SQLite then answers "database is locked" at once
+    // instead of waiting. Both are idempotent, so they are tried again after a short pause.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        db.exec('PRAGMA journal_mode = WAL');
+        db.exec('PRAGMA synchronous = FULL');
+        db.exec('PRAGMA foreign_keys = ON');
+        migrate(db);
+        return db;
+      } catch (error) {
+        if (!isBusy(error) || attempt >= OPEN_ATTEMPTS) throw error;
+        Atomics.wait(PAUSE, 0, 0, 20 * attempt);
+      }
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+const OPEN_ATTEMPTS = 10;
+/** Something to wait on synchronously (opening is synchronous; ~1 s in all at worst). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function isBusy(error: unknown): boolean {
+  const { errcode } = error as { errcode?: unknown };
+  return typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6);
 }
 
 export function migrate(db: Db): void {

@@ -116,7 +116,7 @@ describe('migrate', () => {
         process.exit(0);
       });
     `;
-    for (let round = 0; round < 8; round += 1) {
+    for (let round = 0; round < 12; round += 1) {
       const data = join(dir, `data-${round}`);
       const children = [0, 1, 2].map(() =>
         spawn(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
