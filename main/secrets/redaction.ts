@@ -22,6 +22,8 @@ import { MIN_SECRET_LENGTH, knownSecrets, knownSecretsVersion } from './knownSec
 export const REDACTED = '[secret]';
 
 const MIN_BASE64_CORE = 6;
+/** Shortest start of a secret redacted before a closing ellipsis. */
+const MIN_CUT = 6;
 const BASE64_CHAR = /[A-Za-z0-9+/_-]/;
 /** Characters that neither encodeURIComponent, form encoding nor JSON changes. */
 const UNESCAPED = /^[A-Za-z0-9_.-]$/;
@@ -39,12 +41,14 @@ export class Redaction {
   /** For each base64 core: how many partial characters sit before and after it. */
   readonly #edges = new Map<string, { before: number; after: number }>();
   readonly #cores: string[];
+  readonly #secrets: string[];
 
   constructor(values: Iterable<string>) {
     // Longest first, so that a secret containing another one is replaced whole.
     const secrets = [...new Set(values)].filter((value) => value.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
     this.#text = secrets.length > 0 ? new RegExp(secrets.map(textPattern).join('|'), 'g') : null;
     this.#anchors = secrets.map(anchorOf);
+    this.#secrets = secrets;
     for (const secret of secrets) {
       for (const core of base64Cores(secret)) {
         const known = this.#edges.get(core.text);
@@ -62,6 +66,7 @@ export class Redaction {
   apply(text: string): string {
     if (this.#text === null) return text;
     let result = this.#anchors.some((anchor) => text.includes(anchor)) ? text.replace(this.#text, REDACTED) : text;
+    result = this.#withoutCutSecrets(result);
     if (this.#base64 === null || !this.#cores.some((core) => result.includes(core))) return result;
     const spans: Array<[number, number]> = [];
     for (const match of result.matchAll(this.#base64)) {
@@ -78,6 +83,40 @@ export class Redaction {
     for (const [start, end] of spans.reverse()) result = result.slice(0, start) + REDACTED + result.slice(end);
     return result;
   }
+
+  /**
+   * Provider replies are quoted cut short ("401 Invalid key sk-live-4f9a1c...; check the key"): the
+   * start of a secret just before an ellipsis gives part of it away, so it goes too — at least MIN_CUT
+   * characters of it, so that a word that merely starts like a secret is left alone.
+   */
+  #withoutCutSecrets(text: string): string {
+    if (!text.includes('...') && !text.includes('\u2026')) return text;
+    let result = '';
+    let from = 0;
+    for (const ellipsis of text.matchAll(/\.{3}|\u2026/g)) {
+      let before = text.slice(from, ellipsis.index);
+      for (const secret of this.#secrets) {
+        const length = cutLength(before, secret);
+        if (length > 0) {
+          before = `${before.slice(0, before.length - length)}${REDACTED}`;
+          break;
+        }
+      }
+      result += before + ellipsis[0];
+      from = ellipsis.index + ellipsis[0].length;
+    }
+    return result + text.slice(from);
+  }
+}
+
+/** How many characters at the end of `text` are the start of `secret` (0 if fewer than MIN_CUT). */
+function cutLength(text: string, secret: string): number {
+  const head = secret.slice(0, MIN_CUT);
+  // Earliest first, so that the longest start is found; only where a start shorter than the secret fits.
+  for (let at = text.indexOf(head, Math.max(0, text.length - secret.length + 1)); at >= 0; at = text.indexOf(head, at + 1)) {
+    if (secret.startsWith(text.slice(at))) return text.length - at;
+  }
+  return 0;
 }
 
 /** One regular expression source matching `secret` as itself, JSON-escaped or URL-encoded. */

@@ -72,6 +72,13 @@ describe('the forms a secret travels in', () => {
     expect(givesAway(redacted, clientId), redacted).toBe(false);
   });
 
+  it('the start of a secret in a provider reply quoted cut short, before the ellipsis', () => {
+    const cut = `401 {"error":"Invalid key ${secret.slice(0, 12)}...; check the API key`;
+    expect(redactor.redactText(cut)).toBe('401 {"error":"Invalid key [secret]...; check the API key');
+    // A word that merely starts like a secret (fewer than 6 characters) stays.
+    expect(redactor.redactText('Uploading S3cr3...')).toBe('Uploading S3cr3...');
+  });
+
   it('scrubs every string and key of an API answer', () => {
     const answer = { jobs: [{ error: { message: `401 Basic ${b64(`${clientId}:${secret}`)}` }, [encodeURIComponent(secret)]: 1 }] };
     const text = JSON.stringify(redactor.redact(answer));
