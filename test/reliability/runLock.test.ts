@@ -198,6 +198,9 @@ describe('two ferry run processes started together on one queue', () => {
       const enqueued = await runFerry(data, ['upload', '--account', 'c', ...queued.map((file) => file.path)]);
       expect(enqueued.code, enqueued.stderr).toBe(0);
 
+      // A slow server keeps the first engine busy for a couple of seconds, so the two overlap even
+      // when one process starts a little later than the other.
+      sandbox.fault({ method: 'POST', path: '/api/v2/media/upload/chunk/', times: 1_000, action: { type: 'delay', ms: 150 } });
       const pair = [0, 1].map(() => spawnFerry(data, ['run', '--until-idle'], { timeoutMs: 60_000 }));
       const results = await Promise.all(pair.map((child) => child.exited));
 
