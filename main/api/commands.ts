@@ -11,7 +11,7 @@ import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { clearXvidTokenCache } from '../providers/xvid/xvidAdapter.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
-import { listTrash, restoreFromTrash, trashDays, type TrashView } from '../sync/syncTrash.ts';
+import { listTrash, restoreFromTrash, trashDays, trashEntryView } from '../sync/syncTrash.ts';
 import { ApiError, toErrorPayload } from './apiError.ts';
 import type { ProbeAccount } from './connectionTest.ts';
 import type {
@@ -27,7 +27,6 @@ import type {
   JobsSummary,
   RemoveResult,
   Settings,
-  SyncTrashEntry,
 } from './contract.ts';
 import { toCsv, toJson } from './historyExport.ts';
 import { syncRuleInfoById, syncRuleInfos, type SyncHost } from './syncViews.ts';
@@ -489,7 +488,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'sync.trashList': {
       input: INPUT_SCHEMAS['sync.trashList'],
-      handler: async () => (await listTrash(queue.db)).map(trashView),
+      handler: async () => (await listTrash(queue.db)).map(trashEntryView),
     },
 
     'sync.trashRestore': {
@@ -497,25 +496,9 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: async (input) => {
         const entry = await restoreFromTrash(queue.db, input.id);
         // Its copy left the trash: it is back at `path`.
-        return trashView({ ...entry, expiresAt: entry.trashedAt + trashDays(queue.db) * 86_400_000, present: false });
+        return trashEntryView({ ...entry, expiresAt: entry.trashedAt + trashDays(queue.db) * 86_400_000, present: false });
       },
     },
-  };
-}
-
-function trashView(entry: TrashView): SyncTrashEntry {
-  return {
-    id: entry.id,
-    path: entry.originalPath,
-    trashPath: entry.trashPath,
-    size: entry.size,
-    sha256: entry.sha256,
-    ruleId: entry.ruleId,
-    jobId: entry.jobId,
-    trashedAt: entry.trashedAt,
-    expiresAt: entry.expiresAt,
-    present: entry.present,
-    restoredAt: entry.restoredAt,
   };
 }
 

@@ -9,7 +9,7 @@ import { SettingsStore } from '../api/settingsStore.ts';
 import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../db/syncRepository.ts';
 import { FerryError, type Queue } from '../engine/queue.ts';
 import type { SyncServiceOptions } from './syncService.ts';
-import { listTrash, restoreFromTrash } from './syncTrash.ts';
+import { listTrash, restoreFromTrash, trashEntryView } from './syncTrash.ts';
 import { DEFAULT_MOVE_TO, addSyncRule, listSyncRules, removeSyncRule, setSyncRulePaused, type SyncRuleView } from './syncRules.ts';
 
 export interface SyncCommandIo {
@@ -134,21 +134,7 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
       const entries = await listTrash(openQueue().db);
       for (const entry of entries) {
         if (options.json) {
-          write(
-            JSON.stringify({
-              event: 'sync-trash',
-              id: entry.id,
-              path: entry.originalPath,
-              trashPath: entry.trashPath,
-              size: entry.size,
-              sha256: entry.sha256,
-              ruleId: entry.ruleId,
-              jobId: entry.jobId,
-              trashedAt: entry.trashedAt,
-              expiresAt: entry.expiresAt,
-              present: entry.present,
-            }),
-          );
+          write(JSON.stringify({ event: 'sync-trash', ...trashEntryView(entry) }));
         } else {
           const when = new Date(entry.trashedAt).toISOString().replace('T', ' ').slice(0, 16);
           const until = new Date(entry.expiresAt).toISOString().slice(0, 10);

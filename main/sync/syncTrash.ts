@@ -28,6 +28,35 @@ export interface TrashView extends TrashEntry {
 }
 
 /** The trash folder of the data folder that holds `db`; null for an in-memory database. */
+/** A trash entry as the API and `ferry sync trash list --json` show it (the API's SyncTrashEntry). */
+export function trashEntryView(entry: TrashView): {
+  id: number;
+  path: string;
+  trashPath: string;
+  size: number;
+  sha256: string;
+  ruleId: number | null;
+  jobId: number | null;
+  trashedAt: number;
+  expiresAt: number;
+  present: boolean;
+  restoredAt: number | null;
+} {
+  return {
+    id: entry.id,
+    path: entry.originalPath,
+    trashPath: entry.trashPath,
+    size: entry.size,
+    sha256: entry.sha256,
+    ruleId: entry.ruleId,
+    jobId: entry.jobId,
+    trashedAt: entry.trashedAt,
+    expiresAt: entry.expiresAt,
+    present: entry.present,
+    restoredAt: entry.restoredAt,
+  };
+}
+
 export function trashDir(db: Db): string | null {
   const location = db.location();
   return location === null ? null : join(dirname(location), 'trash');
