@@ -6,9 +6,9 @@
  * against this file at compile time.
  */
 import type { ErrorKind } from '../engine/errors.ts';
-import type { JobState } from '../engine/jobState.ts';
+import type { JobAction, JobState } from '../engine/jobState.ts';
 
-export type { ErrorKind, JobState };
+export type { ErrorKind, JobAction, JobState };
 
 // Envelope ------------------------------------------------------------------------------------------
 
@@ -103,6 +103,8 @@ export interface JobView {
   mime: string;
   size: number | null;
   state: JobState;
+  /** What the queue accepts for this job now (from the state table): the window offers only these. */
+  actions: JobAction[];
   position: number;
   bytesConfirmed: number;
   attempts: number;

@@ -5,6 +5,7 @@
  */
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobEvent } from '../db/jobsRepository.ts';
+import { jobActions } from '../engine/jobState.ts';
 import type { AccountView } from '../engine/queue.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { AccountInfo, JobTimelineEntry, JobView, ProviderInfo } from './contract.ts';
@@ -61,6 +62,7 @@ export function jobView(job: Job, account: Account | undefined, staged: boolean)
     mime: job.mime,
     size: job.size,
     state: job.state,
+    actions: jobActions(job.state),
     position: job.position,
     bytesConfirmed: job.bytesConfirmed,
     attempts: job.attempts,

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { checkBaseUrlTransport } from '../api/networkPolicy.ts';
+import { SettingsStore } from '../api/settingsStore.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
@@ -384,7 +385,10 @@ async function drive(
     }
   }
 
-  const engine = new Engine({ queue, ...engineTuning(mode.env) });
+  // The same global limit as the window and `ferry serve` (the Settings view); FERRY_MAX_JOBS, for
+  // tests, still wins.
+  const maxJobsInFlight = new SettingsStore(queue.db).get().globalConcurrency;
+  const engine = new Engine({ queue, maxJobsInFlight, ...engineTuning(mode.env) });
   queue.on('job', report);
   // A full disk or a locked database: said once per distinct message (the engine retries every few
   // seconds while it lasts), never as a failure of the jobs.

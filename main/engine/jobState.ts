@@ -58,3 +58,25 @@ export function assertTransition(from: JobState, to: JobState): void {
 export function isJobState(value: string): value is JobState {
   return (JOB_STATES as readonly string[]).includes(value);
 }
+
+/** What a person may ask of a job (the queue's pause/resume/retry/cancel/remove commands). */
+export const JOB_ACTIONS = ['pause', 'resume', 'retry', 'cancel', 'remove'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+/**
+ * The actions that the queue accepts for a job in `state`, derived from the transition table and the
+ * queue's own rules, so that a window never offers what the engine would refuse (e.g. Cancel while a
+ * job is `processing`: the platform already has the file, and its outcome must be learned).
+ */
+export function jobActions(state: JobState): JobAction[] {
+  const actions: JobAction[] = [];
+  // Finalize runs to its end: its outcome would be unknown otherwise (Queue.pause/cancel refuse it).
+  const settling = state === 'finalizing';
+  if (state !== 'paused' && !settling && canTransition(state, 'paused')) actions.push('pause');
+  if (state === 'paused') actions.push('resume');
+  // A retry puts an ended job back in the queue; running and waiting jobs retry by themselves.
+  if (state === 'failed' || state === 'canceled') actions.push('retry');
+  if (!TERMINAL_STATES.has(state) && !settling && canTransition(state, 'canceled')) actions.push('cancel');
+  if (!ACTIVE_STATES.has(state)) actions.push('remove');
+  return actions;
+}

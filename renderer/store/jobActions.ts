@@ -2,7 +2,7 @@
  * What the user does to jobs: one at a time from a row, or to the selection. Bulk answers carry
  * per-id refusals; those are shown in one toast rather than one per job.
  */
-import type { BulkResult, JobState, JobView, RemoveResult } from '../../main/api/contract.ts';
+import type { BulkResult, JobView, RemoveResult } from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { closeDetails } from './details.ts';
 import { jobIdAt, queueQuery, scheduleRefresh } from './lists.ts';
@@ -167,8 +167,6 @@ export async function selectedIds(): Promise<number[]> {
   return ids;
 }
 
-const PAUSABLE: ReadonlySet<JobState> = new Set(['queued', 'uploading', 'waiting', 'processing']);
-
 /** Space: pauses the selection when any of it runs, else resumes it. */
 export async function togglePauseSelection(): Promise<void> {
   const ids = await selectedIds();
@@ -176,7 +174,7 @@ export async function togglePauseSelection(): Promise<void> {
   const { jobs } = ferryStore.getState();
   const anyRunning = ids.some((id) => {
     const job = jobs[id];
-    return job ? PAUSABLE.has(job.state) : false;
+    return job ? job.actions.includes('pause') : false;
   });
   await (anyRunning ? pauseJobs(ids) : resumeJobs(ids));
 }

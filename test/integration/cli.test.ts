@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SettingsStore } from '../../main/api/settingsStore.ts';
+import { openDatabase } from '../../main/db/database.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import {
@@ -141,6 +143,29 @@ describe('ferry command', () => {
     expect(completed.code).toBe(0);
     expect(jsonLines(completed.stdout)).toEqual([expect.objectContaining({ id: line.id, status: 'completed', bytesConfirmed: file.bytes.length })]);
     await expectSecretKept(c);
+  }, CLI_TEST_TIMEOUT_MS);
+
+  it('runs the queue within the global limit of uploads at once that the window set (Settings)', async () => {
+    const c = await cli();
+    const sandbox = await communityAccount(c, 'first');
+    for (const name of ['second', 'third']) {
+      const added = await c.ferry('accounts', 'add', 'selfcommunity', '--name', name, '--base-url', sandbox.url, '--secret', `accessToken=${c.secret}`);
+      expect(added.code, added.stderr).toBe(0);
+    }
+    const db = openDatabase(c.data);
+    new SettingsStore(db).set({ globalConcurrency: 1 });
+    db.close();
+    // A slow server: three accounts' uploads would overlap if more than one ran at once.
+    sandbox.fault({ method: 'POST', path: '/api/v2/media/upload/chunk/', times: 100, action: { type: 'delay', ms: 100 } });
+    for (const [i, name] of ['first', 'second', 'third'].entries()) {
+      const file = await randomFile(c.files, `${name}.png`, 2 * SC_CHUNK + i);
+      const queued = await c.ferry('upload', '--account', name, file.path);
+      expect(queued.code, queued.stderr).toBe(0);
+    }
+    const ran = await c.ferry('run', '--until-idle');
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(sandbox.media).toHaveLength(3);
+    expect(sandbox.maxInFlight).toBe(1);
   }, CLI_TEST_TIMEOUT_MS);
 
   it('exits 1 with a failed job line when an upload fails', async () => {

@@ -1,14 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../main/db/database.ts';
 import {
   ACTIVE_STATES,
+  JOB_ACTIONS,
   JOB_STATES,
   TERMINAL_STATES,
   TransitionError,
   assertTransition,
   canTransition,
   isJobState,
+  jobActions,
 } from '../../main/engine/jobState.ts';
-import type { JobState } from '../../main/engine/jobState.ts';
+import type { JobAction, JobState } from '../../main/engine/jobState.ts';
+import { FerryError, Queue } from '../../main/engine/queue.ts';
+import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { Fixtures } from '../support/ferryHarness.ts';
 
 /**
  * The allowed transitions, written out independently of the source so that a change to the source
@@ -105,5 +113,56 @@ describe('job state machine', () => {
     { value: 'toString', expected: false },
   ])('isJobState($value) is $expected', ({ value, expected }) => {
     expect(isJobState(value)).toBe(expected);
+  });
+});
+
+describe('jobActions: what a window may offer for a job', () => {
+  const fixtures = new Fixtures();
+  afterAll(() => fixtures.cleanup());
+
+  /** A queue with one job forced into `state`, on a fresh data folder. */
+  async function jobIn(state: JobState): Promise<{ queue: Queue; id: number }> {
+    const dir = await fixtures.tempDir('ferry-actions-');
+    const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    fixtures.track({ close: async () => queue.db.close() });
+    await queue.addAccount({ provider: 'selfcommunity', name: 'c', baseUrl: 'https://community.example.com', secrets: { accessToken: 'tok-1234' } });
+    const path = join(dir, 'a.png');
+    await writeFile(path, 'bytes');
+    const [row] = await queue.enqueue('c', [path]);
+    queue.jobs.update(row!.id, { state });
+    return { queue, id: row!.id };
+  }
+
+  /** Asks the real queue; true when it did what was asked (a no-op or a refusal is false). */
+  async function accepted(state: JobState, action: JobAction): Promise<boolean> {
+    const { queue, id } = await jobIn(state);
+    try {
+      if (action === 'remove') {
+        queue.remove(id);
+        return queue.jobs.get(id) === undefined;
+      }
+      const after = action === 'retry' ? await queue.retry(id) : queue[action](id);
+      return after.state !== state;
+    } catch (error) {
+      if (error instanceof FerryError && error.code === 'conflict') return false;
+      throw error;
+    }
+  }
+
+  it('offers only what the queue then accepts, for every state and action', async () => {
+    for (const state of JOB_STATES) {
+      for (const action of JOB_ACTIONS) {
+        if (jobActions(state).includes(action)) expect(await accepted(state, action), `${action} offered for a ${state} job`).toBe(true);
+      }
+    }
+  });
+
+  it('does not offer Cancel while the platform processes the file, and offers Remove for a job waiting to retry', () => {
+    expect(jobActions('processing')).not.toContain('cancel');
+    expect(jobActions('processing')).toContain('pause');
+    expect(jobActions('waiting')).toContain('remove');
+    expect(jobActions('finalizing')).toEqual([]);
+    expect(jobActions('completed')).toEqual(['remove']);
+    expect(jobActions('failed')).toEqual(['retry', 'remove']);
   });
 });

@@ -104,6 +104,19 @@ describe('a queue row', () => {
     expect(screen.queryByRole('button', { name: /in its folder/ })).toBeNull();
   });
 
+  it('offers what the server says the job allows: no Cancel while processing, Remove while waiting', () => {
+    showJobs(job(1, { state: 'processing' }), job(2, { state: 'waiting', actions: ['pause', 'cancel', 'remove'] }));
+    render(
+      <>
+        <JobRow index={0} top={0} />
+        <JobRow index={1} top={56} />
+      </>,
+    );
+    expect(screen.queryByRole('button', { name: 'Cancel file-1.png' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Pause file-1.png' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Remove file-2.png from the list' })).toBeTruthy();
+  });
+
   it('re-renders only the row whose progress changed', () => {
     showJobs(job(1, { state: 'uploading' }), job(2, { state: 'uploading' }));
     const renders: Record<string, number> = { a: 0, b: 0 };

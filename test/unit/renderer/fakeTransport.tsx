@@ -2,6 +2,7 @@
  * A scripted transport for renderer tests: commands are answered by the handlers given, every call
  * is recorded, and events are pushed with `emit` as the server would.
  */
+import { jobActions } from '../../../main/engine/jobState.ts';
 import type { ApiEvents, ApiResult, CommandInput, CommandName, CommandOutput, EventName, JobView, ProviderInfo } from '../../../main/api/contract.ts';
 import type { Transport } from '../../../renderer/transport/types.ts';
 
@@ -61,6 +62,8 @@ export function job(id: number, patch: Partial<JobView> = {}): JobView {
     mime: 'image/png',
     size: 1_000_000,
     state: 'queued',
+    // What the server computes from the state table for the job's state.
+    actions: jobActions(patch.state ?? 'queued'),
     position: id,
     bytesConfirmed: 0,
     attempts: 0,

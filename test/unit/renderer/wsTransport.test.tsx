@@ -3,16 +3,30 @@
  * The `ferry serve` transport's staging of dropped files, against a real loopback HTTP server: a
  * server busy receiving other files (503 + Retry-After) makes the file wait its turn, not fail.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWsTransport } from '../../../renderer/transport/wsTransport.ts';
 
-let server: Server | null = null;
+interface StagingEndpoint {
+  origin: string;
+  seen: Array<{ at: number; bytes: number }>;
+  close(): Promise<void>;
+}
+type Answer = { status: number; headers?: Record<string, string>; body: unknown };
+
+// The stand-in server is Node code (test/support/stagingEndpoint.ts); loaded by a path held in a
+// variable, so that this file, typechecked as renderer code without Node types, does not pull it in.
+const ENDPOINT_MODULE = '../../support/stagingEndpoint.ts';
+let endpoint: StagingEndpoint | null = null;
+
+async function stagingServer(answers: Answer[]): Promise<StagingEndpoint> {
+  const loaded = (await import(/* @vite-ignore */ ENDPOINT_MODULE)) as { startStagingEndpoint(answers: Answer[]): Promise<StagingEndpoint> };
+  endpoint = await loaded.startStagingEndpoint(answers);
+  return endpoint;
+}
 
 afterEach(async () => {
-  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-  server = null;
+  await endpoint?.close();
+  endpoint = null;
 });
 
 /** A WebSocket that never connects: these tests are about the staging endpoint only. */
@@ -24,29 +38,6 @@ class SilentSocket {
   readyState = 0;
   send(): void {}
   close(): void {}
-}
-
-async function stagingServer(answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }>) {
-  const seen: Array<{ at: number; bytes: number }> = [];
-  server = createServer((request, response) => {
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-expose-headers': 'retry-after' };
-    if (request.method === 'OPTIONS') {
-      // The page's origin differs from this server's: the browser asks first.
-      response.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST' });
-      response.end();
-      return;
-    }
-    let bytes = 0;
-    request.on('data', (piece: Buffer) => (bytes += piece.length));
-    request.on('end', () => {
-      seen.push({ at: Date.now(), bytes });
-      const answer = answers.shift() ?? { status: 500, body: { ok: false, error: { code: 'INTERNAL', message: 'no more answers' } } };
-      response.writeHead(answer.status, { 'content-type': 'application/json', ...cors, ...answer.headers });
-      response.end(JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, seen };
 }
 
 describe('the serve transport stages a dropped file', () => {
