@@ -18,4 +18,36 @@ export default tseslint.config(
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  // The layers of main/ (docs/architecture.md): an import that reaches up a layer fails `npm test`.
+  ...layers({
+    // The shared vocabulary: error kinds and classes, the job state table, the file-source interface,
+    // result types. It imports nothing of Ferry's.
+    'main/core/**': { only: 'core' },
+    // Adapters know their protocol, the core and their shared helpers (http, multipart bodies); the
+    // one exception is the registry of secret values that they feed with tokens they fetch.
+    'main/providers/**': { forbid: ['engine', 'db', 'api', 'sync', 'serve', 'cli', 'app', 'ipc', 'secrets'], allow: ['**/secrets/knownSecrets.ts'] },
+    'main/db/**': { forbid: ['engine', 'providers', 'api', 'sync', 'serve', 'cli', 'app', 'ipc', 'secrets'] },
+    'main/secrets/**': { forbid: ['engine', 'providers', 'db', 'api', 'sync', 'serve', 'cli', 'app', 'ipc'] },
+    // The engine receives the adapters from the composition root: only the port (providers/types.ts).
+    'main/engine/**': { forbid: ['api', 'sync', 'serve', 'cli', 'app', 'ipc'], forbidFiles: ['**/providers/registry.ts', '**/providers/*/**'] },
+  }),
 );
+
+/** One `no-restricted-imports` rule per folder of main/ (see the table above). */
+function layers(table) {
+  const FOLDERS = ['core', 'engine', 'db', 'providers', 'secrets', 'api', 'sync', 'serve', 'cli', 'app', 'ipc'];
+  return Object.entries(table).map(([files, rule]) => {
+    const forbidden = rule.only ? FOLDERS.filter((folder) => folder !== rule.only) : rule.forbid;
+    const group = [...forbidden.map((folder) => `**/${folder}/**`), ...(rule.forbidFiles ?? []), ...(rule.allow ?? []).map((path) => `!${path}`)];
+    if (rule.only) group.push('**/index.ts');
+    return {
+      files: [`${files.replace(/\*\*$/, '')}**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [{ group, message: `${files} may not import this layer (see docs/architecture.md, "Layers")` }] },
+        ],
+      },
+    };
+  });
+}

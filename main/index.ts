@@ -49,6 +49,7 @@ import { revealJobInFolder } from './ipc/revealInFolder.ts';
 import { FileSecretStore } from './secrets/fileSecretStore.ts';
 import { redactSecrets } from './secrets/redaction.ts';
 import { SafeStorageSecretStore } from './secrets/safeStorageSecretStore.ts';
+import { getAdapter } from './providers/registry.ts';
 
 /** dist/main when built; the packaged app keeps the same layout inside app.asar. */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -175,7 +176,7 @@ function run(): void {
 
     const secrets = new SafeStorageSecretStore({ safeStorage, dataDir, fallback: new FileSecretStore(dataDir) });
     db = openDatabase(dataDir);
-    const queue = new Queue({ db, secrets });
+    const queue = new Queue({ adapterFor: getAdapter, db, secrets });
 
     const loadTrayIcon = (path: string) => {
       const image = nativeImage.createFromPath(path);

@@ -4,9 +4,9 @@
  * becomes INTERNAL with a generic message, and the details go to the log, never to the client.
  */
 import { z } from 'zod';
-import { UploadError } from '../engine/errors.ts';
-import { TransitionError } from '../engine/jobState.ts';
-import { FerryError } from '../engine/queue.ts';
+import { UploadError } from '../core/errors.ts';
+import { TransitionError } from '../core/jobState.ts';
+import { FerryError } from '../core/errors.ts';
 import type { ApiErrorCode, ApiErrorPayload } from './contract.ts';
 
 export class ApiError extends Error {

@@ -5,7 +5,7 @@
  */
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
-import { JOB_STATES, type JobState } from '../engine/jobState.ts';
+import { JOB_STATES, type JobState } from '../core/jobState.ts';
 import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';

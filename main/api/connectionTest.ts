@@ -9,7 +9,7 @@
  */
 import type { Response } from 'got';
 import { createAccountHttp } from '../engine/accountHttp.ts';
-import { UploadError } from '../engine/errors.ts';
+import { UploadError } from '../core/errors.ts';
 import { bodyExcerpt, send } from '../providers/http.ts';
 import { readErrorReply } from '../providers/ofauth/ofauthReplies.ts';
 import { oktopostBaseUrl } from '../providers/oktopost/oktopostAdapter.ts';

@@ -5,8 +5,8 @@
  * Node types. The zod schemas that enforce these inputs live in `schemas.ts`, which is checked
  * against this file at compile time.
  */
-import type { ErrorKind } from '../engine/errors.ts';
-import type { JobAction, JobState } from '../engine/jobState.ts';
+import type { ErrorKind } from '../core/errors.ts';
+import type { JobAction, JobState } from '../core/jobState.ts';
 
 export type { ErrorKind, JobAction, JobState };
 

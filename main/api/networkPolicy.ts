@@ -10,7 +10,7 @@
  * ordinary names that DNS may point anywhere, so they are not loopback.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { FerryError } from '../engine/queue.ts';
+import { FerryError } from '../core/errors.ts';
 
 /**
  * True for 127.0.0.0/8, ::1 (with or without brackets) and `localhost`. Takes a host as written in a

@@ -4,7 +4,7 @@
  * against `contract.ts` at compile time (everything the contract allows, the schema accepts).
  */
 import { z } from 'zod';
-import { JOB_STATES } from '../engine/jobState.ts';
+import { JOB_STATES } from '../core/jobState.ts';
 import type { CommandInput, CommandName } from './contract.ts';
 
 const MAX_IDS = 10_000;

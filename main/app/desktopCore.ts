@@ -14,7 +14,7 @@ import { followQueueChanges } from '../api/followQueue.ts';
 import { syncRuleInfos } from '../api/syncViews.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { Engine, type EngineOptions, type ProgressUpdate } from '../engine/engine.ts';
-import type { JobState } from '../engine/jobState.ts';
+import type { JobState } from '../core/jobState.ts';
 import type { Queue } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
 import { SyncService, type SyncServiceOptions } from '../sync/syncService.ts';

@@ -10,7 +10,7 @@
  * Bytes are what is compared; when no job of the batch knows its size (URL imports), finished jobs
  * out of all jobs is the measure instead.
  */
-import type { JobState } from '../engine/jobState.ts';
+import type { JobState } from '../core/jobState.ts';
 
 export interface TrackedJob {
   id: number;

@@ -3,9 +3,9 @@
  * column becomes a neutral value (no session, no options) instead of crashing the queue.
  */
 import { z } from 'zod';
-import type { ErrorKind } from '../engine/errors.ts';
-import { isJobState, type JobState } from '../engine/jobState.ts';
-import type { UploadResult } from '../providers/types.ts';
+import type { ErrorKind } from '../core/errors.ts';
+import { isJobState, type JobState } from '../core/jobState.ts';
+import type { UploadResult } from '../core/results.ts';
 import { parseJsonColumn } from './accountsRepository.ts';
 import { prepared, type Db } from './database.ts';
 

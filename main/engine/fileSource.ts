@@ -12,94 +12,16 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { giveBuffer, takeBuffer } from './bufferPool.ts';
-import { UploadError } from './errors.ts';
-
-/** Read size of range streams: the same 1 MiB reads as the floor clients of the benchmarks. */
-export const RANGE_READ_SIZE = 1024 * 1024;
-
-/** Bytes [start, end) of a file, opened only when `stream()` is called. */
-export interface FileRange {
-  readonly start: number;
-  readonly end: number;
-  /** end - start: the exact number of bytes `stream()` yields when the file is unchanged. */
-  readonly size: number;
-  /**
-   * Opens the range as a Node stream (1 MiB reads). The caller owns it and must destroy it when the
-   * request ends early; destroying closes the file descriptor.
-   */
-  stream(): Readable;
-  /**
-   * Reads up to `length` bytes at `position` into a pooled buffer that the caller gives back
-   * (bufferPool.ts `giveBuffer`) once nothing references it, through the source's one shared
-   * descriptor (opened by the first read, closed by `FileSource.close`); `bytesRead` is 0 at the end
-   * of the file. Request bodies read their range this way (main/providers/multipartBody.ts).
-   * A piece that covers a whole small range (at most 1 MiB) also starts reading the next range of the
-   * same size, with its `unchanged` check right after that read: serial protocols with small parts
-   * (SelfCommunity's 204,800 bytes) then find their next part's bytes ready, and `checked` is that
-   * check (null when nothing was read ahead).
-   */
-  readPiece(length: number, position: number): Promise<FilePiece>;
-  /**
-   * Resolves when the file still has the size and mtime the job recorded; rejects with a
-   * `local-file` UploadError saying the file changed otherwise (or when it is gone).
-   */
-  unchanged(): Promise<void>;
-  /**
-   * Starts measuring what one request body sends of this range: the returned function must see every
-   * byte the body reads, in order, exactly once. Each call starts a new measurement that replaces the
-   * previous one of the same byte range (a retried request sends its bytes again), so that
-   * `FileSource.sentSha256` describes the last body. Null (and absent) when the source does not
-   * measure (every job that is not from a watched folder: hashing is not free).
-   */
-  measureSent?(): ((chunk: Buffer) => void) | null;
-}
-
-export interface FilePiece {
-  /** Pooled: give it back with `giveBuffer` once its bytes are no longer referenced. */
-  buffer: Buffer;
-  bytesRead: number;
-  /** The `unchanged` check made after these bytes were read ahead, or null. */
-  checked: Promise<void> | null;
-}
-
-/** Ranges up to this size are read ahead (one buffer of the pool). */
-export const READ_AHEAD_MAX = 1024 * 1024;
-
-export interface FileSource {
-  readonly path: string;
-  readonly size: number;
-  /**
-   * Bytes [start, end) for a request body; rejects a range outside the file. Nothing is read yet: a
-   * body reads the range and checks `unchanged` before its last bytes go out.
-   */
-  range(start: number, end: number): Promise<FileRange>;
-  /**
-   * Resolves when the file still has the size and mtime the job recorded; rejects with a `local-file`
-   * UploadError saying it changed (or is gone) otherwise.
-   */
-  unchanged(): Promise<void>;
-  /** Hex digest of the whole file, computed from a stream (MD5 for SelfCommunity's complete). */
-  digest(algorithm: 'md5' | 'sha256', signal?: AbortSignal): Promise<string>;
-  /**
-   * The digest of the file built from the bytes of the parts as they are sent, for this source's
-   * lifetime (one run of one job). The same object for every call with the same algorithm.
-   */
-  runningDigest(algorithm: 'md5' | 'sha256'): RunningDigest;
-  /**
-   * Closes the shared descriptor once its pending reads are over (FileHandle.close waits for them);
-   * reads after this reject. The runner closes the source when a run of the job ends.
-   */
-  close(): Promise<void>;
-  /** Whether request bodies measure what they send (`FileSourceOptions.measureSent`). */
-  readonly measuresSent?: boolean;
-  /**
-   * Hex SHA-256 of the bytes the last body of the range [start, end) read, when that body read all of
-   * them; null when the range was not measured (or not completely). Used when the server acknowledged
-   * the part, so that the record says what was really sent rather than what was hashed before.
-   */
-  sentSha256?(start: number, end: number): string | null;
-}
+import { giveBuffer, takeBuffer } from '../core/bufferPool.ts';
+import { UploadError } from '../core/errors.ts';
+import {
+  RANGE_READ_SIZE,
+  READ_AHEAD_MAX,
+  type FilePiece,
+  type FileSource,
+  type RunningDigest,
+  type RunningDigestPiece,
+} from '../core/fileSource.ts';
 
 export interface FileSourceOptions {
   /**
@@ -120,7 +42,7 @@ export interface FileSourceOptions {
  * restart, a resync to another server offset) breaks the digest for good, and `result` returns null:
  * the caller then hashes the file from disk as before.
  */
-export class RunningDigest {
+export class PrefixDigest implements RunningDigest {
   #hash: Hash;
   #upTo = 0;
   #broken = false;
@@ -170,10 +92,6 @@ export class RunningDigest {
   }
 }
 
-export interface RunningDigestPiece {
-  update(chunk: Buffer): void;
-  commit(): void;
-}
 
 /**
  * Opens a file of the given size. `mtimeMs` is the modification time (whole milliseconds) recorded
@@ -353,7 +271,7 @@ export function openFileSource(path: string, size: number, mtimeMs?: number, opt
     runningDigest(algorithm) {
       let digest = digests.get(algorithm);
       if (!digest) {
-        digest = new RunningDigest(algorithm);
+        digest = new PrefixDigest(algorithm);
         digests.set(algorithm, digest);
       }
       return digest;

@@ -11,25 +11,15 @@ import mime from 'mime-types';
 import { AccountsRepository, type Account } from '../db/accountsRepository.ts';
 import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
 import { JobsRepository, type Job, type JobPatch, type NewJob } from '../db/jobsRepository.ts';
-import { getAdapter } from '../providers/registry.ts';
 import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
-import { UploadError, type ErrorKind } from './errors.ts';
+import { FerryError, UploadError, type ErrorKind } from '../core/errors.ts';
 import { fingerprintFile, statFile } from './fileSource.ts';
-import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from './jobState.ts';
+import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from '../core/jobState.ts';
 
 /** A command-level failure: the request was wrong, nothing was changed. */
 /** The event message of a retry asked for by the user (the engine counts new sessions from it). */
 export const RETRY_REQUESTED = 'Retry requested';
-
-export class FerryError extends Error {
-  readonly code: 'invalid' | 'not-found' | 'conflict';
-  constructor(code: FerryError['code'], message: string) {
-    super(message);
-    this.name = 'FerryError';
-    this.code = code;
-  }
-}
 
 export interface AccountView extends Account {
   /** Which secrets are stored; values never leave the SecretStore through here. */
@@ -48,7 +38,11 @@ export interface NewAccountInput {
 export interface QueueOptions {
   db: Db;
   secrets: SecretStore;
-  adapterFor?: (provider: string) => ProviderAdapter;
+  /**
+   * The adapter of each provider, handed in by the composition root (main/providers/registry.ts's
+   * `getAdapter`): the engine never imports an adapter.
+   */
+  adapterFor: (provider: string) => ProviderAdapter;
 }
 
 /** Names that are never uploaded when a folder is expanded. */
@@ -72,7 +66,7 @@ export class Queue extends EventEmitter<QueueEvents> {
     this.accounts = new AccountsRepository(options.db);
     this.jobs = new JobsRepository(options.db);
     this.secrets = options.secrets;
-    this.adapterFor = options.adapterFor ?? getAdapter;
+    this.adapterFor = options.adapterFor;
   }
 
   // Accounts ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * is acknowledged, so a long upload on a flaky network never runs out of attempts while it advances,
  * and a dead server is given up on after a bounded number of tries.
  */
-import type { ErrorKind } from './errors.ts';
+import type { ErrorKind } from '../core/errors.ts';
 
 export interface RetryOptions {
   /** First backoff delay. */

@@ -8,7 +8,7 @@ import { transaction, transactionSyncedLater } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext, CallContext, JobContext, PartSpec, ProviderAdapter } from '../providers/types.ts';
 import type { ByteBudget } from './byteBudget.ts';
-import { UploadError } from './errors.ts';
+import { UploadError } from '../core/errors.ts';
 import { confirmSentParts, fingerprintFile, openFileSource, statFile } from './fileSource.ts';
 import type { Queue } from './queue.ts';
 import type { Clock } from './tokenBucket.ts';

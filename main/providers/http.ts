@@ -5,7 +5,7 @@
  */
 import { RequestError, type OptionsOfTextResponseBody, type Progress, type Response, type StreamOptions } from 'got';
 import { Readable } from 'node:stream';
-import { UploadError, type ErrorKind } from '../engine/errors.ts';
+import { UploadError, type ErrorKind } from '../core/errors.ts';
 import { bodyBytesWritten } from './multipartBody.ts';
 import type { AccountContext, CallContext } from './types.ts';
 

@@ -18,9 +18,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { UploadError } from '../engine/errors.ts';
-import { READ_BUFFER_SIZE, giveBuffer } from '../engine/bufferPool.ts';
-import type { FileRange } from '../engine/fileSource.ts';
+import { UploadError } from '../core/errors.ts';
+import { READ_BUFFER_SIZE, giveBuffer } from '../core/bufferPool.ts';
+import type { FileRange } from '../core/fileSource.ts';
 
 export interface MultipartFile {
   field: string;

@@ -1,5 +1,5 @@
 /** The adapters Ferry ships, by provider id. */
-import { UploadError } from '../engine/errors.ts';
+import { UploadError } from '../core/errors.ts';
 import { ofauthAdapter } from './ofauth/ofauthAdapter.ts';
 import { oktopostAdapter } from './oktopost/oktopostAdapter.ts';
 import { selfcommunityAdapter } from './selfcommunity/selfcommunityAdapter.ts';

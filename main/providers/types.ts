@@ -9,7 +9,8 @@
  * catch the abort and carry on. The engine decides what the abort means from `signal.reason`.
  */
 import type { Got } from 'got';
-import type { FileSource } from '../engine/fileSource.ts';
+import type { FileSource } from '../core/fileSource.ts';
+import type { UploadResult } from '../core/results.ts';
 
 export const PROVIDER_IDS = ['ofauth', 'selfcommunity', 'oktopost', 'xvid', 'twentythree'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
@@ -107,12 +108,8 @@ export interface PartSpec {
   end: number;
 }
 
-export interface UploadResult {
-  remoteId: string | null;
-  url: string | null;
-  /** Provider-specific facts worth showing (media state, thumbnails, validations...). */
-  details: Record<string, unknown>;
-}
+/** The result type lives in the core (the database records it too). */
+export type { UploadResult };
 
 export type PartOutcome<S> =
   /** The server accepted the part; `session` is the (possibly updated) session to persist. */

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FerryError } from '../engine/queue.ts';
+import { FerryError } from '../core/errors.ts';
 import { replaceFileDurably, setAside } from './durableFile.ts';
 import { rememberSecrets } from './knownSecrets.ts';
 import type { SecretStore } from './secretStore.ts';

@@ -12,7 +12,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ApiErrorPayload } from '../api/contract.ts';
-import { FerryError } from '../engine/queue.ts';
+import { FerryError } from '../core/errors.ts';
 
 /** The input fields, per command, that name local paths. */
 function pathsOf(command: string, input: unknown): string[] {

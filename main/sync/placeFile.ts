@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import { giveBuffer, takeBuffer } from '../engine/bufferPool.ts';
+import { giveBuffer, takeBuffer } from '../core/bufferPool.ts';
 
 /** What the source must still be when it is unlinked (taken right before the move was decided). */
 export interface FileIdentity {

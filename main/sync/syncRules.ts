@@ -19,7 +19,8 @@ import {
   type SyncFileState,
   type SyncRule,
 } from '../db/syncRepository.ts';
-import { FerryError, type Queue } from '../engine/queue.ts';
+import { FerryError } from '../core/errors.ts';
+import { type Queue } from '../engine/queue.ts';
 import { isTemporaryName } from './syncFilter.ts';
 
 export const DEFAULT_MOVE_TO = 'uploaded';

@@ -34,7 +34,7 @@ import type { Account } from '../db/accountsRepository.ts';
 import { transaction } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { SyncRepository, type SyncFile, type SyncFileState, type SyncRule } from '../db/syncRepository.ts';
-import { UploadError } from '../engine/errors.ts';
+import { UploadError } from '../core/errors.ts';
 import { openFileSource } from '../engine/fileSource.ts';
 import type { Queue } from '../engine/queue.ts';
 import { whoHasOpen } from './openFiles.ts';

@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { SettingsStore } from '../api/settingsStore.ts';
 import type { Db } from '../db/database.ts';
 import { SyncRepository, type TrashEntry } from '../db/syncRepository.ts';
-import { FerryError } from '../engine/queue.ts';
+import { FerryError } from '../core/errors.ts';
 import { TargetExistsError, identityOf, placeFile, type FileIdentity } from './placeFile.ts';
 import { createSyncFilter } from './syncFilter.ts';
 

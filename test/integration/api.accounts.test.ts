@@ -16,6 +16,7 @@ import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox
 import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox, type XvidSandbox } from '../sandbox/xvid.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const SECRETS = {
   scToken: 'sc-SECRET-7d41c0ffee',
@@ -63,7 +64,7 @@ beforeAll(async () => {
     }),
   );
   const dir = await fixtures.tempDir('ferry-api-accounts-');
-  queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
   api = new FerryApi({ queue, dataDir: dir, jobsChangedDelayMs: 5 });
   await api.start();
   api.subscribe((event) => void events.push(event));

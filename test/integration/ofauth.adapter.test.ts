@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection, type ProbeAccount } from '../../main/api/connectionTest.ts';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
-import { UploadError } from '../../main/engine/errors.ts';
+import { UploadError } from '../../main/core/errors.ts';
 import { testFileSource } from '../support/fileSources.ts';
 import { TokenBucket, type Clock } from '../../main/engine/tokenBucket.ts';
 import {

@@ -20,6 +20,7 @@ import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startServe, type RunningServe } from '../../main/serve/serve.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, sleep, waitFor, within } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -38,7 +39,7 @@ interface Served {
 
 async function serve(options: { rendererDir?: string; dataDir?: string; allowPaths?: string[] } = {}): Promise<Served> {
   const dataDir = options.dataDir ?? join(await fixtures.tempDir('ferry-serve-'), 'data');
-  const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   const running = await startServe({
     dataDir,
     queue,
@@ -422,7 +423,7 @@ describe('ferry serve: what staging refuses, and when', () => {
 describe('ferry serve: beyond loopback', () => {
   it('refuses a host other networks can reach unless allowRemote is given, saying why, and binds nothing', async () => {
     const dataDir = join(await fixtures.tempDir('ferry-serve-remote-'), 'data');
-    const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
     closers.push(() => queue.db.close());
     // 192.0.2.1 is a documentation address (on no machine): without the check, listening would fail for another reason.
     for (const host of ['0.0.0.0', '::', '192.0.2.1', '127.0.0.1.example.com']) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import got from 'got';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
-import { UploadError } from '../../main/engine/errors.ts';
+import { UploadError } from '../../main/core/errors.ts';
 import { testFileSource } from '../support/fileSources.ts';
 import { planTwentyThreeChunks } from '../../main/providers/twentythree/twentythreeChunks.ts';
 import { signFormPost } from '../../main/providers/twentythree/twentythreeOAuth.ts';

@@ -83,7 +83,7 @@ describe('refused before anything is queued', () => {
 
   it('a file one byte over each provider’s limit is refused with the limit named (sparse files)', async () => {
     const dir = await fixtures.tempDir('ferry-bad-big-');
-    const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     fixtures.track({ close: async () => queue.db.close() });
     const limits: Array<[string, string, Record<string, string>]> = [
       ['selfcommunity', 'huge.png', { accessToken: 'abcd' }],
@@ -254,7 +254,7 @@ describe('hostile API payloads', () => {
 
   beforeAll(async () => {
     const dir = await fixtures.tempDir('ferry-api-hostile-');
-    queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     api = new FerryApi({ queue, dataDir: dir, log: () => undefined, testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }) });
     await api.start();
     imagePath = join(dir, 'photo.png');
@@ -349,7 +349,7 @@ describe('malformed command lines', () => {
       // No job can be produced by a malformed line: nothing ever starts an upload here.
       void out;
     }
-    const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
     expect(dbState(queue).integrity).toBe('ok');
     queue.db.close();
   }, 60_000);

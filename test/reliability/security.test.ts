@@ -41,6 +41,7 @@ import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox } from '../sandbox/xvid.ts';
 import { Fixtures, REPO_ROOT, randomFile, runFerry, waitFor, within, type FerryProcessResult } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
 afterEach(async () => {
@@ -112,7 +113,7 @@ describe('secrets stay secret', () => {
     expect(refusedOf.stdout).toMatch(/Invalid key \[secret\]/);
 
     // API answers and events, and what the IPC transport hands the window.
-    const queue = new Queue({ db: openDatabase(data), secrets: new FileSecretStore(data) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(data), secrets: new FileSecretStore(data) });
     const logged: unknown[] = [];
     const api = new FerryApi({ queue, dataDir: data, log: (message, error) => logged.push(message, String(error)), testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }) });
     await api.start();
@@ -332,7 +333,7 @@ describe('ferry serve', () => {
   it('staging names in encoded and Unicode disguises never leave the staging folder', async () => {
     const root = await fixtures.tempDir('ferry-sec-stage-');
     const dataDir = join(root, 'data');
-    const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
     const running = await startServe({ dataDir, queue, port: 0, rendererDir: join(root, 'none'), log: () => undefined, engineOptions: { controlPollMs: 100 } });
     fixtures.track({ close: async () => { await running.close(); queue.db.close(); } });
     await running.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-12345' } });

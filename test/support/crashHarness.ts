@@ -33,6 +33,7 @@ import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox
 import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox, type XvidSandbox } from '../sandbox/xvid.ts';
 import { randomFile, sleep, spawnFerry, type FerryChild } from './ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 export type CrashProviderId = 'ofauth' | 'selfcommunity' | 'oktopost' | 'xvid' | 'twentythree';
 
@@ -343,7 +344,7 @@ const ENV = {
 };
 
 function openQueue(dataDir: string): Queue {
-  return new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  return new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
 }
 
 function withQueue<T>(dataDir: string, work: (queue: Queue) => T): T {

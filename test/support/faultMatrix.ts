@@ -4,7 +4,7 @@
  * fault injected on one step, one job run until the engine is idle (bounded), and what came of it:
  * the job, its events, the requests the emulator saw and the check of what the emulator holds.
  */
-import type { ErrorKind } from '../../main/engine/errors.ts';
+import type { ErrorKind } from '../../main/core/errors.ts';
 import type { FaultAction } from '../sandbox/harness.ts';
 import type { Job, JobEvent } from '../../main/db/jobsRepository.ts';
 import { RIGS, type Rig, type Step } from './faultRigs.ts';

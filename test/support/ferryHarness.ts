@@ -13,6 +13,7 @@ import { openDatabase } from '../../main/db/database.ts';
 import { Engine, type EngineOptions } from '../../main/engine/engine.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FERRY_BIN = join(REPO_ROOT, 'bin', 'ferry.js');
@@ -166,7 +167,7 @@ export class Fixtures {
 
   /** A queue and an engine on the data folder `dir` (a real SQLite database and secrets file). */
   openEngine(dir: string, options: Omit<EngineOptions, 'queue'> = {}): EngineHandle {
-    const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     const engine = new Engine({
       queue,
       stallTimeoutMs: 5_000,

@@ -3,7 +3,8 @@
  * job's source when its run ends): every source made here is closed after each test.
  */
 import { afterEach } from 'vitest';
-import { openFileSource, type FileSource } from '../../main/engine/fileSource.ts';
+import { type FileSource } from '../../main/core/fileSource.ts';
+import { openFileSource } from '../../main/engine/fileSource.ts';
 
 const opened: FileSource[] = [];
 

@@ -1,6 +1,6 @@
 /** Assertion helpers shared by the adapter tests: the UploadError a call or a promise fails with. */
 import { expect } from 'vitest';
-import { UploadError } from '../../main/engine/errors.ts';
+import { UploadError } from '../../main/core/errors.ts';
 
 export async function rejection(promise: Promise<unknown>): Promise<UploadError> {
   try {

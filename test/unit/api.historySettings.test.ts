@@ -11,6 +11,7 @@ import type { JobPatch } from '../../main/db/jobsRepository.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
 const opened: Array<() => void> = [];
@@ -20,7 +21,7 @@ afterEach(async () => {
 });
 
 function openApi(dir: string): FerryApi {
-  const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
   const api = new FerryApi({ queue, dataDir: dir });
   opened.push(() => {
     api.close();

@@ -14,6 +14,7 @@ import type { ProgressUpdate } from '../../main/engine/engine.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
 afterEach(() => fixtures.cleanup());
@@ -23,7 +24,7 @@ class FakeEngine extends EventEmitter<{ progress: [ProgressUpdate[]] }> {}
 
 async function openApi(progress: FakeEngine): Promise<{ api: FerryApi; close(): void }> {
   const dir = await fixtures.tempDir('ferry-api-progress-');
-  const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
   const api = new FerryApi({ queue, dataDir: dir, progress, engine: { running: true, note: null } });
   return {
     api,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UploadError } from '../../main/engine/errors.ts';
+import { UploadError } from '../../main/core/errors.ts';
 import { listAdapters } from '../../main/providers/registry.ts';
 import type { ProviderAdapter, UploadSource } from '../../main/providers/types.ts';
 

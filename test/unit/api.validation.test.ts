@@ -13,6 +13,7 @@ import { openDatabase } from '../../main/db/database.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
 let api: FerryApi;
@@ -22,7 +23,7 @@ const logged: unknown[] = [];
 
 beforeAll(async () => {
   const dir = await fixtures.tempDir('ferry-api-validation-');
-  queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
   api = new FerryApi({
     queue,
     dataDir: dir,

@@ -23,6 +23,7 @@ import { acquireRunLock } from '../../main/engine/runLock.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -64,7 +65,7 @@ describe('launch arguments', () => {
 /** A queue with a SelfCommunity account (and its API) in a temporary data folder. */
 async function openQueue(): Promise<{ dir: string; api: FerryApi; queue: Queue }> {
   const dir = await fixtures.tempDir('ferry-app-');
-  const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
   const api = new FerryApi({ queue, dataDir: dir });
   await api.start();
   closers.push(() => {
@@ -196,7 +197,7 @@ class FakeShell implements DesktopShell {
 
 describe('the desktop core', () => {
   async function startCore(dir: string) {
-    const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     const shell = new FakeShell();
     const core = await startDesktopCore({
       dataDir: dir,

@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UploadError } from '../../main/engine/errors.ts';
-import { fingerprintFile, openFileSource, statFile, type FileSource } from '../../main/engine/fileSource.ts';
+import { UploadError } from '../../main/core/errors.ts';
+import { type FileSource } from '../../main/core/fileSource.ts';
+import { fingerprintFile, openFileSource, statFile } from '../../main/engine/fileSource.ts';
 import { pattern, readAll } from '../support/bytes.ts';
 import { fdsOn } from '../support/fds.ts';
 

@@ -1,7 +1,7 @@
 import type { Response } from 'got';
 import { describe, expect, it } from 'vitest';
-import { ERROR_KINDS } from '../../main/engine/errors.ts';
-import type { ErrorKind } from '../../main/engine/errors.ts';
+import { ERROR_KINDS } from '../../main/core/errors.ts';
+import type { ErrorKind } from '../../main/core/errors.ts';
 import { bodyExcerpt, kindForStatus, retryAfterMs, statusError, tryJson } from '../../main/providers/http.ts';
 
 const NOW = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');

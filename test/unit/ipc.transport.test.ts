@@ -14,6 +14,7 @@ import { revealJobInFolder, type RevealDeps } from '../../main/ipc/revealInFolde
 import type { IpcSenderInfo } from '../../main/ipc/senderCheck.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 type Handler = (event: IpcSenderInfo, ...args: unknown[]) => Promise<unknown>;
 
@@ -70,7 +71,7 @@ const logged: string[] = [];
 
 beforeEach(async () => {
   const dir = await fixtures.tempDir('ferry-ipc-');
-  const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
   api = new FerryApi({ queue, dataDir: dir, version: '9.9.9', jobsChangedDelayMs: 1 });
   await api.start();
   ipcMain = new FakeIpcMain();

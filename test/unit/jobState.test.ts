@@ -12,11 +12,13 @@ import {
   canTransition,
   isJobState,
   jobActions,
-} from '../../main/engine/jobState.ts';
-import type { JobAction, JobState } from '../../main/engine/jobState.ts';
-import { FerryError, Queue } from '../../main/engine/queue.ts';
+} from '../../main/core/jobState.ts';
+import type { JobAction, JobState } from '../../main/core/jobState.ts';
+import { FerryError } from '../../main/core/errors.ts';
+import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 /**
  * The allowed transitions, written out independently of the source so that a change to the source
@@ -123,7 +125,7 @@ describe('jobActions: what a window may offer for a job', () => {
   /** A queue with one job forced into `state`, on a fresh data folder. */
   async function jobIn(state: JobState): Promise<{ queue: Queue; id: number }> {
     const dir = await fixtures.tempDir('ferry-actions-');
-    const queue = new Queue({ db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     fixtures.track({ close: async () => queue.db.close() });
     await queue.addAccount({ provider: 'selfcommunity', name: 'c', baseUrl: 'https://community.example.com', secrets: { accessToken: 'tok-1234' } });
     const path = join(dir, 'a.png');

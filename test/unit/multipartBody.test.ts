@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import busboy from 'busboy';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
-import { UploadError } from '../../main/engine/errors.ts';
+import { UploadError } from '../../main/core/errors.ts';
 import { openFileSource } from '../../main/engine/fileSource.ts';
 import { send } from '../../main/providers/http.ts';
 import { multipartBody, rangeBody } from '../../main/providers/multipartBody.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_KINDS } from '../../main/engine/errors.ts';
-import type { ErrorKind } from '../../main/engine/errors.ts';
+import { ERROR_KINDS } from '../../main/core/errors.ts';
+import type { ErrorKind } from '../../main/core/errors.ts';
 import { DEFAULT_RETRY_OPTIONS, backoffDelay, decideRetry } from '../../main/engine/retryPolicy.ts';
 import type { RetryDecision, RetryOptions } from '../../main/engine/retryPolicy.ts';
 

@@ -4,7 +4,7 @@
  * answer. The work below plays one adapter call through the CallContext it is given.
  */
 import { describe, expect, it } from 'vitest';
-import { UploadError } from '../../main/engine/errors.ts';
+import { UploadError } from '../../main/core/errors.ts';
 import { withWatchdog } from '../../main/engine/runner.ts';
 import type { CallContext } from '../../main/providers/types.ts';
 

@@ -7,13 +7,14 @@ import { SyncRepository } from '../../main/db/syncRepository.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { addSyncRule, listSyncRules, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../../main/sync/syncRules.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 
 let dir: string;
 let queue: Queue;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-sync-unit-'));
-  queue = new Queue({ db: openDatabase(join(dir, 'data')), secrets: new FileSecretStore(join(dir, 'data')) });
+  queue = new Queue({ adapterFor: getAdapter, db: openDatabase(join(dir, 'data')), secrets: new FileSecretStore(join(dir, 'data')) });
   await queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 't' } });
   await queue.addAccount({ provider: 'oktopost', name: 'social', secrets: { accountId: 'a', apiKey: 'k' } });
 });

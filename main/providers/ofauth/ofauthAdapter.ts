@@ -16,8 +16,8 @@
  */
 import type { Response } from 'got';
 import mime from 'mime-types';
-import { UploadError } from '../../engine/errors.ts';
-import type { FileRange, FileSource } from '../../engine/fileSource.ts';
+import { UploadError } from '../../core/errors.ts';
+import type { FileRange, FileSource } from '../../core/fileSource.ts';
 import { bodyExcerpt, retryAfterMs, send, statusError, transportError } from '../http.ts';
 import { rangeBody } from '../multipartBody.ts';
 import type {

@@ -14,7 +14,7 @@
  * Every reply carries `Result`, and `{"Result":false,"Errors":{…}}` is a refusal whatever the status.
  */
 import { lookup as mimeLookup } from 'mime-types';
-import { UploadError, type ErrorKind } from '../../engine/errors.ts';
+import { UploadError, type ErrorKind } from '../../core/errors.ts';
 import { kindForStatus, retryAfterMs, send, type SendOptions } from '../http.ts';
 import type {
   AccountContext,

@@ -7,8 +7,8 @@
  * (`doc` for a PDF, `image` for an image, or the `type` option), never leaving it to the server's
  * guess from the file's extension.
  */
-import { UploadError } from '../../engine/errors.ts';
-import type { FileRange, FileSource } from '../../engine/fileSource.ts';
+import { UploadError } from '../../core/errors.ts';
+import type { FileRange, FileSource } from '../../core/fileSource.ts';
 import { send, statusError, transportError, bodyExcerpt } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {

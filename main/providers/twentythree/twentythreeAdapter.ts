@@ -14,8 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'got';
 import { z } from 'zod';
-import { UploadError } from '../../engine/errors.ts';
-import type { FileRange, FileSource } from '../../engine/fileSource.ts';
+import { UploadError } from '../../core/errors.ts';
+import type { FileRange, FileSource } from '../../core/fileSource.ts';
 import { bodyExcerpt, send, statusError, transportError } from '../http.ts';
 import type {
   AccountContext,

@@ -13,8 +13,8 @@
  */
 import mime from 'mime-types';
 import type { Response } from 'got';
-import { UploadError, type ErrorKind } from '../../engine/errors.ts';
-import type { FileRange } from '../../engine/fileSource.ts';
+import { UploadError, type ErrorKind } from '../../core/errors.ts';
+import type { FileRange } from '../../core/fileSource.ts';
 import { bodyExcerpt, retryAfterMs, send, statusError, transportError } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { UploadError } from '../../engine/errors.ts';
+import { UploadError } from '../../core/errors.ts';
 import type { AccountContext, JobContext } from '../types.ts';
 
 /** The account setting that says how long an upload no Job uses is kept. */

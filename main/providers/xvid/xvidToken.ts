@@ -5,7 +5,7 @@
  * once more with a fresh one, so the engine never sees an expiry it could do nothing about.
  */
 import type { Response } from 'got';
-import { UploadError } from '../../engine/errors.ts';
+import { UploadError } from '../../core/errors.ts';
 import { rememberSecret } from '../../secrets/knownSecrets.ts';
 import { bodyExcerpt, send, statusError, type SendOptions } from '../http.ts';
 import type { AccountContext, CallContext } from '../types.ts';

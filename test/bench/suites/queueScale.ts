@@ -12,6 +12,7 @@ import { Queue } from '../../../main/engine/queue.ts';
 import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
 import type { BenchFiles } from '../lib/files.ts';
 import { REPO_ROOT, runNode } from '../lib/measure.ts';
+import { getAdapter } from '../../../main/providers/registry.ts';
 
 export interface QueueScaleResult {
   jobs: number;
@@ -41,7 +42,7 @@ async function dbSize(dataDir: string): Promise<number> {
 }
 
 function openQueue(dataDir: string): Queue {
-  return new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  return new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
 }
 
 export async function queueScale(files: BenchFiles, jobs: number): Promise<QueueScaleResult> {

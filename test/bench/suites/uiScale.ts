@@ -23,6 +23,7 @@ import { startSelfCommunitySandbox } from '../../sandbox/selfcommunity.ts';
 import { startFerryServe, type ServeProcess } from '../../e2e/support/ferryServe.ts';
 import type { BenchFiles } from '../lib/files.ts';
 import { REPO_ROOT, median } from '../lib/measure.ts';
+import { getAdapter } from '../../../main/providers/registry.ts';
 
 export interface UiRenderResult {
   jobs: number;
@@ -80,7 +81,7 @@ async function newPage(browser: Browser): Promise<Page> {
 
 /** Writes `count` queued jobs of a paused SelfCommunity account into a new data folder. */
 async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
-  const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   try {
     const account = await queue.addAccount({ provider: 'selfcommunity', name: 'scale', baseUrl, secrets: { accessToken: 't' } });
     queue.accounts.update(account.id, { paused: true });
@@ -197,7 +198,7 @@ export async function uiActive(files: BenchFiles, active: number, windowMs: numb
   const dataDir = await files.dir(`ui-active/data`);
   const src = await files.dir('ui-active/src');
   const paths = await Promise.all(Array.from({ length: active }, (_, i) => files.random(src, `live-${i}.png`, 20 * 204_800)));
-  const queue = new Queue({ db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   try {
     await queue.addAccount({ provider: 'selfcommunity', name: 'live', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token }, concurrency: active });
     await queue.enqueue('live', paths);

@@ -2,7 +2,7 @@
  * A scripted transport for renderer tests: commands are answered by the handlers given, every call
  * is recorded, and events are pushed with `emit` as the server would.
  */
-import { jobActions } from '../../../main/engine/jobState.ts';
+import { jobActions } from '../../../main/core/jobState.ts';
 import type { ApiEvents, ApiResult, CommandInput, CommandName, CommandOutput, EventName, JobView, ProviderInfo } from '../../../main/api/contract.ts';
 import type { Transport } from '../../../renderer/transport/types.ts';
 

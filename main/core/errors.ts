@@ -55,3 +55,17 @@ export function toUploadError(value: unknown, doing: string): UploadError {
   const text = value instanceof Error ? value.message : String(value);
   return new UploadError('invalid', `${doing}: ${text}`, { cause: value });
 }
+
+/**
+ * A refusal of a command by the queue or the API (bad input, an unknown id, a state that does not
+ * allow it), as opposed to an UploadError, which is about one upload. Transports map `code` to
+ * their own form (API error code, HTTP status, exit code).
+ */
+export class FerryError extends Error {
+  readonly code: 'invalid' | 'not-found' | 'conflict';
+  constructor(code: FerryError['code'], message: string) {
+    super(message);
+    this.name = 'FerryError';
+    this.code = code;
+  }
+}

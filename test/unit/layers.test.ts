@@ -1,0 +1,41 @@
+/**
+ * The layering of main/ (docs/architecture.md) is kept by ESLint in `npm test`; these cases make sure
+ * the rules stay in force: an upward import must fail, the allowed ones must not.
+ */
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/ferryHarness.ts';
+
+const eslint = new ESLint({ cwd: REPO_ROOT });
+
+async function layerErrors(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(REPO_ROOT, file) });
+  return result!.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
+}
+
+describe('the layers of main/', () => {
+  it.each([
+    ['main/core/x.ts', "import { Queue } from '../engine/queue.ts';"],
+    ['main/db/x.ts', "import { Queue } from '../engine/queue.ts';"],
+    ['main/db/x.ts', "import type { ProviderAdapter } from '../providers/types.ts';"],
+    ['main/secrets/x.ts', "import { Queue } from '../engine/queue.ts';"],
+    ['main/providers/x/y.ts', "import { openFileSource } from '../../engine/fileSource.ts';"],
+    ['main/providers/x/y.ts', "import { FileSecretStore } from '../../secrets/fileSecretStore.ts';"],
+    ['main/engine/x.ts', "import { getAdapter } from '../providers/registry.ts';"],
+    ['main/engine/x.ts', "import { selfCommunityAdapter } from '../providers/selfcommunity/selfcommunityAdapter.ts';"],
+    ['main/engine/x.ts', "import { FerryApi } from '../api/ferryApi.ts';"],
+  ])('refuses in %s: %s', async (file, code) => {
+    expect(await layerErrors(file, `${code}\nexport {};\n`)).toHaveLength(1);
+  });
+
+  it.each([
+    ['main/providers/x/y.ts', "import { UploadError } from '../../core/errors.ts';"],
+    ['main/providers/x/y.ts', "import { rememberSecret } from '../../secrets/knownSecrets.ts';"],
+    ['main/engine/x.ts', "import type { ProviderAdapter } from '../providers/types.ts';"],
+    ['main/db/x.ts', "import { FerryError } from '../core/errors.ts';"],
+    ['main/api/x.ts', "import { getAdapter } from '../providers/registry.ts';"],
+  ])('allows in %s: %s', async (file, code) => {
+    expect(await layerErrors(file, `${code}\nexport {};\n`)).toEqual([]);
+  });
+});
