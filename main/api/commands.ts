@@ -9,7 +9,6 @@ import { JOB_STATES, type JobState } from '../core/jobState.ts';
 import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
-import { clearXvidTokenCache } from '../providers/xvid/xvidAdapter.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
 import { listTrash, restoreFromTrash, trashDays, trashEntryView } from '../sync/syncTrash.ts';
 import { ApiError, toErrorPayload } from './apiError.ts';
@@ -212,8 +211,8 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
           },
           given.length > 0 ? secrets : undefined,
         );
-        // A cached MediaHub token belongs to the old credentials or address.
-        if (adapter.id === 'xvid') clearXvidTokenCache();
+        // Whatever the adapter derived from the old credentials or address (e.g. a cached token) is stale.
+        adapter.credentialsChanged?.();
         await deps.accountsChanged(given.map(([, value]) => value));
         return info(updated);
       },

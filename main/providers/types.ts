@@ -129,6 +129,12 @@ export type PollOutcome<S> =
   | { kind: 'processing'; session: S; progress?: { done: number; total: number } }
   | { kind: 'completed'; result: UploadResult };
 
+/**
+ * The outcome of a connection test. `checked` says in words what was actually asked, so that a pass
+ * never claims more than was tested; `message` says why it failed and what the user can do.
+ */
+export type ConnectionCheck = { ok: true; checked: string; message: null } | { ok: false; checked: string; message: string };
+
 export interface ProviderAdapter<S = unknown> {
   readonly id: ProviderId;
   readonly displayName: string;
@@ -184,4 +190,25 @@ export interface ProviderAdapter<S = unknown> {
 
   /** Best effort removal of a remote upload the user canceled. Errors are ignored by the engine. */
   cancelRemote?(account: AccountContext, session: S, signal: AbortSignal): Promise<void>;
+
+  /**
+   * "Test connection": the cheapest request the provider answers only for valid credentials, sent
+   * through `main/providers/http.ts`. It must leave nothing behind that a user would notice (or say in
+   * `checked` what it leaves, e.g. an unused token that expires). The caller has already checked that
+   * every required secret is present, and gives a base URL without a trailing slash, a throwaway HTTP
+   * client and a deadline in `call.signal`.
+   *
+   * Every reply of the server, refusals and server errors included, resolves to a ConnectionCheck that
+   * says what failed; it rejects only when no reply came (the UploadError `send` throws for a
+   * transport failure, an abort or the deadline), which the caller reports as "could not reach".
+   * Optional: a provider without it has no connection test, and the caller says so.
+   */
+  testConnection?(account: AccountContext, call: CallContext): Promise<ConnectionCheck>;
+
+  /**
+   * Called after the user changed the credentials, base URL or settings of one of this provider's
+   * accounts: drop anything derived from the old values, such as cached access tokens. It may drop
+   * more than that account's state (the next call simply fetches again); it must not throw.
+   */
+  credentialsChanged?(): void;
 }

@@ -18,6 +18,7 @@ import type { Response } from 'got';
 import mime from 'mime-types';
 import { UploadError } from '../../core/errors.ts';
 import type { FileRange, FileSource } from '../../core/fileSource.ts';
+import { formatBytes, joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
 import { bodyExcerpt, retryAfterMs, send, statusError, transportError } from '../http.ts';
 import { rangeBody } from '../multipartBody.ts';
 import type {
@@ -42,6 +43,7 @@ import {
   type OfauthMedia,
   type UploadTarget,
 } from './ofauthReplies.ts';
+import { testOfauthConnection } from './ofauthConnection.ts';
 import { ofauthSessionUsable, parseOfauthSession, partRange, type OfauthSession } from './ofauthSession.ts';
 
 export type { OfauthSession } from './ofauthSession.ts';
@@ -73,10 +75,6 @@ export const OFAUTH_PROCESSING_NOTE =
   'OnlyFans is still processing this media; it becomes usable in the vault once ready. OFAuth offers no way ' +
   'to ask about it, so Ferry does not wait.';
 
-function formatBytes(bytes: number): string {
-  return `${bytes.toLocaleString('en-US')} bytes`;
-}
-
 /** The type sent to OFAuth: the queued MIME type, or one guessed from the name when it is generic. */
 export function ofauthMimeOf(source: UploadSource): string {
   const given = source.mime.trim().toLowerCase();
@@ -90,7 +88,7 @@ function isVaultMedia(type: string): boolean {
 }
 
 function endpoint(account: AccountContext, path: string): UploadTarget {
-  return { url: `${account.baseUrl.replace(/\/+$/, '')}${path}`, credentials: true };
+  return { url: joinUrl(account.baseUrl, path), credentials: true };
 }
 
 /** `/v2/access/uploads/upload%3A…`: the id holds a colon and is always URL-encoded in paths. */
@@ -144,10 +142,7 @@ export function ofauthVaultUpload(name: string, options: Readonly<Record<string,
 }
 
 function fileOf(job: JobContext): FileSource {
-  if (!job.file) {
-    throw new UploadError('unsupported', `${job.source.name}: OFAuth uploads local files, not URLs`);
-  }
-  return job.file;
+  return localFileOf(job, 'OFAuth');
 }
 
 function said(response: Response<string>, reply: OfauthErrorReply): string {
@@ -320,10 +315,10 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     accepts: OFAUTH_MEDIA_PREFIXES.map((prefix) => ({ type: `${prefix}*`, maxBytes: null })),
   },
 
+  testConnection: testOfauthConnection,
+
   validateSource(source, options) {
-    if (source.kind !== 'file') {
-      throw new UploadError('unsupported', `${source.name}: OFAuth uploads local files, not URLs (${source.url})`);
-    }
+    requireLocalFile(source, 'OFAuth');
     const type = ofauthMimeOf(source);
     if (!isVaultMedia(type)) {
       throw new UploadError(
@@ -332,9 +327,7 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
           '(image/*, video/*, audio/*)',
       );
     }
-    if (source.size === 0) {
-      throw new UploadError('invalid', `${source.name} is empty: OFAuth needs at least one byte`);
-    }
+    refuseEmptyFile(source, 'OFAuth');
     if (source.size > OFAUTH_MAX_SIZE) {
       throw new UploadError('too-large', `${source.name} is ${formatBytes(source.size)}, more than Ferry can upload to OFAuth`);
     }

@@ -4,6 +4,7 @@
  * becomes a clear, retryable error instead of a crash deep in a property access.
  */
 import { z } from 'zod';
+import { joinUrl } from '../adapterHelpers.ts';
 import { bodyExcerpt, tryJson } from '../http.ts';
 import type { OfauthMode, OfauthSession } from './ofauthSession.ts';
 
@@ -73,7 +74,7 @@ export interface UploadTarget {
 }
 
 function baseOf(baseUrl: string): URL {
-  return new URL(`${baseUrl.replace(/\/+$/, '')}/`);
+  return new URL(joinUrl(baseUrl, '/'));
 }
 
 /**
@@ -98,7 +99,7 @@ export function uploadTarget(raw: string, baseUrl: string): UploadTarget | null 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
   if (url.origin === base.origin) return { url: url.href, credentials: true };
   const at = url.pathname.indexOf(UPLOADS_API_PATH);
-  if (at >= 0) return { url: `${baseUrl.replace(/\/+$/, '')}${url.pathname.slice(at)}${url.search}`, credentials: true };
+  if (at >= 0) return { url: joinUrl(baseUrl, `${url.pathname.slice(at)}${url.search}`), credentials: true };
   return { url: url.href, credentials: false };
 }
 

@@ -15,6 +15,7 @@
  */
 import { lookup as mimeLookup } from 'mime-types';
 import { UploadError, type ErrorKind } from '../../core/errors.ts';
+import { formatBytes } from '../adapterHelpers.ts';
 import { kindForStatus, retryAfterMs, send, type SendOptions } from '../http.ts';
 import type {
   AccountContext,
@@ -36,12 +37,13 @@ import {
   type NetworkValidation,
   type OktopostUpload,
 } from './oktopostReplies.ts';
+import { testOktopostConnection } from './oktopostConnection.ts';
+import { OKTOPOST_US_BASE_URL, oktopostBaseUrl } from './oktopostRegion.ts';
 import { parseOktopostSession, type OktopostSession } from './oktopostSession.ts';
 
 export type { OktopostSession } from './oktopostSession.ts';
 
-export const OKTOPOST_US_BASE_URL = 'https://api.oktopost.com/v2';
-export const OKTOPOST_EU_BASE_URL = 'https://eu-api.oktopost.com/v2';
+export { OKTOPOST_EU_BASE_URL, OKTOPOST_US_BASE_URL, oktopostBaseUrl } from './oktopostRegion.ts';
 
 /** The documented `mimeType` values; `image/jpg` is Oktopost's own spelling next to `image/jpeg`. */
 export const OKTOPOST_MIME_TYPES = ['video/mp4', 'image/gif', 'image/png', 'image/jpg', 'image/jpeg'] as const;
@@ -59,19 +61,6 @@ const LIST_MAX_PAGES = 4;
  * URL and name, by the same user, within that window could then be taken for this job's own.
  */
 const LOCAL_CLOCK_ALLOWANCE_S = 5 * 60;
-
-/**
- * The API root for an account. The engine passes the account's own base URL or, when it has none,
- * the provider default, which is the US data centre; the two cannot be told apart. So an EU account
- * whose base URL is exactly the US default is taken to have none and goes to the EU data centre, while
- * any other URL (a proxy, a sandbox) is used as given whatever the region.
- */
-export function oktopostBaseUrl(account: Pick<AccountContext, 'baseUrl' | 'settings'>): string {
-  const base = account.baseUrl.replace(/\/+$/, '');
-  const region = (account.settings.region ?? 'us').trim().toLowerCase();
-  if (region === 'eu' && base === OKTOPOST_US_BASE_URL) return OKTOPOST_EU_BASE_URL;
-  return base;
-}
 
 function bareMime(value: string | undefined): string {
   return (value ?? '').split(';')[0]!.trim().toLowerCase();
@@ -468,13 +457,15 @@ export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
     resumeNote: 'Oktopost pulls the file from its URL and resumes on its own side',
   },
 
+  testConnection: testOktopostConnection,
+
   validateSource(source, options) {
     sourceUrl(source);
     oktopostMimeType(source, options);
     if (source.size !== null && source.size > OKTOPOST_MAX_FILE_SIZE) {
       throw new UploadError(
         'too-large',
-        `${source.name} is ${source.size.toLocaleString('en-US')} bytes, over Oktopost's limit of 8 GiB (${OKTOPOST_MAX_FILE_SIZE.toLocaleString('en-US')} bytes) per file`,
+        `${source.name} is ${formatBytes(source.size)}, over Oktopost's limit of 8 GiB (${formatBytes(OKTOPOST_MAX_FILE_SIZE)}) per file`,
       );
     }
   },

@@ -9,6 +9,7 @@
  */
 import { UploadError } from '../../core/errors.ts';
 import type { FileRange, FileSource } from '../../core/fileSource.ts';
+import { formatBytes, joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
 import { send, statusError, transportError, bodyExcerpt } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {
@@ -30,6 +31,7 @@ import {
   readErrorReply,
   readMediaReply,
 } from './selfcommunityReplies.ts';
+import { testSelfCommunityConnection } from './selfcommunityConnection.ts';
 import {
   parseSelfCommunitySession,
   selfCommunitySessionUsable,
@@ -75,10 +77,6 @@ function mediaTypeFor(field: SelfCommunityField, options: Readonly<Record<string
 const CHUNK_PATH = '/api/v2/media/upload/chunk/';
 const COMPLETE_PATH = '/api/v2/media/upload/complete/';
 
-function formatBytes(bytes: number): string {
-  return `${bytes.toLocaleString('en-US')} bytes`;
-}
-
 function isPdf(source: UploadSource): boolean {
   return source.mime.toLowerCase() === 'application/pdf' || /\.pdf$/i.test(source.name);
 }
@@ -91,7 +89,7 @@ function fieldFor(source: UploadSource): SelfCommunityField | null {
 }
 
 function endpoint(account: AccountContext, path: string): string {
-  return `${account.baseUrl.replace(/\/+$/, '')}${path}`;
+  return joinUrl(account.baseUrl, path);
 }
 
 function authorization(account: AccountContext): string {
@@ -102,11 +100,8 @@ function authorization(account: AccountContext): string {
   return `Bearer ${token}`;
 }
 
-function fileOf(job: JobContext): NonNullable<JobContext['file']> {
-  if (!job.file) {
-    throw new UploadError('unsupported', `${job.source.name}: SelfCommunity uploads local files, not URLs`);
-  }
-  return job.file;
+function fileOf(job: JobContext): FileSource {
+  return localFileOf(job, 'SelfCommunity');
 }
 
 /**
@@ -171,10 +166,10 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     ],
   },
 
+  testConnection: testSelfCommunityConnection,
+
   validateSource(source, options) {
-    if (source.kind !== 'file') {
-      throw new UploadError('unsupported', `${source.name}: SelfCommunity uploads local files, not URLs (${source.url})`);
-    }
+    requireLocalFile(source, 'SelfCommunity');
     const field = fieldFor(source);
     if (field === null) {
       throw new UploadError(
@@ -192,9 +187,7 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
         : `type=${type} is for ${type === 'doc' ? 'PDF documents' : 'images'}`;
       throw new UploadError('invalid', `${source.name}: ${what}; ${fits}, or leave it out`);
     }
-    if (source.size === 0) {
-      throw new UploadError('invalid', `${source.name} is empty: SelfCommunity needs at least one byte`);
-    }
+    refuseEmptyFile(source, 'SelfCommunity');
     const limit = SELFCOMMUNITY_LIMITS[field];
     if (source.size > limit) {
       const what = field === 'image' ? 'images' : 'PDF documents';

@@ -16,6 +16,7 @@ import type { Response } from 'got';
 import { z } from 'zod';
 import { UploadError } from '../../core/errors.ts';
 import type { FileRange, FileSource } from '../../core/fileSource.ts';
+import { joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
 import { bodyExcerpt, send, statusError, transportError } from '../http.ts';
 import type {
   AccountContext,
@@ -31,6 +32,7 @@ import type {
 } from '../types.ts';
 import { planTwentyThreeChunks, type TwentyThreeChunk } from './twentythreeChunks.ts';
 import { multipartBody } from '../multipartBody.ts';
+import { testTwentyThreeConnection } from './twentythreeConnection.ts';
 import { signFormPost, type OAuthKeys } from './twentythreeOAuth.ts';
 import { isTokenGoneText, parseOutcome, type ParsedOutcome } from './twentythreeOutcome.ts';
 import { isAuthError, readApiReply } from './twentythreeReplies.ts';
@@ -148,16 +150,13 @@ function readChunkSize(account: AccountContext): number {
 }
 
 function requireFile(job: JobContext): FileSource {
-  if (job.source.kind !== 'file' || job.file === null) {
-    throw new UploadError('unsupported', `TwentyThree takes local files only, not ${job.source.name}`);
-  }
-  return job.file;
+  return localFileOf(job, 'TwentyThree');
 }
 
 /** The endpoint URL, normalised (lower-case host, no default port) as OAuth's base string wants it. */
 function endpoint(baseUrl: string, path: string): string {
   try {
-    return new URL(`${baseUrl.replace(/\/+$/, '')}${path}`).href;
+    return new URL(joinUrl(baseUrl, path)).href;
   } catch (error) {
     throw new UploadError('invalid', `TwentyThree base URL "${baseUrl}" is not a valid URL: fix the account's base URL`, { cause: error });
   }
@@ -475,7 +474,7 @@ function completedResult(account: AccountContext, session: TwentyThreeSession, o
     // The video's page in the site's backend, on the account's base URL. The outcome's domain may be
     // a public or CDN domain and its callback URL is the caller's return_url, so neither is a
     // reliable link to the video itself; both stay in the details.
-    url: `${account.baseUrl.replace(/\/+$/, '')}/manage/video/${encodeURIComponent(outcome.photoId)}`,
+    url: joinUrl(account.baseUrl, `/manage/video/${encodeURIComponent(outcome.photoId)}`),
     details,
   };
 }
@@ -493,13 +492,12 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     accepts: [{ type: '*/*', maxBytes: MAX_FILE_SIZE }],
   },
 
+  testConnection: testTwentyThreeConnection,
+
   validateSource(source) {
-    if (source.kind !== 'file') {
-      throw new UploadError('unsupported', `TwentyThree takes local files only: ${source.url} is a URL`);
-    }
-    if (source.size === 0) {
-      throw new UploadError('unsupported', `${source.name} is empty: TwentyThree cannot take an empty file`);
-    }
+    requireLocalFile(source, 'TwentyThree');
+    // `unsupported` rather than the other adapters' `invalid`: what TwentyThree has always reported.
+    refuseEmptyFile(source, 'TwentyThree', 'unsupported');
     if (source.size > MAX_FILE_SIZE) {
       throw new UploadError(
         'too-large',

@@ -14,7 +14,8 @@
 import mime from 'mime-types';
 import type { Response } from 'got';
 import { UploadError, type ErrorKind } from '../../core/errors.ts';
-import type { FileRange } from '../../core/fileSource.ts';
+import type { FileRange, FileSource } from '../../core/fileSource.ts';
+import { formatBytes, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
 import { bodyExcerpt, retryAfterMs, send, statusError, transportError } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {
@@ -41,7 +42,8 @@ import {
   XVID_EXPIRY_SETTING,
   XVID_MAX_EXPIRY_DAYS,
 } from './xvidObject.ts';
-import { authorizedSend } from './xvidToken.ts';
+import { testXvidConnection } from './xvidConnection.ts';
+import { authorizedSend, clearXvidTokenCache } from './xvidToken.ts';
 
 export type { XvidSession } from './xvidSession.ts';
 export { clearXvidTokenCache } from './xvidToken.ts';
@@ -60,10 +62,6 @@ const ACCEPTED_TYPES = /^(video|audio|image)\//;
 
 const DISPLAY_NAME = 'Xvid MediaHub';
 
-function formatBytes(bytes: number): string {
-  return `${bytes.toLocaleString('en-US')} bytes`;
-}
-
 /** The source's type, or the one its file name suggests when the caller gave none. */
 function mediaType(source: UploadSource): string {
   const given = source.mime.toLowerCase();
@@ -72,11 +70,8 @@ function mediaType(source: UploadSource): string {
   return guessed ? guessed.toLowerCase() : given;
 }
 
-function fileOf(job: JobContext): NonNullable<JobContext['file']> {
-  if (!job.file) {
-    throw new UploadError('unsupported', `${job.source.name}: Xvid MediaHub uploads local files, not URLs`);
-  }
-  return job.file;
+function fileOf(job: JobContext): FileSource {
+  return localFileOf(job, DISPLAY_NAME);
 }
 
 function uploadPath(uploadId: string): string {
@@ -262,10 +257,13 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     resumeNote: XVID_RESUME_NOTE,
   },
 
+  testConnection: testXvidConnection,
+
+  // A cached access token belongs to the old client id and secret or the old address.
+  credentialsChanged: clearXvidTokenCache,
+
   validateSource(source) {
-    if (source.kind !== 'file') {
-      throw new UploadError('unsupported', `${source.name}: Xvid MediaHub uploads local files, not URLs (${source.url})`);
-    }
+    requireLocalFile(source, DISPLAY_NAME);
     const type = mediaType(source);
     if (!ACCEPTED_TYPES.test(type)) {
       throw new UploadError(
@@ -273,9 +271,7 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
         `${source.name} is ${type ? `of type ${type}` : 'of an unknown type'}: Ferry sends video, audio and image files to Xvid MediaHub`,
       );
     }
-    if (source.size === 0) {
-      throw new UploadError('invalid', `${source.name} is empty: Xvid MediaHub needs at least one byte`);
-    }
+    refuseEmptyFile(source, DISPLAY_NAME);
     if (source.size > XVID_MAX_FILE_BYTES) {
       throw new UploadError(
         'too-large',

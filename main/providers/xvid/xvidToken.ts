@@ -7,6 +7,7 @@
 import type { Response } from 'got';
 import { UploadError } from '../../core/errors.ts';
 import { rememberSecret } from '../../secrets/knownSecrets.ts';
+import { joinUrl } from '../adapterHelpers.ts';
 import { bodyExcerpt, send, statusError, type SendOptions } from '../http.ts';
 import type { AccountContext, CallContext } from '../types.ts';
 import { readApiError, readTokenReply, XVID_INVALID_TOKEN } from './xvidReplies.ts';
@@ -59,7 +60,7 @@ function credentials(account: AccountContext): { clientId: string; clientSecret:
 }
 
 export function apiUrl(account: AccountContext, path: string): string {
-  return `${account.baseUrl.replace(/\/+$/, '')}${path}`;
+  return joinUrl(account.baseUrl, path);
 }
 
 /**
