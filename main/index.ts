@@ -5,8 +5,8 @@
  *
  * - before `ready`: the `app://` scheme, the data folder (shared with the `ferry` command) as
  *   userData, the single-instance lock, files from the command line and the app icon;
- * - at `ready`: the encrypted secret store, the database, the desktop core (API, engine, watched
- *   folders), IPC, tray, window;
+ * - at `ready`: the encrypted secret store, the desktop core (database, API, engine, watched folders:
+ *   main/host/ferryHost.ts), IPC, tray, window;
  * - on quit: watched folders and the engine stop (their jobs go back to the queue), the database is
  *   closed, then Electron quits.
  */
@@ -31,9 +31,6 @@ import {
   shell,
 } from 'electron';
 import { resolveDataDir } from './cli/dataDir.ts';
-import type { Db } from './db/database.ts';
-import { openDatabase } from './db/database.ts';
-import { Queue } from './engine/queue.ts';
 import { applicationMenu } from './app/appMenu.ts';
 import { APP_SCHEME, serveRendererRequest } from './app/appProtocol.ts';
 import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
@@ -101,7 +98,6 @@ if (!app.requestSingleInstanceLock()) {
 function run(): void {
   log(`Ferry ${app.getVersion()} starting (data folder ${dataDir})`);
   let core: DesktopCore | null = null;
-  let db: Db | null = null;
   let ipc: IpcTransport | null = null;
   let electronShell: ElectronShell | null = null;
   let window: MainWindow | null = null;
@@ -150,8 +146,8 @@ function run(): void {
     }, QUIT_TIMEOUT_MS);
     try {
       ipc?.close();
+      // The core stops the watched folders and the engine, releases the run lock, then closes the database.
       await core?.close();
-      db?.close();
     } catch (error) {
       log('Could not stop cleanly', error);
     } finally {
@@ -175,8 +171,6 @@ function run(): void {
     if (menu !== null || app.isPackaged) Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu) : null);
 
     const secrets = new SafeStorageSecretStore({ safeStorage, dataDir, fallback: new FileSecretStore(dataDir) });
-    db = openDatabase(dataDir);
-    const queue = new Queue({ adapterFor: getAdapter, db, secrets });
 
     const loadTrayIcon = (path: string) => {
       const image = nativeImage.createFromPath(path);
@@ -215,7 +209,9 @@ function run(): void {
       log,
     });
 
-    const started = await startDesktopCore({ dataDir, queue, shell: electronShell, version: app.getVersion(), log });
+    // The core opens the database and the queue with the adapter registry handed in here.
+    const started = await startDesktopCore({ dataDir, adapterFor: getAdapter, secrets, shell: electronShell, version: app.getVersion(), log });
+    const { queue } = started;
     core = started;
     ipc = new IpcTransport({
       ipcMain,

@@ -1,23 +1,21 @@
 /**
- * The desktop app without Electron: the API table, the engine (with the data folder's run lock, and
- * restarted when the concurrency setting changes), watched folders, the overall progress shown in
- * the tray and the taskbar, batched notifications, the power-save decision, the start-at-login
- * setting, and files handed over from outside. It mirrors `startServe` (main/serve/serve.ts) and
- * `ferry run`; `index.ts` puts Electron around it through the `DesktopShell` port.
+ * The desktop app without Electron: the host (main/host/ferryHost.ts: the API table, the engine with
+ * the data folder's run lock and the saved concurrency, watched folders), and around it the overall
+ * progress shown in the tray and the taskbar, batched notifications, the power-save decision, the
+ * start-at-login setting, and files handed over from outside. `ferry serve` and `ferry run` use the
+ * same host; `index.ts` puts Electron around this core through the `DesktopShell` port.
  *
  * When another process (a `ferry run` in a terminal) holds the run lock, the app still shows and
  * changes the queue, and follows that process's job changes through the database, like `ferry serve`.
  */
 import type { ApiEvent, ApiResult, RemoveResult } from '../api/contract.ts';
-import { FerryApi } from '../api/ferryApi.ts';
-import { followQueueChanges } from '../api/followQueue.ts';
+import type { FerryApi } from '../api/ferryApi.ts';
 import { syncRuleInfos } from '../api/syncViews.ts';
 import type { Job } from '../db/jobsRepository.ts';
-import { Engine, type EngineOptions, type ProgressUpdate } from '../engine/engine.ts';
+import type { Engine, ProgressUpdate } from '../engine/engine.ts';
 import type { JobState } from '../core/jobState.ts';
 import type { Queue } from '../engine/queue.ts';
-import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
-import { SyncService, type SyncServiceOptions } from '../sync/syncService.ts';
+import { openFerryHost, type EngineTuning, type HostStore, type SyncTuning } from '../host/ferryHost.ts';
 import { FileIntake, type IntakeOutcome } from './fileIntake.ts';
 import { LastAccountStore } from './lastAccount.ts';
 import { NotificationBatcher, type BatchedNotification } from './notificationBatcher.ts';
@@ -47,24 +45,28 @@ export interface DesktopShell {
   setStartAtLogin(enabled: boolean): void;
 }
 
-export interface DesktopCoreOptions {
+/**
+ * The queue: the caller's (tests; the caller closes its database), or opened by the core from the
+ * adapter registry and the secret store (the app; `close()` closes the database).
+ */
+export type DesktopCoreOptions = HostStore & {
   dataDir: string;
-  queue: Queue;
   shell: DesktopShell;
   version: string;
   log: (message: string, error?: unknown) => void;
   /** Engine tuning (tests); `maxJobsInFlight` here wins over the setting. */
-  engineOptions?: Omit<EngineOptions, 'queue'>;
-  syncOptions?: Omit<SyncServiceOptions, 'queue'>;
+  engineOptions?: EngineTuning;
+  syncOptions?: SyncTuning;
   notifications?: { quietMs?: number; maxWaitMs?: number };
   /** Longest wait between a change and the tray/taskbar showing it (default 250 ms). */
   statusDelayMs?: number;
   /** How often the database is read for another process's changes when it runs the engine. */
   followIntervalMs?: number;
-}
+};
 
 export interface DesktopCore {
   readonly api: FerryApi;
+  readonly queue: Queue;
   /** The engine of this process, or null when another process holds the run lock. */
   readonly engine: Engine | null;
   readonly engineNote: string | null;
@@ -82,24 +84,37 @@ export interface DesktopCore {
   /**
    * Stops watching folders, then the engine (requests in flight are aborted; their jobs go back to
    * the queue and resume from their last acknowledged part next time), then the API, and releases
-   * the run lock. The caller closes the database afterwards.
+   * the run lock; then closes the database if the core opened it (the caller closes its own).
    */
   close(): Promise<void>;
 }
 
 export async function startDesktopCore(options: DesktopCoreOptions): Promise<DesktopCore> {
-  const { queue, dataDir, shell, log } = options;
-
-  let lock: RunLock | null = null;
-  let engineNote: string | null = null;
-  try {
-    lock = acquireRunLock(dataDir);
-  } catch (error) {
-    if (!(error instanceof LockedError)) throw error;
-    engineNote = `${error.message}: this window shows and changes the queue, and that process does the uploading`;
-  }
-
-  const api = new FerryApi({ queue, dataDir, engine: { running: lock !== null, note: engineNote }, version: options.version, log });
+  const { dataDir, shell, log } = options;
+  const host = await openFerryHost({
+    ...('queue' in options ? { queue: options.queue } : { adapterFor: options.adapterFor, secrets: options.secrets }),
+    dataDir,
+    log,
+    version: options.version,
+    ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
+    engineNote: (locked) => `${locked.message}: this window shows and changes the queue, and that process does the uploading`,
+    // Without the engine, follow the other process through the database (and show its jobs in the tray).
+    follow: {
+      ...(options.followIntervalMs !== undefined ? { intervalMs: options.followIntervalMs } : {}),
+      onJobs: (jobs) => {
+        for (const job of jobs) track(job);
+      },
+    },
+    // Watched folders run beside the engine, as with `ferry run`.
+    watchedFolders: {
+      watch: true,
+      ...(options.syncOptions ? { tuning: options.syncOptions } : {}),
+      unavailableNotice: 'Ferry could not start watching folders; uploads from the window still work',
+    },
+  });
+  const { api, queue } = host;
+  /** The engine this process runs: its progress reaches the tray. */
+  const engine = host.engine;
   const lastAccount = new LastAccountStore(queue.db);
   const intake = new FileIntake({
     queue,
@@ -128,7 +143,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     lastStatus = trayView(snapshot, syncState, recent);
     shell.showStatus(lastStatus);
     // Only the process that uploads keeps the computer awake.
-    shell.setUploading(engine !== null && snapshot.running > 0);
+    shell.setUploading(host.engine !== null && snapshot.running > 0);
   };
   const statusSoon = (): void => {
     statusTimer ??= setTimeout(publishStatus, options.statusDelayMs ?? 250);
@@ -157,7 +172,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   const onJob = (job: Job): void => {
     track(job);
     // Outcomes reached by this process's engine; the process that uploads reports its own.
-    if (engine && (job.state === 'completed' || job.state === 'failed')) notifications.record({ id: job.id, name: job.name, state: job.state });
+    if (host.engine && (job.state === 'completed' || job.state === 'failed')) notifications.record({ id: job.id, name: job.name, state: job.state });
   };
   const onAccounts = (): void => trackAll();
 
@@ -190,24 +205,9 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
 
   // Engine ----------------------------------------------------------------------------------------
 
-  const newEngine = (): Engine => {
-    const created = new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
-    created.on('fault', (fault) => api.machineFault(fault.message));
-    created.on('progress', onProgress);
-    return created;
-  };
-  let engine: Engine | null = lock ? newEngine() : null;
-  api.setProgressSource(engine);
-  await api.start();
-
+  engine?.on('progress', onProgress);
   const stopSettings = api.onSettingsChanged((next, previous) => {
     if (next.startAtLogin !== previous.startAtLogin) applyStartAtLogin(next.startAtLogin);
-    if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
-      api.notice('info', 'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited');
-    }
-    if (!engine || next.globalConcurrency === previous.globalConcurrency || options.engineOptions?.maxJobsInFlight !== undefined) return;
-    engine.setMaxJobsInFlight(next.globalConcurrency);
-    api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
   });
 
   const applyStartAtLogin = (enabled: boolean): void => {
@@ -220,39 +220,13 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   };
   applyStartAtLogin(api.settings.get().startAtLogin);
 
-  // Without the engine, follow the other process through the database.
-  const stopFollowing = engine
-    ? null
-    : followQueueChanges(
-        queue,
-        (jobs) => {
-          api.announceJobs(jobs);
-          for (const job of jobs) track(job);
-        },
-        log,
-        options.followIntervalMs,
-      );
-
   queue.on('job', onJob);
   queue.on('accounts', onAccounts);
   const stopApiEvents = api.subscribe(onApiEvent);
   trackAll();
   publishStatus();
 
-  // Watched folders run beside the engine, as with `ferry run`.
-  let sync: SyncService | null = null;
-  if (engine) {
-    engine.start();
-    sync = new SyncService({ queue, ...options.syncOptions });
-    sync.on('error', (error) => api.notice('warning', error.message));
-    try {
-      await sync.start({ watch: true });
-      api.setSyncSource(sync);
-    } catch (error) {
-      log('Could not start the watched folders', error);
-      api.notice('error', 'Ferry could not start watching folders; uploads from the window still work');
-    }
-  }
+  await host.start();
   try {
     syncState = syncSummary(syncRuleInfos(queue, api.syncSource));
     publishStatus();
@@ -269,10 +243,11 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   let closing: Promise<void> | undefined;
   return {
     api,
+    queue,
     get engine() {
-      return engine;
+      return host.engine;
     },
-    engineNote,
+    engineNote: host.engineNote,
     intake,
     async call(command, input) {
       const result = await api.call(command, input);
@@ -326,21 +301,14 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     close() {
       closing ??= (async () => {
         closed = true;
-        stopFollowing?.();
         clearTimeout(statusTimer);
         stopSettings();
         stopApiEvents();
         notifications.close();
-        api.setSyncSource(null);
-        await sync?.stop();
-        const running = engine;
-        engine = null;
-        await running?.stop();
-        running?.off('progress', onProgress);
+        await host.close();
+        engine?.off('progress', onProgress);
         queue.off('job', onJob);
         queue.off('accounts', onAccounts);
-        api.close();
-        lock?.release();
         shell.setUploading(false);
       })();
       return closing;

@@ -4,22 +4,20 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { checkBaseUrlTransport } from '../api/networkPolicy.ts';
-import { SettingsStore } from '../api/settingsStore.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
-import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { UploadError } from '../core/errors.ts';
 import { JOB_STATES, TERMINAL_STATES, isJobState } from '../core/jobState.ts';
 import { installLastResort } from '../engine/lastResort.ts';
 import { FerryError } from '../core/errors.ts';
 import { Queue } from '../engine/queue.ts';
-import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
+import { LockedError } from '../engine/runLock.ts';
+import type { EngineTuning, SyncTuning } from '../host/ferryHost.ts';
 import { getAdapter, listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
-import type { SyncService } from '../sync/syncService.ts';
 import { resolveDataDir } from './dataDir.ts';
 import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
 
@@ -194,7 +192,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         out.write(`Queued ${jobs.length} upload(s), ${sized}, for "${options.account}" (job ${jobs.map((j) => `#${j.id}`).join(', ')})\n`);
         if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
       }
-      if (options.wait) exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), env });
+      if (options.wait) exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), engineOptions: engineTuning(env) });
     });
 
   program
@@ -203,7 +201,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--until-idle', 'stop when nothing is left to do')
     .option('--json', 'JSON Lines output')
     .action(async (options: { untilIdle?: boolean; json?: boolean }) => {
-      exitCode = await drive(open(), output(options.json), { untilIdle: Boolean(options.untilIdle), env });
+      // Tuning is read before anything starts: a wrong FERRY_* value stops here, with exit code 2.
+      const tuning = { engineOptions: engineTuning(env), syncOptions: syncTuning(env) };
+      exitCode = await drive(open(), output(options.json), { untilIdle: Boolean(options.untilIdle), ...tuning });
     });
 
   program
@@ -333,7 +333,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
 async function drive(
   ctx: Context,
   output: Output,
-  mode: { only?: Set<number>; untilIdle?: boolean; env: NodeJS.ProcessEnv },
+  mode: { only?: Set<number>; untilIdle?: boolean; engineOptions: EngineTuning; syncOptions?: SyncTuning },
 ): Promise<number> {
   const { queue } = ctx;
   const accountOf = (job: Job): Account | undefined => queue.accounts.get(job.accountId);
@@ -366,73 +366,80 @@ async function drive(
   };
   const settled = (): boolean => unsettled.size === 0;
 
-  let lock: RunLock | undefined;
-  let announced = false;
-  while (!lock) {
-    try {
-      lock = acquireRunLock(ctx.dataDir);
-    } catch (error) {
-      if (!(error instanceof LockedError) || !mode.only) throw error;
-      // Another process uploads this queue: follow our jobs through the database until they settle.
-      if (!announced && !output.json) output.err.write(`ferry: ${error.message}; following its progress\n`);
-      announced = true;
-      for (const id of unsettled) {
-        const job = queue.jobs.get(id);
-        if (job) report(job);
-      }
-      reread();
-      if (settled()) return finish();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-
-  // The same global limit as the window and `ferry serve` (the Settings view); FERRY_MAX_JOBS, for
-  // tests, still wins.
-  const maxJobsInFlight = new SettingsStore(queue.db).get().globalConcurrency;
-  const engine = new Engine({ queue, maxJobsInFlight, ...engineTuning(mode.env) });
-  queue.on('job', report);
-  // A full disk or a locked database: said once per distinct message (the engine retries every few
-  // seconds while it lasts), never as a failure of the jobs.
-  let lastFault = '';
-  engine.on('fault', (fault) => {
-    if (output.json) {
-      printJson(output, { event: 'fault', id: fault.jobId, message: fault.message, retryInMs: fault.retryInMs });
-    } else if (fault.message !== lastFault) {
-      output.err.write(`ferry: ${fault.message}\n`);
-    }
-    lastFault = fault.message;
+  // The host takes the run lock, builds the API and the engine with the saved global concurrency (the
+  // same limit as the window and `ferry serve`; FERRY_MAX_JOBS, for tests, still wins) and, for `run`,
+  // the watched folders. It answers no commands here: no transport is attached to its API.
+  const { openFerryHost } = await import('../host/ferryHost.ts');
+  const host = await openFerryHost({
+    dataDir: ctx.dataDir,
+    queue,
+    log: (message, error) => {
+      const detail = error instanceof Error ? error.message : error === undefined ? '' : String(error);
+      output.err.write(`ferry: ${message}${detail ? `: ${detail}` : ''}\n`);
+    },
+    engineOptions: mode.engineOptions,
+    answersCommands: false,
+    // Watched folders run beside the engine, except for `upload --wait`, which only follows its jobs.
+    // --until-idle: one full scan (files added while no Ferry ran), queue what is new, then drain.
+    ...(mode.syncOptions
+      ? { watchedFolders: { watch: !mode.untilIdle, tuning: mode.syncOptions, onError: (error: Error) => output.err.write(`ferry: ${error.message}\n`) } }
+      : {}),
   });
-  engine.on('retry', (job) => {
-    if (mode.only && !mode.only.has(job.id)) return;
-    const wait = job.nextAttemptAt ? Math.max(0, job.nextAttemptAt - Date.now()) : 0;
-    if (output.json) {
-      printJson(output, { event: 'retry', id: job.id, name: job.name, attempts: job.attempts, error: job.error, retryInMs: wait });
-    } else {
-      bars.log(output, `retry   #${job.id} ${job.name}: ${job.error?.message ?? ''}`);
-    }
-  });
-  engine.on('progress', (updates) =>
-    bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`),
-  );
 
   let stopRequested: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     stopRequested = resolve;
   });
   const onSignal = (): void => stopRequested();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   let interrupted = false;
-  let sync: SyncService | undefined;
   let check: ((job: Job) => void) | undefined;
   try {
-    engine.start();
-    // Watched folders run beside the engine, except for `upload --wait`, which only follows its jobs.
-    // The watcher (chokidar and the sync index) is loaded only when it will run.
-    sync = mode.only ? undefined : new (await import('../sync/syncService.ts')).SyncService({ queue, ...syncTuning(mode.env) });
-    sync?.on('error', (error) => output.err.write(`ferry: ${error.message}\n`));
-    // --until-idle: one full scan (files added while no Ferry ran), queue what is new, then drain.
-    await sync?.start({ watch: !mode.untilIdle });
+    if (!host.engine) {
+      const locked = host.locked!;
+      if (!mode.only) throw locked;
+      // Another process uploads this queue: follow our jobs through the database until they settle,
+      // or until that process ends and this one can take over.
+      if (!output.json) output.err.write(`ferry: ${locked.message}; following its progress\n`);
+      while (!host.engine) {
+        for (const id of unsettled) {
+          const job = queue.jobs.get(id);
+          if (job) report(job);
+        }
+        reread();
+        if (settled()) return finish();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await host.takeOver();
+      }
+    }
+    const engine = host.engine;
+    queue.on('job', report);
+    // A full disk or a locked database: said once per distinct message (the engine retries every few
+    // seconds while it lasts), never as a failure of the jobs.
+    let lastFault = '';
+    engine.on('fault', (fault) => {
+      if (output.json) {
+        printJson(output, { event: 'fault', id: fault.jobId, message: fault.message, retryInMs: fault.retryInMs });
+      } else if (fault.message !== lastFault) {
+        output.err.write(`ferry: ${fault.message}\n`);
+      }
+      lastFault = fault.message;
+    });
+    engine.on('retry', (job) => {
+      if (mode.only && !mode.only.has(job.id)) return;
+      const wait = job.nextAttemptAt ? Math.max(0, job.nextAttemptAt - Date.now()) : 0;
+      if (output.json) {
+        printJson(output, { event: 'retry', id: job.id, name: job.name, attempts: job.attempts, error: job.error, retryInMs: wait });
+      } else {
+        bars.log(output, `retry   #${job.id} ${job.name}: ${job.error?.message ?? ''}`);
+      }
+    });
+    engine.on('progress', (updates) =>
+      bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`),
+    );
+
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    await host.start();
     const goal = mode.only
       ? new Promise<void>((resolve) => {
           check = (job: Job): void => {
@@ -447,7 +454,7 @@ async function drive(
         })
       : mode.untilIdle
         ? (async () => {
-            await sync?.whenSettled();
+            await host.sync?.whenSettled();
             await engine.whenIdle();
           })()
         : new Promise<void>(() => undefined);
@@ -455,12 +462,11 @@ async function drive(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await sync?.stop();
-    await engine.stop();
+    // Watched folders, then the engine, then the lock.
+    await host.close();
     queue.off('job', report);
     if (check) queue.off('job', check);
     bars.stop();
-    lock.release();
   }
   return finish(interrupted);
 
@@ -478,7 +484,7 @@ async function drive(
 }
 
 /** Engine timings can be tightened through the environment (tests and demos use short ones). */
-function engineTuning(env: NodeJS.ProcessEnv): Omit<EngineOptions, 'queue'> {
+function engineTuning(env: NodeJS.ProcessEnv): EngineTuning {
   const number = (name: string): number | undefined => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;

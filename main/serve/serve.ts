@@ -1,20 +1,20 @@
 /**
- * `ferry serve`: the engine, the watched folders, the API table and the HTTP/WebSocket transport in one
- * process, on a data folder the CLI and the desktop app share. The engine and the watched folders run
- * only with the folder's run lock (as `ferry run` does); when another process holds it, the server still answers every command (they
- * change the queue in SQLite, which that process picks up) and follows that process's job changes
- * through the database instead of running uploads itself.
+ * `ferry serve`: the HTTP/WebSocket transport around the host (main/host/ferryHost.ts: the engine, the
+ * watched folders and the API table), on a data folder the CLI and the desktop app share. The engine
+ * and the watched folders run only with the folder's run lock (as `ferry run` does); when another
+ * process holds it, the server still answers every command (they change the queue in SQLite, which
+ * that process picks up) and follows that process's job changes through the database instead of
+ * running uploads itself.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { FerryApi } from '../api/ferryApi.ts';
-import { followQueueChanges } from '../api/followQueue.ts';
-import { Engine, type EngineOptions } from '../engine/engine.ts';
+import type { FerryApi } from '../api/ferryApi.ts';
 import { FerryError } from '../core/errors.ts';
+import type { Engine } from '../engine/engine.ts';
 import { type Queue } from '../engine/queue.ts';
-import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
-import { SyncService, type SyncServiceOptions } from '../sync/syncService.ts';
+import { openFerryHost, type EngineTuning, type SyncTuning } from '../host/ferryHost.ts';
+import type { SyncService } from '../sync/syncService.ts';
 import { isLoopbackHost } from '../api/networkPolicy.ts';
 import { startHttpServer, type RunningHttpServer } from './httpServer.ts';
 import { PathPolicy } from './pathPolicy.ts';
@@ -37,9 +37,9 @@ export interface ServeOptions {
   /** 0 (default): any free port. */
   port?: number;
   /** Engine tuning (tests, FERRY_* variables); `maxJobsInFlight` here wins over the setting. */
-  engineOptions?: Omit<EngineOptions, 'queue'>;
+  engineOptions?: EngineTuning;
   /** Watcher tuning (tests, FERRY_SYNC_* variables). */
-  syncOptions?: Omit<SyncServiceOptions, 'queue'>;
+  syncOptions?: SyncTuning;
   rendererDir?: string;
   /** Fixed token (tests); a random one otherwise. */
   token?: string;
@@ -95,36 +95,24 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   // Checked before anything starts: a typo in a folder must not leave a server running without it.
   const pathPolicy = remote || (options.allowPaths?.length ?? 0) > 0 ? await PathPolicy.create(options.allowPaths ?? []) : null;
 
-  let lock: RunLock | null = null;
-  let engineNote: string | null = null;
-  try {
-    lock = acquireRunLock(dataDir);
-  } catch (error) {
-    if (!(error instanceof LockedError)) throw error;
-    engineNote = `${error.message}: this server shows and changes the queue, and that process does the uploading`;
-  }
-
-  const api = new FerryApi({ queue, dataDir, engine: { running: lock !== null, note: engineNote }, version: packageVersion(), log });
-  const newEngine = (): Engine => {
-    const created = new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
-    created.on('fault', (fault) => api.machineFault(fault.message));
-    return created;
-  };
-  let engine: Engine | null = lock ? newEngine() : null;
-  api.setProgressSource(engine);
-  await api.start();
-
-  const stopSettings = api.onSettingsChanged((next, previous) => {
-    if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
-      api.notice('info', 'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited');
-    }
-    if (!engine || next.globalConcurrency === previous.globalConcurrency || options.engineOptions?.maxJobsInFlight !== undefined) return;
-    engine.setMaxJobsInFlight(next.globalConcurrency);
-    api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
+  const ferryHost = await openFerryHost({
+    dataDir,
+    queue,
+    log,
+    version: packageVersion(),
+    ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
+    engineNote: (locked) => `${locked.message}: this server shows and changes the queue, and that process does the uploading`,
+    // Without the engine, follow the other process through the database.
+    follow: { ...(options.followIntervalMs !== undefined ? { intervalMs: options.followIntervalMs } : {}) },
+    // Watched folders run beside the engine, as with `ferry run`: only where this process uploads.
+    watchedFolders: {
+      watch: true,
+      ...(options.syncOptions ? { tuning: options.syncOptions } : {}),
+      onError: (error) => log(error.message),
+      unavailableNotice: 'Ferry could not start watching folders; uploads from this page still work',
+    },
   });
-
-  // Without the engine, follow the other process through the database.
-  const stopFollowing = engine ? null : followQueueChanges(queue, (jobs) => api.announceJobs(jobs), log, options.followIntervalMs);
+  const { api } = ferryHost;
 
   let http: RunningHttpServer;
   try {
@@ -144,32 +132,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       throw new Error(`${host} is not a loopback address (it is ${bound}); use --host 127.0.0.1, or --allow-remote if you mean it`);
     }
   } catch (error) {
-    stopFollowing?.();
-    stopSettings();
-    api.close();
-    lock?.release();
+    await ferryHost.close();
     throw new FerryError('invalid', error instanceof Error ? error.message : String(error));
   }
-  // Watched folders run beside the engine, as with `ferry run`: only where this process uploads.
-  let sync: SyncService | null = null;
-  if (engine) {
-    engine.start();
-    sync = new SyncService({ queue, ...options.syncOptions });
-    const started = sync;
-    started.on('error', (error) => {
-      log(error.message);
-      api.notice('warning', error.message);
-    });
-    try {
-      await started.start({ watch: true });
-      api.setSyncSource(started);
-    } catch (error) {
-      log('Could not start the watched folders', error);
-      api.notice('error', 'Ferry could not start watching folders; uploads from this page still work');
-      await started.stop().catch(() => undefined);
-      sync = null;
-    }
-  }
+  await ferryHost.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -178,23 +144,17 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     token,
     api,
     get engine() {
-      return engine;
+      return ferryHost.engine;
     },
-    sync,
-    engineNote,
+    get sync() {
+      return ferryHost.sync;
+    },
+    engineNote: ferryHost.engineNote,
     http,
     close() {
       closing ??= (async () => {
-        stopFollowing?.();
-        stopSettings();
         await http.close();
-        api.setSyncSource(null);
-        await sync?.stop();
-        const running = engine;
-        engine = null;
-        await running?.stop();
-        api.close();
-        lock?.release();
+        await ferryHost.close();
       })();
       return closing;
     },
@@ -208,8 +168,8 @@ export interface ServeCommandOptions {
   port?: number;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
-  engineOptions?: Omit<EngineOptions, 'queue'>;
-  syncOptions?: Omit<SyncServiceOptions, 'queue'>;
+  engineOptions?: EngineTuning;
+  syncOptions?: SyncTuning;
   /** Resolves when the server should stop (default: SIGINT or SIGTERM). */
   until?: Promise<void>;
 }

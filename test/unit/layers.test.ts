@@ -25,6 +25,10 @@ describe('the layers of main/', () => {
     ['main/engine/x.ts', "import { getAdapter } from '../providers/registry.ts';"],
     ['main/engine/x.ts', "import { selfCommunityAdapter } from '../providers/selfcommunity/selfcommunityAdapter.ts';"],
     ['main/engine/x.ts', "import { FerryApi } from '../api/ferryApi.ts';"],
+    ['main/engine/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
+    ['main/api/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
+    ['main/sync/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
+    ['main/host/x.ts', "import { startServe } from '../serve/serve.ts';"],
   ])('refuses in %s: %s', async (file, code) => {
     expect(await layerErrors(file, `${code}\nexport {};\n`)).toHaveLength(1);
   });
@@ -35,6 +39,10 @@ describe('the layers of main/', () => {
     ['main/engine/x.ts', "import type { ProviderAdapter } from '../providers/types.ts';"],
     ['main/db/x.ts', "import { FerryError } from '../core/errors.ts';"],
     ['main/api/x.ts', "import { getAdapter } from '../providers/registry.ts';"],
+    ['main/host/x.ts', "import { FerryApi } from '../api/ferryApi.ts';"],
+    ['main/host/x.ts', "import { SyncService } from '../sync/syncService.ts';"],
+    ['main/serve/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
+    ['main/app/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, `${code}\nexport {};\n`)).toEqual([]);
   });
