@@ -144,7 +144,8 @@ export interface ProviderAdapter<S = unknown> {
   /**
    * Checks, before anything is sent or queued, that the provider can take this source (kind, type,
    * size). Throws UploadError `too-large` or `unsupported` with a message that names the file and
-   * the limit.
+   * the limit, or `invalid` for an upload option the provider does not take (and, for most adapters,
+   * an empty file; see `refuseEmptyFile` in adapterHelpers.ts).
    */
   validateSource(source: UploadSource, options: Readonly<Record<string, string>>): void;
 
