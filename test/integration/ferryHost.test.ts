@@ -1,0 +1,207 @@
+/**
+ * The host of the engine (main/host/ferryHost.ts), the one composition behind `ferry run`, `ferry
+ * serve` and the desktop app, on a real SQLite data folder against the SelfCommunity emulator: the run
+ * lock taken and released, the engine built with the saved global concurrency, settings applied in
+ * place, another holder of the lock followed and then taken over from, and the order of the close.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ApiEvent } from '../../main/api/contract.ts';
+import { SettingsStore } from '../../main/api/settingsStore.ts';
+import { openDatabase } from '../../main/db/database.ts';
+import { Queue } from '../../main/engine/queue.ts';
+import { LockedError, acquireRunLock } from '../../main/engine/runLock.ts';
+import { openFerryHost, type FerryHost, type FerryHostOptions } from '../../main/host/ferryHost.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
+import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
+import { Fixtures, randomFile, waitFor } from '../support/ferryHarness.ts';
+
+const fixtures = new Fixtures();
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await fixtures.cleanup();
+});
+
+const TUNING = { stallTimeoutMs: 5_000, retry: { baseDelayMs: 20, maxDelayMs: 200 }, controlPollMs: 100 };
+const SYNC_TUNING = { rulesPollMs: 50, rescanIntervalMs: 1_000, stableChecks: 2, stableIntervalMs: 50, batchDelayMs: 20 };
+
+async function dataDir(): Promise<string> {
+  const dir = join(await fixtures.tempDir('ferry-host-'), 'data');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** A queue handed to the host, as `ferry serve` and the command line do (the caller closes it). */
+function queueOn(dir: string): Queue {
+  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  closers.push(() => queue.db.close());
+  return queue;
+}
+
+async function host(options: FerryHostOptions): Promise<FerryHost> {
+  const opened = await openFerryHost(options);
+  closers.push(() => opened.close());
+  return opened;
+}
+
+function events(opened: FerryHost): ApiEvent[] {
+  const seen: ApiEvent[] = [];
+  opened.api.subscribe((event) => void seen.push(event));
+  return seen;
+}
+
+function isLocked(dir: string): boolean {
+  try {
+    acquireRunLock(dir).release();
+    return false;
+  } catch (error) {
+    if (error instanceof LockedError) return true;
+    throw error;
+  }
+}
+
+describe('the Ferry host', () => {
+  it('takes the run lock, builds the engine with the saved global concurrency, uploads, and closes in order', async () => {
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const dir = await dataDir();
+    const saved = openDatabase(dir);
+    new SettingsStore(saved).set({ globalConcurrency: 3 });
+    saved.close();
+
+    // Opened by the host from the registry and the secret store handed in, as the desktop app does.
+    const opened = await host({ dataDir: dir, adapterFor: getAdapter, secrets: new FileSecretStore(dir), log: () => undefined, engineOptions: TUNING });
+    expect(opened.engine?.maxJobsInFlight).toBe(3);
+    expect(opened.locked).toBeNull();
+    expect(isLocked(dir)).toBe(true);
+    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({ ok: true, value: { engineRunning: true, engineNote: null } });
+
+    const added = await opened.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+    expect(added.ok).toBe(true);
+    const file = await randomFile(await fixtures.tempDir('ferry-host-files-'), 'harbour.png', 300_000);
+    expect((await opened.api.invoke('jobs.enqueue', { account: 'community', paths: [file.path] })).ok).toBe(true);
+    // Built, not started: nothing uploads until start().
+    expect(sandbox.media).toHaveLength(0);
+    await opened.start();
+    await waitFor('the upload', () => sandbox.media.length === 1, 15_000);
+    expect(sandbox.media[0]!.sha256).toBe(file.sha256);
+
+    const order: string[] = [];
+    const engine = opened.engine!;
+    const stopEngine = engine.stop.bind(engine);
+    vi.spyOn(engine, 'stop').mockImplementation(async () => {
+      order.push(`engine stops, lock ${isLocked(dir) ? 'held' : 'free'}`);
+      await stopEngine();
+    });
+    await opened.close();
+    order.push(`closed, lock ${isLocked(dir) ? 'held' : 'free'}`);
+    expect(order).toEqual(['engine stops, lock held', 'closed, lock free']);
+    expect(opened.engine).toBeNull();
+    // The host opened the database, so the host closed it.
+    expect(opened.queue.db.isOpen).toBe(false);
+  });
+
+  it('stops the watched folders before the engine, and leaves a queue it was handed open', async () => {
+    const dir = await dataDir();
+    const queue = queueOn(dir);
+    const opened = await host({ dataDir: dir, queue, log: () => undefined, engineOptions: TUNING, watchedFolders: { watch: true, tuning: SYNC_TUNING } });
+    await opened.start();
+    const sync = opened.sync!;
+    expect(opened.api.syncSource).toBe(sync);
+    const order: string[] = [];
+    const stopSync = sync.stop.bind(sync);
+    vi.spyOn(sync, 'stop').mockImplementation(async () => {
+      order.push(`sync stops, engine ${opened.engine ? 'running' : 'gone'}`);
+      await stopSync();
+    });
+    const engine = opened.engine!;
+    const stopEngine = engine.stop.bind(engine);
+    vi.spyOn(engine, 'stop').mockImplementation(async () => {
+      order.push('engine stops');
+      await stopEngine();
+    });
+    await opened.close();
+    expect(order).toEqual(['sync stops, engine running', 'engine stops']);
+    expect(opened.api.syncSource).toBeNull();
+    expect(queue.db.isOpen).toBe(true);
+    expect(isLocked(dir)).toBe(false);
+  });
+
+  it('applies a changed global concurrency to the running engine in place; engine tuning wins over the setting', async () => {
+    const dir = await dataDir();
+    const queue = queueOn(dir);
+    const opened = await host({ dataDir: dir, queue, log: () => undefined, engineOptions: TUNING });
+    await opened.start();
+    const seen = events(opened);
+    const before = opened.engine;
+    expect(before?.maxJobsInFlight).toBe(4);
+    expect(await opened.api.invoke('settings.set', { globalConcurrency: 2 })).toMatchObject({ ok: true });
+    expect(opened.engine).toBe(before);
+    expect(opened.engine?.maxJobsInFlight).toBe(2);
+    await waitFor('the notice', () => seen.some((event) => event.event === 'notice' && event.payload.message === 'Up to 2 uploads now run at once'));
+    await opened.close();
+
+    const tuned = await host({ dataDir: dir, queue, log: () => undefined, engineOptions: { ...TUNING, maxJobsInFlight: 1 } });
+    expect(tuned.engine?.maxJobsInFlight).toBe(1);
+    expect(await tuned.api.invoke('settings.set', { globalConcurrency: 5 })).toMatchObject({ ok: true });
+    expect(tuned.engine?.maxJobsInFlight).toBe(1);
+  });
+
+  it("says a fault of the machine reported by the engine as the API's error notice", async () => {
+    const dir = await dataDir();
+    const opened = await host({ dataDir: dir, queue: queueOn(dir), log: () => undefined, engineOptions: TUNING });
+    const seen = events(opened);
+    opened.engine!.emit('fault', { jobId: 1, message: 'Disk full: 0 B free in /tmp', retryInMs: 5_000 });
+    await waitFor('the notice', () =>
+      seen.find((event) => event.event === 'notice' && event.payload.level === 'error' && event.payload.message === 'Disk full: 0 B free in /tmp'),
+    );
+  });
+
+  it('without the lock runs no engine, names the holder, follows its job changes, and takes over once it is free', async () => {
+    const dir = await dataDir();
+    const queue = queueOn(dir);
+    const other = acquireRunLock(dir);
+    closers.push(() => other.release());
+    const followed: number[] = [];
+    const opened = await host({
+      dataDir: dir,
+      queue,
+      log: () => undefined,
+      engineOptions: TUNING,
+      engineNote: (locked) => `${locked.message}: this test only watches`,
+      follow: { intervalMs: 20, onJobs: (jobs) => followed.push(...jobs.map((job) => job.id)) },
+      watchedFolders: { watch: true, tuning: SYNC_TUNING },
+    });
+    expect(opened.engine).toBeNull();
+    expect(opened.locked).toBeInstanceOf(LockedError);
+    expect(opened.locked?.pid).toBe(process.pid);
+    expect(opened.engineNote).toMatch(/^Another Ferry \(pid \d+\) is already uploading from .*: this test only watches$/);
+    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({ ok: true, value: { engineRunning: false } });
+    await opened.start();
+    expect(opened.sync).toBeNull();
+
+    // A job changed by the process that uploads reaches this one through the database.
+    const seen = events(opened);
+    const account = await queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', settings: {}, secrets: { accessToken: 'tok-1234' } });
+    const [row] = queue.jobs.insert([
+      { accountId: account.id, sourceKind: 'file', source: '/tmp/z.png', name: 'z.png', mime: 'image/png', size: 1, mtimeMs: 1, edgeHash: 'x', options: {} },
+    ]);
+    await waitFor('the followed change', () => followed.includes(row!.id));
+    await waitFor('the announced change', () => seen.some((event) => event.event === 'jobs.changed' && event.payload.jobs.some((job) => job.id === row!.id)));
+
+    // Still held: no take-over.
+    expect(await opened.takeOver()).toBe(false);
+    other.release();
+    expect(await opened.takeOver()).toBe(true);
+    expect(opened.engine).not.toBeNull();
+    expect(opened.locked).toBeNull();
+    // start() was called before, so the engine and the watched folders run now.
+    expect(opened.sync).not.toBeNull();
+    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({ ok: true, value: { engineRunning: true, engineNote: null } });
+    expect(isLocked(dir)).toBe(true);
+    await opened.close();
+    expect(isLocked(dir)).toBe(false);
+  });
+});
