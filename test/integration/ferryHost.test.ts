@@ -2,7 +2,8 @@
  * The host of the engine (main/host/ferryHost.ts), the one composition behind `ferry run`, `ferry
  * serve` and the desktop app, on a real SQLite data folder against the SelfCommunity emulator: the run
  * lock taken and released, the engine built with the saved global concurrency, settings applied in
- * place, another holder of the lock followed and then taken over from, and the order of the close.
+ * place, another holder of the lock followed and then taken over from (in the host, and by a real
+ * `ferry upload --wait`), and the order of the close.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { openFerryHost, type FerryHost, type FerryHostOptions } from '../../main
 import { getAdapter } from '../../main/providers/registry.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
-import { Fixtures, randomFile, waitFor } from '../support/ferryHarness.ts';
+import { Fixtures, randomFile, runFerry, waitFor } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -204,4 +205,24 @@ describe('the Ferry host', () => {
     await opened.close();
     expect(isLocked(dir)).toBe(false);
   });
+
+  it('lets `ferry upload --wait` follow another holder of the lock, then take over once it is released', async () => {
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const dir = await dataDir();
+    const added = await runFerry(dir, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`]);
+    expect(added.code, added.stderr).toBe(0);
+    const file = await randomFile(await fixtures.tempDir('ferry-host-files-'), 'quay.png', 200_000);
+    const other = acquireRunLock(dir);
+    closers.push(() => other.release());
+    const child = fixtures.spawnFerry(dir, ['upload', '--account', 'c', '--wait', file.path], { timeoutMs: 30_000 });
+    await waitFor('the follower', () => /following its progress/.test(child.stderr), 15_000);
+    // Nothing is uploaded while another process holds the lock.
+    expect(sandbox.media).toHaveLength(0);
+    other.release();
+    const result = await child.exited;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^ferry: Another Ferry \(pid \d+\) is already uploading from .*; following its progress\n$/);
+    expect(sandbox.media.map((media) => media.sha256)).toEqual([file.sha256]);
+    expect(isLocked(dir)).toBe(false);
+  }, 40_000);
 });
