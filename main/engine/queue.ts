@@ -74,7 +74,9 @@ export class Queue extends EventEmitter<QueueEvents> {
   async addAccount(input: NewAccountInput): Promise<AccountView> {
     const adapter = this.adapterFor(input.provider);
     const name = input.name.trim();
-    if (!name) throw new FerryError('invalid', 'An account needs a name (--name NAME)');
+    // Messages name fields, not command-line flags: the window, `ferry serve` and the `ferry` command all
+    // show them.
+    if (!name) throw new FerryError('invalid', 'An account needs a name');
     if (this.accounts.byName(name)) {
       throw new FerryError('conflict', `An account named "${name}" already exists; choose another name or remove it first`);
     }
@@ -85,8 +87,7 @@ export class Queue extends EventEmitter<QueueEvents> {
       const value = bag[field.key];
       if (value === undefined && field.default !== undefined && field.kind === 'setting') bag[field.key] = field.default;
       if ((bag[field.key] ?? '') === '' && field.required) {
-        const flag = field.kind === 'secret' ? '--secret' : '--set';
-        throw new FerryError('invalid', `${adapter.displayName} needs ${field.label} (${flag} ${field.key}=...)`);
+        throw new FerryError('invalid', `${adapter.displayName} needs ${field.label} (the ${field.kind} "${field.key}")`);
       }
       if (value !== undefined && field.choices && !field.choices.includes(value)) {
         throw new FerryError('invalid', `${field.label} must be one of ${field.choices.join(', ')} (got "${value}")`);
@@ -95,19 +96,19 @@ export class Queue extends EventEmitter<QueueEvents> {
     const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
     for (const key of Object.keys(settings)) {
       if (!known.has(`setting:${key}`)) {
-        const hint = known.has(`secret:${key}`) ? ` (it is a secret: use --secret ${key}=...)` : '';
+        const hint = known.has(`secret:${key}`) ? ' (it is a secret, not a setting)' : '';
         throw new FerryError('invalid', `${adapter.displayName} has no setting "${key}"${hint}`);
       }
     }
     for (const key of Object.keys(secrets)) {
       if (!known.has(`secret:${key}`)) {
-        const hint = known.has(`setting:${key}`) ? ` (it is a setting: use --set ${key}=...)` : '';
+        const hint = known.has(`setting:${key}`) ? ' (it is a setting, not a secret)' : '';
         throw new FerryError('invalid', `${adapter.displayName} has no secret "${key}"${hint}`);
       }
     }
     const baseUrl = normalizeBaseUrl(input.baseUrl ?? null);
     if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
-      throw new FerryError('invalid', `${adapter.displayName} accounts need the site's address (--base-url https://...)`);
+      throw new FerryError('invalid', `${adapter.displayName} accounts need the site's address as their base URL (https://...)`);
     }
     const account = this.accounts.insert({
       name,

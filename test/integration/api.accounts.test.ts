@@ -125,6 +125,19 @@ describe('accounts', () => {
     expect(again).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
   });
 
+  it('says what an account lacks by its fields, never by command-line flags (the window shows these too)', async () => {
+    const refusals = await Promise.all([
+      call('accounts.add', { provider: 'selfcommunity', name: 'no-token', baseUrl: 'https://community.example.com', secrets: {} }),
+      call('accounts.add', { provider: 'selfcommunity', name: 'no-site', secrets: { accessToken: 'x1234' } }),
+      call('accounts.add', { provider: 'selfcommunity', name: 'mixed', baseUrl: 'https://community.example.com', secrets: { accessToken: 'x1234' }, settings: { accessToken: 'x' } }),
+    ]);
+    const messages = refusals.map((result) => (result.ok ? 'accepted' : result.error.message));
+    expect(messages[0]).toMatch(/SelfCommunity needs Access token/);
+    expect(messages[1]).toMatch(/need the site's address as their base URL/);
+    expect(messages[2]).toMatch(/has no setting "accessToken" \(it is a secret/);
+    for (const message of messages) expect(message).not.toMatch(/--[a-z]/);
+  });
+
   it('tests each connection with a real request to the provider', async () => {
     for (const name of ['community', 'vault', 'social', 'mediahub', 'videos']) {
       const tested = await call('accounts.test', { account: name });
@@ -253,5 +266,38 @@ describe('accounts', () => {
     expect(await call('accounts.remove', { account: 'videos' })).toEqual({ ok: true, value: { removed: 'videos' } });
     expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(queue.jobs.get(job!.id)).toBeUndefined();
+  });
+});
+
+describe('accounts through the queue (the ferry command adds them this way)', () => {
+  it('names missing or misplaced fields without command-line flags', async () => {
+    const dir = await fixtures.tempDir('ferry-accounts-queue-');
+    const own = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    try {
+      const refused = async (input: Parameters<Queue['addAccount']>[0]): Promise<string> => {
+        try {
+          await own.addAccount(input);
+          return 'accepted';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      const messages = [
+        await refused({ provider: 'selfcommunity', name: ' ', baseUrl: 'https://c.example.com', secrets: { accessToken: 'x1234' } }),
+        await refused({ provider: 'selfcommunity', name: 'a', baseUrl: 'https://c.example.com', secrets: {} }),
+        await refused({ provider: 'selfcommunity', name: 'b', secrets: { accessToken: 'x1234' } }),
+        await refused({ provider: 'selfcommunity', name: 'c', baseUrl: 'https://c.example.com', secrets: { accessToken: 'x1234' }, settings: { accessToken: 'x' } }),
+        await refused({ provider: 'xvid', name: 'd', secrets: { clientId: 'abcd', clientSecret: 'efgh', pipelineId: 'p' }, settings: { pipelineId: 'p' } }),
+      ];
+      expect(messages).toEqual([
+        'An account needs a name',
+        'SelfCommunity needs Access token (the secret "accessToken")',
+        "SelfCommunity accounts need the site's address as their base URL (https://...)",
+        'SelfCommunity has no setting "accessToken" (it is a secret, not a setting)',
+        'Xvid MediaHub has no secret "pipelineId" (it is a setting, not a secret)',
+      ]);
+    } finally {
+      own.db.close();
+    }
   });
 });
