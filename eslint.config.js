@@ -18,6 +18,16 @@ export default tseslint.config(
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  // Type-aware rules for the main process: a promise nobody awaits or handles is how an upload error
+  // turns into an unhandled rejection (see main/engine/lastResort.ts for the last line of defence).
+  {
+    files: ['main/**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.main.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
   // The layers of main/ (docs/architecture.md): an import that reaches up a layer fails `npm test`.
   ...layers({
     // The shared vocabulary: error kinds and classes, the job state table, the file-source interface,

@@ -38,8 +38,11 @@ export interface DesktopShell {
   /** Tray tooltip and menu state, and the taskbar/dock progress bar. */
   showStatus(view: TrayView): void;
   notify(notification: BatchedNotification): void;
-  /** Puts text on the system clipboard (a link from "Recent uploads"). */
-  copyText(text: string): void;
+  /**
+   * Puts text on the system clipboard (a link from "Recent uploads"). Resolves once it is there;
+   * rejects when the system refused (Electron's clipboard.writeText is asynchronous).
+   */
+  copyText(text: string): Promise<void>;
   /** Keeps the computer awake while true. */
   setUploading(uploading: boolean): void;
   setStartAtLogin(enabled: boolean): void;
@@ -285,7 +288,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
           return runCommand('sync.resumeAll');
         case 'copy-link':
           try {
-            shell.copyText(action.url);
+            await shell.copyText(action.url);
           } catch (error) {
             log('Could not copy a link to the clipboard', error);
             api.notice('error', `Ferry could not copy the link to ${action.name}`);

@@ -105,8 +105,8 @@ export class ElectronShell implements DesktopShell {
     }
   }
 
-  copyText(text: string): void {
-    this.#deps.clipboard.writeText(text);
+  async copyText(text: string): Promise<void> {
+    await this.#deps.clipboard.writeText(text);
   }
 
   notify(notification: BatchedNotification): void {

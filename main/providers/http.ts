@@ -41,7 +41,8 @@ export async function send(
     call.signal.throwIfAborted();
     if (body instanceof Readable) return await sendStreamed(account, url, options, body, call);
     const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
-    request.on('uploadProgress', (progress) => {
+    // `on` returns the request itself, which is awaited just below.
+    void request.on('uploadProgress', (progress) => {
       call.onBytes(progress.transferred);
       if (progress.percent === 1) call.bodySent?.();
     });

@@ -184,8 +184,10 @@ class FakeShell implements DesktopShell {
   notify(notification: BatchedNotification): void {
     this.notifications.push(notification);
   }
-  copyText(text: string): void {
+  copyText(text: string): Promise<void> {
+    if (text.includes('refused-by-clipboard')) return Promise.reject(new Error('the clipboard is locked'));
     this.copied.push(text);
+    return Promise.resolve();
   }
   setUploading(uploading: boolean): void {
     this.uploading.push(uploading);
@@ -269,6 +271,9 @@ describe('the desktop core', () => {
     const recent = core.status().recent[0]!;
     expect(recent.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\/\d+\/harbour\.png$/);
     await core.trayAction({ type: 'copy-link', url: recent.url!, name: recent.name });
+    expect(shell.copied).toEqual([recent.url]);
+    // Electron's clipboard answers with a promise: a refusal is said, not left unhandled.
+    await expect(core.trayAction({ type: 'copy-link', url: 'https://x.example/refused-by-clipboard', name: 'x.png' })).resolves.toBeUndefined();
     expect(shell.copied).toEqual([recent.url]);
     await core.trayAction({ type: 'pause-sync' });
     await waitFor('the tray to show sync paused', () => core.status().state === 'paused' && core.status().sync === 'paused');
