@@ -1,5 +1,5 @@
 /**
- * The `ferry` command (contract in shared/architecture.md). Exit codes: 0 all done; 1 some job failed
+ * The `ferry` command (contract in docs/architecture.md, "The ferry command"). Exit codes: 0 all done; 1 some job failed
  * or was canceled (or did not finish); 2 usage or validation error, with a one-line reason on stderr.
  */
 import { Command, CommanderError, Option } from 'commander';

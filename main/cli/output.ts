@@ -13,7 +13,7 @@ export interface Output {
   err: NodeJS.WritableStream;
 }
 
-/** The terminal-state line of the command contract (architecture.md). */
+/** The terminal-state line of the command contract (docs/architecture.md). */
 export function jobEvent(job: Job, account: Account | undefined): Record<string, unknown> {
   const terminal = job.state === 'completed' || job.state === 'failed' || job.state === 'canceled';
   return {

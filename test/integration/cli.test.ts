@@ -1,7 +1,7 @@
 /**
  * The `ferry` command as scripts use it: `node bin/ferry.js --data-dir DIR ...` in a child process,
  * against the provider emulators over loopback HTTP. Assertions are on exit codes, on stdout/stderr
- * as the contract in architecture.md ("The ferry command") describes them, and on what the emulators
+ * as the contract in docs/architecture.md ("The ferry command") describes them, and on what the emulators
  * received.
  */
 import { randomBytes } from 'node:crypto';

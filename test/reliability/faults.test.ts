@@ -48,13 +48,13 @@ const BASE: Scenario[] = [
 
 type Provider = keyof typeof RIGS;
 
-/** Where a provider's protocol makes a row different, and why (providers.md). */
+/** Where a provider's protocol makes a row different, and why (docs/protocols.md). */
 const TABLE: Record<Provider, Scenario[]> = {
   // The first chunk creates the upload; 410 on an expired upload starts over from byte 0.
   selfcommunity: BASE,
   ofauth: BASE.map((row) =>
     // An init reply whose mediaUploadId is a number and whose plan is missing is taken as "one part =
-    // the whole file" (providers.md); the PUT to that id is answered 404, which drops the session.
+    // the whole file" (docs/protocols.md); the PUT to that id is answered 404, which drops the session.
     row.fault === 'wrong types in JSON with 200' ? { ...row, expect: 'new session', kind: 'session-gone' } : row,
   ),
   twentythree: BASE

@@ -1,7 +1,7 @@
 /**
  * `npm run soak`: the crash harness at full length — 20 SIGKILLs of the real `ferry run` per provider
  * at seeded random moments (see test/support/crashHarness.ts) — then a summary table in Markdown (the
- * one README.md's "Reliability" section quotes) and the full figures in test-results/soak.json.
+ * one docs/reliability.md quotes) and the full figures in test-results/soak.json.
  * Exits 1 when any promise was broken. Loopback only; about 3–5 minutes on two cores.
  *
  *   npm run soak                        all providers, 20 kills each, seed from the date

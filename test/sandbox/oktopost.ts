@@ -1,5 +1,5 @@
 /**
- * Oktopost emulator: the upload-from-URL endpoints of providers.md ("oktopost") and seed 002. It
+ * Oktopost emulator: the upload-from-URL endpoints of docs/protocols.md ("oktopost") and seed 002. It
  * checks HTTP Basic auth, paces each account to 60 requests a minute, validates `source`, `name` and
  * `mimeType` like the doc says, and then really pulls the source in the background (HEAD, then ranged
  * GETs) with Oktopost's retry rule, so tests assert on the bytes it received and on the requests the

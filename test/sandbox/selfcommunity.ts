@@ -1,5 +1,5 @@
 /**
- * SelfCommunity emulator: the chunk and complete endpoints of providers.md ("selfcommunity"),
+ * SelfCommunity emulator: the chunk and complete endpoints of docs/protocols.md ("selfcommunity"),
  * answering the way django-chunked-upload does. It is strict on purpose (inclusive Content-Range,
  * chunk size, one file field, offsets, upload_id, MD5, at-most-one Media per upload) and records
  * what it received so that tests assert on bytes and calls rather than on adapter internals.

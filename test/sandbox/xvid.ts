@@ -2,7 +2,7 @@
  * Xvid MediaHub emulator: the OAuth2 token endpoint, the uploads API (create, finish, status) under
  * `/v1`, and a fake S3 bucket at `/s3/bucket/` that takes the signed form POST, all on one loopback
  * server built on the shared harness (so faults can be injected on any of them). It is strict where
- * providers.md says "must": grant_type spelled `client_credential`, Bearer tokens that expire, every
+ * docs/protocols.md says "must": grant_type spelled `client_credential`, Bearer tokens that expire, every
  * issued form field unchanged and before the file, the file last, a policy that expires, and
  * `nb_chunks` on finish. The S3 side streams the file into hashes, so big uploads cost no memory.
  *

@@ -13,7 +13,7 @@
  * - re-sent chunks per file are at most (interruptions of that file's job) × (parallel width): a kill
  *   can lose the acknowledgement of each part that was in flight, and nothing else. Serial providers
  *   have width 1; OFAuth sends 2 parts at once and TwentyThree 3; Xvid's single "chunk" is the whole
- *   file (its resume re-sends the file, as providers.md says); Oktopost pulls, so nothing is re-sent
+ *   file (its resume re-sends the file, as docs/protocols.md says); Oktopost pulls, so nothing is re-sent
  *   by Ferry and the check is that no second import request was created for a source.
  *
  * Used by the short version in `npm test` (test/reliability/crash.test.ts) and by `npm run soak`.

@@ -1,5 +1,5 @@
 /**
- * Oktopost upload-from-URL (providers.md, "oktopost"): Ferry does not send bytes. It asks Oktopost to
+ * Oktopost upload-from-URL (docs/protocols.md, "oktopost"): Ferry does not send bytes. It asks Oktopost to
  * pull a public http(s) URL (`POST /upload`), then watches the request (`GET /upload/{Id}`) until it is
  * complete or failed; for a video it adds Oktopost's per-network validation to the result.
  *

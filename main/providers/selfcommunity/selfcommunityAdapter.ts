@@ -1,5 +1,5 @@
 /**
- * SelfCommunity chunk upload (providers.md, "selfcommunity"): chunks of at most 204,800 bytes go
+ * SelfCommunity chunk upload (docs/protocols.md, "selfcommunity"): chunks of at most 204,800 bytes go
  * strictly in series as multipart POSTs with an inclusive Content-Range; the first one creates the
  * upload and returns its `upload_id`, and a final `complete` call with the file's MD5 turns it into
  * a Media. The server's offset is the truth: an "Offsets do not match" reply says where to go on,

@@ -1,5 +1,5 @@
 /**
- * Xvid MediaHub (providers.md, "xvid"): an OAuth2 client-credentials token authorizes the API; the
+ * Xvid MediaHub (docs/protocols.md, "xvid"): an OAuth2 client-credentials token authorizes the API; the
  * API creates an upload and hands out a signed S3 form; the file goes to S3 as one multipart POST
  * with every form field first and the file last; a finish call (`nb_chunks`) starts server-side
  * processing, polled until the upload leaves COMPLETING.
@@ -323,7 +323,7 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
   },
 
   planParts(_session, job) {
-    // One chunk: the whole file, as the default of providers.md.
+    // One chunk: the whole file, as the default in docs/protocols.md.
     const size = job.file?.size ?? job.source.size ?? 0;
     return [{ index: 0, start: 0, end: size }];
   },
