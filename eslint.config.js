@@ -35,11 +35,17 @@ export default tseslint.config(
     'main/core/**': { only: 'core' },
     // Adapters know their protocol, the core and their shared helpers (http, multipart bodies); the
     // one exception is the registry of secret values that they feed with tokens they fetch.
-    'main/providers/**': { forbid: ['engine', 'db', 'api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc', 'secrets'], allow: ['**/secrets/knownSecrets.ts'] },
+    'main/providers/**': {
+      forbid: ['engine', 'db', 'api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc', 'secrets'],
+      allow: ['**/secrets/knownSecrets.ts'],
+    },
     'main/db/**': { forbid: ['engine', 'providers', 'api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc', 'secrets'] },
     'main/secrets/**': { forbid: ['engine', 'providers', 'db', 'api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc'] },
     // The engine receives the adapters from the composition root: only the port (providers/types.ts).
-    'main/engine/**': { forbid: ['api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc'], forbidFiles: ['**/providers/registry.ts', '**/providers/*/**'] },
+    'main/engine/**': {
+      forbid: ['api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc'],
+      forbidFiles: ['**/providers/registry.ts', '**/providers/*/**'],
+    },
     'main/api/**': { forbid: ['host', 'serve', 'cli', 'app', 'ipc'] },
     'main/sync/**': { forbid: ['host', 'serve', 'cli', 'app', 'ipc'] },
     // The host composes everything below it (lock, database, API, engine, watched folders); the
@@ -53,7 +59,11 @@ function layers(table) {
   const FOLDERS = ['core', 'engine', 'db', 'providers', 'secrets', 'api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc'];
   return Object.entries(table).map(([files, rule]) => {
     const forbidden = rule.only ? FOLDERS.filter((folder) => folder !== rule.only) : rule.forbid;
-    const group = [...forbidden.map((folder) => `**/${folder}/**`), ...(rule.forbidFiles ?? []), ...(rule.allow ?? []).map((path) => `!${path}`)];
+    const group = [
+      ...forbidden.map((folder) => `**/${folder}/**`),
+      ...(rule.forbidFiles ?? []),
+      ...(rule.allow ?? []).map((path) => `!${path}`),
+    ];
     if (rule.only) group.push('**/index.ts');
     return {
       files: [`${files.replace(/\*\*$/, '')}**/*.ts`],

@@ -45,6 +45,8 @@ function builtIsFresh() {
   }
 }
 
-const { main, installProcessGuards } = builtIsFresh() ? await import('../dist/main/cli/main.js') : await import('../main/cli/main.ts');
+const { main, installProcessGuards } = builtIsFresh()
+  ? await import('../dist/main/cli/main.js')
+  : await import('../main/cli/main.ts');
 installProcessGuards();
 process.exitCode = await main(process.argv.slice(2));

@@ -71,7 +71,10 @@ if (process.env.FERRY_LEAN_HEAP !== '0') {
 
 // A standard, secure scheme: the renderer gets a real origin and ES modules load normally.
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } },
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true },
+  },
 ]);
 
 const launchContext = { defaultApp: Boolean(process.defaultApp), appPath: app.getAppPath() };
@@ -179,7 +182,10 @@ function run(): void {
     };
     const trayIcon = loadTrayIcon(PATHS.trayIcon);
     const trayIcons = Object.fromEntries(
-      (['uploading', 'paused', 'error'] as const).map((state) => [state, loadTrayIcon(PATHS.trayIcon.replace(/\.png$/, `-${state}.png`))]),
+      (['uploading', 'paused', 'error'] as const).map((state) => [
+        state,
+        loadTrayIcon(PATHS.trayIcon.replace(/\.png$/, `-${state}.png`)),
+      ]),
     );
     const mainWindow = new MainWindow({
       createWindow: (options) => new BrowserWindow(options),
@@ -210,7 +216,14 @@ function run(): void {
     });
 
     // The core opens the database and the queue with the adapter registry handed in here.
-    const started = await startDesktopCore({ dataDir, adapterFor: getAdapter, secrets, shell: electronShell, version: app.getVersion(), log });
+    const started = await startDesktopCore({
+      dataDir,
+      adapterFor: getAdapter,
+      secrets,
+      shell: electronShell,
+      version: app.getVersion(),
+      log,
+    });
     const { queue } = started;
     core = started;
     ipc = new IpcTransport({
@@ -244,7 +257,10 @@ function run(): void {
       log('Ferry could not start', error);
       // Redacted like the log (logFile.ts): people share screenshots of error boxes.
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
-      dialog.showErrorBox('Ferry could not start', `${message}\n\nDetails are in ${join(dataDir, 'logs', 'desktop.log')}.`);
+      dialog.showErrorBox(
+        'Ferry could not start',
+        `${message}\n\nDetails are in ${join(dataDir, 'logs', 'desktop.log')}.`,
+      );
       shutDown = true;
       app.exit(1);
     });

@@ -9,9 +9,10 @@
 import type { ApiResult, CommandInput, CommandName, CommandOutput, FerryBridge } from '../main/api/contract.ts';
 
 /** A command as a method; commands without input may be called without an argument. */
-export type CommandMethod<K extends CommandName> = undefined extends CommandInput<K>
-  ? (input?: CommandInput<K>) => Promise<ApiResult<CommandOutput<K>>>
-  : (input: CommandInput<K>) => Promise<ApiResult<CommandOutput<K>>>;
+export type CommandMethod<K extends CommandName> =
+  undefined extends CommandInput<K>
+    ? (input?: CommandInput<K>) => Promise<ApiResult<CommandOutput<K>>>
+    : (input: CommandInput<K>) => Promise<ApiResult<CommandOutput<K>>>;
 
 export type CommandMethods = { readonly [K in CommandName]: CommandMethod<K> };
 

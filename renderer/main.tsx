@@ -18,8 +18,8 @@ if (!transport) {
     <div className="fatal">
       <h1>Open Ferry from its link</h1>
       <p>
-        This page needs the address <code>ferry serve</code> printed, with its <code>?token=…</code>. Run <code>ferry serve</code> again and open the
-        link it shows.
+        This page needs the address <code>ferry serve</code> printed, with its <code>?token=…</code>. Run{' '}
+        <code>ferry serve</code> again and open the link it shows.
       </p>
     </div>,
   );

@@ -49,7 +49,8 @@ export function describeZodError(command: string, error: z.ZodError): string {
       return `${field ? `${field}: ` : ''}unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
     }
     // Parsed with reportInput, so a missing field reads "is required" rather than a type mismatch.
-    if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) return `${field || 'input'}: is required`;
+    if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined)
+      return `${field || 'input'}: is required`;
     return `${field || 'input'}: ${issue.message}`;
   });
   const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
@@ -60,11 +61,16 @@ export function describeZodError(command: string, error: z.ZodError): string {
  * Maps a thrown value to the error payload. `log` receives the unexpected ones (with their stack),
  * which is the only place such details go.
  */
-export function toErrorPayload(command: string, error: unknown, log: (message: string, error: unknown) => void): ApiErrorPayload {
+export function toErrorPayload(
+  command: string,
+  error: unknown,
+  log: (message: string, error: unknown) => void,
+): ApiErrorPayload {
   if (error instanceof ApiError) return { code: error.code, message: oneLine(error.message) };
   if (error instanceof z.ZodError) return { code: 'INVALID_INPUT', message: describeZodError(command, error) };
   if (error instanceof FerryError) {
-    const code: ApiErrorCode = error.code === 'not-found' ? 'NOT_FOUND' : error.code === 'conflict' ? 'CONFLICT' : 'INVALID_INPUT';
+    const code: ApiErrorCode =
+      error.code === 'not-found' ? 'NOT_FOUND' : error.code === 'conflict' ? 'CONFLICT' : 'INVALID_INPUT';
     return { code, message: oneLine(error.message) };
   }
   if (error instanceof TransitionError) {
@@ -79,5 +85,8 @@ export function toErrorPayload(command: string, error: unknown, log: (message: s
     return { code: 'INVALID_INPUT', message: oneLine(`Could not read a file or folder: ${error.message}`) };
   }
   log(`${command} failed unexpectedly`, error);
-  return { code: 'INTERNAL', message: `Ferry could not complete ${command} because of an internal error; the details are in Ferry's log` };
+  return {
+    code: 'INTERNAL',
+    message: `Ferry could not complete ${command} because of an internal error; the details are in Ferry's log`,
+  };
 }

@@ -77,7 +77,11 @@ function adapterOf(provider: string): ProviderAdapter {
 }
 
 /** Refuses keys the provider does not have (and says when a setting was given as a secret or back). */
-function checkKnownKeys(adapter: ProviderAdapter, settings: Record<string, string> = {}, secrets: Record<string, string> = {}): void {
+function checkKnownKeys(
+  adapter: ProviderAdapter,
+  settings: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+): void {
   const fields = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
   for (const [kind, bag] of [
     ['setting', settings],
@@ -93,12 +97,20 @@ function checkKnownKeys(adapter: ProviderAdapter, settings: Record<string, strin
 }
 
 /** Checks the complete settings and secrets an account will have: required fields, choices. */
-function checkValues(adapter: ProviderAdapter, settings: Record<string, string>, secrets: Record<string, string>): void {
+function checkValues(
+  adapter: ProviderAdapter,
+  settings: Record<string, string>,
+  secrets: Record<string, string>,
+): void {
   for (const field of adapter.fields) {
     const value = (field.kind === 'secret' ? secrets : settings)[field.key] ?? '';
-    if (value === '' && field.required) throw new ApiError('INVALID_INPUT', `${adapter.displayName} needs ${field.label} (${field.key})`);
+    if (value === '' && field.required)
+      throw new ApiError('INVALID_INPUT', `${adapter.displayName} needs ${field.label} (${field.key})`);
     if (value !== '' && field.choices && !field.choices.includes(value)) {
-      throw new ApiError('INVALID_INPUT', `${field.label} must be one of ${field.choices.join(', ')} (got "${value.slice(0, 40)}")`);
+      throw new ApiError(
+        'INVALID_INPUT',
+        `${field.label} must be one of ${field.choices.join(', ')} (got "${value.slice(0, 40)}")`,
+      );
     }
   }
 }
@@ -106,13 +118,19 @@ function checkValues(adapter: ProviderAdapter, settings: Record<string, string>,
 export function createCommandTable(deps: CommandDeps): CommandTable {
   const { queue, staging } = deps;
 
-  const accountsById = (): Map<number, Account> => new Map(queue.accounts.list().map((account) => [account.id, account]));
-  const view = (job: Job, accounts = accountsById()): JobView => jobView(job, accounts.get(job.accountId), staging.isStaged(job.source));
+  const accountsById = (): Map<number, Account> =>
+    new Map(queue.accounts.list().map((account) => [account.id, account]));
+  const view = (job: Job, accounts = accountsById()): JobView =>
+    jobView(job, accounts.get(job.accountId), staging.isStaged(job.source));
   const info = async (account: Account): Promise<AccountInfo> =>
     accountInfo(await queue.viewAccount(account), findAdapter(account.provider)?.displayName ?? account.provider);
 
   /** Runs `step` for each id; a refusal for one id is reported and does not stop the others. */
-  const bulk = async (command: CommandName, ids: readonly number[], step: (id: number) => Job | Promise<Job>): Promise<BulkResult> => {
+  const bulk = async (
+    command: CommandName,
+    ids: readonly number[],
+    step: (id: number) => Job | Promise<Job>,
+  ): Promise<BulkResult> => {
     const changed: Job[] = [];
     const errors: BulkResult['errors'] = [];
     for (const id of ids) {
@@ -131,7 +149,11 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     return { items: queue.jobs.list(query).map((job) => view(job, accounts)), total: queue.jobs.count(query) };
   };
 
-  const historyQuery = (input: { states?: FinishedState[] | undefined; accountId?: number | undefined; search?: string | undefined }): JobQuery => ({
+  const historyQuery = (input: {
+    states?: FinishedState[] | undefined;
+    accountId?: number | undefined;
+    search?: string | undefined;
+  }): JobQuery => ({
     states: input.states && input.states.length > 0 ? input.states : FINISHED,
     ...(input.accountId !== undefined ? { accountId: input.accountId } : {}),
     ...(input.search ? { search: input.search } : {}),
@@ -159,7 +181,8 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: async (input) => {
         const adapter = adapterOf(input.provider);
         const settings: Record<string, string> = {};
-        for (const field of adapter.fields) if (field.kind === 'setting' && field.default !== undefined) settings[field.key] = field.default;
+        for (const field of adapter.fields)
+          if (field.kind === 'setting' && field.default !== undefined) settings[field.key] = field.default;
         Object.assign(settings, input.settings);
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
         checkKnownKeys(adapter, input.settings, input.secrets);
@@ -411,7 +434,8 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: (input) => {
         const previous = deps.settings.get();
         const patch: Partial<Settings> = {};
-        for (const [key, value] of Object.entries(input)) if (value !== undefined) Object.assign(patch, { [key]: value });
+        for (const [key, value] of Object.entries(input))
+          if (value !== undefined) Object.assign(patch, { [key]: value });
         const next = deps.settings.set(patch);
         deps.settingsChanged(next, previous);
         return next;
@@ -495,7 +519,11 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: async (input) => {
         const entry = await restoreFromTrash(queue.db, input.id);
         // Its copy left the trash: it is back at `path`.
-        return trashEntryView({ ...entry, expiresAt: entry.trashedAt + trashDays(queue.db) * 86_400_000, present: false });
+        return trashEntryView({
+          ...entry,
+          expiresAt: entry.trashedAt + trashDays(queue.db) * 86_400_000,
+          present: false,
+        });
       },
     },
   };
@@ -504,7 +532,9 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 /** Jobs whose staged copy is still needed: every staged job that has not completed. */
 export function neededStagedSources(queue: Queue, staging: StagingArea): Set<string> {
   const needed = new Set<string>();
-  for (const job of queue.jobs.list({ states: ['queued', 'uploading', 'waiting', 'paused', 'finalizing', 'processing', 'failed', 'canceled'] })) {
+  for (const job of queue.jobs.list({
+    states: ['queued', 'uploading', 'waiting', 'paused', 'finalizing', 'processing', 'failed', 'canceled'],
+  })) {
     if (staging.isStaged(job.source)) needed.add(job.source);
   }
   return needed;

@@ -28,28 +28,51 @@ const fail = (checked: string, message: string): ConnectionTestResult => ({ ok: 
  * result says what failed (no test for this provider, missing secret, network error, refusal).
  * `signal` lets the caller give up early.
  */
-export async function testConnection(adapter: ProviderAdapter, account: ProbeAccount, signal?: AbortSignal): Promise<ConnectionTestResult> {
+export async function testConnection(
+  adapter: ProviderAdapter,
+  account: ProbeAccount,
+  signal?: AbortSignal,
+): Promise<ConnectionTestResult> {
   if (!adapter.testConnection) {
-    return fail(`${adapter.displayName}: no connection test`, `Ferry has no connection test for ${adapter.displayName}`);
+    return fail(
+      `${adapter.displayName}: no connection test`,
+      `Ferry has no connection test for ${adapter.displayName}`,
+    );
   }
   for (const field of adapter.fields) {
     if (field.kind === 'secret' && field.required && !account.secrets[field.key]) {
-      return fail(`${adapter.displayName}: stored secrets`, `${adapter.displayName} account "${account.name}" has no ${field.label}; add it in the account settings`);
+      return fail(
+        `${adapter.displayName}: stored secrets`,
+        `${adapter.displayName} account "${account.name}" has no ${field.label}; add it in the account settings`,
+      );
     }
   }
   const given = account.baseUrl ?? adapter.capabilities.defaultBaseUrl;
   const baseUrl = given === null ? '' : trimBaseUrl(given);
-  if (!baseUrl) return fail(`${adapter.displayName}: base URL`, `Account "${account.name}" has no base URL; set the site's address`);
+  if (!baseUrl)
+    return fail(
+      `${adapter.displayName}: base URL`,
+      `Account "${account.name}" has no base URL; set the site's address`,
+    );
   const http = createAccountHttp({ maxSockets: 2 });
   const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
-  const context: AccountContext = { id: account.id, name: account.name, baseUrl, settings: account.settings, secrets: account.secrets, http };
+  const context: AccountContext = {
+    id: account.id,
+    name: account.name,
+    baseUrl,
+    settings: account.settings,
+    secrets: account.secrets,
+    http,
+  };
   const call: CallContext = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, onBytes: () => undefined };
   try {
     return await adapter.testConnection(context, call);
   } catch (error) {
     const checked = `${adapter.displayName}: connection to ${baseUrl}`;
-    if (timeout.aborted) return fail(checked, `${adapter.displayName} did not answer within ${PROBE_TIMEOUT_MS / 1000} s at ${baseUrl}`);
-    const message = error instanceof UploadError ? error.message : error instanceof Error ? error.message : String(error);
+    if (timeout.aborted)
+      return fail(checked, `${adapter.displayName} did not answer within ${PROBE_TIMEOUT_MS / 1000} s at ${baseUrl}`);
+    const message =
+      error instanceof UploadError ? error.message : error instanceof Error ? error.message : String(error);
     return fail(checked, `Could not reach ${adapter.displayName} at ${baseUrl}: ${message}`);
   } finally {
     const agents = http.defaults.options.agent;

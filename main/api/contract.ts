@@ -518,7 +518,14 @@ export interface ApiEvents {
 
 export type EventName = keyof ApiEvents;
 
-export const EVENT_NAMES = ['jobs.changed', 'progress', 'accounts.changed', 'settings.changed', 'sync.changed', 'notice'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'jobs.changed',
+  'progress',
+  'accounts.changed',
+  'settings.changed',
+  'sync.changed',
+  'notice',
+] as const satisfies readonly EventName[];
 
 /** One event as it is delivered to a subscriber (and sent over WebSocket as is). */
 export type ApiEvent = { [E in EventName]: { event: E; payload: ApiEvents[E] } }[EventName];
@@ -539,4 +546,6 @@ export interface WsRequest {
   input?: unknown;
 }
 
-export type WsResponse = { id: string | number | null } & ({ ok: true; value: unknown } | { ok: false; error: ApiErrorPayload });
+export type WsResponse = { id: string | number | null } & (
+  { ok: true; value: unknown } | { ok: false; error: ApiErrorPayload }
+);

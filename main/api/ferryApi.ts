@@ -114,7 +114,9 @@ export class FerryApi {
     this.#armJobsChanged();
     if (job.state === 'completed' && this.staging.isStaged(job.source)) {
       // Completed jobs cannot be retried: their staged copy has done its work.
-      this.staging.release(job.source).catch((error: unknown) => this.#log(`Could not delete the staged copy ${job.source}`, error));
+      this.staging
+        .release(job.source)
+        .catch((error: unknown) => this.#log(`Could not delete the staged copy ${job.source}`, error));
     }
   };
 
@@ -150,7 +152,11 @@ export class FerryApi {
       queue: this.queue,
       settings: this.settings,
       staging: this.staging,
-      status: (): AppStatus => ({ engineRunning: this.#engine.running, engineNote: this.#engine.note, version: this.#version }),
+      status: (): AppStatus => ({
+        engineRunning: this.#engine.running,
+        engineNote: this.#engine.note,
+        version: this.#version,
+      }),
       testConnection: options.testConnection ?? ((adapter, account) => realTestConnection(adapter, account)),
       accountsChanged: async (secrets) => {
         if (secrets) this.#redactor.remember(secrets);
@@ -248,15 +254,22 @@ export class FerryApi {
       const name = command as CommandName;
       const spec = this.commands[name] as unknown as {
         input: {
-          safeParse(value: unknown, params: { reportInput: boolean }): { success: true; data: unknown } | { success: false; error: unknown };
+          safeParse(
+            value: unknown,
+            params: { reportInput: boolean },
+          ): { success: true; data: unknown } | { success: false; error: unknown };
         };
         handler: (value: unknown) => unknown;
       };
       const parsed = spec.input.safeParse(input, { reportInput: true });
-      if (!parsed.success) return { ok: false, error: this.#redactor.redact(toErrorPayload(name, parsed.error, this.#log)) };
+      if (!parsed.success)
+        return { ok: false, error: this.#redactor.redact(toErrorPayload(name, parsed.error, this.#log)) };
       const value = await spec.handler(parsed.data);
       // Through JSON once: what leaves is plain data on every transport, and the redactor sees it all.
-      return { ok: true, value: this.#redactor.redact(value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown)) };
+      return {
+        ok: true,
+        value: this.#redactor.redact(value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown)),
+      };
     } catch (error) {
       return { ok: false, error: this.#redactor.redact(toErrorPayload(String(command), error, this.#log)) };
     }
@@ -279,7 +292,10 @@ export class FerryApi {
     this.#subscribers.add(subscriber);
     if (!this.#engine.running && this.#engine.note) {
       // Sticky: whoever connects later must learn too that this process does not upload.
-      const notice: ApiEvent = { event: 'notice', payload: { level: 'warning', message: this.#engine.note, at: Date.now() } };
+      const notice: ApiEvent = {
+        event: 'notice',
+        payload: { level: 'warning', message: this.#engine.note, at: Date.now() },
+      };
       setImmediate(() => {
         if (this.#subscribers.has(subscriber)) this.#deliver(subscriber, this.#redactor.redact(notice));
       });
@@ -402,9 +418,14 @@ export class FerryApi {
   async #emitAccounts(): Promise<void> {
     try {
       const views = await Promise.all(
-        this.queue.accounts.list().map(async (account) =>
-          accountInfo(await this.queue.viewAccount(account), findAdapter(account.provider)?.displayName ?? account.provider),
-        ),
+        this.queue.accounts
+          .list()
+          .map(async (account) =>
+            accountInfo(
+              await this.queue.viewAccount(account),
+              findAdapter(account.provider)?.displayName ?? account.provider,
+            ),
+          ),
       );
       this.#emit('accounts.changed', views);
     } catch (error) {

@@ -6,7 +6,17 @@
  */
 import type { JobView } from './contract.ts';
 
-export const HISTORY_COLUMNS = ['name', 'account', 'provider', 'status', 'remoteId', 'url', 'size', 'finishedAt', 'error'] as const;
+export const HISTORY_COLUMNS = [
+  'name',
+  'account',
+  'provider',
+  'status',
+  'remoteId',
+  'url',
+  'size',
+  'finishedAt',
+  'error',
+] as const;
 
 export interface HistoryRecord {
   name: string;

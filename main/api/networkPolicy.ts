@@ -17,7 +17,10 @@ import { FerryError } from '../core/errors.ts';
  * URL or given to `--host`; a port is not part of it.
  */
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const bare = host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (bare === 'localhost') return true;
   if (isIPv4(bare)) return bare.split('.')[0] === '127';
   if (isIPv6(bare)) return bare === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(bare);

@@ -23,7 +23,11 @@ const jobIds = z.array(jobId).min(1, 'must name at least one job').max(MAX_IDS, 
 const concurrency = z.int('must be a whole number').min(1, 'must be at least 1').max(16, 'must be at most 16');
 const accountId = z.int('must be a whole number').positive('must be a positive account id');
 const search = z.string().max(500, 'must be at most 500 characters');
-const limit = z.int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100);
+const limit = z
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(1000, 'must be at most 1000')
+  .default(100);
 const offset = z.int('must be a whole number').min(0, 'must not be negative').default(0);
 const baseUrl = z.string().max(2048, 'must be at most 2048 characters').nullable();
 const finishedState = z.enum(['completed', 'failed', 'canceled']);
@@ -85,11 +89,17 @@ export const INPUT_SCHEMAS = {
   'accounts.setConcurrency': z.strictObject({ account: accountRef, concurrency }),
   'jobs.enqueue': z.strictObject({
     account: accountRef,
-    paths: z.array(path).min(1, 'must name at least one file, folder or URL').max(MAX_IDS, `must name at most ${MAX_IDS} items`),
+    paths: z
+      .array(path)
+      .min(1, 'must name at least one file, folder or URL')
+      .max(MAX_IDS, `must name at most ${MAX_IDS} items`),
     options: stringMap.optional(),
   }),
   'jobs.list': z.strictObject({
-    states: z.array(z.enum(JOB_STATES)).max(JOB_STATES.length * 2, 'has too many entries').optional(),
+    states: z
+      .array(z.enum(JOB_STATES))
+      .max(JOB_STATES.length * 2, 'has too many entries')
+      .optional(),
     accountId: accountId.optional(),
     search: search.optional(),
     limit,
@@ -120,7 +130,11 @@ export const INPUT_SCHEMAS = {
   }),
   'settings.get': noInput,
   'settings.set': z.strictObject({
-    globalConcurrency: z.int('must be a whole number').min(1, 'must be at least 1').max(32, 'must be at most 32').optional(),
+    globalConcurrency: z
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(32, 'must be at most 32')
+      .optional(),
     bandwidthCapKbps: z
       .int('must be a whole number')
       .min(0, 'must not be negative (0 means no cap)')
@@ -130,8 +144,16 @@ export const INPUT_SCHEMAS = {
     startAtLogin: z.boolean('must be true or false').optional(),
     notifications: z.boolean('must be true or false').optional(),
     theme: z.enum(THEMES, `must be one of ${THEMES.join(', ')}`).optional(),
-    syncQuietSeconds: z.int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86,400 (a day)').optional(),
-    syncTrashDays: z.int('must be a whole number of days').min(1, 'must be at least 1 day').max(3_650, 'must be at most 3,650 days').optional(),
+    syncQuietSeconds: z
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1 second')
+      .max(86_400, 'must be at most 86,400 (a day)')
+      .optional(),
+    syncTrashDays: z
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1 day')
+      .max(3_650, 'must be at most 3,650 days')
+      .optional(),
   }),
   'sync.list': noInput,
   'sync.add': z.strictObject({
@@ -149,7 +171,9 @@ export const INPUT_SCHEMAS = {
   'sync.pauseAll': noInput,
   'sync.resumeAll': noInput,
   'sync.trashList': noInput,
-  'sync.trashRestore': z.strictObject({ id: z.int('must be a whole number').positive('must be a positive trash entry id') }),
+  'sync.trashRestore': z.strictObject({
+    id: z.int('must be a whole number').positive('must be a positive trash entry id'),
+  }),
 } as const;
 
 export type InputSchemas = typeof INPUT_SCHEMAS;

@@ -64,7 +64,12 @@ export class SecretRedactor {
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       // defineProperty, not assignment: a "__proto__" key from a provider's JSON must stay a key.
-      Object.defineProperty(copy, redaction.apply(key), { value: this.#walk(redaction, item, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(copy, redaction.apply(key), {
+        value: this.#walk(redaction, item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return copy;
   }

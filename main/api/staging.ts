@@ -69,7 +69,10 @@ export interface SizeLimit {
 export function providerSizeLimit(adapter: ProviderAdapter, mime: string): SizeLimit | null {
   const type = mime.toLowerCase();
   const matching = adapter.capabilities.accepts.filter(
-    (accepted) => accepted.type === '*/*' || accepted.type === type || (accepted.type.endsWith('/*') && type.startsWith(accepted.type.slice(0, -1))),
+    (accepted) =>
+      accepted.type === '*/*' ||
+      accepted.type === type ||
+      (accepted.type.endsWith('/*') && type.startsWith(accepted.type.slice(0, -1))),
   );
   if (matching.length === 0 || matching.some((accepted) => accepted.maxBytes === null)) return null;
   return { maxBytes: Math.max(...matching.map((accepted) => accepted.maxBytes!)), provider: adapter.displayName };
@@ -109,7 +112,10 @@ export function describeBytes(bytes: number): string {
 /** The refusal for a file larger than its provider takes, whether its length said so or its bytes did. */
 export function tooLargeRefusal(name: string, limit: SizeLimit, size: number | null): StagingRefusal {
   const what = size === null ? 'is larger than' : `is ${describeBytes(size)}, more than`;
-  return new StagingRefusal(413, `${name} ${what} the ${describeBytes(limit.maxBytes)} that ${limit.provider} accepts for this type of file; nothing was kept. Upload a smaller file`);
+  return new StagingRefusal(
+    413,
+    `${name} ${what} the ${describeBytes(limit.maxBytes)} that ${limit.provider} accepts for this type of file; nothing was kept. Upload a smaller file`,
+  );
 }
 
 /**
@@ -125,12 +131,16 @@ export function checkStagedName(name: string): string {
     if (name.includes('..')) return 'it contains ".."';
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a control character';
-    if (process.platform === 'win32' && /[<>:"|?*]/.test(name)) return 'it contains a character Windows does not allow in file names';
+    if (process.platform === 'win32' && /[<>:"|?*]/.test(name))
+      return 'it contains a character Windows does not allow in file names';
     if (Buffer.byteLength(name) > 255) return 'it is longer than 255 bytes';
     return null;
   })();
   if (reason !== null) {
-    throw new ApiError('INVALID_INPUT', `Cannot stage the file "${JSON.stringify(name).slice(1, 81)}": ${reason}; give a plain file name`);
+    throw new ApiError(
+      'INVALID_INPUT',
+      `Cannot stage the file "${JSON.stringify(name).slice(1, 81)}": ${reason}; give a plain file name`,
+    );
   }
   return name;
 }
@@ -184,7 +194,12 @@ export class StagingReservation {
         this.written += chunk.length;
         if (limit && this.written > limit.maxBytes) return done(tooLargeRefusal(name, limit, null));
         if (length !== null && this.written > length) {
-          return done(new StagingRefusal(413, `${name} sent more than the ${describeBytes(length)} it announced; nothing was kept. Try again`));
+          return done(
+            new StagingRefusal(
+              413,
+              `${name} sent more than the ${describeBytes(length)} it announced; nothing was kept. Try again`,
+            ),
+          );
         }
         arm();
         done(null, chunk);
@@ -193,7 +208,12 @@ export class StagingReservation {
     const arm = (): void => {
       clearTimeout(idle);
       idle = setTimeout(() => {
-        counter.destroy(new StagingRefusal(408, `${name} stopped arriving: nothing came for ${Math.round(idleMs / 1000)} s after ${describeBytes(this.written)}; nothing was kept. Try again`));
+        counter.destroy(
+          new StagingRefusal(
+            408,
+            `${name} stopped arriving: nothing came for ${Math.round(idleMs / 1000)} s after ${describeBytes(this.written)}; nothing was kept. Try again`,
+          ),
+        );
       }, idleMs);
     };
     // The body is piped rather than handed to pipeline(): pipeline destroys every stream when the
@@ -207,7 +227,10 @@ export class StagingReservation {
     try {
       await pipeline(counter, createWriteStream(this.path, { flags: 'wx', mode: 0o600 }));
       if (length !== null && this.written !== length) {
-        throw new StagingRefusal(413, `${name} arrived incomplete (${describeBytes(this.written)} of ${describeBytes(length)}); nothing was kept. Try again`);
+        throw new StagingRefusal(
+          413,
+          `${name} arrived incomplete (${describeBytes(this.written)} of ${describeBytes(length)}); nothing was kept. Try again`,
+        );
       }
       return this.path;
     } catch (error) {
@@ -267,7 +290,8 @@ export class StagingArea {
     const dir = join(this.root, randomBytes(12).toString('hex'));
     const reservation = new StagingReservation(this, dir, request);
     // Defence in depth: the name check above already makes this impossible.
-    if (!this.isStaged(reservation.path)) throw new ApiError('INVALID_INPUT', `Cannot stage the file "${name}": it would leave the staging folder`);
+    if (!this.isStaged(reservation.path))
+      throw new ApiError('INVALID_INPUT', `Cannot stage the file "${name}": it would leave the staging folder`);
     // Counted before the first await, so that a burst of requests cannot all slip under the limit.
     if (this.#active.size >= this.limits.maxConcurrent) {
       throw new StagingRefusal(
@@ -298,7 +322,11 @@ export class StagingArea {
    * Streams `body` to a new staged file and returns its path (reserve, receive, end in one). On any
    * failure the partial copy is removed and the error rethrown.
    */
-  async stage(body: Readable, name: string, options: { length?: number | null; limit?: SizeLimit | null } = {}): Promise<string> {
+  async stage(
+    body: Readable,
+    name: string,
+    options: { length?: number | null; limit?: SizeLimit | null } = {},
+  ): Promise<string> {
     const reservation = await this.reserve({ name, length: options.length ?? null, limit: options.limit ?? null });
     try {
       return await reservation.receive(body);
@@ -336,7 +364,11 @@ export class StagingArea {
       if (entry.isFile() && entry.name.endsWith(MARKER_SUFFIX)) {
         // A marker whose folder is gone: left by a process that died between the two, or by a sweep.
         const dir = join(this.root, entry.name.slice(0, -MARKER_SUFFIX.length));
-        if (!dirs.has(entry.name.slice(0, -MARKER_SUFFIX.length)) && !ours.has(dir) && !(await this.#markerHeld(dir, now))) {
+        if (
+          !dirs.has(entry.name.slice(0, -MARKER_SUFFIX.length)) &&
+          !ours.has(dir) &&
+          !(await this.#markerHeld(dir, now))
+        ) {
           await rm(join(this.root, entry.name), { force: true });
         }
         continue;

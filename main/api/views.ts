@@ -68,7 +68,9 @@ export function jobView(job: Job, account: Account | undefined, staged: boolean)
     attempts: job.attempts,
     nextAttemptAt: job.nextAttemptAt,
     error: job.error ? { kind: job.error.kind, message: job.error.message } : null,
-    result: job.result ? { remoteId: job.result.remoteId, url: job.result.url, details: { ...job.result.details } } : null,
+    result: job.result
+      ? { remoteId: job.result.remoteId, url: job.result.url, details: { ...job.result.details } }
+      : null,
     options: { ...job.options },
     staged,
     createdAt: job.createdAt,

@@ -49,7 +49,9 @@ export function isAppUrl(url: string): boolean {
     return false;
   }
   // Node's URL gives a non-special scheme an opaque origin ("null"): compare scheme and host instead.
-  return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST && parsed.username === '' && parsed.password === '';
+  return (
+    parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST && parsed.username === '' && parsed.password === ''
+  );
 }
 
 /** True for http(s) addresses, the only kind handed to the system browser. */
@@ -94,12 +96,19 @@ const SECURITY_HEADERS = {
  * Answers one request of the `app` scheme: the file with its MIME type and the security headers, a
  * 404 for anything else, and a page that says how to build the renderer when it was not built.
  */
-export async function serveRendererRequest(rendererDir: string, request: { url: string; method: string }): Promise<Response> {
+export async function serveRendererRequest(
+  rendererDir: string,
+  request: { url: string; method: string },
+): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response(null, { status: 405, headers: { allow: 'GET, HEAD', ...SECURITY_HEADERS } });
   }
   const file = rendererPathFor(rendererDir, request.url);
-  if (file === null) return new Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } });
+  if (file === null)
+    return new Response('Not found', {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS },
+    });
   let body: Buffer;
   try {
     body = await readFile(file);
@@ -108,10 +117,17 @@ export async function serveRendererRequest(rendererDir: string, request: { url: 
     if ((code === 'ENOENT' || code === 'ENOTDIR') && file === resolve(rendererDir, 'index.html')) {
       return new Response(notBuiltPage(rendererDir), {
         status: 200,
-        headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" },
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          ...SECURITY_HEADERS,
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+        },
       });
     }
-    return new Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } });
+    return new Response('Not found', {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS },
+    });
   }
   return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
     status: 200,

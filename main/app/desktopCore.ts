@@ -100,7 +100,8 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     log,
     version: options.version,
     ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
-    engineNote: (locked) => `${locked.message}: this window shows and changes the queue, and that process does the uploading`,
+    engineNote: (locked) =>
+      `${locked.message}: this window shows and changes the queue, and that process does the uploading`,
     // Without the engine, follow the other process through the database (and show its jobs in the tray).
     follow: {
       ...(options.followIntervalMs !== undefined ? { intervalMs: options.followIntervalMs } : {}),
@@ -175,7 +176,8 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   const onJob = (job: Job): void => {
     track(job);
     // Outcomes reached by this process's engine; the process that uploads reports its own.
-    if (host.engine && (job.state === 'completed' || job.state === 'failed')) notifications.record({ id: job.id, name: job.name, state: job.state });
+    if (host.engine && (job.state === 'completed' || job.state === 'failed'))
+      notifications.record({ id: job.id, name: job.name, state: job.state });
   };
   const onAccounts = (): void => trackAll();
 
@@ -196,7 +198,10 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
       const finishedAt = new Map(event.payload.jobs.map((job) => [job.id, job.finishedAt ?? 0]));
       next = next.slice(0, RECENT_UPLOADS * 4);
       const keep = new Set(
-        [...next].sort((a, b) => (finishedAt.get(b.jobId) ?? 0) - (finishedAt.get(a.jobId) ?? 0)).slice(0, RECENT_UPLOADS).map((u) => u.jobId),
+        [...next]
+          .sort((a, b) => (finishedAt.get(b.jobId) ?? 0) - (finishedAt.get(a.jobId) ?? 0))
+          .slice(0, RECENT_UPLOADS)
+          .map((u) => u.jobId),
       );
       const trimmed = next.filter((upload) => keep.has(upload.jobId));
       if (JSON.stringify(trimmed) !== JSON.stringify(recent)) {
@@ -238,7 +243,9 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   }
 
   /** Tray commands: a refusal is shown in the window as a notice (there is no other place for it). */
-  const runCommand = async (command: 'jobs.pauseAll' | 'jobs.resumeAll' | 'sync.pauseAll' | 'sync.resumeAll'): Promise<void> => {
+  const runCommand = async (
+    command: 'jobs.pauseAll' | 'jobs.resumeAll' | 'sync.pauseAll' | 'sync.resumeAll',
+  ): Promise<void> => {
     const result = await api.invoke(command, undefined);
     if (!result.ok) api.notice('error', result.error.message);
   };

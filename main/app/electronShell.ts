@@ -5,7 +5,16 @@
  * tested without Electron; this file only hands their results to Electron's objects, which it gets
  * from `index.ts`.
  */
-import type { App, Clipboard, Menu, MenuItemConstructorOptions, NativeImage, Notification, PowerSaveBlocker, Tray } from 'electron';
+import type {
+  App,
+  Clipboard,
+  Menu,
+  MenuItemConstructorOptions,
+  NativeImage,
+  Notification,
+  PowerSaveBlocker,
+  Tray,
+} from 'electron';
 import type { DesktopShell } from './desktopCore.ts';
 import { HIDDEN_FLAG, setLinuxAutostart } from './loginItem.ts';
 import type { MainWindow } from './mainWindow.ts';
@@ -17,7 +26,10 @@ export interface ElectronShellDeps {
   app: Pick<App, 'isPackaged' | 'setLoginItemSettings'>;
   Tray: new (image: NativeImage) => Tray;
   Menu: { buildFromTemplate(template: MenuItemConstructorOptions[]): Menu };
-  Notification: { new (options: { title: string; body: string; icon?: NativeImage | string; silent?: boolean }): Notification; isSupported(): boolean };
+  Notification: {
+    new (options: { title: string; body: string; icon?: NativeImage | string; silent?: boolean }): Notification;
+    isSupported(): boolean;
+  };
   powerSaveBlocker: Pick<PowerSaveBlocker, 'start' | 'stop'>;
   /** The tray icon, already loaded (a template image on macOS). */
   trayIcon: NativeImage;
@@ -132,7 +144,9 @@ export class ElectronShell implements DesktopShell {
       return;
     }
     if (platform === 'linux') {
-      setLinuxAutostart(enabled, this.#deps.executable).catch((error: unknown) => log('Could not write the autostart entry', error));
+      setLinuxAutostart(enabled, this.#deps.executable).catch((error: unknown) =>
+        log('Could not write the autostart entry', error),
+      );
       return;
     }
     app.setLoginItemSettings({ openAtLogin: enabled, args: [HIDDEN_FLAG] });

@@ -64,7 +64,11 @@ export class FileIntake {
     const present = unique.filter((path) => exists(path));
     const missing = unique.filter((path) => !present.includes(path));
     this.#deps.showWindow();
-    if (missing.length > 0) this.#deps.notice('warning', `Ferry was given ${listed(missing)}, which ${missing.length === 1 ? 'does' : 'do'} not exist`);
+    if (missing.length > 0)
+      this.#deps.notice(
+        'warning',
+        `Ferry was given ${listed(missing)}, which ${missing.length === 1 ? 'does' : 'do'} not exist`,
+      );
     if (present.length === 0) return { kind: 'nothing', missing };
     const account = this.targetAccount();
     if (account === null) {

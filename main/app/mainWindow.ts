@@ -130,7 +130,9 @@ export class MainWindow {
     });
     if (showWhenReady) window.once('ready-to-show', () => window.show());
     if (this.#progress !== -1) window.setProgressBar(this.#progress);
-    window.webContents.loadURL(APP_INDEX_URL).catch((error: unknown) => deps.log?.(`Could not load ${APP_INDEX_URL}`, error));
+    window.webContents
+      .loadURL(APP_INDEX_URL)
+      .catch((error: unknown) => deps.log?.(`Could not load ${APP_INDEX_URL}`, error));
     return window;
   }
 }

@@ -31,8 +31,12 @@ export interface GuardedContents {
 
 /** The part of `Session` the guards use. */
 export interface GuardedSession {
-  setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
-  setPermissionCheckHandler(handler: (contents: unknown, permission: string, requestingOrigin: string) => boolean): void;
+  setPermissionRequestHandler(
+    handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void,
+  ): void;
+  setPermissionCheckHandler(
+    handler: (contents: unknown, permission: string, requestingOrigin: string) => boolean,
+  ): void;
 }
 
 export interface GuardOptions {
@@ -47,7 +51,9 @@ const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-w
 /** Opens a web address in the system browser; ignores anything else. Returns whether it opened. */
 export function openInBrowser(url: string, options: GuardOptions): boolean {
   if (!isWebUrl(url)) {
-    options.log?.(`Refused to open ${JSON.stringify(url.slice(0, 200))}: only http and https links open in the browser`);
+    options.log?.(
+      `Refused to open ${JSON.stringify(url.slice(0, 200))}: only http and https links open in the browser`,
+    );
     return false;
   }
   options.openExternal(url).catch((error: unknown) => options.log?.(`Could not open ${url} in the browser`, error));
@@ -72,6 +78,10 @@ export function guardNavigation(contents: GuardedContents, options: GuardOptions
 }
 
 export function guardPermissions(session: GuardedSession): void {
-  session.setPermissionRequestHandler((_contents, permission, callback) => callback(ALLOWED_PERMISSIONS.has(permission)));
-  session.setPermissionCheckHandler((_contents, permission, origin) => ALLOWED_PERMISSIONS.has(permission) && isAppUrl(`${origin}/`));
+  session.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(ALLOWED_PERMISSIONS.has(permission)),
+  );
+  session.setPermissionCheckHandler(
+    (_contents, permission, origin) => ALLOWED_PERMISSIONS.has(permission) && isAppUrl(`${origin}/`),
+  );
 }

@@ -185,11 +185,15 @@ export interface SyncSummary {
 export const NO_SYNC: SyncSummary = { rules: 0, paused: 0, errors: [] };
 
 /** The tray's summary of a sync rule list (anything with `paused`, `status` and `statusMessage`). */
-export function syncSummary(rules: ReadonlyArray<{ paused: boolean; status: string; statusMessage: string | null }>): SyncSummary {
+export function syncSummary(
+  rules: ReadonlyArray<{ paused: boolean; status: string; statusMessage: string | null }>,
+): SyncSummary {
   return {
     rules: rules.length,
     paused: rules.filter((rule) => rule.paused).length,
-    errors: rules.filter((rule) => rule.status === 'error').map((rule) => rule.statusMessage ?? 'A watched folder cannot be watched'),
+    errors: rules
+      .filter((rule) => rule.status === 'error')
+      .map((rule) => rule.statusMessage ?? 'A watched folder cannot be watched'),
   };
 }
 
@@ -241,7 +245,11 @@ function tooltip(parts: string[]): string {
  * its percent); `error` when a watched folder cannot be watched or uploads of the last batch failed;
  * `paused` when uploads or every watched folder are paused; `idle` otherwise.
  */
-export function trayView(snapshot: ProgressSnapshot, sync: SyncSummary = NO_SYNC, recent: readonly RecentUpload[] = []): TrayView {
+export function trayView(
+  snapshot: ProgressSnapshot,
+  sync: SyncSummary = NO_SYNC,
+  recent: readonly RecentUpload[] = [],
+): TrayView {
   const syncState: TrayView['sync'] = sync.rules === 0 ? 'none' : sync.paused === sync.rules ? 'paused' : 'active';
   const common = {
     canResumeAll: snapshot.paused > 0,
@@ -251,25 +259,43 @@ export function trayView(snapshot: ProgressSnapshot, sync: SyncSummary = NO_SYNC
   const failed = snapshot.failed > 0 ? `${snapshot.failed} failed` : '';
   const paused = snapshot.paused > 0 ? `${snapshot.paused} paused` : '';
   const folderTrouble =
-    sync.errors.length === 1 ? sync.errors[0]! : sync.errors.length > 1 ? `${folders(sync.errors.length)} cannot be watched` : '';
+    sync.errors.length === 1
+      ? sync.errors[0]!
+      : sync.errors.length > 1
+        ? `${folders(sync.errors.length)} cannot be watched`
+        : '';
   if (snapshot.fraction !== null && snapshot.running > 0) {
     // Rounded down: 100% only once everything is done.
     const percent = Math.floor(snapshot.fraction * 100);
     return {
       ...common,
       state: 'uploading',
-      tooltip: tooltip([`uploading ${percent}%`, `${snapshot.finished} of ${uploads(snapshot.total)} done`, failed, paused, folderTrouble]),
+      tooltip: tooltip([
+        `uploading ${percent}%`,
+        `${snapshot.finished} of ${uploads(snapshot.total)} done`,
+        failed,
+        paused,
+        folderTrouble,
+      ]),
       progressBar: snapshot.fraction,
       canPauseAll: true,
     };
   }
   const base = { ...common, progressBar: -1, canPauseAll: false };
   if (sync.errors.length > 0 || snapshot.failed > 0) {
-    return { ...base, state: 'error', tooltip: tooltip([folderTrouble, snapshot.failed > 0 ? `${uploads(snapshot.failed)} failed` : '', paused]) };
+    return {
+      ...base,
+      state: 'error',
+      tooltip: tooltip([folderTrouble, snapshot.failed > 0 ? `${uploads(snapshot.failed)} failed` : '', paused]),
+    };
   }
   const syncPaused = syncState === 'paused' ? 'sync paused' : '';
   if (snapshot.paused > 0 || syncPaused) {
-    return { ...base, state: 'paused', tooltip: tooltip([snapshot.paused > 0 ? `${uploads(snapshot.paused)} paused` : '', syncPaused]) };
+    return {
+      ...base,
+      state: 'paused',
+      tooltip: tooltip([snapshot.paused > 0 ? `${uploads(snapshot.paused)} paused` : '', syncPaused]),
+    };
   }
   const watching = sync.rules > sync.paused ? `watching ${folders(sync.rules - sync.paused)}` : '';
   return { ...base, state: 'idle', tooltip: tooltip([watching ? 'idle' : 'no uploads running', watching]) };
@@ -301,8 +327,10 @@ export function trayMenu(view: TrayView): TrayMenuItem[] {
     { kind: 'item', action: { type: 'pause-all' }, label: 'Pause all', enabled: view.canPauseAll },
     { kind: 'item', action: { type: 'resume-all' }, label: 'Resume all', enabled: view.canResumeAll },
   ];
-  if (view.sync === 'active') items.push({ kind: 'item', action: { type: 'pause-sync' }, label: 'Pause sync', enabled: true });
-  if (view.sync === 'paused') items.push({ kind: 'item', action: { type: 'resume-sync' }, label: 'Resume sync', enabled: true });
+  if (view.sync === 'active')
+    items.push({ kind: 'item', action: { type: 'pause-sync' }, label: 'Pause sync', enabled: true });
+  if (view.sync === 'paused')
+    items.push({ kind: 'item', action: { type: 'resume-sync' }, label: 'Resume sync', enabled: true });
   items.push({ kind: 'separator' });
   items.push({
     kind: 'submenu',
@@ -310,7 +338,12 @@ export function trayMenu(view: TrayView): TrayMenuItem[] {
     enabled: view.recent.length > 0,
     items: view.recent.map((upload): TrayMenuItem =>
       upload.url
-        ? { kind: 'item', action: { type: 'copy-link', url: upload.url, name: upload.name }, label: `${upload.name} — copy link`, enabled: true }
+        ? {
+            kind: 'item',
+            action: { type: 'copy-link', url: upload.url, name: upload.name },
+            label: `${upload.name} — copy link`,
+            enabled: true,
+          }
         : { kind: 'item', action: { type: 'open' }, label: `${upload.name} (no link)`, enabled: false },
     ),
   });

@@ -24,7 +24,8 @@ import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Outpu
 /** Commander argument parser for --port. */
 export function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
   return port;
 }
 
@@ -77,7 +78,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
 
   const program = new Command('ferry')
     .description('Ferry: resumable uploads to OFAuth, SelfCommunity, Oktopost, Xvid MediaHub and TwentyThree')
-    .option('--data-dir <dir>', 'data folder (default: $FERRY_DATA_DIR, else the desktop app\'s user-data folder)')
+    .option('--data-dir <dir>', "data folder (default: $FERRY_DATA_DIR, else the desktop app's user-data folder)")
     // Commander's error output is held back: a missing subcommand makes it print the whole help to
     // stderr, and the contract is one line (see the catch below).
     .configureOutput({ writeOut: (text) => out.write(text), writeErr: (text) => (usageText += text) })
@@ -117,26 +118,36 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   accounts
     .command('add')
     .description('add an account')
-    .argument('<provider>', `provider id (${listAdapters().map((a) => a.id).join(', ')})`)
+    .argument(
+      '<provider>',
+      `provider id (${listAdapters()
+        .map((a) => a.id)
+        .join(', ')})`,
+    )
     .requiredOption('--name <name>', 'a name for this account, used by --account')
     .option('--base-url <url>', "the provider's API origin (required for self-hosted sites)")
     .option('--set <key=value>', 'a setting (repeatable)', collect, [])
     .option('--secret <key=value>', 'a secret, stored owner-only and never printed (repeatable)', collect, [])
     .addOption(new Option('--concurrency <n>', 'uploads at once for this account').argParser(positiveInt))
-    .action(async (provider: string, options: { name: string; baseUrl?: string; set: string[]; secret: string[]; concurrency?: number }) => {
-      // The same rule as the API's accounts.add: credentials never travel over plain http off this machine.
-      checkBaseUrlTransport(options.baseUrl);
-      const { queue } = open();
-      const account = await queue.addAccount({
-        provider,
-        name: options.name,
-        baseUrl: options.baseUrl ?? null,
-        settings: keyValues(options.set, '--set'),
-        secrets: keyValues(options.secret, '--secret'),
-        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      });
-      out.write(`Added ${account.provider} account "${account.name}"\n`);
-    });
+    .action(
+      async (
+        provider: string,
+        options: { name: string; baseUrl?: string; set: string[]; secret: string[]; concurrency?: number },
+      ) => {
+        // The same rule as the API's accounts.add: credentials never travel over plain http off this machine.
+        checkBaseUrlTransport(options.baseUrl);
+        const { queue } = open();
+        const account = await queue.addAccount({
+          provider,
+          name: options.name,
+          baseUrl: options.baseUrl ?? null,
+          settings: keyValues(options.set, '--set'),
+          secrets: keyValues(options.secret, '--secret'),
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        });
+        out.write(`Added ${account.provider} account "${account.name}"\n`);
+      },
+    );
   accounts
     .command('list')
     .description('list accounts (secrets only as set / not set)')
@@ -158,7 +169,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
           const secrets = Object.entries(account.secretsSet)
             .map(([key, set]) => `${key}=${set ? 'set' : 'NOT SET'}`)
             .join(' ');
-          out.write(`${account.name.padEnd(16)} ${account.provider.padEnd(14)} ${account.baseUrl ?? '(default)'}  ${secrets}\n`);
+          out.write(
+            `${account.name.padEnd(16)} ${account.provider.padEnd(14)} ${account.baseUrl ?? '(default)'}  ${secrets}\n`,
+          );
         }
       }
     });
@@ -184,15 +197,28 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       const jobs = await ctx.queue.enqueue(options.account, paths, keyValues(options.set, '--set'));
       const o = output(options.json);
       for (const job of jobs) {
-        if (o.json) printJson(o, { event: 'queued', id: job.id, account: options.account, name: job.name, size: job.size, source: job.source });
+        if (o.json)
+          printJson(o, {
+            event: 'queued',
+            id: job.id,
+            account: options.account,
+            name: job.name,
+            size: job.size,
+            source: job.source,
+          });
       }
       if (!o.json) {
         const total = jobs.reduce((sum, job) => sum + (job.size ?? 0), 0);
-        const sized = jobs.every((job) => job.size !== null) ? formatBytes(total) : 'size known once the provider fetches it';
-        out.write(`Queued ${jobs.length} upload(s), ${sized}, for "${options.account}" (job ${jobs.map((j) => `#${j.id}`).join(', ')})\n`);
+        const sized = jobs.every((job) => job.size !== null)
+          ? formatBytes(total)
+          : 'size known once the provider fetches it';
+        out.write(
+          `Queued ${jobs.length} upload(s), ${sized}, for "${options.account}" (job ${jobs.map((j) => `#${j.id}`).join(', ')})\n`,
+        );
         if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
       }
-      if (options.wait) exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), engineOptions: engineTuning(env) });
+      if (options.wait)
+        exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), engineOptions: engineTuning(env) });
     });
 
   program
@@ -224,19 +250,26 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         for (const job of page) {
           const account = accountsById.get(job.accountId);
           if (options.json) {
-            printJson(output(), { ...jobEvent(job, account), bytesConfirmed: job.bytesConfirmed, lastError: job.error });
+            printJson(output(), {
+              ...jobEvent(job, account),
+              bytesConfirmed: job.bytesConfirmed,
+              lastError: job.error,
+            });
           } else {
             const percent = job.size ? `${Math.floor((100 * job.bytesConfirmed) / Math.max(1, job.size))}%` : '';
-            const tail = job.state === 'completed' ? (job.result?.url ?? job.result?.remoteId ?? '') : (job.error?.message ?? '');
+            const tail =
+              job.state === 'completed' ? (job.result?.url ?? job.result?.remoteId ?? '') : (job.error?.message ?? '');
             out.write(
               `#${String(job.id).padEnd(5)} ${job.state.padEnd(10)} ${percent.padStart(4)} ${(account?.name ?? '?').padEnd(14)} ${formatBytes(job.size).padStart(9)}  ${job.name}${tail ? `  ${tail}` : ''}\n`,
             );
           }
         }
         if (page.length < PAGE) break;
-        if ((out as { writableNeedDrain?: boolean }).writableNeedDrain) await new Promise((resolve) => out.once('drain', resolve));
+        if ((out as { writableNeedDrain?: boolean }).writableNeedDrain)
+          await new Promise((resolve) => out.once('drain', resolve));
       }
-      if (!options.json && listed === 0) out.write('No jobs. Queue files with "ferry upload --account NAME FILE...".\n');
+      if (!options.json && listed === 0)
+        out.write('No jobs. Queue files with "ferry upload --account NAME FILE...".\n');
     });
 
   for (const command of ['pause', 'resume', 'cancel', 'retry'] as const) {
@@ -273,8 +306,16 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('serve the web UI and the API on http://HOST:PORT (token-protected) and run the queue')
     .option('--host <host>', 'address to listen on (anything but loopback needs --allow-remote)', '127.0.0.1')
     .option('--port <n>', 'port (default: any free one)', parsePort)
-    .option('--allow-remote', 'allow a --host other networks can reach: anyone there with the token could upload your files')
-    .option('--allow-path <dir>', 'a folder whose files API commands may name; all other paths are refused (repeatable; with --allow-remote, none without it)', collect, [])
+    .option(
+      '--allow-remote',
+      'allow a --host other networks can reach: anyone there with the token could upload your files',
+    )
+    .option(
+      '--allow-path <dir>',
+      'a folder whose files API commands may name; all other paths are refused (repeatable; with --allow-remote, none without it)',
+      collect,
+      [],
+    )
     .action(async (options: { host: string; port?: number; allowRemote?: boolean; allowPath: string[] }) => {
       // Loaded only for this command: the API server (and its dependencies) would otherwise add to
       // the memory of every `ferry upload`.
@@ -382,7 +423,13 @@ async function drive(
     // Watched folders run beside the engine, except for `upload --wait`, which only follows its jobs.
     // --until-idle: one full scan (files added while no Ferry ran), queue what is new, then drain.
     ...(mode.syncOptions
-      ? { watchedFolders: { watch: !mode.untilIdle, tuning: mode.syncOptions, onError: (error: Error) => output.err.write(`ferry: ${error.message}\n`) } }
+      ? {
+          watchedFolders: {
+            watch: !mode.untilIdle,
+            tuning: mode.syncOptions,
+            onError: (error: Error) => output.err.write(`ferry: ${error.message}\n`),
+          },
+        }
       : {}),
   });
 
@@ -428,14 +475,19 @@ async function drive(
       if (mode.only && !mode.only.has(job.id)) return;
       const wait = job.nextAttemptAt ? Math.max(0, job.nextAttemptAt - Date.now()) : 0;
       if (output.json) {
-        printJson(output, { event: 'retry', id: job.id, name: job.name, attempts: job.attempts, error: job.error, retryInMs: wait });
+        printJson(output, {
+          event: 'retry',
+          id: job.id,
+          name: job.name,
+          attempts: job.attempts,
+          error: job.error,
+          retryInMs: wait,
+        });
       } else {
         bars.log(output, `retry   #${job.id} ${job.name}: ${job.error?.message ?? ''}`);
       }
     });
-    engine.on('progress', (updates) =>
-      bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`),
-    );
+    engine.on('progress', (updates) => bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`));
 
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -474,7 +526,9 @@ async function drive(
     if (mode.only) {
       const unfinished = [...mode.only].filter((id) => !reported.has(id));
       if (unfinished.length > 0 && !output.json) {
-        output.err.write(`ferry: ${unfinished.length} upload(s) did not finish (paused, interrupted or their account is paused); "ferry list" shows them\n`);
+        output.err.write(
+          `ferry: ${unfinished.length} upload(s) did not finish (paused, interrupted or their account is paused); "ferry list" shows them\n`,
+        );
       }
       return sawFailure || unfinished.length > 0 ? 1 : 0;
     }
@@ -489,7 +543,8 @@ function engineTuning(env: NodeJS.ProcessEnv): EngineTuning {
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${name} must be a number of milliseconds (got "${value}")`);
+    if (!Number.isFinite(parsed) || parsed < 0)
+      throw new UsageError(`${name} must be a number of milliseconds (got "${value}")`);
     return parsed;
   };
   const stall = number('FERRY_STALL_TIMEOUT_MS');

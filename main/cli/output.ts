@@ -27,7 +27,8 @@ export function jobEvent(job: Job, account: Account | undefined): Record<string,
     status: job.state,
     attempts: job.attempts,
     result: job.result ? { remoteId: job.result.remoteId, url: job.result.url, details: job.result.details } : null,
-    error: terminal && job.state !== 'completed' && job.error ? { kind: job.error.kind, message: job.error.message } : null,
+    error:
+      terminal && job.state !== 'completed' && job.error ? { kind: job.error.kind, message: job.error.message } : null,
   };
 }
 
@@ -56,7 +57,8 @@ export function describeJob(job: Job, account: Account | undefined): string {
     const warning = typeof job.result?.details.warning === 'string' ? ` (warning: ${job.result.details.warning})` : '';
     return `done    #${job.id} ${job.name} -> ${where}${id}${url}${warning}`;
   }
-  if (job.state === 'failed') return `failed  #${job.id} ${job.name} -> ${where}: ${job.error?.message ?? 'unknown error'}`;
+  if (job.state === 'failed')
+    return `failed  #${job.id} ${job.name} -> ${where}: ${job.error?.message ?? 'unknown error'}`;
   if (job.state === 'canceled') return `canceled #${job.id} ${job.name} -> ${where}`;
   return `${job.state.padEnd(7)} #${job.id} ${job.name} -> ${where}`;
 }

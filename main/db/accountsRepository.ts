@@ -79,10 +79,17 @@ export class AccountsRepository {
   }
 
   insert(account: NewAccount, now = Date.now()): Account {
-    const result = prepared(this.#db,
-        'INSERT INTO accounts (name, provider, base_url, settings, concurrency, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(account.name, account.provider, account.baseUrl, JSON.stringify(account.settings), account.concurrency ?? 2, now);
+    const result = prepared(
+      this.#db,
+      'INSERT INTO accounts (name, provider, base_url, settings, concurrency, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      account.name,
+      account.provider,
+      account.baseUrl,
+      JSON.stringify(account.settings),
+      account.concurrency ?? 2,
+      now,
+    );
     return this.get(Number(result.lastInsertRowid))!;
   }
 
@@ -90,8 +97,10 @@ export class AccountsRepository {
     const current = this.get(id);
     if (!current) return;
     const next = { ...current, ...patch };
-    prepared(this.#db, 'UPDATE accounts SET name = ?, base_url = ?, settings = ?, concurrency = ?, paused = ? WHERE id = ?')
-      .run(next.name, next.baseUrl, JSON.stringify(next.settings), next.concurrency, next.paused ? 1 : 0, id);
+    prepared(
+      this.#db,
+      'UPDATE accounts SET name = ?, base_url = ?, settings = ?, concurrency = ?, paused = ? WHERE id = ?',
+    ).run(next.name, next.baseUrl, JSON.stringify(next.settings), next.concurrency, next.paused ? 1 : 0, id);
   }
 
   remove(id: number): void {

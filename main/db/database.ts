@@ -189,7 +189,12 @@ async function datasync(state: LogSync, path: string): Promise<void> {
     await handle?.datasync();
   } catch (error) {
     if (state.handle === pending) state.handle = null;
-    await pending.then((opened) => opened?.close(), () => undefined).catch(() => undefined);
+    await pending
+      .then(
+        (opened) => opened?.close(),
+        () => undefined,
+      )
+      .catch(() => undefined);
     throw error;
   }
   if (handle === null) {
@@ -203,7 +208,12 @@ async function datasync(state: LogSync, path: string): Promise<void> {
       state.idle = null;
       const open = state.handle;
       state.handle = null;
-      void open?.then((handle) => handle?.close(), () => undefined).catch(() => undefined);
+      void open
+        ?.then(
+          (handle) => handle?.close(),
+          () => undefined,
+        )
+        .catch(() => undefined);
     }, LOG_IDLE_CLOSE_MS).unref();
   }
 }

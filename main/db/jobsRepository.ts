@@ -133,8 +133,7 @@ function toJob(row: JobRow): Job {
     attempts: row.attempts,
     retryStreak: row.retry_streak,
     nextAttemptAt: row.next_attempt_at,
-    error:
-      row.error_kind !== null ? { kind: row.error_kind as ErrorKind, message: row.error_message ?? '' } : null,
+    error: row.error_kind !== null ? { kind: row.error_kind as ErrorKind, message: row.error_message ?? '' } : null,
     finalizeStartedAt: row.finalize_started_at,
     finalizedAt: row.finalized_at,
     result: parseJsonColumn(row.result, resultSchema.nullable(), null),
@@ -183,7 +182,8 @@ export class JobsRepository {
 
   insert(jobs: readonly NewJob[], now = Date.now()): Job[] {
     const top = prepared(this.#db, 'SELECT COALESCE(MAX(position), 0) AS p FROM jobs').get() as { p: number };
-    const statement = prepared(this.#db,
+    const statement = prepared(
+      this.#db,
       `INSERT INTO jobs (account_id, source_kind, source, name, mime, size, mtime_ms, edge_hash, options, state,
                          position, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
@@ -251,8 +251,10 @@ export class JobsRepository {
 
   /** Jobs changed at or after `since` (ms), oldest change first: lets a UI follow another process. */
   changedSince(since: number, limit = 1000): Job[] {
-    const rows = prepared(this.#db, 'SELECT * FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?')
-      .all(since, limit) as unknown as JobRow[];
+    const rows = prepared(this.#db, 'SELECT * FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?').all(
+      since,
+      limit,
+    ) as unknown as JobRow[];
     return rows.map(toJob);
   }
 
@@ -275,8 +277,9 @@ export class JobsRepository {
 
   /** When the earliest waiting job becomes due, or null. */
   nextWakeAt(): number | null {
-    const row = prepared(this.#db, "SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'waiting'")
-      .get() as { t: number | null };
+    const row = prepared(this.#db, "SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'waiting'").get() as {
+      t: number | null;
+    };
     return row.t;
   }
 
@@ -294,17 +297,27 @@ export class JobsRepository {
    * Jobs and bytes per state in one aggregate: known sizes summed, confirmed bytes capped at each
    * job's size, and how many jobs do not know their size yet.
    */
-  tallyByState(): Partial<Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>> {
-    const rows = prepared(this.#db,
-        `SELECT state, COUNT(*) AS n, COALESCE(SUM(size), 0) AS total,
+  tallyByState(): Partial<
+    Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>
+  > {
+    const rows = prepared(
+      this.#db,
+      `SELECT state, COUNT(*) AS n, COALESCE(SUM(size), 0) AS total,
                 COALESCE(SUM(CASE WHEN size IS NULL THEN bytes_confirmed ELSE MIN(bytes_confirmed, size) END), 0) AS confirmed,
                 COALESCE(SUM(size IS NULL), 0) AS unknown
          FROM jobs GROUP BY state`,
-      )
-      .all() as Array<{ state: string; n: number; total: number; confirmed: number; unknown: number }>;
-    const tallies: Partial<Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>> = {};
+    ).all() as Array<{ state: string; n: number; total: number; confirmed: number; unknown: number }>;
+    const tallies: Partial<
+      Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>
+    > = {};
     for (const row of rows) {
-      if (isJobState(row.state)) tallies[row.state] = { count: row.n, bytesTotal: row.total, bytesConfirmed: row.confirmed, sizeUnknown: row.unknown };
+      if (isJobState(row.state))
+        tallies[row.state] = {
+          count: row.n,
+          bytesTotal: row.total,
+          bytesConfirmed: row.confirmed,
+          sizeUnknown: row.unknown,
+        };
     }
     return tallies;
   }
@@ -353,8 +366,10 @@ export class JobsRepository {
 
   ackedParts(jobId: number): AckedPart[] {
     return (
-      prepared(this.#db, 'SELECT part_index, start_byte, end_byte FROM job_parts WHERE job_id = ? ORDER BY part_index')
-        .all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number }>
+      prepared(
+        this.#db,
+        'SELECT part_index, start_byte, end_byte FROM job_parts WHERE job_id = ? ORDER BY part_index',
+      ).all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number }>
     ).map((row) => ({ index: row.part_index, start: row.start_byte, end: row.end_byte }));
   }
 
@@ -363,17 +378,19 @@ export class JobsRepository {
    * (watched-folder jobs). A part recorded again replaces the earlier record, hash included.
    */
   ackPart(jobId: number, part: AckedPart, now = Date.now(), sha256: string | null = null): void {
-    prepared(this.#db,
-        'INSERT OR REPLACE INTO job_parts (job_id, part_index, start_byte, end_byte, acked_at, sha256) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(jobId, part.index, part.start, part.end, now, sha256);
+    prepared(
+      this.#db,
+      'INSERT OR REPLACE INTO job_parts (job_id, part_index, start_byte, end_byte, acked_at, sha256) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(jobId, part.index, part.start, part.end, now, sha256);
   }
 
   /** The acknowledged parts with the hash of what each one sent, in index order. */
   sentParts(jobId: number): SentPart[] {
     return (
-      prepared(this.#db, 'SELECT part_index, start_byte, end_byte, sha256 FROM job_parts WHERE job_id = ? ORDER BY part_index')
-        .all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number; sha256: string | null }>
+      prepared(
+        this.#db,
+        'SELECT part_index, start_byte, end_byte, sha256 FROM job_parts WHERE job_id = ? ORDER BY part_index',
+      ).all(jobId) as Array<{ part_index: number; start_byte: number; end_byte: number; sha256: string | null }>
     ).map((row) => ({ index: row.part_index, start: row.start_byte, end: row.end_byte, sha256: row.sha256 }));
   }
 
@@ -396,7 +413,8 @@ export class JobsRepository {
    * when it was not (or could not be) confirmed.
    */
   sentSha256(jobId: number): string | null {
-    const row = prepared(this.#db, 'SELECT sent_sha256 FROM jobs WHERE id = ?').get(jobId) as { sent_sha256: string | null } | undefined;
+    const row = prepared(this.#db, 'SELECT sent_sha256 FROM jobs WHERE id = ?').get(jobId) as
+      { sent_sha256: string | null } | undefined;
     return row?.sent_sha256 ?? null;
   }
 
@@ -406,18 +424,18 @@ export class JobsRepository {
 
   /** A completed job of the account whose confirmed sent bytes hash to `sha256`, if any. */
   completedWithSentContent(accountId: number, sha256: string): { id: number } | undefined {
-    return prepared(this.#db,
-        `SELECT id FROM jobs WHERE account_id = ? AND sent_sha256 = ? AND state = 'completed' ORDER BY id DESC LIMIT 1`,
-      )
-      .get(accountId, sha256) as { id: number } | undefined;
+    return prepared(
+      this.#db,
+      `SELECT id FROM jobs WHERE account_id = ? AND sent_sha256 = ? AND state = 'completed' ORDER BY id DESC LIMIT 1`,
+    ).get(accountId, sha256) as { id: number } | undefined;
   }
 
   /** Jobs of any account that are not finished and read the file at `path`. */
   unfinishedReading(path: string): Array<{ id: number; state: string }> {
-    return prepared(this.#db,
-        `SELECT id, state FROM jobs WHERE source_kind = 'file' AND source = ? AND state NOT IN ('completed', 'failed', 'canceled') ORDER BY id`,
-      )
-      .all(path) as Array<{ id: number; state: string }>;
+    return prepared(
+      this.#db,
+      `SELECT id, state FROM jobs WHERE source_kind = 'file' AND source = ? AND state NOT IN ('completed', 'failed', 'canceled') ORDER BY id`,
+    ).all(path) as Array<{ id: number; state: string }>;
   }
 
   /**
@@ -427,23 +445,20 @@ export class JobsRepository {
   fromWatchedFolder(job: { accountId: number; sourceKind: 'file' | 'url'; source: string }): boolean {
     if (job.sourceKind !== 'file') return false;
     return (
-      prepared(this.#db, 'SELECT 1 AS found FROM sync_files WHERE path = ? AND account_id = ? LIMIT 1').get(job.source, job.accountId) !== undefined
+      prepared(this.#db, 'SELECT 1 AS found FROM sync_files WHERE path = ? AND account_id = ? LIMIT 1').get(
+        job.source,
+        job.accountId,
+      ) !== undefined
     );
   }
 
   // Events ------------------------------------------------------------------------------------------
 
   addEvent(event: Omit<JobEvent, 'id' | 'at'> & { at?: number }): void {
-    prepared(this.#db, 'INSERT INTO job_events (job_id, at, type, state, attempt, error_kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(
-        event.jobId,
-        event.at ?? Date.now(),
-        event.type,
-        event.state,
-        event.attempt,
-        event.errorKind,
-        event.message,
-      );
+    prepared(
+      this.#db,
+      'INSERT INTO job_events (job_id, at, type, state, attempt, error_kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(event.jobId, event.at ?? Date.now(), event.type, event.state, event.attempt, event.errorKind, event.message);
   }
 
   events(jobId: number): JobEvent[] {

@@ -174,7 +174,9 @@ function toRule(row: RuleRow): SyncRule {
     include: parseJsonColumn(row.include_globs, globsSchema, []),
     exclude: parseJsonColumn(row.exclude_globs, globsSchema, []),
     recursive: row.recursive === 1,
-    afterUpload: (AFTER_UPLOAD_ACTIONS as readonly string[]).includes(row.after_upload) ? (row.after_upload as AfterUpload) : 'keep',
+    afterUpload: (AFTER_UPLOAD_ACTIONS as readonly string[]).includes(row.after_upload)
+      ? (row.after_upload as AfterUpload)
+      : 'keep',
     moveTo: row.move_to,
     paused: row.paused === 1,
     createdAt: row.created_at,
@@ -233,20 +235,20 @@ export class SyncRepository {
   // Rules -------------------------------------------------------------------------------------------
 
   insertRule(rule: NewSyncRule, now = Date.now()): SyncRule {
-    const result = prepared(this.#db,
-        `INSERT INTO sync_rules (account_id, dir, include_globs, exclude_globs, recursive, after_upload, move_to, created_at)
+    const result = prepared(
+      this.#db,
+      `INSERT INTO sync_rules (account_id, dir, include_globs, exclude_globs, recursive, after_upload, move_to, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        rule.accountId,
-        rule.dir,
-        JSON.stringify(rule.include),
-        JSON.stringify(rule.exclude),
-        rule.recursive ? 1 : 0,
-        rule.afterUpload,
-        rule.moveTo,
-        now,
-      );
+    ).run(
+      rule.accountId,
+      rule.dir,
+      JSON.stringify(rule.include),
+      JSON.stringify(rule.exclude),
+      rule.recursive ? 1 : 0,
+      rule.afterUpload,
+      rule.moveTo,
+      now,
+    );
     return this.rule(Number(result.lastInsertRowid))!;
   }
 
@@ -261,8 +263,7 @@ export class SyncRepository {
 
   ruleFor(accountId: number, dir: string): SyncRule | undefined {
     const row = prepared(this.#db, 'SELECT * FROM sync_rules WHERE account_id = ? AND dir = ?').get(accountId, dir) as
-      | RuleRow
-      | undefined;
+      RuleRow | undefined;
     return row && toRule(row);
   }
 
@@ -277,7 +278,10 @@ export class SyncRepository {
 
   /** Path rows per state, for each rule. */
   countsByRule(): Map<number, Partial<Record<SyncFileState, number>>> {
-    const rows = prepared(this.#db, 'SELECT rule_id, state, COUNT(*) AS n FROM sync_files GROUP BY rule_id, state').all() as Array<{
+    const rows = prepared(
+      this.#db,
+      'SELECT rule_id, state, COUNT(*) AS n FROM sync_files GROUP BY rule_id, state',
+    ).all() as Array<{
       rule_id: number;
       state: string;
       n: number;
@@ -294,7 +298,8 @@ export class SyncRepository {
   // Files -------------------------------------------------------------------------------------------
 
   file(ruleId: number, path: string): SyncFile | undefined {
-    const row = prepared(this.#db, 'SELECT * FROM sync_files WHERE rule_id = ? AND path = ?').get(ruleId, path) as FileRow | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM sync_files WHERE rule_id = ? AND path = ?').get(ruleId, path) as
+      FileRow | undefined;
     return row && toFile(row);
   }
 
@@ -315,7 +320,9 @@ export class SyncRepository {
   }
 
   filesOfJob(jobId: number): SyncFile[] {
-    return (prepared(this.#db, 'SELECT * FROM sync_files WHERE job_id = ?').all(jobId) as unknown as FileRow[]).map(toFile);
+    return (prepared(this.#db, 'SELECT * FROM sync_files WHERE job_id = ?').all(jobId) as unknown as FileRow[]).map(
+      toFile,
+    );
   }
 
   /**
@@ -323,31 +330,36 @@ export class SyncRepository {
    * action did to the previous one.
    */
   upsertFile(ruleId: number, accountId: number, path: string, patch: SyncFilePatch, now = Date.now()): void {
-    prepared(this.#db,
-        `INSERT INTO sync_files (rule_id, path, account_id, size, mtime_ms, sha256, job_id, state, reason, seen_at, uploaded_at)
+    prepared(
+      this.#db,
+      `INSERT INTO sync_files (rule_id, path, account_id, size, mtime_ms, sha256, job_id, state, reason, seen_at, uploaded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (rule_id, path) DO UPDATE SET
            size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256, job_id = excluded.job_id,
            state = excluded.state, reason = excluded.reason, seen_at = excluded.seen_at,
            uploaded_at = excluded.uploaded_at, disposition = NULL, moved_to = NULL, restored_at = NULL`,
-      )
-      .run(
-        ruleId,
-        path,
-        accountId,
-        patch.size,
-        patch.mtimeMs,
-        patch.sha256 ?? null,
-        patch.jobId ?? null,
-        patch.state,
-        patch.reason ?? null,
-        now,
-        patch.uploadedAt ?? null,
-      );
+    ).run(
+      ruleId,
+      path,
+      accountId,
+      patch.size,
+      patch.mtimeMs,
+      patch.sha256 ?? null,
+      patch.jobId ?? null,
+      patch.state,
+      patch.reason ?? null,
+      now,
+      patch.uploadedAt ?? null,
+    );
   }
 
   /** Changes the outcome of a path without touching what was observed of it. */
-  setFileState(ruleId: number, path: string, state: SyncFileState, extra: { jobId?: number | null; reason?: string | null; uploadedAt?: number | null } = {}): void {
+  setFileState(
+    ruleId: number,
+    path: string,
+    state: SyncFileState,
+    extra: { jobId?: number | null; reason?: string | null; uploadedAt?: number | null } = {},
+  ): void {
     const columns = ['state = ?'];
     const values: Array<string | number | null> = [state];
     if (extra.jobId !== undefined) {
@@ -367,16 +379,20 @@ export class SyncRepository {
   }
 
   setDisposition(ruleId: number, path: string, disposition: 'moved' | 'deleted', movedTo: string | null): void {
-    prepared(this.#db, 'UPDATE sync_files SET disposition = ?, moved_to = ? WHERE rule_id = ? AND path = ?')
-      .run(disposition, movedTo, ruleId, path);
+    prepared(this.#db, 'UPDATE sync_files SET disposition = ?, moved_to = ? WHERE rule_id = ? AND path = ?').run(
+      disposition,
+      movedTo,
+      ruleId,
+      path,
+    );
   }
 
   /** The path is back from the trash as it was: it counts as uploaded and is left alone. */
   markRestored(ruleId: number, path: string, size: number, mtimeMs: number, now = Date.now()): void {
-    prepared(this.#db,
-        'UPDATE sync_files SET disposition = NULL, moved_to = NULL, restored_at = ?, size = ?, mtime_ms = ? WHERE rule_id = ? AND path = ?',
-      )
-      .run(now, size, mtimeMs, ruleId, path);
+    prepared(
+      this.#db,
+      'UPDATE sync_files SET disposition = NULL, moved_to = NULL, restored_at = ?, size = ?, mtime_ms = ? WHERE rule_id = ? AND path = ?',
+    ).run(now, size, mtimeMs, ruleId, path);
   }
 
   /**
@@ -385,7 +401,8 @@ export class SyncRepository {
    */
   keptFiles(ruleId: number, limit: number): SyncFile[] {
     return (
-      prepared(this.#db,
+      prepared(
+        this.#db,
         `SELECT * FROM sync_files WHERE rule_id = ? AND disposition IS NULL AND state IN ('uploaded', 'duplicate') AND reason LIKE 'Kept%'
          ORDER BY seen_at DESC LIMIT ?`,
       ).all(ruleId, limit) as unknown as FileRow[]
@@ -394,7 +411,9 @@ export class SyncRepository {
 
   /** Rows of every rule for this exact path (overlapping rules of older versions, several accounts). */
   filesAtPath(path: string): SyncFile[] {
-    return (prepared(this.#db, 'SELECT * FROM sync_files WHERE path = ?').all(path) as unknown as FileRow[]).map(toFile);
+    return (prepared(this.#db, 'SELECT * FROM sync_files WHERE path = ?').all(path) as unknown as FileRow[]).map(
+      toFile,
+    );
   }
 
   removeFile(ruleId: number, path: string): void {
@@ -406,43 +425,62 @@ export class SyncRepository {
    * same source path, size and mtime, created no earlier than the path was seen.
    */
   orphanJobFor(file: SyncFile): { id: number; state: string } | undefined {
-    return prepared(this.#db,
-        `SELECT id, state FROM jobs WHERE account_id = ? AND source_kind = 'file' AND source = ? AND size = ? AND mtime_ms = ?
+    return prepared(
+      this.#db,
+      `SELECT id, state FROM jobs WHERE account_id = ? AND source_kind = 'file' AND source = ? AND size = ? AND mtime_ms = ?
            AND created_at >= ? ORDER BY id DESC LIMIT 1`,
-      )
-      .get(file.accountId, file.path, file.size, file.mtimeMs, file.seenAt) as { id: number; state: string } | undefined;
+    ).get(file.accountId, file.path, file.size, file.mtimeMs, file.seenAt) as { id: number; state: string } | undefined;
   }
 
   // Contents ----------------------------------------------------------------------------------------
 
   upload(accountId: number, sha256: string): SyncUpload | undefined {
-    const row = prepared(this.#db, 'SELECT * FROM sync_uploads WHERE account_id = ? AND sha256 = ?').get(accountId, sha256) as
-      | UploadRow
-      | undefined;
+    const row = prepared(this.#db, 'SELECT * FROM sync_uploads WHERE account_id = ? AND sha256 = ?').get(
+      accountId,
+      sha256,
+    ) as UploadRow | undefined;
     return row && toUpload(row);
   }
 
   uploadsOfJob(jobId: number): SyncUpload[] {
-    return (prepared(this.#db, 'SELECT * FROM sync_uploads WHERE job_id = ?').all(jobId) as unknown as UploadRow[]).map(toUpload);
+    return (prepared(this.#db, 'SELECT * FROM sync_uploads WHERE job_id = ?').all(jobId) as unknown as UploadRow[]).map(
+      toUpload,
+    );
   }
 
-  putUpload(accountId: number, sha256: string, jobId: number | null, state: SyncUpload['state'], now = Date.now()): void {
-    prepared(this.#db,
-        `INSERT INTO sync_uploads (account_id, sha256, job_id, state, created_at, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)
+  putUpload(
+    accountId: number,
+    sha256: string,
+    jobId: number | null,
+    state: SyncUpload['state'],
+    now = Date.now(),
+  ): void {
+    prepared(
+      this.#db,
+      `INSERT INTO sync_uploads (account_id, sha256, job_id, state, created_at, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, sha256) DO UPDATE SET job_id = excluded.job_id, state = excluded.state,
            uploaded_at = excluded.uploaded_at`,
-      )
-      .run(accountId, sha256, jobId, state, now, state === 'uploaded' ? now : null);
+    ).run(accountId, sha256, jobId, state, now, state === 'uploaded' ? now : null);
   }
 
   // Trash -------------------------------------------------------------------------------------------
 
   insertTrash(entry: Omit<TrashEntry, 'id' | 'restoredAt' | 'purgedAt'>): TrashEntry {
-    const result = prepared(this.#db,
-        `INSERT INTO sync_trash (rule_id, account_id, original_path, trash_path, size, mtime_ms, sha256, job_id, trashed_at)
+    const result = prepared(
+      this.#db,
+      `INSERT INTO sync_trash (rule_id, account_id, original_path, trash_path, size, mtime_ms, sha256, job_id, trashed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(entry.ruleId, entry.accountId, entry.originalPath, entry.trashPath, entry.size, entry.mtimeMs, entry.sha256, entry.jobId, entry.trashedAt);
+    ).run(
+      entry.ruleId,
+      entry.accountId,
+      entry.originalPath,
+      entry.trashPath,
+      entry.size,
+      entry.mtimeMs,
+      entry.sha256,
+      entry.jobId,
+      entry.trashedAt,
+    );
     return this.trashEntry(Number(result.lastInsertRowid))!;
   }
 
@@ -454,7 +492,10 @@ export class SyncRepository {
   /** Entries still in the trash (neither restored nor purged), newest first. */
   trashEntries(): TrashEntry[] {
     return (
-      prepared(this.#db, 'SELECT * FROM sync_trash WHERE restored_at IS NULL AND purged_at IS NULL ORDER BY trashed_at DESC, id DESC').all() as unknown as TrashRow[]
+      prepared(
+        this.#db,
+        'SELECT * FROM sync_trash WHERE restored_at IS NULL AND purged_at IS NULL ORDER BY trashed_at DESC, id DESC',
+      ).all() as unknown as TrashRow[]
     ).map(toTrash);
   }
 

@@ -6,7 +6,12 @@
 export class ByteBudget {
   readonly #capacity: number;
   #used = 0;
-  readonly #waiters: Array<{ bytes: number; resolve: () => void; reject: (reason: unknown) => void; signal?: AbortSignal }> = [];
+  readonly #waiters: Array<{
+    bytes: number;
+    resolve: () => void;
+    reject: (reason: unknown) => void;
+    signal?: AbortSignal;
+  }> = [];
 
   constructor(capacity: number) {
     this.#capacity = capacity;

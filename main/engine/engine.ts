@@ -298,7 +298,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const adapter = this.queue.adapterFor(account.provider);
     const baseUrl = account.baseUrl ?? adapter.capabilities.defaultBaseUrl;
     if (!baseUrl) {
-      throw new UploadError('invalid', `Account "${account.name}" has no base URL; edit the account and set the site's address`);
+      throw new UploadError(
+        'invalid',
+        `Account "${account.name}" has no base URL; edit the account and set the site's address`,
+      );
     }
     let lane = this.#lanes.get(account.id);
     if (!lane) {
@@ -545,7 +548,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const pending: JobState[] = ['queued', 'waiting', 'uploading', 'finalizing', 'processing'];
     return this.queue.accounts
       .list()
-      .every((account) => account.paused || this.queue.jobs.list({ states: pending, accountId: account.id, limit: 1 }).length === 0);
+      .every(
+        (account) =>
+          account.paused || this.queue.jobs.list({ states: pending, accountId: account.id, limit: 1 }).length === 0,
+      );
   }
 
   #releaseIdleWaiters(): void {
@@ -588,5 +594,8 @@ function withoutSecrets(error: UploadError, secrets: readonly string[]): UploadE
 /** A failure that is not a known fault of the machine, outside any upload: said as it is. */
 function unexpected(error: unknown): MachineFault {
   const text = error instanceof Error ? error.message : String(error);
-  return { kind: 'disk-error', message: `Ferry could not record the state of its queue (${text}); it tries again later` };
+  return {
+    kind: 'disk-error',
+    message: `Ferry could not record the state of its queue (${text}); it tries again later`,
+  };
 }

@@ -92,12 +92,16 @@ export class PrefixDigest implements RunningDigest {
   }
 }
 
-
 /**
  * Opens a file of the given size. `mtimeMs` is the modification time (whole milliseconds) recorded
  * with the job; without it, the one seen by the first range is taken as the reference.
  */
-export function openFileSource(path: string, size: number, mtimeMs?: number, options: FileSourceOptions = {}): FileSource {
+export function openFileSource(
+  path: string,
+  size: number,
+  mtimeMs?: number,
+  options: FileSourceOptions = {},
+): FileSource {
   let reference: Promise<number> | undefined = mtimeMs === undefined ? undefined : Promise.resolve(mtimeMs);
   const digests = new Map<'md5' | 'sha256', RunningDigest>();
   // The latest measurement per byte range "start:end" (only when measuring what is sent).
@@ -142,7 +146,8 @@ export function openFileSource(path: string, size: number, mtimeMs?: number, opt
     return opened;
   };
   const shared = (): Promise<FileHandle> => {
-    if (closed) return Promise.reject(new UploadError('aborted', `Reading ${path}: the upload that was reading it has stopped`));
+    if (closed)
+      return Promise.reject(new UploadError('aborted', `Reading ${path}: the upload that was reading it has stopped`));
     if (handle === null) {
       const attempt = openShared();
       handle = attempt;
@@ -169,7 +174,10 @@ export function openFileSource(path: string, size: number, mtimeMs?: number, opt
   const dropAhead = (): void => {
     const dropped = ahead;
     ahead = null;
-    dropped?.piece.then((piece) => giveBuffer(piece.buffer), () => undefined);
+    dropped?.piece.then(
+      (piece) => giveBuffer(piece.buffer),
+      () => undefined,
+    );
   };
   const readAhead = (position: number, length: number): void => {
     dropAhead();
@@ -260,7 +268,11 @@ export function openFileSource(path: string, size: number, mtimeMs?: number, opt
       dropAhead();
       const pending = handle;
       handle = null;
-      if (pending) await pending.then((opened) => opened.close(), () => undefined);
+      if (pending)
+        await pending.then(
+          (opened) => opened.close(),
+          () => undefined,
+        );
     },
     unchanged,
     async digest(algorithm, signal) {
@@ -314,14 +326,23 @@ export async function confirmSentParts(
   const sorted = [...parts].sort((a, b) => a.start - b.start);
   let covered = 0;
   for (const part of sorted) {
-    if (part.sha256 === null) return { kind: 'unconfirmed', reason: `the hash of the bytes sent for bytes ${part.start}-${part.end} was not recorded` };
-    if (part.start !== covered || part.end < part.start) return { kind: 'unconfirmed', reason: `the acknowledged parts do not cover the file without gaps (at byte ${covered})` };
+    if (part.sha256 === null)
+      return {
+        kind: 'unconfirmed',
+        reason: `the hash of the bytes sent for bytes ${part.start}-${part.end} was not recorded`,
+      };
+    if (part.start !== covered || part.end < part.start)
+      return {
+        kind: 'unconfirmed',
+        reason: `the acknowledged parts do not cover the file without gaps (at byte ${covered})`,
+      };
     covered = part.end;
   }
   if (covered > size || (size > 0 && sorted.length === 0 && !options.tail)) {
     return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
   }
-  if (covered < size && !options.tail) return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
+  if (covered < size && !options.tail)
+    return { kind: 'unconfirmed', reason: `the acknowledged parts cover ${covered} of ${size} bytes` };
   // The bytes after the parts, sent by finalize: hashed here too, compared once finalize has sent them.
   const ranges = covered < size ? [...sorted, { start: covered, end: size, sha256: null, tail: true }] : sorted;
   let handle: FileHandle;
@@ -339,7 +360,8 @@ export async function confirmSentParts(
       let position = part.start;
       while (position < part.end) {
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, part.end - position), position);
-        if (bytesRead === 0) return { kind: 'unconfirmed', reason: `the file is now shorter than the ${size} bytes that were sent` };
+        if (bytesRead === 0)
+          return { kind: 'unconfirmed', reason: `the file is now shorter than the ${size} bytes that were sent` };
         const chunk = buffer.subarray(0, bytesRead);
         hash.update(chunk);
         whole.update(chunk);
@@ -348,18 +370,24 @@ export async function confirmSentParts(
       const digest = hash.digest('hex');
       if ('tail' in part) tail = { start: part.start, end: part.end, sha256: digest };
       else if (digest !== part.sha256) {
-        return { kind: 'unconfirmed', reason: `bytes ${part.start}-${part.end} on disk are not the bytes that were sent` };
+        return {
+          kind: 'unconfirmed',
+          reason: `bytes ${part.start}-${part.end} on disk are not the bytes that were sent`,
+        };
       }
     }
     const { bytesRead } = await handle.read(buffer, 0, 1, size);
-    if (bytesRead !== 0) return { kind: 'unconfirmed', reason: `the file is now longer than the ${size} bytes that were sent` };
+    if (bytesRead !== 0)
+      return { kind: 'unconfirmed', reason: `the file is now longer than the ${size} bytes that were sent` };
   } catch (error) {
     return { kind: 'unconfirmed', reason: localFileError(path, 'Reading', error).message };
   } finally {
     giveBuffer(buffer);
     await handle.close().catch(() => undefined);
   }
-  return tail ? { kind: 'needs-tail', sha256: whole.digest('hex'), tail } : { kind: 'confirmed', sha256: whole.digest('hex') };
+  return tail
+    ? { kind: 'needs-tail', sha256: whole.digest('hex'), tail }
+    : { kind: 'confirmed', sha256: whole.digest('hex') };
 }
 
 export interface Fingerprint {
@@ -376,7 +404,12 @@ export async function fingerprintFile(path: string): Promise<Fingerprint> {
   const info = await statFile(path, 'reading');
   const hash = createHash('sha256');
   const ranges: Array<[number, number]> =
-    info.size <= 2 * EDGE ? [[0, info.size]] : [[0, EDGE], [info.size - EDGE, EDGE]];
+    info.size <= 2 * EDGE
+      ? [[0, info.size]]
+      : [
+          [0, EDGE],
+          [info.size - EDGE, EDGE],
+        ];
   await hashRanges(path, ranges, hash);
   return { size: info.size, mtimeMs: Math.trunc(info.mtimeMs), edgeHash: hash.digest('hex') };
 }
@@ -385,7 +418,12 @@ export async function fingerprintFile(path: string): Promise<Fingerprint> {
  * Feeds [position, position + length) of each range to `hash`, stopping early at the end of the file,
  * through one pooled buffer (the hash copies what it needs, so the buffer is free after each update).
  */
-async function hashRanges(path: string, ranges: ReadonlyArray<readonly [number, number]>, hash: Hash, signal?: AbortSignal): Promise<void> {
+async function hashRanges(
+  path: string,
+  ranges: ReadonlyArray<readonly [number, number]>,
+  hash: Hash,
+  signal?: AbortSignal,
+): Promise<void> {
   signal?.throwIfAborted();
   const handle = await open(path, 'r');
   const buffer = takeBuffer();

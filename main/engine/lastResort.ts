@@ -15,10 +15,18 @@ export type LastResortLog = (message: string, error?: unknown) => void;
 export const UNEXPECTED_ERROR_EXIT = 70;
 
 /** Installs the handlers; returns a function that removes them. */
-export function installLastResort(log: LastResortLog, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+export function installLastResort(
+  log: LastResortLog,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
   const onRejection = (reason: unknown): void => {
     const fault = machineFaultOf(reason, null);
-    log(fault ? `${fault.message} (Ferry keeps running)` : 'A background task failed and nothing handled it; Ferry keeps running', reason);
+    log(
+      fault
+        ? `${fault.message} (Ferry keeps running)`
+        : 'A background task failed and nothing handled it; Ferry keeps running',
+      reason,
+    );
   };
   const onException = (error: unknown): void => {
     const fault = machineFaultOf(error, null);
@@ -26,7 +34,10 @@ export function installLastResort(log: LastResortLog, exit: (code: number) => vo
       log(`${fault.message} (Ferry keeps running)`, error);
       return;
     }
-    log('Ferry hit an unexpected error and stops; every acknowledged part is recorded and resumes at the next start', error);
+    log(
+      'Ferry hit an unexpected error and stops; every acknowledged part is recorded and resumes at the next start',
+      error,
+    );
     exit(UNEXPECTED_ERROR_EXIT);
   };
   process.on('unhandledRejection', onRejection);

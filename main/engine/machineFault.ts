@@ -32,7 +32,10 @@ function classify(error: unknown, dataDir: string | null): MachineFault | null {
   const { errcode, code } = error as { errcode?: unknown; code?: unknown };
   const primary = typeof errcode === 'number' ? errcode & 0xff : null;
   if (primary === SQLITE_FULL || code === 'ENOSPC' || code === 'EDQUOT') {
-    return { kind: 'disk-full', message: `Disk full: ${freeSpace(dataDir)}; Ferry keeps what was sent and tries again once there is room` };
+    return {
+      kind: 'disk-full',
+      message: `Disk full: ${freeSpace(dataDir)}; Ferry keeps what was sent and tries again once there is room`,
+    };
   }
   if (primary === SQLITE_IOERR || code === 'EIO') {
     const text = error instanceof Error ? error.message : String(error);
@@ -51,7 +54,7 @@ function classify(error: unknown, dataDir: string | null): MachineFault | null {
 }
 
 function freeSpace(dataDir: string | null): string {
-  if (dataDir === null) return 'no room left for Ferry\'s data';
+  if (dataDir === null) return "no room left for Ferry's data";
   try {
     const stats = statfsSync(dataDir);
     return `${formatSize(stats.bavail * stats.bsize)} free in ${dataDir}`;

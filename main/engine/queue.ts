@@ -78,16 +78,23 @@ export class Queue extends EventEmitter<QueueEvents> {
     // show them.
     if (!name) throw new FerryError('invalid', 'An account needs a name');
     if (this.accounts.byName(name)) {
-      throw new FerryError('conflict', `An account named "${name}" already exists; choose another name or remove it first`);
+      throw new FerryError(
+        'conflict',
+        `An account named "${name}" already exists; choose another name or remove it first`,
+      );
     }
     const settings = { ...input.settings };
     const secrets = { ...input.secrets };
     for (const field of adapter.fields) {
       const bag = field.kind === 'secret' ? secrets : settings;
       const value = bag[field.key];
-      if (value === undefined && field.default !== undefined && field.kind === 'setting') bag[field.key] = field.default;
+      if (value === undefined && field.default !== undefined && field.kind === 'setting')
+        bag[field.key] = field.default;
       if ((bag[field.key] ?? '') === '' && field.required) {
-        throw new FerryError('invalid', `${adapter.displayName} needs ${field.label} (the ${field.kind} "${field.key}")`);
+        throw new FerryError(
+          'invalid',
+          `${adapter.displayName} needs ${field.label} (the ${field.kind} "${field.key}")`,
+        );
       }
       if (value !== undefined && field.choices && !field.choices.includes(value)) {
         throw new FerryError('invalid', `${field.label} must be one of ${field.choices.join(', ')} (got "${value}")`);
@@ -108,7 +115,10 @@ export class Queue extends EventEmitter<QueueEvents> {
     }
     const baseUrl = normalizeBaseUrl(input.baseUrl ?? null);
     if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
-      throw new FerryError('invalid', `${adapter.displayName} accounts need the site's address as their base URL (https://...)`);
+      throw new FerryError(
+        'invalid',
+        `${adapter.displayName} accounts need the site's address as their base URL (https://...)`,
+      );
     }
     const account = this.accounts.insert({
       name,
@@ -153,7 +163,10 @@ export class Queue extends EventEmitter<QueueEvents> {
     const account = this.requireAccount(name);
     const active = this.jobs.list({ accountId: account.id, states: [...ACTIVE_STATES] });
     if (active.length > 0) {
-      throw new FerryError('conflict', `Account "${name}" has ${active.length} upload(s) in progress; pause or cancel them first`);
+      throw new FerryError(
+        'conflict',
+        `Account "${name}" has ${active.length} upload(s) in progress; pause or cancel them first`,
+      );
     }
     this.accounts.remove(account.id);
     await this.secrets.delete(account.id);
@@ -188,10 +201,12 @@ export class Queue extends EventEmitter<QueueEvents> {
   async enqueue(accountName: string, inputs: readonly string[], options: Record<string, string> = {}): Promise<Job[]> {
     const account = this.requireAccount(accountName);
     const adapter = this.adapterFor(account.provider);
-    if (inputs.length === 0) throw new FerryError('invalid', 'Nothing to upload: give at least one file, folder or URL');
+    if (inputs.length === 0)
+      throw new FerryError('invalid', 'Nothing to upload: give at least one file, folder or URL');
     const sources: UploadSource[] = [];
     for (const input of inputs) sources.push(...(await this.#expand(input, adapter)));
-    if (sources.length === 0) throw new FerryError('invalid', `Nothing to upload in ${inputs.join(', ')} (empty folder?)`);
+    if (sources.length === 0)
+      throw new FerryError('invalid', `Nothing to upload in ${inputs.join(', ')} (empty folder?)`);
     const rows: NewJob[] = [];
     for (const source of sources) {
       try {
@@ -230,7 +245,14 @@ export class Queue extends EventEmitter<QueueEvents> {
     const jobs = transaction(this.db, () => {
       const inserted = this.jobs.insert(rows);
       for (const job of inserted) {
-        this.jobs.addEvent({ jobId: job.id, type: 'state', state: 'queued', attempt: null, errorKind: null, message: `Queued for ${account.name}` });
+        this.jobs.addEvent({
+          jobId: job.id,
+          type: 'state',
+          state: 'queued',
+          attempt: null,
+          errorKind: null,
+          message: `Queued for ${account.name}`,
+        });
       }
       return inserted;
     });
@@ -347,7 +369,10 @@ export class Queue extends EventEmitter<QueueEvents> {
     const job = this.requireJob(id);
     if (job.state === 'paused') return job;
     if (job.state === 'finalizing') {
-      throw new FerryError('conflict', `Job ${id} (${job.name}) is finalizing and cannot be paused; it will finish in a moment`);
+      throw new FerryError(
+        'conflict',
+        `Job ${id} (${job.name}) is finalizing and cannot be paused; it will finish in a moment`,
+      );
     }
     this.#require(job, 'paused', 'paused');
     return this.transition(id, 'paused', { nextAttemptAt: null }, 'Paused');
@@ -401,11 +426,20 @@ export class Queue extends EventEmitter<QueueEvents> {
         // The request that asks the server to pull may have been made with its answer lost: the
         // session is kept so that the adapter looks for the request this job made (and only that
         // one) instead of making a second import of the same file.
-        this.note(id, 'Checking first whether the earlier attempt reached the server, so that the file is not imported twice');
+        this.note(
+          id,
+          'Checking first whether the earlier attempt reached the server, so that the file is not imported twice',
+        );
       } else {
         // A pull provider's failed request stays failed: a retry asks the server for a new one.
         this.jobs.clearParts(id);
-        Object.assign(patch, { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null });
+        Object.assign(patch, {
+          session: null,
+          sessionStartedAt: null,
+          bytesConfirmed: 0,
+          finalizeStartedAt: null,
+          finalizedAt: null,
+        });
       }
     }
     return this.transition(id, 'queued', patch, RETRY_REQUESTED);
@@ -414,7 +448,10 @@ export class Queue extends EventEmitter<QueueEvents> {
   remove(id: number): void {
     const job = this.requireJob(id);
     if (ACTIVE_STATES.has(job.state)) {
-      throw new FerryError('conflict', `Job ${id} (${job.name}) is ${job.state}; pause or cancel it before removing it`);
+      throw new FerryError(
+        'conflict',
+        `Job ${id} (${job.name}) is ${job.state}; pause or cancel it before removing it`,
+      );
     }
     this.jobs.remove(id);
   }

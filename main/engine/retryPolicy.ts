@@ -40,9 +40,7 @@ export interface RetryInput {
 }
 
 export type RetryDecision =
-  | { action: 'retry'; delayMs: number }
-  | { action: 'new-session'; delayMs: number }
-  | { action: 'fail' };
+  { action: 'retry'; delayMs: number } | { action: 'new-session'; delayMs: number } | { action: 'fail' };
 
 /** Exponential backoff with "equal jitter": half the delay is fixed, half random, to spread retries. */
 export function backoffDelay(streak: number, random: number, options: RetryOptions = DEFAULT_RETRY_OPTIONS): number {
@@ -59,7 +57,10 @@ export function decideRetry(input: RetryInput, options: RetryOptions = DEFAULT_R
       if (streak > options.maxTransientStreak) return { action: 'fail' };
       return {
         action: 'retry',
-        delayMs: Math.max(backoffDelay(streak, random, options), Math.min(input.retryAfterMs ?? 0, options.maxRetryAfterMs)),
+        delayMs: Math.max(
+          backoffDelay(streak, random, options),
+          Math.min(input.retryAfterMs ?? 0, options.maxRetryAfterMs),
+        ),
       };
     case 'rate-limited': {
       if (streak > options.maxRateLimitedStreak) return { action: 'fail' };

@@ -90,7 +90,10 @@ export function acquireRunLock(dataDir: string): RunLock {
 function isBusy(error: unknown): boolean {
   const { errcode, errstr } = error as { errcode?: number; errstr?: string };
   // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with or without extended codes.
-  return (typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)) || /locked|busy/i.test(errstr ?? '');
+  return (
+    (typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)) ||
+    /locked|busy/i.test(errstr ?? '')
+  );
 }
 
 /**
@@ -138,9 +141,12 @@ function mayBeFerry(pid: number): boolean {
 
 function cannotLock(error: unknown, path: string): Error {
   const message = error instanceof Error ? error.message : String(error);
-  return new Error(`Ferry could not take its engine lock ${path} (${message}); check that the data folder exists and is writable`, {
-    cause: error,
-  });
+  return new Error(
+    `Ferry could not take its engine lock ${path} (${message}); check that the data folder exists and is writable`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function writeHolder(dataDir: string): void {

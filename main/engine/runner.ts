@@ -49,14 +49,20 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
   const job = (): Job => queue.requireJob(id);
 
   const phase = initial.finalizedAt !== null ? 'processing' : 'uploading';
-  queue.transitionSyncedLater(id, phase, { nextAttemptAt: null, attempts: initial.attempts + 1 }, `Attempt ${initial.attempts + 1}`);
+  queue.transitionSyncedLater(
+    id,
+    phase,
+    { nextAttemptAt: null, attempts: initial.attempts + 1 },
+    `Attempt ${initial.attempts + 1}`,
+  );
 
   const call = <T>(
     step: keyof ReplyDeadlines,
     doing: string,
     work: (call: CallContext) => Promise<T>,
     onBytes?: (bytes: number) => void,
-  ): Promise<T> => withWatchdog(doing, signal, { stallMs: deps.stallTimeoutMs, replyMs: deps.replyDeadlines[step] }, work, onBytes);
+  ): Promise<T> =>
+    withWatchdog(doing, signal, { stallMs: deps.stallTimeoutMs, replyMs: deps.replyDeadlines[step] }, work, onBytes);
 
   // Session -------------------------------------------------------------------------------------------
   let session = adapter.parseSession(initial.session);
@@ -81,7 +87,12 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
     // the server's reply and the commit would): nothing was acknowledged in it yet.
     transactionSyncedLater(queue.db, () => {
       repo.clearParts(id);
-      repo.update(id, { session: created, sessionStartedAt: deps.clock.now(), bytesConfirmed: 0, finalizeStartedAt: null });
+      repo.update(id, {
+        session: created,
+        sessionStartedAt: deps.clock.now(),
+        bytesConfirmed: 0,
+        finalizeStartedAt: null,
+      });
     }).durable.catch(() => undefined);
   }
 
@@ -108,7 +119,8 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
         for (const bytes of inFlight.values()) sending += bytes;
         deps.progress(id, confirmed + sending);
       };
-      const width = adapter.capabilities.partOrder === 'serial' ? 1 : Math.max(1, adapter.capabilities.maxParallelParts);
+      const width =
+        adapter.capabilities.partOrder === 'serial' ? 1 : Math.max(1, adapter.capabilities.maxParallelParts);
       let next = 0;
       let previousAck: Promise<void> = Promise.resolve();
       let resynced = false;
@@ -144,7 +156,9 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
               // recorded part of the same index.
               const bytesConfirmed = confirmed + (part.end - part.start) - (ackedSizes.get(part.index) ?? 0);
               // What this part's body really read, for jobs that must know (see confirmSentParts).
-              const sentSha256 = context.file?.measuresSent ? (context.file.sentSha256?.(part.start, part.end) ?? null) : null;
+              const sentSha256 = context.file?.measuresSent
+                ? (context.file.sentSha256?.(part.start, part.end) ?? null)
+                : null;
               const { durable } = transactionSyncedLater(queue.db, () => {
                 repo.ackPart(id, part, undefined, sentSha256);
                 repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
@@ -159,7 +173,10 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
               resynced = true;
               resync(id, plan, outcome.serverOffset, current);
               confirmed = job().bytesConfirmed;
-              queue.note(id, `${adapter.displayName} holds ${outcome.serverOffset} bytes of ${initial.name}: continuing from there`);
+              queue.note(
+                id,
+                `${adapter.displayName} holds ${outcome.serverOffset} bytes of ${initial.name}: continuing from there`,
+              );
             }
           } catch (error) {
             failure ??= error;
@@ -192,7 +209,10 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
     // once finalize's body is known to have read exactly the tail that was hashed here.
     let pendingTail: { sha256: string; tail: { start: number; end: number; sha256: string } } | null = null;
     const unconfirmed = (reason: string): void =>
-      queue.note(id, `Ferry could not confirm which bytes of ${initial.name} were sent (${reason}); a watched folder will keep this file rather than move or delete it`);
+      queue.note(
+        id,
+        `Ferry could not confirm which bytes of ${initial.name} were sent (${reason}); a watched folder will keep this file rather than move or delete it`,
+      );
     if (context.file?.measuresSent) {
       const check = await confirmSentParts(context.file.path, context.file.size, repo.sentParts(id), { tail: true });
       repo.setSentSha256(id, check.kind === 'confirmed' ? check.sha256 : null);
@@ -203,7 +223,10 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
       if (!pendingTail || !context.file) return;
       const { tail, sha256 } = pendingTail;
       if (context.file.sentSha256?.(tail.start, tail.end) === tail.sha256) repo.setSentSha256(id, sha256);
-      else unconfirmed(`the bytes ${tail.start}-${tail.end} that finalize sent were not measured or are not the ones on disk`);
+      else
+        unconfirmed(
+          `the bytes ${tail.start}-${tail.end} that finalize sent were not measured or are not the ones on disk`,
+        );
     };
 
     // Finalize, at most once ---------------------------------------------------------------------------
@@ -281,7 +304,13 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
       repo.keepPartsUpTo(jobId, offset);
       // A part the server holds was sent by a body of this run, or its bytes are unknown (null).
       for (const part of plan) {
-        if (part.end <= offset) repo.ackPart(jobId, part, undefined, context.file?.measuresSent ? (context.file.sentSha256?.(part.start, part.end) ?? null) : null);
+        if (part.end <= offset)
+          repo.ackPart(
+            jobId,
+            part,
+            undefined,
+            context.file?.measuresSent ? (context.file.sentSha256?.(part.start, part.end) ?? null) : null,
+          );
       }
       repo.update(jobId, { session: current, bytesConfirmed: ackedBytes(repo.ackedParts(jobId)) });
     });
@@ -397,13 +426,16 @@ export async function withWatchdog<T>(
       lastMoved = Date.now();
     },
   });
-  const seconds = (ms: number): string => (ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+  const seconds = (ms: number): string =>
+    ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
   const timer = setInterval(
     () => {
       if (suspended !== 0) return;
       const quiet = Date.now() - lastMoved;
       if (!awaitingReply && quiet >= limits.stallMs) {
-        controller.abort(new UploadError('timeout', `${doing}: nothing moved for ${seconds(limits.stallMs)} (stalled); will retry`));
+        controller.abort(
+          new UploadError('timeout', `${doing}: nothing moved for ${seconds(limits.stallMs)} (stalled); will retry`),
+        );
       } else if (awaitingReply && quiet >= limits.replyMs) {
         controller.abort(
           new UploadError(

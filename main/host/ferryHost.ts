@@ -33,9 +33,7 @@ export type EngineTuning = Omit<EngineOptions, 'queue'>;
 export type SyncTuning = Omit<SyncServiceOptions, 'queue'>;
 
 /** Where the queue comes from: the caller's (who closes its database), or opened here. */
-export type HostStore =
-  | { queue: Queue }
-  | { adapterFor: QueueOptions['adapterFor']; secrets: SecretStore };
+export type HostStore = { queue: Queue } | { adapterFor: QueueOptions['adapterFor']; secrets: SecretStore };
 
 export interface WatchedFoldersOptions {
   /** Keep watching (true), or scan every folder once (`ferry run --until-idle`). */
@@ -116,7 +114,10 @@ export interface FerryHost {
 export async function openFerryHost(options: FerryHostOptions): Promise<FerryHost> {
   const { dataDir, log } = options;
   const ownsDatabase = !('queue' in options);
-  const queue = 'queue' in options ? options.queue : new Queue({ adapterFor: options.adapterFor, db: openDatabase(dataDir), secrets: options.secrets });
+  const queue =
+    'queue' in options
+      ? options.queue
+      : new Queue({ adapterFor: options.adapterFor, db: openDatabase(dataDir), secrets: options.secrets });
 
   let lock: RunLock | null = null;
   let locked: LockedError | null = null;
@@ -149,7 +150,11 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     log,
   });
   const newEngine = (): Engine => {
-    const created = new Engine({ queue, maxJobsInFlight: api.settings.get().globalConcurrency, ...options.engineOptions });
+    const created = new Engine({
+      queue,
+      maxJobsInFlight: api.settings.get().globalConcurrency,
+      ...options.engineOptions,
+    });
     created.on('fault', (fault) => api.machineFault(fault.message));
     return created;
   };
@@ -159,9 +164,17 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
 
   const stopSettings = api.onSettingsChanged((next, previous) => {
     if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
-      api.notice('info', 'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited');
+      api.notice(
+        'info',
+        'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited',
+      );
     }
-    if (!engine || next.globalConcurrency === previous.globalConcurrency || options.engineOptions?.maxJobsInFlight !== undefined) return;
+    if (
+      !engine ||
+      next.globalConcurrency === previous.globalConcurrency ||
+      options.engineOptions?.maxJobsInFlight !== undefined
+    )
+      return;
     engine.setMaxJobsInFlight(next.globalConcurrency);
     api.notice('info', `Up to ${next.globalConcurrency} uploads now run at once`);
   });

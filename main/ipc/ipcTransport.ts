@@ -54,12 +54,19 @@ export class IpcTransport {
     if (reveal) {
       options.ipcMain.handle(REVEAL_CHANNEL, async (event, jobId) => {
         this.#check(event, 'reveal');
-        if (this.#closed) return { ok: false, error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' } };
+        if (this.#closed)
+          return {
+            ok: false,
+            error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' },
+          };
         try {
           return await reveal(jobId);
         } catch (error) {
           this.#options.log?.('Could not show a file in its folder', error);
-          return { ok: false, error: { code: 'INTERNAL', message: 'Ferry could not open the folder; the details are in its log' } };
+          return {
+            ok: false,
+            error: { code: 'INTERNAL', message: 'Ferry could not open the folder; the details are in its log' },
+          };
         }
       });
     }
@@ -103,7 +110,8 @@ export class IpcTransport {
 
   async #handle(event: IpcSenderInfo, command: unknown, input: unknown): Promise<ApiResult<unknown>> {
     this.#check(event, typeof command === 'string' ? command.slice(0, 60) : typeof command);
-    if (this.#closed) return { ok: false, error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' } };
+    if (this.#closed)
+      return { ok: false, error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' } };
     return this.#options.call(command as string, input);
   }
 }

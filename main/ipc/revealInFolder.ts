@@ -19,18 +19,36 @@ export interface RevealDeps {
 /** Reveals the source file of job `jobId`; every refusal is an envelope the window can show. */
 export function revealJobInFolder(deps: RevealDeps, jobId: unknown): ApiResult<null> {
   if (typeof jobId !== 'number' || !Number.isInteger(jobId) || jobId <= 0) {
-    return { ok: false, error: { code: 'INVALID_INPUT', message: 'Show in folder needs a job id (a positive whole number)' } };
+    return {
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'Show in folder needs a job id (a positive whole number)' },
+    };
   }
   const job = deps.findJob(jobId);
   if (!job) return { ok: false, error: { code: 'NOT_FOUND', message: `No job ${jobId}: it may have been removed` } };
   if (job.sourceKind !== 'file') {
-    return { ok: false, error: { code: 'INVALID_INPUT', message: `${job.name} is a link the provider fetches itself: there is no file to show` } };
+    return {
+      ok: false,
+      error: {
+        code: 'INVALID_INPUT',
+        message: `${job.name} is a link the provider fetches itself: there is no file to show`,
+      },
+    };
   }
   if (deps.isStaged(job.source)) {
-    return { ok: false, error: { code: 'INVALID_INPUT', message: `${job.name} was added through the browser: Ferry keeps only a temporary copy of it` } };
+    return {
+      ok: false,
+      error: {
+        code: 'INVALID_INPUT',
+        message: `${job.name} was added through the browser: Ferry keeps only a temporary copy of it`,
+      },
+    };
   }
   if (!deps.exists(job.source)) {
-    return { ok: false, error: { code: 'NOT_FOUND', message: `${job.name} is no longer at ${job.source} (moved or deleted?)` } };
+    return {
+      ok: false,
+      error: { code: 'NOT_FOUND', message: `${job.name} is no longer at ${job.source} (moved or deleted?)` },
+    };
   }
   deps.showItemInFolder(job.source);
   return { ok: true, value: null };

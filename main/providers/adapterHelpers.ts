@@ -54,7 +54,11 @@ export function localFileOf(job: JobContext, provider: string): FileSource {
  * refuse it only after a session was made. `kind` is the error kind the adapter has always reported
  * for it (`invalid`, or `unsupported` for TwentyThree); job records and tests keep that kind.
  */
-export function refuseEmptyFile(source: LocalFileSource, provider: string, kind: 'invalid' | 'unsupported' = 'invalid'): void {
+export function refuseEmptyFile(
+  source: LocalFileSource,
+  provider: string,
+  kind: 'invalid' | 'unsupported' = 'invalid',
+): void {
   if (source.size === 0) {
     throw new UploadError(kind, `${source.name} is empty: ${provider} needs at least one byte`);
   }

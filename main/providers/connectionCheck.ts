@@ -25,10 +25,18 @@ export function statusLine(response: Response<string>): string {
  */
 export function commonFailure(provider: string, response: Response<string>, checked: string): ConnectionCheck | null {
   const status = response.statusCode;
-  if (status === 429) return failed(checked, `${provider} is rate-limiting this account right now (${statusLine(response)}); try again in a minute`);
-  if (status >= 500) return failed(checked, `${provider} answered with a server error (${statusLine(response)}); try again later`);
+  if (status === 429)
+    return failed(
+      checked,
+      `${provider} is rate-limiting this account right now (${statusLine(response)}); try again in a minute`,
+    );
+  if (status >= 500)
+    return failed(checked, `${provider} answered with a server error (${statusLine(response)}); try again later`);
   if (status >= 300 && status < 400) {
-    return failed(checked, `${provider} answered with a redirect (${status}); check the account's base URL (https, exact host)`);
+    return failed(
+      checked,
+      `${provider} answered with a redirect (${status}); check the account's base URL (https, exact host)`,
+    );
   }
   return null;
 }
@@ -59,7 +67,10 @@ export async function controlledProbe(
   const response = await request(true);
   const status = response.statusCode;
   if (status === 401 || status === 403) {
-    return failed(checked, `${provider} refused the credentials (${statusLine(response)}); check them in the account settings`);
+    return failed(
+      checked,
+      `${provider} refused the credentials (${statusLine(response)}); check them in the account settings`,
+    );
   }
   const problem = commonFailure(provider, response, checked);
   if (problem) return problem;

@@ -62,7 +62,13 @@ export async function send(
  * checks with structuredClone, which fails on a stream and builds a DOMException each time: about a
  * fifth of got's own cost per request (measured: 0.79 → 0.63 CPU ms per 200 KB POST on loopback).
  */
-function sendStreamed(account: AccountContext, url: string, options: SendOptions, body: Readable, call: CallContext): Promise<Response<string>> {
+function sendStreamed(
+  account: AccountContext,
+  url: string,
+  options: SendOptions,
+  body: Readable,
+  call: CallContext,
+): Promise<Response<string>> {
   const { body: _piped, ...rest } = options;
   return new Promise((resolve, reject) => {
     const stream = account.http.stream(url, { ...rest, signal: call.signal } as StreamOptions);
@@ -128,7 +134,10 @@ export function transportError(error: unknown, signal: AbortSignal, doing: strin
 }
 
 /** Milliseconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (seconds or epoch). */
-export function retryAfterMs(headers: Record<string, string | string[] | undefined>, nowMs = Date.now()): number | undefined {
+export function retryAfterMs(
+  headers: Record<string, string | string[] | undefined>,
+  nowMs = Date.now(),
+): number | undefined {
   const first = (name: string): string | undefined => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
@@ -182,16 +191,18 @@ export function statusError(response: Response<string>, doing: string, detail?: 
   const resolved = kind ?? kindForStatus(status);
   const text = detail ?? bodyExcerpt(response.body);
   const advice = ADVICE[resolved];
-  return new UploadError(
-    resolved,
-    `${doing}: ${status}${text ? ` ${text}` : ''}${advice ? `; ${advice}` : ''}`,
-    { status, retryAfterMs: retryAfterMs(response.headers) },
-  );
+  return new UploadError(resolved, `${doing}: ${status}${text ? ` ${text}` : ''}${advice ? `; ${advice}` : ''}`, {
+    status,
+    retryAfterMs: retryAfterMs(response.headers),
+  });
 }
 
 export function bodyExcerpt(body: string | undefined): string {
   if (!body) return '';
-  const flat = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
 }
 

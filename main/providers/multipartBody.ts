@@ -208,7 +208,11 @@ class RangeBody extends Readable {
         error instanceof UploadError
           ? error
           : error !== undefined
-            ? new UploadError('local-file', `Reading bytes ${this.#range.start}-${this.#range.end} of the file: ${String((error as Error)?.message ?? error)}`, { cause: error })
+            ? new UploadError(
+                'local-file',
+                `Reading bytes ${this.#range.start}-${this.#range.end} of the file: ${String((error as Error)?.message ?? error)}`,
+                { cause: error },
+              )
             : this.#changed(`it ended ${this.#remaining} bytes early`),
       );
       return;

@@ -133,7 +133,8 @@ export type PollOutcome<S> =
  * The outcome of a connection test. `checked` says in words what was actually asked, so that a pass
  * never claims more than was tested; `message` says why it failed and what the user can do.
  */
-export type ConnectionCheck = { ok: true; checked: string; message: null } | { ok: false; checked: string; message: string };
+export type ConnectionCheck =
+  { ok: true; checked: string; message: null } | { ok: false; checked: string; message: string };
 
 export interface ProviderAdapter<S = unknown> {
   readonly id: ProviderId;

@@ -21,7 +21,11 @@ export interface ReplaceOptions {
  * soon after the rename can leave an empty or partial file under the final name on common file
  * systems (ext4's delayed allocation, for one); without the last the rename itself may be lost.
  */
-export async function replaceFileDurably(path: string, data: string | Uint8Array, options: ReplaceOptions = {}): Promise<void> {
+export async function replaceFileDurably(
+  path: string,
+  data: string | Uint8Array,
+  options: ReplaceOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // Unique per write: two stores in one process (or two processes) never share a temporary file.
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

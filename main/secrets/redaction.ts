@@ -45,14 +45,19 @@ export class Redaction {
 
   constructor(values: Iterable<string>) {
     // Longest first, so that a secret containing another one is replaced whole.
-    const secrets = [...new Set(values)].filter((value) => value.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+    const secrets = [...new Set(values)]
+      .filter((value) => value.length >= MIN_SECRET_LENGTH)
+      .sort((a, b) => b.length - a.length);
     this.#text = secrets.length > 0 ? new RegExp(secrets.map(textPattern).join('|'), 'g') : null;
     this.#anchors = secrets.map(anchorOf);
     this.#secrets = secrets;
     for (const secret of secrets) {
       for (const core of base64Cores(secret)) {
         const known = this.#edges.get(core.text);
-        this.#edges.set(core.text, { before: Math.max(core.before, known?.before ?? 0), after: Math.max(core.after, known?.after ?? 0) });
+        this.#edges.set(core.text, {
+          before: Math.max(core.before, known?.before ?? 0),
+          after: Math.max(core.after, known?.after ?? 0),
+        });
       }
     }
     this.#cores = [...this.#edges.keys()].sort((a, b) => b.length - a.length);
@@ -113,7 +118,11 @@ export class Redaction {
 function cutLength(text: string, secret: string): number {
   const head = secret.slice(0, MIN_CUT);
   // Earliest first, so that the longest start is found; only where a start shorter than the secret fits.
-  for (let at = text.indexOf(head, Math.max(0, text.length - secret.length + 1)); at >= 0; at = text.indexOf(head, at + 1)) {
+  for (
+    let at = text.indexOf(head, Math.max(0, text.length - secret.length + 1));
+    at >= 0;
+    at = text.indexOf(head, at + 1)
+  ) {
     if (secret.startsWith(text.slice(at))) return text.length - at;
   }
   return 0;
@@ -147,7 +156,9 @@ function anchorOf(secret: string): string {
 
 /** `byte` as two hex digits, each letter in either case. */
 function hexDigitsPattern(byte: number): string {
-  return [...byte.toString(16).padStart(2, '0')].map((digit) => (/[0-9]/.test(digit) ? digit : `[${digit}${digit.toUpperCase()}]`)).join('');
+  return [...byte.toString(16).padStart(2, '0')]
+    .map((digit) => (/[0-9]/.test(digit) ? digit : `[${digit}${digit.toUpperCase()}]`))
+    .join('');
 }
 
 interface Base64Core {
@@ -208,7 +219,8 @@ export function redactingWriter<T extends NodeJS.WritableStream>(stream: T): T {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   const redactedWrite = (chunk: unknown, ...rest: unknown[]): boolean => {
     if (typeof chunk === 'string') return write(redactSecrets(chunk), ...rest);
-    if (chunk instanceof Uint8Array) return write(Buffer.from(redactSecrets(Buffer.from(chunk).toString('utf8')), 'utf8'), ...rest);
+    if (chunk instanceof Uint8Array)
+      return write(Buffer.from(redactSecrets(Buffer.from(chunk).toString('utf8')), 'utf8'), ...rest);
     return write(chunk, ...rest);
   };
   return new Proxy(stream, {

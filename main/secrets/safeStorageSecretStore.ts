@@ -80,14 +80,21 @@ function openEnvelope(bytes: Buffer): Envelope {
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return { ok: true, ciphertext: bytes };
   const digest = bytes.subarray(MAGIC.length, MAGIC.length + DIGEST_LINE - 1).toString('latin1');
   const ciphertext = bytes.subarray(MAGIC.length + DIGEST_LINE);
-  if (bytes[MAGIC.length + DIGEST_LINE - 1] !== 0x0a || createHash('sha256').update(ciphertext).digest('hex') !== digest) {
+  if (
+    bytes[MAGIC.length + DIGEST_LINE - 1] !== 0x0a ||
+    createHash('sha256').update(ciphertext).digest('hex') !== digest
+  ) {
     return { ok: false, damage: 'its checksum does not match: it was cut short or changed on disk' };
   }
   return { ok: true, ciphertext };
 }
 
 function sealEnvelope(ciphertext: Buffer): Buffer {
-  return Buffer.concat([MAGIC, Buffer.from(`${createHash('sha256').update(ciphertext).digest('hex')}\n`, 'latin1'), ciphertext]);
+  return Buffer.concat([
+    MAGIC,
+    Buffer.from(`${createHash('sha256').update(ciphertext).digest('hex')}\n`, 'latin1'),
+    ciphertext,
+  ]);
 }
 
 export class SafeStorageSecretStore implements SecretStore {
@@ -136,7 +143,8 @@ export class SafeStorageSecretStore implements SecretStore {
   }
 
   async #removePlainCopy(accountId: number): Promise<void> {
-    if (this.#fallback && Object.keys(await this.#fallback.get(accountId)).length > 0) await this.#fallback.delete(accountId);
+    if (this.#fallback && Object.keys(await this.#fallback.get(accountId)).length > 0)
+      await this.#fallback.delete(accountId);
   }
 
   async delete(accountId: number): Promise<void> {
@@ -198,7 +206,10 @@ export class SafeStorageSecretStore implements SecretStore {
     } catch (error) {
       throw this.#notUnlocked((error as Error).message);
     }
-    if (!available) throw this.#notUnlocked('encryption is not available right now; on Linux, GNOME Keyring or KWallet may be locked');
+    if (!available)
+      throw this.#notUnlocked(
+        'encryption is not available right now; on Linux, GNOME Keyring or KWallet may be locked',
+      );
     let decrypted: { result: string; shouldReEncrypt: boolean };
     try {
       decrypted = await this.#safeStorage.decryptStringAsync(envelope.ciphertext);

@@ -18,7 +18,13 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ApiError, oneLine } from '../api/apiError.ts';
 import type { ApiErrorCode, ApiErrorPayload, ApiEvent, ApiResult, WsResponse } from '../api/contract.ts';
 import type { FerryApi } from '../api/ferryApi.ts';
-import { StagingRefusal, checkStagedName, providerSizeLimit, tooLargeRefusal, type StagingReservation } from '../api/staging.ts';
+import {
+  StagingRefusal,
+  checkStagedName,
+  providerSizeLimit,
+  tooLargeRefusal,
+  type StagingReservation,
+} from '../api/staging.ts';
 import { UploadError } from '../core/errors.ts';
 import { FerryError } from '../core/errors.ts';
 import { findAdapter } from '../providers/registry.ts';
@@ -69,7 +75,13 @@ function sendJson(response: ServerResponse, status: number, value: unknown, extr
   response.end(body);
 }
 
-function sendError(response: ServerResponse, status: number, error: ApiErrorPayload, closeAfter = false, extra: Record<string, string> = {}): void {
+function sendError(
+  response: ServerResponse,
+  status: number,
+  error: ApiErrorPayload,
+  closeAfter = false,
+  extra: Record<string, string> = {},
+): void {
   const result: ApiResult<never> = { ok: false, error };
   sendJson(response, status, result, closeAfter ? { connection: 'close', ...extra } : extra);
   // The body of a refused upload is not read: close rather than drain gigabytes.
@@ -83,7 +95,8 @@ function sendResult(response: ServerResponse, result: ApiResult<unknown>, okStat
 /** The Content-Length of a request, or null when it has none (chunked) or an unusable one. */
 function declaredLength(request: IncomingMessage): number | null {
   const header = request.headers['content-length'];
-  if (header === undefined || request.headers['transfer-encoding'] !== undefined || !/^\d{1,16}$/.test(header)) return null;
+  if (header === undefined || request.headers['transfer-encoding'] !== undefined || !/^\d{1,16}$/.test(header))
+    return null;
   const length = Number(header);
   return Number.isSafeInteger(length) ? length : null;
 }
@@ -114,7 +127,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     const body = await readBody(request, MAX_CALL_BODY);
     if (body === null) {
-      sendError(response, 413, { code: 'INVALID_INPUT', message: `The request is larger than ${MAX_CALL_BODY} bytes` }, true);
+      sendError(
+        response,
+        413,
+        { code: 'INVALID_INPUT', message: `The request is larger than ${MAX_CALL_BODY} bytes` },
+        true,
+      );
       return;
     }
     let frame: unknown;
@@ -125,7 +143,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     if (typeof frame !== 'object' || frame === null || typeof (frame as { command?: unknown }).command !== 'string') {
-      sendError(response, 400, { code: 'INVALID_INPUT', message: 'The request must be {"command": "...", "input": ...}' });
+      sendError(response, 400, {
+        code: 'INVALID_INPUT',
+        message: 'The request must be {"command": "...", "input": ...}',
+      });
       return;
     }
     const { command, input } = frame as { command: string; input?: unknown };
@@ -139,13 +160,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const handleStage = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     if (request.method !== 'POST') {
-      sendError(response, 405, { code: 'INVALID_INPUT', message: 'Use POST /api/stage?account=NAME&name=FILE with the file as the body' });
+      sendError(response, 405, {
+        code: 'INVALID_INPUT',
+        message: 'Use POST /api/stage?account=NAME&name=FILE with the file as the body',
+      });
       return;
     }
     const accountName = url.searchParams.get('account') ?? '';
     const name = url.searchParams.get('name') ?? '';
     const options: Record<string, string> = {};
-    for (const [key, value] of url.searchParams) if (key.startsWith('option.')) options[key.slice('option.'.length)] = value;
+    for (const [key, value] of url.searchParams)
+      if (key.startsWith('option.')) options[key.slice('option.'.length)] = value;
     // Everything that can be refused is refused before a byte is written.
     let reservation: StagingReservation;
     try {
@@ -153,11 +178,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const account = api.queue.requireAccount(accountName);
       const adapter = findAdapter(account.provider);
       if (adapter?.capabilities.sources === 'url') {
-        throw new ApiError('INVALID_INPUT', `${adapter.displayName} imports files from a public URL; it cannot take an uploaded file`);
+        throw new ApiError(
+          'INVALID_INPUT',
+          `${adapter.displayName} imports files from a public URL; it cannot take an uploaded file`,
+        );
       }
       const length = declaredLength(request);
       if (length === null) {
-        throw new StagingRefusal(411, `The upload of ${name} did not say its length: send it with a Content-Length header (browsers do this for files), not in chunks`);
+        throw new StagingRefusal(
+          411,
+          `The upload of ${name} did not say its length: send it with a Content-Length header (browsers do this for files), not in chunks`,
+        );
       }
       const type = mime.lookup(name) || 'application/octet-stream';
       const limit = adapter ? providerSizeLimit(adapter, type) : null;
@@ -178,7 +209,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (!(error instanceof StagingRefusal)) log(`Staging ${name} failed`, error);
       if (!response.headersSent && !response.destroyed) {
         if (error instanceof StagingRefusal) refuseStage(response, name, error);
-        else sendError(response, 400, { code: 'INVALID_INPUT', message: `The upload of ${name} did not arrive whole; try again` }, true);
+        else
+          sendError(
+            response,
+            400,
+            { code: 'INVALID_INPUT', message: `The upload of ${name} did not arrive whole; try again` },
+            true,
+          );
       }
       return;
     }
@@ -196,7 +233,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (error instanceof StagingRefusal) {
       // 503 and 507 are about this server's state, not the request: the same upload may succeed later.
       const code: ApiErrorCode = error.status === 503 || error.status === 507 ? 'CONFLICT' : 'INVALID_INPUT';
-      const extra: Record<string, string> = error.retryAfterSeconds !== null ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+      const extra: Record<string, string> =
+        error.retryAfterSeconds !== null ? { 'retry-after': String(error.retryAfterSeconds) } : {};
       sendError(response, error.status, { code, message: oneLine(error.message) }, true, extra);
       return;
     }
@@ -237,7 +275,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         await serveStatic(options.rendererDir, request, response, url);
       } catch (error) {
         log(`Request ${request.method} ${url.pathname} failed`, error);
-        if (!response.headersSent) sendError(response, 500, { code: 'INTERNAL', message: 'Ferry could not answer this request; the details are in its log' });
+        if (!response.headersSent)
+          sendError(response, 500, {
+            code: 'INTERNAL',
+            message: 'Ferry could not answer this request; the details are in its log',
+          });
         else response.destroy();
       }
     })();
@@ -278,7 +320,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       clearInterval(pinger);
-      const reason = error.code === 'EADDRINUSE' ? 'the port is already in use' : error.code === 'EADDRNOTAVAIL' ? 'no such local address' : error.message;
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? 'the port is already in use'
+          : error.code === 'EADDRNOTAVAIL'
+            ? 'no such local address'
+            : error.message;
       reject(new Error(`Ferry cannot listen on ${options.host}:${options.port}: ${reason}`));
     };
     server.once('error', onError);
@@ -289,7 +336,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   const port = (server.address() as AddressInfo).port;
   bound.guard = new RequestGuard({ token: options.token, host: options.host, port });
-  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  const shownHost =
+    options.host === '0.0.0.0' || options.host === '::'
+      ? '127.0.0.1'
+      : options.host.includes(':')
+        ? `[${options.host}]`
+        : options.host;
 
   return {
     url: `http://${shownHost}:${port}/?token=${encodeURIComponent(options.token)}`,
@@ -315,7 +367,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 /** One WebSocket connection: requests in, answers and events out. */
-function attachSocket(ws: WebSocket, api: FerryApi, log: (message: string, error?: unknown) => void, pathPolicy: PathPolicy | null): void {
+function attachSocket(
+  ws: WebSocket,
+  api: FerryApi,
+  log: (message: string, error?: unknown) => void,
+  pathPolicy: PathPolicy | null,
+): void {
   const state = ws as WebSocket & { ferryAlive?: boolean };
   state.ferryAlive = true;
   ws.on('pong', () => {
@@ -342,15 +399,33 @@ function attachSocket(ws: WebSocket, api: FerryApi, log: (message: string, error
       let frame: unknown;
       try {
         if (isBinary) throw new Error('binary');
-        frame = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+        frame = JSON.parse(
+          Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'),
+        );
       } catch {
-        send({ id: null, ok: false, error: { code: 'INVALID_INPUT', message: 'Each message must be JSON text: {"id", "command", "input"}' } });
+        send({
+          id: null,
+          ok: false,
+          error: { code: 'INVALID_INPUT', message: 'Each message must be JSON text: {"id", "command", "input"}' },
+        });
         return;
       }
       const request = frame as { id?: unknown; command?: unknown; input?: unknown } | null;
-      const id = request !== null && typeof request === 'object' && (typeof request.id === 'string' || typeof request.id === 'number') ? request.id : null;
+      const id =
+        request !== null &&
+        typeof request === 'object' &&
+        (typeof request.id === 'string' || typeof request.id === 'number')
+          ? request.id
+          : null;
       if (id === null || typeof request?.command !== 'string') {
-        send({ id, ok: false, error: { code: 'INVALID_INPUT', message: 'Each message must be {"id": string or number, "command": string, "input": ...}' } });
+        send({
+          id,
+          ok: false,
+          error: {
+            code: 'INVALID_INPUT',
+            message: 'Each message must be {"id": string or number, "command": string, "input": ...}',
+          },
+        });
         return;
       }
       const refused = await pathPolicy?.check(request.command, request.input);

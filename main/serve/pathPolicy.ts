@@ -63,10 +63,14 @@ export class PathPolicy {
       let real: string;
       try {
         real = await realpath(resolve(folder));
-        if (!(await stat(real)).isDirectory()) throw new FerryError('invalid', `--allow-path ${folder}: it is a file, not a folder`);
+        if (!(await stat(real)).isDirectory())
+          throw new FerryError('invalid', `--allow-path ${folder}: it is a file, not a folder`);
       } catch (error) {
         if (error instanceof FerryError) throw error;
-        throw new FerryError('invalid', `--allow-path ${folder}: no such folder (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+        throw new FerryError(
+          'invalid',
+          `--allow-path ${folder}: no such folder (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+        );
       }
       if (!roots.includes(real)) roots.push(real);
     }

@@ -16,7 +16,6 @@ export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; messag
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-
 export interface RequestGuardOptions {
   token: string;
   /** The address the server is bound to. */
@@ -34,18 +33,29 @@ export class RequestGuard {
     this.#token = Buffer.from(options.token, 'utf8');
     this.#loopback = isLoopbackHost(options.host);
     this.#port = options.port;
-    this.#names = new Set([...LOOPBACK_NAMES, options.host.includes(':') ? `[${options.host}]` : options.host.toLowerCase()]);
+    this.#names = new Set([
+      ...LOOPBACK_NAMES,
+      options.host.includes(':') ? `[${options.host}]` : options.host.toLowerCase(),
+    ]);
   }
 
   /** Host and Origin checks, for every request (static files included). */
   checkSite(request: IncomingMessage): GuardVerdict {
     const host = request.headers.host ?? '';
     if (this.#loopback && !this.#allowedHost(host)) {
-      return { ok: false, status: 403, message: `Ferry answers only on loopback addresses (this request was for "${host.slice(0, 80)}")` };
+      return {
+        ok: false,
+        status: 403,
+        message: `Ferry answers only on loopback addresses (this request was for "${host.slice(0, 80)}")`,
+      };
     }
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== `http://${host}`) {
-      return { ok: false, status: 403, message: `Requests from ${origin.slice(0, 80)} are not allowed; open Ferry from its own address` };
+      return {
+        ok: false,
+        status: 403,
+        message: `Requests from ${origin.slice(0, 80)} are not allowed; open Ferry from its own address`,
+      };
     }
     return { ok: true };
   }
@@ -55,7 +65,12 @@ export class RequestGuard {
     const site = this.checkSite(request);
     if (!site.ok) return site;
     const given = this.#givenToken(request, url);
-    if (given === null) return { ok: false, status: 401, message: 'This request needs the token shown when "ferry serve" started (?token=...)' };
+    if (given === null)
+      return {
+        ok: false,
+        status: 401,
+        message: 'This request needs the token shown when "ferry serve" started (?token=...)',
+      };
     const candidate = Buffer.from(given, 'utf8');
     if (candidate.length !== this.#token.length || !timingSafeEqual(candidate, this.#token)) {
       return { ok: false, status: 401, message: 'Wrong token: use the address "ferry serve" printed when it started' };

@@ -93,7 +93,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     );
   }
   // Checked before anything starts: a typo in a folder must not leave a server running without it.
-  const pathPolicy = remote || (options.allowPaths?.length ?? 0) > 0 ? await PathPolicy.create(options.allowPaths ?? []) : null;
+  const pathPolicy =
+    remote || (options.allowPaths?.length ?? 0) > 0 ? await PathPolicy.create(options.allowPaths ?? []) : null;
 
   const ferryHost = await openFerryHost({
     dataDir,
@@ -101,7 +102,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     log,
     version: packageVersion(),
     ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
-    engineNote: (locked) => `${locked.message}: this server shows and changes the queue, and that process does the uploading`,
+    engineNote: (locked) =>
+      `${locked.message}: this server shows and changes the queue, and that process does the uploading`,
     // Without the engine, follow the other process through the database.
     follow: { ...(options.followIntervalMs !== undefined ? { intervalMs: options.followIntervalMs } : {}) },
     // Watched folders run beside the engine, as with `ferry run`: only where this process uploads.
@@ -129,7 +131,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     const bound = (http.server.address() as AddressInfo).address;
     if (!options.allowRemote && !isLoopbackHost(bound)) {
       await http.close();
-      throw new Error(`${host} is not a loopback address (it is ${bound}); use --host 127.0.0.1, or --allow-remote if you mean it`);
+      throw new Error(
+        `${host} is not a loopback address (it is ${bound}); use --host 127.0.0.1, or --allow-remote if you mean it`,
+      );
     }
   } catch (error) {
     await ferryHost.close();
@@ -175,7 +179,10 @@ export interface ServeCommandOptions {
 }
 
 /** The `ferry serve` command: prints the address, serves until a signal, stops gracefully. */
-export async function serveCommand(context: { dataDir: string; queue: Queue }, options: ServeCommandOptions): Promise<number> {
+export async function serveCommand(
+  context: { dataDir: string; queue: Queue },
+  options: ServeCommandOptions,
+): Promise<number> {
   const running = await startServe({
     dataDir: context.dataDir,
     queue: context.queue,
@@ -213,4 +220,3 @@ export async function serveCommand(context: { dataDir: string; queue: Queue }, o
   }
   return 0;
 }
-

@@ -37,7 +37,12 @@ function notBuiltPage(): string {
 `;
 }
 
-export async function serveStatic(rendererDir: string, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+export async function serveStatic(
+  rendererDir: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', ...SECURITY_HEADERS }).end();
     return;

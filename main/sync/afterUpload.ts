@@ -44,7 +44,11 @@ export class AfterUpload {
   /** After-upload actions run one after another on this chain. */
   #actions: Promise<void> = Promise.resolve();
 
-  constructor(context: SyncContext, parts: { batcher: IntakeBatcher; watchers: SyncWatchers }, options: AfterUploadOptions) {
+  constructor(
+    context: SyncContext,
+    parts: { batcher: IntakeBatcher; watchers: SyncWatchers },
+    options: AfterUploadOptions,
+  ) {
     this.#context = context;
     this.#batcher = parts.batcher;
     this.#watchers = parts.watchers;
@@ -77,7 +81,9 @@ export class AfterUpload {
     this.#context.beginWork();
     this.#actions = this.#actions
       .then(() => this.#dispose(rule, file))
-      .catch((error: unknown) => this.#context.report(error, `Applying "${rule.afterUpload}" to ${file.path} (the file is kept)`))
+      .catch((error: unknown) =>
+        this.#context.report(error, `Applying "${rule.afterUpload}" to ${file.path} (the file is kept)`),
+      )
       .finally(() => {
         this.#context.endWork();
         this.#context.checkSettled();
@@ -99,13 +105,16 @@ export class AfterUpload {
     const key = keyOf(file.ruleId, file.path);
     this.#cancelDeferred(key);
     if (counts) this.#context.beginWork();
-    const timer = setTimeout(() => {
-      this.#deferred.delete(key);
-      const fresh = this.#context.repo.file(file.ruleId, file.path);
-      if (fresh && this.#context.started()) this.schedule(fresh);
-      if (counts) this.#context.endWork();
-      this.#context.checkSettled();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.#deferred.delete(key);
+        const fresh = this.#context.repo.file(file.ruleId, file.path);
+        if (fresh && this.#context.started()) this.schedule(fresh);
+        if (counts) this.#context.endWork();
+        this.#context.checkSettled();
+      },
+      Math.max(0, ms),
+    );
     this.#deferred.set(key, { timer, counts });
   }
 
@@ -131,8 +140,14 @@ export class AfterUpload {
 
   async #dispose(rule: SyncRule, file: SyncFile): Promise<void> {
     const current = this.#context.repo.file(file.ruleId, file.path);
-    if (!current || current.disposition !== null || current.restoredAt !== null || (current.state !== 'uploaded' && current.state !== 'duplicate')) return;
-    const doing = rule.afterUpload === 'delete' ? 'moving it to Ferry\'s trash' : `moving it to ${rule.moveTo}/`;
+    if (
+      !current ||
+      current.disposition !== null ||
+      current.restoredAt !== null ||
+      (current.state !== 'uploaded' && current.state !== 'duplicate')
+    )
+      return;
+    const doing = rule.afterUpload === 'delete' ? "moving it to Ferry's trash" : `moving it to ${rule.moveTo}/`;
     const account = this.#context.queue.accounts.get(current.accountId)?.name ?? `account #${current.accountId}`;
     const first = await identityOf(file.path);
     // Gone, or a new version: the watcher and the rescan take a new version through the whole
@@ -173,7 +188,10 @@ export class AfterUpload {
       if (other.id === rule.id || !createSyncFilter(other).accepts(file.path)) continue;
       if (!this.#context.queue.jobs.completedWithSentContent(other.accountId, sha256)) {
         const otherAccount = this.#context.queue.accounts.get(other.accountId)?.name ?? `account #${other.accountId}`;
-        this.#keep(current, `Kept for now: sync rule #${other.id} also watches it and has not uploaded it to "${otherAccount}" yet`);
+        this.#keep(
+          current,
+          `Kept for now: sync rule #${other.id} also watches it and has not uploaded it to "${otherAccount}" yet`,
+        );
         this.#defer(current, this.#inUseRecheckMs(), false);
         return;
       }
@@ -184,7 +202,8 @@ export class AfterUpload {
     const before = await identityOf(file.path);
     if (!before) return;
     if (!sameIdentity(before, first)) {
-      if (before.size === first.size && before.mtimeMs === first.mtimeMs) this.#defer(current, quietLeft(before, quietMs), true);
+      if (before.size === first.size && before.mtimeMs === first.mtimeMs)
+        this.#defer(current, quietLeft(before, quietMs), true);
       return;
     }
     if (quietLeft(before, quietMs) > 0 || this.#stillRead(current, doing)) return;
@@ -196,7 +215,10 @@ export class AfterUpload {
       return;
     }
     if (open.kind === 'incomplete') {
-      this.#keep(current, `Uploaded; kept because Ferry could not check whether another program has it open (${open.reason})`);
+      this.#keep(
+        current,
+        `Uploaded; kept because Ferry could not check whether another program has it open (${open.reason})`,
+      );
       this.#defer(current, this.#inUseRecheckMs(), false);
       return;
     }
@@ -204,17 +226,34 @@ export class AfterUpload {
     this.#batcher.forget(keyOf(rule.id, file.path));
     try {
       if (rule.afterUpload === 'delete') {
-        const entry = await moveToTrash(this.#context.queue.db, { ruleId: rule.id, accountId: current.accountId, path: file.path, jobId: current.jobId }, before, sha256);
+        const entry = await moveToTrash(
+          this.#context.queue.db,
+          { ruleId: rule.id, accountId: current.accountId, path: file.path, jobId: current.jobId },
+          before,
+          sha256,
+        );
         this.#context.repo.setDisposition(rule.id, file.path, 'deleted', entry.trashPath);
         this.#context.repo.setFileState(rule.id, file.path, current.state, { reason: null });
-        this.#context.emitFile({ ruleId: rule.id, path: file.path, state: 'deleted', jobId: current.jobId, reason: entry.trashPath });
+        this.#context.emitFile({
+          ruleId: rule.id,
+          path: file.path,
+          state: 'deleted',
+          jobId: current.jobId,
+          reason: entry.trashPath,
+        });
         return;
       }
       const relativePath = createSyncFilter(rule).relative(file.path);
       const target = await placeFile(file.path, join(rule.dir, rule.moveTo, relativePath), { expect: before, sha256 });
       this.#context.repo.setDisposition(rule.id, file.path, 'moved', target);
       this.#context.repo.setFileState(rule.id, file.path, current.state, { reason: null });
-      this.#context.emitFile({ ruleId: rule.id, path: file.path, state: 'moved', jobId: current.jobId, reason: target });
+      this.#context.emitFile({
+        ruleId: rule.id,
+        path: file.path,
+        state: 'moved',
+        jobId: current.jobId,
+        reason: target,
+      });
     } catch (error) {
       // Changed while being moved: it stays, and goes through the pipeline as a new version.
       if (error instanceof SourceChangedError) return;

@@ -21,7 +21,10 @@ export class JobOutcomes {
   readonly #watchers: SyncWatchers;
   readonly #afterUpload: AfterUpload;
 
-  constructor(context: SyncContext, parts: { batcher: IntakeBatcher; watchers: SyncWatchers; afterUpload: AfterUpload }) {
+  constructor(
+    context: SyncContext,
+    parts: { batcher: IntakeBatcher; watchers: SyncWatchers; afterUpload: AfterUpload },
+  ) {
     this.#context = context;
     this.#batcher = parts.batcher;
     this.#watchers = parts.watchers;
@@ -57,10 +60,14 @@ export class JobOutcomes {
         }
         if (job.state === 'completed') {
           const state = file.state === 'duplicate' ? 'duplicate' : 'uploaded';
-          this.#context.repo.setFileState(file.ruleId, file.path, state, { uploadedAt: now, reason: file.state === 'duplicate' ? file.reason : null });
+          this.#context.repo.setFileState(file.ruleId, file.path, state, {
+            uploadedAt: now,
+            reason: file.state === 'duplicate' ? file.reason : null,
+          });
           events.push({ ruleId: file.ruleId, path: file.path, state, jobId: job.id, reason: null });
         } else {
-          const reason = job.state === 'canceled' ? 'The upload was canceled' : (job.error?.message ?? 'The upload failed');
+          const reason =
+            job.state === 'canceled' ? 'The upload was canceled' : (job.error?.message ?? 'The upload failed');
           this.#context.repo.setFileState(file.ruleId, file.path, 'failed', { reason });
           events.push({ ruleId: file.ruleId, path: file.path, state: 'failed', jobId: job.id, reason });
         }
@@ -76,7 +83,8 @@ export class JobOutcomes {
     // Files kept because this job still read them may go now.
     if (TERMINAL.has(job.state) && job.sourceKind === 'file') {
       for (const other of this.#context.repo.filesAtPath(job.source)) {
-        if (other.jobId !== job.id && this.#afterUpload.isWaiting(other.ruleId, other.path)) this.#afterUpload.schedule(other);
+        if (other.jobId !== job.id && this.#afterUpload.isWaiting(other.ruleId, other.path))
+          this.#afterUpload.schedule(other);
       }
     }
   }
@@ -125,7 +133,8 @@ export class JobOutcomes {
     for (const rule of this.#context.repo.rules()) {
       if (rule.afterUpload === 'keep') continue;
       for (const file of this.#context.repo.files({ ruleId: rule.id, states: ['uploaded', 'duplicate'] })) {
-        if (file.disposition === null && file.restoredAt === null && file.uploadedAt !== null) this.#afterUpload.schedule(file);
+        if (file.disposition === null && file.restoredAt === null && file.uploadedAt !== null)
+          this.#afterUpload.schedule(file);
       }
     }
   }

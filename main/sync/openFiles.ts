@@ -37,19 +37,31 @@ export interface OpenFilesOptions {
 export async function whoHasOpen(paths: readonly string[], options: OpenFilesOptions = {}): Promise<OpenFilesAnswer> {
   if (paths.length === 0) return { kind: 'known', holders: new Map(), descriptorsRead: 0 };
   const ignore = new Set(options.ignorePids ?? [process.pid]);
-  if (process.platform === 'linux') return scanProc(paths, ignore, options.maxDescriptors ?? 200_000, options.procRoot ?? '/proc');
+  if (process.platform === 'linux')
+    return scanProc(paths, ignore, options.maxDescriptors ?? 200_000, options.procRoot ?? '/proc');
   if (process.platform === 'darwin') return askLsof(paths, ignore);
-  return { kind: 'unsupported', reason: `Ferry cannot tell on ${process.platform} whether another program still has a file open` };
+  return {
+    kind: 'unsupported',
+    reason: `Ferry cannot tell on ${process.platform} whether another program still has a file open`,
+  };
 }
 
-async function scanProc(paths: readonly string[], ignore: Set<number>, maxDescriptors: number, root: string): Promise<OpenFilesAnswer> {
+async function scanProc(
+  paths: readonly string[],
+  ignore: Set<number>,
+  maxDescriptors: number,
+  root: string,
+): Promise<OpenFilesAnswer> {
   const wanted = new Set(paths);
   const holders = new Map<string, number[]>();
   let entries: string[];
   try {
     entries = await readdir(root);
   } catch (error) {
-    return { kind: 'incomplete', reason: `cannot read ${root} (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+    return {
+      kind: 'incomplete',
+      reason: `cannot read ${root} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    };
   }
   let read = 0;
   for (const entry of entries) {
@@ -88,7 +100,10 @@ function askLsof(paths: readonly string[], ignore: Set<number>): Promise<OpenFil
     execFile('lsof', ['-F', 'pn', '--', ...paths], { timeout: 10_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout) => {
       const code = (error as NodeJS.ErrnoException | null)?.code;
       if (code === 'ENOENT') {
-        resolve({ kind: 'unsupported', reason: 'lsof is not installed, so Ferry cannot tell whether another program still has a file open' });
+        resolve({
+          kind: 'unsupported',
+          reason: 'lsof is not installed, so Ferry cannot tell whether another program still has a file open',
+        });
         return;
       }
       // lsof exits with 1 when none of the files is open (and prints nothing).

@@ -29,7 +29,13 @@ export async function identityOf(path: string): Promise<FileIdentity | null> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return null;
-    return { size: info.size, mtimeMs: Math.trunc(info.mtimeMs), ctimeMs: Math.trunc(info.ctimeMs), ino: info.ino, dev: info.dev };
+    return {
+      size: info.size,
+      mtimeMs: Math.trunc(info.mtimeMs),
+      ctimeMs: Math.trunc(info.ctimeMs),
+      ino: info.ino,
+      dev: info.dev,
+    };
   } catch {
     return null;
   }
@@ -90,7 +96,10 @@ export async function placeFile(source: string, wanted: string, options: PlaceOp
       now !== null &&
       (placed === 'copy'
         ? sameIdentity(now, options.expect)
-        : now.size === options.expect.size && now.mtimeMs === options.expect.mtimeMs && now.ino === options.expect.ino && now.dev === options.expect.dev);
+        : now.size === options.expect.size &&
+          now.mtimeMs === options.expect.mtimeMs &&
+          now.ino === options.expect.ino &&
+          now.dev === options.expect.dev);
     if (now === null) {
       // Someone else removed the source meanwhile: the target (the same inode, or a copy whose bytes
       // were checked) is now the only copy, so it stays.
@@ -138,7 +147,8 @@ async function copyExclusive(source: string, target: string, sha256: string): Pr
       const chunk = buffer.subarray(0, bytesRead);
       hash.update(chunk);
       let written = 0;
-      while (written < bytesRead) written += (await output.write(chunk, written, bytesRead - written, position + written)).bytesWritten;
+      while (written < bytesRead)
+        written += (await output.write(chunk, written, bytesRead - written, position + written)).bytesWritten;
       position += bytesRead;
     }
     if (hash.digest('hex') !== sha256) throw new SourceChangedError(`${source} changed while it was being copied`);

@@ -11,7 +11,14 @@ import { FerryError } from '../core/errors.ts';
 import { type Queue } from '../engine/queue.ts';
 import type { SyncServiceOptions } from './syncService.ts';
 import { listTrash, restoreFromTrash, trashEntryView } from './syncTrash.ts';
-import { DEFAULT_MOVE_TO, addSyncRule, listSyncRules, removeSyncRule, setSyncRulePaused, type SyncRuleView } from './syncRules.ts';
+import {
+  DEFAULT_MOVE_TO,
+  addSyncRule,
+  listSyncRules,
+  removeSyncRule,
+  setSyncRulePaused,
+  type SyncRuleView,
+} from './syncRules.ts';
 
 export interface SyncCommandIo {
   out: NodeJS.WritableStream;
@@ -29,12 +36,23 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     .option('--include <glob>', 'only files matching this glob (repeatable; relative to the folder)', collect, [])
     .option('--exclude <glob>', 'never files matching this glob (repeatable)', collect, [])
     .option('--no-recursive', 'only files directly in the folder, not in subfolders')
-    .addOption(new Option('--after <action>', 'what to do with a file once uploaded').choices([...AFTER_UPLOAD_ACTIONS]).default('keep'))
+    .addOption(
+      new Option('--after <action>', 'what to do with a file once uploaded')
+        .choices([...AFTER_UPLOAD_ACTIONS])
+        .default('keep'),
+    )
     .option('--move-to <name>', `subfolder for --after move (default "${DEFAULT_MOVE_TO}")`)
     .action(
       async (
         dir: string,
-        options: { account: string; include: string[]; exclude: string[]; recursive: boolean; after: AfterUpload; moveTo?: string },
+        options: {
+          account: string;
+          include: string[];
+          exclude: string[];
+          recursive: boolean;
+          after: AfterUpload;
+          moveTo?: string;
+        },
       ) => {
         if (options.moveTo !== undefined && options.after !== 'move') {
           throw new FerryError('invalid', '--move-to only applies with --after move');
@@ -88,12 +106,16 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
             c.refused ? `${c.refused} refused` : '',
             c.failed ? `${c.failed} failed` : '',
           ].filter(Boolean);
-          write(`#${String(rule.id).padEnd(4)} ${rule.paused ? 'paused ' : 'active '} ${rule.account.padEnd(14)} ${rule.dir}`);
+          write(
+            `#${String(rule.id).padEnd(4)} ${rule.paused ? 'paused ' : 'active '} ${rule.account.padEnd(14)} ${rule.dir}`,
+          );
           write(`      ${describeRule(rule)}; ${tally.join(', ')}`);
-          for (const problem of rule.problems.slice(0, 5)) write(`      ${problem.state}: ${problem.path}: ${problem.reason ?? ''}`);
+          for (const problem of rule.problems.slice(0, 5))
+            write(`      ${problem.state}: ${problem.path}: ${problem.reason ?? ''}`);
         }
       }
-      if (!options.json && rules.length === 0) write('No watched folders. Add one with "ferry sync add --account NAME DIR".');
+      if (!options.json && rules.length === 0)
+        write('No watched folders. Add one with "ferry sync add --account NAME DIR".');
     });
 
   sync
@@ -107,7 +129,9 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
 
   sync
     .command('settings')
-    .description('show or change how long a file must be quiet before it is moved or deleted, and how long the trash keeps it')
+    .description(
+      'show or change how long a file must be quiet before it is moved or deleted, and how long the trash keeps it',
+    )
     .option('--quiet-seconds <n>', 'seconds without a change before a move or delete (setting syncQuietSeconds)')
     .option('--trash-days <n>', "days a deleted file stays in Ferry's trash (setting syncTrashDays)")
     .action((options: { quietSeconds?: string; trashDays?: string }) => {
@@ -122,11 +146,15 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
         throw new FerryError('invalid', `Cannot change the sync settings: ${flag} ${issue?.message ?? 'is not valid'}`);
       }
       const settings = Object.keys(patch).length > 0 ? store.set(parsed.data) : store.get();
-      write(`syncQuietSeconds ${settings.syncQuietSeconds}  (a file moves or is deleted once it has not changed for this long)`);
+      write(
+        `syncQuietSeconds ${settings.syncQuietSeconds}  (a file moves or is deleted once it has not changed for this long)`,
+      );
       write(`syncTrashDays ${settings.syncTrashDays}  (deleted files stay this long in Ferry's trash)`);
     });
 
-  const trash = sync.command('trash').description("files that \"--after delete\" moved into Ferry's trash (kept for the syncTrashDays setting)");
+  const trash = sync
+    .command('trash')
+    .description('files that "--after delete" moved into Ferry\'s trash (kept for the syncTrashDays setting)');
   trash
     .command('list')
     .description('list the files in the trash, newest first')
@@ -139,7 +167,9 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
         } else {
           const when = new Date(entry.trashedAt).toISOString().replace('T', ' ').slice(0, 16);
           const until = new Date(entry.expiresAt).toISOString().slice(0, 10);
-          write(`#${String(entry.id).padEnd(5)} ${when}  ${entry.originalPath}  (${entry.size} bytes, kept until ${until}${entry.present ? '' : ', MISSING from the trash folder'})`);
+          write(
+            `#${String(entry.id).padEnd(5)} ${when}  ${entry.originalPath}  (${entry.size} bytes, kept until ${until}${entry.present ? '' : ', MISSING from the trash folder'})`,
+          );
         }
       }
       if (!options.json && entries.length === 0) write('The trash is empty.');
@@ -150,12 +180,18 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     .argument('<id>', 'the entry id from "ferry sync trash list"')
     .action(async (raw: string) => {
       const id = Number(raw);
-      if (!Number.isInteger(id) || id <= 0) throw new FerryError('invalid', `"${raw}" is not a trash entry id ("ferry sync trash list" shows them)`);
+      if (!Number.isInteger(id) || id <= 0)
+        throw new FerryError('invalid', `"${raw}" is not a trash entry id ("ferry sync trash list" shows them)`);
       const entry = await restoreFromTrash(openQueue().db, id);
-      write(`Restored ${entry.originalPath} (trash entry #${entry.id}); Ferry will not delete it again unless it changes`);
+      write(
+        `Restored ${entry.originalPath} (trash entry #${entry.id}); Ferry will not delete it again unless it changes`,
+      );
     });
 
-  for (const [command, paused] of [['pause', true], ['resume', false]] as const) {
+  for (const [command, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
     sync
       .command(command)
       .description(`${command} watching a folder`)
@@ -173,7 +209,8 @@ export function syncTuning(env: NodeJS.ProcessEnv): Omit<SyncServiceOptions, 'qu
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < 0) throw new FerryError('invalid', `${name} must be a non-negative number (got "${value}")`);
+    if (!Number.isFinite(parsed) || parsed < 0)
+      throw new FerryError('invalid', `${name} must be a non-negative number (got "${value}")`);
     return parsed;
   };
   const checks = number('FERRY_SYNC_STABLE_CHECKS');
@@ -194,14 +231,19 @@ function describeRule(rule: SyncRuleView): string {
     rule.include.length ? `include ${rule.include.join(' ')}` : 'every file',
     rule.exclude.length ? `exclude ${rule.exclude.join(' ')}` : '',
     rule.recursive ? 'with subfolders' : 'no subfolders',
-    rule.afterUpload === 'move' ? `then move to ${rule.moveTo}/` : rule.afterUpload === 'delete' ? "then delete (into Ferry's trash)" : 'keep files',
+    rule.afterUpload === 'move'
+      ? `then move to ${rule.moveTo}/`
+      : rule.afterUpload === 'delete'
+        ? "then delete (into Ferry's trash)"
+        : 'keep files',
   ];
   return parts.filter(Boolean).join(', ');
 }
 
 function ruleId(raw: string): number {
   const id = Number(raw);
-  if (!Number.isInteger(id) || id <= 0) throw new FerryError('invalid', `"${raw}" is not a sync rule id ("ferry sync list" shows them)`);
+  if (!Number.isInteger(id) || id <= 0)
+    throw new FerryError('invalid', `"${raw}" is not a sync rule id ("ferry sync list" shows them)`);
   return id;
 }
 

@@ -36,7 +36,9 @@ export interface SyncFilter {
  * Globs are relative to the watched folder, picomatch syntax; a glob without a slash matches the base
  * name at any depth (`*.png` takes `trip/a.png` too), one with a slash matches the whole relative path.
  */
-export function createSyncFilter(rule: Pick<SyncRule, 'dir' | 'include' | 'exclude' | 'recursive' | 'afterUpload' | 'moveTo'>): SyncFilter {
+export function createSyncFilter(
+  rule: Pick<SyncRule, 'dir' | 'include' | 'exclude' | 'recursive' | 'afterUpload' | 'moveTo'>,
+): SyncFilter {
   const include = rule.include.length > 0 ? globMatcher(rule.include) : () => true;
   const exclude = rule.exclude.length > 0 ? globMatcher(rule.exclude) : () => false;
   const toRelative = (absolutePath: string): string => relative(rule.dir, absolutePath).split(sep).join('/');

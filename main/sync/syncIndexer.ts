@@ -41,7 +41,11 @@ export class SyncIndexer {
   /** Files checked and hashed at once. */
   readonly #hashConcurrency: number;
 
-  constructor(context: SyncContext, parts: { watchers: SyncWatchers; batcher: IntakeBatcher; afterUpload: AfterUpload }, hashConcurrency: number) {
+  constructor(
+    context: SyncContext,
+    parts: { watchers: SyncWatchers; batcher: IntakeBatcher; afterUpload: AfterUpload },
+    hashConcurrency: number,
+  ) {
     this.#context = context;
     this.#watchers = parts.watchers;
     this.#batcher = parts.batcher;
@@ -63,7 +67,9 @@ export class SyncIndexer {
       const active = this.#watchers.active(ruleId);
       const account = active && this.#context.queue.accounts.get(active.rule.accountId);
       if (!active || !account) continue;
-      const verdicts = await mapLimit(candidates, this.#hashConcurrency, (candidate) => this.#judge(active, account, candidate));
+      const verdicts = await mapLimit(candidates, this.#hashConcurrency, (candidate) =>
+        this.#judge(active, account, candidate),
+      );
       await this.#settle(active, account, verdicts);
     }
   }
@@ -88,7 +94,13 @@ export class SyncIndexer {
     try {
       // The provider's own limits (type, size) first: a file it cannot take is not even hashed.
       this.#context.queue.adapterFor(account.provider).validateSource(
-        { kind: 'file', path: candidate.path, name, size: now.size, mime: mime.lookup(name) || 'application/octet-stream' },
+        {
+          kind: 'file',
+          path: candidate.path,
+          name,
+          size: now.size,
+          mime: mime.lookup(name) || 'application/octet-stream',
+        },
         {},
       );
     } catch (error) {
@@ -126,14 +138,24 @@ export class SyncIndexer {
         const facts = { size: candidate.snapshot.size, mtimeMs: candidate.snapshot.mtimeMs };
         if (verdict.kind === 'refused') {
           this.#context.stats.refused += 1;
-          this.#context.repo.upsertFile(rule.id, account.id, candidate.path, { ...facts, state: 'refused', reason: verdict.reason });
+          this.#context.repo.upsertFile(rule.id, account.id, candidate.path, {
+            ...facts,
+            state: 'refused',
+            reason: verdict.reason,
+          });
           events.push({ ruleId: rule.id, path: candidate.path, state: 'refused', jobId: null, reason: verdict.reason });
           continue;
         }
         const { sha256, known } = verdict;
         const upload = this.#context.repo.upload(account.id, sha256);
         const live = this.#liveJob(upload);
-        if (live !== false && known && known.sha256 === sha256 && known.disposition === null && ['queued', 'uploaded', 'duplicate'].includes(known.state)) {
+        if (
+          live !== false &&
+          known &&
+          known.sha256 === sha256 &&
+          known.disposition === null &&
+          ['queued', 'uploaded', 'duplicate'].includes(known.state)
+        ) {
           // Touched, or written again with the same bytes: only the observed facts change.
           this.#context.stats.unchanged += 1;
           this.#context.repo.upsertFile(rule.id, account.id, candidate.path, {
@@ -156,7 +178,13 @@ export class SyncIndexer {
             reason: 'Same content as a file already uploaded or queued for this account',
             uploadedAt: uploaded ? (upload?.uploadedAt ?? Date.now()) : null,
           });
-          events.push({ ruleId: rule.id, path: candidate.path, state: 'duplicate', jobId: upload?.jobId ?? null, reason: null });
+          events.push({
+            ruleId: rule.id,
+            path: candidate.path,
+            state: 'duplicate',
+            jobId: upload?.jobId ?? null,
+            reason: null,
+          });
           if (uploaded) uploadedDuplicates.push(this.#context.repo.file(rule.id, candidate.path)!);
           continue;
         }
@@ -176,7 +204,10 @@ export class SyncIndexer {
     for (const file of uploadedDuplicates) this.#afterUpload.schedule(file);
     if (fresh.length === 0) return;
 
-    const jobs = await this.#enqueue(account, fresh.map((item) => item.candidate.path));
+    const jobs = await this.#enqueue(
+      account,
+      fresh.map((item) => item.candidate.path),
+    );
     const queuedAt = Date.now();
     transaction(this.#context.queue.db, () => {
       fresh.forEach(({ candidate, sha256 }, index) => {
@@ -206,7 +237,11 @@ export class SyncIndexer {
           this.#context.repo.removeFile(rule.id, candidate.path);
         } else {
           this.#context.stats.refused += 1;
-          this.#context.repo.upsertFile(rule.id, account.id, candidate.path, { ...facts, state: 'refused', reason: outcome.reason });
+          this.#context.repo.upsertFile(rule.id, account.id, candidate.path, {
+            ...facts,
+            state: 'refused',
+            reason: outcome.reason,
+          });
           events.push({ ruleId: rule.id, path: candidate.path, state: 'refused', jobId: null, reason: outcome.reason });
         }
       });

@@ -59,7 +59,10 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
   const parsed = syncRuleInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FerryError('invalid', `Cannot add the sync rule: ${issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'invalid input'}`);
+    throw new FerryError(
+      'invalid',
+      `Cannot add the sync rule: ${issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'invalid input'}`,
+    );
   }
   const rule = parsed.data;
   const account = queue.requireAccount(rule.account);
@@ -70,13 +73,17 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
       `${adapter.displayName} imports files from public URLs; account "${account.name}" cannot take files from a watched folder`,
     );
   }
-  if (!isAbsolute(rule.dir)) throw new FerryError('invalid', `Cannot watch ${rule.dir}: give the folder as an absolute path`);
+  if (!isAbsolute(rule.dir))
+    throw new FerryError('invalid', `Cannot watch ${rule.dir}: give the folder as an absolute path`);
   const dir = await existingFolder(rule.dir);
   validateMoveTo(rule.afterUpload, rule.moveTo);
   const repo = repository(queue);
   const existing = repo.ruleFor(account.id, dir);
   if (existing) {
-    throw new FerryError('conflict', `${dir} is already watched for "${account.name}" (sync rule #${existing.id}); remove it first to change it`);
+    throw new FerryError(
+      'conflict',
+      `${dir} is already watched for "${account.name}" (sync rule #${existing.id}); remove it first to change it`,
+    );
   }
   refuseOverlap(queue, repo, { dir, recursive: rule.recursive, afterUpload: rule.afterUpload });
   const created = repo.insertRule({
@@ -146,13 +153,25 @@ async function existingFolder(dir: string): Promise<string> {
  * before the other rule's upload (to another account, or again to the same one) read it. Such a rule
  * is refused; rules that only keep files may overlap (each account gets its copy).
  */
-function refuseOverlap(queue: Queue, repo: SyncRepository, wanted: { dir: string; recursive: boolean; afterUpload: AfterUpload }): void {
+function refuseOverlap(
+  queue: Queue,
+  repo: SyncRepository,
+  wanted: { dir: string; recursive: boolean; afterUpload: AfterUpload },
+): void {
   for (const existing of repo.rules()) {
     if (wanted.afterUpload === 'keep' && existing.afterUpload === 'keep') continue;
     if (!rulesOverlap(wanted, existing)) continue;
     const account = queue.accounts.get(existing.accountId)?.name ?? `account #${existing.accountId}`;
-    const how = existing.dir === wanted.dir ? 'is the folder of' : isInside(wanted.dir, existing.dir) ? 'is inside the folder of' : 'contains the folder of';
-    const destructive = wanted.afterUpload !== 'keep' ? `this rule would ${wanted.afterUpload} its files` : `sync rule #${existing.id} ${existing.afterUpload}s its files`;
+    const how =
+      existing.dir === wanted.dir
+        ? 'is the folder of'
+        : isInside(wanted.dir, existing.dir)
+          ? 'is inside the folder of'
+          : 'contains the folder of';
+    const destructive =
+      wanted.afterUpload !== 'keep'
+        ? `this rule would ${wanted.afterUpload} its files`
+        : `sync rule #${existing.id} ${existing.afterUpload}s its files`;
     throw new FerryError(
       'conflict',
       `Cannot watch ${wanted.dir}: it ${how} sync rule #${existing.id} (${existing.dir} -> "${account}") and ${destructive}, so a file could be gone before the other rule uploads it. Use "keep" for both rules, or folders that do not contain each other`,
@@ -177,21 +196,42 @@ function isInside(inner: string, outer: string): boolean {
 function validateMoveTo(afterUpload: AfterUpload, moveTo: string): void {
   if (afterUpload !== 'move') return;
   if (moveTo === '.' || moveTo === '..' || /[\\/]/.test(moveTo) || isTemporaryName(moveTo)) {
-    throw new FerryError('invalid', `"${moveTo}" cannot be the folder uploaded files move to: give a plain subfolder name such as "uploaded"`);
+    throw new FerryError(
+      'invalid',
+      `"${moveTo}" cannot be the folder uploaded files move to: give a plain subfolder name such as "uploaded"`,
+    );
   }
 }
 
-function view(queue: Queue, rule: SyncRule, allCounts?: Map<number, Partial<Record<SyncFileState, number>>>): SyncRuleView {
+function view(
+  queue: Queue,
+  rule: SyncRule,
+  allCounts?: Map<number, Partial<Record<SyncFileState, number>>>,
+): SyncRuleView {
   const repo = repository(queue);
   const account: Account | undefined = queue.accounts.get(rule.accountId);
   const stored = (allCounts ?? repo.countsByRule()).get(rule.id) ?? {};
-  const counts: Record<SyncFileState, number> = { pending: 0, queued: 0, uploaded: 0, duplicate: 0, refused: 0, failed: 0 };
+  const counts: Record<SyncFileState, number> = {
+    pending: 0,
+    queued: 0,
+    uploaded: 0,
+    duplicate: 0,
+    refused: 0,
+    failed: 0,
+  };
   for (const [state, n] of Object.entries(stored)) counts[state as SyncFileState] = n;
   const problems = repo
     .files({ ruleId: rule.id, states: ['refused', 'failed'], limit: 20 })
     .map((file) => ({ path: file.path, state: file.state as 'refused' | 'failed' | 'kept', reason: file.reason }));
   if (rule.afterUpload !== 'keep') {
-    for (const file of repo.keptFiles(rule.id, 20)) problems.push({ path: file.path, state: 'kept', reason: file.reason });
+    for (const file of repo.keptFiles(rule.id, 20))
+      problems.push({ path: file.path, state: 'kept', reason: file.reason });
   }
-  return { ...rule, account: account?.name ?? `#${rule.accountId}`, provider: account?.provider ?? '?', counts, problems };
+  return {
+    ...rule,
+    account: account?.name ?? `#${rule.accountId}`,
+    provider: account?.provider ?? '?',
+    counts,
+    problems,
+  };
 }

@@ -144,10 +144,14 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       (batch) => this.#processBatch(batch),
     );
     this.#watchers = new SyncWatchers(context, this.#batcher);
-    this.#afterUpload = new AfterUpload(context, { batcher: this.#batcher, watchers: this.#watchers }, {
-      ...(options.quietPeriodMs !== undefined ? { quietPeriodMs: Math.max(0, options.quietPeriodMs) } : {}),
-      ...(options.inUseRecheckMs !== undefined ? { inUseRecheckMs: Math.max(10, options.inUseRecheckMs) } : {}),
-    });
+    this.#afterUpload = new AfterUpload(
+      context,
+      { batcher: this.#batcher, watchers: this.#watchers },
+      {
+        ...(options.quietPeriodMs !== undefined ? { quietPeriodMs: Math.max(0, options.quietPeriodMs) } : {}),
+        ...(options.inUseRecheckMs !== undefined ? { inUseRecheckMs: Math.max(10, options.inUseRecheckMs) } : {}),
+      },
+    );
     const parts = { batcher: this.#batcher, watchers: this.#watchers, afterUpload: this.#afterUpload };
     this.#indexer = new SyncIndexer(context, parts, Math.max(1, options.hashConcurrency ?? 8));
     this.#outcomes = new JobOutcomes(context, parts);
@@ -191,8 +195,14 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     });
     await this.#enqueueWork(() => this.#watchers.apply());
     if (this.#watching) {
-      this.#rescanTimer = setInterval(() => void this.rescan().catch((error: unknown) => this.#report(error)), this.#options.rescanIntervalMs);
-      this.#rulesTimer = setInterval(() => void this.refresh().catch((error: unknown) => this.#report(error)), this.#options.rulesPollMs);
+      this.#rescanTimer = setInterval(
+        () => void this.rescan().catch((error: unknown) => this.#report(error)),
+        this.#options.rescanIntervalMs,
+      );
+      this.#rulesTimer = setInterval(
+        () => void this.refresh().catch((error: unknown) => this.#report(error)),
+        this.#options.rulesPollMs,
+      );
     }
   }
 

@@ -79,7 +79,8 @@ export async function moveToTrash(
   now = Date.now(),
 ): Promise<TrashEntry> {
   const root = trashDir(db);
-  if (root === null) throw new Error('Ferry has no data folder to keep a trash in (in-memory database); the file is kept');
+  if (root === null)
+    throw new Error('Ferry has no data folder to keep a trash in (in-memory database); the file is kept');
   const repo = new SyncRepository(db);
   // The row first, for its id (the entry's folder); a crash before the move leaves a row whose file
   // is missing (listed as such), never a file in the trash that nothing lists.
@@ -129,11 +130,19 @@ export async function restoreFromTrash(db: Db, id: number, now = Date.now()): Pr
   const repo = new SyncRepository(db);
   const entry = Number.isInteger(id) ? repo.trashEntry(id) : undefined;
   if (!entry) throw new FerryError('not-found', `No trash entry #${id} ("ferry sync trash list" shows them)`);
-  if (entry.restoredAt !== null) throw new FerryError('conflict', `Trash entry #${id} (${entry.originalPath}) was already restored`);
-  if (entry.purgedAt !== null) throw new FerryError('conflict', `Trash entry #${id} (${entry.originalPath}) was purged after its days in the trash; it cannot be restored`);
+  if (entry.restoredAt !== null)
+    throw new FerryError('conflict', `Trash entry #${id} (${entry.originalPath}) was already restored`);
+  if (entry.purgedAt !== null)
+    throw new FerryError(
+      'conflict',
+      `Trash entry #${id} (${entry.originalPath}) was purged after its days in the trash; it cannot be restored`,
+    );
   const identity = await identityOf(entry.trashPath);
   if (identity === null) {
-    throw new FerryError('conflict', `Cannot restore ${entry.originalPath} (trash entry #${id}): its copy ${entry.trashPath} is missing from Ferry's trash folder`);
+    throw new FerryError(
+      'conflict',
+      `Cannot restore ${entry.originalPath} (trash entry #${id}): its copy ${entry.trashPath} is missing from Ferry's trash folder`,
+    );
   }
   const existing = await stat(entry.originalPath).catch(() => null);
   if (existing) {
@@ -151,7 +160,10 @@ export async function restoreFromTrash(db: Db, id: number, now = Date.now()): Pr
         `Cannot restore trash entry #${id}: ${entry.originalPath} exists again and Ferry never restores over a file; move or rename it, then restore again`,
       );
     }
-    throw new FerryError('conflict', `Restoring ${entry.originalPath} from trash entry #${id} failed (${(error as Error).message}); the file is still in the trash`);
+    throw new FerryError(
+      'conflict',
+      `Restoring ${entry.originalPath} from trash entry #${id} failed (${(error as Error).message}); the file is still in the trash`,
+    );
   }
   repo.markTrashRestored(id, now);
   // Every rule of the account that sees the path (the entry's own, or one added again since) counts the

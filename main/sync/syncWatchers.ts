@@ -44,7 +44,8 @@ export class SyncWatchers {
   /** Per active or failing rule: is it watched, and if not, why. */
   status(): SyncRuleStatus[] {
     const result: SyncRuleStatus[] = [];
-    for (const { rule, watcher } of this.#active.values()) result.push({ ruleId: rule.id, dir: rule.dir, watching: watcher !== null, error: null });
+    for (const { rule, watcher } of this.#active.values())
+      result.push({ ruleId: rule.id, dir: rule.dir, watching: watcher !== null, error: null });
     for (const [ruleId, error] of this.#ruleErrors) {
       const rule = this.#context.repo.rule(ruleId);
       if (rule) result.push({ ruleId, dir: rule.dir, watching: false, error });
@@ -87,7 +88,12 @@ export class SyncWatchers {
   }
 
   async #applyRuleChanges(): Promise<void> {
-    const wanted = new Map(this.#context.repo.rules().filter((rule) => !rule.paused).map((rule) => [rule.id, rule]));
+    const wanted = new Map(
+      this.#context.repo
+        .rules()
+        .filter((rule) => !rule.paused)
+        .map((rule) => [rule.id, rule]),
+    );
     for (const [id, active] of [...this.#active]) {
       if (!wanted.has(id)) await this.#deactivate(active);
     }
@@ -103,7 +109,10 @@ export class SyncWatchers {
       const info = await stat(rule.dir);
       if (!info.isDirectory()) throw new Error('it is not a folder any more');
     } catch (error) {
-      const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the folder does not exist (moved or deleted?)' : (error as Error).message;
+      const why =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'the folder does not exist (moved or deleted?)'
+          : (error as Error).message;
       const message = `Cannot watch ${rule.dir} (sync rule #${rule.id}): ${why}; will try again`;
       if (this.#ruleErrors.get(rule.id) !== message) this.#context.report(new Error(message));
       this.#ruleErrors.set(rule.id, message);

@@ -3,7 +3,12 @@ import { useFerry } from '../store/store.ts';
 export function AccountFilter({ value, onChange }: { value: number | null; onChange: (id: number | null) => void }) {
   const accounts = useFerry((s) => s.accounts);
   return (
-    <select className="select" aria-label="Filter by account" value={value ?? ''} onChange={(event) => onChange(event.target.value === '' ? null : Number(event.target.value))}>
+    <select
+      className="select"
+      aria-label="Filter by account"
+      value={value ?? ''}
+      onChange={(event) => onChange(event.target.value === '' ? null : Number(event.target.value))}
+    >
       <option value="">All accounts</option>
       {accounts.map((account) => (
         <option key={account.id} value={account.id}>

@@ -87,11 +87,19 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
             <div className="provider-grid">
               {providers.map((p: ProviderInfo) => (
                 <label key={p.id} className={`provider-option${p.id === providerId ? ' is-checked' : ''}`}>
-                  <input type="radio" name="provider" value={p.id} checked={p.id === providerId} onChange={() => setProviderId(p.id)} />
+                  <input
+                    type="radio"
+                    name="provider"
+                    value={p.id}
+                    checked={p.id === providerId}
+                    onChange={() => setProviderId(p.id)}
+                  />
                   <ProviderMark provider={p.id} size={28} />
                   <span className="provider-option-text">
                     <span className="provider-option-name">{p.name}</span>
-                    <span className="provider-option-kind">{p.capabilities.sources === 'url' ? 'Imports from links' : 'Uploads files'}</span>
+                    <span className="provider-option-kind">
+                      {p.capabilities.sources === 'url' ? 'Imports from links' : 'Uploads files'}
+                    </span>
                   </span>
                 </label>
               ))}
@@ -100,9 +108,21 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
         )}
         <div className="field">
           <label className="field-label" htmlFor="account-name">
-            Account name <span className="required" aria-hidden="true">*</span>
+            Account name{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
-          <input id="account-name" className="input" required value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. community" autoComplete="off" autoFocus />
+          <input
+            id="account-name"
+            className="input"
+            required
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. community"
+            autoComplete="off"
+            autoFocus
+          />
           <p className="field-hint">How this account is called in Ferry and on the command line.</p>
         </div>
         {provider ? (
@@ -147,11 +167,18 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
                   </span>
                 ) : null}
                 {field.kind === 'secret' && editing ? (
-                  <span className={`tag ${stored === 'set' ? 'tone-success' : 'tone-muted'}`}>{stored === 'set' ? 'set' : 'not set'}</span>
+                  <span className={`tag ${stored === 'set' ? 'tone-success' : 'tone-muted'}`}>
+                    {stored === 'set' ? 'set' : 'not set'}
+                  </span>
                 ) : null}
               </label>
               {field.choices ? (
-                <select id={id} className="select" value={values[field.key] ?? field.default ?? ''} onChange={(e) => setValue(field.key, e.target.value)}>
+                <select
+                  id={id}
+                  className="select"
+                  value={values[field.key] ?? field.default ?? ''}
+                  onChange={(e) => setValue(field.key, e.target.value)}
+                >
                   {field.choices.map((choice) => (
                     <option key={choice} value={choice}>
                       {choice}
@@ -167,7 +194,11 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
                   spellCheck={false}
                   value={values[field.key] ?? ''}
                   required={field.required && !(field.kind === 'secret' && stored === 'set')}
-                  placeholder={field.kind === 'secret' && stored === 'set' ? 'Stored — leave empty to keep it' : (field.default ?? '')}
+                  placeholder={
+                    field.kind === 'secret' && stored === 'set'
+                      ? 'Stored — leave empty to keep it'
+                      : (field.default ?? '')
+                  }
                   onChange={(e) => setValue(field.key, e.target.value)}
                 />
               )}
@@ -179,7 +210,15 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
           <label className="field-label" htmlFor="account-concurrency">
             Uploads at once
           </label>
-          <input id="account-concurrency" className="input is-narrow" type="number" min={1} max={32} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} />
+          <input
+            id="account-concurrency"
+            className="input is-narrow"
+            type="number"
+            min={1}
+            max={32}
+            value={concurrency}
+            onChange={(e) => setConcurrency(e.target.value)}
+          />
           <p className="field-hint">How many files of this account upload at the same time.</p>
         </div>
         {error ? (

@@ -34,9 +34,18 @@ export function AccountPicker() {
           <button type="button" className="button is-ghost" onClick={closePicker}>
             Cancel
           </button>
-          <button type="button" className="button is-primary" disabled={!account || accepted.length === 0 || picker.busy} onClick={() => void submitPicker()}>
+          <button
+            type="button"
+            className="button is-primary"
+            disabled={!account || accepted.length === 0 || picker.busy}
+            onClick={() => void submitPicker()}
+          >
             <Icon name="upload" />
-            {picker.busy ? 'Queuing…' : accepted.length === 0 ? 'Nothing to upload' : `Upload ${plural(accepted.length, what)}`}
+            {picker.busy
+              ? 'Queuing…'
+              : accepted.length === 0
+                ? 'Nothing to upload'
+                : `Upload ${plural(accepted.length, what)}`}
           </button>
         </>
       }
@@ -46,7 +55,13 @@ export function AccountPicker() {
           <legend className="field-label">Account</legend>
           {accounts.map((a) => (
             <label key={a.id} className={`picker-account${a.name === picker.accountName ? ' is-checked' : ''}`}>
-              <input type="radio" name="picker-account" value={a.name} checked={a.name === picker.accountName} onChange={() => choosePickerAccount(a.name)} />
+              <input
+                type="radio"
+                name="picker-account"
+                value={a.name}
+                checked={a.name === picker.accountName}
+                onChange={() => choosePickerAccount(a.name)}
+              />
               <ProviderMark provider={a.provider} size={24} />
               <span className="picker-account-text">
                 <span className="picker-account-name">{a.name}</span>
@@ -63,7 +78,11 @@ export function AccountPicker() {
           </div>
           <ul className="picker-list" aria-label="Files to upload">
             {verdicts.map(({ item, reason }) => (
-              <li key={item.key} className={`picker-item${reason ? ' is-refused' : ''}`} data-refused={reason ? 'true' : 'false'}>
+              <li
+                key={item.key}
+                className={`picker-item${reason ? ' is-refused' : ''}`}
+                data-refused={reason ? 'true' : 'false'}
+              >
                 <span className="file-icon" aria-hidden="true">
                   <Icon name={item.kind === 'url' ? 'globe' : iconForMime(guessMime(item.name, item.type))} size={16} />
                 </span>
@@ -78,7 +97,12 @@ export function AccountPicker() {
                   ) : null}
                 </div>
                 <span className="picker-size">{item.size === null ? 'link' : formatBytes(item.size)}</span>
-                <button type="button" className="icon-button" aria-label={`Leave out ${item.name}`} onClick={() => removePickerItem(item.key)}>
+                <button
+                  type="button"
+                  className="icon-button"
+                  aria-label={`Leave out ${item.name}`}
+                  onClick={() => removePickerItem(item.key)}
+                >
                   <Icon name="close" size={14} />
                 </button>
               </li>

@@ -6,7 +6,9 @@ import { Icon } from './Icon.tsx';
 
 /** "Add link": for providers that import from a public URL (Oktopost). Shown only when one exists. */
 export function AddLinkButton() {
-  const hasUrlProvider = useFerry((s) => s.accounts.some((a) => s.providers.find((p) => p.id === a.provider)?.capabilities.sources === 'url'));
+  const hasUrlProvider = useFerry((s) =>
+    s.accounts.some((a) => s.providers.find((p) => p.id === a.provider)?.capabilities.sources === 'url'),
+  );
   const [open, setOpen] = useState(false);
   const [text, setText] = useState('');
   if (!hasUrlProvider) return null;
@@ -30,7 +32,14 @@ export function AddLinkButton() {
           <label className="field-label" htmlFor="add-link-input">
             Public file URL (one per line)
           </label>
-          <textarea id="add-link-input" rows={3} value={text} placeholder="https://example.com/launch.mp4" onChange={(e) => setText(e.target.value)} autoFocus />
+          <textarea
+            id="add-link-input"
+            rows={3}
+            value={text}
+            placeholder="https://example.com/launch.mp4"
+            onChange={(e) => setText(e.target.value)}
+            autoFocus
+          />
           <div className="popover-actions">
             <button type="button" className="button is-ghost" onClick={() => setOpen(false)}>
               Cancel

@@ -13,7 +13,21 @@ import { StateChip } from './StateChip.tsx';
 import { LinkCopyMenu } from './LinkCopyMenu.tsx';
 
 /** Detail keys shown in their own section, not in the generic facts list. */
-const SHOWN_APART = new Set(['validations', 'validationError', 'warning', 'note', 'resumeNote', 'thumbUrl', 'previewUrl', 'squarePreviewUrl', 'fullUrl', 'image', 'isReady', 'hasError', 'photoId']);
+const SHOWN_APART = new Set([
+  'validations',
+  'validationError',
+  'warning',
+  'note',
+  'resumeNote',
+  'thumbUrl',
+  'previewUrl',
+  'squarePreviewUrl',
+  'fullUrl',
+  'image',
+  'isReady',
+  'hasError',
+  'photoId',
+]);
 
 const LABELS: Record<string, string> = {
   uploadId: 'Upload id',
@@ -37,13 +51,20 @@ const LABELS: Record<string, string> = {
 };
 
 function label(key: string): string {
-  return LABELS[key] ?? key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return (
+    LABELS[key] ??
+    key
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .replace(/_/g, ' ')
+      .replace(/^./, (c) => c.toUpperCase())
+  );
 }
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) && !Number.isNaN(Date.parse(value))) return formatTime(Date.parse(value));
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) && !Number.isNaN(Date.parse(value)))
+    return formatTime(Date.parse(value));
   if (typeof value === 'string' || typeof value === 'number') return String(value);
   return JSON.stringify(value);
 }
@@ -71,7 +92,13 @@ function CopyField({ label: name, value, href }: { label: string; value: string;
             {value}
           </span>
         )}
-        <button type="button" className="icon-button" aria-label={`Copy ${name.toLowerCase()}`} title={`Copy ${name.toLowerCase()}`} onClick={() => void copy(value, name)}>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={`Copy ${name.toLowerCase()}`}
+          title={`Copy ${name.toLowerCase()}`}
+          onClick={() => void copy(value, name)}
+        >
           <Icon name="copy" />
         </button>
       </dd>
@@ -127,8 +154,12 @@ function Result({ job }: { job: JobView }) {
   const details = result.details;
   const preview = previewOf(details);
   const validations = details.validations as Record<string, NetworkValidation> | undefined;
-  const warnings = ['warning', 'validationError', 'note'].map((key) => details[key]).filter((v): v is string => typeof v === 'string');
-  const facts = Object.entries(details).filter(([key, value]) => !SHOWN_APART.has(key) && value !== null && value !== undefined && value !== '');
+  const warnings = ['warning', 'validationError', 'note']
+    .map((key) => details[key])
+    .filter((v): v is string => typeof v === 'string');
+  const facts = Object.entries(details).filter(
+    ([key, value]) => !SHOWN_APART.has(key) && value !== null && value !== undefined && value !== '',
+  );
   return (
     <section className="panel-section" aria-labelledby="result-title">
       <h3 id="result-title">Result</h3>
@@ -147,7 +178,9 @@ function Result({ job }: { job: JobView }) {
       <dl className="facts">
         {result.remoteId ? <CopyField label="Remote id" value={result.remoteId} /> : null}
         {result.url ? <CopyField label="Link" value={result.url} href /> : null}
-        {typeof details.photoId === 'string' || typeof details.photoId === 'number' ? <CopyField label="Photo id" value={String(details.photoId)} /> : null}
+        {typeof details.photoId === 'string' || typeof details.photoId === 'number' ? (
+          <CopyField label="Photo id" value={String(details.photoId)} />
+        ) : null}
         {typeof details.isReady === 'boolean' ? (
           <div>
             <dt>Media state</dt>
@@ -181,7 +214,14 @@ function Result({ job }: { job: JobView }) {
 }
 
 function TimelineItem({ entry }: { entry: JobTimelineEntry }) {
-  const tone = entry.type === 'error' ? 'danger' : entry.type === 'attempt' ? 'accent' : entry.type === 'state' ? 'neutral' : 'muted';
+  const tone =
+    entry.type === 'error'
+      ? 'danger'
+      : entry.type === 'attempt'
+        ? 'accent'
+        : entry.type === 'state'
+          ? 'neutral'
+          : 'muted';
   return (
     <li className={`timeline-item tone-${tone}`}>
       <span className="timeline-dot" aria-hidden="true" />
@@ -253,7 +293,11 @@ export function DetailsPanel() {
         <div className="details-body">
           <div className="details-status">
             <StateChip job={shown} />
-            <ProgressBar value={percent} label={`Upload progress of ${shown.name}`} tone={shown.state === 'failed' ? 'danger' : shown.state === 'completed' ? 'success' : 'accent'} />
+            <ProgressBar
+              value={percent}
+              label={`Upload progress of ${shown.name}`}
+              tone={shown.state === 'failed' ? 'danger' : shown.state === 'completed' ? 'success' : 'accent'}
+            />
             <span className="percent">{percent === null ? '' : `${Math.floor(percent)}%`}</span>
           </div>
           {shown.state === 'failed' && shown.error ? (
@@ -269,10 +313,15 @@ export function DetailsPanel() {
               // The link has its own copy buttons below, in three formats.
               .filter((command) => command.id !== 'copy')
               .map((command) => (
-              <button key={command.id} type="button" className={`button is-small${command.danger ? ' is-danger-ghost' : ''}`} onClick={command.run}>
-                <Icon name={command.icon} /> {command.short}
-              </button>
-            ))}
+                <button
+                  key={command.id}
+                  type="button"
+                  className={`button is-small${command.danger ? ' is-danger-ghost' : ''}`}
+                  onClick={command.run}
+                >
+                  <Icon name={command.icon} /> {command.short}
+                </button>
+              ))}
           </div>
           <Result job={shown} />
           <section className="panel-section" aria-labelledby="source-title">
@@ -280,7 +329,10 @@ export function DetailsPanel() {
             <dl className="facts">
               <div>
                 <dt>{shown.sourceKind === 'url' ? 'URL' : shown.staged ? 'Uploaded from' : 'File'}</dt>
-                <dd className={shown.staged ? 'ellipsis' : 'mono ellipsis'} title={shown.staged ? 'Ferry keeps a copy of the file until the upload is done' : shown.source}>
+                <dd
+                  className={shown.staged ? 'ellipsis' : 'mono ellipsis'}
+                  title={shown.staged ? 'Ferry keeps a copy of the file until the upload is done' : shown.source}
+                >
                   {shown.staged ? 'This browser (a copy is kept until done)' : shown.source}
                 </dd>
               </div>

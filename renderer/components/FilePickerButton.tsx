@@ -4,7 +4,13 @@ import { isJunk } from '../lib/dropEntries.ts';
 import { Icon } from './Icon.tsx';
 
 /** "Choose files…": the keyboard way to what drag and drop does. */
-export function FilePickerButton({ className = 'button', label = 'Choose files…' }: { className?: string; label?: string }) {
+export function FilePickerButton({
+  className = 'button',
+  label = 'Choose files…',
+}: {
+  className?: string;
+  label?: string;
+}) {
   const input = useRef<HTMLInputElement>(null);
   return (
     <>

@@ -56,7 +56,16 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
   const percent = job.state === 'completed' ? 100 : size ? (done / size) * 100 : null;
   const speed = job.state === 'uploading' ? (progress?.bytesPerSecond ?? 0) : 0;
   const eta = size && speed > 0 ? etaSeconds(size - done, speed) : null;
-  const tone = job.state === 'failed' ? 'danger' : job.state === 'completed' ? 'success' : job.state === 'paused' || job.state === 'canceled' ? 'muted' : job.state === 'waiting' ? 'warning' : 'accent';
+  const tone =
+    job.state === 'failed'
+      ? 'danger'
+      : job.state === 'completed'
+        ? 'success'
+        : job.state === 'paused' || job.state === 'canceled'
+          ? 'muted'
+          : job.state === 'waiting'
+            ? 'warning'
+            : 'accent';
   const commands = commandsFor(job).slice(0, 3);
 
   const onClick = (event: React.MouseEvent): void => {
@@ -86,7 +95,8 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
           aria-label={`Select ${job.name}`}
           checked={selected}
           onChange={() => {
-            if (ferryStore.getState().selectAll) ferryStore.setState({ selectAll: false, selection: { [job.id]: true } });
+            if (ferryStore.getState().selectAll)
+              ferryStore.setState({ selectAll: false, selection: { [job.id]: true } });
             else toggleSelected(job.id, true);
             anchorIndex = index;
           }}
@@ -126,7 +136,12 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
       ) : (
         <>
           <div className="cell cell-progress" role="gridcell">
-            <ProgressBar value={percent} label={`Upload progress of ${job.name}`} tone={tone} indeterminate={job.state === 'processing' || job.state === 'finalizing'} />
+            <ProgressBar
+              value={percent}
+              label={`Upload progress of ${job.name}`}
+              tone={tone}
+              indeterminate={job.state === 'processing' || job.state === 'finalizing'}
+            />
             <span className="percent">{percent === null ? '' : `${Math.floor(percent)}%`}</span>
           </div>
           <div className="cell cell-num cell-speed" role="gridcell">

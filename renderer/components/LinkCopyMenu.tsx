@@ -19,7 +19,17 @@ export async function copyLinkAs(format: LinkFormat, url: string, name: string, 
 }
 
 /** Copy a link as URL, Markdown or HTML: three small buttons in a group. */
-export function LinkCopyMenu({ url, name, mime, compact = false }: { url: string; name: string; mime: string; compact?: boolean }) {
+export function LinkCopyMenu({
+  url,
+  name,
+  mime,
+  compact = false,
+}: {
+  url: string;
+  name: string;
+  mime: string;
+  compact?: boolean;
+}) {
   return (
     <div className={`link-copy${compact ? ' is-compact' : ''}`} role="group" aria-label={`Copy the link to ${name}`}>
       {compact ? null : (
@@ -28,7 +38,14 @@ export function LinkCopyMenu({ url, name, mime, compact = false }: { url: string
         </span>
       )}
       {FORMATS.map(({ format, label }) => (
-        <button key={format} type="button" className="button is-small" aria-label={`Copy ${label} link to ${name}`} title={`Copy as ${label}`} onClick={() => void copyLinkAs(format, url, name, mime)}>
+        <button
+          key={format}
+          type="button"
+          className="button is-small"
+          aria-label={`Copy ${label} link to ${name}`}
+          title={`Copy as ${label}`}
+          onClick={() => void copyLinkAs(format, url, name, mime)}
+        >
           {label}
         </button>
       ))}

@@ -4,13 +4,29 @@ import { useEffect, useRef, type ReactNode } from 'react';
  * A modal dialog: focus moves in on open and back on close, Escape closes, Tab stays inside, the
  * page behind is inert for assistive tech.
  */
-export function Modal({ title, onClose, children, footer, wide = false, labelId = 'modal-title' }: { title: ReactNode; onClose: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean; labelId?: string }) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  footer,
+  wide = false,
+  labelId = 'modal-title',
+}: {
+  title: ReactNode;
+  onClose: () => void;
+  children: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+  labelId?: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    const first = box.current?.querySelector<HTMLElement>('[autofocus], input:not([type=hidden]), select, textarea, button:not([aria-label="Close"])');
+    const first = box.current?.querySelector<HTMLElement>(
+      '[autofocus], input:not([type=hidden]), select, textarea, button:not([aria-label="Close"])',
+    );
     first?.focus();
     const onKey = (event: KeyboardEvent): void => {
       if (event.key === 'Escape') {
@@ -18,7 +34,11 @@ export function Modal({ title, onClose, children, footer, wide = false, labelId 
         onCloseRef.current();
       }
       if (event.key !== 'Tab' || !box.current) return;
-      const focusable = [...box.current.querySelectorAll<HTMLElement>('button:not([disabled]), input:not([disabled]), select, textarea, a[href]')].filter((el) => el.offsetParent !== null || el === document.activeElement);
+      const focusable = [
+        ...box.current.querySelectorAll<HTMLElement>(
+          'button:not([disabled]), input:not([disabled]), select, textarea, a[href]',
+        ),
+      ].filter((el) => el.offsetParent !== null || el === document.activeElement);
       if (focusable.length === 0) return;
       const firstEl = focusable[0]!;
       const lastEl = focusable[focusable.length - 1]!;
@@ -38,11 +58,26 @@ export function Modal({ title, onClose, children, footer, wide = false, labelId 
   }, []);
   return (
     <div className="modal-backdrop" onMouseDown={(event) => event.target === event.currentTarget && onClose()}>
-      <div ref={box} className={`modal${wide ? ' is-wide' : ''}`} role="dialog" aria-modal="true" aria-labelledby={labelId}>
+      <div
+        ref={box}
+        className={`modal${wide ? ' is-wide' : ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={labelId}
+      >
         <header className="modal-header">
           <h2 id={labelId}>{title}</h2>
           <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
-            <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" aria-hidden="true">
+            <svg
+              width="16"
+              height="16"
+              viewBox="0 0 24 24"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="1.8"
+              strokeLinecap="round"
+              aria-hidden="true"
+            >
               <path d="M6 6l12 12M18 6L6 18" />
             </svg>
           </button>

@@ -1,5 +1,15 @@
 /** A determinate progress bar with its value in the accessibility tree; `value` is 0..100 or null. */
-export function ProgressBar({ value, label, tone = 'accent', indeterminate = false }: { value: number | null; label: string; tone?: string; indeterminate?: boolean }) {
+export function ProgressBar({
+  value,
+  label,
+  tone = 'accent',
+  indeterminate = false,
+}: {
+  value: number | null;
+  label: string;
+  tone?: string;
+  indeterminate?: boolean;
+}) {
   const shown = value === null ? 0 : Math.max(0, Math.min(100, value));
   return (
     <div

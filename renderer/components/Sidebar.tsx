@@ -41,10 +41,21 @@ export function Sidebar() {
             >
               <Icon name={item.icon} size={18} />
               <span>{item.label}</span>
-              {item.view === 'queue' && active > 0 ? <span className="nav-badge" aria-label={`${active} active`}>{active.toLocaleString('en-US')}</span> : null}
-              {item.view === 'history' && failed > 0 ? <span className="nav-badge tone-danger" aria-label={`${failed} failed`}>{failed.toLocaleString('en-US')}</span> : null}
+              {item.view === 'queue' && active > 0 ? (
+                <span className="nav-badge" aria-label={`${active} active`}>
+                  {active.toLocaleString('en-US')}
+                </span>
+              ) : null}
+              {item.view === 'history' && failed > 0 ? (
+                <span className="nav-badge tone-danger" aria-label={`${failed} failed`}>
+                  {failed.toLocaleString('en-US')}
+                </span>
+              ) : null}
               {item.view === 'sync' && folderErrors > 0 ? (
-                <span className="nav-badge tone-danger" aria-label={`${folderErrors} ${folderErrors === 1 ? 'folder' : 'folders'} in error`}>
+                <span
+                  className="nav-badge tone-danger"
+                  aria-label={`${folderErrors} ${folderErrors === 1 ? 'folder' : 'folders'} in error`}
+                >
                   {folderErrors}
                 </span>
               ) : item.view === 'sync' && folders > 0 ? (
@@ -58,7 +69,13 @@ export function Sidebar() {
       <div className="sidebar-foot">
         <span className={`conn conn-${connection}`} role="status">
           <span className="conn-dot" aria-hidden="true" />
-          {connection === 'open' ? (kind === 'electron' ? 'Ready' : 'Connected') : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+          {connection === 'open'
+            ? kind === 'electron'
+              ? 'Ready'
+              : 'Connected'
+            : connection === 'connecting'
+              ? 'Connecting…'
+              : 'Reconnecting…'}
         </span>
         <span className="shortcut-hint">Drop files anywhere</span>
       </div>

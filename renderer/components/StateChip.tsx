@@ -38,7 +38,11 @@ export function describeState(job: JobView, now: number): ChipInfo {
     case 'paused':
       return { label: 'Paused', tone: 'muted', description: 'Paused; resume to continue from the last confirmed part' };
     case 'finalizing':
-      return { label: 'Finalizing', tone: 'teal', description: 'All bytes sent; asking the provider to finish the upload' };
+      return {
+        label: 'Finalizing',
+        tone: 'teal',
+        description: 'All bytes sent; asking the provider to finish the upload',
+      };
     case 'processing':
       return { label: 'Processing', tone: 'teal', description: 'The provider is processing the file on its side' };
     case 'completed':
@@ -59,7 +63,10 @@ export function StateChip({ job }: { job: JobView }) {
   const info = describeState(job, now);
   return (
     <span className={`chip tone-${info.tone}`} title={info.description} data-state={job.state}>
-      <span className={`chip-dot${job.state === 'uploading' || job.state === 'processing' || job.state === 'finalizing' ? ' is-live' : ''}`} aria-hidden="true" />
+      <span
+        className={`chip-dot${job.state === 'uploading' || job.state === 'processing' || job.state === 'finalizing' ? ' is-live' : ''}`}
+        aria-hidden="true"
+      />
       <span className="chip-label">{info.label}</span>
     </span>
   );

@@ -15,8 +15,16 @@ export function parseGlobs(text: string): string[] {
 
 const AFTER: Array<{ value: AfterUploadAction; label: string; hint: string }> = [
   { value: 'keep', label: 'Keep it', hint: 'The file stays where it is.' },
-  { value: 'move', label: 'Move it to a subfolder', hint: 'Uploaded files move into a subfolder, which is not watched.' },
-  { value: 'delete', label: 'Delete it', hint: 'Only once the upload completed, and only if the file did not change since.' },
+  {
+    value: 'move',
+    label: 'Move it to a subfolder',
+    hint: 'Uploaded files move into a subfolder, which is not watched.',
+  },
+  {
+    value: 'delete',
+    label: 'Delete it',
+    hint: 'Only once the upload completed, and only if the file did not change since.',
+  },
 ];
 
 /**
@@ -29,7 +37,9 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
   const accounts = useFerry((s) => s.accounts);
   const providers = useFerry((s) => s.providers);
   const kind = useFerry((s) => s.transportKind);
-  const fileAccounts = accounts.filter((account) => providers.find((p) => p.id === account.provider)?.capabilities.sources !== 'url');
+  const fileAccounts = accounts.filter(
+    (account) => providers.find((p) => p.id === account.provider)?.capabilities.sources !== 'url',
+  );
   const [accountName, setAccountName] = useState(fileAccounts[0]?.name ?? '');
   const [dir, setDir] = useState('');
   const [include, setInclude] = useState('');
@@ -90,7 +100,13 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
           <div className="provider-grid">
             {fileAccounts.map((account) => (
               <label key={account.id} className={`provider-option${account.name === accountName ? ' is-checked' : ''}`}>
-                <input type="radio" name="sync-account" value={account.name} checked={account.name === accountName} onChange={() => setAccountName(account.name)} />
+                <input
+                  type="radio"
+                  name="sync-account"
+                  value={account.name}
+                  checked={account.name === accountName}
+                  onChange={() => setAccountName(account.name)}
+                />
                 <ProviderMark provider={account.provider} size={28} />
                 <span className="provider-option-text">
                   <span className="provider-option-name">{account.name}</span>
@@ -102,7 +118,10 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
         </fieldset>
         <div className="field">
           <label className="field-label" htmlFor="sync-dir">
-            Folder <span className="required" aria-hidden="true">*</span>
+            Folder{' '}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
           </label>
           <input
             id="sync-dir"
@@ -127,14 +146,30 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
             <label className="field-label" htmlFor="sync-include">
               Only files matching
             </label>
-            <input id="sync-include" className="input mono" value={include} onChange={(e) => setInclude(e.target.value)} placeholder="*.jpg, *.png" autoComplete="off" spellCheck={false} />
+            <input
+              id="sync-include"
+              className="input mono"
+              value={include}
+              onChange={(e) => setInclude(e.target.value)}
+              placeholder="*.jpg, *.png"
+              autoComplete="off"
+              spellCheck={false}
+            />
             <p className="field-hint">Leave empty for every file.</p>
           </div>
           <div className="field">
             <label className="field-label" htmlFor="sync-exclude">
               Never files matching
             </label>
-            <input id="sync-exclude" className="input mono" value={exclude} onChange={(e) => setExclude(e.target.value)} placeholder="drafts/**, *.psd" autoComplete="off" spellCheck={false} />
+            <input
+              id="sync-exclude"
+              className="input mono"
+              value={exclude}
+              onChange={(e) => setExclude(e.target.value)}
+              placeholder="drafts/**, *.psd"
+              autoComplete="off"
+              spellCheck={false}
+            />
             <p className="field-hint">Temporary files (.tmp, .part, .crdownload) are always skipped.</p>
           </div>
         </div>
@@ -147,7 +182,13 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
           <div className="radio-list">
             {AFTER.map((option) => (
               <label key={option.value} className="radio-option">
-                <input type="radio" name="sync-after" value={option.value} checked={afterUpload === option.value} onChange={() => setAfterUpload(option.value)} />
+                <input
+                  type="radio"
+                  name="sync-after"
+                  value={option.value}
+                  checked={afterUpload === option.value}
+                  onChange={() => setAfterUpload(option.value)}
+                />
                 <span>
                   <span className="radio-label">{option.label}</span>
                   <span className="field-hint">{option.hint}</span>
@@ -160,7 +201,14 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
               <label className="field-label" htmlFor="sync-move-to">
                 Subfolder name
               </label>
-              <input id="sync-move-to" className="input is-medium mono" value={moveTo} onChange={(e) => setMoveTo(e.target.value)} autoComplete="off" spellCheck={false} />
+              <input
+                id="sync-move-to"
+                className="input is-medium mono"
+                value={moveTo}
+                onChange={(e) => setMoveTo(e.target.value)}
+                autoComplete="off"
+                spellCheck={false}
+              />
             </div>
           ) : null}
         </fieldset>

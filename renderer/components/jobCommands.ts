@@ -15,7 +15,6 @@ export interface JobCommand {
   danger?: boolean;
 }
 
-
 export async function revealJob(job: JobView): Promise<void> {
   const reveal = safeTransport()?.revealInFolder;
   if (!reveal) return;
@@ -44,16 +43,66 @@ export async function copyJobLink(job: JobView): Promise<void> {
 export function commandsFor(job: JobView): JobCommand[] {
   const commands: JobCommand[] = [];
   const may = new Set(job.actions);
-  if (may.has('pause')) commands.push({ id: 'pause', short: 'Pause', label: `Pause ${job.name}`, icon: 'pause', run: () => void pauseJobs([job.id]) });
-  if (may.has('resume')) commands.push({ id: 'resume', short: 'Resume', label: `Resume ${job.name}`, icon: 'play', run: () => void resumeJobs([job.id]) });
-  if (may.has('retry')) commands.push({ id: 'retry', short: 'Retry', label: `Retry ${job.name}`, icon: 'retry', run: () => void retryJobs([job.id]) });
-  if (job.result?.url) commands.push({ id: 'copy', short: 'Copy link', label: `Copy link to ${job.name}`, icon: 'link', run: () => void copyJobLink(job) });
+  if (may.has('pause'))
+    commands.push({
+      id: 'pause',
+      short: 'Pause',
+      label: `Pause ${job.name}`,
+      icon: 'pause',
+      run: () => void pauseJobs([job.id]),
+    });
+  if (may.has('resume'))
+    commands.push({
+      id: 'resume',
+      short: 'Resume',
+      label: `Resume ${job.name}`,
+      icon: 'play',
+      run: () => void resumeJobs([job.id]),
+    });
+  if (may.has('retry'))
+    commands.push({
+      id: 'retry',
+      short: 'Retry',
+      label: `Retry ${job.name}`,
+      icon: 'retry',
+      run: () => void retryJobs([job.id]),
+    });
+  if (job.result?.url)
+    commands.push({
+      id: 'copy',
+      short: 'Copy link',
+      label: `Copy link to ${job.name}`,
+      icon: 'link',
+      run: () => void copyJobLink(job),
+    });
   const host = safeTransport();
   if (host?.revealInFolder && job.sourceKind === 'file' && !job.staged) {
-    commands.push({ id: 'reveal', short: 'Show in folder', label: `Show ${job.name} in its folder`, icon: 'folder', run: () => void revealJob(job) });
+    commands.push({
+      id: 'reveal',
+      short: 'Show in folder',
+      label: `Show ${job.name} in its folder`,
+      icon: 'folder',
+      run: () => void revealJob(job),
+    });
   }
-  if (may.has('cancel')) commands.push({ id: 'cancel', short: 'Cancel', label: `Cancel ${job.name}`, icon: 'cancel', run: () => void cancelJobs([job.id]), danger: true });
-  if (may.has('remove')) commands.push({ id: 'remove', short: 'Remove', label: `Remove ${job.name} from the list`, icon: 'trash', run: () => void removeJobs([job.id]), danger: true });
+  if (may.has('cancel'))
+    commands.push({
+      id: 'cancel',
+      short: 'Cancel',
+      label: `Cancel ${job.name}`,
+      icon: 'cancel',
+      run: () => void cancelJobs([job.id]),
+      danger: true,
+    });
+  if (may.has('remove'))
+    commands.push({
+      id: 'remove',
+      short: 'Remove',
+      label: `Remove ${job.name} from the list`,
+      icon: 'trash',
+      run: () => void removeJobs([job.id]),
+      danger: true,
+    });
   return commands;
 }
 

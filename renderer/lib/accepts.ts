@@ -22,7 +22,17 @@ export function matchesType(pattern: string, type: string): boolean {
 
 function describeAccepts(provider: ProviderInfo): string {
   const patterns = provider.capabilities.accepts.map((a) => a.type);
-  const words = patterns.map((p) => (p === 'image/*' ? 'images' : p === 'video/*' ? 'videos' : p === 'audio/*' ? 'audio' : p === 'application/pdf' ? 'PDF documents' : p));
+  const words = patterns.map((p) =>
+    p === 'image/*'
+      ? 'images'
+      : p === 'video/*'
+        ? 'videos'
+        : p === 'audio/*'
+          ? 'audio'
+          : p === 'application/pdf'
+            ? 'PDF documents'
+            : p,
+  );
   return [...new Set(words)].join(', ');
 }
 
@@ -33,7 +43,8 @@ export function refusalReason(candidate: Candidate, provider: ProviderInfo): str
     return `${provider.name} imports from a public URL; it cannot take a local file. Publish the file and paste its link`;
   }
   if (sources === 'file' && candidate.kind === 'url') return `${provider.name} uploads local files, not links`;
-  if (candidate.kind === 'file' && candidate.size === 0) return `The file is empty; ${provider.name} needs at least one byte`;
+  if (candidate.kind === 'file' && candidate.size === 0)
+    return `The file is empty; ${provider.name} needs at least one byte`;
   const type = guessMime(candidate.name, candidate.type);
   // A link without a telling extension: only the provider can say once it looks.
   if (candidate.kind === 'url' && type === '') return null;

@@ -5,7 +5,18 @@
  */
 
 /** Names that are never uploads: Finder, Explorer and VCS leftovers. Hidden files are skipped too. */
-const JUNK = new Set(['.DS_Store', 'Thumbs.db', 'ehthumbs.db', 'desktop.ini', '.localized', '__MACOSX', '.Spotlight-V100', '.Trashes', '.fseventsd', '.git']);
+const JUNK = new Set([
+  '.DS_Store',
+  'Thumbs.db',
+  'ehthumbs.db',
+  'desktop.ini',
+  '.localized',
+  '__MACOSX',
+  '.Spotlight-V100',
+  '.Trashes',
+  '.fseventsd',
+  '.git',
+]);
 
 export function isJunk(name: string): boolean {
   return JUNK.has(name) || name.startsWith('.') || name.startsWith('~$') || name === 'Icon\r';
@@ -46,7 +57,10 @@ export function snapshotDrop(data: DataTransfer): DropSnapshot {
     }
   }
   if (entries.length === 0 && files.length === 0) files.push(...Array.from(data.files ?? []));
-  const urls = files.length === 0 && entries.length === 0 ? parseUrls(data.getData('text/uri-list') || data.getData('text/plain')) : [];
+  const urls =
+    files.length === 0 && entries.length === 0
+      ? parseUrls(data.getData('text/uri-list') || data.getData('text/plain'))
+      : [];
   return { entries, files, urls };
 }
 

@@ -2,7 +2,10 @@
 export type LinkFormat = 'url' | 'markdown' | 'html';
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 function escapeMarkdown(text: string): string {
@@ -17,7 +20,9 @@ export function formatLink(format: LinkFormat, url: string, name: string, mime =
     case 'markdown':
       return `${image ? '!' : ''}[${escapeMarkdown(name)}](${url.replace(/\)/g, '%29').replace(/ /g, '%20')})`;
     case 'html':
-      return image ? `<img src="${escapeHtml(url)}" alt="${escapeHtml(name)}">` : `<a href="${escapeHtml(url)}">${escapeHtml(name)}</a>`;
+      return image
+        ? `<img src="${escapeHtml(url)}" alt="${escapeHtml(name)}">`
+        : `<a href="${escapeHtml(url)}">${escapeHtml(name)}</a>`;
     default: {
       const never: never = format;
       return never;

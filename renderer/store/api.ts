@@ -21,7 +21,10 @@ export function hasTransport(): boolean {
   return current !== null;
 }
 
-export async function call<K extends CommandName>(command: K, ...input: CommandInput<K> extends undefined | Record<string, never> ? [CommandInput<K>?] : [CommandInput<K>]): Promise<CommandOutput<K>> {
+export async function call<K extends CommandName>(
+  command: K,
+  ...input: CommandInput<K> extends undefined | Record<string, never> ? [CommandInput<K>?] : [CommandInput<K>]
+): Promise<CommandOutput<K>> {
   const result = await transport().bridge.call(command, input[0] as CommandInput<K>);
   if (!result.ok) throw new ApiCallError(result.error.code, result.error.message);
   return result.value;

@@ -1,5 +1,11 @@
 /** Providers, accounts and settings: read at start, kept fresh by events, changed by forms. */
-import type { AccountAddInput, AccountInfo, AccountUpdateInput, ConnectionTestResult, Settings } from '../../main/api/contract.ts';
+import type {
+  AccountAddInput,
+  AccountInfo,
+  AccountUpdateInput,
+  ConnectionTestResult,
+  Settings,
+} from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { ferryStore } from './store.ts';
 import { pushToast, toastError } from './toasts.ts';
@@ -17,7 +23,8 @@ export async function loadCatalog(): Promise<void> {
 function upsertAccount(account: AccountInfo): void {
   ferryStore.setState((s) => {
     const index = s.accounts.findIndex((a) => a.id === account.id);
-    const accounts = index === -1 ? [...s.accounts, account] : s.accounts.map((a) => (a.id === account.id ? account : a));
+    const accounts =
+      index === -1 ? [...s.accounts, account] : s.accounts.map((a) => (a.id === account.id ? account : a));
     return { accounts };
   });
 }

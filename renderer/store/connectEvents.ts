@@ -34,7 +34,10 @@ export function applyJobsChanged(change: JobsChanged): void {
 
   let queueStale = change.removed.some((id) => queueIds.has(id)) || change.removed.length > 0;
   let historyStale = change.removed.some((id) => historyIds.has(id));
-  const filtered = before.queueFilter.state !== 'all' || before.queueFilter.search.trim() !== '' || before.queueFilter.accountId !== null;
+  const filtered =
+    before.queueFilter.state !== 'all' ||
+    before.queueFilter.search.trim() !== '' ||
+    before.queueFilter.accountId !== null;
   const wanted = QUEUE_FILTER_STATES[before.queueFilter.state];
 
   ferryStore.setState((s) => {

@@ -117,7 +117,11 @@ export async function resumeAll(): Promise<void> {
 
 export function toggleSelected(id: number, additive: boolean): void {
   ferryStore.setState((s) => {
-    if (!additive) return { selection: s.selection[id] && Object.keys(s.selection).length === 1 ? {} : { [id]: true as const }, selectAll: false };
+    if (!additive)
+      return {
+        selection: s.selection[id] && Object.keys(s.selection).length === 1 ? {} : { [id]: true as const },
+        selectAll: false,
+      };
     const selection = { ...s.selection };
     if (selection[id]) delete selection[id];
     else selection[id] = true;

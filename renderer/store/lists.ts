@@ -6,7 +6,14 @@
 import type { HistoryListInput, JobsListInput, JobView, Page } from '../../main/api/contract.ts';
 import { call } from './api.ts';
 import { ferryStore } from './store.ts';
-import { PAGE_SIZE, QUEUE_FILTER_STATES, type FerryState, type HistoryFilter, type ListWindow, type QueueFilter } from './slices.ts';
+import {
+  PAGE_SIZE,
+  QUEUE_FILTER_STATES,
+  type FerryState,
+  type HistoryFilter,
+  type ListWindow,
+  type QueueFilter,
+} from './slices.ts';
 import { toastError } from './toasts.ts';
 
 export type ListKind = 'queue' | 'history';
@@ -143,7 +150,15 @@ export function scheduleRefresh(kind: ListKind, delayMs = 300): void {
 
 /** A new filter starts a new generation: the list is read again from its first page. */
 function restart(kind: ListKind): Promise<void> {
-  ferryStore.setState((s) => ({ [kind]: { ...s[kind], generation: s[kind].generation + 1, pages: {}, ready: false, range: { start: 0, end: s[kind].range.end - s[kind].range.start } } }));
+  ferryStore.setState((s) => ({
+    [kind]: {
+      ...s[kind],
+      generation: s[kind].generation + 1,
+      pages: {},
+      ready: false,
+      range: { start: 0, end: s[kind].range.end - s[kind].range.start },
+    },
+  }));
   return showRange(kind, 0, ferryStore.getState()[kind].range.end);
 }
 

@@ -31,15 +31,33 @@ export function rememberedAccount(accounts: AccountInfo[]): string | null {
 
 export function openPicker(input: { files: File[]; urls: string[]; skipped?: number }): void {
   const items: PendingItem[] = [
-    ...input.files.map((file) => ({ key: `f${nextKey++}`, name: file.name, size: file.size, type: file.type, kind: 'file' as const, file, url: null })),
-    ...input.urls.map((url) => ({ key: `u${nextKey++}`, name: nameFromUrl(url), size: null, type: '', kind: 'url' as const, file: null, url })),
+    ...input.files.map((file) => ({
+      key: `f${nextKey++}`,
+      name: file.name,
+      size: file.size,
+      type: file.type,
+      kind: 'file' as const,
+      file,
+      url: null,
+    })),
+    ...input.urls.map((url) => ({
+      key: `u${nextKey++}`,
+      name: nameFromUrl(url),
+      size: null,
+      type: '',
+      kind: 'url' as const,
+      file: null,
+      url,
+    })),
   ];
   if (items.length === 0) {
     if (input.skipped) pushToast('info', `Nothing to upload: the ${input.skipped} dropped file(s) were system files`);
     return;
   }
   const { accounts } = ferryStore.getState();
-  ferryStore.setState({ picker: { items, skipped: input.skipped ?? 0, accountName: rememberedAccount(accounts), busy: false, error: null } });
+  ferryStore.setState({
+    picker: { items, skipped: input.skipped ?? 0, accountName: rememberedAccount(accounts), busy: false, error: null },
+  });
 }
 
 export function nameFromUrl(url: string): string {
@@ -98,7 +116,10 @@ export async function submitPicker(): Promise<void> {
   const host = transport();
   const urls = accepted.filter((item) => item.kind === 'url').map((item) => item.url!);
   const files = accepted.filter((item) => item.kind === 'file');
-  const paths = host.kind === 'electron' ? files.map((item) => host.pathForFile(item.file!)).filter((p): p is string => p !== null) : [];
+  const paths =
+    host.kind === 'electron'
+      ? files.map((item) => host.pathForFile(item.file!)).filter((p): p is string => p !== null)
+      : [];
   const direct = [...urls, ...paths];
 
   // Things the server refuses at once (nothing was queued) keep the picker open with the reason.
@@ -106,7 +127,11 @@ export async function submitPicker(): Promise<void> {
     try {
       await call('jobs.enqueue', { account: account.name, paths: direct });
     } catch (error) {
-      ferryStore.setState((s) => (s.picker ? { picker: { ...s.picker, busy: false, error: error instanceof Error ? error.message : String(error) } } : {}));
+      ferryStore.setState((s) =>
+        s.picker
+          ? { picker: { ...s.picker, busy: false, error: error instanceof Error ? error.message : String(error) } }
+          : {},
+      );
       return;
     }
   }
@@ -117,7 +142,8 @@ export async function submitPicker(): Promise<void> {
   }
   if (staged.length > 0) await stageFiles(staged, account.name);
   const queued = direct.length + staged.length;
-  if (queued > 0 && staged.length === 0) pushToast('success', `Queued ${queued} ${queued === 1 ? 'upload' : 'uploads'} for ${account.name}`);
+  if (queued > 0 && staged.length === 0)
+    pushToast('success', `Queued ${queued} ${queued === 1 ? 'upload' : 'uploads'} for ${account.name}`);
   scheduleRefresh('queue', 50);
   scheduleSummary(100);
 }
@@ -155,6 +181,8 @@ async function stageFiles(items: PendingItem[], accountName: string): Promise<vo
   };
   await Promise.all(Array.from({ length: Math.min(STAGE_PARALLEL, items.length) }, worker));
   ferryStore.setState({ staging: null });
-  if (done > 0) pushToast('success', `Queued ${done} ${done === 1 ? 'file' : 'files'} (${formatBytes(total)}) for ${accountName}`);
-  if (failures.length > 0) pushToast('error', `${failures.length} not queued. ${failures[0]}${failures.length > 1 ? ' …' : ''}`);
+  if (done > 0)
+    pushToast('success', `Queued ${done} ${done === 1 ? 'file' : 'files'} (${formatBytes(total)}) for ${accountName}`);
+  if (failures.length > 0)
+    pushToast('error', `${failures.length} not queued. ${failures[0]}${failures.length > 1 ? ' …' : ''}`);
 }

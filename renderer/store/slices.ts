@@ -27,7 +27,12 @@ export interface ConnectionSlice {
   booted: boolean;
 }
 
-export const initialConnection = (): ConnectionSlice => ({ connection: 'connecting', transportKind: null, status: null, booted: false });
+export const initialConnection = (): ConnectionSlice => ({
+  connection: 'connecting',
+  transportKind: null,
+  status: null,
+  booted: false,
+});
 
 // Catalog: providers, accounts, settings ------------------------------------------------------------
 
@@ -70,7 +75,13 @@ export interface ListWindow {
   range: { start: number; end: number };
 }
 
-export const emptyWindow = (): ListWindow => ({ total: 0, pages: {}, generation: 0, ready: false, range: { start: 0, end: 0 } });
+export const emptyWindow = (): ListWindow => ({
+  total: 0,
+  pages: {},
+  generation: 0,
+  ready: false,
+  range: { start: 0, end: 0 },
+});
 
 export type QueueStateFilter = 'all' | 'active' | 'paused' | 'failed' | 'completed' | 'canceled';
 

@@ -13,7 +13,9 @@ export function pushToast(level: Toast['level'], message: string): number {
 }
 
 export function dismissToast(id: number): void {
-  ferryStore.setState((s) => (s.toasts.some((t) => t.id === id) ? { toasts: s.toasts.filter((t) => t.id !== id) } : {}));
+  ferryStore.setState((s) =>
+    s.toasts.some((t) => t.id === id) ? { toasts: s.toasts.filter((t) => t.id !== id) } : {},
+  );
 }
 
 /** Shows what went wrong with an action, in the server's words when it gave some. */

@@ -114,7 +114,13 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          resolve({ ok: false, error: { code: 'INTERNAL', message: `Ferry did not answer ${command} in time; is \`ferry serve\` still running?` } });
+          resolve({
+            ok: false,
+            error: {
+              code: 'INTERNAL',
+              message: `Ferry did not answer ${command} in time; is \`ferry serve\` still running?`,
+            },
+          });
         }, CALL_TIMEOUT_MS);
         pending.set(id, { resolve: resolve as (result: ApiResult<unknown>) => void, timer });
         if (socket && socket.readyState === WS.OPEN) socket.send(frame);
@@ -138,7 +144,8 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
       try {
         return await stageOnce(file, account, onProgress);
       } catch (error) {
-        if (!(error instanceof BusyError) || attempt >= STAGE_BUSY_ATTEMPTS) throw error instanceof BusyError ? error.cause : error;
+        if (!(error instanceof BusyError) || attempt >= STAGE_BUSY_ATTEMPTS)
+          throw error instanceof BusyError ? error.cause : error;
         onProgress?.(0);
         await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
       }
@@ -153,7 +160,8 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
       xhr.open('POST', `${origin}/api/stage?${query.toString()}`);
       xhr.setRequestHeader('content-type', 'application/octet-stream');
       xhr.upload.onprogress = (event) => onProgress?.(event.loaded);
-      xhr.onerror = () => reject(new ApiCallError('INTERNAL', `Could not send ${file.name} to Ferry: the connection failed`));
+      xhr.onerror = () =>
+        reject(new ApiCallError('INTERNAL', `Could not send ${file.name} to Ferry: the connection failed`));
       xhr.onload = () => {
         let body: ApiResult<JobView[]> | null;
         try {

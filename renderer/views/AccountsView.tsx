@@ -47,7 +47,11 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
           <dt>Secrets</dt>
           <dd className="secret-tags">
             {Object.entries(account.secrets).map(([key, state]) => (
-              <span key={key} className={`tag ${state === 'set' ? 'tone-success' : 'tone-danger'}`} title={`${key} is ${state}`}>
+              <span
+                key={key}
+                className={`tag ${state === 'set' ? 'tone-success' : 'tone-danger'}`}
+                title={`${key} is ${state}`}
+              >
                 {provider?.fields.find((f) => f.key === key)?.label ?? key}: {state}
               </span>
             ))}
@@ -67,12 +71,20 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
             aria-label={`Uploads at once for ${account.name}`}
             onBlur={(event) => {
               const value = Number(event.target.value);
-              if (Number.isInteger(value) && value >= 1 && value !== account.concurrency) void setAccountConcurrency(account.name, value);
+              if (Number.isInteger(value) && value >= 1 && value !== account.concurrency)
+                void setAccountConcurrency(account.name, value);
             }}
           />
         </label>
         <label className="inline-field">
-          <input type="checkbox" role="switch" className="switch" checked={!account.paused} onChange={(e) => void setAccountPaused(account.name, !e.target.checked)} aria-label={`Uploads of ${account.name} enabled`} />
+          <input
+            type="checkbox"
+            role="switch"
+            className="switch"
+            checked={!account.paused}
+            onChange={(e) => void setAccountPaused(account.name, !e.target.checked)}
+            aria-label={`Uploads of ${account.name} enabled`}
+          />
           <span>{account.paused ? 'Paused' : 'Active'}</span>
         </label>
         <span className="spacer" />
@@ -94,7 +106,11 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
         {confirmRemove ? (
           <span className="confirm">
             <span>Remove it and its uploads?</span>
-            <button type="button" className="button is-small is-danger" onClick={() => void removeAccount(account.name)}>
+            <button
+              type="button"
+              className="button is-small is-danger"
+              onClick={() => void removeAccount(account.name)}
+            >
               Remove
             </button>
             <button type="button" className="button is-small is-ghost" onClick={() => setConfirmRemove(false)}>
@@ -102,7 +118,12 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
             </button>
           </span>
         ) : (
-          <button type="button" className="button is-small is-danger-ghost" onClick={() => setConfirmRemove(true)} aria-label={`Remove ${account.name}`}>
+          <button
+            type="button"
+            className="button is-small is-danger-ghost"
+            onClick={() => setConfirmRemove(true)}
+            aria-label={`Remove ${account.name}`}
+          >
             <Icon name="trash" /> Remove
           </button>
         )}
@@ -149,7 +170,8 @@ export function AccountsView() {
               </button>
             }
           >
-            Add the account you upload to — SelfCommunity, TwentyThree, OFAuth, Oktopost or Xvid MediaHub — with the keys its site gives you.
+            Add the account you upload to — SelfCommunity, TwentyThree, OFAuth, Oktopost or Xvid MediaHub — with the
+            keys its site gives you.
           </EmptyState>
         ) : (
           <div className="account-list">

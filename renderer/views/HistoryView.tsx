@@ -49,7 +49,10 @@ const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top
           <button type="button" className="name-link" onClick={() => void openDetails(job.id)}>
             {job.name}
           </button>
-          <span className={`subline${job.state === 'failed' ? ' is-error' : ''}`} title={job.error?.message ?? job.result?.url ?? ''}>
+          <span
+            className={`subline${job.state === 'failed' ? ' is-error' : ''}`}
+            title={job.error?.message ?? job.result?.url ?? ''}
+          >
             {job.state === 'failed' ? job.error?.message : (job.result?.url ?? job.result?.remoteId ?? '')}
           </span>
         </div>
@@ -142,7 +145,11 @@ export function HistoryView() {
             ))}
           </div>
         </div>
-        <p className="view-lede">{ready ? `${total.toLocaleString('en-US')} finished ${total === 1 ? 'upload' : 'uploads'}${filtered ? ' match' : ''}` : 'Loading…'}</p>
+        <p className="view-lede">
+          {ready
+            ? `${total.toLocaleString('en-US')} finished ${total === 1 ? 'upload' : 'uploads'}${filtered ? ' match' : ''}`
+            : 'Loading…'}
+        </p>
         <div className="toolbar">
           <Segmented<FinishedState | 'all'>
             label="Filter by result"
@@ -157,21 +164,40 @@ export function HistoryView() {
           />
           <span className="spacer" />
           <AccountFilter value={filter.accountId} onChange={(accountId) => void setHistoryFilter({ accountId })} />
-          <SearchInput label="Search history" placeholder="Search by name or source" value={filter.search} onChange={(search) => void setHistoryFilter({ search })} />
+          <SearchInput
+            label="Search history"
+            placeholder="Search by name or source"
+            value={filter.search}
+            onChange={(search) => void setHistoryFilter({ search })}
+          />
         </div>
       </header>
       <div className="list" role="grid" aria-label="Finished uploads" aria-rowcount={total + 1}>
         <div className="row row-head history-row" role="row" aria-rowindex={1}>
-          <div className="cell cell-name" role="columnheader">Name</div>
-          <div className="cell cell-account" role="columnheader">Account</div>
-          <div className="cell cell-num" role="columnheader">Size</div>
-          <div className="cell cell-num" role="columnheader">Finished</div>
-          <div className="cell cell-state" role="columnheader">Result</div>
-          <div className="cell cell-links" role="columnheader">Copy link as</div>
+          <div className="cell cell-name" role="columnheader">
+            Name
+          </div>
+          <div className="cell cell-account" role="columnheader">
+            Account
+          </div>
+          <div className="cell cell-num" role="columnheader">
+            Size
+          </div>
+          <div className="cell cell-num" role="columnheader">
+            Finished
+          </div>
+          <div className="cell cell-state" role="columnheader">
+            Result
+          </div>
+          <div className="cell cell-links" role="columnheader">
+            Copy link as
+          </div>
         </div>
         {ready && total === 0 ? (
           <EmptyState icon="history" title={filtered ? 'Nothing matches' : 'No finished uploads yet'}>
-            {filtered ? 'Try another search or filter.' : 'Uploads appear here once they complete, fail or are canceled — with their links ready to copy.'}
+            {filtered
+              ? 'Try another search or filter.'
+              : 'Uploads appear here once they complete, fail or are canceled — with their links ready to copy.'}
           </EmptyState>
         ) : (
           <HistoryList />

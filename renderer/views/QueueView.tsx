@@ -7,7 +7,17 @@ import { SearchInput } from '../components/SearchInput.tsx';
 import { usePagedList } from '../components/usePagedList.ts';
 import { Segmented } from '../components/Segmented.tsx';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed, plural } from '../lib/format.ts';
-import { cancelJobs, clearSelection, pauseAll, pauseJobs, removeSelection, resumeAll, resumeJobs, retryJobs, selectedIds } from '../store/jobActions.ts';
+import {
+  cancelJobs,
+  clearSelection,
+  pauseAll,
+  pauseJobs,
+  removeSelection,
+  resumeAll,
+  resumeJobs,
+  retryJobs,
+  selectedIds,
+} from '../store/jobActions.ts';
 import { setQueueFilter } from '../store/lists.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
 import type { FerryState, QueueStateFilter } from '../store/slices.ts';
@@ -156,15 +166,24 @@ export function QueueView() {
           </button>
         }
       >
-        Ferry uploads to SelfCommunity, TwentyThree, OFAuth, Oktopost and Xvid MediaHub. Connect an account first; then drop files anywhere on
-        this window.
+        Ferry uploads to SelfCommunity, TwentyThree, OFAuth, Oktopost and Xvid MediaHub. Connect an account first; then
+        drop files anywhere on this window.
       </EmptyState>
     );
   } else if (ready && total === 0 && !filtered) {
     empty = (
-      <EmptyState icon="upload" title="Drop files here" actions={<><FilePickerButton className="button is-primary" /><AddLinkButton /></>}>
-        Drag files or whole folders anywhere onto this window, then pick the account they go to. Uploads resume where they stopped, even
-        after a restart.
+      <EmptyState
+        icon="upload"
+        title="Drop files here"
+        actions={
+          <>
+            <FilePickerButton className="button is-primary" />
+            <AddLinkButton />
+          </>
+        }
+      >
+        Drag files or whole folders anywhere onto this window, then pick the account they go to. Uploads resume where
+        they stopped, even after a restart.
       </EmptyState>
     );
   } else if (ready && total === 0) {
@@ -173,7 +192,11 @@ export function QueueView() {
         icon="search"
         title="No uploads match"
         actions={
-          <button type="button" className="button" onClick={() => void setQueueFilter({ state: 'all', accountId: null, search: '' })}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void setQueueFilter({ state: 'all', accountId: null, search: '' })}
+          >
             Show every upload
           </button>
         }
@@ -202,7 +225,8 @@ export function QueueView() {
         <QueueTotals />
         {staging ? (
           <div className="staging-note" role="status">
-            <Icon name="upload" /> Adding {plural(staging.files, 'file')} to the queue… {formatBytes(staging.sent)} of {formatBytes(staging.total)}
+            <Icon name="upload" /> Adding {plural(staging.files, 'file')} to the queue… {formatBytes(staging.sent)} of{' '}
+            {formatBytes(staging.total)}
           </div>
         ) : null}
         <div className="toolbar">
@@ -214,22 +238,48 @@ export function QueueView() {
           />
           <span className="spacer" />
           <AccountFilter value={filter.accountId} onChange={(accountId) => void setQueueFilter({ accountId })} />
-          <SearchInput label="Search uploads" placeholder="Search by name" value={filter.search} onChange={(search) => void setQueueFilter({ search })} />
+          <SearchInput
+            label="Search uploads"
+            placeholder="Search by name"
+            value={filter.search}
+            onChange={(search) => void setQueueFilter({ search })}
+          />
         </div>
       </header>
       <SelectionBar />
-      <div className="list" role="grid" aria-label="Uploads" aria-rowcount={total + 1} aria-multiselectable="true" data-selected={rowCount}>
+      <div
+        className="list"
+        role="grid"
+        aria-label="Uploads"
+        aria-rowcount={total + 1}
+        aria-multiselectable="true"
+        data-selected={rowCount}
+      >
         <div className="row row-head" role="row" aria-rowindex={1}>
           <div className="cell cell-check" role="columnheader">
             <span className="visually-hidden">Selected</span>
           </div>
-          <div className="cell cell-name" role="columnheader">Name</div>
-          <div className="cell cell-account" role="columnheader">Account</div>
-          <div className="cell cell-num" role="columnheader">Size</div>
-          <div className="cell cell-progress" role="columnheader">Progress</div>
-          <div className="cell cell-num cell-speed" role="columnheader">Speed</div>
-          <div className="cell cell-num cell-eta" role="columnheader">ETA</div>
-          <div className="cell cell-state" role="columnheader">State</div>
+          <div className="cell cell-name" role="columnheader">
+            Name
+          </div>
+          <div className="cell cell-account" role="columnheader">
+            Account
+          </div>
+          <div className="cell cell-num" role="columnheader">
+            Size
+          </div>
+          <div className="cell cell-progress" role="columnheader">
+            Progress
+          </div>
+          <div className="cell cell-num cell-speed" role="columnheader">
+            Speed
+          </div>
+          <div className="cell cell-num cell-eta" role="columnheader">
+            ETA
+          </div>
+          <div className="cell cell-state" role="columnheader">
+            State
+          </div>
           <div className="cell cell-actions" role="columnheader">
             <span className="visually-hidden">Actions</span>
           </div>

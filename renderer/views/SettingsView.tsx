@@ -34,7 +34,21 @@ function Toggle({ id, checked, onChange }: { id: string; checked: boolean; onCha
   );
 }
 
-function NumberInput({ id, value, min, max, onCommit, suffix }: { id: string; value: number; min: number; max: number; onCommit: (value: number) => void; suffix?: string }) {
+function NumberInput({
+  id,
+  value,
+  min,
+  max,
+  onCommit,
+  suffix,
+}: {
+  id: string;
+  value: number;
+  min: number;
+  max: number;
+  onCommit: (value: number) => void;
+  suffix?: string;
+}) {
   return (
     <span className="number-input">
       <input
@@ -74,23 +88,68 @@ export function SettingsView() {
       <div className="view-scroll">
         <div className="card settings-card">
           <h2 className="card-title">Uploads</h2>
-          <SettingRow id="set-concurrency" label="Uploads at once" hint="How many files upload at the same time across every account. Each account also has its own limit.">
-            <NumberInput id="set-concurrency" value={settings.globalConcurrency} min={1} max={64} onCommit={(globalConcurrency) => void changeSettings({ globalConcurrency })} />
+          <SettingRow
+            id="set-concurrency"
+            label="Uploads at once"
+            hint="How many files upload at the same time across every account. Each account also has its own limit."
+          >
+            <NumberInput
+              id="set-concurrency"
+              value={settings.globalConcurrency}
+              min={1}
+              max={64}
+              onCommit={(globalConcurrency) => void changeSettings({ globalConcurrency })}
+            />
           </SettingRow>
-          <SettingRow id="set-bandwidth" label="Bandwidth cap" hint="Upload speed limit in kilobits per second; 0 for none. Saved now; this version limits only uploads at once.">
-            <NumberInput id="set-bandwidth" value={settings.bandwidthCapKbps} min={0} max={10_000_000} suffix="kbit/s" onCommit={(bandwidthCapKbps) => void changeSettings({ bandwidthCapKbps })} />
+          <SettingRow
+            id="set-bandwidth"
+            label="Bandwidth cap"
+            hint="Upload speed limit in kilobits per second; 0 for none. Saved now; this version limits only uploads at once."
+          >
+            <NumberInput
+              id="set-bandwidth"
+              value={settings.bandwidthCapKbps}
+              min={0}
+              max={10_000_000}
+              suffix="kbit/s"
+              onCommit={(bandwidthCapKbps) => void changeSettings({ bandwidthCapKbps })}
+            />
           </SettingRow>
         </div>
         <div className="card settings-card">
           <h2 className="card-title">Desktop</h2>
-          <SettingRow id="set-tray" label="Close to tray" hint={`Closing the window keeps Ferry uploading from the tray.${kind === 'serve' ? ' (Desktop app only.)' : ''}`}>
-            <Toggle id="set-tray" checked={settings.closeToTray} onChange={(closeToTray) => void changeSettings({ closeToTray })} />
+          <SettingRow
+            id="set-tray"
+            label="Close to tray"
+            hint={`Closing the window keeps Ferry uploading from the tray.${kind === 'serve' ? ' (Desktop app only.)' : ''}`}
+          >
+            <Toggle
+              id="set-tray"
+              checked={settings.closeToTray}
+              onChange={(closeToTray) => void changeSettings({ closeToTray })}
+            />
           </SettingRow>
-          <SettingRow id="set-login" label="Start at login" hint={`Open Ferry in the background when you log in.${kind === 'serve' ? ' (Desktop app only.)' : ''}`}>
-            <Toggle id="set-login" checked={settings.startAtLogin} onChange={(startAtLogin) => void changeSettings({ startAtLogin })} />
+          <SettingRow
+            id="set-login"
+            label="Start at login"
+            hint={`Open Ferry in the background when you log in.${kind === 'serve' ? ' (Desktop app only.)' : ''}`}
+          >
+            <Toggle
+              id="set-login"
+              checked={settings.startAtLogin}
+              onChange={(startAtLogin) => void changeSettings({ startAtLogin })}
+            />
           </SettingRow>
-          <SettingRow id="set-notify" label="Notifications" hint="Tell me when uploads finish or fail while the window is hidden.">
-            <Toggle id="set-notify" checked={settings.notifications} onChange={(notifications) => void changeSettings({ notifications })} />
+          <SettingRow
+            id="set-notify"
+            label="Notifications"
+            hint="Tell me when uploads finish or fail while the window is hidden."
+          >
+            <Toggle
+              id="set-notify"
+              checked={settings.notifications}
+              onChange={(notifications) => void changeSettings({ notifications })}
+            />
           </SettingRow>
         </div>
         <div className="card settings-card">

@@ -6,7 +6,14 @@ import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SyncRuleForm } from '../components/SyncRuleForm.tsx';
 import { formatCount } from '../lib/format.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
-import { loadSyncRules, loadSyncTrash, removeSyncRule, restoreSyncTrash, setAllSyncPaused, setSyncRulePaused } from '../store/sync.ts';
+import {
+  loadSyncRules,
+  loadSyncTrash,
+  removeSyncRule,
+  restoreSyncTrash,
+  setAllSyncPaused,
+  setSyncRulePaused,
+} from '../store/sync.ts';
 
 const STATUS: Record<SyncRuleState, { label: string; tone: string; live?: boolean }> = {
   watching: { label: 'Watching', tone: 'success', live: true },
@@ -66,7 +73,11 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
     { label: 'Failed', value: c.failed, tone: c.failed > 0 ? 'danger' : undefined },
   ];
   return (
-    <article className={`card sync-card${rule.paused ? ' is-paused' : ''}`} aria-labelledby={titleId} data-rule-id={rule.id}>
+    <article
+      className={`card sync-card${rule.paused ? ' is-paused' : ''}`}
+      aria-labelledby={titleId}
+      data-rule-id={rule.id}
+    >
       <header className="account-head">
         <span className="folder-mark" aria-hidden="true">
           <Icon name="folder" size={20} />
@@ -123,14 +134,19 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
       </div>
       {c.duplicate > 0 ? (
         <p className="muted sync-note">
-          {formatCount(c.duplicate)} {c.duplicate === 1 ? 'file was' : 'files were'} skipped: the same content was already uploaded to this account.
+          {formatCount(c.duplicate)} {c.duplicate === 1 ? 'file was' : 'files were'} skipped: the same content was
+          already uploaded to this account.
         </p>
       ) : null}
       {rule.problems.length > 0 ? (
         <ul className="sync-problems" aria-label="Files that need a look">
           {rule.problems.slice(0, 3).map((problem) => (
             <li key={problem.path}>
-              <span className={`tag tone-${problem.state === 'failed' ? 'danger' : problem.state === 'kept' ? 'neutral' : 'warning'}`}>{problem.state}</span>
+              <span
+                className={`tag tone-${problem.state === 'failed' ? 'danger' : problem.state === 'kept' ? 'neutral' : 'warning'}`}
+              >
+                {problem.state}
+              </span>
               <span className="mono ellipsis" title={problem.path}>
                 {problem.path.slice(rule.dir.length + 1) || problem.path}
               </span>
@@ -165,7 +181,12 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
             </button>
           </span>
         ) : (
-          <button type="button" className="button is-small is-danger-ghost" onClick={() => setConfirmRemove(true)} aria-label={`Remove ${rule.dir}`}>
+          <button
+            type="button"
+            className="button is-small is-danger-ghost"
+            onClick={() => setConfirmRemove(true)}
+            aria-label={`Remove ${rule.dir}`}
+          >
             <Icon name="trash" /> Remove
           </button>
         )}
@@ -200,8 +221,8 @@ function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
     <section className="card sync-trash" aria-labelledby="sync-trash-title">
       <h2 id="sync-trash-title">Trash</h2>
       <p className="muted">
-        Files deleted after their upload stay here until the date shown, then they are removed for good. Restore puts a file back where
-        it was, never over a file that is there now.
+        Files deleted after their upload stay here until the date shown, then they are removed for good. Restore puts a
+        file back where it was, never over a file that is there now.
       </p>
       <ul className="sync-trash-list">
         {entries.map((entry) => (
@@ -210,7 +231,9 @@ function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
               {entry.path}
             </span>
             <span className="muted">
-              {entry.present ? `kept until ${new Date(entry.expiresAt).toLocaleDateString()}` : 'missing from the trash folder'}
+              {entry.present
+                ? `kept until ${new Date(entry.expiresAt).toLocaleDateString()}`
+                : 'missing from the trash folder'}
             </span>
             <button
               type="button"
@@ -231,7 +254,9 @@ function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
 export function SyncView() {
   const rules = useFerry((s) => s.syncRules);
   const ready = useFerry((s) => s.syncReady);
-  const canWatch = useFerry((s) => s.accounts.some((account) => s.providers.find((p) => p.id === account.provider)?.capabilities.sources !== 'url'));
+  const canWatch = useFerry((s) =>
+    s.accounts.some((account) => s.providers.find((p) => p.id === account.provider)?.capabilities.sources !== 'url'),
+  );
   const [adding, setAdding] = useState(false);
   useEffect(() => {
     if (!ferryStore.getState().syncReady) void loadSyncRules();
@@ -251,15 +276,19 @@ export function SyncView() {
               <Icon name="plus" /> Watch a folder
             </button>
           ) : (
-            <button type="button" className="button is-primary" onClick={() => ferryStore.setState({ view: 'accounts' })}>
+            <button
+              type="button"
+              className="button is-primary"
+              onClick={() => ferryStore.setState({ view: 'accounts' })}
+            >
               <Icon name="plus" /> Add an account first
             </button>
           )
         }
       >
-        A watched folder uploads on its own: every file you save, copy or export into it goes to the account you choose as soon as it is
-        completely written — even while this window is closed. A file already uploaded is never sent twice, also after a rename or a
-        restart.
+        A watched folder uploads on its own: every file you save, copy or export into it goes to the account you choose
+        as soon as it is completely written — even while this window is closed. A file already uploaded is never sent
+        twice, also after a rename or a restart.
       </EmptyState>
     );
   } else {
@@ -280,10 +309,20 @@ export function SyncView() {
           <div className="header-actions">
             {rules.length > 0 ? (
               <>
-                <button type="button" className="button" onClick={() => void setAllSyncPaused(true)} disabled={active === 0}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => void setAllSyncPaused(true)}
+                  disabled={active === 0}
+                >
                   <Icon name="pause" /> Pause all
                 </button>
-                <button type="button" className="button" onClick={() => void setAllSyncPaused(false)} disabled={active === rules.length}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => void setAllSyncPaused(false)}
+                  disabled={active === rules.length}
+                >
                   <Icon name="play" /> Resume all
                 </button>
               </>

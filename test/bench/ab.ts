@@ -24,7 +24,9 @@ const files = await BenchFiles.create();
 const target = await startTarget('selfcommunity');
 try {
   const src = await files.dir('src');
-  const sources = await Promise.all(Array.from({ length: count }, (_, i) => files.random(src, `ab-${i}.png`, FILE_SIZE)));
+  const sources = await Promise.all(
+    Array.from({ length: count }, (_, i) => files.random(src, `ab-${i}.png`, FILE_SIZE)),
+  );
   const bytes = count * FILE_SIZE;
   const clients: Array<[string, () => Promise<Sample>]> = [];
   for (const [name, root] of [

@@ -18,7 +18,9 @@ const files = await BenchFiles.create();
 const target = await startTarget('selfcommunity');
 try {
   const src = await files.dir('src');
-  const sources = await Promise.all(Array.from({ length: count }, (_, i) => files.random(src, `g-${i}.png`, FILE_SIZE)));
+  const sources = await Promise.all(
+    Array.from({ length: count }, (_, i) => files.random(src, `g-${i}.png`, FILE_SIZE)),
+  );
   const setup = await ferryAccount(target, await files.dir('data'), { concurrency: 1 });
   const bytes = count * FILE_SIZE;
   const runs: Array<[string, () => Promise<Sample>]> = [
@@ -48,7 +50,10 @@ try {
     const hold = requests.filter((r) => r.url.includes('/chunk')).map((r) => r.finish - r.start);
     const gaps = requests.slice(1).map((r, i) => r.start - requests[i]!.finish);
     // Between files: from a complete's reply to the next request (the next file's first chunk).
-    const fileGaps = requests.slice(1).filter((_, i) => requests[i]!.url.includes('/complete')).map((r) => r.start - requests[requests.indexOf(r) - 1]!.finish);
+    const fileGaps = requests
+      .slice(1)
+      .filter((_, i) => requests[i]!.url.includes('/complete'))
+      .map((r) => r.start - requests[requests.indexOf(r) - 1]!.finish);
     const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     process.stdout.write(
       `${name}: ${sample.mbPerSecond.toFixed(1)} MB/s, ${requests.length} requests, chunk hold median ${median(hold).toFixed(2)} / mean ${mean(hold).toFixed(2)} ms, ` +

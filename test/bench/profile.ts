@@ -32,7 +32,9 @@ try {
   const setup = await ferryAccount(target, await files.dir('data'));
   const bytes = provider === 'selfcommunity' ? 40 * 4_500_000 : sizeMiB * MiB;
   const sample = await runFerry(target, setup, sources, bytes, ['--cpu-prof', '--cpu-prof-dir', outDir]);
-  process.stdout.write(`${provider}: ${sample.mbPerSecond.toFixed(1)} MB/s, ${sample.cpuSecondsPerGiB?.toFixed(2)} CPU s/GiB (profiled)\n`);
+  process.stdout.write(
+    `${provider}: ${sample.mbPerSecond.toFixed(1)} MB/s, ${sample.cpuSecondsPerGiB?.toFixed(2)} CPU s/GiB (profiled)\n`,
+  );
   const [name] = (await readdir(outDir)).filter((file) => file.endsWith('.cpuprofile'));
   if (!name) throw new Error('no profile was written');
   const profile = JSON.parse(await readFile(join(outDir, name), 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
@@ -62,7 +64,13 @@ try {
     const file = url.replace(/^file:\/\//, '').replace(`${REPO_ROOT}/`, '');
     const key = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + hits);
-    const group = file.startsWith('node_modules/') ? file.split('/').slice(0, 2).join('/') : file.startsWith('node:') ? file : file ? file.split('/').slice(0, 2).join('/') : `(${functionName})`;
+    const group = file.startsWith('node_modules/')
+      ? file.split('/').slice(0, 2).join('/')
+      : file.startsWith('node:')
+        ? file
+        : file
+          ? file.split('/').slice(0, 2).join('/')
+          : `(${functionName})`;
     byFile.set(group, (byFile.get(group) ?? 0) + hits);
   }
   const top = (map: Map<string, number>, n: number): string =>
@@ -71,7 +79,9 @@ try {
       .slice(0, n)
       .map(([key, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)} %  ${key}`)
       .join('\n');
-  process.stdout.write(`\nself time by function (${total} of ${profile.samples.length} samples, the transfer window):\n${top(self, 30)}\n\nby module:\n${top(byFile, 20)}\n\nprofile: ${join(outDir, name)}\n`);
+  process.stdout.write(
+    `\nself time by function (${total} of ${profile.samples.length} samples, the transfer window):\n${top(self, 30)}\n\nby module:\n${top(byFile, 20)}\n\nprofile: ${join(outDir, name)}\n`,
+  );
 } finally {
   await target.close();
   await files.cleanup();

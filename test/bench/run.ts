@@ -32,11 +32,30 @@ const { values: flags } = parseArgs({
 });
 const full = flags.full ?? false;
 const only = new Set<Suite>(flags.only ? (flags.only.split(',') as Suite[]) : SUITES);
-for (const suite of only) if (!SUITES.includes(suite)) throw new Error(`unknown suite ${suite}; known: ${SUITES.join(', ')}`);
+for (const suite of only)
+  if (!SUITES.includes(suite)) throw new Error(`unknown suite ${suite}; known: ${SUITES.join(', ')}`);
 
 const sizes = full
-  ? { reps: 5, scFiles: 40, bigFile: 1 * GiB, memory: [1 * GiB, 2 * GiB], queue: [10_000, 100_000], uiJobs: [10_000, 100_000], uiLoads: 5, uiWindowMs: 5_000 }
-  : { reps: 3, scFiles: 40, bigFile: 256 * MiB, memory: [256 * MiB, 512 * MiB], queue: [10_000, 100_000], uiJobs: [100_000], uiLoads: 3, uiWindowMs: 3_000 };
+  ? {
+      reps: 5,
+      scFiles: 40,
+      bigFile: 1 * GiB,
+      memory: [1 * GiB, 2 * GiB],
+      queue: [10_000, 100_000],
+      uiJobs: [10_000, 100_000],
+      uiLoads: 5,
+      uiWindowMs: 5_000,
+    }
+  : {
+      reps: 3,
+      scFiles: 40,
+      bigFile: 256 * MiB,
+      memory: [256 * MiB, 512 * MiB],
+      queue: [10_000, 100_000],
+      uiJobs: [100_000],
+      uiLoads: 3,
+      uiWindowMs: 3_000,
+    };
 const reps = flags.reps ? Number(flags.reps) : sizes.reps;
 const SC_FILE = 4_500_000;
 const LATENCY_FILES = 16;
@@ -50,7 +69,10 @@ const mbps = (s: Sample): number => s.mbPerSecond;
 // Ferry runs as after `npm ci`: bin/ferry.js takes the compiled engine in dist/main when it is newer
 // than the sources (else it would strip types at start-up, ~30 MB more RSS). Build it now.
 log('building dist/main (npm run build:main)');
-execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:main'], { cwd: REPO_ROOT, stdio: 'inherit' });
+execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:main'], {
+  cwd: REPO_ROOT,
+  stdio: 'inherit',
+});
 
 const files = await BenchFiles.create();
 try {
@@ -84,12 +106,49 @@ try {
 
   // Throughput and CPU per provider --------------------------------------------------------------
   if (only.has('throughput')) {
-    const scFiles = await Promise.all(Array.from({ length: sizes.scFiles }, (_, i) => files.random(src, `photo-${i}.png`, SC_FILE)));
-    const plans: Array<{ provider: ProviderId; label: string; files: string[]; bytes: number; filesAtOnce: number; target: number }> = [
-      { provider: 'selfcommunity', label: `${sizes.scFiles} × 4.5 MB, serial 204,800-byte chunks, 2 files at once`, files: scFiles, bytes: sizes.scFiles * SC_FILE, filesAtOnce: 2, target: 0.8 },
-      { provider: 'twentythree', label: `${sizes.bigFile / MiB} MiB, 8 MiB chunks, 3 in parallel`, files: [await bigFile('tt.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
-      { provider: 'ofauth', label: `${sizes.bigFile / MiB} MiB, 5 MiB parts, 2 in parallel, paced 60/min burst 90`, files: [await bigFile('of.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
-      { provider: 'xvid', label: `${sizes.bigFile / MiB} MiB, one S3 form POST`, files: [await bigFile('xv.mp4', sizes.bigFile)], bytes: sizes.bigFile, filesAtOnce: 1, target: 0.9 },
+    const scFiles = await Promise.all(
+      Array.from({ length: sizes.scFiles }, (_, i) => files.random(src, `photo-${i}.png`, SC_FILE)),
+    );
+    const plans: Array<{
+      provider: ProviderId;
+      label: string;
+      files: string[];
+      bytes: number;
+      filesAtOnce: number;
+      target: number;
+    }> = [
+      {
+        provider: 'selfcommunity',
+        label: `${sizes.scFiles} × 4.5 MB, serial 204,800-byte chunks, 2 files at once`,
+        files: scFiles,
+        bytes: sizes.scFiles * SC_FILE,
+        filesAtOnce: 2,
+        target: 0.8,
+      },
+      {
+        provider: 'twentythree',
+        label: `${sizes.bigFile / MiB} MiB, 8 MiB chunks, 3 in parallel`,
+        files: [await bigFile('tt.mp4', sizes.bigFile)],
+        bytes: sizes.bigFile,
+        filesAtOnce: 1,
+        target: 0.9,
+      },
+      {
+        provider: 'ofauth',
+        label: `${sizes.bigFile / MiB} MiB, 5 MiB parts, 2 in parallel, paced 60/min burst 90`,
+        files: [await bigFile('of.mp4', sizes.bigFile)],
+        bytes: sizes.bigFile,
+        filesAtOnce: 1,
+        target: 0.9,
+      },
+      {
+        provider: 'xvid',
+        label: `${sizes.bigFile / MiB} MiB, one S3 form POST`,
+        files: [await bigFile('xv.mp4', sizes.bigFile)],
+        bytes: sizes.bigFile,
+        filesAtOnce: 1,
+        target: 0.9,
+      },
     ];
     const throughput: Record<string, unknown> = {};
     const wanted = flags.providers ? new Set(flags.providers.split(',')) : null;
@@ -145,7 +204,9 @@ try {
           target: '≤ 150 MB',
           met: ferryRss === null ? null : ferryRss <= 150e6,
         });
-        log(`throughput ${plan.provider}: Ferry ${round(ferry)} MB/s, floor ${round(floor)} MB/s, ratio ${round(ferry / floor, 3)}`);
+        log(
+          `throughput ${plan.provider}: Ferry ${round(ferry)} MB/s, floor ${round(floor)} MB/s, ratio ${round(ferry / floor, 3)}`,
+        );
       } finally {
         await target.close();
       }
@@ -155,11 +216,16 @@ try {
 
   // Latency-bound: 40 ms added to every reply, 16 SelfCommunity files at once --------------------
   if (only.has('latency')) {
-    const latencyFiles = await Promise.all(Array.from({ length: LATENCY_FILES }, (_, i) => files.random(src, `late-${i}.png`, SC_FILE)));
+    const latencyFiles = await Promise.all(
+      Array.from({ length: LATENCY_FILES }, (_, i) => files.random(src, `late-${i}.png`, SC_FILE)),
+    );
     const target = await startTarget('selfcommunity');
     try {
       target.fault({ times: Number.MAX_SAFE_INTEGER, action: { type: 'delay', ms: LATENCY_MS } });
-      const setup = await ferryAccount(target, await files.dir('data-latency'), { concurrency: LATENCY_FILES, env: { FERRY_MAX_JOBS: String(LATENCY_FILES) } });
+      const setup = await ferryAccount(target, await files.dir('data-latency'), {
+        concurrency: LATENCY_FILES,
+        env: { FERRY_MAX_JOBS: String(LATENCY_FILES) },
+      });
       const bytes = LATENCY_FILES * SC_FILE;
       const result = await alternate(
         reps,
@@ -193,12 +259,16 @@ try {
     const target = await startTarget('twentythree');
     const memory: Record<string, Sample[]> = {};
     try {
-      const setup = await ferryAccount(target, await files.dir('data-memory'), { concurrency: 4, env: { FERRY_MAX_JOBS: '4' } });
+      const setup = await ferryAccount(target, await files.dir('data-memory'), {
+        concurrency: 4,
+        env: { FERRY_MAX_JOBS: '4' },
+      });
       const peaks: number[] = [];
       for (const size of sizes.memory) {
         const four = await Promise.all(Array.from({ length: 4 }, (_, i) => bigFile(`mem-${size}-${i}.mp4`, size)));
         const samples: Sample[] = [];
-        for (let rep = 0; rep < Math.min(reps, 2); rep += 1) samples.push(await runFerry(target, setup, four, 4 * size));
+        for (let rep = 0; rep < Math.min(reps, 2); rep += 1)
+          samples.push(await runFerry(target, setup, four, 4 * size));
         memory[String(size)] = samples;
         const peak = medianOf(samples, (s) => s.maxRssBytes) ?? Number.NaN;
         peaks.push(peak);
@@ -344,8 +414,13 @@ try {
   const outDir = join(REPO_ROOT, 'bench-results');
   await mkdir(outDir, { recursive: true });
   const outFile = join(outDir, `${stamp}.json`);
-  await writeFile(outFile, `${JSON.stringify({ at: new Date().toISOString(), mode: full ? 'full' : 'quick', reps, sizes, machine, rows, raw }, null, 2)}\n`);
-  process.stdout.write(`\nFerry benchmarks (${full ? 'full' : 'quick'} mode, ${reps} A/B reps, medians) on ${machine.nproc} × ${machine.cpuModel}, ${machine.ramGiB} GiB RAM, Node ${machine.node}\n\n`);
+  await writeFile(
+    outFile,
+    `${JSON.stringify({ at: new Date().toISOString(), mode: full ? 'full' : 'quick', reps, sizes, machine, rows, raw }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `\nFerry benchmarks (${full ? 'full' : 'quick'} mode, ${reps} A/B reps, medians) on ${machine.nproc} × ${machine.cpuModel}, ${machine.ramGiB} GiB RAM, Node ${machine.node}\n\n`,
+  );
   process.stdout.write(`${table(rows)}\n\n`);
   for (const row of rows) if (row.note) process.stdout.write(`- ${row.suite} / ${row.name}: ${row.note}\n`);
   process.stdout.write(`\nAll samples: ${outFile}\n`);

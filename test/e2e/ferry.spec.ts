@@ -28,7 +28,10 @@ test.beforeAll(async ({ browser }) => {
   root = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
   await mkdir(SHOTS, { recursive: true });
   sandbox = await startSelfCommunitySandbox();
-  serve = await startFerryServe(join(root, 'data'), { FERRY_POLL_INITIAL_MS: '200', FERRY_SYNC_STABLE_INTERVAL_MS: '200' });
+  serve = await startFerryServe(join(root, 'data'), {
+    FERRY_POLL_INITIAL_MS: '200',
+    FERRY_SYNC_STABLE_INTERVAL_MS: '200',
+  });
   context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], colorScheme: 'light' });
   page = await context.newPage();
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
@@ -43,7 +46,11 @@ test.afterAll(async () => {
 
 /** The page's clipboard text (the test project has no DOM types, hence the local shape). */
 function readClipboard(): Promise<string> {
-  return page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
+  return page.evaluate(() =>
+    (
+      globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+    ).navigator.clipboard.readText(),
+  );
 }
 
 function row(name: string) {
@@ -135,7 +142,9 @@ test('pauses and resumes a running upload', async () => {
   await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
   const slow = row('slow-crossing.png');
   await expect(slow).toHaveAttribute('data-state', 'uploading', { timeout: 30_000 });
-  await expect.poll(async () => Number(await slow.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await slow.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 })
+    .toBeGreaterThan(0);
   await page.mouse.move(0, 0);
   await page.screenshot({ path: `${SHOTS}/queue-uploading.png` });
   await slow.getByRole('button', { name: 'Pause slow-crossing.png' }).click();
@@ -153,7 +162,12 @@ test('a failing upload shows its reason and retries on request', async () => {
     method: 'POST',
     path: CHUNK_PATH,
     times: 1,
-    action: { type: 'status', status: 401, body: JSON.stringify({ detail: 'Invalid token.' }), headers: { 'content-type': 'application/json' } },
+    action: {
+      type: 'status',
+      status: 401,
+      body: JSON.stringify({ detail: 'Invalid token.' }),
+      headers: { 'content-type': 'application/json' },
+    },
   });
   await dropFiles(page, [{ name: 'stormy-sea.png', size: 150_000, type: 'image/png' }]);
   await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
@@ -234,7 +248,9 @@ test('switches to the dark theme', async () => {
   await page.reload();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   await page.getByRole('button', { name: 'Sync' }).click();
-  await expect(page.getByRole('article', { name: join(root, 'watched') }).getByText('Watching', { exact: true })).toBeVisible();
+  await expect(
+    page.getByRole('article', { name: join(root, 'watched') }).getByText('Watching', { exact: true }),
+  ).toBeVisible();
   await page.mouse.move(0, 0);
   await page.screenshot({ path: `${SHOTS}/sync-dark.png` });
 });

@@ -70,9 +70,24 @@ beforeAll(async () => {
   api.subscribe((event) => void events.push(event));
 
   const accounts = [
-    { provider: 'selfcommunity', name: 'community', baseUrl: selfcommunity.url, secrets: { accessToken: SECRETS.scToken } },
-    { provider: 'ofauth', name: 'vault', baseUrl: ofauth.url, secrets: { apiKey: SECRETS.ofKey, connectionId: SECRETS.ofConnection } },
-    { provider: 'oktopost', name: 'social', baseUrl: oktopost.apiUrl, secrets: { accountId: SECRETS.okAccount, apiKey: SECRETS.okKey } },
+    {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: selfcommunity.url,
+      secrets: { accessToken: SECRETS.scToken },
+    },
+    {
+      provider: 'ofauth',
+      name: 'vault',
+      baseUrl: ofauth.url,
+      secrets: { apiKey: SECRETS.ofKey, connectionId: SECRETS.ofConnection },
+    },
+    {
+      provider: 'oktopost',
+      name: 'social',
+      baseUrl: oktopost.apiUrl,
+      secrets: { accountId: SECRETS.okAccount, apiKey: SECRETS.okKey },
+    },
     {
       provider: 'xvid',
       name: 'mediahub',
@@ -117,19 +132,37 @@ describe('accounts', () => {
       secrets: { consumerKey: 'set', consumerSecret: 'set', accessToken: 'set', accessTokenSecret: 'set' },
       settings: { chunkSize: '5242880' },
     });
-    expect(accounts.find((account) => account.name === 'mediahub')).toMatchObject({ settings: { pipelineId: xvid.pipelineId } });
+    expect(accounts.find((account) => account.name === 'mediahub')).toMatchObject({
+      settings: { pipelineId: xvid.pipelineId },
+    });
   });
 
   it('refuses a second account with the same name as a CONFLICT', async () => {
-    const again = await call('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: selfcommunity.url, secrets: { accessToken: 'x1234' } });
+    const again = await call('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: selfcommunity.url,
+      secrets: { accessToken: 'x1234' },
+    });
     expect(again).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
   });
 
   it('says what an account lacks by its fields, never by command-line flags (the window shows these too)', async () => {
     const refusals = await Promise.all([
-      call('accounts.add', { provider: 'selfcommunity', name: 'no-token', baseUrl: 'https://community.example.com', secrets: {} }),
+      call('accounts.add', {
+        provider: 'selfcommunity',
+        name: 'no-token',
+        baseUrl: 'https://community.example.com',
+        secrets: {},
+      }),
       call('accounts.add', { provider: 'selfcommunity', name: 'no-site', secrets: { accessToken: 'x1234' } }),
-      call('accounts.add', { provider: 'selfcommunity', name: 'mixed', baseUrl: 'https://community.example.com', secrets: { accessToken: 'x1234' }, settings: { accessToken: 'x' } }),
+      call('accounts.add', {
+        provider: 'selfcommunity',
+        name: 'mixed',
+        baseUrl: 'https://community.example.com',
+        secrets: { accessToken: 'x1234' },
+        settings: { accessToken: 'x' },
+      }),
     ]);
     const messages = refusals.map((result) => (result.ok ? 'accepted' : result.error.message));
     expect(messages[0]).toMatch(/SelfCommunity needs Access token/);
@@ -141,19 +174,31 @@ describe('accounts', () => {
   it('tests each connection with a real request to the provider', async () => {
     for (const name of ['community', 'vault', 'social', 'mediahub', 'videos']) {
       const tested = await call('accounts.test', { account: name });
-      expect(tested, `${name}: ${JSON.stringify(tested)}`).toMatchObject({ ok: true, value: { ok: true, message: null } });
+      expect(tested, `${name}: ${JSON.stringify(tested)}`).toMatchObject({
+        ok: true,
+        value: { ok: true, message: null },
+      });
     }
     // What was checked is said, and the requests really reached the emulators.
     const community = await call('accounts.test', { account: 'community' });
     expect(community.ok && (community.value as { checked: string }).checked).toMatch(/SelfCommunity.*without.*with/);
-    expect(selfcommunity.requests.filter((request) => request.path === '/api/v2/media/upload/complete/').map((r) => r.status)).toEqual([401, 404, 401, 404]);
+    expect(
+      selfcommunity.requests
+        .filter((request) => request.path === '/api/v2/media/upload/complete/')
+        .map((r) => r.status),
+    ).toEqual([401, 404, 401, 404]);
     expect(selfcommunity.media).toHaveLength(0);
     expect(xvid.tokenCalls.length).toBeGreaterThan(0);
   });
 
   it('reports a refused credential as a failed test, not as an API error', async () => {
     const other = fixtures.track(await startSelfCommunitySandbox({ token: 'a-different-token' }));
-    await call('accounts.add', { provider: 'selfcommunity', name: 'wrong', baseUrl: other.url, secrets: { accessToken: SECRETS.replacement } });
+    await call('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'wrong',
+      baseUrl: other.url,
+      secrets: { accessToken: SECRETS.replacement },
+    });
     const tested = await call('accounts.test', { account: 'wrong' });
     expect(tested).toMatchObject({ ok: true, value: { ok: false } });
     expect(tested.ok && (tested.value as { message: string }).message).toMatch(/refused the credentials \(401/);
@@ -186,7 +231,12 @@ describe('accounts', () => {
   it('says what is wrong when the base URL points at something that is not the provider', async () => {
     const notProvider = fixtures.track(await startSelfCommunitySandbox({ token: SECRETS.scToken }));
     // The OFAuth probe against a SelfCommunity server: 404 with and without credentials.
-    await call('accounts.add', { provider: 'ofauth', name: 'misdirected', baseUrl: notProvider.url, secrets: { apiKey: 'k1234', connectionId: 'c1234' } });
+    await call('accounts.add', {
+      provider: 'ofauth',
+      name: 'misdirected',
+      baseUrl: notProvider.url,
+      secrets: { apiKey: 'k1234', connectionId: 'c1234' },
+    });
     const tested = await call('accounts.test', { account: 'misdirected' });
     expect(tested).toMatchObject({ ok: true, value: { ok: false } });
     expect(tested.ok && (tested.value as { message: string }).message).toMatch(/did not ask for credentials/);
@@ -200,28 +250,48 @@ describe('accounts', () => {
 
   it('updates name, base URL and settings; an empty secret keeps the stored one', async () => {
     const before = await queue.secrets.get(queue.accounts.byName('community')!.id);
-    const updated = await call('accounts.update', { account: 'community', name: 'community-2', secrets: { accessToken: '' }, concurrency: 3 });
-    expect(updated).toMatchObject({ ok: true, value: { name: 'community-2', concurrency: 3, secrets: { accessToken: 'set' } } });
+    const updated = await call('accounts.update', {
+      account: 'community',
+      name: 'community-2',
+      secrets: { accessToken: '' },
+      concurrency: 3,
+    });
+    expect(updated).toMatchObject({
+      ok: true,
+      value: { name: 'community-2', concurrency: 3, secrets: { accessToken: 'set' } },
+    });
     expect(await queue.secrets.get(queue.accounts.byName('community-2')!.id)).toEqual(before);
     const renamedBack = await call('accounts.update', { account: 'community-2', name: 'community' });
     expect(renamedBack.ok).toBe(true);
 
     const cleared = await call('accounts.update', { account: 'mediahub', settings: { objectKeyPrefix: 'in/' } });
-    expect(cleared).toMatchObject({ ok: true, value: { settings: { pipelineId: xvid.pipelineId, objectKeyPrefix: 'in/' } } });
+    expect(cleared).toMatchObject({
+      ok: true,
+      value: { settings: { pipelineId: xvid.pipelineId, objectKeyPrefix: 'in/' } },
+    });
     const missingRequired = await call('accounts.update', { account: 'mediahub', settings: { pipelineId: '' } });
-    expect(missingRequired).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/pipelineId/) } });
+    expect(missingRequired).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/pipelineId/) },
+    });
     const noBase = await call('accounts.update', { account: 'community', baseUrl: null });
     expect(noBase).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     const conflict = await call('accounts.update', { account: 'community', name: 'vault' });
     expect(conflict).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
-    expect(await call('accounts.update', { account: 'nobody', name: 'x' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await call('accounts.update', { account: 'nobody', name: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
   });
 
   it('pauses and resumes an account lane and sets its concurrency', async () => {
     expect(await call('accounts.pause', { account: 'vault' })).toMatchObject({ ok: true, value: { paused: true } });
     expect(queue.accounts.byName('vault')!.paused).toBe(true);
     expect(await call('accounts.resume', { account: 'vault' })).toMatchObject({ ok: true, value: { paused: false } });
-    expect(await call('accounts.setConcurrency', { account: 'vault', concurrency: 5 })).toMatchObject({ ok: true, value: { concurrency: 5 } });
+    expect(await call('accounts.setConcurrency', { account: 'vault', concurrency: 5 })).toMatchObject({
+      ok: true,
+      value: { concurrency: 5 },
+    });
     expect(queue.accounts.byName('vault')!.concurrency).toBe(5);
     await sleep(20);
     const changed = events.filter((event) => event.event === 'accounts.changed');
@@ -232,9 +302,28 @@ describe('accounts', () => {
     // A job whose recorded error echoes a secret, as a careless server or proxy might.
     const account = queue.accounts.byName('mediahub')!;
     const [job] = queue.jobs.insert([
-      { accountId: account.id, sourceKind: 'file', source: '/tmp/x.mp4', name: 'x.mp4', mime: 'video/mp4', size: 1, mtimeMs: 1, edgeHash: 'x', options: {} },
+      {
+        accountId: account.id,
+        sourceKind: 'file',
+        source: '/tmp/x.mp4',
+        name: 'x.mp4',
+        mime: 'video/mp4',
+        size: 1,
+        mtimeMs: 1,
+        edgeHash: 'x',
+        options: {},
+      },
     ]);
-    queue.transition(job!.id, 'failed', { error: { kind: 'auth', message: `token request for ${SECRETS.xvClient}:${SECRETS.xvSecret} refused` }, finishedAt: Date.now() }, `refused ${SECRETS.xvSecret}`, 'auth');
+    queue.transition(
+      job!.id,
+      'failed',
+      {
+        error: { kind: 'auth', message: `token request for ${SECRETS.xvClient}:${SECRETS.xvSecret} refused` },
+        finishedAt: Date.now(),
+      },
+      `refused ${SECRETS.xvSecret}`,
+      'auth',
+    );
     const detail = await call('jobs.get', { id: job!.id });
     expect(detail.ok && JSON.stringify(detail.value)).toContain('[secret]');
     await call('jobs.list', {});
@@ -243,11 +332,20 @@ describe('accounts', () => {
     await call('history.export', { format: 'json' });
     await call('providers.list', undefined);
     await call('accounts.list', {});
-    await call('accounts.add', { provider: 'xvid', name: 'leaky', baseUrl: 'http://127.0.0.1:9', settings: { pipelineId: SECRETS.xvSecret }, secrets: { clientId: SECRETS.xvClient } });
+    await call('accounts.add', {
+      provider: 'xvid',
+      name: 'leaky',
+      baseUrl: 'http://127.0.0.1:9',
+      settings: { pipelineId: SECRETS.xvSecret },
+      secrets: { clientId: SECRETS.xvClient },
+    });
     await call('jobs.remove', { ids: [job!.id] });
     await sleep(50);
 
-    const seen = [...answers.map((answer) => JSON.stringify(answer)), ...events.map((event) => JSON.stringify(event))].join('\n');
+    const seen = [
+      ...answers.map((answer) => JSON.stringify(answer)),
+      ...events.map((event) => JSON.stringify(event)),
+    ].join('\n');
     expect(answers.length).toBeGreaterThan(30);
     expect(events.length).toBeGreaterThan(5);
     for (const [name, value] of Object.entries(SECRETS)) {
@@ -258,13 +356,29 @@ describe('accounts', () => {
   it('removes an account (refused while it has uploads in progress)', async () => {
     const account = queue.accounts.byName('videos')!;
     const [job] = queue.jobs.insert([
-      { accountId: account.id, sourceKind: 'file', source: '/tmp/y.mp4', name: 'y.mp4', mime: 'video/mp4', size: 1, mtimeMs: 1, edgeHash: 'x', options: {} },
+      {
+        accountId: account.id,
+        sourceKind: 'file',
+        source: '/tmp/y.mp4',
+        name: 'y.mp4',
+        mime: 'video/mp4',
+        size: 1,
+        mtimeMs: 1,
+        edgeHash: 'x',
+        options: {},
+      },
     ]);
     queue.jobs.update(job!.id, { state: 'uploading' });
-    expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({
+      ok: false,
+      error: { code: 'CONFLICT' },
+    });
     queue.jobs.update(job!.id, { state: 'paused' });
     expect(await call('accounts.remove', { account: 'videos' })).toEqual({ ok: true, value: { removed: 'videos' } });
-    expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     expect(queue.jobs.get(job!.id)).toBeUndefined();
   });
 });
@@ -283,11 +397,27 @@ describe('accounts through the queue (the ferry command adds them this way)', ()
         }
       };
       const messages = [
-        await refused({ provider: 'selfcommunity', name: ' ', baseUrl: 'https://c.example.com', secrets: { accessToken: 'x1234' } }),
+        await refused({
+          provider: 'selfcommunity',
+          name: ' ',
+          baseUrl: 'https://c.example.com',
+          secrets: { accessToken: 'x1234' },
+        }),
         await refused({ provider: 'selfcommunity', name: 'a', baseUrl: 'https://c.example.com', secrets: {} }),
         await refused({ provider: 'selfcommunity', name: 'b', secrets: { accessToken: 'x1234' } }),
-        await refused({ provider: 'selfcommunity', name: 'c', baseUrl: 'https://c.example.com', secrets: { accessToken: 'x1234' }, settings: { accessToken: 'x' } }),
-        await refused({ provider: 'xvid', name: 'd', secrets: { clientId: 'abcd', clientSecret: 'efgh', pipelineId: 'p' }, settings: { pipelineId: 'p' } }),
+        await refused({
+          provider: 'selfcommunity',
+          name: 'c',
+          baseUrl: 'https://c.example.com',
+          secrets: { accessToken: 'x1234' },
+          settings: { accessToken: 'x' },
+        }),
+        await refused({
+          provider: 'xvid',
+          name: 'd',
+          secrets: { clientId: 'abcd', clientSecret: 'efgh', pipelineId: 'p' },
+          settings: { pipelineId: 'p' },
+        }),
       ];
       expect(messages).toEqual([
         'An account needs a name',

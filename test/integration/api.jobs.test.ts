@@ -30,7 +30,14 @@ beforeAll(async () => {
   api = new FerryApi({ queue: handle.queue, dataDir: handle.dir, progress: handle.engine, jobsChangedDelayMs: 5 });
   await api.start();
   api.subscribe((event) => void events.push(event));
-  unwrap(await api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } }));
+  unwrap(
+    await api.invoke('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: sandbox.url,
+      secrets: { accessToken: sandbox.token },
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -48,17 +55,41 @@ describe('jobs', () => {
     await randomFile(folder, 'a.png', 200);
     await randomFile(folder, '.hidden.png', 10);
     const single = await randomFile(dir, 'cover.jpg', 100);
-    queued = unwrap(await api.invoke('jobs.enqueue', { account: 'community', paths: [single.path, folder], options: { type: 'image' } }));
+    queued = unwrap(
+      await api.invoke('jobs.enqueue', {
+        account: 'community',
+        paths: [single.path, folder],
+        options: { type: 'image' },
+      }),
+    );
     expect(queued.map((job) => job.name)).toEqual(['cover.jpg', 'a.png', 'b.png']);
-    expect(queued[0]).toMatchObject({ state: 'queued', accountName: 'community', provider: 'selfcommunity', options: { type: 'image' }, staged: false });
+    expect(queued[0]).toMatchObject({
+      state: 'queued',
+      accountName: 'community',
+      provider: 'selfcommunity',
+      options: { type: 'image' },
+      staged: false,
+    });
     expect(queued[0]).not.toHaveProperty('session');
 
-    const bad = await api.invoke('jobs.enqueue', { account: 'community', paths: [single.path, join(dir, 'missing.png')] });
-    expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/missing\.png/) } });
+    const bad = await api.invoke('jobs.enqueue', {
+      account: 'community',
+      paths: [single.path, join(dir, 'missing.png')],
+    });
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/missing\.png/) },
+    });
     const text = await randomFile(dir, 'notes.txt', 10);
     const unsupported = await api.invoke('jobs.enqueue', { account: 'community', paths: [text.path] });
-    expect(unsupported).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/notes\.txt/) } });
-    expect(await api.invoke('jobs.enqueue', { account: 'nobody', paths: [single.path] })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(unsupported).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/notes\.txt/) },
+    });
+    expect(await api.invoke('jobs.enqueue', { account: 'nobody', paths: [single.path] })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     expect(unwrap(await api.invoke('jobs.list', {})).total).toBe(3);
   });
 
@@ -68,7 +99,9 @@ describe('jobs', () => {
     expect(firstPage.items.map((job) => job.name)).toEqual(['cover.jpg', 'a.png']);
     const secondPage = unwrap(await api.invoke('jobs.list', { limit: 2, offset: 2 }));
     expect(secondPage.items.map((job) => job.name)).toEqual(['b.png']);
-    expect(unwrap(await api.invoke('jobs.list', { search: 'COVER' })).items.map((job) => job.name)).toEqual(['cover.jpg']);
+    expect(unwrap(await api.invoke('jobs.list', { search: 'COVER' })).items.map((job) => job.name)).toEqual([
+      'cover.jpg',
+    ]);
     expect(unwrap(await api.invoke('jobs.list', { search: '%' })).total).toBe(0);
     expect(unwrap(await api.invoke('jobs.list', { states: ['paused'] })).total).toBe(0);
     expect(unwrap(await api.invoke('jobs.list', { accountId: queued[0]!.accountId })).total).toBe(3);
@@ -98,12 +131,18 @@ describe('jobs', () => {
     expect(order).toEqual([b, a, cover]);
 
     const detail = unwrap(await api.invoke('jobs.get', { id: b }));
-    expect(detail.timeline.map((entry) => entry.message)).toEqual(['Queued for community', 'Canceled', 'Retry requested']);
+    expect(detail.timeline.map((entry) => entry.message)).toEqual([
+      'Queued for community',
+      'Canceled',
+      'Retry requested',
+    ]);
     expect(detail.job.id).toBe(b);
     expect(await api.invoke('jobs.get', { id: 424242 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
 
     await sleep(30);
-    const changedIds = new Set(events.flatMap((event) => (event.event === 'jobs.changed' ? event.payload.jobs.map((job) => job.id) : [])));
+    const changedIds = new Set(
+      events.flatMap((event) => (event.event === 'jobs.changed' ? event.payload.jobs.map((job) => job.id) : [])),
+    );
     expect([...changedIds].sort()).toEqual([cover, a, b].sort());
   });
 
@@ -112,9 +151,14 @@ describe('jobs', () => {
     expect(all.jobs).toHaveLength(3);
     const [first] = queued;
     const removed = unwrap(await api.invoke('jobs.remove', { ids: [first!.id, 424242] }));
-    expect(removed).toEqual({ removed: [first!.id], errors: [{ id: 424242, code: 'NOT_FOUND', message: 'No job 424242' }] });
+    expect(removed).toEqual({
+      removed: [first!.id],
+      errors: [{ id: 424242, code: 'NOT_FOUND', message: 'No job 424242' }],
+    });
     await sleep(30);
-    expect(events.some((event) => event.event === 'jobs.changed' && event.payload.removed.includes(first!.id))).toBe(true);
+    expect(events.some((event) => event.event === 'jobs.changed' && event.payload.removed.includes(first!.id))).toBe(
+      true,
+    );
     expect(unwrap(await api.invoke('jobs.list', {})).total).toBe(2);
   });
 
@@ -123,17 +167,23 @@ describe('jobs', () => {
     const big = await randomFile(dir, 'big.png', 700_000);
     const [job] = unwrap(await api.invoke('jobs.enqueue', { account: 'community', paths: [big.path] }));
     handle.engine.start();
-    await waitFor('every job to complete', async () => {
-      const page = unwrap(await api.invoke('jobs.list', {}));
-      return page.items.every((item) => item.state === 'completed');
-    }, 20_000);
+    await waitFor(
+      'every job to complete',
+      async () => {
+        const page = unwrap(await api.invoke('jobs.list', {}));
+        return page.items.every((item) => item.state === 'completed');
+      },
+      20_000,
+    );
     const detail = unwrap(await api.invoke('jobs.get', { id: job!.id }));
     expect(detail.job.result?.remoteId).toBeTruthy();
     expect(detail.timeline.some((entry) => entry.message.startsWith('Attempt 1'))).toBe(true);
     expect(detail.partsAcknowledged).toBe(4);
     expect(sandbox.media.map((media) => media.sha256)).toContain(big.sha256);
     await sleep(200);
-    expect(events.some((event) => event.event === 'progress' && event.payload.some((item) => item.jobId === job!.id))).toBe(true);
+    expect(
+      events.some((event) => event.event === 'progress' && event.payload.some((item) => item.jobId === job!.id)),
+    ).toBe(true);
     const history = unwrap(await api.invoke('history.list', {}));
     expect(history.total).toBe(3);
   });

@@ -41,14 +41,41 @@ beforeAll(async () => {
   const dir = await fixtures.tempDir('ferry-api-sync-');
   watched = await fixtures.tempDir('ferry-api-sync-watched-');
   handle = fixtures.openEngine(join(dir, 'data'));
-  sync = new SyncService({ queue: handle.queue, stableChecks: 2, stableIntervalMs: 100, batchDelayMs: 50, rulesPollMs: 60_000, rescanIntervalMs: 60_000 });
+  sync = new SyncService({
+    queue: handle.queue,
+    stableChecks: 2,
+    stableIntervalMs: 100,
+    batchDelayMs: 50,
+    rulesPollMs: 60_000,
+    rescanIntervalMs: 60_000,
+  });
   sync.on('error', (error) => console.warn(`sync: ${error.message}`));
   await sync.start();
-  api = new FerryApi({ queue: handle.queue, dataDir: handle.dir, progress: handle.engine, sync, jobsChangedDelayMs: 5, syncChangedDelayMs: 20 });
+  api = new FerryApi({
+    queue: handle.queue,
+    dataDir: handle.dir,
+    progress: handle.engine,
+    sync,
+    jobsChangedDelayMs: 5,
+    syncChangedDelayMs: 20,
+  });
   await api.start();
   api.subscribe((event) => void events.push(event));
-  unwrap(await api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } }));
-  unwrap(await api.invoke('accounts.add', { provider: 'oktopost', name: 'social', secrets: { accountId: 'a', apiKey: 'k' } }));
+  unwrap(
+    await api.invoke('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: sandbox.url,
+      secrets: { accessToken: sandbox.token },
+    }),
+  );
+  unwrap(
+    await api.invoke('accounts.add', {
+      provider: 'oktopost',
+      name: 'social',
+      secrets: { accountId: 'a', apiKey: 'k' },
+    }),
+  );
   handle.engine.start();
 });
 
@@ -60,7 +87,10 @@ afterAll(async () => {
 
 describe('watched folders over the API', () => {
   it('refuses unknown accounts, URL-only accounts, missing folders and a folder watched twice', async () => {
-    expect(await api.invoke('sync.add', { account: 'nobody', dir: watched })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await api.invoke('sync.add', { account: 'nobody', dir: watched })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     expect(await api.invoke('sync.add', { account: 'social', dir: watched })).toMatchObject({
       ok: false,
       error: { code: 'INVALID_INPUT', message: expect.stringMatching(/cannot take files from a watched folder/) },
@@ -74,7 +104,9 @@ describe('watched folders over the API', () => {
   });
 
   it('adds a rule, which starts watching and says so in sync.changed', async () => {
-    const added = unwrap(await api.invoke('sync.add', { account: 'community', dir: watched, exclude: ['*.tmp.png'], afterUpload: 'keep' }));
+    const added = unwrap(
+      await api.invoke('sync.add', { account: 'community', dir: watched, exclude: ['*.tmp.png'], afterUpload: 'keep' }),
+    );
     ruleId = added.id;
     expect(added).toMatchObject({
       accountName: 'community',
@@ -97,10 +129,18 @@ describe('watched folders over the API', () => {
 
   it('uploads a file dropped into the folder, and counts it', async () => {
     const photo = await randomFile(watched, 'harbour.png', 300_000);
-    await waitFor('the emulator to receive harbour.png', () => sandbox.media.some((media) => media.sha256 === photo.sha256), 15_000);
+    await waitFor(
+      'the emulator to receive harbour.png',
+      () => sandbox.media.some((media) => media.sha256 === photo.sha256),
+      15_000,
+    );
     await waitFor('sync.changed to count the upload', () => lastSent(ruleId)?.counts.uploaded === 1, 10_000);
     const [rule] = unwrap(await api.invoke('sync.list', {}));
-    expect(rule).toMatchObject({ id: ruleId, status: 'watching', counts: { uploaded: 1, queued: 0, pending: 0, failed: 0 } });
+    expect(rule).toMatchObject({
+      id: ruleId,
+      status: 'watching',
+      counts: { uploaded: 1, queued: 0, pending: 0, failed: 0 },
+    });
     // The job is an ordinary one: the queue shows it completed.
     const jobs = unwrap(await api.invoke('jobs.list', { states: ['completed'] }));
     expect(jobs.items.map((job) => job.name)).toEqual(['harbour.png']);
@@ -121,7 +161,11 @@ describe('watched folders over the API', () => {
 
     const resumed = unwrap(await api.invoke('sync.resume', { id: ruleId }));
     expect(resumed.paused).toBe(false);
-    await waitFor('lighthouse.png to be uploaded after resume', () => sandbox.media.some((media) => media.sha256 === late.sha256), 15_000);
+    await waitFor(
+      'lighthouse.png to be uploaded after resume',
+      () => sandbox.media.some((media) => media.sha256 === late.sha256),
+      15_000,
+    );
     await waitFor('sync.changed to count two uploads', () => lastSent(ruleId)?.counts.uploaded === 2, 10_000);
   });
 
@@ -188,6 +232,11 @@ describe('jobs.summary', () => {
     expect(summary.states.completed).toMatchObject({ count: 2, bytesTotal: 350_000, bytesConfirmed: 350_000 });
     expect(summary.states.queued).toMatchObject({ count: 2, bytesTotal: 1234, bytesConfirmed: 0, sizeUnknown: 1 });
     expect(summary.states.paused).toMatchObject({ count: 1, bytesTotal: 4321 });
-    expect(summary.all).toEqual({ count: 5, bytesTotal: 350_000 + 1234 + 4321, bytesConfirmed: 350_000, sizeUnknown: 1 });
+    expect(summary.all).toEqual({
+      count: 5,
+      bytesTotal: 350_000 + 1234 + 4321,
+      bytesConfirmed: 350_000,
+      sizeUnknown: 1,
+    });
   });
 });

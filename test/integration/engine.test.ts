@@ -9,8 +9,22 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../main/db/jobsRepository.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
-import { startTwentyThreeSandbox, type TwentyThreeSandbox, type TwentyThreeSandboxOptions } from '../sandbox/twentythree.ts';
-import { Fixtures, randomFile, resentCount, sha256, sleep, waitFor, within, type EngineHandle, type LocalFile } from '../support/ferryHarness.ts';
+import {
+  startTwentyThreeSandbox,
+  type TwentyThreeSandbox,
+  type TwentyThreeSandboxOptions,
+} from '../sandbox/twentythree.ts';
+import {
+  Fixtures,
+  randomFile,
+  resentCount,
+  sha256,
+  sleep,
+  waitFor,
+  within,
+  type EngineHandle,
+  type LocalFile,
+} from '../support/ferryHarness.ts';
 
 const SC_CHUNK = 204_800;
 const SC_CHUNK_PATH = '/api/v2/media/upload/chunk/';
@@ -43,11 +57,20 @@ async function world(options: Parameters<Fixtures['openEngine']>[1] = {}): Promi
 
 async function selfCommunity(w: World, name = 'community'): Promise<SelfCommunitySandbox> {
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
-  await w.engine.queue.addAccount({ provider: 'selfcommunity', name, baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+  await w.engine.queue.addAccount({
+    provider: 'selfcommunity',
+    name,
+    baseUrl: sandbox.url,
+    secrets: { accessToken: sandbox.token },
+  });
   return sandbox;
 }
 
-async function twentyThree(w: World, options: TwentyThreeSandboxOptions = {}, name = 'videos'): Promise<TwentyThreeSandbox> {
+async function twentyThree(
+  w: World,
+  options: TwentyThreeSandboxOptions = {},
+  name = 'videos',
+): Promise<TwentyThreeSandbox> {
   const sandbox = fixtures.track(await startTwentyThreeSandbox(options));
   await w.engine.queue.addAccount({
     provider: 'twentythree',
@@ -85,7 +108,10 @@ describe('engine + SelfCommunity emulator', () => {
     const sandbox = await selfCommunity(w);
     const sizes = [1, SC_CHUNK, SC_CHUNK + 1, 2 * SC_CHUNK - 1, 3_000_000];
     const files = await Promise.all(sizes.map((size) => randomFile(w.files, `photo-${size}.png`, size)));
-    const jobs = await w.engine.queue.enqueue('community', files.map((f) => f.path));
+    const jobs = await w.engine.queue.enqueue(
+      'community',
+      files.map((f) => f.path),
+    );
 
     await runUntilIdle(w);
 
@@ -102,7 +128,9 @@ describe('engine + SelfCommunity emulator', () => {
       const expected = Array.from({ length: Math.ceil(file.bytes.length / SC_CHUNK) }, (_, k) =>
         Math.min(SC_CHUNK, file.bytes.length - k * SC_CHUNK),
       );
-      expect(sandbox.chunkLog.filter((c) => c.uploadId === media.uploadId).map((c) => c.size)).toEqual(expected.slice(1));
+      expect(sandbox.chunkLog.filter((c) => c.uploadId === media.uploadId).map((c) => c.size)).toEqual(
+        expected.slice(1),
+      );
     });
     const expectedChunks = sizes.reduce((sum, size) => sum + Math.ceil(size / SC_CHUNK), 0);
     expect(sandbox.chunkLog).toHaveLength(expectedChunks);
@@ -114,7 +142,12 @@ describe('engine + SelfCommunity emulator', () => {
     const sandbox = await selfCommunity(w);
     const file = await randomFile(w.files, 'lost-reply.png', 4 * SC_CHUNK + 123);
     // The emulator stores the second chunk, then closes the connection instead of answering.
-    sandbox.fault({ method: 'POST', path: SC_CHUNK_PATH, when: (r) => rangeStart(r) === SC_CHUNK, action: { type: 'drop-response' } });
+    sandbox.fault({
+      method: 'POST',
+      path: SC_CHUNK_PATH,
+      when: (r) => rangeStart(r) === SC_CHUNK,
+      action: { type: 'drop-response' },
+    });
     const [queued] = await w.engine.queue.enqueue('community', [file.path]);
 
     await runUntilIdle(w);
@@ -209,7 +242,10 @@ describe('engine + SelfCommunity emulator', () => {
   it('holds the whole account lane for Retry-After on a 429, then completes', async () => {
     const w = await world();
     const sandbox = await selfCommunity(w);
-    const files = await Promise.all([randomFile(w.files, 'a.png', 8 * SC_CHUNK), randomFile(w.files, 'b.png', 8 * SC_CHUNK)]);
+    const files = await Promise.all([
+      randomFile(w.files, 'a.png', 8 * SC_CHUNK),
+      randomFile(w.files, 'b.png', 8 * SC_CHUNK),
+    ]);
     sandbox.fault({
       method: 'POST',
       path: SC_CHUNK_PATH,
@@ -223,7 +259,10 @@ describe('engine + SelfCommunity emulator', () => {
     });
     // A slow server keeps the other job of the account busy while the hold lasts.
     sandbox.fault({ method: 'POST', path: SC_CHUNK_PATH, times: 1_000, action: { type: 'delay', ms: 30 } });
-    const jobs = await w.engine.queue.enqueue('community', files.map((f) => f.path));
+    const jobs = await w.engine.queue.enqueue(
+      'community',
+      files.map((f) => f.path),
+    );
     const states = new Map<number, string[]>();
     w.engine.queue.on('job', (changed) => states.set(changed.id, [...(states.get(changed.id) ?? []), changed.state]));
 
@@ -248,7 +287,12 @@ describe('engine + SelfCommunity emulator', () => {
     const w = await world({ stallTimeoutMs: 500, replyDeadlines: { part: 1_000 } });
     const sandbox = await selfCommunity(w);
     const file = await randomFile(w.files, 'stall.png', 3 * SC_CHUNK - 7);
-    sandbox.fault({ method: 'POST', path: SC_CHUNK_PATH, when: (r) => rangeStart(r) === SC_CHUNK, action: { type: 'stall' } });
+    sandbox.fault({
+      method: 'POST',
+      path: SC_CHUNK_PATH,
+      when: (r) => rangeStart(r) === SC_CHUNK,
+      action: { type: 'stall' },
+    });
     const [queued] = await w.engine.queue.enqueue('community', [file.path]);
 
     await runUntilIdle(w);
@@ -262,7 +306,9 @@ describe('engine + SelfCommunity emulator', () => {
       expect(error).toMatchObject({ errorKind: 'timeout', state: 'waiting' });
       expect(error.message).toMatch(/stalled/);
     }
-    expect(errors.map((e) => e.message).join('\n')).toMatch(/everything was sent, but the server did not answer within 1 s/);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(
+      /everything was sent, but the server did not answer within 1 s/,
+    );
   });
 
   it('stops starting over when the upload session runs out before every upload can finish', async () => {
@@ -394,7 +440,10 @@ describe('engine + TwentyThree emulator', () => {
     const sandbox = await twentyThree(w);
     const sizes = [1, T23_CHUNK, T23_CHUNK + 1, 2 * T23_CHUNK - 1, 2 * T23_CHUNK, 3_000_000];
     const files = await Promise.all(sizes.map((size) => randomFile(w.files, `clip-${size}.mp4`, size)));
-    const jobs = await w.engine.queue.enqueue('videos', files.map((f) => f.path));
+    const jobs = await w.engine.queue.enqueue(
+      'videos',
+      files.map((f) => f.path),
+    );
 
     await runUntilIdle(w);
 
@@ -435,7 +484,11 @@ describe('engine + TwentyThree emulator', () => {
     const w = await world();
     const sandbox = await twentyThree(w);
     const file = await randomFile(w.files, 'broken.mp4', 6 * T23_CHUNK);
-    sandbox.fault({ method: 'POST', path: T23_REDEEM_PATH, action: { type: 'status', status: 500, body: 'Unsupported video codec' } });
+    sandbox.fault({
+      method: 'POST',
+      path: T23_REDEEM_PATH,
+      action: { type: 'status', status: 500, body: 'Unsupported video codec' },
+    });
     const [queued] = await w.engine.queue.enqueue('videos', [file.path]);
 
     await runUntilIdle(w);
@@ -454,7 +507,11 @@ describe('engine + TwentyThree emulator', () => {
     const w = await world();
     const sandbox = await twentyThree(w);
     const file = await randomFile(w.files, 'flaky.mp4', 5 * T23_CHUNK + 99);
-    sandbox.fault({ method: 'POST', path: T23_REDEEM_PATH, action: { type: 'status', status: 503, body: 'Service Unavailable' } });
+    sandbox.fault({
+      method: 'POST',
+      path: T23_REDEEM_PATH,
+      action: { type: 'status', status: 503, body: 'Service Unavailable' },
+    });
     const [queued] = await w.engine.queue.enqueue('videos', [file.path]);
 
     await runUntilIdle(w);

@@ -27,7 +27,13 @@ afterEach(async () => {
 });
 
 const TUNING = { stallTimeoutMs: 5_000, retry: { baseDelayMs: 20, maxDelayMs: 200 }, controlPollMs: 100 };
-const SYNC_TUNING = { rulesPollMs: 50, rescanIntervalMs: 1_000, stableChecks: 2, stableIntervalMs: 50, batchDelayMs: 20 };
+const SYNC_TUNING = {
+  rulesPollMs: 50,
+  rescanIntervalMs: 1_000,
+  stableChecks: 2,
+  stableIntervalMs: 50,
+  batchDelayMs: 20,
+};
 
 async function dataDir(): Promise<string> {
   const dir = join(await fixtures.tempDir('ferry-host-'), 'data');
@@ -73,13 +79,27 @@ describe('the Ferry host', () => {
     saved.close();
 
     // Opened by the host from the registry and the secret store handed in, as the desktop app does.
-    const opened = await host({ dataDir: dir, adapterFor: getAdapter, secrets: new FileSecretStore(dir), log: () => undefined, engineOptions: TUNING });
+    const opened = await host({
+      dataDir: dir,
+      adapterFor: getAdapter,
+      secrets: new FileSecretStore(dir),
+      log: () => undefined,
+      engineOptions: TUNING,
+    });
     expect(opened.engine?.maxJobsInFlight).toBe(3);
     expect(opened.locked).toBeNull();
     expect(isLocked(dir)).toBe(true);
-    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({ ok: true, value: { engineRunning: true, engineNote: null } });
+    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({
+      ok: true,
+      value: { engineRunning: true, engineNote: null },
+    });
 
-    const added = await opened.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+    const added = await opened.api.invoke('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: sandbox.url,
+      secrets: { accessToken: sandbox.token },
+    });
     expect(added.ok).toBe(true);
     const file = await randomFile(await fixtures.tempDir('ferry-host-files-'), 'harbour.png', 300_000);
     expect((await opened.api.invoke('jobs.enqueue', { account: 'community', paths: [file.path] })).ok).toBe(true);
@@ -107,7 +127,13 @@ describe('the Ferry host', () => {
   it('stops the watched folders before the engine, and leaves a queue it was handed open', async () => {
     const dir = await dataDir();
     const queue = queueOn(dir);
-    const opened = await host({ dataDir: dir, queue, log: () => undefined, engineOptions: TUNING, watchedFolders: { watch: true, tuning: SYNC_TUNING } });
+    const opened = await host({
+      dataDir: dir,
+      queue,
+      log: () => undefined,
+      engineOptions: TUNING,
+      watchedFolders: { watch: true, tuning: SYNC_TUNING },
+    });
     await opened.start();
     const sync = opened.sync!;
     expect(opened.api.syncSource).toBe(sync);
@@ -141,10 +167,17 @@ describe('the Ferry host', () => {
     expect(await opened.api.invoke('settings.set', { globalConcurrency: 2 })).toMatchObject({ ok: true });
     expect(opened.engine).toBe(before);
     expect(opened.engine?.maxJobsInFlight).toBe(2);
-    await waitFor('the notice', () => seen.some((event) => event.event === 'notice' && event.payload.message === 'Up to 2 uploads now run at once'));
+    await waitFor('the notice', () =>
+      seen.some((event) => event.event === 'notice' && event.payload.message === 'Up to 2 uploads now run at once'),
+    );
     await opened.close();
 
-    const tuned = await host({ dataDir: dir, queue, log: () => undefined, engineOptions: { ...TUNING, maxJobsInFlight: 1 } });
+    const tuned = await host({
+      dataDir: dir,
+      queue,
+      log: () => undefined,
+      engineOptions: { ...TUNING, maxJobsInFlight: 1 },
+    });
     expect(tuned.engine?.maxJobsInFlight).toBe(1);
     expect(await tuned.api.invoke('settings.set', { globalConcurrency: 5 })).toMatchObject({ ok: true });
     expect(tuned.engine?.maxJobsInFlight).toBe(1);
@@ -156,7 +189,12 @@ describe('the Ferry host', () => {
     const seen = events(opened);
     opened.engine!.emit('fault', { jobId: 1, message: 'Disk full: 0 B free in /tmp', retryInMs: 5_000 });
     await waitFor('the notice', () =>
-      seen.find((event) => event.event === 'notice' && event.payload.level === 'error' && event.payload.message === 'Disk full: 0 B free in /tmp'),
+      seen.find(
+        (event) =>
+          event.event === 'notice' &&
+          event.payload.level === 'error' &&
+          event.payload.message === 'Disk full: 0 B free in /tmp',
+      ),
     );
   });
 
@@ -178,19 +216,42 @@ describe('the Ferry host', () => {
     expect(opened.engine).toBeNull();
     expect(opened.locked).toBeInstanceOf(LockedError);
     expect(opened.locked?.pid).toBe(process.pid);
-    expect(opened.engineNote).toMatch(/^Another Ferry \(pid \d+\) is already uploading from .*: this test only watches$/);
-    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({ ok: true, value: { engineRunning: false } });
+    expect(opened.engineNote).toMatch(
+      /^Another Ferry \(pid \d+\) is already uploading from .*: this test only watches$/,
+    );
+    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({
+      ok: true,
+      value: { engineRunning: false },
+    });
     await opened.start();
     expect(opened.sync).toBeNull();
 
     // A job changed by the process that uploads reaches this one through the database.
     const seen = events(opened);
-    const account = await queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', settings: {}, secrets: { accessToken: 'tok-1234' } });
+    const account = await queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: 'http://127.0.0.1:9',
+      settings: {},
+      secrets: { accessToken: 'tok-1234' },
+    });
     const [row] = queue.jobs.insert([
-      { accountId: account.id, sourceKind: 'file', source: '/tmp/z.png', name: 'z.png', mime: 'image/png', size: 1, mtimeMs: 1, edgeHash: 'x', options: {} },
+      {
+        accountId: account.id,
+        sourceKind: 'file',
+        source: '/tmp/z.png',
+        name: 'z.png',
+        mime: 'image/png',
+        size: 1,
+        mtimeMs: 1,
+        edgeHash: 'x',
+        options: {},
+      },
     ]);
     await waitFor('the followed change', () => followed.includes(row!.id));
-    await waitFor('the announced change', () => seen.some((event) => event.event === 'jobs.changed' && event.payload.jobs.some((job) => job.id === row!.id)));
+    await waitFor('the announced change', () =>
+      seen.some((event) => event.event === 'jobs.changed' && event.payload.jobs.some((job) => job.id === row!.id)),
+    );
 
     // Still held: no take-over.
     expect(await opened.takeOver()).toBe(false);
@@ -200,7 +261,10 @@ describe('the Ferry host', () => {
     expect(opened.locked).toBeNull();
     // start() was called before, so the engine and the watched folders run now.
     expect(opened.sync).not.toBeNull();
-    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({ ok: true, value: { engineRunning: true, engineNote: null } });
+    expect(await opened.api.invoke('app.status', undefined)).toMatchObject({
+      ok: true,
+      value: { engineRunning: true, engineNote: null },
+    });
     expect(isLocked(dir)).toBe(true);
     await opened.close();
     expect(isLocked(dir)).toBe(false);
@@ -209,7 +273,17 @@ describe('the Ferry host', () => {
   it('lets `ferry upload --wait` follow another holder of the lock, then take over once it is released', async () => {
     const sandbox = fixtures.track(await startSelfCommunitySandbox());
     const dir = await dataDir();
-    const added = await runFerry(dir, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`]);
+    const added = await runFerry(dir, [
+      'accounts',
+      'add',
+      'selfcommunity',
+      '--name',
+      'c',
+      '--base-url',
+      sandbox.url,
+      '--secret',
+      `accessToken=${sandbox.token}`,
+    ]);
     expect(added.code, added.stderr).toBe(0);
     const file = await randomFile(await fixtures.tempDir('ferry-host-files-'), 'quay.png', 200_000);
     const other = acquireRunLock(dir);
@@ -221,7 +295,9 @@ describe('the Ferry host', () => {
     other.release();
     const result = await child.exited;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/^ferry: Another Ferry \(pid \d+\) is already uploading from .*; following its progress\n$/);
+    expect(result.stderr).toMatch(
+      /^ferry: Another Ferry \(pid \d+\) is already uploading from .*; following its progress\n$/,
+    );
     expect(sandbox.media.map((media) => media.sha256)).toEqual([file.sha256]);
     expect(isLocked(dir)).toBe(false);
   }, 40_000);

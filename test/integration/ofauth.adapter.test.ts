@@ -20,7 +20,13 @@ import {
   ofauthAdapter as adapter,
   type OfauthSession,
 } from '../../main/providers/ofauth/ofauthAdapter.ts';
-import type { AccountContext, CallContext, FinalizeOutcome, JobContext, UploadSource } from '../../main/providers/types.ts';
+import type {
+  AccountContext,
+  CallContext,
+  FinalizeOutcome,
+  JobContext,
+  UploadSource,
+} from '../../main/providers/types.ts';
 import { startOfauthSandbox, type OfauthSandbox, type OfauthSandboxOptions } from '../sandbox/ofauth.ts';
 import { rejection, thrown } from '../support/uploadErrors.ts';
 
@@ -62,7 +68,12 @@ interface LocalFile {
   path: string;
 }
 
-async function localFile(name: string, size: number, mime: string, options: Record<string, string> = {}): Promise<LocalFile> {
+async function localFile(
+  name: string,
+  size: number,
+  mime: string,
+  options: Record<string, string> = {},
+): Promise<LocalFile> {
   const path = join(dir, `${randomBytes(4).toString('hex')}-${name}`);
   const bytes = randomBytes(size);
   await writeFile(path, bytes);
@@ -131,7 +142,9 @@ async function upload(
   return { session, errors, outcome };
 }
 
-function completed(outcome: FinalizeOutcome<OfauthSession>): NonNullable<Extract<FinalizeOutcome<OfauthSession>, { kind: 'completed' }>['result']> {
+function completed(
+  outcome: FinalizeOutcome<OfauthSession>,
+): NonNullable<Extract<FinalizeOutcome<OfauthSession>, { kind: 'completed' }>['result']> {
   if (outcome.kind !== 'completed') throw new Error(`expected completed, got ${outcome.kind}`);
   return outcome.result;
 }
@@ -150,7 +163,12 @@ describe('OFAuth adapter against the emulator', () => {
 
     expect(errors).toEqual([]);
     expect(server.media).toHaveLength(1);
-    expect(server.media[0]).toMatchObject({ size, sha256: file.sha256, filename: name, uploadId: session.mediaUploadId });
+    expect(server.media[0]).toMatchObject({
+      size,
+      sha256: file.sha256,
+      filename: name,
+      uploadId: session.mediaUploadId,
+    });
     // Exactly the OpenAPI init body, no more keys.
     expect(server.initCalls).toEqual([{ body: { filename: name, size, contentType: mime }, status: 201 }]);
     const parts = Math.ceil(size / PART);
@@ -163,10 +181,16 @@ describe('OFAuth adapter against the emulator', () => {
       expect(session).toMatchObject({ mode: 'multipart', totalParts: parts, partSize: PART });
       expect(server.singleLog).toEqual([]);
       // complete takes exactly {mediaUploadId}: no part list, no ETags (OpenAPI).
-      expect(server.completeCalls).toEqual([{ mediaUploadId: session.mediaUploadId, body: { mediaUploadId: session.mediaUploadId }, status: 200 }]);
+      expect(server.completeCalls).toEqual([
+        { mediaUploadId: session.mediaUploadId, body: { mediaUploadId: session.mediaUploadId }, status: 200 },
+      ]);
       const received = [...server.partLog].sort((a, b) => a.part - b.part);
       expect(received.map((entry) => [entry.part, entry.sha256, entry.status])).toEqual(
-        Array.from({ length: parts }, (_, i) => [i + 1, sliceHash(file.bytes, i * PART, Math.min((i + 1) * PART, size)), 200]),
+        Array.from({ length: parts }, (_, i) => [
+          i + 1,
+          sliceHash(file.bytes, i * PART, Math.min((i + 1) * PART, size)),
+          200,
+        ]),
       );
     }
     // The id holds a colon and travels URL-encoded in every path.
@@ -197,7 +221,14 @@ describe('OFAuth adapter against the emulator', () => {
     const file = await localFile('headers.mov', 3 * PART + 17, 'video/quicktime');
     const { session, outcome } = await upload(accountFor(server), file.job);
 
-    expect(session).toMatchObject({ mode: 'multipart', totalParts: 4, partSize: PART, expiresAt: null, partUrls: null, completeUrl: null });
+    expect(session).toMatchObject({
+      mode: 'multipart',
+      totalParts: 4,
+      partSize: PART,
+      expiresAt: null,
+      partUrls: null,
+      completeUrl: null,
+    });
     const id = encodeURIComponent(session.mediaUploadId);
     const parts = server.requests.filter((request) => request.method === 'PUT').map((request) => request.path);
     expect(parts.sort()).toEqual([1, 2, 3, 4].map((n) => `/v2/access/uploads/${id}/parts/${n}`));
@@ -213,7 +244,9 @@ describe('OFAuth adapter against the emulator', () => {
 
     expect(session).toMatchObject({ mode: 'single', totalParts: 1, partSize: 3_000_000, expiresAt: null });
     expect(adapter.planParts(session, file.job)).toEqual([]);
-    expect(server.singleLog).toEqual([{ uploadId: session.mediaUploadId, size: 3_000_000, contentType: 'video/mp4', status: 200 }]);
+    expect(server.singleLog).toEqual([
+      { uploadId: session.mediaUploadId, size: 3_000_000, contentType: 'video/mp4', status: 200 },
+    ]);
     expect(server.partLog).toEqual([]);
     expect(server.completeCalls).toEqual([]);
     expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
@@ -226,7 +259,11 @@ describe('OFAuth adapter against the emulator', () => {
     const account = accountFor(server);
     const session = await adapter.createSession(account, file.job, call());
     const seen: number[] = [];
-    await adapter.finalize(account, file.job, session, { signal: new AbortController().signal, onBytes: (n) => seen.push(n), resumed: false });
+    await adapter.finalize(account, file.job, session, {
+      signal: new AbortController().signal,
+      onBytes: (n) => seen.push(n),
+      resumed: false,
+    });
     expect(seen.length).toBeGreaterThan(1);
     expect(seen.at(-1)).toBe(1_000_000);
   });
@@ -267,12 +304,21 @@ describe('OFAuth adapter against the emulator', () => {
         sawConnectionId: false,
       })),
     );
-    expect(server.storage.requests.every((request) => request.headers.apikey === undefined && request.headers['x-connection-id'] === undefined)).toBe(true);
+    expect(
+      server.storage.requests.every(
+        (request) => request.headers.apikey === undefined && request.headers['x-connection-id'] === undefined,
+      ),
+    ).toBe(true);
     expect(server.partLog).toEqual([]);
     // Only init and complete went to the API, both with the credentials.
-    expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual(['POST /v2/access/uploads/init', 'POST /v2/access/uploads/complete']);
+    expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /v2/access/uploads/init',
+      'POST /v2/access/uploads/complete',
+    ]);
     expect(server.requests.every((request) => request.headers.apikey === server.apiKey)).toBe(true);
-    expect(server.completeCalls).toEqual([{ mediaUploadId: session.mediaUploadId, body: { mediaUploadId: session.mediaUploadId }, status: 200 }]);
+    expect(server.completeCalls).toEqual([
+      { mediaUploadId: session.mediaUploadId, body: { mediaUploadId: session.mediaUploadId }, status: 200 },
+    ]);
     expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
   });
@@ -283,7 +329,9 @@ describe('OFAuth adapter against the emulator', () => {
     const { session, outcome } = await upload(accountFor(server), file.job);
 
     expect(session).toMatchObject({ mode: 'multipart', totalParts: 1, partSize: 1000 });
-    expect(server.storage.partLog).toEqual([expect.objectContaining({ part: 1, size: 1000, sha256: file.sha256, status: 200, sawApiKey: false })]);
+    expect(server.storage.partLog).toEqual([
+      expect.objectContaining({ part: 1, size: 1000, sha256: file.sha256, status: 200, sawApiKey: false }),
+    ]);
     expect(server.singleLog).toEqual([]);
     expect(server.completeCalls.map((entry) => entry.status)).toEqual([200]);
     expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
@@ -300,7 +348,9 @@ describe('OFAuth adapter against the emulator', () => {
     });
     expect(reply.statusCode).toBe(403);
     expect(reply.body).toContain('<Code>AccessDenied</Code>');
-    expect(server.storage.partLog).toEqual([expect.objectContaining({ part: 1, status: 403, sawApiKey: true, sawConnectionId: true })]);
+    expect(server.storage.partLog).toEqual([
+      expect.objectContaining({ part: 1, status: 403, sawApiKey: true, sawConnectionId: true }),
+    ]);
   });
 
   it('starts a new upload when a storage URL has expired', async () => {
@@ -309,7 +359,9 @@ describe('OFAuth adapter against the emulator', () => {
     const file = await localFile('stale.mp4', 2 * PART, 'video/mp4');
     const session = await adapter.createSession(account, file.job, call());
     server.expireAll();
-    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    const error = await rejection(
+      adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()),
+    );
     expect(error.kind).toBe('session-gone');
     expect(error.status).toBe(403);
     expect(error.message).toBe(
@@ -317,7 +369,7 @@ describe('OFAuth adapter against the emulator', () => {
     );
   });
 
-  it('sends the guide\'s api.ofauth.com part URLs to the account\'s own API origin, with credentials', async () => {
+  it("sends the guide's api.ofauth.com part URLs to the account's own API origin, with credentials", async () => {
     // The guide's example plan names https://api.ofauth.com whatever host the account uses
     // (api-next.ofauth.com by default): those are OFAuth endpoints, not storage.
     const server = await sandbox({ planOrigin: 'https://api.ofauth.com' });
@@ -328,8 +380,15 @@ describe('OFAuth adapter against the emulator', () => {
     expect(session.completeUrl).toBe('https://api.ofauth.com/v2/access/uploads/complete');
     const id = encodeURIComponent(session.mediaUploadId);
     const puts = server.requests.filter((request) => request.method === 'PUT');
-    expect(puts.map((request) => request.path).sort()).toEqual([1, 2, 3].map((n) => `/v2/access/uploads/${id}/parts/${n}`));
-    expect(puts.every((request) => request.headers.apikey === server.apiKey && request.headers['x-connection-id'] === server.connectionId)).toBe(true);
+    expect(puts.map((request) => request.path).sort()).toEqual(
+      [1, 2, 3].map((n) => `/v2/access/uploads/${id}/parts/${n}`),
+    );
+    expect(
+      puts.every(
+        (request) =>
+          request.headers.apikey === server.apiKey && request.headers['x-connection-id'] === server.connectionId,
+      ),
+    ).toBe(true);
     expect(completed(outcome).remoteId).toBe(String(server.media[0]!.id));
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
   });
@@ -348,7 +407,11 @@ describe('OFAuth adapter against the emulator', () => {
           totalParts: 2,
           partSize: PART,
           expiresAt: 4_102_444_800, // epoch seconds: 2100-01-01
-          parts: [1, 2].map((n) => ({ partNumber: n, uploadUrl: `https://elsewhere.example/p/${n}`, byteRange: { start: (n - 1) * PART, end: n * PART - 1 } })),
+          parts: [1, 2].map((n) => ({
+            partNumber: n,
+            uploadUrl: `https://elsewhere.example/p/${n}`,
+            byteRange: { start: (n - 1) * PART, end: n * PART - 1 },
+          })),
           completeUrl: 'https://elsewhere.example/complete',
         }),
       },
@@ -372,7 +435,11 @@ describe('OFAuth adapter against the emulator', () => {
     const file = await localFile('odd-plan.mp4', 3 * PART, 'video/mp4');
     server.fault({
       path: '/v2/access/uploads/init',
-      action: { type: 'status', status: 201, body: JSON.stringify({ mediaUploadId: 'upload:x', uploadType: 'multipart', totalParts: 2, partSize: PART }) },
+      action: {
+        type: 'status',
+        status: 201,
+        body: JSON.stringify({ mediaUploadId: 'upload:x', uploadType: 'multipart', totalParts: 2, partSize: PART }),
+      },
     });
     const error = await rejection(adapter.createSession(accountFor(server), file.job, call()));
     expect(error.kind).toBe('invalid');
@@ -407,7 +474,8 @@ describe('OFAuth adapter against the emulator', () => {
     const session = adapter.parseSession(JSON.parse(JSON.stringify(created)));
     expect(session).toEqual(created);
     expect(adapter.sessionUsable(session!, Date.now())).toBe(true);
-    for (const part of adapter.planParts(session!, file.job).slice(2)) await adapter.uploadPart(account, file.job, session!, part, call());
+    for (const part of adapter.planParts(session!, file.job).slice(2))
+      await adapter.uploadPart(account, file.job, session!, part, call());
     await adapter.finalize(account, file.job, session!, { ...call(), resumed: false });
 
     expect(server.partLog.map((entry) => entry.part)).toEqual([1, 2, 3, 4, 5]);
@@ -438,12 +506,18 @@ describe('OFAuth adapter against the emulator', () => {
     const session = await adapter.createSession(account, file.job, call());
     const [first] = adapter.planParts(session, file.job);
 
-    server.fault({ path: /\/parts\/1$/, action: { type: 'status', status: 400, body: '{"error":{"message":"Part is corrupt","code":"bad_part"}}' } });
+    server.fault({
+      path: /\/parts\/1$/,
+      action: { type: 'status', status: 400, body: '{"error":{"message":"Part is corrupt","code":"bad_part"}}' },
+    });
     const nested = await rejection(adapter.uploadPart(account, file.job, session, first!, call()));
     expect(nested.kind).toBe('invalid');
     expect(nested.message).toMatch(/^OFAuth refused part 1 of 2 of shapes\.mp4 \(400 Part is corrupt \[BAD_PART\]\)/);
 
-    server.fault({ path: /\/parts\/1$/, action: { type: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' } });
+    server.fault({
+      path: /\/parts\/1$/,
+      action: { type: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
+    });
     const html = await rejection(adapter.uploadPart(account, file.job, session, first!, call()));
     expect(html.kind).toBe('server');
     expect(html.message).toBe('OFAuth refused part 1 of 2 of shapes.mp4: 502 502 Bad Gateway; will retry');
@@ -452,19 +526,33 @@ describe('OFAuth adapter against the emulator', () => {
   it('maps a wrong API key or connection id to auth, saying what to check', async () => {
     const server = await sandbox({ errorShape: 'message' });
     const file = await localFile('secret.jpg', 100, 'image/jpeg');
-    const wrongKey = await rejection(adapter.createSession(accountFor(server, { apiKey: 'wrong', connectionId: server.connectionId }), file.job, call()));
+    const wrongKey = await rejection(
+      adapter.createSession(
+        accountFor(server, { apiKey: 'wrong', connectionId: server.connectionId }),
+        file.job,
+        call(),
+      ),
+    );
     expect(wrongKey).toMatchObject({ kind: 'auth', status: 401 });
     expect(wrongKey.message).toBe(
       'OFAuth refused to start the upload of secret.jpg (401 Missing or invalid API key [UNAUTHORIZED]): check the API key and connection id of OFAuth account "vault"',
     );
-    const wrongConnection = await rejection(adapter.createSession(accountFor(server, { apiKey: server.apiKey, connectionId: 'conn_other' }), file.job, call()));
+    const wrongConnection = await rejection(
+      adapter.createSession(
+        accountFor(server, { apiKey: server.apiKey, connectionId: 'conn_other' }),
+        file.job,
+        call(),
+      ),
+    );
     expect(wrongConnection).toMatchObject({ kind: 'auth', status: 401 });
     expect(wrongConnection.message).toBe(
       'OFAuth refused to start the upload of secret.jpg (401 Connection not found or missing session data [SESSION_NOT_PROVIDED]): ' +
         'connection conn_other of OFAuth account "vault" is unknown or its OnlyFans session has expired; check the connection id, ' +
         'or reconnect the account through OFAuth Link, then retry',
     );
-    const missing = await rejection(adapter.createSession(accountFor(server, { apiKey: server.apiKey }), file.job, call()));
+    const missing = await rejection(
+      adapter.createSession(accountFor(server, { apiKey: server.apiKey }), file.job, call()),
+    );
     expect(missing.kind).toBe('auth');
     expect(missing.message).toBe('OFAuth account "vault" has no connection id: add it in the account settings');
     expect(server.uploads.size).toBe(0);
@@ -483,36 +571,63 @@ describe('OFAuth adapter against the emulator', () => {
     expect(limited.kind).toBe('rate-limited');
     expect(limited.status).toBe(429);
     expect(limited.retryAfterMs).toBe(1000);
-    expect(limited.message).toBe('OFAuth refused part 2 of 3 of busy.mp4: 429 Rate limit exceeded; waiting before trying again');
+    expect(limited.message).toBe(
+      'OFAuth refused part 2 of 3 of busy.mp4: 429 Rate limit exceeded; waiting before trying again',
+    );
     expect(server.rateLimited).toBe(1);
 
-    server.fault({ path: /\/parts\/3$/, action: { type: 'status', status: 429, body: '{"message":"Too many","code":"RATE_LIMIT_EXCEEDED"}', headers: { 'retry-after': '7' } } });
+    server.fault({
+      path: /\/parts\/3$/,
+      action: {
+        type: 'status',
+        status: 429,
+        body: '{"message":"Too many","code":"RATE_LIMIT_EXCEEDED"}',
+        headers: { 'retry-after': '7' },
+      },
+    });
     const retryAfter = await rejection(adapter.uploadPart(account, file.job, session, third!, call()));
     expect(retryAfter).toMatchObject({ kind: 'rate-limited', retryAfterMs: 7000 });
   });
 
   it.each([
-    ['not-found', 404, 'Upload {id} not found or expired [RESOURCE_NOT_FOUND]', 'OFAuth no longer knows this upload (expired?); starting a new upload'],
-    ['bad-request', 400, 'Upload session {id} has expired [BAD_REQUEST]', 'the upload session expired; starting a new upload'],
-  ] as const)('maps an expired upload (%s) to session-gone and completes in a new one', async (expiredAs, status, text, advice) => {
-    const server = await sandbox({ expiredAs, errorShape: 'code' });
-    const account = accountFor(server);
-    const file = await localFile('expiring.mp4', 3 * PART, 'video/mp4');
-    const first = await adapter.createSession(account, file.job, call());
-    const [part] = adapter.planParts(first, file.job);
-    await adapter.uploadPart(account, file.job, first, part!, call());
-    server.expireAll();
+    [
+      'not-found',
+      404,
+      'Upload {id} not found or expired [RESOURCE_NOT_FOUND]',
+      'OFAuth no longer knows this upload (expired?); starting a new upload',
+    ],
+    [
+      'bad-request',
+      400,
+      'Upload session {id} has expired [BAD_REQUEST]',
+      'the upload session expired; starting a new upload',
+    ],
+  ] as const)(
+    'maps an expired upload (%s) to session-gone and completes in a new one',
+    async (expiredAs, status, text, advice) => {
+      const server = await sandbox({ expiredAs, errorShape: 'code' });
+      const account = accountFor(server);
+      const file = await localFile('expiring.mp4', 3 * PART, 'video/mp4');
+      const first = await adapter.createSession(account, file.job, call());
+      const [part] = adapter.planParts(first, file.job);
+      await adapter.uploadPart(account, file.job, first, part!, call());
+      server.expireAll();
 
-    const error = await rejection(adapter.uploadPart(account, file.job, first, adapter.planParts(first, file.job)[1]!, call()));
-    expect(error.kind).toBe('session-gone');
-    expect(error.status).toBe(status);
-    expect(error.message).toBe(`OFAuth refused part 2 of 3 of expiring.mp4 (${status} ${text.replace('{id}', first.mediaUploadId)}): ${advice}`);
+      const error = await rejection(
+        adapter.uploadPart(account, file.job, first, adapter.planParts(first, file.job)[1]!, call()),
+      );
+      expect(error.kind).toBe('session-gone');
+      expect(error.status).toBe(status);
+      expect(error.message).toBe(
+        `OFAuth refused part 2 of 3 of expiring.mp4 (${status} ${text.replace('{id}', first.mediaUploadId)}): ${advice}`,
+      );
 
-    const { session, outcome } = await upload(account, file.job);
-    expect(session.mediaUploadId).not.toBe(first.mediaUploadId);
-    expect(completed(outcome).remoteId).not.toBeNull();
-    expect(server.media).toEqual([expect.objectContaining({ uploadId: session.mediaUploadId, sha256: file.sha256 })]);
-  });
+      const { session, outcome } = await upload(account, file.job);
+      expect(session.mediaUploadId).not.toBe(first.mediaUploadId);
+      expect(completed(outcome).remoteId).not.toBeNull();
+      expect(server.media).toEqual([expect.objectContaining({ uploadId: session.mediaUploadId, sha256: file.sha256 })]);
+    },
+  );
 
   it('maps SESSION_EXPIRED (the OnlyFans session of the connection, 401) to auth, never to a new upload', async () => {
     const server = await sandbox();
@@ -521,9 +636,20 @@ describe('OFAuth adapter against the emulator', () => {
     const session = await adapter.createSession(account, file.job, call());
     server.fault({
       path: /\/parts\/1$/,
-      action: { type: 'status', status: 401, body: JSON.stringify({ error: 'User session has expired', type: 'SESSION_EXPIRED', requestId: 'req_9', actionRequired: 'refresh_session' }) },
+      action: {
+        type: 'status',
+        status: 401,
+        body: JSON.stringify({
+          error: 'User session has expired',
+          type: 'SESSION_EXPIRED',
+          requestId: 'req_9',
+          actionRequired: 'refresh_session',
+        }),
+      },
     });
-    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    const error = await rejection(
+      adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()),
+    );
     expect(error).toMatchObject({ kind: 'auth', status: 401 });
     expect(error.message).toBe(
       'OFAuth refused part 1 of 2 of relink.mp4 (401 User session has expired [SESSION_EXPIRED], request req_9): ' +
@@ -537,10 +663,20 @@ describe('OFAuth adapter against the emulator', () => {
     const account = accountFor(server);
     const file = await localFile('rules.mp4', 2 * PART, 'video/mp4');
     const session = await adapter.createSession(account, file.job, call());
-    server.fault({ path: /\/parts\/2$/, action: { type: 'status', status: 401, body: JSON.stringify({ error: 'Dynamic rules need updating', type: 'RULES_OUTDATED' }) } });
-    const { errors, } = await sendParts(account, file.job, session, { width: 1 });
+    server.fault({
+      path: /\/parts\/2$/,
+      action: {
+        type: 'status',
+        status: 401,
+        body: JSON.stringify({ error: 'Dynamic rules need updating', type: 'RULES_OUTDATED' }),
+      },
+    });
+    const { errors } = await sendParts(account, file.job, session, { width: 1 });
     expect(errors.map((error) => [error.kind, error.message])).toEqual([
-      ['server', 'OFAuth refused part 2 of 2 of rules.mp4 (401 Dynamic rules need updating [RULES_OUTDATED]): OFAuth is updating its OnlyFans rules; will retry'],
+      [
+        'server',
+        'OFAuth refused part 2 of 2 of rules.mp4 (401 Dynamic rules need updating [RULES_OUTDATED]): OFAuth is updating its OnlyFans rules; will retry',
+      ],
     ]);
     await adapter.finalize(account, file.job, session, { ...call(), resumed: false });
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
@@ -573,7 +709,9 @@ describe('OFAuth adapter against the emulator', () => {
       partUrls: null,
       completeUrl: null,
     };
-    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    const error = await rejection(
+      adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()),
+    );
     expect(error.kind).toBe('session-gone');
     expect(error.status).toBe(404);
     expect(server.requests[0]!.path).toBe('/v2/access/uploads/upload%3Agone/parts/1');
@@ -615,7 +753,9 @@ describe('OFAuth adapter against the emulator', () => {
     const session = await adapter.createSession(account, file.job, call());
     server.fault({ method: 'PUT', action: { type: 'drop-response' } });
 
-    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe(
+      'network',
+    );
     const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
     expect(result.remoteId).toBeNull();
     expect(result.details.warning).toContain('reply was lost');
@@ -631,7 +771,9 @@ describe('OFAuth adapter against the emulator', () => {
     await sendParts(account, file.job, session);
     server.fault({ path: '/v2/access/uploads/complete', action: { type: 'reset' } });
 
-    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe(
+      'network',
+    );
     const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
     expect(result.remoteId).toBe(String(server.media[0]!.id));
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
@@ -643,7 +785,10 @@ describe('OFAuth adapter against the emulator', () => {
     const file = await localFile('garbled.mp4', 2 * PART, 'video/mp4');
     const session = await adapter.createSession(account, file.job, call());
     await sendParts(account, file.job, session);
-    server.fault({ path: '/v2/access/uploads/complete', action: { type: 'malformed', status: 200, body: '{"mediaUploadId":"upl', contentType: 'application/json' } });
+    server.fault({
+      path: '/v2/access/uploads/complete',
+      action: { type: 'malformed', status: 200, body: '{"mediaUploadId":"upl', contentType: 'application/json' },
+    });
 
     const garbled = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }));
     expect(garbled.kind).toBe('server');
@@ -659,10 +804,15 @@ describe('OFAuth adapter against the emulator', () => {
     const server = await sandbox();
     const account = accountFor(server);
     const file = await localFile('html.mp4', 2 * PART, 'video/mp4');
-    server.fault({ path: '/v2/access/uploads/init', action: { type: 'malformed', status: 200, body: '<html>Cloudflare says hi</html>' } });
+    server.fault({
+      path: '/v2/access/uploads/init',
+      action: { type: 'malformed', status: 200, body: '<html>Cloudflare says hi</html>' },
+    });
     const init = await rejection(adapter.createSession(account, file.job, call()));
     expect(init.kind).toBe('server');
-    expect(init.message).toBe('Starting the OFAuth upload of html.mp4: OFAuth answered with an unreadable reply (200 Cloudflare says hi); will retry');
+    expect(init.message).toBe(
+      'Starting the OFAuth upload of html.mp4: OFAuth answered with an unreadable reply (200 Cloudflare says hi); will retry',
+    );
 
     const session = await adapter.createSession(account, file.job, call());
     server.fault({ path: /\/parts\/1$/, action: { type: 'malformed', status: 200, body: '<html>oops</html>' } });
@@ -696,7 +846,9 @@ describe('OFAuth adapter against the emulator', () => {
     expect(error.kind).toBe('invalid');
     expect(error.message).toContain('Ferry cannot tell whether its earlier attempt to finish upload');
     // Not resumed, the same reply is simply a new session.
-    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('session-gone');
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe(
+      'session-gone',
+    );
     expect(server.media).toEqual([]);
   });
 
@@ -708,7 +860,9 @@ describe('OFAuth adapter against the emulator', () => {
     await sendParts(account, file.job, session);
     server.fault({ path: '/v2/access/uploads/complete', action: { type: 'drop-response' } });
 
-    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe(
+      'network',
+    );
     const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
     expect(result.remoteId).toBe(String(server.media[0]!.id));
     expect(server.media).toHaveLength(1);
@@ -722,7 +876,9 @@ describe('OFAuth adapter against the emulator', () => {
     await sendParts(account, file.job, session);
     server.fault({ path: '/v2/access/uploads/complete', action: { type: 'drop-response' } });
 
-    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect((await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: false }))).kind).toBe(
+      'network',
+    );
     const error = await rejection(adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
     expect(error.kind).toBe('invalid');
     expect(error.message).toBe(
@@ -741,28 +897,40 @@ describe('OFAuth adapter against the emulator', () => {
     // The body of complete went out and no reply ever comes; the engine's reply wait runs out.
     server.fault({ path: '/v2/access/uploads/complete', action: { type: 'stall' } });
     const controller = new AbortController();
-    const pending = adapter.finalize(account, file.job, session, { signal: controller.signal, onBytes: () => {}, resumed: false });
+    const pending = adapter.finalize(account, file.job, session, {
+      signal: controller.signal,
+      onBytes: () => {},
+      resumed: false,
+    });
     setTimeout(() => controller.abort(), 50);
     expect((await rejection(pending)).kind).toBe('aborted');
 
     const result = completed(await adapter.finalize(account, file.job, session, { ...call(), resumed: true }));
     expect(result.remoteId).toBe(String(server.media[0]!.id));
-    expect(server.requests.filter((request) => request.path === '/v2/access/uploads/complete').map((request) => request.fault ?? request.status)).toEqual([
-      'stall',
-      200,
-    ]);
+    expect(
+      server.requests
+        .filter((request) => request.path === '/v2/access/uploads/complete')
+        .map((request) => request.fault ?? request.status),
+    ).toEqual(['stall', 200]);
     expect(server.media).toEqual([expect.objectContaining({ sha256: file.sha256 })]);
   });
 
   it('completes without a media id when the finalize reply holds no media (the OpenAPI makes it optional)', async () => {
     const server = await sandbox({ completeMedia: false });
-    for (const [name, size] of [['no-media.mp4', 2 * PART], ['no-media.jpg', 100]] as const) {
+    for (const [name, size] of [
+      ['no-media.mp4', 2 * PART],
+      ['no-media.jpg', 100],
+    ] as const) {
       const file = await localFile(name, size, name.endsWith('.mp4') ? 'video/mp4' : 'image/jpeg');
       const { session, outcome, errors } = await upload(accountFor(server), file.job);
       expect(errors).toEqual([]);
       expect(outcome).toEqual({
         kind: 'completed',
-        result: { remoteId: null, url: null, details: { mediaUploadId: session.mediaUploadId, note: OFAUTH_NO_MEDIA_NOTE } },
+        result: {
+          remoteId: null,
+          url: null,
+          details: { mediaUploadId: session.mediaUploadId, note: OFAUTH_NO_MEDIA_NOTE },
+        },
       });
     }
     // One finalize each: no retry loop over a reply that was a success.
@@ -778,7 +946,12 @@ describe('OFAuth adapter against the emulator', () => {
     const result = completed(outcome);
     expect(result.remoteId).toBe(String(server.media[0]!.id));
     expect(result.url).toBeNull();
-    expect(result.details).toMatchObject({ isReady: false, hasError: false, type: 'video', note: OFAUTH_PROCESSING_NOTE });
+    expect(result.details).toMatchObject({
+      isReady: false,
+      hasError: false,
+      type: 'video',
+      note: OFAUTH_PROCESSING_NOTE,
+    });
     expect(adapter.poll).toBeUndefined();
   });
 
@@ -821,7 +994,9 @@ describe('OFAuth adapter against the emulator', () => {
       const account = accountFor(server, undefined, createAccountHttp({ pace: (signal) => bucket.take(signal) }));
       const file = await localFile('hundred.mp4', 100 * 1024, 'video/mp4');
 
-      const { session, errors, outcome } = await upload(account, file.job, { width: adapter.capabilities.maxParallelParts });
+      const { session, errors, outcome } = await upload(account, file.job, {
+        width: adapter.capabilities.maxParallelParts,
+      });
       expect(session.totalParts).toBe(100);
       expect(errors).toEqual([]);
       expect(server.rateLimited).toBe(0);
@@ -875,7 +1050,13 @@ describe('OFAuth connection test', () => {
 });
 
 describe('OFAuth source validation and plan', () => {
-  const file = (name: string, size: number, mime: string): UploadSource => ({ kind: 'file', path: `/tmp/${name}`, name, size, mime });
+  const file = (name: string, size: number, mime: string): UploadSource => ({
+    kind: 'file',
+    path: `/tmp/${name}`,
+    name,
+    size,
+    mime,
+  });
 
   it('accepts photos, videos and audio, guessing the type from the name when it is generic', () => {
     expect(() => adapter.validateSource(file('a.jpg', 10, 'image/jpeg'), {})).not.toThrow();
@@ -896,7 +1077,10 @@ describe('OFAuth source validation and plan', () => {
 
   it('rejects URL sources and empty files', () => {
     const url = thrown(() =>
-      adapter.validateSource({ kind: 'url', url: 'https://example.com/a.jpg', name: 'a.jpg', size: 10, mime: 'image/jpeg' }, {}),
+      adapter.validateSource(
+        { kind: 'url', url: 'https://example.com/a.jpg', name: 'a.jpg', size: 10, mime: 'image/jpeg' },
+        {},
+      ),
     );
     expect(url.kind).toBe('unsupported');
     expect(url.message).toBe('a.jpg: OFAuth uploads local files, not URLs (https://example.com/a.jpg)');
@@ -931,7 +1115,10 @@ describe('OFAuth source validation and plan', () => {
   });
 
   it.each([
-    [{ vaultMode: 'message', vaultUserId: '12345' }, { mode: 'message', userId: '12345' }],
+    [
+      { vaultMode: 'message', vaultUserId: '12345' },
+      { mode: 'message', userId: '12345' },
+    ],
     [{ vaultUserId: '777' }, { userId: '777' }],
     [{ vaultMode: 'message' }, { mode: 'message' }],
     [{ vaultUpload: 'false' }, undefined],
@@ -940,7 +1127,12 @@ describe('OFAuth source validation and plan', () => {
     try {
       const local = await localFile('vault.jpg', 10, 'image/jpeg', options);
       await adapter.createSession(accountFor(server), local.job, call());
-      const body = { filename: 'vault.jpg', size: 10, contentType: 'image/jpeg', ...(expected ? { vaultUpload: expected } : {}) };
+      const body = {
+        filename: 'vault.jpg',
+        size: 10,
+        contentType: 'image/jpeg',
+        ...(expected ? { vaultUpload: expected } : {}),
+      };
       expect(server.initCalls).toEqual([{ body, status: 201 }]);
       expect([...server.uploads.values()][0]!.vaultUpload).toEqual(expected ?? null);
     } finally {
@@ -948,7 +1140,7 @@ describe('OFAuth source validation and plan', () => {
     }
   });
 
-  it('refuses a boolean vaultUpload at init, as the API reference\'s schema does (the emulator is strict)', async () => {
+  it("refuses a boolean vaultUpload at init, as the API reference's schema does (the emulator is strict)", async () => {
     const server = await startOfauthSandbox({ rateLimit: null });
     try {
       const reply = await createAccountHttp()(`${server.url}/v2/access/uploads/init`, {
@@ -965,7 +1157,9 @@ describe('OFAuth source validation and plan', () => {
       expect(server.uploads.size).toBe(0);
       // A job persisted with the old option fails at init with the same one-line error, before any request.
       const local = await localFile('old.jpg', 10, 'image/jpeg', { vaultUpload: 'true' });
-      expect((await rejection(adapter.createSession(accountFor(server), local.job, call()))).message).toContain('vaultMode=message');
+      expect((await rejection(adapter.createSession(accountFor(server), local.job, call()))).message).toContain(
+        'vaultMode=message',
+      );
       expect(server.initCalls).toHaveLength(1);
     } finally {
       await server.close();

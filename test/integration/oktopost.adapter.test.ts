@@ -16,7 +16,13 @@ import {
   oktopostBaseUrl,
   type OktopostSession,
 } from '../../main/providers/oktopost/oktopostAdapter.ts';
-import type { AccountContext, CallContext, JobContext, UploadResult, UploadSource } from '../../main/providers/types.ts';
+import type {
+  AccountContext,
+  CallContext,
+  JobContext,
+  UploadResult,
+  UploadSource,
+} from '../../main/providers/types.ts';
 import { startFileHost, type FileHost, type PublishedFile } from '../sandbox/fileHost.ts';
 import { startOktopostSandbox, type OktopostSandbox, type OktopostSandboxOptions } from '../sandbox/oktopost.ts';
 import { rejection, thrown } from '../support/uploadErrors.ts';
@@ -99,10 +105,20 @@ async function importUrl(account: AccountContext, job: JobContext): Promise<Impo
 }
 
 /** Finalizes (`resumed` as the engine would say) and polls until the import is done. */
-async function follow(account: AccountContext, job: JobContext, session: OktopostSession, resumed = false): Promise<Imported> {
+async function follow(
+  account: AccountContext,
+  job: JobContext,
+  session: OktopostSession,
+  resumed = false,
+): Promise<Imported> {
   const progress: Array<{ done: number; total: number }> = [];
   const finalized = await adapter.finalize(account, job, session, { ...call(), resumed });
-  const done = (result: UploadResult, polls: number): Imported => ({ uploadId: String(result.details.uploadId), result, progress, polls });
+  const done = (result: UploadResult, polls: number): Imported => ({
+    uploadId: String(result.details.uploadId),
+    result,
+    progress,
+    polls,
+  });
   if (finalized.kind === 'completed') return done(finalized.result, 0);
   let current = finalized.session;
   const deadline = Date.now() + 10_000;
@@ -144,7 +160,8 @@ describe('Oktopost adapter against the emulator', () => {
 
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress.every((step) => step.total === 3_000_000 && step.done <= step.total)).toBe(true);
-    for (let i = 1; i < progress.length; i += 1) expect(progress[i]!.done).toBeGreaterThanOrEqual(progress[i - 1]!.done);
+    for (let i = 1; i < progress.length; i += 1)
+      expect(progress[i]!.done).toBeGreaterThanOrEqual(progress[i - 1]!.done);
     expect(new Set(progress.map((step) => step.done)).size).toBeGreaterThanOrEqual(2);
     expect(progress[0]!.done).toBeLessThan(3_000_000);
 
@@ -250,23 +267,26 @@ describe('Oktopost adapter against the emulator', () => {
   it.each([
     { falseResultWith2xx: true, status: 200 },
     { falseResultWith2xx: false, status: 400 },
-  ])('turns Result:false with status $status into an error with Oktopost’s own words', async ({ falseResultWith2xx, status }) => {
-    const host = await fileHost();
-    const server = await oktopost({ falseResultWith2xx, maxFileBytes: 1_000_000 });
-    const { file } = await publish(host, 'too-big.mp4', 1_500_000);
-    const error = await rejection(importUrl(accountFor(server), jobFor(file.url)));
+  ])(
+    'turns Result:false with status $status into an error with Oktopost’s own words',
+    async ({ falseResultWith2xx, status }) => {
+      const host = await fileHost();
+      const server = await oktopost({ falseResultWith2xx, maxFileBytes: 1_000_000 });
+      const { file } = await publish(host, 'too-big.mp4', 1_500_000);
+      const error = await rejection(importUrl(accountFor(server), jobFor(file.url)));
 
-    expect(error.kind).toBe('invalid');
-    expect(error.status).toBe(status);
-    const reason = 'source: File size 1500000 exceeds the maximum allowed size of 1000000 bytes';
-    expect(error.message).toBe(
-      status === 200
-        ? `Asking Oktopost to import too-big.mp4 from ${file.url}: Oktopost refused it (${reason})`
-        : `Asking Oktopost to import too-big.mp4 from ${file.url}: Oktopost answered 400 (${reason})`,
-    );
-    expect(server.createCalls).toEqual([expect.objectContaining({ status, result: false, uploadId: null })]);
-    expect(server.uploads.size).toBe(0);
-  });
+      expect(error.kind).toBe('invalid');
+      expect(error.status).toBe(status);
+      const reason = 'source: File size 1500000 exceeds the maximum allowed size of 1000000 bytes';
+      expect(error.message).toBe(
+        status === 200
+          ? `Asking Oktopost to import too-big.mp4 from ${file.url}: Oktopost refused it (${reason})`
+          : `Asking Oktopost to import too-big.mp4 from ${file.url}: Oktopost answered 400 (${reason})`,
+      );
+      expect(server.createCalls).toEqual([expect.objectContaining({ status, result: false, uploadId: null })]);
+      expect(server.uploads.size).toBe(0);
+    },
+  );
 
   it('adopts the request of its own create whose reply was lost, and says so, instead of creating a second one', async () => {
     const host = await fileHost();
@@ -317,7 +337,9 @@ describe('Oktopost adapter against the emulator', () => {
       const job = jobFor(file.url);
       const session = await adapter.createSession(account, job, call());
       server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
-      expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe('network');
+      expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe(
+        'network',
+      );
 
       const { uploadId, result } = await follow(account, job, session, true);
       expect(uploadId).toBe(server.createCalls[0]!.uploadId);
@@ -338,7 +360,9 @@ describe('Oktopost adapter against the emulator', () => {
     expect(session.notBefore).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) - 300);
     const older = server.addExisting({ source: file.url, name: 'undated.png', createdAgoMs: 10 * 60_000 });
     server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
-    expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe(
+      'network',
+    );
 
     const { uploadId, result } = await follow(account, job, session, true);
     expect(uploadId).toBe(server.createCalls[0]!.uploadId);
@@ -362,7 +386,9 @@ describe('Oktopost adapter against the emulator', () => {
     const job = jobFor(file.url);
 
     const { uploadId, result } = await importUrl(account, job);
-    expect(server.createCalls).toEqual([expect.objectContaining({ source: file.url, name: 'campaign.mp4', result: true, uploadId })]);
+    expect(server.createCalls).toEqual([
+      expect.objectContaining({ source: file.url, name: 'campaign.mp4', result: true, uploadId }),
+    ]);
     expect(earlier.map((upload) => upload.id)).not.toContain(uploadId);
     expect(server.media.get(result.remoteId!)).toMatchObject({ uploadId, sha256 });
     expect(result.details.note).toBeUndefined();
@@ -381,7 +407,9 @@ describe('Oktopost adapter against the emulator', () => {
       server.addExisting({ source: file.url, name: 'retry.png', createdAgoMs: 2 * 24 * 3_600_000 }),
     ];
     server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'reset' } });
-    expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe('network');
+    expect((await rejection(adapter.finalize(account, job, session, { ...call(), resumed: false }))).kind).toBe(
+      'network',
+    );
     expect(server.createCalls).toEqual([]);
 
     const { uploadId, result } = await follow(account, job, session, true);
@@ -406,7 +434,9 @@ describe('Oktopost adapter against the emulator', () => {
       `Oktopost could not import ${file.url} (upload ${failed[0]!.id}): Could not download file, error 500 (after 5 attempts). ` +
         'Check that the URL is public and answers HEAD and ranged GET requests, then retry',
     );
-    expect(failed).toEqual([expect.objectContaining({ status: 'failed', attempts: 5, lastError: 'Could not download file, error 500' })]);
+    expect(failed).toEqual([
+      expect.objectContaining({ status: 'failed', attempts: 5, lastError: 'Could not download file, error 500' }),
+    ]);
     const gets = host.requests.filter((request) => request.method === 'GET' && request.path === file.path);
     expect(gets).toHaveLength(5);
     expect(gets.every((request) => request.fault === 'status')).toBe(true);
@@ -425,7 +455,10 @@ describe('Oktopost adapter against the emulator', () => {
     const { file } = await publish(host, 'gone.png', 2_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
-    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), { ...call(), resumed: false });
+    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), {
+      ...call(),
+      resumed: false,
+    });
     if (finalized.kind !== 'processing') throw new Error('expected the import to be pending');
     const first = finalized.session;
     server.forget(first.uploadId!);
@@ -443,7 +476,9 @@ describe('Oktopost adapter against the emulator', () => {
     const host = await fileHost();
     const server = await oktopost();
     const { file } = await publish(host, 'secret.png', 100);
-    const error = await rejection(adapter.createSession(accountFor(server, { apiKey: 'wrong' }), jobFor(file.url), call()));
+    const error = await rejection(
+      adapter.createSession(accountFor(server, { apiKey: 'wrong' }), jobFor(file.url), call()),
+    );
 
     expect(error.kind).toBe('auth');
     expect(error.status).toBe(401);
@@ -453,7 +488,9 @@ describe('Oktopost adapter against the emulator', () => {
     );
     expect(server.createCalls).toEqual([]);
 
-    const missing = await rejection(adapter.createSession(accountFor(server, { apiKey: '' }), jobFor(file.url), call()));
+    const missing = await rejection(
+      adapter.createSession(accountFor(server, { apiKey: '' }), jobFor(file.url), call()),
+    );
     expect(missing.kind).toBe('auth');
     expect(missing.message).toBe('Oktopost account "marketing" has no API key: add it in the account settings');
   });
@@ -465,7 +502,10 @@ describe('Oktopost adapter against the emulator', () => {
     const account = accountFor(server);
     const job = jobFor(file.url);
     // Three requests: /me, the create, one poll; the fourth is over the limit.
-    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), { ...call(), resumed: false });
+    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), {
+      ...call(),
+      resumed: false,
+    });
     if (finalized.kind !== 'processing') throw new Error('expected the import to be pending');
     const session = finalized.session;
     expect((await adapter.poll!(account, job, session, call())).kind).toBe('processing');
@@ -484,12 +524,18 @@ describe('Oktopost adapter against the emulator', () => {
     const { file } = await publish(host, 'flaky.mp4', 1_000);
     const account = accountFor(server);
     const job = jobFor(file.url);
-    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), { ...call(), resumed: false });
+    const finalized = await adapter.finalize(account, job, await adapter.createSession(account, job, call()), {
+      ...call(),
+      resumed: false,
+    });
     if (finalized.kind !== 'processing') throw new Error('expected the import to be pending');
     const session = finalized.session;
     const path = `/v2/upload/${session.uploadId}`;
 
-    server.fault({ path, action: { type: 'status', status: 503, body: '{"Result":false,"Errors":{"Server":"Maintenance"}}' } });
+    server.fault({
+      path,
+      action: { type: 'status', status: 503, body: '{"Result":false,"Errors":{"Server":"Maintenance"}}' },
+    });
     const unavailable = await rejection(adapter.poll!(account, job, session, call()));
     expect(unavailable.kind).toBe('server');
     expect(unavailable.message).toContain('503 (Server: Maintenance); will retry');
@@ -573,7 +619,11 @@ describe('Oktopost through the real queue and engine', () => {
     // The import is made but its answer is lost; the lookup that follows is refused (a key revoked
     // for a moment), which fails the job without retries.
     server.fault({ method: 'POST', path: '/v2/upload', action: { type: 'drop-response' } });
-    server.fault({ method: 'GET', path: '/v2/upload', action: { type: 'status', status: 401, body: '{"Result":false,"Errors":{"auth":"Invalid credentials"}}' } });
+    server.fault({
+      method: 'GET',
+      path: '/v2/upload',
+      action: { type: 'status', status: 401, body: '{"Result":false,"Errors":{"auth":"Invalid credentials"}}' },
+    });
     const [queued] = await handle.queue.enqueue('social', [file.url]);
     handle.engine.start();
     await within('the Oktopost job to fail', 20_000, handle.engine.whenIdle());
@@ -594,7 +644,10 @@ describe('Oktopost through the real queue and engine', () => {
 describe('Oktopost sources, sessions and data centres', () => {
   it('refuses a local file, saying that Oktopost imports from a public URL', () => {
     const error = thrown(() =>
-      adapter.validateSource({ kind: 'file', path: '/home/ana/clip.mp4', name: 'clip.mp4', size: 10, mime: 'video/mp4' }, {}),
+      adapter.validateSource(
+        { kind: 'file', path: '/home/ana/clip.mp4', name: 'clip.mp4', size: 10, mime: 'video/mp4' },
+        {},
+      ),
     );
     expect(error.kind).toBe('unsupported');
     expect(error.message).toBe(
@@ -613,28 +666,47 @@ describe('Oktopost sources, sessions and data centres', () => {
       'clip.webm is of type video/webm: Oktopost imports only video/mp4, image/gif, image/png, image/jpg, image/jpeg. ' +
         'If the URL serves one of these, say which with the option mimeType=<type>',
     );
-    expect(thrown(() => adapter.validateSource(urlSource('https://cdn.example/download?id=7'), {})).kind).toBe('unsupported');
-    const override = thrown(() => adapter.validateSource(urlSource('https://cdn.example/a.mp4'), { mimeType: 'video/webm' }));
-    expect(override.message).toBe('a.mp4: mimeType=video/webm is not a type Oktopost imports; use one of video/mp4, image/gif, image/png, image/jpg, image/jpeg');
+    expect(thrown(() => adapter.validateSource(urlSource('https://cdn.example/download?id=7'), {})).kind).toBe(
+      'unsupported',
+    );
+    const override = thrown(() =>
+      adapter.validateSource(urlSource('https://cdn.example/a.mp4'), { mimeType: 'video/webm' }),
+    );
+    expect(override.message).toBe(
+      'a.mp4: mimeType=video/webm is not a type Oktopost imports; use one of video/mp4, image/gif, image/png, image/jpg, image/jpeg',
+    );
 
-    for (const url of ['https://cdn.example/a.mp4', 'https://cdn.example/a.GIF', 'https://cdn.example/a.jpeg', 'https://cdn.example/a.png']) {
+    for (const url of [
+      'https://cdn.example/a.mp4',
+      'https://cdn.example/a.GIF',
+      'https://cdn.example/a.jpeg',
+      'https://cdn.example/a.png',
+    ]) {
       expect(() => adapter.validateSource(urlSource(url), {})).not.toThrow();
     }
-    expect(() => adapter.validateSource(urlSource('https://cdn.example/download?id=7'), { mimeType: 'image/jpg' })).not.toThrow();
+    expect(() =>
+      adapter.validateSource(urlSource('https://cdn.example/download?id=7'), { mimeType: 'image/jpg' }),
+    ).not.toThrow();
   });
 
   it('refuses a known size over 8 GiB', () => {
     const source: UploadSource = { ...urlSource('https://cdn.example/long.mp4'), size: 8 * 1024 ** 3 + 1 };
     const error = thrown(() => adapter.validateSource(source, {}));
     expect(error.kind).toBe('too-large');
-    expect(error.message).toBe("long.mp4 is 8,589,934,593 bytes, over Oktopost's limit of 8 GiB (8,589,934,592 bytes) per file");
+    expect(error.message).toBe(
+      "long.mp4 is 8,589,934,593 bytes, over Oktopost's limit of 8 GiB (8,589,934,592 bytes) per file",
+    );
     expect(() => adapter.validateSource({ ...source, size: 8 * 1024 ** 3 }, {})).not.toThrow();
   });
 
   it('picks the EU data centre for an EU account on the default base URL, and keeps any other URL', () => {
     expect(adapter.capabilities.defaultBaseUrl).toBe(OKTOPOST_US_BASE_URL);
-    expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: { region: 'eu' } })).toBe('https://eu-api.oktopost.com/v2');
-    expect(oktopostBaseUrl({ baseUrl: `${OKTOPOST_US_BASE_URL}/`, settings: { region: 'eu' } })).toBe(OKTOPOST_EU_BASE_URL);
+    expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: { region: 'eu' } })).toBe(
+      'https://eu-api.oktopost.com/v2',
+    );
+    expect(oktopostBaseUrl({ baseUrl: `${OKTOPOST_US_BASE_URL}/`, settings: { region: 'eu' } })).toBe(
+      OKTOPOST_EU_BASE_URL,
+    );
     expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: { region: 'us' } })).toBe(OKTOPOST_US_BASE_URL);
     expect(oktopostBaseUrl({ baseUrl: OKTOPOST_US_BASE_URL, settings: {} })).toBe(OKTOPOST_US_BASE_URL);
     expect(oktopostBaseUrl({ baseUrl: 'https://proxy.example/oktopost/v2', settings: { region: 'eu' } })).toBe(
@@ -674,7 +746,9 @@ describe('Oktopost sources, sessions and data centres', () => {
     expect(adapter.parseSession({ ...session, notBefore: 'soon' })).toBeNull();
     expect(adapter.parseSession(null)).toBeNull();
     expect(adapter.sessionUsable(session, Date.now())).toBe(true);
-    expect(adapter.parseSession({ uploadId: '0up000000000001', source: 'https://cdn.example/a.mp4', createdAt: 1 })).toMatchObject({
+    expect(
+      adapter.parseSession({ uploadId: '0up000000000001', source: 'https://cdn.example/a.mp4', createdAt: 1 }),
+    ).toMatchObject({
       uploadId: '0up000000000001',
       source: 'https://cdn.example/a.mp4',
       adopted: false,

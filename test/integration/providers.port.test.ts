@@ -48,7 +48,11 @@ describe('testConnection', () => {
         settings: {},
         secrets: { accessToken: 'token-1234' },
       });
-      expect(result).toEqual({ ok: false, checked: 'SelfCommunity: no connection test', message: 'Ferry has no connection test for SelfCommunity' });
+      expect(result).toEqual({
+        ok: false,
+        checked: 'SelfCommunity: no connection test',
+        message: 'Ferry has no connection test for SelfCommunity',
+      });
       expect(requests).toBe(0);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -65,21 +69,41 @@ describe('credentialsChanged', () => {
     await api.start();
     try {
       const secrets = { clientId: xvid.clientId, clientSecret: xvid.clientSecret };
-      const added = await api.call('accounts.add', { provider: 'xvid', name: 'hub', baseUrl: xvid.apiUrl, settings: { pipelineId: xvid.pipelineId }, secrets });
+      const added = await api.call('accounts.add', {
+        provider: 'xvid',
+        name: 'hub',
+        baseUrl: xvid.apiUrl,
+        settings: { pipelineId: xvid.pipelineId },
+        secrets,
+      });
       expect(added).toMatchObject({ ok: true });
 
       const adapter = getAdapter('xvid');
       const path = join(dir, 'clip.mp4');
       await writeFile(path, randomBytes(100));
-      const job: JobContext = { jobId: 1, source: { kind: 'file', path, name: 'clip.mp4', size: 100, mime: 'video/mp4' }, options: {}, file: testFileSource(path, 100) };
-      const account: AccountContext = { id: 1, name: 'hub', baseUrl: xvid.apiUrl, settings: { pipelineId: xvid.pipelineId }, secrets, http: createAccountHttp() };
+      const job: JobContext = {
+        jobId: 1,
+        source: { kind: 'file', path, name: 'clip.mp4', size: 100, mime: 'video/mp4' },
+        options: {},
+        file: testFileSource(path, 100),
+      };
+      const account: AccountContext = {
+        id: 1,
+        name: 'hub',
+        baseUrl: xvid.apiUrl,
+        settings: { pipelineId: xvid.pipelineId },
+        secrets,
+        http: createAccountHttp(),
+      };
       const call = { signal: new AbortController().signal, onBytes: () => undefined };
 
       await adapter.createSession(account, job, call);
       await adapter.createSession(account, job, call);
       expect(xvid.tokenCalls).toHaveLength(1);
 
-      expect(await api.call('accounts.update', { account: 'hub', secrets: { clientSecret: xvid.clientSecret } })).toMatchObject({ ok: true });
+      expect(
+        await api.call('accounts.update', { account: 'hub', secrets: { clientSecret: xvid.clientSecret } }),
+      ).toMatchObject({ ok: true });
       await adapter.createSession(account, job, call);
       expect(xvid.tokenCalls).toHaveLength(2);
     } finally {

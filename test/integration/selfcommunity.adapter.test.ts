@@ -22,7 +22,11 @@ import type {
   JobContext,
   UploadSource,
 } from '../../main/providers/types.ts';
-import { startSelfCommunitySandbox, type SelfCommunitySandbox, type SelfCommunitySandboxOptions } from '../sandbox/selfcommunity.ts';
+import {
+  startSelfCommunitySandbox,
+  type SelfCommunitySandbox,
+  type SelfCommunitySandboxOptions,
+} from '../sandbox/selfcommunity.ts';
 import { rejection, thrown } from '../support/uploadErrors.ts';
 
 const CHUNK = 204_800;
@@ -64,7 +68,12 @@ interface LocalFile {
   sha256: string;
 }
 
-async function localFile(name: string, size: number, mime: string, options: Record<string, string> = {}): Promise<LocalFile> {
+async function localFile(
+  name: string,
+  size: number,
+  mime: string,
+  options: Record<string, string> = {},
+): Promise<LocalFile> {
   const path = join(dir, `${randomBytes(4).toString('hex')}-${name}`);
   const bytes = randomBytes(size);
   await writeFile(path, bytes);
@@ -171,7 +180,9 @@ describe('SelfCommunity adapter against the emulator', () => {
     expect(server.media[0]!.size).toBe(size);
     const expectedChunks = Math.ceil(size / CHUNK);
     expect(server.chunkLog).toHaveLength(expectedChunks);
-    expect(server.chunkLog.every((chunk) => chunk.size <= CHUNK && chunk.end! - chunk.start! + 1 === chunk.size)).toBe(true);
+    expect(server.chunkLog.every((chunk) => chunk.size <= CHUNK && chunk.end! - chunk.start! + 1 === chunk.size)).toBe(
+      true,
+    );
     expect(server.chunkLog[0]!.uploadId).toBeNull();
     expect(server.chunkLog.slice(1).every((chunk) => chunk.uploadId === server.media[0]!.uploadId)).toBe(true);
     const record = server.uploads.get(server.media[0]!.uploadId)!;
@@ -395,7 +406,9 @@ describe('SelfCommunity adapter against the emulator', () => {
 
     const error = await rejection(adapter.finalize(account, file.job, driven.session, { ...call(), resumed: false }));
     expect(error.kind).toBe('invalid');
-    expect(error.message).toMatch(/^SelfCommunity refused to complete the upload of changed\.png \(400 md5 checksum does not match\)/);
+    expect(error.message).toMatch(
+      /^SelfCommunity refused to complete the upload of changed\.png \(400 md5 checksum does not match\)/,
+    );
     expect(error.message).toContain('changed during the upload');
     expect(server.media).toEqual([]);
   });
@@ -405,7 +418,9 @@ describe('SelfCommunity adapter against the emulator', () => {
     const file = await localFile('secret.png', 100, 'image/png');
     const account = accountFor(server, 'wrong-token');
     const session = await adapter.createSession(account, file.job, call());
-    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()));
+    const error = await rejection(
+      adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call()),
+    );
     expect(error.kind).toBe('auth');
     expect(error.status).toBe(401);
     expect(error.message).toContain('Invalid token.');
@@ -424,7 +439,10 @@ describe('SelfCommunity adapter against the emulator', () => {
     server.fault({ path, action: { type: 'status', status: 503, body: 'Service Unavailable' } });
     expect((await rejection(adapter.uploadPart(account, file.job, session, part!, call()))).kind).toBe('server');
 
-    server.fault({ path, action: { type: 'status', status: 429, body: '{"detail":"Slow down"}', headers: { 'retry-after': '7' } } });
+    server.fault({
+      path,
+      action: { type: 'status', status: 429, body: '{"detail":"Slow down"}', headers: { 'retry-after': '7' } },
+    });
     const limited = await rejection(adapter.uploadPart(account, file.job, session, part!, call()));
     expect(limited.kind).toBe('rate-limited');
     expect(limited.retryAfterMs).toBe(7000);
@@ -460,15 +478,29 @@ describe('SelfCommunity adapter against the emulator', () => {
     const server = await sandbox();
     const account = accountFor(server);
     const file = await localFile('unknown.png', 2 * CHUNK, 'image/png');
-    const session: SelfCommunitySession = { uploadId: 'nope', expires: null, createdAt: Date.now(), field: 'image', offset: CHUNK };
-    const error = await rejection(adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[1]!, call()));
+    const session: SelfCommunitySession = {
+      uploadId: 'nope',
+      expires: null,
+      createdAt: Date.now(),
+      field: 'image',
+      offset: CHUNK,
+    };
+    const error = await rejection(
+      adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[1]!, call()),
+    );
     expect(error.kind).toBe('session-gone');
     expect(error.status).toBe(404);
   });
 });
 
 describe('SelfCommunity source validation', () => {
-  const file = (name: string, size: number, mime: string): UploadSource => ({ kind: 'file', path: `/tmp/${name}`, name, size, mime });
+  const file = (name: string, size: number, mime: string): UploadSource => ({
+    kind: 'file',
+    path: `/tmp/${name}`,
+    name,
+    size,
+    mime,
+  });
 
   it('rejects an image over 5,000,000 bytes naming the file, its size and the limit', () => {
     const error = thrown(() => adapter.validateSource(file('huge.png', 5_000_001, 'image/png'), {}));
@@ -486,22 +518,34 @@ describe('SelfCommunity source validation', () => {
   });
 
   it('rejects files that are neither images nor PDFs, saying what SelfCommunity accepts', () => {
-    const error = thrown(() => adapter.validateSource(file('notes.docx', 100, 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'), {}));
+    const error = thrown(() =>
+      adapter.validateSource(
+        file('notes.docx', 100, 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'),
+        {},
+      ),
+    );
     expect(error.kind).toBe('unsupported');
-    expect(error.message).toMatch(/^notes\.docx is of type .*: SelfCommunity accepts images \(image\/\*.*\) and PDF documents/);
+    expect(error.message).toMatch(
+      /^notes\.docx is of type .*: SelfCommunity accepts images \(image\/\*.*\) and PDF documents/,
+    );
     expect(thrown(() => adapter.validateSource(file('clip.mp4', 100, 'video/mp4'), {})).kind).toBe('unsupported');
   });
 
   it('rejects URL sources, empty files and unknown media types', () => {
     const url = thrown(() =>
-      adapter.validateSource({ kind: 'url', url: 'https://example.com/a.png', name: 'a.png', size: 10, mime: 'image/png' }, {}),
+      adapter.validateSource(
+        { kind: 'url', url: 'https://example.com/a.png', name: 'a.png', size: 10, mime: 'image/png' },
+        {},
+      ),
     );
     expect(url.kind).toBe('unsupported');
     expect(url.message).toContain('SelfCommunity uploads local files');
     const empty = thrown(() => adapter.validateSource(file('empty.png', 0, 'image/png'), {}));
     expect(empty.kind).toBe('invalid');
     expect(empty.message).toContain('empty.png is empty');
-    expect(thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'video' })).kind).toBe('invalid');
+    expect(thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'video' })).kind).toBe(
+      'invalid',
+    );
   });
 
   it('takes a type option only among the media types the vendor documents for the file', () => {
@@ -511,12 +555,18 @@ describe('SelfCommunity source validation', () => {
 
     const docForImage = thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'doc' }));
     expect(docForImage.kind).toBe('invalid');
-    expect(docForImage.message).toBe('a.png: type=doc is for PDF documents; for an image use type=image or type=eimage, or leave it out');
+    expect(docForImage.message).toBe(
+      'a.png: type=doc is for PDF documents; for an image use type=image or type=eimage, or leave it out',
+    );
     const imageForPdf = thrown(() => adapter.validateSource(file('a.pdf', 10, 'application/pdf'), { type: 'eimage' }));
     expect(imageForPdf.kind).toBe('invalid');
-    expect(imageForPdf.message).toBe('a.pdf: type=eimage is for images; for a PDF document use type=doc, or leave it out');
+    expect(imageForPdf.message).toBe(
+      'a.pdf: type=eimage is for images; for a PDF document use type=doc, or leave it out',
+    );
     const unknown = thrown(() => adapter.validateSource(file('a.png', 10, 'image/png'), { type: 'Image' }));
-    expect(unknown.message).toBe('a.png: "Image" is not a SelfCommunity media type; for an image use type=image or type=eimage, or leave it out');
+    expect(unknown.message).toBe(
+      'a.png: "Image" is not a SelfCommunity media type; for an image use type=image or type=eimage, or leave it out',
+    );
   });
 
   it('plans 204,800-byte parts from 0 with a shorter last part', () => {

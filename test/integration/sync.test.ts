@@ -27,7 +27,13 @@ afterEach(async () => {
 });
 
 /** Short timings so that the suite is quick; the slow-write test uses the defaults (3 × 500 ms). */
-const FAST: Omit<SyncServiceOptions, 'queue'> = { stableChecks: 3, stableIntervalMs: 150, batchDelayMs: 100, rescanIntervalMs: 60_000, quietPeriodMs: 300 };
+const FAST: Omit<SyncServiceOptions, 'queue'> = {
+  stableChecks: 3,
+  stableIntervalMs: 150,
+  batchDelayMs: 100,
+  rescanIntervalMs: 60_000,
+  quietPeriodMs: 300,
+};
 
 interface World {
   data: string;
@@ -51,12 +57,21 @@ async function startSync(engine: EngineHandle, options: Omit<SyncServiceOptions,
   return sync;
 }
 
-async function world(rule: Partial<SyncRuleInput> = {}, options: Omit<SyncServiceOptions, 'queue'> = FAST): Promise<World> {
+async function world(
+  rule: Partial<SyncRuleInput> = {},
+  options: Omit<SyncServiceOptions, 'queue'> = FAST,
+): Promise<World> {
   const data = await fixtures.tempDir('ferry-sync-data-');
   const watched = await fixtures.tempDir('ferry-sync-watched-');
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
   const engine = openEngine(data);
-  await engine.queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token }, concurrency: 16 });
+  await engine.queue.addAccount({
+    provider: 'selfcommunity',
+    name: 'community',
+    baseUrl: sandbox.url,
+    secrets: { accessToken: sandbox.token },
+    concurrency: 16,
+  });
   const added = await addSyncRule(engine.queue, { account: 'community', dir: watched, ...rule });
   const sync = await startSync(engine, options);
   return { data, dir: added.dir, sandbox, engine, sync, ruleId: added.id };
@@ -109,7 +124,12 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     expect(hashesOf(w.sandbox)).toEqual(expected.sort());
     expect(w.sandbox.completeCalls.filter((call) => call.status === 201)).toHaveLength(1_000);
     expect(w.engine.queue.jobs.list()).toHaveLength(1_000);
-    expect(getSyncRule(w.engine.queue, w.ruleId).counts).toMatchObject({ uploaded: 1_000, queued: 0, pending: 0, duplicate: 0 });
+    expect(getSyncRule(w.engine.queue, w.ruleId).counts).toMatchObject({
+      uploaded: 1_000,
+      queued: 0,
+      pending: 0,
+      duplicate: 0,
+    });
 
     const stats = w.sync.stats;
     expect(stats.queued).toBe(1_000);
@@ -227,7 +247,11 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     // Back to the first bytes (an undo): that content is already on the platform.
     await writeFile(path, original);
     const repo = new SyncRepository(w.engine.queue.db);
-    await waitFor('the reverted file to be indexed', () => repo.file(w.ruleId, path)?.sha256 === sha256(original), 10_000);
+    await waitFor(
+      'the reverted file to be indexed',
+      () => repo.file(w.ruleId, path)?.sha256 === sha256(original),
+      10_000,
+    );
     await rescanAndDrain(w);
 
     expect(hashesOf(w.sandbox)).toEqual([sha256(original), sha256(edited)].sort());
@@ -235,7 +259,9 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
 
   it('after a restart uploads nothing twice and picks up what was added while it was down', async () => {
     const w = await world();
-    const before = await Promise.all(['one', 'two', 'three', 'four'].map((name) => writeRandom(join(w.dir, `${name}.png`), 1_000)));
+    const before = await Promise.all(
+      ['one', 'two', 'three', 'four'].map((name) => writeRandom(join(w.dir, `${name}.png`), 1_000)),
+    );
     await waitFor('four media', () => w.sandbox.media.length >= 4, 20_000);
     await drained(w);
 
@@ -296,7 +322,10 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
 
     expect(w.sandbox.media).toHaveLength(4);
     expect(hashesOf(w.sandbox)).toEqual([...wanted.values()].sort());
-    const sources = w.engine.queue.jobs.list().map((job) => job.source.slice(w.dir.length + 1)).sort();
+    const sources = w.engine.queue.jobs
+      .list()
+      .map((job) => job.source.slice(w.dir.length + 1))
+      .sort();
     expect(sources).toEqual([...wanted.keys()].sort());
   }, 40_000);
 
@@ -343,8 +372,16 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     expect(rule.counts).toMatchObject({ uploaded: 2, failed: 1, refused: 1, queued: 0 });
     expect(rule.problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: join(w.dir, 'huge.png'), state: 'refused', reason: expect.stringMatching(/5,000,000 bytes/) }),
-        expect.objectContaining({ path: join(w.dir, 'failing.png'), state: 'failed', reason: expect.stringMatching(/413/) }),
+        expect.objectContaining({
+          path: join(w.dir, 'huge.png'),
+          state: 'refused',
+          reason: expect.stringMatching(/5,000,000 bytes/),
+        }),
+        expect.objectContaining({
+          path: join(w.dir, 'failing.png'),
+          state: 'failed',
+          reason: expect.stringMatching(/413/),
+        }),
       ]),
     );
     // The refused file is not tried again and again: one rescan later, still no job for it.
@@ -357,7 +394,11 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     const hash = await writeRandom(join(w.dir, 'gone.png'), 1_000);
     await waitFor('the upload', () => w.sandbox.media.length >= 1, 20_000);
     await drained(w);
-    await waitFor('the file to be deleted', async () => !(await stat(join(w.dir, 'gone.png')).catch(() => null)), 5_000);
+    await waitFor(
+      'the file to be deleted',
+      async () => !(await stat(join(w.dir, 'gone.png')).catch(() => null)),
+      5_000,
+    );
     expect(w.sandbox.media[0]!.sha256).toBe(hash);
     expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, join(w.dir, 'gone.png'))!.disposition).toBe('deleted');
   }, 40_000);
@@ -390,7 +431,13 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     const hash = await writeRandom(path, 1_000);
     const info = await stat(path);
     const repo = new SyncRepository(w.engine.queue.db);
-    repo.upsertFile(w.ruleId, 1, path, { size: info.size, mtimeMs: Math.trunc(info.mtimeMs), sha256: hash, state: 'pending' }, Date.now() - 1_000);
+    repo.upsertFile(
+      w.ruleId,
+      1,
+      path,
+      { size: info.size, mtimeMs: Math.trunc(info.mtimeMs), sha256: hash, state: 'pending' },
+      Date.now() - 1_000,
+    );
     const [job] = await w.engine.queue.enqueue('community', [path]);
 
     const sync = await startSync(w.engine, FAST);

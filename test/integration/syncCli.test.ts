@@ -17,7 +17,12 @@ afterEach(async () => {
 });
 
 /** Short stability checks so that `run --until-idle` does not wait a second per scan. */
-const SYNC_ENV = { FERRY_SYNC_STABLE_CHECKS: '2', FERRY_SYNC_STABLE_INTERVAL_MS: '100', FERRY_MAX_JOBS: '8', FERRY_SYNC_QUIET_MS: '200' };
+const SYNC_ENV = {
+  FERRY_SYNC_STABLE_CHECKS: '2',
+  FERRY_SYNC_STABLE_INTERVAL_MS: '100',
+  FERRY_MAX_JOBS: '8',
+  FERRY_SYNC_QUIET_MS: '200',
+};
 
 interface Cli {
   data: string;
@@ -37,7 +42,17 @@ async function cli(): Promise<Cli> {
 
 async function account(c: Cli): Promise<SelfCommunitySandbox> {
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
-  const added = await c.ferry('accounts', 'add', 'selfcommunity', '--name', 'community', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`);
+  const added = await c.ferry(
+    'accounts',
+    'add',
+    'selfcommunity',
+    '--name',
+    'community',
+    '--base-url',
+    sandbox.url,
+    '--secret',
+    `accessToken=${sandbox.token}`,
+  );
   expect(added.code).toBe(0);
   return sandbox;
 }
@@ -81,7 +96,22 @@ describe('ferry sync', () => {
     expect(oneLine(noRule.stderr)).toMatch(/No sync rule #42/);
     expect(badId.code).toBe(2);
 
-    const added = await c.ferry('sync', 'add', '--account', 'community', c.watched, '--include', '*.png', '--include', '*.jpg', '--exclude', 'raw/**', '--no-recursive', '--after', 'move');
+    const added = await c.ferry(
+      'sync',
+      'add',
+      '--account',
+      'community',
+      c.watched,
+      '--include',
+      '*.png',
+      '--include',
+      '*.jpg',
+      '--exclude',
+      'raw/**',
+      '--no-recursive',
+      '--after',
+      'move',
+    );
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     expect(added.stdout).toMatch(/Added sync rule #1/);
@@ -140,7 +170,12 @@ describe('ferry sync', () => {
 
     const run2 = await c.ferry('run', '--until-idle', '--json');
     expect(run2.code).toBe(0);
-    expect(jsonLines(run2.stdout).filter((line) => line.event === 'job').map((line) => line.name).sort()).toEqual(['d.png', 'e.png']);
+    expect(
+      jsonLines(run2.stdout)
+        .filter((line) => line.event === 'job')
+        .map((line) => line.name)
+        .sort(),
+    ).toEqual(['d.png', 'e.png']);
     expect(sandbox.media).toHaveLength(5);
     expect(sandbox.media.map((m) => m.sha256).sort()).toEqual([...first, ...second].sort());
 
@@ -160,10 +195,15 @@ describe('ferry sync', () => {
     const running = fixtures.spawnFerry(c.data, ['run', '--json'], { env: SYNC_ENV, timeoutMs: 30_000 });
 
     const hash = await drop(c.watched, 'live.png');
-    await waitFor('the dropped file to be uploaded and moved', async () => {
-      const moved = await stat(join(c.watched, 'uploaded', 'live.png')).catch(() => null);
-      return sandbox.media.length === 1 && moved !== null;
-    }, 20_000, 50);
+    await waitFor(
+      'the dropped file to be uploaded and moved',
+      async () => {
+        const moved = await stat(join(c.watched, 'uploaded', 'live.png')).catch(() => null);
+        return sandbox.media.length === 1 && moved !== null;
+      },
+      20_000,
+      50,
+    );
     expect(sandbox.media[0]!.sha256).toBe(hash);
 
     running.child.kill('SIGTERM');
@@ -187,7 +227,14 @@ describe('ferry sync', () => {
     const listed = await c.ferry('sync', 'trash', 'list', '--json');
     expect(listed.code).toBe(0);
     const [entry] = jsonLines(listed.stdout);
-    expect(entry).toMatchObject({ event: 'sync-trash', id: 1, path: join(c.watched, 'gone.png'), size: 1_000, sha256: hash, present: true });
+    expect(entry).toMatchObject({
+      event: 'sync-trash',
+      id: 1,
+      path: join(c.watched, 'gone.png'),
+      size: 1_000,
+      sha256: hash,
+      present: true,
+    });
     expect(String(entry!.trashPath).startsWith(join(c.data, 'trash'))).toBe(true);
     expect((await c.ferry('sync', 'trash', 'list')).stdout).toContain(join(c.watched, 'gone.png'));
 
@@ -219,9 +266,19 @@ describe('ferry sync', () => {
     await account(c);
     await mkdir(join(c.watched, 'inner'));
     expect((await c.ferry('sync', 'add', '--account', 'community', c.watched)).code).toBe(0);
-    const refused = await c.ferry('sync', 'add', '--account', 'community', join(c.watched, 'inner'), '--after', 'delete');
+    const refused = await c.ferry(
+      'sync',
+      'add',
+      '--account',
+      'community',
+      join(c.watched, 'inner'),
+      '--after',
+      'delete',
+    );
     expect(refused.code).toBe(2);
-    expect(oneLine(refused.stderr)).toMatch(/is inside the folder of sync rule #1 .* this rule would delete its files, so a file could be gone before the other rule uploads it/);
+    expect(oneLine(refused.stderr)).toMatch(
+      /is inside the folder of sync rule #1 .* this rule would delete its files, so a file could be gone before the other rule uploads it/,
+    );
   }, 30_000);
 
   it('"sync settings" shows and changes the quiet period and the days in the trash, refusing bad values', async () => {
@@ -238,4 +295,3 @@ describe('ferry sync', () => {
     expect(oneLine(refused.stderr)).toMatch(/--quiet-seconds must be at least 1 second/);
   }, 30_000);
 });
-

@@ -49,12 +49,21 @@ interface World {
   events: SyncFileEvent[];
 }
 
-async function world(rule: Partial<SyncRuleInput>, options: Omit<SyncServiceOptions, 'queue'> = QUICK, start: { engine?: boolean; data?: string } = {}): Promise<World> {
+async function world(
+  rule: Partial<SyncRuleInput>,
+  options: Omit<SyncServiceOptions, 'queue'> = QUICK,
+  start: { engine?: boolean; data?: string } = {},
+): Promise<World> {
   const data = start.data ?? (await fixtures.tempDir('ferry-safety-data-'));
   const watched = await fixtures.tempDir('ferry-safety-watched-');
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
   const engine = fixtures.openEngine(data, { maxJobsInFlight: 4 });
-  await engine.queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+  await engine.queue.addAccount({
+    provider: 'selfcommunity',
+    name: 'community',
+    baseUrl: sandbox.url,
+    secrets: { accessToken: sandbox.token },
+  });
   const added = await addSyncRule(engine.queue, { account: 'community', dir: watched, ...rule });
   const sync = new SyncService({ queue: engine.queue, ...options });
   services.push(sync);
@@ -98,7 +107,12 @@ describe('watched folders never lose a file when they move or delete it', () => 
     }
     const whole = sha256(Buffer.concat([head, ...tail]));
 
-    await waitFor('the complete file to reach the trash', async () => (await listTrash(w.engine.queue.db)).some((entry) => entry.sha256 === whole), 20_000, 50);
+    await waitFor(
+      'the complete file to reach the trash',
+      async () => (await listTrash(w.engine.queue.db)).some((entry) => entry.sha256 === whole),
+      20_000,
+      50,
+    );
     await settle(w);
 
     expect(hashes(w.sandbox)).toContain(whole);
@@ -115,22 +129,31 @@ describe('watched folders never lose a file when they move or delete it', () => 
     const bytes = randomBytes(5_000);
     await writeFile(path, bytes);
     // A program that holds the file open without writing (a viewer, a copy tool between two writes).
-    const holder = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(path)}, 'r'); console.log('open'); setInterval(() => {}, 1000);`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const holder = spawn(
+      process.execPath,
+      ['-e', `require('fs').openSync(${JSON.stringify(path)}, 'r'); console.log('open'); setInterval(() => {}, 1000);`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(holder);
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
 
     await waitFor('the upload', () => w.sandbox.media.length >= 1, 10_000, 20);
     await waitFor(
       'the file to be kept because it is open',
-      () => w.events.some((event) => event.state === 'kept' && event.path === path && event.reason?.includes(`process ${holder.pid}`)),
+      () =>
+        w.events.some(
+          (event) => event.state === 'kept' && event.path === path && event.reason?.includes(`process ${holder.pid}`),
+        ),
       10_000,
       20,
     );
     await sleep(500);
     expect(await exists(path), 'kept while another process has it open').toBe(true);
-    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(/another program \(process \d+\) still has it open/);
+    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(
+      /another program \(process \d+\) still has it open/,
+    );
 
     holder.kill('SIGKILL');
     await waitFor('the file to be deleted once closed', async () => !(await exists(path)), 10_000, 50);
@@ -155,7 +178,12 @@ describe('watched folders never lose a file when they move or delete it', () => 
     expect(Math.trunc((await stat(path)).mtimeMs)).toBe(Math.trunc(before.mtimeMs));
     w.engine.engine.start();
 
-    await waitFor('the changed file to be uploaded and deleted', async () => w.sandbox.media.length >= 1 && !(await exists(path)), 20_000, 50);
+    await waitFor(
+      'the changed file to be uploaded and deleted',
+      async () => w.sandbox.media.length >= 1 && !(await exists(path)),
+      20_000,
+      50,
+    );
     await settle(w);
     expect(hashes(w.sandbox)).toEqual([sha256(sent)]);
     const job = w.engine.queue.jobs.list()[0]!;
@@ -186,17 +214,28 @@ describe('watched folders never lose a file when they move or delete it', () => 
     await sleep(400);
     expect(sha256(await readFile(path))).toBe(sha256(bytes));
     expect(await exists(join(w.dir, 'uploaded', 'unconfirmed.png'))).toBe(false);
-    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(/no completed upload to "community" sent exactly this content/);
+    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(
+      /no completed upload to "community" sent exactly this content/,
+    );
     // `ferry sync list` and the Sync view show it with the rule's problems.
     expect(getSyncRule(w.engine.queue, w.ruleId).problems).toEqual([
-      { path, state: 'kept', reason: expect.stringMatching(/^Kept: no completed upload to "community" sent exactly this content/) },
+      {
+        path,
+        state: 'kept',
+        reason: expect.stringMatching(/^Kept: no completed upload to "community" sent exactly this content/),
+      },
     ]);
   }, 30_000);
 
   it('never deletes a file while an unfinished job of another account still reads it', async () => {
     const w = await world({ afterUpload: 'delete' });
     const other = fixtures.track(await startSelfCommunitySandbox());
-    await w.engine.queue.addAccount({ provider: 'selfcommunity', name: 'other', baseUrl: other.url, secrets: { accessToken: other.token } });
+    await w.engine.queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'other',
+      baseUrl: other.url,
+      secrets: { accessToken: other.token },
+    });
     const bytes = randomBytes(8_000);
     // A manual upload of the very file the watched folder will get, held paused.
     const path = join(w.dir, 'shared.png');
@@ -205,12 +244,22 @@ describe('watched folders never lose a file when they move or delete it', () => 
     await w.engine.queue.pause(manual!.id);
 
     await waitFor('the watched-folder upload', () => w.sandbox.media.length >= 1, 10_000, 20);
-    await waitFor('the file to be kept for the paused job', () => /still reads it/.test(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)?.reason ?? ''), 10_000, 20);
+    await waitFor(
+      'the file to be kept for the paused job',
+      () => /still reads it/.test(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)?.reason ?? ''),
+      10_000,
+      20,
+    );
     await sleep(500);
     expect(await exists(path)).toBe(true);
 
     await w.engine.queue.resume(manual!.id);
-    await waitFor('the other account to get it and the file to go', async () => other.media.length >= 1 && !(await exists(path)), 20_000, 50);
+    await waitFor(
+      'the other account to get it and the file to go',
+      async () => other.media.length >= 1 && !(await exists(path)),
+      20_000,
+      50,
+    );
     expect(other.media[0]!.sha256).toBe(sha256(bytes));
     expect(w.engine.queue.jobs.get(manual!.id)!.state).toBe('completed');
   }, 40_000);
@@ -222,7 +271,12 @@ describe('a job whose parts carry two versions of the file', () => {
     const watched = await fixtures.tempDir('ferry-safety-mix-');
     const sandbox = fixtures.track(await startOfauthSandbox({ partSize: 262_144, rateLimit: null }));
     const engine = fixtures.openEngine(data, { maxJobsInFlight: 2 });
-    await engine.queue.addAccount({ provider: 'ofauth', name: 'vault', baseUrl: sandbox.url, secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId } });
+    await engine.queue.addAccount({
+      provider: 'ofauth',
+      name: 'vault',
+      baseUrl: sandbox.url,
+      secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId },
+    });
     const rule = await addSyncRule(engine.queue, { account: 'vault', dir: watched, afterUpload: 'delete' });
     const path = join(rule.dir, 'clip.jpg');
     const original = randomBytes(3 * 1024 * 1024);
@@ -252,7 +306,12 @@ describe('a job whose parts carry two versions of the file', () => {
 
     // The job completes, but its part 5 is not what is on disk now: nothing confirms the edited
     // bytes were sent, so the edit is a new version with its own upload, and only then deleted.
-    await waitFor('the edited version to reach the trash', async () => (await listTrash(engine.queue.db)).length >= 1, 20_000, 50);
+    await waitFor(
+      'the edited version to reach the trash',
+      async () => (await listTrash(engine.queue.db)).length >= 1,
+      20_000,
+      50,
+    );
     await within('the engine to become idle', 20_000, engine.engine.whenIdle());
     await within('the sync service to settle', 20_000, sync.whenSettled());
 
@@ -291,7 +350,12 @@ describe('a protocol whose finalize sends the last bytes', () => {
     await sync.start();
 
     // The trash row is written before the file moves (for its folder's id): wait for the move itself.
-    await waitFor('the file to reach the trash', async () => (await listTrash(engine.queue.db)).some((entry) => entry.present) && !(await exists(path)), 20_000, 50);
+    await waitFor(
+      'the file to reach the trash',
+      async () => (await listTrash(engine.queue.db)).some((entry) => entry.present) && !(await exists(path)),
+      20_000,
+      50,
+    );
     expect(sandbox.photos.map((photo) => photo.sha256)).toEqual([sha256(bytes)]);
     const [job] = engine.queue.jobs.list();
     expect(engine.queue.jobs.sentSha256(job!.id)).toBe(sha256(bytes));
@@ -321,7 +385,9 @@ describe("Ferry's trash", () => {
     await w.sync.stop();
     const newcomer = randomBytes(100);
     await writeFile(path, newcomer);
-    await expect(restoreFromTrash(w.engine.queue.db, entry!.id)).rejects.toThrow(/exists again and Ferry never restores over a file/);
+    await expect(restoreFromTrash(w.engine.queue.db, entry!.id)).rejects.toThrow(
+      /exists again and Ferry never restores over a file/,
+    );
     expect(sha256(await readFile(path))).toBe(sha256(newcomer));
     expect(await exists(entry!.trashPath)).toBe(true);
 
@@ -385,7 +451,12 @@ describe('overlapping watched folders', () => {
     const sandbox = fixtures.track(await startSelfCommunitySandbox());
     const engine = fixtures.openEngine(data);
     for (const name of ['first', 'second']) {
-      await engine.queue.addAccount({ provider: 'selfcommunity', name, baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+      await engine.queue.addAccount({
+        provider: 'selfcommunity',
+        name,
+        baseUrl: sandbox.url,
+        secrets: { accessToken: sandbox.token },
+      });
     }
     await mkdir(join(root, 'inner', 'deeper'), { recursive: true });
     return { engine, root };
@@ -397,12 +468,18 @@ describe('overlapping watched folders', () => {
     const outer = await addSyncRule(queue, { account: 'first', dir: root });
     // The same folder for another account, with delete: the file could be gone before "first" uploads it.
     await expect(addSyncRule(queue, { account: 'second', dir: root, afterUpload: 'delete' })).rejects.toThrow(
-      new RegExp(`Cannot watch ${root}: it is the folder of sync rule #${outer.id} .*"first".* this rule would delete its files`),
+      new RegExp(
+        `Cannot watch ${root}: it is the folder of sync rule #${outer.id} .*"first".* this rule would delete its files`,
+      ),
     );
     // A folder inside it, and with move.
-    await expect(addSyncRule(queue, { account: 'second', dir: join(root, 'inner'), afterUpload: 'move' })).rejects.toThrow(/is inside the folder of sync rule/);
+    await expect(
+      addSyncRule(queue, { account: 'second', dir: join(root, 'inner'), afterUpload: 'move' }),
+    ).rejects.toThrow(/is inside the folder of sync rule/);
     // The same account, a nested folder.
-    await expect(addSyncRule(queue, { account: 'first', dir: join(root, 'inner'), afterUpload: 'delete' })).rejects.toThrow(/is inside the folder of sync rule/);
+    await expect(
+      addSyncRule(queue, { account: 'first', dir: join(root, 'inner'), afterUpload: 'delete' }),
+    ).rejects.toThrow(/is inside the folder of sync rule/);
     // Rules that only keep files may overlap: each account gets its copy.
     await addSyncRule(queue, { account: 'second', dir: root });
     await addSyncRule(queue, { account: 'second', dir: join(root, 'inner') });
@@ -420,4 +497,3 @@ describe('overlapping watched folders', () => {
     await addSyncRule(queue, { account: 'second', dir: elsewhere, afterUpload: 'delete', recursive: false });
   }, 20_000);
 });
-

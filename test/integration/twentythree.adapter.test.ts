@@ -14,9 +14,20 @@ import { UploadError } from '../../main/core/errors.ts';
 import { testFileSource } from '../support/fileSources.ts';
 import { planTwentyThreeChunks } from '../../main/providers/twentythree/twentythreeChunks.ts';
 import { signFormPost } from '../../main/providers/twentythree/twentythreeOAuth.ts';
-import { tokenMinutes, twentythreeAdapter, type TwentyThreeSession } from '../../main/providers/twentythree/twentythreeAdapter.ts';
+import {
+  tokenMinutes,
+  twentythreeAdapter,
+  type TwentyThreeSession,
+} from '../../main/providers/twentythree/twentythreeAdapter.ts';
 import { readApiReply } from '../../main/providers/twentythree/twentythreeReplies.ts';
-import type { AccountContext, CallContext, FinalizeOutcome, JobContext, PartSpec, UploadResult } from '../../main/providers/types.ts';
+import type {
+  AccountContext,
+  CallContext,
+  FinalizeOutcome,
+  JobContext,
+  PartSpec,
+  UploadResult,
+} from '../../main/providers/types.ts';
 import {
   rfc3986,
   signatureBaseString,
@@ -64,7 +75,10 @@ function accountFor(server: TwentyThreeSandbox, overrides: Partial<AccountContex
 }
 
 let fileCounter = 0;
-async function makeJob(size: number, options: Record<string, string> = {}): Promise<{ job: JobContext; sha256: string }> {
+async function makeJob(
+  size: number,
+  options: Record<string, string> = {},
+): Promise<{ job: JobContext; sha256: string }> {
   fileCounter += 1;
   const name = `clip-${fileCounter}.mov`;
   const path = join(dir, name);
@@ -103,7 +117,12 @@ interface Driven {
  * acknowledged part is kept per session, and a `resync` to offset 0 (a new token) forgets them all,
  * takes the new session and plans again.
  */
-async function sendParts(account: AccountContext, job: JobContext, first: TwentyThreeSession, options: DriveOptions = {}): Promise<Driven> {
+async function sendParts(
+  account: AccountContext,
+  job: JobContext,
+  first: TwentyThreeSession,
+  options: DriveOptions = {},
+): Promise<Driven> {
   let session = first;
   const absorbed: UploadError[] = [];
   let resyncs = 0;
@@ -129,7 +148,8 @@ async function sendParts(account: AccountContext, job: JobContext, first: Twenty
             }
             break;
           } catch (error) {
-            if (!(error instanceof UploadError) || !RETRYABLE.has(error.kind) || attempt >= (options.retries ?? 0)) throw error;
+            if (!(error instanceof UploadError) || !RETRYABLE.has(error.kind) || attempt >= (options.retries ?? 0))
+              throw error;
             absorbed.push(error);
           }
         }
@@ -144,7 +164,12 @@ async function upload(
   account: AccountContext,
   job: JobContext,
   options: DriveOptions = {},
-): Promise<{ outcome: FinalizeOutcome<TwentyThreeSession>; session: TwentyThreeSession; absorbed: UploadError[]; resyncs: number }> {
+): Promise<{
+  outcome: FinalizeOutcome<TwentyThreeSession>;
+  session: TwentyThreeSession;
+  absorbed: UploadError[];
+  resyncs: number;
+}> {
   const created = await adapter.createSession(account, job, call());
   const { session, absorbed, resyncs } = await sendParts(account, job, created, options);
   const outcome = await adapter.finalize(account, job, session, { ...call(), resumed: false });
@@ -273,7 +298,9 @@ describe('twentythree adapter against the emulator', () => {
     const { job: bad } = await makeJob(10, { publish: 'yes' });
     const error = await rejection(adapter.createSession(accountFor(server), bad, call()));
     expect(error.kind).toBe('invalid');
-    expect(error.message).toMatch(/publish="yes" for clip-\d+\.mov: use 1 \(publish at once\) or 0 \(keep unpublished\)/);
+    expect(error.message).toMatch(
+      /publish="yes" for clip-\d+\.mov: use 1 \(publish at once\) or 0 \(keep unpublished\)/,
+    );
     expect(server.tokens).toHaveLength(1);
   });
 
@@ -284,7 +311,9 @@ describe('twentythree adapter against the emulator', () => {
 
     const error = await rejection(upload(accountFor(server), job, { retries: 3 }));
     expect(error.kind).toBe('unsupported');
-    expect(error.message).toMatch(/TwentyThree refused chunk \d of clip-\d+\.mov \(500 Internal error\): the file is not supported; the upload was canceled/);
+    expect(error.message).toMatch(
+      /TwentyThree refused chunk \d of clip-\d+\.mov \(500 Internal error\): the file is not supported; the upload was canceled/,
+    );
     expect(server.photos).toHaveLength(0);
   });
 
@@ -304,7 +333,10 @@ describe('twentythree adapter against the emulator', () => {
   it('reports 429 on a chunk as rate-limited with the server-requested delay', async () => {
     const server = await start();
     const { job } = await makeJob(3 * CHUNK);
-    server.fault({ path: REDEEM, action: { type: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '7' } } });
+    server.fault({
+      path: REDEEM,
+      action: { type: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '7' } },
+    });
 
     const { absorbed } = await upload(accountFor(server), job, { retries: 1 });
     expect(absorbed[0]?.kind).toBe('rate-limited');
@@ -361,16 +393,20 @@ describe('twentythree adapter against the emulator', () => {
 
     const result = resultOf(outcome);
     expect(result.remoteId).toBeNull();
-    expect(String(result.details.warning)).toMatch(/took clip-\d+\.mov but did not say the new video's id .*find the video in the site's library/);
+    expect(String(result.details.warning)).toMatch(
+      /took clip-\d+\.mov but did not say the new video's id .*find the video in the site's library/,
+    );
     expect(server.photos).toHaveLength(1);
     expect(server.photos[0]?.sha256).toBe(sha256);
     expect(server.completions).toBe(1);
   });
 
-  it('sends the account\'s callback URL as return_url, and refuses one that is not http(s) before any request', async () => {
+  it("sends the account's callback URL as return_url, and refuses one that is not http(s) before any request", async () => {
     const server = await start();
     const { job } = await makeJob(10);
-    const account = accountFor(server, { settings: { chunkSize: String(CHUNK), callbackUrl: 'https://hooks.example/t23?x=1' } });
+    const account = accountFor(server, {
+      settings: { chunkSize: String(CHUNK), callbackUrl: 'https://hooks.example/t23?x=1' },
+    });
     const { outcome } = await upload(account, job);
     expect(server.tokens[0]?.params.return_url).toBe('https://hooks.example/t23?x=1');
     expect(resultOf(outcome).remoteId).toBe(String(server.photos[0]?.photoId));
@@ -449,7 +485,9 @@ describe('twentythree adapter against the emulator', () => {
     expect(error.message).toMatch(
       /TwentyThree's upload token for clip-\d+\.mov ran out before the file was complete .*for the 4th time, although the last one was asked to live \d+ minutes; Ferry stopped rather than start the file over once more: upload it over a faster connection, or retry the job/,
     );
-    expect(server.tokens.map((token) => token.params.valid_minutes)).toEqual([0, 1, 2, 3].map((k) => String(tokenMinutes(size, k))));
+    expect(server.tokens.map((token) => token.params.valid_minutes)).toEqual(
+      [0, 1, 2, 3].map((k) => String(tokenMinutes(size, k))),
+    );
     expect(server.tokens.map((token) => Number(token.params.valid_minutes))).toEqual([16, 32, 64, 128]);
     expect(server.photos).toHaveLength(0);
   });
@@ -485,7 +523,9 @@ describe('twentythree adapter against the emulator', () => {
     const error = await rejection(adapter.createSession(account, job, call()));
     expect(error.kind).toBe('auth');
     expect(error.status).toBe(200);
-    expect(error.message).toMatch(/refused the request \(invalid_signature "The API signature is invalid\. \(Invalid OAuth signature\)"\); check the four OAuth keys/);
+    expect(error.message).toMatch(
+      /refused the request \(invalid_signature "The API signature is invalid\. \(Invalid OAuth signature\)"\); check the four OAuth keys/,
+    );
     expect(server.tokens).toHaveLength(0);
     expect(server.refusals.map((refusal) => refusal.code)).toEqual(['invalid_signature']);
   });
@@ -499,7 +539,12 @@ describe('twentythree adapter against the emulator', () => {
     },
     {
       label: 'a JSON parameter error',
-      body: JSON.stringify({ status: 'error', code: 'no_such_album', message: 'No album with the given id.', permission_level: 'write' }),
+      body: JSON.stringify({
+        status: 'error',
+        code: 'no_such_album',
+        message: 'No album with the given id.',
+        permission_level: 'write',
+      }),
       kind: 'invalid',
       text: /no_such_album "No album with the given id\."\); check the upload's options/,
     },
@@ -549,7 +594,9 @@ describe('twentythree adapter against the emulator', () => {
     const resumed = resultOf(await adapter.finalize(account, job, session, { ...call(), resumed: true }));
     expect(resumed.remoteId).toBeNull();
     expect(resumed.url).toBeNull();
-    expect(String(resumed.details.warning)).toMatch(/TwentyThree had already received the whole file but its reply with the photo id was lost/);
+    expect(String(resumed.details.warning)).toMatch(
+      /TwentyThree had already received the whole file but its reply with the photo id was lost/,
+    );
     expect(server.photos).toHaveLength(1);
     expect(server.photos[0]?.sha256).toBe(sha256);
     expect(server.completions).toBe(1);
@@ -573,14 +620,30 @@ describe('twentythree adapter against the emulator', () => {
     expect(server.photos[0]?.sha256).toBe(sha256);
   });
   it.each([
-    { reply: { status: 200, body: 'error Video format not supported' }, kind: 'unsupported', text: /refused clip-\d+\.mov: Video format not supported/ },
-    { reply: { status: 200, body: 'error Quota exceeded' }, kind: 'invalid', text: /refused clip-\d+\.mov: Quota exceeded/ },
     {
-      reply: { status: 302, body: '', headers: { location: 'https://return.example/done?error_message=Quota%20exceeded' } },
+      reply: { status: 200, body: 'error Video format not supported' },
+      kind: 'unsupported',
+      text: /refused clip-\d+\.mov: Video format not supported/,
+    },
+    {
+      reply: { status: 200, body: 'error Quota exceeded' },
+      kind: 'invalid',
+      text: /refused clip-\d+\.mov: Quota exceeded/,
+    },
+    {
+      reply: {
+        status: 302,
+        body: '',
+        headers: { location: 'https://return.example/done?error_message=Quota%20exceeded' },
+      },
       kind: 'invalid',
       text: /Quota exceeded/,
     },
-    { reply: { status: 200, body: '<html>maintenance</html>' }, kind: 'invalid', text: /reply could not be read .*check the site's library/ },
+    {
+      reply: { status: 200, body: '<html>maintenance</html>' },
+      kind: 'invalid',
+      text: /reply could not be read .*check the site's library/,
+    },
     { reply: { status: 502, body: 'Bad gateway' }, kind: 'server', text: /502 Bad gateway; will retry/ },
   ])('maps a completing reply of $reply.status "$reply.body" to $kind', async ({ reply, kind, text }) => {
     const server = await start();
@@ -605,7 +668,9 @@ describe('twentythree adapter against the emulator', () => {
     if (!part) throw new Error('expected a part');
     setTimeout(() => controller.abort(), 100);
 
-    const error = await rejection(adapter.uploadPart(account, job, session, part, { signal: controller.signal, onBytes: () => undefined }));
+    const error = await rejection(
+      adapter.uploadPart(account, job, session, part, { signal: controller.signal, onBytes: () => undefined }),
+    );
     expect(error.kind).toBe('aborted');
   });
 
@@ -621,7 +686,13 @@ describe('twentythree adapter against the emulator', () => {
 });
 
 describe('twentythree adapter: sessions and sources', () => {
-  const session: TwentyThreeSession = { uploadToken: 'tok', validUntil: 1_000_000, identifier: '10-a-b', chunkSize: CHUNK, renewals: 0 };
+  const session: TwentyThreeSession = {
+    uploadToken: 'tok',
+    validUntil: 1_000_000,
+    identifier: '10-a-b',
+    chunkSize: CHUNK,
+    renewals: 0,
+  };
 
   it('parses a persisted session and drops corrupt ones', () => {
     expect(adapter.parseSession(JSON.parse(JSON.stringify(session)))).toEqual(session);
@@ -643,9 +714,13 @@ describe('twentythree adapter: sessions and sources', () => {
 
   it('refuses URLs and empty files before anything is sent', () => {
     const fromUrl = () =>
-      adapter.validateSource({ kind: 'url', url: 'https://x.example/a.mp4', name: 'a.mp4', size: null, mime: 'video/mp4' }, {});
+      adapter.validateSource(
+        { kind: 'url', url: 'https://x.example/a.mp4', name: 'a.mp4', size: null, mime: 'video/mp4' },
+        {},
+      );
     expect(fromUrl).toThrow(expect.objectContaining({ kind: 'unsupported' }) as Error);
-    const empty = () => adapter.validateSource({ kind: 'file', path: '/tmp/e.mp4', name: 'e.mp4', size: 0, mime: 'video/mp4' }, {});
+    const empty = () =>
+      adapter.validateSource({ kind: 'file', path: '/tmp/e.mp4', name: 'e.mp4', size: 0, mime: 'video/mp4' }, {});
     expect(empty).toThrow(expect.objectContaining({ kind: 'unsupported' }) as Error);
   });
 });
@@ -684,7 +759,9 @@ describe('twentythree emulator: OAuth 1.0a check', () => {
     // Refusals come with HTTP 200 and status="error", in XML unless format=json was asked for.
     const unsigned = await post({}, 'title=a');
     expect(unsigned.statusCode).toBe(200);
-    expect(unsigned.body).toMatch(/^<\?xml[^>]*\?>\s*<response status="error" permission_level="anonymous" code="permission_denied"/);
+    expect(unsigned.body).toMatch(
+      /^<\?xml[^>]*\?>\s*<response status="error" permission_level="anonymous" code="permission_denied"/,
+    );
 
     const signed = signFormPost(url, { title: 'a', format: 'json', raw: '1' }, keys);
     const tampered = await post({ authorization: signed.authorization }, 'title=b&format=json&raw=1');
@@ -695,7 +772,11 @@ describe('twentythree emulator: OAuth 1.0a check', () => {
     expect(good.statusCode).toBe(200);
     expect(readApiReply(good.body).uploadToken?.token).toBe(server.tokens[0]?.token);
     const replayed = await post({ authorization: signed.authorization }, signed.body);
-    expect(readApiReply(replayed.body)).toMatchObject({ status: 'error', code: 'invalid_signature', message: expect.stringMatching(/Replayed oauth_nonce/) as string });
+    expect(readApiReply(replayed.body)).toMatchObject({
+      status: 'error',
+      code: 'invalid_signature',
+      message: expect.stringMatching(/Replayed oauth_nonce/) as string,
+    });
     expect(server.tokens).toHaveLength(1);
   });
 
@@ -714,7 +795,9 @@ describe('twentythree emulator: OAuth 1.0a check', () => {
     };
 
     const xml = await post({ title: 'x' });
-    expect(xml.body).toMatch(/^<\?xml[^>]*\?>\s*<response status="ok"[^>]*>[\s\S]*<upload_token>[0-9a-f]{32}<\/upload_token>/);
+    expect(xml.body).toMatch(
+      /^<\?xml[^>]*\?>\s*<response status="ok"[^>]*>[\s\S]*<upload_token>[0-9a-f]{32}<\/upload_token>/,
+    );
     expect(() => JSON.parse(xml.body) as unknown).toThrow();
     expect(readApiReply(xml.body).uploadToken?.token).toBe(server.tokens[0]?.token);
 
@@ -762,7 +845,9 @@ describe('twentythree adapter under the real engine: token renewals', () => {
     const job = handle.queue.jobs.get(queued!.id)!;
     expect(job.state).toBe('failed');
     expect(job.error?.kind).toBe('invalid');
-    expect(job.error?.message).toMatch(/ran out before the file was complete .*for the 4th time.*upload it over a faster connection, or retry the job/);
+    expect(job.error?.message).toMatch(
+      /ran out before the file was complete .*for the 4th time.*upload it over a faster connection, or retry the job/,
+    );
     expect((job.session as TwentyThreeSession).renewals).toBe(3);
     expect(server.tokens).toHaveLength(4);
     expect(server.photos).toHaveLength(0);
@@ -813,7 +898,9 @@ describe('twentythree connection test', () => {
 
     const refused = await probe('wrong');
     expect(refused.ok).toBe(false);
-    expect(refused.message).toMatch(/TwentyThree refused the OAuth keys \(invalid_signature: The API signature is invalid/);
+    expect(refused.message).toMatch(
+      /TwentyThree refused the OAuth keys \(invalid_signature: The API signature is invalid/,
+    );
     expect(server.tokens).toHaveLength(1);
   });
 });

@@ -19,7 +19,13 @@ import {
   type XvidSession,
 } from '../../main/providers/xvid/xvidAdapter.ts';
 import { XVID_SESSION_SEND_WINDOW_MS } from '../../main/providers/xvid/xvidSession.ts';
-import type { AccountContext, CallContext, JobContext, UploadResult, UploadSource } from '../../main/providers/types.ts';
+import type {
+  AccountContext,
+  CallContext,
+  JobContext,
+  UploadResult,
+  UploadSource,
+} from '../../main/providers/types.ts';
 import { startXvidSandbox, type XvidSandbox, type XvidSandboxOptions } from '../sandbox/xvid.ts';
 import { rejection, thrown } from '../support/uploadErrors.ts';
 
@@ -161,9 +167,18 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     expect(server.createCalls).toEqual([
       { objectKey, pipelineId: server.pipelineId, expiresAt: '0', uploadId: sessions[0]!.uploadId, status: 200 },
     ]);
-    expect(server.objects.get(`tmp/${server.pipelineId}/${objectKey}`)).toEqual({ uploadId: sessions[0]!.uploadId, size, sha256: file.sha256 });
+    expect(server.objects.get(`tmp/${server.pipelineId}/${objectKey}`)).toEqual({
+      uploadId: sessions[0]!.uploadId,
+      size,
+      sha256: file.sha256,
+    });
     expect(server.s3Posts).toHaveLength(1);
-    expect(server.s3Posts[0]).toMatchObject({ uploadId: sessions[0]!.uploadId, size, sha256: file.sha256, status: 201 });
+    expect(server.s3Posts[0]).toMatchObject({
+      uploadId: sessions[0]!.uploadId,
+      size,
+      sha256: file.sha256,
+      status: 201,
+    });
     const stored = server.uploads.get(sessions[0]!.uploadId)!;
     expect(stored.stored).toMatchObject({ size, sha256: file.sha256 });
     expect(stored.status).toBe('COMPLETED');
@@ -268,7 +283,9 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const first = await adapter.createSession(account, file.job, call());
     server.expirePolicies();
 
-    const error = await rejection(adapter.uploadPart(account, file.job, first, adapter.planParts(first, file.job)[0]!, call()));
+    const error = await rejection(
+      adapter.uploadPart(account, file.job, first, adapter.planParts(first, file.job)[0]!, call()),
+    );
     expect(error.kind).toBe('session-gone');
     expect(error.status).toBe(403);
     expect(error.message).toBe(
@@ -305,17 +322,28 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const account = accountFor(server);
     const file = await localFile('slow.mp4', 100);
     const session = await adapter.createSession(account, file.job, call());
-    const { session: sent } = await adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call());
+    const { session: sent } = await adapter.uploadPart(
+      account,
+      file.job,
+      session,
+      adapter.planParts(session, file.job)[0]!,
+      call(),
+    );
     const finished = await adapter.finalize(account, file.job, sent, { ...call(), resumed: false });
     expect(finished).toEqual({ kind: 'processing', session: sent });
 
     const kinds: string[] = [];
-    for (let outcome = finished; outcome.kind === 'processing'; ) {
+    for (let outcome = finished; outcome.kind === 'processing';) {
       outcome = await adapter.poll!(account, file.job, outcome.session, call());
       kinds.push(outcome.kind);
     }
     expect(kinds).toEqual(['processing', 'processing', 'processing', 'completed']);
-    expect(server.statusCalls.map((entry) => entry.uploadStatus)).toEqual(['COMPLETING', 'COMPLETING', 'COMPLETING', 'COMPLETED']);
+    expect(server.statusCalls.map((entry) => entry.uploadStatus)).toEqual([
+      'COMPLETING',
+      'COMPLETING',
+      'COMPLETING',
+      'COMPLETED',
+    ]);
   });
 
   it('fails the job when the upload ends as FAILED', async () => {
@@ -426,39 +454,68 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const server = await sandbox();
     const account = accountFor(server);
     const file = await localFile('errors.mp4', 100);
-    const body = (code: string, message: string): string => JSON.stringify({ error: { error_code: code, error_message: message } });
-
-    server.fault({ path: '/v1/files/uploads/', action: { type: 'status', status: 500, body: body('0x0000001', 'Internal Error') } });
-    const internal = await rejection(adapter.createSession(account, file.job, call()));
-    expect(internal.kind).toBe('server');
-    expect(internal.message).toBe('Creating the Xvid MediaHub upload of errors.mp4: 500 0x0000001 Internal Error; will retry');
+    const body = (code: string, message: string): string =>
+      JSON.stringify({ error: { error_code: code, error_message: message } });
 
     server.fault({
       path: '/v1/files/uploads/',
-      action: { type: 'status', status: 429, body: body('0x0000009', 'Too many requests'), headers: { 'retry-after': '7' } },
+      action: { type: 'status', status: 500, body: body('0x0000001', 'Internal Error') },
+    });
+    const internal = await rejection(adapter.createSession(account, file.job, call()));
+    expect(internal.kind).toBe('server');
+    expect(internal.message).toBe(
+      'Creating the Xvid MediaHub upload of errors.mp4: 500 0x0000001 Internal Error; will retry',
+    );
+
+    server.fault({
+      path: '/v1/files/uploads/',
+      action: {
+        type: 'status',
+        status: 429,
+        body: body('0x0000009', 'Too many requests'),
+        headers: { 'retry-after': '7' },
+      },
     });
     const limited = await rejection(adapter.createSession(account, file.job, call()));
     expect(limited.kind).toBe('rate-limited');
     expect(limited.retryAfterMs).toBe(7000);
 
     const session = await adapter.createSession(account, file.job, call());
-    const { session: sent } = await adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call());
+    const { session: sent } = await adapter.uploadPart(
+      account,
+      file.job,
+      session,
+      adapter.planParts(session, file.job)[0]!,
+      call(),
+    );
     const put = /^\/v1\/files\/uploads\//;
-    server.fault({ method: 'PUT', path: put, action: { type: 'status', status: 400, body: body('0x0230001', 'Invalid Input') } });
+    server.fault({
+      method: 'PUT',
+      path: put,
+      action: { type: 'status', status: 400, body: body('0x0230001', 'Invalid Input') },
+    });
     const invalid = await rejection(adapter.finalize(account, file.job, sent, { ...call(), resumed: false }));
     expect(invalid.kind).toBe('invalid');
     expect(invalid.message).toBe(
       'Finishing the Xvid MediaHub upload of errors.mp4: 400 0x0230001 Invalid Input; MediaHub refused the request, so a retry would not help',
     );
 
-    server.fault({ method: 'PUT', path: put, action: { type: 'status', status: 404, body: body('0x0230002', 'Requested file does not exist') } });
+    server.fault({
+      method: 'PUT',
+      path: put,
+      action: { type: 'status', status: 404, body: body('0x0230002', 'Requested file does not exist') },
+    });
     const gone = await rejection(adapter.finalize(account, file.job, sent, { ...call(), resumed: false }));
     expect(gone.kind).toBe('session-gone');
     expect(gone.message).toBe(
       'Finishing the Xvid MediaHub upload of errors.mp4: 404 0x0230002 Requested file does not exist; MediaHub no longer knows the upload: starting a new one',
     );
 
-    server.fault({ method: 'PUT', path: put, action: { type: 'malformed', status: 200, body: '<html>gateway</html>' } });
+    server.fault({
+      method: 'PUT',
+      path: put,
+      action: { type: 'malformed', status: 200, body: '<html>gateway</html>' },
+    });
     const garbled = await rejection(adapter.finalize(account, file.job, sent, { ...call(), resumed: false }));
     expect(garbled.kind).toBe('server');
     expect(garbled.message).toContain('MediaHub answered without the upload (200 gateway)');
@@ -485,7 +542,8 @@ describe('Xvid MediaHub adapter against the emulator', () => {
     const session = await adapter.createSession(account, file.job, call());
     const part = adapter.planParts(session, file.job)[0]!;
 
-    const xml = '<?xml version="1.0"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+    const xml =
+      '<?xml version="1.0"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
     server.fault({ path: /^\/s3\//, action: { type: 'status', status: 500, body: xml } });
     const internal = await rejection(adapter.uploadPart(account, file.job, session, part, call()));
     expect(internal.kind).toBe('server');
@@ -501,7 +559,9 @@ describe('Xvid MediaHub adapter against the emulator', () => {
   it('maps a wrong client secret to auth, naming what to check', async () => {
     const server = await sandbox();
     const file = await localFile('secret.mp4', 100);
-    const error = await rejection(adapter.createSession(accountFor(server, { secrets: { clientSecret: 'wrong' } }), file.job, call()));
+    const error = await rejection(
+      adapter.createSession(accountFor(server, { secrets: { clientSecret: 'wrong' } }), file.job, call()),
+    );
     expect(error.kind).toBe('auth');
     expect(error.status).toBe(401);
     expect(error.message).toBe(
@@ -525,12 +585,20 @@ describe('Xvid MediaHub adapter against the emulator', () => {
   it('refuses an account without secrets or pipeline, and an unknown pipeline', async () => {
     const server = await sandbox();
     const file = await localFile('settings.mp4', 100);
-    const noSecret = await rejection(adapter.createSession(accountFor(server, { secrets: { clientSecret: '' } }), file.job, call()));
+    const noSecret = await rejection(
+      adapter.createSession(accountFor(server, { secrets: { clientSecret: '' } }), file.job, call()),
+    );
     expect(noSecret.kind).toBe('auth');
-    expect(noSecret.message).toBe('Xvid MediaHub account "test hub" has no client secret: add it in the account settings');
-    const noPipeline = await rejection(adapter.createSession(accountFor(server, { settings: { pipelineId: '' } }), file.job, call()));
+    expect(noSecret.message).toBe(
+      'Xvid MediaHub account "test hub" has no client secret: add it in the account settings',
+    );
+    const noPipeline = await rejection(
+      adapter.createSession(accountFor(server, { settings: { pipelineId: '' } }), file.job, call()),
+    );
     expect(noPipeline.kind).toBe('invalid');
-    const unknown = await rejection(adapter.createSession(accountFor(server, { settings: { pipelineId: 'nope' } }), file.job, call()));
+    const unknown = await rejection(
+      adapter.createSession(accountFor(server, { settings: { pipelineId: 'nope' } }), file.job, call()),
+    );
     expect(unknown.kind).toBe('invalid');
     expect(unknown.message).toBe(
       'Creating the Xvid MediaHub upload of settings.mp4: 400 0x0230001 Invalid Input; MediaHub refused the request, so a retry would not help',
@@ -555,7 +623,10 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     const server = await sandbox();
     const file = await localFile('short-lived.mp4', 100);
     const before = Math.floor(Date.now() / 1000);
-    const { result, sessions } = await upload(accountFor(server, { settings: { deleteUnusedAfterDays: '30' } }), file.job);
+    const { result, sessions } = await upload(
+      accountFor(server, { settings: { deleteUnusedAfterDays: '30' } }),
+      file.job,
+    );
     const after = Math.floor(Date.now() / 1000);
 
     const sent = Number(server.createCalls[0]!.expiresAt);
@@ -577,7 +648,13 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     const created = await adapter.createSession(account, file.job, call());
     const legacy = adapter.parseSession({ ...created, expiresAt: undefined })!;
     expect(legacy.expiresAt).toBeNull();
-    const { session: sent } = await adapter.uploadPart(account, file.job, legacy, adapter.planParts(legacy, file.job)[0]!, call());
+    const { session: sent } = await adapter.uploadPart(
+      account,
+      file.job,
+      legacy,
+      adapter.planParts(legacy, file.job)[0]!,
+      call(),
+    );
     let outcome = await adapter.finalize(account, file.job, sent, { ...call(), resumed: false });
     while (outcome.kind === 'processing') outcome = await adapter.poll!(account, file.job, outcome.session, call());
     expect(outcome.result.details.expiresAt).toBe(new Date(legacy.createdAt + 7 * DAY_S * 1000).toISOString());
@@ -588,7 +665,9 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     const server = await sandbox();
     const file = await localFile('bad-setting.mp4', 100);
     for (const value of ['abc', '0', '3651', '1.5', '-2']) {
-      const error = await rejection(adapter.createSession(accountFor(server, { settings: { deleteUnusedAfterDays: value } }), file.job, call()));
+      const error = await rejection(
+        adapter.createSession(accountFor(server, { settings: { deleteUnusedAfterDays: value } }), file.job, call()),
+      );
       expect(error.kind).toBe('invalid');
       expect(error.message).toBe(
         `Xvid MediaHub account "test hub": "Delete unused uploads after (days)" must be "never" or a whole number of days from 1 to 3650 (got "${value}"); change it in the account settings`,
@@ -642,7 +721,11 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     expect(second.uploadId).not.toBe(first.uploadId);
     expect(second.objectKey).toBe(first.objectKey);
     expect(elsewhere.objectKey).not.toBe(first.objectKey);
-    expect(server.createCalls.map((entry) => entry.objectKey)).toEqual([first.objectKey, first.objectKey, elsewhere.objectKey]);
+    expect(server.createCalls.map((entry) => entry.objectKey)).toEqual([
+      first.objectKey,
+      first.objectKey,
+      elsewhere.objectKey,
+    ]);
   });
 
   it('uses the documented paths: /oauth2/token/ and /files/uploads/ with their slash, /files/uploads/{id} without', async () => {
@@ -650,7 +733,11 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     const file = await localFile('paths.mp4', 100);
     const { sessions } = await upload(accountFor(server), file.job);
     const id = sessions[0]!.uploadId;
-    expect(server.requests.filter((request) => request.path.startsWith('/v1/')).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
+    expect(
+      server.requests
+        .filter((request) => request.path.startsWith('/v1/'))
+        .map((request) => `${request.method} ${request.path} ${request.status}`),
+    ).toEqual([
       'POST /v1/oauth2/token/ 200',
       'POST /v1/files/uploads/ 200',
       `PUT /v1/files/uploads/${id} 200`,
@@ -665,7 +752,10 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     const account = accountFor(server);
     const file = await localFile('moved.mp4', 100);
     const target = 'https://api.example.test/v1/files/uploads/';
-    server.fault({ path: '/v1/files/uploads/', action: { type: 'status', status: 301, body: '', headers: { location: target } } });
+    server.fault({
+      path: '/v1/files/uploads/',
+      action: { type: 'status', status: 301, body: '', headers: { location: target } },
+    });
     const create = await rejection(adapter.createSession(account, file.job, call()));
     expect(create.kind).toBe('invalid');
     expect(create.status).toBe(301);
@@ -675,17 +765,32 @@ describe('Xvid MediaHub object keys, expiry and paths', () => {
     );
 
     const session = await adapter.createSession(account, file.job, call());
-    const { session: sent } = await adapter.uploadPart(account, file.job, session, adapter.planParts(session, file.job)[0]!, call());
-    server.fault({ method: 'PUT', path: /^\/v1\/files\/uploads\//, action: { type: 'status', status: 308, body: '', headers: { location: '/elsewhere' } } });
+    const { session: sent } = await adapter.uploadPart(
+      account,
+      file.job,
+      session,
+      adapter.planParts(session, file.job)[0]!,
+      call(),
+    );
+    server.fault({
+      method: 'PUT',
+      path: /^\/v1\/files\/uploads\//,
+      action: { type: 'status', status: 308, body: '', headers: { location: '/elsewhere' } },
+    });
     const finish = await rejection(adapter.finalize(account, file.job, sent, { ...call(), resumed: false }));
     expect(finish.kind).toBe('invalid');
     expect(finish.message).toContain('MediaHub answered 308 redirecting to /elsewhere');
 
     clearXvidTokenCache();
-    server.fault({ path: '/v1/oauth2/token/', action: { type: 'status', status: 302, body: '', headers: { location: 'https://login.example.test/' } } });
+    server.fault({
+      path: '/v1/oauth2/token/',
+      action: { type: 'status', status: 302, body: '', headers: { location: 'https://login.example.test/' } },
+    });
     const token = await rejection(adapter.createSession(account, file.job, call()));
     expect(token.kind).toBe('invalid');
-    expect(token.message).toContain(`Signing in to Xvid MediaHub as client ${server.clientId}: MediaHub answered 302 redirecting to https://login.example.test/`);
+    expect(token.message).toContain(
+      `Signing in to Xvid MediaHub as client ${server.clientId}: MediaHub answered 302 redirecting to https://login.example.test/`,
+    );
   });
 });
 
@@ -717,11 +822,25 @@ describe('Xvid MediaHub emulator strictness', () => {
       return { status: response.status, body: await response.text() };
     };
     const params = session.formPostParams;
-    expect(await post(params, params.length - 1)).toMatchObject({ status: 400, body: expect.stringContaining('come before the file') });
+    expect(await post(params, params.length - 1)).toMatchObject({
+      status: 400,
+      body: expect.stringContaining('come before the file'),
+    });
     const changed = params.map(([name, value]): [string, string] => [name, name === 'chunks' ? '2' : value]);
-    expect(await post(changed, changed.length)).toMatchObject({ status: 400, body: expect.stringContaining('Policy Condition failed: [&quot;eq&quot;, &quot;$chunks&quot;') });
-    expect(await post(params.filter(([name]) => name !== 'acl'), params.length)).toMatchObject({ status: 400 });
-    expect(await post(params, params.length)).toMatchObject({ status: 201, body: expect.stringContaining('<PostResponse>') });
+    expect(await post(changed, changed.length)).toMatchObject({
+      status: 400,
+      body: expect.stringContaining('Policy Condition failed: [&quot;eq&quot;, &quot;$chunks&quot;'),
+    });
+    expect(
+      await post(
+        params.filter(([name]) => name !== 'acl'),
+        params.length,
+      ),
+    ).toMatchObject({ status: 400 });
+    expect(await post(params, params.length)).toMatchObject({
+      status: 201,
+      body: expect.stringContaining('<PostResponse>'),
+    });
   });
 });
 
@@ -729,7 +848,12 @@ describe('Xvid MediaHub emulator: paths and expires_at as the vendor documents t
   async function token(server: XvidSandbox): Promise<string> {
     const response = await fetch(`${server.apiUrl}/oauth2/token/`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'client_credential', client_id: server.clientId, client_secret: server.clientSecret, scope: 'mediahub' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credential',
+        client_id: server.clientId,
+        client_secret: server.clientSecret,
+        scope: 'mediahub',
+      }),
     });
     return ((await response.json()) as { access_token: string }).access_token;
   }
@@ -743,9 +867,15 @@ describe('Xvid MediaHub emulator: paths and expires_at as the vendor documents t
       redirect: 'manual',
     });
     expect(bare.status).toBe(301);
-    expect(bare.headers.get('location')).toBe(`${server.apiUrl}/files/uploads/?object_key=a.mp4&pipeline_id=${server.pipelineId}`);
+    expect(bare.headers.get('location')).toBe(
+      `${server.apiUrl}/files/uploads/?object_key=a.mp4&pipeline_id=${server.pipelineId}`,
+    );
     expect(server.uploads.size).toBe(0);
-    const tokenBare = await fetch(`${server.apiUrl}/oauth2/token`, { method: 'POST', body: new URLSearchParams({}), redirect: 'manual' });
+    const tokenBare = await fetch(`${server.apiUrl}/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({}),
+      redirect: 'manual',
+    });
     expect(tokenBare.status).toBe(301);
     expect(tokenBare.headers.get('location')).toBe(`${server.apiUrl}/oauth2/token/`);
   });
@@ -774,7 +904,13 @@ describe('Xvid MediaHub emulator: paths and expires_at as the vendor documents t
 });
 
 describe('Xvid MediaHub sessions and sources', () => {
-  const file = (name: string, size: number, mime: string): UploadSource => ({ kind: 'file', path: `/tmp/${name}`, name, size, mime });
+  const file = (name: string, size: number, mime: string): UploadSource => ({
+    kind: 'file',
+    path: `/tmp/${name}`,
+    name,
+    size,
+    mime,
+  });
   const session: XvidSession = {
     uploadId: '598358fe6baa605b1e33754e',
     fileId: '598358fe6baa605b1e33754e',
@@ -824,12 +960,17 @@ describe('Xvid MediaHub sessions and sources', () => {
     }
     const pdf = thrown(() => adapter.validateSource(file('notes.pdf', 10, 'application/pdf'), {}));
     expect(pdf.kind).toBe('unsupported');
-    expect(pdf.message).toBe('notes.pdf is of type application/pdf: Ferry sends video, audio and image files to Xvid MediaHub');
+    expect(pdf.message).toBe(
+      'notes.pdf is of type application/pdf: Ferry sends video, audio and image files to Xvid MediaHub',
+    );
   });
 
   it('refuses URLs, empty files and files over 5 GB, naming the limit', () => {
     const url = thrown(() =>
-      adapter.validateSource({ kind: 'url', url: 'https://example.com/a.mp4', name: 'a.mp4', size: 10, mime: 'video/mp4' }, {}),
+      adapter.validateSource(
+        { kind: 'url', url: 'https://example.com/a.mp4', name: 'a.mp4', size: 10, mime: 'video/mp4' },
+        {},
+      ),
     );
     expect(url.kind).toBe('unsupported');
     expect(thrown(() => adapter.validateSource(file('empty.mp4', 0, 'video/mp4'), {})).kind).toBe('invalid');

@@ -52,11 +52,23 @@ function dbState(queue: Queue): { integrity: string; jobs: number; accounts: num
   };
 }
 
-async function engineWithCommunity(): Promise<{ h: EngineHandle; files: string; sandbox: Awaited<ReturnType<typeof startSelfCommunitySandbox>> }> {
-  const h = fixtures.openEngine(await fixtures.tempDir('ferry-bad-data-'), { stallTimeoutMs: 2_000, retry: { baseDelayMs: 10, maxDelayMs: 40 } });
+async function engineWithCommunity(): Promise<{
+  h: EngineHandle;
+  files: string;
+  sandbox: Awaited<ReturnType<typeof startSelfCommunitySandbox>>;
+}> {
+  const h = fixtures.openEngine(await fixtures.tempDir('ferry-bad-data-'), {
+    stallTimeoutMs: 2_000,
+    retry: { baseDelayMs: 10, maxDelayMs: 40 },
+  });
   const files = await fixtures.tempDir('ferry-bad-files-');
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
-  await h.queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+  await h.queue.addAccount({
+    provider: 'selfcommunity',
+    name: 'community',
+    baseUrl: sandbox.url,
+    secrets: { accessToken: sandbox.token },
+  });
   return { h, files, sandbox };
 }
 
@@ -71,9 +83,36 @@ describe('refused before anything is queued', () => {
       [() => h.queue.enqueue('community', [join(files, 'empty')]), /Nothing to upload .*empty/],
       [() => h.queue.enqueue('community', [join(files, 'zero.png')]), /zero\.png.*(empty|0 bytes)/i],
       [() => h.queue.enqueue('nobody', [join(files, 'zero.png')]), /No account named "nobody"/],
-      [() => h.queue.addAccount({ provider: 'selfcommunity', name: 'bad', baseUrl: 'ht!tp://x', secrets: { accessToken: 'abcd' } }), /base URL "ht!tp:\/\/x" is not a valid address/],
-      [() => h.queue.addAccount({ provider: 'selfcommunity', name: 'bad', baseUrl: 'ftp://example.com', secrets: { accessToken: 'abcd' } }), /must start with https:\/\/ or http:\/\//],
-      [() => h.queue.addAccount({ provider: 'selfcommunity', name: 'bad', baseUrl: 'javascript:alert(1)', secrets: { accessToken: 'abcd' } }), /base URL/],
+      [
+        () =>
+          h.queue.addAccount({
+            provider: 'selfcommunity',
+            name: 'bad',
+            baseUrl: 'ht!tp://x',
+            secrets: { accessToken: 'abcd' },
+          }),
+        /base URL "ht!tp:\/\/x" is not a valid address/,
+      ],
+      [
+        () =>
+          h.queue.addAccount({
+            provider: 'selfcommunity',
+            name: 'bad',
+            baseUrl: 'ftp://example.com',
+            secrets: { accessToken: 'abcd' },
+          }),
+        /must start with https:\/\/ or http:\/\//,
+      ],
+      [
+        () =>
+          h.queue.addAccount({
+            provider: 'selfcommunity',
+            name: 'bad',
+            baseUrl: 'javascript:alert(1)',
+            secrets: { accessToken: 'abcd' },
+          }),
+        /base URL/,
+      ],
     ];
     for (const [attempt, message] of cases) {
       await expect(attempt()).rejects.toThrow(message);
@@ -88,7 +127,11 @@ describe('refused before anything is queued', () => {
     const limits: Array<[string, string, Record<string, string>]> = [
       ['selfcommunity', 'huge.png', { accessToken: 'abcd' }],
       ['xvid', 'huge.mp4', { clientId: 'abcd', clientSecret: 'abcd' }],
-      ['twentythree', 'huge.mp4', { consumerKey: 'a', consumerSecret: 'abcd', accessToken: 'a', accessTokenSecret: 'abcd' }],
+      [
+        'twentythree',
+        'huge.mp4',
+        { consumerKey: 'a', consumerSecret: 'abcd', accessToken: 'a', accessTokenSecret: 'abcd' },
+      ],
     ];
     for (const [provider, name, secrets] of limits) {
       const adapter = getAdapter(provider);
@@ -99,7 +142,9 @@ describe('refused before anything is queued', () => {
       await writeFile(path, '');
       await truncate(path, max + 1);
       const before = dbState(queue);
-      await expect(queue.enqueue(provider, [path]), provider).rejects.toThrow(new RegExp(`${max.toLocaleString('en-US')}|${max}|${(max / 1e9).toString()} ?GB|GiB|limit|too large`, 'i'));
+      await expect(queue.enqueue(provider, [path]), provider).rejects.toThrow(
+        new RegExp(`${max.toLocaleString('en-US')}|${max}|${(max / 1e9).toString()} ?GB|GiB|limit|too large`, 'i'),
+      );
       expect(dbState(queue)).toEqual(before);
     }
   });
@@ -135,8 +180,14 @@ describe('files that change after they were queued', () => {
     await runOne(h);
     const [c, d, f, l] = jobs.map((job) => h.queue.jobs.get(job.id)!);
     expect(c!.state).toBe('failed');
-    expect(c!.error).toMatchObject({ kind: 'local-file', message: expect.stringMatching(/changed since it was queued.*Retry the job/) });
-    expect(d!.error).toMatchObject({ kind: 'local-file', message: expect.stringMatching(/deleted\.png.*does not exist/) });
+    expect(c!.error).toMatchObject({
+      kind: 'local-file',
+      message: expect.stringMatching(/changed since it was queued.*Retry the job/),
+    });
+    expect(d!.error).toMatchObject({
+      kind: 'local-file',
+      message: expect.stringMatching(/deleted\.png.*does not exist/),
+    });
     expect(f!.state).toBe('failed');
     expect(f!.error?.kind).toBe('local-file');
     expect(f!.error?.message).toMatch(/folder\.png/);
@@ -189,12 +240,44 @@ describe('names with spaces, quotes and non-Latin characters', () => {
     const of = fixtures.track(await startOfauthSandbox({ rateLimit: null, partSize: 65_536 }));
     const t23 = fixtures.track(await startTwentyThreeSandbox());
     const xv = fixtures.track(await startXvidSandbox({ completingPolls: 0 }));
-    await h.queue.addAccount({ provider: 'selfcommunity', name: 'sc', baseUrl: sc.url, secrets: { accessToken: sc.token } });
-    await h.queue.addAccount({ provider: 'ofauth', name: 'of', baseUrl: of.url, secrets: { apiKey: of.apiKey, connectionId: of.connectionId } });
-    await h.queue.addAccount({ provider: 'twentythree', name: 't23', baseUrl: t23.url, secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' }, settings: { chunkSize: '65536' } });
-    await h.queue.addAccount({ provider: 'xvid', name: 'xv', baseUrl: xv.apiUrl, secrets: { clientId: xv.clientId, clientSecret: xv.clientSecret }, settings: { pipelineId: xv.pipelineId } });
-    const made: Record<'sc' | 'of' | 't23' | 'xv', Array<{ name: string; sha256: string }>> = { sc: [], of: [], t23: [], xv: [] };
-    for (const [account, ext] of [['sc', 'png'], ['of', 'jpg'], ['t23', 'mp4'], ['xv', 'mp4']] as const) {
+    await h.queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'sc',
+      baseUrl: sc.url,
+      secrets: { accessToken: sc.token },
+    });
+    await h.queue.addAccount({
+      provider: 'ofauth',
+      name: 'of',
+      baseUrl: of.url,
+      secrets: { apiKey: of.apiKey, connectionId: of.connectionId },
+    });
+    await h.queue.addAccount({
+      provider: 'twentythree',
+      name: 't23',
+      baseUrl: t23.url,
+      secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' },
+      settings: { chunkSize: '65536' },
+    });
+    await h.queue.addAccount({
+      provider: 'xvid',
+      name: 'xv',
+      baseUrl: xv.apiUrl,
+      secrets: { clientId: xv.clientId, clientSecret: xv.clientSecret },
+      settings: { pipelineId: xv.pipelineId },
+    });
+    const made: Record<'sc' | 'of' | 't23' | 'xv', Array<{ name: string; sha256: string }>> = {
+      sc: [],
+      of: [],
+      t23: [],
+      xv: [],
+    };
+    for (const [account, ext] of [
+      ['sc', 'png'],
+      ['of', 'jpg'],
+      ['t23', 'mp4'],
+      ['xv', 'mp4'],
+    ] as const) {
       // One folder per account: the same name in one folder would be one file, rewritten.
       const folder = join(files, account);
       await mkdir(folder);
@@ -207,18 +290,26 @@ describe('names with spaces, quotes and non-Latin characters', () => {
     h.engine.start();
     await within('the uploads', 30_000, h.engine.whenIdle());
     expect(h.queue.jobs.list({}).map((job) => [job.name, job.state, job.error?.message ?? null])).toEqual(
-      Object.values(made).flat().map((file) => [file.name, 'completed', null]),
+      Object.values(made)
+        .flat()
+        .map((file) => [file.name, 'completed', null]),
     );
     const held = {
       // SelfCommunity gets the name in the multipart Content-Disposition the way browsers send it (the
       // WHATWG form encoding: UTF-8 bytes, `"` as %22); the emulator reads it as UTF-8, as Django does.
-      sc: sc.media.map((m) => ({ name: sc.uploads.get(m.uploadId)!.filename.replaceAll('%22', '"'), sha256: m.sha256 })),
+      sc: sc.media.map((m) => ({
+        name: sc.uploads.get(m.uploadId)!.filename.replaceAll('%22', '"'),
+        sha256: m.sha256,
+      })),
       of: of.media.map((m) => ({ name: m.filename, sha256: m.sha256 })),
       t23: t23.photos.map((p) => ({ name: p.filename, sha256: p.sha256 })),
-      xv: [...xv.uploads.values()].filter((u) => u.stored).map((u) => ({ name: u.objectKey.split('/').pop()!, sha256: u.stored!.sha256 })),
+      xv: [...xv.uploads.values()]
+        .filter((u) => u.stored)
+        .map((u) => ({ name: u.objectKey.split('/').pop()!, sha256: u.stored!.sha256 })),
     };
     for (const account of Object.keys(made) as Array<keyof typeof made>) {
-      const sort = (list: Array<{ name: string; sha256: string }>): string[] => list.map((f) => `${f.name} ${f.sha256}`).sort();
+      const sort = (list: Array<{ name: string; sha256: string }>): string[] =>
+        list.map((f) => `${f.name} ${f.sha256}`).sort();
       expect(sort(held[account]), account).toEqual(sort(made[account]!.map(({ name, sha256 }) => ({ name, sha256 }))));
     }
   }, 60_000);
@@ -226,7 +317,9 @@ describe('names with spaces, quotes and non-Latin characters', () => {
 
 describe('an account that cannot be reached', () => {
   it('a closed port fails the job after bounded retries, naming the refusal and the file', async () => {
-    const h = fixtures.openEngine(await fixtures.tempDir('ferry-closed-'), { retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    const h = fixtures.openEngine(await fixtures.tempDir('ferry-closed-'), {
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
     // A port that was free a moment ago and has nothing listening now.
     const port = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
@@ -234,7 +327,12 @@ describe('an account that cannot be reached', () => {
         server.close(() => resolve(free));
       });
     });
-    await h.queue.addAccount({ provider: 'selfcommunity', name: 'closed', baseUrl: `http://127.0.0.1:${port}`, secrets: { accessToken: 'abcd' } });
+    await h.queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'closed',
+      baseUrl: `http://127.0.0.1:${port}`,
+      secrets: { accessToken: 'abcd' },
+    });
     const file = await randomFile(await fixtures.tempDir('ferry-closed-files-'), 'closed.png', 1000);
     const [job] = await h.queue.enqueue('closed', [file.path]);
     h.engine.start();
@@ -242,7 +340,10 @@ describe('an account that cannot be reached', () => {
     const done = h.queue.jobs.get(job!.id)!;
     expect(done.state).toBe('failed');
     expect(done.attempts).toBe(9);
-    expect(done.error).toMatchObject({ kind: 'network', message: expect.stringMatching(/closed\.png.*ECONNREFUSED.*gave up after 9 attempts/) });
+    expect(done.error).toMatchObject({
+      kind: 'network',
+      message: expect.stringMatching(/closed\.png.*ECONNREFUSED.*gave up after 9 attempts/),
+    });
     expect(dbState(h.queue)).toMatchObject({ integrity: 'ok', jobs: 1 });
   });
 });
@@ -255,11 +356,21 @@ describe('hostile API payloads', () => {
   beforeAll(async () => {
     const dir = await fixtures.tempDir('ferry-api-hostile-');
     queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-    api = new FerryApi({ queue, dataDir: dir, log: () => undefined, testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }) });
+    api = new FerryApi({
+      queue,
+      dataDir: dir,
+      log: () => undefined,
+      testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }),
+    });
     await api.start();
     imagePath = join(dir, 'photo.png');
     await writeFile(imagePath, Buffer.alloc(1000, 7));
-    await api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'hostile-token-1234' } });
+    await api.invoke('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: 'http://127.0.0.1:9',
+      secrets: { accessToken: 'hostile-token-1234' },
+    });
     await api.invoke('accounts.pause', { account: 'community' });
     await api.invoke('jobs.enqueue', { account: 'community', paths: [imagePath] });
   });
@@ -278,7 +389,9 @@ describe('hostile API payloads', () => {
     JSON.parse('{"__proto__":{"polluted":true,"account":"community","paths":["/etc/passwd"]}}'),
     JSON.parse('{"constructor":{"prototype":{"polluted":true}}}'),
     JSON.parse('{"account":"community","__proto__":{"isAdmin":true},"ids":[1]}'),
-    JSON.parse('{"settings":{"__proto__":{"polluted":true}},"secrets":{"__proto__":{"polluted":true}},"provider":"selfcommunity","name":"p"}'),
+    JSON.parse(
+      '{"settings":{"__proto__":{"polluted":true}},"secrets":{"__proto__":{"polluted":true}},"provider":"selfcommunity","name":"p"}',
+    ),
     JSON.parse('{"options":{"__proto__":{"polluted":true}},"account":"community","paths":["/nonexistent.png"]}'),
     { toString: 'x', valueOf: 1, hasOwnProperty: 'y' },
     deep(2_000),
@@ -300,7 +413,11 @@ describe('hostile API payloads', () => {
     for (const command of COMMAND_NAMES) {
       // Commands that legitimately change things given a valid payload are fine: none of these is one.
       for (const [i, input] of HOSTILE().entries()) {
-        const result = (await within(`${command} #${i}`, 10_000, api.call(command as CommandName, input))) as ApiResult<unknown>;
+        const result = (await within(
+          `${command} #${i}`,
+          10_000,
+          api.call(command as CommandName, input),
+        )) as ApiResult<unknown>;
         expect(typeof result.ok, `${command} #${i}`).toBe('boolean');
         expect(JSON.stringify(result).length).toBeLessThan(200_000);
         if (!result.ok) {
@@ -321,10 +438,57 @@ describe('hostile API payloads', () => {
 
 describe('malformed command lines', () => {
   const TOKENS = [
-    'providers', 'accounts', 'add', 'list', 'remove', 'upload', 'pause', 'resume', 'cancel', 'retry', 'sync', 'bogus',
-    '--json', '--all', '--account', '--name', '--base-url', '--set', '--secret', '--status', '--concurrency', '--bogus', '-x', '--',
-    'selfcommunity', 'ofauth', 'nope', 'community', '1', '0', '-1', 'abc', '1.5', 'a=b', '=b', 'a', 'ht!tp://x', 'ftp://x',
-    '/nonexistent/file.png', '../..', '', ' ', 'фото', '"quoted"', "'", '\\', '%s%n', '$(rm -rf /)', 'x'.repeat(2000), 'queued', 'flying',
+    'providers',
+    'accounts',
+    'add',
+    'list',
+    'remove',
+    'upload',
+    'pause',
+    'resume',
+    'cancel',
+    'retry',
+    'sync',
+    'bogus',
+    '--json',
+    '--all',
+    '--account',
+    '--name',
+    '--base-url',
+    '--set',
+    '--secret',
+    '--status',
+    '--concurrency',
+    '--bogus',
+    '-x',
+    '--',
+    'selfcommunity',
+    'ofauth',
+    'nope',
+    'community',
+    '1',
+    '0',
+    '-1',
+    'abc',
+    '1.5',
+    'a=b',
+    '=b',
+    'a',
+    'ht!tp://x',
+    'ftp://x',
+    '/nonexistent/file.png',
+    '../..',
+    '',
+    ' ',
+    'фото',
+    '"quoted"',
+    "'",
+    '\\',
+    '%s%n',
+    '$(rm -rf /)',
+    'x'.repeat(2000),
+    'queued',
+    'flying',
   ];
 
   it('a seeded fuzz of 400 argv: exit 0, 1 or 2, at most one line on stderr, never a stack trace', async () => {
@@ -335,12 +499,22 @@ describe('malformed command lines', () => {
       const argv = Array.from({ length: Math.floor(rand() * 6) }, pick);
       let out = '';
       let err = '';
-      const sink = (write: (text: string) => void): Writable => new Writable({ write: (chunk: Buffer, _enc, done) => { write(String(chunk)); done(); } });
-      const code = await within(`ferry ${argv.join(' ')}`, 5_000, main(['--data-dir', dataDir, ...argv], {
-        out: sink((t) => (out += t)) as never,
-        err: sink((t) => (err += t)),
-        env: {},
-      }));
+      const sink = (write: (text: string) => void): Writable =>
+        new Writable({
+          write: (chunk: Buffer, _enc, done) => {
+            write(String(chunk));
+            done();
+          },
+        });
+      const code = await within(
+        `ferry ${argv.join(' ')}`,
+        5_000,
+        main(['--data-dir', dataDir, ...argv], {
+          out: sink((t) => (out += t)) as never,
+          err: sink((t) => (err += t)),
+          env: {},
+        }),
+      );
       const context = `#${i} ferry ${JSON.stringify(argv)} → ${code}: ${err}`;
       expect([0, 1, 2], context).toContain(code);
       expect(err, context).not.toMatch(/\n\s+at |unexpected error|\.ts:\d+/);
@@ -349,14 +523,22 @@ describe('malformed command lines', () => {
       // No job can be produced by a malformed line: nothing ever starts an upload here.
       void out;
     }
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+    const queue = new Queue({
+      adapterFor: getAdapter,
+      db: openDatabase(dataDir),
+      secrets: new FileSecretStore(dataDir),
+    });
     expect(dbState(queue).integrity).toBe('ok');
     queue.db.close();
   }, 60_000);
 
   it('the real binary: exit 2 with a one-line reason for a missing command, a bad option and a bad value', async () => {
     const dataDir = await fixtures.tempDir('ferry-argv-bin-');
-    const results = await Promise.all([['accounts'], ['list', '--status', 'flying'], ['upload', '--account'], ['pause', 'abc']].map((argv) => runFerry(dataDir, argv)));
+    const results = await Promise.all(
+      [['accounts'], ['list', '--status', 'flying'], ['upload', '--account'], ['pause', 'abc']].map((argv) =>
+        runFerry(dataDir, argv),
+      ),
+    );
     for (const result of results) {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
@@ -366,6 +548,3 @@ describe('malformed command lines', () => {
     expect(results[0]!.stderr).toMatch(/ferry accounts --help/);
   }, 30_000);
 });
-
-
-

@@ -16,7 +16,13 @@ afterEach(async () => {
 
 describe('crash harness (short): SIGKILL the real ferry run and restart it', () => {
   it('OFAuth survives 3 kills (init, parts, complete) with nothing lost, doubled or over-sent', async () => {
-    const report = await crashRun({ provider: 'ofauth', kills: 3, seed: 8, dir: await fixtures.tempDir('ferry-crash-'), budgetMs: 50_000 });
+    const report = await crashRun({
+      provider: 'ofauth',
+      kills: 3,
+      seed: 8,
+      dir: await fixtures.tempDir('ferry-crash-'),
+      budgetMs: 50_000,
+    });
     expect(report.violations).toEqual([]);
     expect(report.kills).toBe(3);
     expect(report.integrity).toBe('ok');
@@ -24,7 +30,13 @@ describe('crash harness (short): SIGKILL the real ferry run and restart it', () 
   }, 90_000);
 
   it('Oktopost survives 2 kills around create and polls without a duplicate import request', async () => {
-    const report = await crashRun({ provider: 'oktopost', kills: 2, seed: 3, dir: await fixtures.tempDir('ferry-crash-'), budgetMs: 50_000 });
+    const report = await crashRun({
+      provider: 'oktopost',
+      kills: 2,
+      seed: 3,
+      dir: await fixtures.tempDir('ferry-crash-'),
+      budgetMs: 50_000,
+    });
     expect(report.violations).toEqual([]);
     expect(report.kills).toBe(2);
     expect(report.states).toEqual({ completed: report.files });

@@ -18,12 +18,22 @@ import { gaps, runScenario, type Scenario } from '../support/faultMatrix.ts';
 import type { RIGS } from '../support/faultRigs.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
 
-const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>nginx</p></body></html>';
+const HTML_PAGE =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>nginx</p></body></html>';
 const WRONG_TYPES = '{"upload_id":12,"offset":"lots","mediaUploadId":7,"Result":"yes","upload":[],"uploadtoken":5}';
 const CREDENTIALS = /credential|key|secret/i;
 
-const status = (code: number, extra: Partial<Extract<FaultAction, { type: 'status' }>> = {}): FaultAction => ({ type: 'status', status: code, ...extra });
-const malformed = (body: string, contentType = 'application/json'): FaultAction => ({ type: 'malformed', body, status: 200, contentType });
+const status = (code: number, extra: Partial<Extract<FaultAction, { type: 'status' }>> = {}): FaultAction => ({
+  type: 'status',
+  status: code,
+  ...extra,
+});
+const malformed = (body: string, contentType = 'application/json'): FaultAction => ({
+  type: 'malformed',
+  body,
+  status: 200,
+  contentType,
+});
 
 // prettier-ignore
 /** The table every provider starts from.          fault                          step        action                                                           outcome        kind */
@@ -65,7 +75,8 @@ const TABLE: Record<Provider, Scenario[]> = {
     // one without an error (the renewals are bounded per job: twentythree.adapter.test.ts).
     .map((row): Scenario => {
       if (row.fault === 'HTTP 500') return { ...row, expect: 'failed', kind: 'unsupported', message: /not supported/ };
-      if (row.fault === 'session expiry') return { ...row, fault: 'upload token expiry', expect: 'renewed', kind: undefined };
+      if (row.fault === 'session expiry')
+        return { ...row, fault: 'upload token expiry', expect: 'renewed', kind: undefined };
       return row;
     }),
   xvid: [
@@ -80,7 +91,8 @@ const TABLE: Record<Provider, Scenario[]> = {
     // Oktopost pulls the file itself: Ferry's requests are the import request and the status polls.
     .filter((row) => row.step !== 'finalize')
     .map((row): Scenario => {
-      if (row.fault === 'connection reset mid-body') return { ...row, step: 'create', action: { type: 'reset', afterBytes: 10 } };
+      if (row.fault === 'connection reset mid-body')
+        return { ...row, step: 'create', action: { type: 'reset', afterBytes: 10 } };
       // The import request vanished on Oktopost's side (404): a new one is made.
       if (row.fault === 'session expiry') return { ...row, step: 'poll', fault: 'import request vanished (404)' };
       return row.step === 'chunk' ? { ...row, step: 'poll' } : row;
@@ -101,7 +113,11 @@ for (const provider of Object.keys(TABLE) as Provider[]) {
     beforeAll(async () => {
       const own = new Fixtures();
       try {
-        const clean = await runScenario(own, provider, TABLE[provider].find((row) => row.fault === 'no fault (baseline)')!);
+        const clean = await runScenario(
+          own,
+          provider,
+          TABLE[provider].find((row) => row.fault === 'no fault (baseline)')!,
+        );
         expect(clean.job.state).toBe('completed');
         baseline = clean.requests;
       } finally {
@@ -143,7 +159,9 @@ for (const provider of Object.keys(TABLE) as Provider[]) {
           const waits = gaps(result.stepTimes);
           expect(waits.length, context).toBeGreaterThanOrEqual(8);
           waits.slice(0, 8).forEach((wait, n) => {
-            expect(wait, `wait ${n + 1} of ${JSON.stringify(waits)}`).toBeGreaterThanOrEqual(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** n) * 0.75 - 5);
+            expect(wait, `wait ${n + 1} of ${JSON.stringify(waits)}`).toBeGreaterThanOrEqual(
+              Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** n) * 0.75 - 5,
+            );
           });
           // …and never much longer than the cap: a bounded, growing schedule, not a storm or a hang.
           for (const wait of waits) expect(wait).toBeLessThan(RETRY_MAX_MS + 3_000);
@@ -171,7 +189,10 @@ for (const provider of Object.keys(TABLE) as Provider[]) {
         return;
       }
       // One fault, one retry: no storm.
-      expect(errors.map((e) => e.errorKind), context).toEqual([scenario.kind]);
+      expect(
+        errors.map((e) => e.errorKind),
+        context,
+      ).toEqual([scenario.kind]);
       expect(job.attempts).toBe(2);
       if (scenario.expect === 'new session') {
         expect(errors[0]!.message, context).toMatch(/new session/);
@@ -187,8 +208,14 @@ for (const provider of Object.keys(TABLE) as Provider[]) {
         // of a parallel provider that were already on their way may still arrive (at most width − 1).
         const refused = result.faultedTimes[0]!;
         const early = result.allTimes.filter((at) => at > refused && at < refused + minGap);
-        expect(early.length, `${context}: ${JSON.stringify(early.map((at) => at - refused))} ms after the 429`).toBeLessThanOrEqual(WIDTH[provider] - 1);
-        expect(result.allTimes.some((at) => at >= refused + minGap), context).toBe(true);
+        expect(
+          early.length,
+          `${context}: ${JSON.stringify(early.map((at) => at - refused))} ms after the 429`,
+        ).toBeLessThanOrEqual(WIDTH[provider] - 1);
+        expect(
+          result.allTimes.some((at) => at >= refused + minGap),
+          context,
+        ).toBe(true);
       }
     }
   });

@@ -120,7 +120,9 @@ describe('the engine lock', () => {
       refused = error;
     }
     expect(refused).toBeInstanceOf(LockedError);
-    expect((refused as LockedError).message).toBe(`Another Ferry (pid ${process.pid}) is already uploading from ${dir}`);
+    expect((refused as LockedError).message).toBe(
+      `Another Ferry (pid ${process.pid}) is already uploading from ${dir}`,
+    );
     first.release();
     acquireRunLock(dir).release();
   });
@@ -164,7 +166,10 @@ describe('the engine lock', () => {
   it('goes to exactly one of two processes that try at the same instant, 50 times in a row', async () => {
     const dir = await fixtures.tempDir('ferry-lock-');
     const pair = [0, 1].map(() => {
-      const child = spawn(process.execPath, holderArgs(), { env: { ...process.env, LOCK_DIR: dir, MODE: 'race' }, stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, holderArgs(), {
+        env: { ...process.env, LOCK_DIR: dir, MODE: 'race' },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       children.push(child);
       return child;
     });
@@ -173,7 +178,10 @@ describe('the engine lock', () => {
       const outcomes = pair.map((child) => line(child, /^(won|lost)/));
       for (const child of pair) child.stdin!.write('try\n');
       const results = await Promise.all(outcomes);
-      expect(results.filter((result) => result.startsWith('won')), `race ${race}: ${results.join(', ')}`).toHaveLength(1);
+      expect(
+        results.filter((result) => result.startsWith('won')),
+        `race ${race}: ${results.join(', ')}`,
+      ).toHaveLength(1);
       // The winner lets go; the next race starts from a free lock.
       const released = pair.map((child) => line(child, /^released$/));
       for (const child of pair) child.stdin!.write('release\n');
@@ -191,7 +199,17 @@ describe('two ferry run processes started together on one queue', () => {
       const data = await fixtures.tempDir('ferry-lock-data-');
       const files = await fixtures.tempDir('ferry-lock-files-');
       const sandbox = fixtures.track(await startSelfCommunitySandbox());
-      const added = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`]);
+      const added = await runFerry(data, [
+        'accounts',
+        'add',
+        'selfcommunity',
+        '--name',
+        'c',
+        '--base-url',
+        sandbox.url,
+        '--secret',
+        `accessToken=${sandbox.token}`,
+      ]);
       expect(added.code, added.stderr).toBe(0);
       const queued = [];
       for (let n = 0; n < 3; n += 1) queued.push(await randomFile(files, `f${n}.png`, 3 * CHUNK + n));
@@ -200,7 +218,12 @@ describe('two ferry run processes started together on one queue', () => {
 
       // A slow server keeps the first engine busy for a couple of seconds, so the two overlap even
       // when one process starts a little later than the other.
-      sandbox.fault({ method: 'POST', path: '/api/v2/media/upload/chunk/', times: 1_000, action: { type: 'delay', ms: 150 } });
+      sandbox.fault({
+        method: 'POST',
+        path: '/api/v2/media/upload/chunk/',
+        times: 1_000,
+        action: { type: 'delay', ms: 150 },
+      });
       const pair = [0, 1].map(() => spawnFerry(data, ['run', '--until-idle'], { timeoutMs: 60_000 }));
       const results = await Promise.all(pair.map((child) => child.exited));
 
@@ -209,7 +232,9 @@ describe('two ferry run processes started together on one queue', () => {
       expect(ran.length, `race ${race}: ${results.map((r) => `${r.code} ${r.stderr}`).join(' | ')}`).toBe(1);
       expect(refused.length, `race ${race}`).toBe(1);
       expect(sandbox.media.map((m) => m.sha256).sort()).toEqual(queued.map((file) => file.sha256).sort());
-      const chunks = sandbox.requests.filter((r) => r.path === '/api/v2/media/upload/chunk/').map((r) => `${String(r.headers['content-range'])}`);
+      const chunks = sandbox.requests
+        .filter((r) => r.path === '/api/v2/media/upload/chunk/')
+        .map((r) => `${String(r.headers['content-range'])}`);
       // The three sizes differ, so a chunk's Content-Range (with the total) names it: none twice.
       expect(new Set(chunks).size, `race ${race}: ${chunks.join(', ')}`).toBe(chunks.length);
       expect(chunks).toHaveLength(3 + 4 + 4);

@@ -40,7 +40,15 @@ import { startOktopostSandbox } from '../sandbox/oktopost.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox } from '../sandbox/xvid.ts';
-import { Fixtures, REPO_ROOT, randomFile, runFerry, waitFor, within, type FerryProcessResult } from '../support/ferryHarness.ts';
+import {
+  Fixtures,
+  REPO_ROOT,
+  randomFile,
+  runFerry,
+  waitFor,
+  within,
+  type FerryProcessResult,
+} from '../support/ferryHarness.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
 
 const fixtures = new Fixtures();
@@ -68,7 +76,12 @@ describe('secrets stay secret', () => {
       selfcommunity: { accessToken: secret('sc-token') },
       oktopost: { accountId: secret('ok-acct'), apiKey: secret('ok-key') },
       xvid: { clientId: secret('xv-id'), clientSecret: secret('xv-secret') },
-      twentythree: { consumerKey: secret('t23-ck'), consumerSecret: secret('t23-cs'), accessToken: secret('t23-at'), accessTokenSecret: secret('t23-as') },
+      twentythree: {
+        consumerKey: secret('t23-ck'),
+        consumerSecret: secret('t23-cs'),
+        accessToken: secret('t23-at'),
+        accessTokenSecret: secret('t23-as'),
+      },
     };
     const all = Object.values(s).flatMap((fields) => Object.values(fields));
     const sc = fixtures.track(await startSelfCommunitySandbox({ token: s.selfcommunity.accessToken }));
@@ -77,8 +90,24 @@ describe('secrets stay secret', () => {
     const xv = fixtures.track(await startXvidSandbox(s.xvid));
     const t23 = fixtures.track(await startTwentyThreeSandbox(s.twentythree));
     // Providers that echo what they were sent: OFAuth quotes the key it refused, Xvid the client id.
-    of.fault({ path: '/v2/access/uploads/init', times: 1e9, action: { type: 'status', status: 401, body: JSON.stringify({ error: `Invalid key ${s.ofauth.apiKey} for ${s.ofauth.connectionId}` }) } });
-    xv.fault({ path: '/v1/oauth2/token/', times: 1e9, action: { type: 'status', status: 401, body: `{"error":"invalid_client","error_description":"client ${s.xvid.clientId} / ${s.xvid.clientSecret} unknown"}` } });
+    of.fault({
+      path: '/v2/access/uploads/init',
+      times: 1e9,
+      action: {
+        type: 'status',
+        status: 401,
+        body: JSON.stringify({ error: `Invalid key ${s.ofauth.apiKey} for ${s.ofauth.connectionId}` }),
+      },
+    });
+    xv.fault({
+      path: '/v1/oauth2/token/',
+      times: 1e9,
+      action: {
+        type: 'status',
+        status: 401,
+        body: `{"error":"invalid_client","error_description":"client ${s.xvid.clientId} / ${s.xvid.clientSecret} unknown"}`,
+      },
+    });
 
     const outputs: FerryProcessResult[] = [];
     const ferry = async (...args: string[]): Promise<FerryProcessResult> => {
@@ -87,7 +116,17 @@ describe('secrets stay secret', () => {
       return result;
     };
     const add = (provider: keyof typeof s, baseUrl: string, settings: string[] = []): Promise<FerryProcessResult> =>
-      ferry('accounts', 'add', provider, '--name', provider, '--base-url', baseUrl, ...Object.entries(s[provider]).flatMap(([k, v]) => ['--secret', `${k}=${v}`]), ...settings.flatMap((kv) => ['--set', kv]));
+      ferry(
+        'accounts',
+        'add',
+        provider,
+        '--name',
+        provider,
+        '--base-url',
+        baseUrl,
+        ...Object.entries(s[provider]).flatMap(([k, v]) => ['--secret', `${k}=${v}`]),
+        ...settings.flatMap((kv) => ['--set', kv]),
+      );
     expect((await add('selfcommunity', sc.url)).code).toBe(0);
     expect((await add('ofauth', of.url)).code).toBe(0);
     expect((await add('oktopost', ok.apiUrl)).code).toBe(0);
@@ -115,7 +154,12 @@ describe('secrets stay secret', () => {
     // API answers and events, and what the IPC transport hands the window.
     const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(data), secrets: new FileSecretStore(data) });
     const logged: unknown[] = [];
-    const api = new FerryApi({ queue, dataDir: data, log: (message, error) => logged.push(message, String(error)), testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }) });
+    const api = new FerryApi({
+      queue,
+      dataDir: data,
+      log: (message, error) => logged.push(message, String(error)),
+      testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }),
+    });
     await api.start();
     const events: ApiEvent[] = [];
     const unsubscribe = api.subscribe((event) => {
@@ -124,7 +168,10 @@ describe('secrets stay secret', () => {
     const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
     const sent: unknown[] = [];
     const ipc = new IpcTransport({
-      ipcMain: { handle: (channel, listener) => handlers.set(channel, listener as never), removeHandler: (channel) => handlers.delete(channel) },
+      ipcMain: {
+        handle: (channel, listener) => handlers.set(channel, listener as never),
+        removeHandler: (channel) => handlers.delete(channel),
+      },
       call: (command, input) => api.call(command, input),
       subscribe: (listener) => api.subscribe(listener),
     });
@@ -132,8 +179,16 @@ describe('secrets stay secret', () => {
     const fromWindow = { sender: { id: 1 }, senderFrame: { url: 'app://ferry/index.html', parent: null } };
     const answers: unknown[] = [];
     for (const [command, input] of [
-      ['accounts.list', {}], ['jobs.list', {}], ['jobs.get', { id: 1 }], ['jobs.get', { id: 3 }], ['history.list', {}], ['app.status', {}],
-      ['history.export', { format: 'json' }], ['history.export', { format: 'csv' }], ['providers.list', {}], ['settings.get', {}],
+      ['accounts.list', {}],
+      ['jobs.list', {}],
+      ['jobs.get', { id: 1 }],
+      ['jobs.get', { id: 3 }],
+      ['history.list', {}],
+      ['app.status', {}],
+      ['history.export', { format: 'json' }],
+      ['history.export', { format: 'csv' }],
+      ['providers.list', {}],
+      ['settings.get', {}],
       ['jobs.retry', { ids: [3, 4] }],
       ['accounts.update', { account: 'selfcommunity', baseUrl: sc.url }],
     ] as const) {
@@ -147,7 +202,10 @@ describe('secrets stay secret', () => {
     queue.db.close();
 
     const texts: Array<[string, string]> = [
-      ...outputs.flatMap((o, i): Array<[string, string]> => [[`stdout ${i}`, o.stdout], [`stderr ${i}`, o.stderr]]),
+      ...outputs.flatMap((o, i): Array<[string, string]> => [
+        [`stdout ${i}`, o.stdout],
+        [`stderr ${i}`, o.stderr],
+      ]),
       ['api answers', JSON.stringify(answers)],
       ['api events', JSON.stringify(events)],
       ['ipc sends', JSON.stringify(sent)],
@@ -184,7 +242,8 @@ describe('secrets stay secret in the forms they travel in', () => {
       // Not URL-encoded as a whole.
     }
     for (const run of text.match(/[A-Za-z0-9+/_-]{4,}=*/g) ?? []) {
-      for (let shift = 0; shift < 4; shift += 1) readings.push(Buffer.from(run.slice(shift), 'base64').toString('latin1'));
+      for (let shift = 0; shift < 4; shift += 1)
+        readings.push(Buffer.from(run.slice(shift), 'base64').toString('latin1'));
     }
     return readings.some((reading) => reading.includes(middle));
   };
@@ -195,16 +254,39 @@ describe('secrets stay secret in the forms they travel in', () => {
     const apiKey = `of key/${randomBytes(10).toString('hex')}+="x"`;
     const connectionId = secret('of-conn');
     const of = fixtures.track(await startOfauthSandbox({ apiKey, connectionId, rateLimit: null }));
-    const added = await runFerry(data, ['accounts', 'add', 'ofauth', '--name', 'of', '--base-url', of.url, '--secret', `apiKey=${apiKey}`, '--secret', `connectionId=${connectionId}`]);
+    const added = await runFerry(data, [
+      'accounts',
+      'add',
+      'ofauth',
+      '--name',
+      'of',
+      '--base-url',
+      of.url,
+      '--secret',
+      `apiKey=${apiKey}`,
+      '--secret',
+      `connectionId=${connectionId}`,
+    ]);
     expect(added.code, added.stderr).toBe(0);
 
-    const echoes = [`Basic ${b64(`${connectionId}:${apiKey}`)}`, `token ${b64(apiKey)}`, `key=${encodeURIComponent(apiKey)}`, `key=${form(apiKey)}`];
+    const echoes = [
+      `Basic ${b64(`${connectionId}:${apiKey}`)}`,
+      `token ${b64(apiKey)}`,
+      `key=${encodeURIComponent(apiKey)}`,
+      `key=${form(apiKey)}`,
+    ];
     const outputs: FerryProcessResult[] = [];
     for (const [i, echo] of echoes.entries()) {
       of.clearFaults();
-      of.fault({ path: '/v2/access/uploads/init', times: 1e9, action: { type: 'status', status: 401, body: JSON.stringify({ error: `Invalid ${echo}` }) } });
+      of.fault({
+        path: '/v2/access/uploads/init',
+        times: 1e9,
+        action: { type: 'status', status: 401, body: JSON.stringify({ error: `Invalid ${echo}` }) },
+      });
       const file = await randomFile(files, `pic-${i}.jpg`, 5_000);
-      const result = await runFerry(data, ['upload', '--account', 'of', '--wait', '--json', file.path], { timeoutMs: 25_000 });
+      const result = await runFerry(data, ['upload', '--account', 'of', '--wait', '--json', file.path], {
+        timeoutMs: 25_000,
+      });
       expect(result.code, result.stderr).toBe(1);
       // The refusal is recorded, with the provider's words and without the secret.
       expect(result.stdout).toMatch(/Invalid [^"]*\[secret\]/);
@@ -212,7 +294,10 @@ describe('secrets stay secret in the forms they travel in', () => {
     }
     outputs.push(await runFerry(data, ['list', '--json']));
 
-    const texts: Array<[string, string]> = outputs.flatMap((o, i): Array<[string, string]> => [[`stdout ${i}`, o.stdout], [`stderr ${i}`, o.stderr]]);
+    const texts: Array<[string, string]> = outputs.flatMap((o, i): Array<[string, string]> => [
+      [`stdout ${i}`, o.stdout],
+      [`stderr ${i}`, o.stderr],
+    ]);
     for (const name of await filesUnder(data)) {
       if (name.endsWith('secrets.json')) continue;
       texts.push([relative(data, name), (await readFile(name)).toString('latin1')]);
@@ -241,7 +326,8 @@ describe('TLS verification stays on', () => {
       for (const file of await filesUnder(join(REPO_ROOT, dir))) {
         if (!/\.(ts|tsx|js|cjs|mjs)$/.test(file)) continue;
         const text = await readFile(file, 'utf8');
-        for (const pattern of FORBIDDEN) if (pattern.test(text)) offenders.push(`${relative(REPO_ROOT, file)}: ${pattern}`);
+        for (const pattern of FORBIDDEN)
+          if (pattern.test(text)) offenders.push(`${relative(REPO_ROOT, file)}: ${pattern}`);
       }
     }
     expect(offenders).toEqual([]);
@@ -255,14 +341,34 @@ describe('TLS verification stays on', () => {
     let certPem: string;
     try {
       const dir = await fixtures.tempDir('ferry-tls-');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-out',
+          join(dir, 'c.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       keyPem = await readFile(join(dir, 'k.pem'), 'utf8');
       certPem = await readFile(join(dir, 'c.pem'), 'utf8');
     } catch {
       // Without openssl there is no certificate to refuse; the option check above still holds.
       return;
     }
-    const server = createHttpsServer({ key: keyPem, cert: certPem }, (_request, response) => response.end('{"ok":true}'));
+    const server = createHttpsServer({ key: keyPem, cert: certPem }, (_request, response) =>
+      response.end('{"ok":true}'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     fixtures.track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const port = (server.address() as { port: number }).port;
@@ -322,10 +428,16 @@ describe('ferry serve', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stdout).not.toMatch(/Ferry is at/);
       expect(result.stderr.trim().split('\n')).toEqual([
-        expect.stringMatching(new RegExp(`^ferry: Not listening on ${host.replace(/\./g, '\\.')}: .*anyone on the network who gets the token .* could upload your files.*--allow-remote`)),
+        expect.stringMatching(
+          new RegExp(
+            `^ferry: Not listening on ${host.replace(/\./g, '\\.')}: .*anyone on the network who gets the token .* could upload your files.*--allow-remote`,
+          ),
+        ),
       ]);
     }
-    const missing = await runFerry(data, ['serve', '--port', '0', '--allow-path', join(data, 'no-such-folder')], { timeoutMs: 15_000 });
+    const missing = await runFerry(data, ['serve', '--port', '0', '--allow-path', join(data, 'no-such-folder')], {
+      timeoutMs: 15_000,
+    });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`ferry: --allow-path ${join(data, 'no-such-folder')}: no such folder (ENOENT)\n`);
   }, 60_000);
@@ -333,19 +445,53 @@ describe('ferry serve', () => {
   it('staging names in encoded and Unicode disguises never leave the staging folder', async () => {
     const root = await fixtures.tempDir('ferry-sec-stage-');
     const dataDir = join(root, 'data');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
-    const running = await startServe({ dataDir, queue, port: 0, rendererDir: join(root, 'none'), log: () => undefined, engineOptions: { controlPollMs: 100 } });
-    fixtures.track({ close: async () => { await running.close(); queue.db.close(); } });
-    await running.api.invoke('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 'tok-12345' } });
+    const queue = new Queue({
+      adapterFor: getAdapter,
+      db: openDatabase(dataDir),
+      secrets: new FileSecretStore(dataDir),
+    });
+    const running = await startServe({
+      dataDir,
+      queue,
+      port: 0,
+      rendererDir: join(root, 'none'),
+      log: () => undefined,
+      engineOptions: { controlPollMs: 100 },
+    });
+    fixtures.track({
+      close: async () => {
+        await running.close();
+        queue.db.close();
+      },
+    });
+    await running.api.invoke('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: 'http://127.0.0.1:9',
+      secrets: { accessToken: 'tok-12345' },
+    });
     await queue.accounts.update(queue.accounts.byName('community')!.id, { paused: true });
     await writeFile(join(root, 'keep.txt'), 'outside');
     const before = (await filesUnder(root)).filter((f) => !f.startsWith(join(dataDir, 'ferry.db')));
     const base = `http://127.0.0.1:${running.port}`;
     const names = [
-      '%2e%2e%2fx.png', '%2E%2E%2F%2E%2E%2Fx.png', '%252e%252e%252fx.png', '..%c0%afx.png', '..%ef%bc%8fx.png',
-      '%e2%80%a5%2fx.png', '%ef%bc%8e%ef%bc%8e%2fx.png', '..%2f..%2fkeep.txt', '%2e%2e%5cx.png', 'x.png%00.txt',
-      '..%u2215x.png', '%c0%ae%c0%ae%2fx.png', '%ef%bc%8e%ef%bc%8e%ef%bc%8fx.png', '%e2%88%95etc%e2%88%95x.png',
-      'x%2F..%2F..%2Fy.png', '%2Ftmp%2Fferry-escape.png', '....%2F%2Fx.png',
+      '%2e%2e%2fx.png',
+      '%2E%2E%2F%2E%2E%2Fx.png',
+      '%252e%252e%252fx.png',
+      '..%c0%afx.png',
+      '..%ef%bc%8fx.png',
+      '%e2%80%a5%2fx.png',
+      '%ef%bc%8e%ef%bc%8e%2fx.png',
+      '..%2f..%2fkeep.txt',
+      '%2e%2e%5cx.png',
+      'x.png%00.txt',
+      '..%u2215x.png',
+      '%c0%ae%c0%ae%2fx.png',
+      '%ef%bc%8e%ef%bc%8e%ef%bc%8fx.png',
+      '%e2%88%95etc%e2%88%95x.png',
+      'x%2F..%2F..%2Fy.png',
+      '%2Ftmp%2Fferry-escape.png',
+      '....%2F%2Fx.png',
     ];
     for (const name of names) {
       const answer = await raw(base, `/api/stage?token=${running.token}&account=community&name=${name}`, 'payload');
@@ -367,14 +513,36 @@ describe('ferry serve', () => {
 describe('provider addresses', () => {
   it('accounts add refuses a plain http:// base URL off this machine with one line that says to use https', async () => {
     const data = join(await fixtures.tempDir('ferry-sec-http-'), 'data');
-    const refused = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', 'http://community.example.com/api', '--secret', 'accessToken=tok-12345']);
+    const refused = await runFerry(data, [
+      'accounts',
+      'add',
+      'selfcommunity',
+      '--name',
+      'c',
+      '--base-url',
+      'http://community.example.com/api',
+      '--secret',
+      'accessToken=tok-12345',
+    ]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^ferry: The base URL "http:\/\/community\.example\.com\/api" uses plain http:\/\/ .* use https:\/\/community\.example\.com\/api .*\n$/);
+    expect(refused.stderr).toMatch(
+      /^ferry: The base URL "http:\/\/community\.example\.com\/api" uses plain http:\/\/ .* use https:\/\/community\.example\.com\/api .*\n$/,
+    );
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const listed = await runFerry(data, ['accounts', 'list', '--json']);
     expect(listed.stdout).toBe('');
     // The sandbox emulators on loopback stay allowed.
-    const local = await runFerry(data, ['accounts', 'add', 'selfcommunity', '--name', 'c', '--base-url', 'http://127.0.0.1:9', '--secret', 'accessToken=tok-12345']);
+    const local = await runFerry(data, [
+      'accounts',
+      'add',
+      'selfcommunity',
+      '--name',
+      'c',
+      '--base-url',
+      'http://127.0.0.1:9',
+      '--secret',
+      'accessToken=tok-12345',
+    ]);
     expect(local.code, local.stderr).toBe(0);
   }, 60_000);
 });
@@ -382,27 +550,32 @@ describe('provider addresses', () => {
 describe('the Electron window', () => {
   it('no source turns a hardening option off, and the CSP allows no inline or eval script', async () => {
     const offenders: string[] = [];
-    const weakening = /(contextIsolation|sandbox|webSecurity)\s*:\s*false|(nodeIntegration\w*|allowRunningInsecureContent|webviewTag|experimentalFeatures)\s*:\s*true|enableBlinkFeatures|disable-web-security|allowpopups/;
+    const weakening =
+      /(contextIsolation|sandbox|webSecurity)\s*:\s*false|(nodeIntegration\w*|allowRunningInsecureContent|webviewTag|experimentalFeatures)\s*:\s*true|enableBlinkFeatures|disable-web-security|allowpopups/;
     for (const dir of ['main', 'preload']) {
       for (const file of await filesUnder(join(REPO_ROOT, dir))) {
-        if (/\.(ts|js|cjs)$/.test(file) && weakening.test(await readFile(file, 'utf8'))) offenders.push(relative(REPO_ROOT, file));
+        if (/\.(ts|js|cjs)$/.test(file) && weakening.test(await readFile(file, 'utf8')))
+          offenders.push(relative(REPO_ROOT, file));
       }
     }
     expect(offenders).toEqual([]);
     const prefs = mainWindowOptions({ preload: '/p.cjs' }).webPreferences ?? {};
     expect(prefs).not.toHaveProperty('enableBlinkFeatures');
     expect(prefs.experimentalFeatures ?? false).toBe(false);
-    const policy = Array.isArray(CONTENT_SECURITY_POLICY) ? CONTENT_SECURITY_POLICY.join('; ') : String(CONTENT_SECURITY_POLICY);
+    const policy = Array.isArray(CONTENT_SECURITY_POLICY)
+      ? CONTENT_SECURITY_POLICY.join('; ')
+      : String(CONTENT_SECURITY_POLICY);
     expect(policy).toMatch(/default-src 'none'/);
     expect(policy).toMatch(/object-src 'none'/);
     expect(policy).not.toMatch(/unsafe-eval|unsafe-inline/);
     // The preload hands the page one method per command, never Electron's ipcRenderer itself.
-    const preload = (await filesUnder(join(REPO_ROOT, 'preload'))).filter((f) => /\.ts$/.test(f) && !f.endsWith('.config.ts'));
+    const preload = (await filesUnder(join(REPO_ROOT, 'preload'))).filter(
+      (f) => /\.ts$/.test(f) && !f.endsWith('.config.ts'),
+    );
     for (const file of preload) {
-      expect(await readFile(file, 'utf8'), relative(REPO_ROOT, file)).not.toMatch(/exposeInMainWorld\([^)]*ipcRenderer\s*[,)]/);
+      expect(await readFile(file, 'utf8'), relative(REPO_ROOT, file)).not.toMatch(
+        /exposeInMainWorld\([^)]*ipcRenderer\s*[,)]/,
+      );
     }
   });
 });
-
-
-

@@ -32,7 +32,9 @@ for (const [index, provider] of providers.entries()) {
       log: (line) => process.stdout.write(`${line}\n`),
     });
     reports.push(report);
-    process.stdout.write(`${provider}: ${report.kills} kills, ${report.files} files, ${report.violations.length} violation(s), ${(report.ms / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `${provider}: ${report.kills} kills, ${report.files} files, ${report.violations.length} violation(s), ${(report.ms / 1000).toFixed(1)} s\n`,
+    );
     for (const violation of report.violations) process.stdout.write(`  VIOLATION ${violation}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -54,5 +56,8 @@ const table = [
 const total = (Date.now() - started) / 1000;
 process.stdout.write(`\nSoak (seed ${seed}, ${kills} kills per provider, ${total.toFixed(0)} s):\n\n${table}\n`);
 await mkdir(join(REPO_ROOT, 'test-results'), { recursive: true });
-await writeFile(join(REPO_ROOT, 'test-results', 'soak.json'), `${JSON.stringify({ seed, kills, seconds: total, reports }, null, 2)}\n`);
+await writeFile(
+  join(REPO_ROOT, 'test-results', 'soak.json'),
+  `${JSON.stringify({ seed, kills, seconds: total, reports }, null, 2)}\n`,
+);
 process.exitCode = reports.every((r) => r.violations.length === 0) && reports.length === providers.length ? 0 : 1;

@@ -54,7 +54,17 @@ const finals = new Map<string, string>();
 
 try {
   const ferry = (...args: string[]) => runFerry(data, args, { env: ENV, timeoutMs: 60_000 });
-  const added = await ferry('accounts', 'add', 'selfcommunity', '--name', 'community', '--base-url', sandbox.url, '--secret', `accessToken=${sandbox.token}`);
+  const added = await ferry(
+    'accounts',
+    'add',
+    'selfcommunity',
+    '--name',
+    'community',
+    '--base-url',
+    sandbox.url,
+    '--secret',
+    `accessToken=${sandbox.token}`,
+  );
   if (added.code !== 0) throw new Error(`accounts add: ${added.stderr}`);
   const rule = await ferry('sync', 'add', '--account', 'community', watched, '--after', 'delete');
   if (rule.code !== 0) throw new Error(`sync add: ${rule.stderr}`);
@@ -107,7 +117,9 @@ try {
     if (last.code !== 0 && last.code !== 1) {
       const listed = await runFerry(data, ['list', '--json'], { env: ENV });
       const stuck = listed.stdout.split('\n').filter((line) => line && !line.includes('"completed"'));
-      violations.push(`final run exited with ${last.code} ${last.signal ?? ''}: ${last.stderr.trim()} unfinished jobs: ${stuck.join(' | ')}`);
+      violations.push(
+        `final run exited with ${last.code} ${last.signal ?? ''}: ${last.stderr.trim()} unfinished jobs: ${stuck.join(' | ')}`,
+      );
     }
   }
 
@@ -116,7 +128,8 @@ try {
   const inTrash = new Map<string, string>();
   const trashRoot = join(data, 'trash');
   for (const entry of await readdir(trashRoot).catch(() => [] as string[])) {
-    for (const name of await readdir(join(trashRoot, entry))) inTrash.set(sha(await readFile(join(trashRoot, entry, name))), join(entry, name));
+    for (const name of await readdir(join(trashRoot, entry)))
+      inTrash.set(sha(await readFile(join(trashRoot, entry, name))), join(entry, name));
   }
   let kept = 0;
   let trashed = 0;
@@ -130,12 +143,12 @@ try {
       kept += 1;
       const reason = index.filesAtPath(path)[0]?.reason ?? '(no reason recorded)';
       why.set(reason.replace(/[0-9a-f]{12}…/, '…'), (Number(why.get(reason) ?? 0) + 1).toString());
-    }
-    else if (inTrash.has(final)) trashed += 1;
+    } else if (inTrash.has(final)) trashed += 1;
     else violations.push(`${path}: its final content ${final.slice(0, 12)} is neither in the folder nor in the trash`);
   }
   for (const [hash, where] of inTrash) {
-    if (!received.has(hash)) violations.push(`trash/${where}: deleted from the folder but ${hash.slice(0, 12)} never reached the provider`);
+    if (!received.has(hash))
+      violations.push(`trash/${where}: deleted from the folder but ${hash.slice(0, 12)} never reached the provider`);
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   process.stdout.write(

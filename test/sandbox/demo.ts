@@ -56,38 +56,110 @@ const step = async (label: string, ...args: string[]): Promise<void> => {
 
 await step(
   'add selfcommunity',
-  'accounts', 'add', 'selfcommunity', '--name', 'community', '--base-url', selfcommunity.url,
-  '--secret', `accessToken=${selfcommunity.token}`,
+  'accounts',
+  'add',
+  'selfcommunity',
+  '--name',
+  'community',
+  '--base-url',
+  selfcommunity.url,
+  '--secret',
+  `accessToken=${selfcommunity.token}`,
 );
 await step(
   'add twentythree',
-  'accounts', 'add', 'twentythree', '--name', 'videos', '--base-url', twentythree.url,
-  '--secret', 'consumerKey=ck', '--secret', 'consumerSecret=cs', '--secret', 'accessToken=at',
-  '--secret', 'accessTokenSecret=as', '--set', 'chunkSize=262144',
+  'accounts',
+  'add',
+  'twentythree',
+  '--name',
+  'videos',
+  '--base-url',
+  twentythree.url,
+  '--secret',
+  'consumerKey=ck',
+  '--secret',
+  'consumerSecret=cs',
+  '--secret',
+  'accessToken=at',
+  '--secret',
+  'accessTokenSecret=as',
+  '--set',
+  'chunkSize=262144',
 );
 await step(
   'add ofauth',
-  'accounts', 'add', 'ofauth', '--name', 'vault', '--base-url', ofauth.url,
-  '--secret', `apiKey=${ofauth.apiKey}`, '--secret', `connectionId=${ofauth.connectionId}`,
+  'accounts',
+  'add',
+  'ofauth',
+  '--name',
+  'vault',
+  '--base-url',
+  ofauth.url,
+  '--secret',
+  `apiKey=${ofauth.apiKey}`,
+  '--secret',
+  `connectionId=${ofauth.connectionId}`,
 );
 await step(
   'add oktopost',
-  'accounts', 'add', 'oktopost', '--name', 'social', '--base-url', oktopost.apiUrl,
-  '--secret', `accountId=${oktopost.accountId}`, '--secret', `apiKey=${oktopost.apiKey}`,
+  'accounts',
+  'add',
+  'oktopost',
+  '--name',
+  'social',
+  '--base-url',
+  oktopost.apiUrl,
+  '--secret',
+  `accountId=${oktopost.accountId}`,
+  '--secret',
+  `apiKey=${oktopost.apiKey}`,
 );
 await step(
   'add xvid',
-  'accounts', 'add', 'xvid', '--name', 'mediahub', '--base-url', xvid.apiUrl,
-  '--secret', 'clientId=xvid-client', '--secret', 'clientSecret=xvid-secret', '--set', 'pipelineId=pipeline-1',
-  '--set', 'objectKeyPrefix=uploads/',
+  'accounts',
+  'add',
+  'xvid',
+  '--name',
+  'mediahub',
+  '--base-url',
+  xvid.apiUrl,
+  '--secret',
+  'clientId=xvid-client',
+  '--secret',
+  'clientSecret=xvid-secret',
+  '--set',
+  'pipelineId=pipeline-1',
+  '--set',
+  'objectKeyPrefix=uploads/',
 );
 const published = await fileHost.publish(randomBytes(2_500_000), 'launch.mp4', 'video/mp4');
-await step('upload selfcommunity', 'upload', '--account', 'community', '--wait',
-  await sample('holiday.png', 1_234_567), await sample('poster.jpg', 204_801));
-await step('upload twentythree', 'upload', '--account', 'videos', '--wait',
-  await sample('clip.mp4', 3_000_000), await sample('teaser.mov', 700_000));
-await step('upload ofauth', 'upload', '--account', 'vault', '--wait',
-  await sample('vault-photo.jpg', 1_800_000), await sample('vault-clip.mp4', 300_000));
+await step(
+  'upload selfcommunity',
+  'upload',
+  '--account',
+  'community',
+  '--wait',
+  await sample('holiday.png', 1_234_567),
+  await sample('poster.jpg', 204_801),
+);
+await step(
+  'upload twentythree',
+  'upload',
+  '--account',
+  'videos',
+  '--wait',
+  await sample('clip.mp4', 3_000_000),
+  await sample('teaser.mov', 700_000),
+);
+await step(
+  'upload ofauth',
+  'upload',
+  '--account',
+  'vault',
+  '--wait',
+  await sample('vault-photo.jpg', 1_800_000),
+  await sample('vault-clip.mp4', 300_000),
+);
 await step('upload oktopost', 'upload', '--account', 'social', '--wait', published.url);
 await step('upload xvid', 'upload', '--account', 'mediahub', '--wait', await sample('master.mp4', 2_000_000));
 await step('list', 'list');

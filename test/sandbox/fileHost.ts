@@ -148,7 +148,12 @@ export async function startFileHost(options: FileHostOptions = {}): Promise<File
       } else {
         const bytes = content;
         fileName = name ?? `file-${counter}`;
-        entry = { name: fileName, mime: '', size: bytes.length, read: async (start, end) => bytes.subarray(start, end + 1) };
+        entry = {
+          name: fileName,
+          mime: '',
+          size: bytes.length,
+          read: async (start, end) => bytes.subarray(start, end + 1),
+        };
       }
       entry.mime = mime ?? (mimeLookup(fileName) || 'application/octet-stream');
       const path = `/files/${counter}/${encodeURIComponent(fileName)}`;

@@ -31,7 +31,15 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { json, readBody, startSandboxServer, type Fault, type LoggedRequest, type Reply, type SandboxServer } from './harness.ts';
+import {
+  json,
+  readBody,
+  startSandboxServer,
+  type Fault,
+  type LoggedRequest,
+  type Reply,
+  type SandboxServer,
+} from './harness.ts';
 
 export const OFAUTH_SANDBOX_API_KEY = 'of-key';
 export const OFAUTH_SANDBOX_CONNECTION = 'conn_123';
@@ -303,7 +311,13 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
   };
 
   const mediaType = (contentType: string): string =>
-    contentType.startsWith('video/') ? 'video' : contentType.startsWith('audio/') ? 'audio' : contentType === 'image/gif' ? 'gif' : 'photo';
+    contentType.startsWith('video/')
+      ? 'video'
+      : contentType.startsWith('audio/')
+        ? 'audio'
+        : contentType === 'image/gif'
+          ? 'gif'
+          : 'photo';
 
   /** The reply of seed 000 / the OpenAPI for an upload that became a media. */
   const mediaReply = (upload: OfauthSandboxUpload): Reply => {
@@ -346,7 +360,13 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
     const id = nextMediaId++;
     upload.completed = true;
     upload.mediaId = id;
-    media.push({ id, uploadId: upload.id, filename: upload.filename, size: bytes?.length ?? upload.size, sha256: bytes ? sha256(bytes) : '' });
+    media.push({
+      id,
+      uploadId: upload.id,
+      filename: upload.filename,
+      size: bytes?.length ?? upload.size,
+      sha256: bytes ? sha256(bytes) : '',
+    });
     return mediaReply(upload);
   };
 
@@ -360,25 +380,36 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
   /** The init body against the OpenAPI schema; returns the refusal, or null when it is valid. */
   const invalidInit = (body: Record<string, unknown>): Reply | null => {
     const { filename, size, contentType, vaultUpload } = body;
-    if (typeof filename !== 'string' || filename === '') return fail(400, 'filename: expected a non-empty string', 'BAD_REQUEST');
+    if (typeof filename !== 'string' || filename === '')
+      return fail(400, 'filename: expected a non-empty string', 'BAD_REQUEST');
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
       return fail(400, 'size: expected an integer greater than 0', 'BAD_REQUEST');
     }
-    if (typeof contentType !== 'string' || contentType === '') return fail(400, 'contentType: expected a non-empty string', 'BAD_REQUEST');
+    if (typeof contentType !== 'string' || contentType === '')
+      return fail(400, 'contentType: expected a non-empty string', 'BAD_REQUEST');
     if (vaultUpload !== undefined) {
       if (vaultUpload === null || typeof vaultUpload !== 'object' || Array.isArray(vaultUpload)) {
-        return fail(400, `vaultUpload: expected an object {mode, userId}, received ${JSON.stringify(vaultUpload)}`, 'BAD_REQUEST');
+        return fail(
+          400,
+          `vaultUpload: expected an object {mode, userId}, received ${JSON.stringify(vaultUpload)}`,
+          'BAD_REQUEST',
+        );
       }
       const { mode, userId } = vaultUpload as Record<string, unknown>;
       if (mode !== undefined && !(OFAUTH_SANDBOX_VAULT_MODES as readonly unknown[]).includes(mode)) {
-        return fail(400, `vaultUpload.mode: expected one of ${OFAUTH_SANDBOX_VAULT_MODES.join(', ')}, received ${JSON.stringify(mode)}`, 'BAD_REQUEST');
+        return fail(
+          400,
+          `vaultUpload.mode: expected one of ${OFAUTH_SANDBOX_VAULT_MODES.join(', ')}, received ${JSON.stringify(mode)}`,
+          'BAD_REQUEST',
+        );
       }
       if (userId !== undefined && userId !== null && (typeof userId !== 'string' || userId === '')) {
         return fail(400, 'vaultUpload.userId: expected a non-empty string', 'BAD_REQUEST');
       }
     }
     // OnlyFans' vault holds photos, videos and audio (the media `type` enum of the replies).
-    if (!/^(image|video|audio)\//.test(contentType)) return fail(400, `contentType ${contentType} is not a supported media type`, 'BAD_REQUEST');
+    if (!/^(image|video|audio)\//.test(contentType))
+      return fail(400, `contentType ${contentType} is not a supported media type`, 'BAD_REQUEST');
     return null;
   };
 
@@ -396,7 +427,8 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
         return fail(400, 'Request body must be JSON', 'BAD_REQUEST');
       }
       call.body = body;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(400, 'Request body must be a JSON object', 'BAD_REQUEST');
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        return fail(400, 'Request body must be a JSON object', 'BAD_REQUEST');
       const refused = invalidInit(body);
       if (refused) return refused;
       const size = body.size as number;
@@ -424,7 +456,10 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
         return json(
           201,
           { mediaUploadId: upload.id },
-          { 'x-ofauth-upload-total-parts': String(upload.totalParts), 'x-ofauth-upload-part-size': String(upload.partSize) },
+          {
+            'x-ofauth-upload-total-parts': String(upload.totalParts),
+            'x-ofauth-upload-part-size': String(upload.partSize),
+          },
         );
       }
       const sign = (what: string): string => (options.signedUrls ? `?signature=${signature(upload.id, what)}` : '');
@@ -474,7 +509,8 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       if (contentType !== upload.contentType) {
         return fail(400, `Content-Type ${String(contentType)} does not match ${upload.contentType}`, 'BAD_REQUEST');
       }
-      if (bytes.length !== upload.size) return fail(400, `Received ${bytes.length} bytes, expected ${upload.size}`, 'BAD_REQUEST');
+      if (bytes.length !== upload.size)
+        return fail(400, `Received ${bytes.length} bytes, expected ${upload.size}`, 'BAD_REQUEST');
       upload.parts.set(1, bytes);
       return finish(upload, bytes);
     })();
@@ -484,11 +520,13 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
 
   /** Checks a part's number and length against the plan; returns the refusal or null. */
   const partProblem = (upload: OfauthSandboxUpload, part: number, partText: string, length: number): string | null => {
-    if (!Number.isInteger(part) || part < 1 || part > upload.totalParts) return `Part number ${partText} is out of range 1-${upload.totalParts}`;
+    if (!Number.isInteger(part) || part < 1 || part > upload.totalParts)
+      return `Part number ${partText} is out of range 1-${upload.totalParts}`;
     // The plan's byteRange of this part, end inclusive.
     const start = (part - 1) * upload.partSize;
     const end = Math.min(part * upload.partSize, upload.size) - 1;
-    if (length !== end - start + 1) return `Part ${part} covers bytes ${start}-${end} (${end - start + 1} bytes), received ${length}`;
+    if (length !== end - start + 1)
+      return `Part ${part} covers bytes ${start}-${end} (${end - start + 1} bytes), received ${length}`;
     return null;
   };
 
@@ -506,7 +544,11 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       if (upload.mode !== 'multipart' || upload.partsOn !== 'api') {
         return fail(400, `Upload ${id} does not take parts here: follow its upload plan`, 'BAD_REQUEST');
       }
-      if (options.signedUrls && planIn === 'body' && url.searchParams.get('signature') !== signature(id, `part-${part}`)) {
+      if (
+        options.signedUrls &&
+        planIn === 'body' &&
+        url.searchParams.get('signature') !== signature(id, `part-${part}`)
+      ) {
         return fail(403, 'Upload URL signature is missing or wrong', 'FORBIDDEN');
       }
       const problem = partProblem(upload, part, partText, bytes.length);
@@ -514,13 +556,22 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       // A re-PUT of a part number overwrites it. Without keepBytes only the part's presence is kept
       // (its size was checked just above, so complete's size check holds by construction).
       upload.parts.set(part, keepBytes ? bytes : Buffer.alloc(0));
-      return json(200, { mediaUploadId: id, partNumber: part, etag: `"${createHash('md5').update(bytes).digest('hex')}"` });
+      return json(200, {
+        mediaUploadId: id,
+        partNumber: part,
+        etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
+      });
     })();
     call.status = reply.status;
     return reply;
   };
 
-  const handleStoragePart = async (request: IncomingMessage, url: URL, id: string, partText: string): Promise<Reply> => {
+  const handleStoragePart = async (
+    request: IncomingMessage,
+    url: URL,
+    id: string,
+    partText: string,
+  ): Promise<Reply> => {
     const bytes = await readBody(request);
     const part = /^\d+$/.test(partText) ? Number(partText) : Number.NaN;
     const call: OfauthStoragePartCall = {
@@ -537,7 +588,11 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       // Pre-signed storage knows nothing of OFAuth credentials: a request carrying them has leaked
       // the API key to a third party, which this host refuses loudly.
       if (call.sawApiKey || call.sawConnectionId) {
-        return storageError(403, 'AccessDenied', 'Request carries OFAuth credentials (apiKey/x-connection-id); a pre-signed URL takes none');
+        return storageError(
+          403,
+          'AccessDenied',
+          'Request carries OFAuth credentials (apiKey/x-connection-id); a pre-signed URL takes none',
+        );
       }
       if (url.searchParams.get('X-Signature') !== signature(id, `storage-${part}`)) {
         return storageError(403, 'SignatureDoesNotMatch', 'The request signature does not match');
@@ -568,7 +623,8 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
         return fail(400, 'Request body must be JSON', 'BAD_REQUEST');
       }
       call.body = body;
-      if (typeof body?.mediaUploadId !== 'string' || body.mediaUploadId === '') return fail(400, 'mediaUploadId: expected a non-empty string', 'BAD_REQUEST');
+      if (typeof body?.mediaUploadId !== 'string' || body.mediaUploadId === '')
+        return fail(400, 'mediaUploadId: expected a non-empty string', 'BAD_REQUEST');
       const id = body.mediaUploadId;
       call.mediaUploadId = id;
       const upload = uploads.get(id);
@@ -583,9 +639,13 @@ export async function startOfauthSandbox(options: OfauthSandboxOptions = {}): Pr
       }
       const missing: number[] = [];
       for (let n = 1; n <= upload.totalParts; n += 1) if (!upload.parts.has(n)) missing.push(n);
-      if (missing.length > 0) return fail(400, `Parts ${missing.join(', ')} of ${upload.totalParts} have not been uploaded`, 'BAD_REQUEST');
-      const bytes = keepBytes ? Buffer.concat(Array.from({ length: upload.totalParts }, (_, i) => upload.parts.get(i + 1)!)) : null;
-      if (bytes && bytes.length !== upload.size) return fail(400, `Parts hold ${bytes.length} bytes, expected ${upload.size}`, 'BAD_REQUEST');
+      if (missing.length > 0)
+        return fail(400, `Parts ${missing.join(', ')} of ${upload.totalParts} have not been uploaded`, 'BAD_REQUEST');
+      const bytes = keepBytes
+        ? Buffer.concat(Array.from({ length: upload.totalParts }, (_, i) => upload.parts.get(i + 1)!))
+        : null;
+      if (bytes && bytes.length !== upload.size)
+        return fail(400, `Parts hold ${bytes.length} bytes, expected ${upload.size}`, 'BAD_REQUEST');
       return finish(upload, bytes);
     })();
     call.status = reply.status;

@@ -227,7 +227,8 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
 
   const refuse = (errors: Record<string, string | string[]>): Reply =>
     json(options.falseResultWith2xx ? 200 : 400, { Result: false, Errors: errors });
-  const notFound = (field: string, message: string): Reply => json(404, { Result: false, Errors: { [field]: message } });
+  const notFound = (field: string, message: string): Reply =>
+    json(404, { Result: false, Errors: { [field]: message } });
 
   const view = (record: SandboxUploadRecord): Record<string, unknown> => ({
     Id: record.id,
@@ -286,7 +287,8 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     const bytes = Buffer.from(await response.arrayBuffer());
     if (response.status === 200 && bytes.length === total) return { bytes, whole: true };
     if (range && response.status === 206 && bytes.length === range[1] - range[0] + 1) return { bytes, whole: false };
-    if (response.ok) throw new PullError(`Could not download file, unexpected ${response.status} reply of ${bytes.length} bytes`);
+    if (response.ok)
+      throw new PullError(`Could not download file, unexpected ${response.status} reply of ${bytes.length} bytes`);
     throw new PullError(`Could not download file, error ${response.status}`);
   };
 
@@ -297,7 +299,11 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
   };
 
   /** Runs one pull step with Oktopost's retry rule; undefined when the upload failed. */
-  const step = async <T>(record: SandboxUploadRecord, work: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> => {
+  const step = async <T>(
+    record: SandboxUploadRecord,
+    work: () => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T | undefined> => {
     for (;;) {
       try {
         const value = await work();
@@ -329,7 +335,8 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     const parts: Buffer[] = [];
     for (let start = 0; start < total || (total === 0 && start === 0); start += pullChunk) {
       await sleep(pullDelayMs, signal);
-      const range: [number, number] | null = total <= wholeFileMax ? null : [start, Math.min(start + pullChunk, total) - 1];
+      const range: [number, number] | null =
+        total <= wholeFileMax ? null : [start, Math.min(start + pullChunk, total) - 1];
       const got = await step(record, () => get(record, range, total, signal), signal);
       if (got === undefined) return;
       if (got.whole) {
@@ -347,7 +354,14 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     mediaCounter += 1;
     const mediaId = serial('026', mediaCounter);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    media.set(mediaId, { id: mediaId, uploadId: record.id, name: record.name, mimeType: record.mimeType, size: bytes.length, sha256 });
+    media.set(mediaId, {
+      id: mediaId,
+      uploadId: record.id,
+      name: record.name,
+      mimeType: record.mimeType,
+      size: bytes.length,
+      sha256,
+    });
     Object.assign(record, { status: 'complete', sha256, mediaId, downloaded: bytes.length, modified: now() });
   };
 
@@ -390,7 +404,8 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
           errors.mimeType = `Unsupported mime type ${mimeType}; supported: ${SANDBOX_OKTOPOST_MIME_TYPES.join(', ')}`;
         }
       } else {
-        const derived = [name, fromUrl].map((candidate) => (candidate ? mimeLookup(candidate) || '' : '')).find(Boolean) ?? '';
+        const derived =
+          [name, fromUrl].map((candidate) => (candidate ? mimeLookup(candidate) || '' : '')).find(Boolean) ?? '';
         if (!derived) errors.mimeType = 'The mime type was not sent and could not be determined from the source';
         else if (!isAllowedMime(derived)) errors.mimeType = `Unsupported mime type ${derived}`;
         mimeType = derived;
@@ -458,9 +473,15 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     if (!Number.isInteger(count) || count < 1) return refuse({ _count: 'Invalid count' });
     const size = Math.min(count, 100);
     const matching = [...uploads.values()]
-      .filter((upload) => (status === null || upload.status === status) && (source === null || upload.source === source))
+      .filter(
+        (upload) => (status === null || upload.status === status) && (source === null || upload.source === source),
+      )
       .reverse();
-    return json(200, { Result: true, Items: matching.slice(page * size, (page + 1) * size).map(view), Total: matching.length });
+    return json(200, {
+      Result: true,
+      Items: matching.slice(page * size, (page + 1) * size).map(view),
+      Total: matching.length,
+    });
   };
 
   const handleMe = (): Reply =>
@@ -495,7 +516,14 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
       mediaCounter += 1;
       record.mediaId = serial('026', mediaCounter);
       record.sha256 = createHash('sha256').update(`earlier content of ${existing.source}`).digest('hex');
-      media.set(record.mediaId, { id: record.mediaId, uploadId: record.id, name: record.name, mimeType: record.mimeType, size, sha256: record.sha256 });
+      media.set(record.mediaId, {
+        id: record.mediaId,
+        uploadId: record.id,
+        name: record.name,
+        mimeType: record.mimeType,
+        size,
+        sha256: record.sha256,
+      });
     }
     uploads.set(record.id, record);
     return record;
@@ -526,16 +554,24 @@ export async function startOktopostSandbox(options: OktopostSandboxOptions = {})
     const account = authorizedAs(request);
     if (account === null) {
       await readBody(request);
-      return json(401, { Result: false, Errors: { Authorization: 'Invalid account id or API key' } }, {
-        'www-authenticate': 'Basic realm="Oktopost API"',
-      });
+      return json(
+        401,
+        { Result: false, Errors: { Authorization: 'Invalid account id or API key' } },
+        {
+          'www-authenticate': 'Basic realm="Oktopost API"',
+        },
+      );
     }
     const wait = rateLimited(account);
     if (wait > 0) {
       await readBody(request);
-      return json(429, { Result: false, Errors: { Request: 'Rate limit exceeded: 60 requests per minute' } }, {
-        'retry-after': String(wait),
-      });
+      return json(
+        429,
+        { Result: false, Errors: { Request: 'Rate limit exceeded: 60 requests per minute' } },
+        {
+          'retry-after': String(wait),
+        },
+      );
     }
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/v2/upload' && method === 'POST') return handleCreate(request);

@@ -130,7 +130,9 @@ function parseForm(request: IncomingMessage): Promise<ParsedForm> {
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => form.files.push({ name, filename: info.filename ?? '', mime: info.mimeType, data: Buffer.concat(chunks) }));
+      stream.on('end', () =>
+        form.files.push({ name, filename: info.filename ?? '', mime: info.mimeType, data: Buffer.concat(chunks) }),
+      );
     });
     parser.on('error', (error) => {
       request.unpipe(parser);
@@ -145,7 +147,9 @@ function parseForm(request: IncomingMessage): Promise<ParsedForm> {
 const detail = (status: number, text: string, extra: Record<string, unknown> = {}): Reply =>
   json(status, { detail: text, ...extra });
 
-export async function startSelfCommunitySandbox(options: SelfCommunitySandboxOptions = {}): Promise<SelfCommunitySandbox> {
+export async function startSelfCommunitySandbox(
+  options: SelfCommunitySandboxOptions = {},
+): Promise<SelfCommunitySandbox> {
   const token = options.token ?? 'sc-token';
   const offsetAs = options.offsetAs ?? 'string';
   const chunkStatus = options.chunkStatus ?? 201;
@@ -202,7 +206,8 @@ export async function startSelfCommunitySandbox(options: SelfCommunitySandboxOpt
       const chunk = fileFields[0]!;
       const field = chunk.name as 'image' | 'document';
       const chunkSize = end - start + 1;
-      if (chunkSize > SANDBOX_CHUNK_LIMIT) return detail(400, `Chunk size exceeds the limit (${SANDBOX_CHUNK_LIMIT} bytes)`);
+      if (chunkSize > SANDBOX_CHUNK_LIMIT)
+        return detail(400, `Chunk size exceeds the limit (${SANDBOX_CHUNK_LIMIT} bytes)`);
       if (total > SANDBOX_SIZE_LIMITS[field]) {
         return detail(400, `Size of file exceeds the limit (${SANDBOX_SIZE_LIMITS[field]} bytes)`);
       }
@@ -277,7 +282,9 @@ export async function startSelfCommunitySandbox(options: SelfCommunitySandboxOpt
       if (fieldForType(mediaType) !== upload.field) {
         // A PDF filed as an image (or an image as a document) is not a valid media of that type.
         return json(400, {
-          type: [`The uploaded ${upload.field} is not valid for media type "${mediaType}"${type === null ? ' (the default for its file name)' : ''}.`],
+          type: [
+            `The uploaded ${upload.field} is not valid for media type "${mediaType}"${type === null ? ' (the default for its file name)' : ''}.`,
+          ],
         });
       }
       const bytes = upload.md5 ? null : upload.bytes;

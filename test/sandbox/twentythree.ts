@@ -121,9 +121,18 @@ function xmlEscape(value: string): string {
 function apiReply(params: Record<string, string>, value: Record<string, unknown>, xmlHolder: string | null): Reply {
   if (params.format === 'json') {
     const body = JSON.stringify(value);
-    if (params.callback) return { status: 200, body: `/* */\n${params.callback}(${body});`, headers: { 'content-type': 'text/javascript' } };
+    if (params.callback)
+      return {
+        status: 200,
+        body: `/* */\n${params.callback}(${body});`,
+        headers: { 'content-type': 'text/javascript' },
+      };
     if (params.raw !== undefined) return json(200, value);
-    return { status: 200, body: `var ${params.varname || 'visual'} = ${body};`, headers: { 'content-type': 'text/javascript' } };
+    return {
+      status: 200,
+      body: `var ${params.varname || 'visual'} = ${body};`,
+      headers: { 'content-type': 'text/javascript' },
+    };
   }
   const attributes: string[] = [];
   const children: string[] = [];
@@ -134,7 +143,8 @@ function apiReply(params: Record<string, string>, value: Record<string, unknown>
   }
   if (xmlHolder) {
     const holder = value[xmlHolder] as Record<string, unknown>;
-    for (const [name, field] of Object.entries(holder)) children.push(`  <${name}>${xmlEscape(String(field ?? ''))}</${name}>`);
+    for (const [name, field] of Object.entries(holder))
+      children.push(`  <${name}>${xmlEscape(String(field ?? ''))}</${name}>`);
   }
   const body = children.length
     ? `<?xml version="1.0" encoding="utf-8"?>\n<response ${attributes.join(' ')}>\n${children.join('\n')}\n</response>\n`
@@ -143,7 +153,11 @@ function apiReply(params: Record<string, string>, value: Record<string, unknown>
 }
 
 function apiError(params: Record<string, string>, code: string, message: string, permissionLevel = 'none'): Reply {
-  return apiReply(params, { status: 'error', permission_level: permissionLevel, code, message, endpoint: '/api/photo/get-upload-token' }, null);
+  return apiReply(
+    params,
+    { status: 'error', permission_level: permissionLevel, code, message, endpoint: '/api/photo/get-upload-token' },
+    null,
+  );
 }
 
 function parseAuthorization(value: string | undefined): Map<string, string> | null {
@@ -251,7 +265,8 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     if (params.get('oauth_consumer_key') !== consumerKey) return 'Unknown consumer key';
     if (params.get('oauth_token') !== accessToken) return 'Unknown access token';
     const timestamp = Number(params.get('oauth_timestamp'));
-    if (!Number.isInteger(timestamp) || Math.abs(timestamp - Date.now() / 1000) > CLOCK_SKEW_S) return 'Stale oauth_timestamp';
+    if (!Number.isInteger(timestamp) || Math.abs(timestamp - Date.now() / 1000) > CLOCK_SKEW_S)
+      return 'Stale oauth_timestamp';
     const nonce = params.get('oauth_nonce');
     if (!nonce) return 'Missing oauth_nonce';
     if (nonces.has(`${timestamp}:${nonce}`)) return 'Replayed oauth_nonce';
@@ -284,7 +299,11 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
 
     const refusal = verifyOAuth(request, url, form);
     if (refusal === 'unsigned') {
-      return refuse('permission_denied', "You don't have the necessary permissions to perform this action (required level: 'write')", 'anonymous');
+      return refuse(
+        'permission_denied',
+        "You don't have the necessary permissions to perform this action (required level: 'write')",
+        'anonymous',
+      );
     }
     if (refusal) return refuse('invalid_signature', `The API signature is invalid. (${refusal})`);
 
@@ -299,7 +318,11 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     if (params.publish !== undefined && params.publish !== '0' && params.publish !== '1') {
       return refuse('invalid_input', 'publish must be 0 or 1', 'write');
     }
-    if (params.return_url !== undefined && params.return_url !== '' && !/^https?:\/\/[^/\s]+/i.test(params.return_url)) {
+    if (
+      params.return_url !== undefined &&
+      params.return_url !== '' &&
+      !/^https?:\/\/[^/\s]+/i.test(params.return_url)
+    ) {
       return refuse('invalid_input', 'return_url must be an absolute http(s) URL', 'write');
     }
     const lifeMs = options.tokenLifeMs ?? (options.validMinutes ?? asked) * 60_000;
@@ -323,18 +346,37 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
       max_uploads: String(maxUploads),
       valid_minutes: String(asked),
     };
-    const envelope = { status: 'ok', permission_level: 'write', message: 'The upload token is ready to use', cached: '0' };
+    const envelope = {
+      status: 'ok',
+      permission_level: 'write',
+      message: 'The upload token is ready to use',
+      cached: '0',
+    };
     if (tokenShape === 'data') {
-      return apiReply(params, { ...envelope, data: { ...fields, valid_until: new Date(issued.validUntil).toISOString() } }, 'data');
+      return apiReply(
+        params,
+        { ...envelope, data: { ...fields, valid_until: new Date(issued.validUntil).toISOString() } },
+        'data',
+      );
     }
     return apiReply(
       params,
-      { ...envelope, uploadtoken: { ...fields, valid_until: String(Math.floor(issued.validUntil / 1000)) }, endpoint: '/api/photo/get-upload-token' },
+      {
+        ...envelope,
+        uploadtoken: { ...fields, valid_until: String(Math.floor(issued.validUntil / 1000)) },
+        endpoint: '/api/photo/get-upload-token',
+      },
       'uploadtoken',
     );
   };
 
-  const outcomeReply = (upload: Upload, photo: StoredPhoto, photoToken: string, host: string, extra: Map<string, string>): Reply => {
+  const outcomeReply = (
+    upload: Upload,
+    photo: StoredPhoto,
+    photoToken: string,
+    host: string,
+    extra: Map<string, string>,
+  ): Reply => {
     if (outcome === 'json') {
       const value = { photo_id: photo.photoId, tree_id: photo.treeId, token: photoToken };
       return json(200, tokenShape === 'data' ? { data: value } : value);
@@ -391,10 +433,13 @@ export async function startTwentyThreeSandbox(options: TwentyThreeSandboxOptions
     if (totalChunks !== expectedChunks) {
       return reply(text(400, `resumableTotalChunks ${totalChunks} should be ${expectedChunks}`));
     }
-    if (number < 1 || number > expectedChunks) return reply(text(400, `resumableChunkNumber ${number} out of range (1-based)`));
+    if (number < 1 || number > expectedChunks)
+      return reply(text(400, `resumableChunkNumber ${number} out of range (1-based)`));
     const expectedSize = number < expectedChunks ? chunkSize : total - (number - 1) * chunkSize;
     if (current !== expectedSize || file.length !== expectedSize) {
-      return reply(text(400, `Chunk ${number} should be ${expectedSize} bytes (declared ${current}, got ${file.length})`));
+      return reply(
+        text(400, `Chunk ${number} should be ${expectedSize} bytes (declared ${current}, got ${file.length})`),
+      );
     }
 
     const key = `${token.token}\u0000${identifier}`;

@@ -456,7 +456,11 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
       try {
         form = await receiveForm(request, maxFileBytes);
       } catch (error) {
-        return s3Error(400, 'MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data (${(error as Error).message})`);
+        return s3Error(
+          400,
+          'MalformedPOSTRequest',
+          `The body of your POST request is not well-formed multipart/form-data (${(error as Error).message})`,
+        );
       }
       post.fieldOrder = form.fieldOrder;
       const file = form.files[0];
@@ -469,26 +473,49 @@ export async function startXvidSandbox(options: XvidSandboxOptions = {}): Promis
       post.uploadId = uploadId;
 
       if (request.headers.authorization !== undefined) {
-        return s3Error(400, 'InvalidArgument', 'Only one auth mechanism allowed; a form POST must not carry an Authorization header');
+        return s3Error(
+          400,
+          'InvalidArgument',
+          'Only one auth mechanism allowed; a form POST must not carry an Authorization header',
+        );
       }
       if (form.files.length !== 1 || file?.name !== 'file') {
-        return s3Error(400, 'InvalidArgument', 'POST requires exactly one file upload per request, in the field named file');
+        return s3Error(
+          400,
+          'InvalidArgument',
+          'POST requires exactly one file upload per request, in the field named file',
+        );
       }
       if (form.afterFile.length > 0) {
-        return s3Error(400, 'InvalidArgument', `Form fields must come before the file; received after it: ${form.afterFile.join(', ')}`);
+        return s3Error(
+          400,
+          'InvalidArgument',
+          `Form fields must come before the file; received after it: ${form.afterFile.join(', ')}`,
+        );
       }
       const upload = uploadId === null ? undefined : uploads.get(uploadId);
-      if (!upload) return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy could not be matched to an upload');
+      if (!upload)
+        return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy could not be matched to an upload');
       for (const [name, value] of upload.params) {
-        if (!form.fields.has(name)) return s3Error(400, 'InvalidArgument', `Bucket POST must contain a field named '${name}'`);
+        if (!form.fields.has(name))
+          return s3Error(400, 'InvalidArgument', `Bucket POST must contain a field named '${name}'`);
         if (form.fields.get(name) !== value) {
-          return s3Error(400, 'InvalidArgument', `Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "${value}"]`);
+          return s3Error(
+            400,
+            'InvalidArgument',
+            `Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "${value}"]`,
+          );
         }
       }
       if (form.fields.get('signature') !== sign(policy)) {
-        return s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
+        return s3Error(
+          403,
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided',
+        );
       }
-      if (upload.policyExpiresAt <= Date.now()) return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+      if (upload.policyExpiresAt <= Date.now())
+        return s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
       if (form.tooLarge) return s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
       upload.stored = { size: file.size, sha256: file.sha256, md5: file.md5 };
       // S3 replaces whatever the key held before: an earlier upload under the same key is gone.

@@ -93,7 +93,14 @@ interface ProviderWorld {
 
 const isOk = (status: number): boolean => status >= 200 && status < 300;
 
-async function mixedFiles(dir: string, batch: number, rand: () => number, ext: string, sizes: readonly number[], count: number): Promise<CrashFile[]> {
+async function mixedFiles(
+  dir: string,
+  batch: number,
+  rand: () => number,
+  ext: string,
+  sizes: readonly number[],
+  count: number,
+): Promise<CrashFile[]> {
   const files: CrashFile[] = [];
   for (let i = 0; i < count; i += 1) {
     // Each batch takes different sizes from the list, so small, exact-chunk and multi-chunk files mix.
@@ -110,7 +117,8 @@ const SC_CHUNK = 204_800;
 
 async function selfCommunityWorld(): Promise<ProviderWorld> {
   const sandbox: SelfCommunitySandbox = await startSelfCommunitySandbox({ token: 'crash-sc-token' });
-  const uploadsOf = (name: string): string[] => [...sandbox.uploads.values()].filter((u) => u.filename === name).map((u) => u.id);
+  const uploadsOf = (name: string): string[] =>
+    [...sandbox.uploads.values()].filter((u) => u.filename === name).map((u) => u.id);
   return {
     account: { provider: 'selfcommunity', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } },
     width: 1,
@@ -120,12 +128,14 @@ async function selfCommunityWorld(): Promise<ProviderWorld> {
     slowDown(ms) {
       sandbox.fault({ method: 'POST', path: /\/(chunk|complete)\/$/, times: 1e9, action: { type: 'delay', ms } });
     },
-    makeFiles: (dir, batch, rand) => mixedFiles(dir, batch, rand, 'png', [1, 150_000, SC_CHUNK, 3 * SC_CHUNK + 17, 1_100_000], 4),
+    makeFiles: (dir, batch, rand) =>
+      mixedFiles(dir, batch, rand, 'png', [1, 150_000, SC_CHUNK, 3 * SC_CHUNK + 17, 1_100_000], 4),
     received(file) {
       const ids = new Set(uploadsOf(file.name));
       return {
         media: sandbox.media.filter((m) => ids.has(m.uploadId)).map((m) => m.sha256),
-        finalizes: sandbox.completeCalls.filter((c) => c.uploadId !== null && ids.has(c.uploadId) && isOk(c.status)).length,
+        finalizes: sandbox.completeCalls.filter((c) => c.uploadId !== null && ids.has(c.uploadId) && isOk(c.status))
+          .length,
         // Every upload was created by its first chunk (sent without upload_id); later chunks carry it.
         chunksReceived: ids.size + sandbox.chunkLog.filter((c) => c.uploadId !== null && ids.has(c.uploadId)).length,
         chunksNeeded: Math.ceil(file.size / SC_CHUNK),
@@ -141,9 +151,14 @@ async function ofauthWorld(): Promise<ProviderWorld> {
   // The emulator's own 60/min budget is off: every restarted process starts with a full bucket of its
   // own, and the test is about crashes, not pacing (test/integration/ofauth.adapter.test.ts covers it).
   const sandbox: OfauthSandbox = await startOfauthSandbox({ partSize: OF_PART, rateLimit: null });
-  const uploadsOf = (name: string): string[] => [...sandbox.uploads.values()].filter((u) => u.filename === name).map((u) => u.id);
+  const uploadsOf = (name: string): string[] =>
+    [...sandbox.uploads.values()].filter((u) => u.filename === name).map((u) => u.id);
   return {
-    account: { provider: 'ofauth', baseUrl: sandbox.url, secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId } },
+    account: {
+      provider: 'ofauth',
+      baseUrl: sandbox.url,
+      secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId },
+    },
     width: 2,
     moments: ['create', 'after-create', 'chunk', 'after-chunk', 'finalize', 'after-finalize'],
     requests: () => sandbox.requests,
@@ -158,7 +173,8 @@ async function ofauthWorld(): Promise<ProviderWorld> {
     slowDown(ms) {
       sandbox.fault({ path: /^\/v2\/access\/uploads\//, times: 1e9, action: { type: 'delay', ms } });
     },
-    makeFiles: (dir, batch, rand) => mixedFiles(dir, batch, rand, 'jpg', [1, 50_000, OF_PART, 3 * OF_PART + 5, 330_000], 4),
+    makeFiles: (dir, batch, rand) =>
+      mixedFiles(dir, batch, rand, 'jpg', [1, 50_000, OF_PART, 3 * OF_PART + 5, 330_000], 4),
     received(file) {
       const ids = new Set(uploadsOf(file.name));
       const parts = sandbox.partLog.filter((c) => ids.has(c.uploadId)).length;
@@ -166,8 +182,8 @@ async function ofauthWorld(): Promise<ProviderWorld> {
       return {
         media: sandbox.media.filter((m) => ids.has(m.uploadId)).map((m) => m.sha256),
         finalizes:
-          sandbox.completeCalls.filter((c) => c.mediaUploadId !== null && ids.has(c.mediaUploadId) && isOk(c.status)).length +
-          singles.filter((c) => isOk(c.status)).length,
+          sandbox.completeCalls.filter((c) => c.mediaUploadId !== null && ids.has(c.mediaUploadId) && isOk(c.status))
+            .length + singles.filter((c) => isOk(c.status)).length,
         chunksReceived: parts + singles.length,
         chunksNeeded: Math.max(1, file.size > OF_PART ? Math.ceil(file.size / OF_PART) : 1),
       };
@@ -180,7 +196,8 @@ const T23_CHUNK = 65_536;
 
 async function twentyThreeWorld(): Promise<ProviderWorld> {
   const sandbox: TwentyThreeSandbox = await startTwentyThreeSandbox();
-  const identifierPrefix = (file: CrashFile): string => `${file.size}-${file.name.replace(/[^0-9A-Za-z_-]/g, '').slice(0, 80)}-`;
+  const identifierPrefix = (file: CrashFile): string =>
+    `${file.size}-${file.name.replace(/[^0-9A-Za-z_-]/g, '').slice(0, 80)}-`;
   return {
     account: {
       provider: 'twentythree',
@@ -192,12 +209,18 @@ async function twentyThreeWorld(): Promise<ProviderWorld> {
     // The chunk that completes the file is the finalize: it cannot be told apart before it is answered.
     moments: ['create', 'after-create', 'chunk', 'after-chunk', 'after-finalize'],
     requests: () => sandbox.requests,
-    step: (r) => (r.path === '/api/photo/get-upload-token' ? 'create' : r.path === '/api/photo/redeem-upload-token' ? 'chunk' : null),
+    step: (r) =>
+      r.path === '/api/photo/get-upload-token'
+        ? 'create'
+        : r.path === '/api/photo/redeem-upload-token'
+          ? 'chunk'
+          : null,
     finalizedCount: () => sandbox.completions,
     slowDown(ms) {
       sandbox.fault({ method: 'POST', path: /^\/api\/photo\//, times: 1e9, action: { type: 'delay', ms } });
     },
-    makeFiles: (dir, batch, rand) => mixedFiles(dir, batch, rand, 'mp4', [1, 40_000, T23_CHUNK, 5 * T23_CHUNK + 100, 600_000], 4),
+    makeFiles: (dir, batch, rand) =>
+      mixedFiles(dir, batch, rand, 'mp4', [1, 40_000, T23_CHUNK, 5 * T23_CHUNK + 100, 600_000], 4),
     received(file) {
       const prefix = identifierPrefix(file);
       return {
@@ -213,7 +236,8 @@ async function twentyThreeWorld(): Promise<ProviderWorld> {
 
 async function xvidWorld(): Promise<ProviderWorld> {
   const sandbox: XvidSandbox = await startXvidSandbox({ completingPolls: 2 });
-  const uploadsOf = (name: string) => [...sandbox.uploads.values()].filter((u) => u.objectKey.split('/').pop() === name);
+  const uploadsOf = (name: string) =>
+    [...sandbox.uploads.values()].filter((u) => u.objectKey.split('/').pop() === name);
   return {
     account: {
       provider: 'xvid',
@@ -250,10 +274,18 @@ async function xvidWorld(): Promise<ProviderWorld> {
 }
 
 async function oktopostWorld(): Promise<ProviderWorld> {
-  const sandbox: OktopostSandbox = await startOktopostSandbox({ pullChunk: 128 * 1024, pullDelayMs: 20, perMinute: 100_000 });
+  const sandbox: OktopostSandbox = await startOktopostSandbox({
+    pullChunk: 128 * 1024,
+    pullDelayMs: 20,
+    perMinute: 100_000,
+  });
   const host: FileHost = await startFileHost();
   return {
-    account: { provider: 'oktopost', baseUrl: sandbox.apiUrl, secrets: { accountId: sandbox.accountId, apiKey: sandbox.apiKey } },
+    account: {
+      provider: 'oktopost',
+      baseUrl: sandbox.apiUrl,
+      secrets: { accountId: sandbox.accountId, apiKey: sandbox.apiKey },
+    },
     width: 1,
     moments: ['create', 'after-create', 'poll'],
     requests: () => sandbox.requests,
@@ -378,7 +410,10 @@ async function momentReached(
     if (kind === 'after-finalize' && world.finalizedCount) {
       if (world.finalizedCount() - finalizedBefore >= nth) return true;
     } else {
-      const matching = world.requests().slice(from).filter((r) => world.step(r) === step && (!after || isOk(r.status)));
+      const matching = world
+        .requests()
+        .slice(from)
+        .filter((r) => world.step(r) === step && (!after || isOk(r.status)));
       if (matching.length >= nth) {
         // Inside a request: land somewhere in the emulator's delay (or just after it).
         if (!after) await sleep(Math.floor(rand() * delayMs));
@@ -423,7 +458,10 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
       batch += 1;
       const queue = openQueue(dataDir);
       try {
-        await queue.enqueue('crash', made.map((f) => f.input));
+        await queue.enqueue(
+          'crash',
+          made.map((f) => f.input),
+        );
       } finally {
         queue.db.close();
       }
@@ -432,7 +470,10 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
     await enqueueBatch();
 
     while (kills < options.kills && Date.now() - started < budget) {
-      const open = withQueue(dataDir, (queue) => queue.jobs.list({}).filter((job) => !['completed', 'failed', 'canceled'].includes(job.state)).length);
+      const open = withQueue(
+        dataDir,
+        (queue) => queue.jobs.list({}).filter((job) => !['completed', 'failed', 'canceled'].includes(job.state)).length,
+      );
       if (open === 0) await enqueueBatch();
       const kind = world.moments[Math.floor(rand() * world.moments.length)]!;
       // The k-th occurrence of the moment in this run, so kills spread over the files and their parts.
@@ -452,26 +493,38 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
       if (hit && result.signal === 'SIGKILL') {
         kills += 1;
         killsByMoment[kind] = (killsByMoment[kind] ?? 0) + 1;
-        const active = withQueue(dataDir, (queue) => queue.jobs.list({ states: ['uploading', 'finalizing', 'processing'] }));
+        const active = withQueue(dataDir, (queue) =>
+          queue.jobs.list({ states: ['uploading', 'finalizing', 'processing'] }),
+        );
         if (active.length > 0) interruptions += 1;
         for (const job of active) interruptedJobs.set(job.id, (interruptedJobs.get(job.id) ?? 0) + 1);
         log(`${options.provider}: kill ${kills} at ${kind} #${nth} (${active.length} job(s) interrupted)`);
         // Let the emulator finish what the killed process had already sent (it stays in its delay).
         await sleep(delayMs + 60);
       } else if (result.code !== 0) {
-        violations.push(`run ${runs} exited with ${String(result.code ?? result.signal)}: ${result.stderr.trim().split('\n')[0] ?? ''}`);
+        violations.push(
+          `run ${runs} exited with ${String(result.code ?? result.signal)}: ${result.stderr.trim().split('\n')[0] ?? ''}`,
+        );
         break;
       }
     }
-    if (kills < options.kills) violations.push(`only ${kills} of ${options.kills} kills happened within the time budget`);
+    if (kills < options.kills)
+      violations.push(`only ${kills} of ${options.kills} kills happened within the time budget`);
 
     // Finish: restarts without kills until the queue is empty (one should be enough).
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const open = withQueue(dataDir, (queue) => queue.jobs.list({}).filter((job) => !['completed', 'failed', 'canceled'].includes(job.state)).length);
+      const open = withQueue(
+        dataDir,
+        (queue) => queue.jobs.list({}).filter((job) => !['completed', 'failed', 'canceled'].includes(job.state)).length,
+      );
       if (open === 0) break;
       runs += 1;
-      const result = await spawnFerry(dataDir, ['run', '--until-idle', '--json'], { env: ENV, timeoutMs: 90_000 }).exited;
-      if (result.code !== 0) violations.push(`final run exited with ${String(result.code ?? result.signal)}: ${result.stderr.trim().split('\n')[0] ?? ''}`);
+      const result = await spawnFerry(dataDir, ['run', '--until-idle', '--json'], { env: ENV, timeoutMs: 90_000 })
+        .exited;
+      if (result.code !== 0)
+        violations.push(
+          `final run exited with ${String(result.code ?? result.signal)}: ${result.stderr.trim().split('\n')[0] ?? ''}`,
+        );
     }
 
     // Checks ---------------------------------------------------------------------------------------
@@ -482,7 +535,8 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
     if (integrity !== 'ok') violations.push(`integrity_check: ${integrity}`);
     const states: Record<string, number> = {};
     for (const job of jobs) states[job.state] = (states[job.state] ?? 0) + 1;
-    if (jobs.length !== files.size) violations.push(`${files.size} files queued but ${jobs.length} jobs in the database`);
+    if (jobs.length !== files.size)
+      violations.push(`${files.size} files queued but ${jobs.length} jobs in the database`);
     let resentChunks = 0;
     let resentBound = 0;
     for (const job of jobs) {
@@ -491,11 +545,15 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
         violations.push(`job ${job.id} has an unknown source ${job.source}`);
         continue;
       }
-      if (job.state !== 'completed') violations.push(`${file.name}: job ${job.id} ended ${job.state} (${job.error?.message ?? ''})`);
+      if (job.state !== 'completed')
+        violations.push(`${file.name}: job ${job.id} ended ${job.state} (${job.error?.message ?? ''})`);
       const got = world.received(file);
-      if (got.media.length !== 1) violations.push(`${file.name}: ${got.media.length} remote media (expected exactly 1)`);
-      if (got.media[0] !== undefined && got.media[0] !== file.sha256) violations.push(`${file.name}: remote bytes differ (sha256)`);
-      if (got.finalizes !== 1) violations.push(`${file.name}: finalize succeeded ${got.finalizes} times (expected exactly once)`);
+      if (got.media.length !== 1)
+        violations.push(`${file.name}: ${got.media.length} remote media (expected exactly 1)`);
+      if (got.media[0] !== undefined && got.media[0] !== file.sha256)
+        violations.push(`${file.name}: remote bytes differ (sha256)`);
+      if (got.finalizes !== 1)
+        violations.push(`${file.name}: finalize succeeded ${got.finalizes} times (expected exactly once)`);
       if (got.importRequests !== undefined && got.importRequests !== 1) {
         violations.push(`${file.name}: ${got.importRequests} import requests (expected 1, no duplicate)`);
       }
@@ -504,7 +562,9 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
       resentChunks += resent;
       resentBound += bound;
       if (resent > bound) {
-        violations.push(`${file.name}: ${resent} chunk(s) re-sent after ${interruptedJobs.get(job.id) ?? 0} interruption(s) (allowed ${bound})`);
+        violations.push(
+          `${file.name}: ${resent} chunk(s) re-sent after ${interruptedJobs.get(job.id) ?? 0} interruption(s) (allowed ${bound})`,
+        );
       }
     }
     return {

@@ -52,7 +52,6 @@ export type { Rig };
 
 // Running one scenario ----------------------------------------------------------------------------------
 
-
 export interface ScenarioResult {
   job: Job;
   events: JobEvent[];
@@ -78,7 +77,11 @@ export const MATRIX_ENGINE = {
   random: () => 0.5,
 } as const;
 
-export async function runScenario(fixtures: Fixtures, provider: keyof typeof RIGS, scenario: Scenario): Promise<ScenarioResult> {
+export async function runScenario(
+  fixtures: Fixtures,
+  provider: keyof typeof RIGS,
+  scenario: Scenario,
+): Promise<ScenarioResult> {
   const started = Date.now();
   const data = await fixtures.tempDir('ferry-fault-data-');
   const files = await fixtures.tempDir('ferry-fault-files-');
@@ -104,7 +107,13 @@ export async function runScenario(fixtures: Fixtures, provider: keyof typeof RIG
       action: { type: 'delay', ms: 0 },
     });
   } else if (times > 0) {
-    rig.fault({ ...(match.method ? { method: match.method } : {}), path: match.path, ...(match.when ? { when: match.when } : {}), times, action: scenario.action });
+    rig.fault({
+      ...(match.method ? { method: match.method } : {}),
+      path: match.path,
+      ...(match.when ? { when: match.when } : {}),
+      times,
+      action: scenario.action,
+    });
   }
   const [queued] = await handle.queue.enqueue('acct', [rig.source]);
   handle.engine.start();
@@ -112,15 +121,22 @@ export async function runScenario(fixtures: Fixtures, provider: keyof typeof RIG
   const job = handle.queue.jobs.get(queued!.id)!;
   const events = handle.queue.jobs.events(job.id);
   const matches = (r: { method: string; path: string }): boolean =>
-    (!match.method || r.method === match.method) && (typeof match.path === 'string' ? r.path === match.path : match.path.test(r.path));
+    (!match.method || r.method === match.method) &&
+    (typeof match.path === 'string' ? r.path === match.path : match.path.test(r.path));
   return {
     job,
     events,
     errors: errorEvents(events),
     requests: rig.requests().length,
-    stepTimes: rig.requests().filter(matches).map((r) => r.at),
+    stepTimes: rig
+      .requests()
+      .filter(matches)
+      .map((r) => r.at),
     allTimes: rig.requests().map((r) => r.at),
-    faultedTimes: rig.requests().filter((r) => r.fault !== null && r.fault !== 'delay').map((r) => r.at),
+    faultedTimes: rig
+      .requests()
+      .filter((r) => r.fault !== null && r.fault !== 'delay')
+      .map((r) => r.at),
     problems: job.state === 'completed' ? rig.check() : [],
     ms: Date.now() - started,
   };

@@ -50,7 +50,12 @@ const T23_CHUNK = 65_536;
 
 export async function selfCommunityRig(queue: Queue, dir: string): Promise<Rig> {
   const sandbox = await startSelfCommunitySandbox({ token: 'fault-sc-token-0123456789' });
-  await queue.addAccount({ provider: 'selfcommunity', name: 'acct', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+  await queue.addAccount({
+    provider: 'selfcommunity',
+    name: 'acct',
+    baseUrl: sandbox.url,
+    secrets: { accessToken: sandbox.token },
+  });
   const file = await randomFile(dir, 'fault photo.png', 3 * SC_CHUNK + 11);
   const chunk = '/api/v2/media/upload/chunk/';
   return {
@@ -58,10 +63,22 @@ export async function selfCommunityRig(queue: Queue, dir: string): Promise<Rig> 
     requests: () => sandbox.requests,
     fault: (f) => sandbox.fault(f),
     steps: {
-      chunk: { method: 'POST', path: chunk, when: (r) => String(r.headers['content-range'] ?? '').startsWith(`bytes ${SC_CHUNK}-`) },
+      chunk: {
+        method: 'POST',
+        path: chunk,
+        when: (r) => String(r.headers['content-range'] ?? '').startsWith(`bytes ${SC_CHUNK}-`),
+      },
       // The first chunk creates the upload (and is where a wrong token shows first).
-      create: { method: 'POST', path: chunk, when: (r) => String(r.headers['content-range'] ?? '').startsWith('bytes 0-') },
-      auth: { method: 'POST', path: chunk, when: (r) => String(r.headers['content-range'] ?? '').startsWith('bytes 0-') },
+      create: {
+        method: 'POST',
+        path: chunk,
+        when: (r) => String(r.headers['content-range'] ?? '').startsWith('bytes 0-'),
+      },
+      auth: {
+        method: 'POST',
+        path: chunk,
+        when: (r) => String(r.headers['content-range'] ?? '').startsWith('bytes 0-'),
+      },
       finalize: { method: 'POST', path: '/api/v2/media/upload/complete/' },
     },
     expire: () => sandbox.expireAll(),
@@ -81,7 +98,12 @@ export async function selfCommunityRig(queue: Queue, dir: string): Promise<Rig> 
 
 export async function ofauthRig(queue: Queue, dir: string): Promise<Rig> {
   const sandbox = await startOfauthSandbox({ partSize: OF_PART, rateLimit: null, apiKey: 'of-fault-key-0123456789' });
-  await queue.addAccount({ provider: 'ofauth', name: 'acct', baseUrl: sandbox.url, secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId } });
+  await queue.addAccount({
+    provider: 'ofauth',
+    name: 'acct',
+    baseUrl: sandbox.url,
+    secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId },
+  });
   const file = await randomFile(dir, 'fault clip.jpg', 3 * OF_PART + 5);
   return {
     provider: 'ofauth',
@@ -109,7 +131,12 @@ export async function ofauthRig(queue: Queue, dir: string): Promise<Rig> {
 }
 
 export async function twentyThreeRig(queue: Queue, dir: string): Promise<Rig> {
-  const secrets = { consumerKey: 'ck', consumerSecret: 'cs-fault-0123456789', accessToken: 'at', accessTokenSecret: 'as-fault-0123456789' };
+  const secrets = {
+    consumerKey: 'ck',
+    consumerSecret: 'cs-fault-0123456789',
+    accessToken: 'at',
+    accessTokenSecret: 'as-fault-0123456789',
+  };
   const sandbox = await startTwentyThreeSandbox(secrets);
   await queue.addAccount({
     provider: 'twentythree',
@@ -192,9 +219,19 @@ export async function xvidRig(queue: Queue, dir: string): Promise<Rig> {
 }
 
 export async function oktopostRig(queue: Queue, dir: string): Promise<Rig> {
-  const sandbox = await startOktopostSandbox({ pullChunk: 64 * 1024, pullDelayMs: 5, perMinute: 100_000, apiKey: 'okto-fault-key-0123456789' });
+  const sandbox = await startOktopostSandbox({
+    pullChunk: 64 * 1024,
+    pullDelayMs: 5,
+    perMinute: 100_000,
+    apiKey: 'okto-fault-key-0123456789',
+  });
   const host = await startFileHost();
-  await queue.addAccount({ provider: 'oktopost', name: 'acct', baseUrl: sandbox.apiUrl, secrets: { accountId: sandbox.accountId, apiKey: sandbox.apiKey } });
+  await queue.addAccount({
+    provider: 'oktopost',
+    name: 'acct',
+    baseUrl: sandbox.apiUrl,
+    secrets: { accountId: sandbox.accountId, apiKey: sandbox.apiKey },
+  });
   const file = await randomFile(dir, 'fault-import.mp4', 300_000);
   const published = await host.publish(file.path, file.name, 'video/mp4');
   return {

@@ -44,7 +44,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((done) => setTim
  * Polls `check` until it returns a truthy value and returns that value; fails with `what` after
  * `timeoutMs`. The loop is bounded by time, never by luck.
  */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 10): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -93,7 +98,11 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /** Starts `node bin/ferry.js --data-dir DIR ...args`; the child is killed after `timeoutMs`. */
-export function spawnFerry(dataDir: string, args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): FerryChild {
+export function spawnFerry(
+  dataDir: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): FerryChild {
   const child = spawn(join(NODE_BIN_DIR, 'node'), [FERRY_BIN, '--data-dir', dataDir, ...args], {
     cwd: REPO_ROOT,
     env: childEnv(options.env),
@@ -123,7 +132,11 @@ export function spawnFerry(dataDir: string, args: readonly string[], options: { 
 }
 
 /** Runs the `ferry` command to completion. */
-export function runFerry(dataDir: string, args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<FerryProcessResult> {
+export function runFerry(
+  dataDir: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<FerryProcessResult> {
   return spawnFerry(dataDir, args, options).exited;
 }
 
@@ -194,7 +207,11 @@ export class Fixtures {
     return handle;
   }
 
-  spawnFerry(dataDir: string, args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): FerryChild {
+  spawnFerry(
+    dataDir: string,
+    args: readonly string[],
+    options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  ): FerryChild {
     const started = spawnFerry(dataDir, args, options);
     this.#children.push(started.child);
     return started;

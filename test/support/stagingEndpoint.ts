@@ -21,7 +21,11 @@ export interface StagingEndpoint {
 export async function startStagingEndpoint(answers: ScriptedAnswer[]): Promise<StagingEndpoint> {
   const seen: Array<{ at: number; bytes: number }> = [];
   const server = createServer((request, response) => {
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-expose-headers': 'retry-after' };
+    const cors = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': 'content-type',
+      'access-control-expose-headers': 'retry-after',
+    };
     if (request.method === 'OPTIONS') {
       // The page's origin differs from this server's: the browser asks first.
       response.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST' });
@@ -32,7 +36,10 @@ export async function startStagingEndpoint(answers: ScriptedAnswer[]): Promise<S
     request.on('data', (piece: Buffer) => (bytes += piece.length));
     request.on('end', () => {
       seen.push({ at: Date.now(), bytes });
-      const answer = answers.shift() ?? { status: 500, body: { ok: false, error: { code: 'INTERNAL', message: 'no more answers' } } };
+      const answer = answers.shift() ?? {
+        status: 500,
+        body: { ok: false, error: { code: 'INTERNAL', message: 'no more answers' } },
+      };
       response.writeHead(answer.status, { 'content-type': 'application/json', ...cors, ...answer.headers });
       response.end(JSON.stringify(answer.body));
     });

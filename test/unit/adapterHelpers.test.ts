@@ -13,8 +13,20 @@ import {
 import { listAdapters } from '../../main/providers/registry.ts';
 import type { JobContext, UploadSource } from '../../main/providers/types.ts';
 
-const fileSource = (name: string, size: number, mime = 'video/mp4'): LocalFileSource => ({ kind: 'file', path: `/tmp/${name}`, name, size, mime });
-const urlSource = (name: string): UploadSource => ({ kind: 'url', url: `https://files.example/${name}`, name, size: 10, mime: 'video/mp4' });
+const fileSource = (name: string, size: number, mime = 'video/mp4'): LocalFileSource => ({
+  kind: 'file',
+  path: `/tmp/${name}`,
+  name,
+  size,
+  mime,
+});
+const urlSource = (name: string): UploadSource => ({
+  kind: 'url',
+  url: `https://files.example/${name}`,
+  name,
+  size: 10,
+  mime: 'video/mp4',
+});
 
 function thrown(run: () => unknown): UploadError {
   try {
@@ -63,7 +75,9 @@ describe('the local-file checks', () => {
     const file = { path: '/tmp/a.mp4', size: 10 } as unknown as FileSource;
     const job: JobContext = { jobId: 1, source: fileSource('a.mp4', 10), options: {}, file };
     expect(localFileOf(job, 'Example')).toBe(file);
-    const error = thrown(() => localFileOf({ jobId: 2, source: urlSource('b.mp4'), options: {}, file: null }, 'Example'));
+    const error = thrown(() =>
+      localFileOf({ jobId: 2, source: urlSource('b.mp4'), options: {}, file: null }, 'Example'),
+    );
     expect(error.kind).toBe('unsupported');
     expect(error.message).toBe('b.mp4: Example uploads local files, not URLs');
   });
@@ -78,16 +92,19 @@ describe('the local-file checks', () => {
 });
 
 // Every adapter that uploads local files applies the same rules, in the same words.
-describe.each(listAdapters().filter((adapter) => adapter.capabilities.sources === 'file').map((adapter) => [adapter.id, adapter] as const))(
-  '%s',
-  (_id, adapter) => {
-    it('refuses a URL and an empty file with the shared wording', () => {
-      const mime = adapter.capabilities.accepts[0]!.type.replace('*/*', 'application/zip').replace('/*', '/png');
-      const url = thrown(() => adapter.validateSource({ ...urlSource('clip.png'), mime }, {}));
-      expect(url.kind).toBe('unsupported');
-      expect(url.message).toBe(`clip.png: ${adapter.displayName} uploads local files, not URLs (https://files.example/clip.png)`);
-      const empty = thrown(() => adapter.validateSource(fileSource('empty.png', 0, mime), {}));
-      expect(empty.message).toBe(`empty.png is empty: ${adapter.displayName} needs at least one byte`);
-    });
-  },
-);
+describe.each(
+  listAdapters()
+    .filter((adapter) => adapter.capabilities.sources === 'file')
+    .map((adapter) => [adapter.id, adapter] as const),
+)('%s', (_id, adapter) => {
+  it('refuses a URL and an empty file with the shared wording', () => {
+    const mime = adapter.capabilities.accepts[0]!.type.replace('*/*', 'application/zip').replace('/*', '/png');
+    const url = thrown(() => adapter.validateSource({ ...urlSource('clip.png'), mime }, {}));
+    expect(url.kind).toBe('unsupported');
+    expect(url.message).toBe(
+      `clip.png: ${adapter.displayName} uploads local files, not URLs (https://files.example/clip.png)`,
+    );
+    const empty = thrown(() => adapter.validateSource(fileSource('empty.png', 0, mime), {}));
+    expect(empty.message).toBe(`empty.png is empty: ${adapter.displayName} needs at least one byte`);
+  });
+});

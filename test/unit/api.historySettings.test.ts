@@ -87,7 +87,15 @@ async function seedHistory(api: FerryApi): Promise<void> {
   });
   expect(added.ok).toBe(true);
   const account = queue.accounts.byName('Gemeinschaft, "Süd"')!;
-  const base = { accountId: account.id, sourceKind: 'file' as const, mime: 'image/png', size: 1234, mtimeMs: 1, edgeHash: 'x', options: {} };
+  const base = {
+    accountId: account.id,
+    sourceKind: 'file' as const,
+    mime: 'image/png',
+    size: 1234,
+    mtimeMs: 1,
+    edgeHash: 'x',
+    options: {},
+  };
   const jobs = queue.jobs.insert([
     { ...base, source: '/tmp/a.png', name: 'holiday, beach "best".png' },
     { ...base, source: '/tmp/b.png', name: 'line one\nline two.png' },
@@ -96,9 +104,21 @@ async function seedHistory(api: FerryApi): Promise<void> {
     { ...base, source: '/tmp/e.png', name: 'still queued.png' },
   ]);
   const finish = (index: number, patch: JobPatch): void => queue.jobs.update(jobs[index]!.id, patch);
-  finish(0, { state: 'completed', finishedAt: Date.UTC(2025, 0, 2, 3, 4, 5), result: { remoteId: '17', url: 'http://x/m?a=1,2', details: {} } });
-  finish(1, { state: 'failed', finishedAt: Date.UTC(2025, 0, 3), error: { kind: 'auth', message: 'SelfCommunity refused "chunk 1",\r\nbad token' } });
-  finish(2, { state: 'completed', finishedAt: Date.UTC(2025, 0, 4), result: { remoteId: '18', url: null, details: { note: 'ok' } } });
+  finish(0, {
+    state: 'completed',
+    finishedAt: Date.UTC(2025, 0, 2, 3, 4, 5),
+    result: { remoteId: '17', url: 'http://x/m?a=1,2', details: {} },
+  });
+  finish(1, {
+    state: 'failed',
+    finishedAt: Date.UTC(2025, 0, 3),
+    error: { kind: 'auth', message: 'SelfCommunity refused "chunk 1",\r\nbad token' },
+  });
+  finish(2, {
+    state: 'completed',
+    finishedAt: Date.UTC(2025, 0, 4),
+    result: { remoteId: '18', url: null, details: { note: 'ok' } },
+  });
   finish(3, { state: 'canceled', finishedAt: Date.UTC(2025, 0, 1) });
 }
 
@@ -117,7 +137,10 @@ describe('history', () => {
     const failed = await api.invoke('history.list', { states: ['failed'] });
     expect(failed.ok && failed.value.items.map((job) => job.state)).toEqual(['failed']);
     const searched = await api.invoke('history.list', { search: '日本', limit: 1 });
-    expect(searched.ok && searched.value).toMatchObject({ total: 1, items: [{ name: 'фото 日本語 ☃.png', accountName: 'Gemeinschaft, "Süd"' }] });
+    expect(searched.ok && searched.value).toMatchObject({
+      total: 1,
+      items: [{ name: 'фото 日本語 ☃.png', accountName: 'Gemeinschaft, "Süd"' }],
+    });
   });
 
   it('exports CSV that a strict RFC 4180 reader gives back field for field', async () => {
@@ -127,9 +150,29 @@ describe('history', () => {
     expect(exported.ok).toBe(true);
     if (!exported.ok) return;
     const rows = parseCsv(exported.value);
-    expect(rows[0]).toEqual(['name', 'account', 'provider', 'status', 'remoteId', 'url', 'size', 'finishedAt', 'error']);
+    expect(rows[0]).toEqual([
+      'name',
+      'account',
+      'provider',
+      'status',
+      'remoteId',
+      'url',
+      'size',
+      'finishedAt',
+      'error',
+    ]);
     expect(rows).toHaveLength(5);
-    expect(rows).toContainEqual(['holiday, beach "best".png', 'Gemeinschaft, "Süd"', 'selfcommunity', 'completed', '17', 'http://x/m?a=1,2', '1234', '2025-01-02T03:04:05.000Z', '']);
+    expect(rows).toContainEqual([
+      'holiday, beach "best".png',
+      'Gemeinschaft, "Süd"',
+      'selfcommunity',
+      'completed',
+      '17',
+      'http://x/m?a=1,2',
+      '1234',
+      '2025-01-02T03:04:05.000Z',
+      '',
+    ]);
     expect(rows).toContainEqual([
       'line one\nline two.png',
       'Gemeinschaft, "Süd"',
@@ -185,7 +228,16 @@ describe('settings', () => {
     const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
     expect(await api.invoke('settings.get', undefined)).toEqual({
       ok: true,
-      value: { globalConcurrency: 4, bandwidthCapKbps: 0, closeToTray: true, startAtLogin: false, notifications: true, theme: 'system', syncQuietSeconds: 60, syncTrashDays: 30 },
+      value: {
+        globalConcurrency: 4,
+        bandwidthCapKbps: 0,
+        closeToTray: true,
+        startAtLogin: false,
+        notifications: true,
+        theme: 'system',
+        syncQuietSeconds: 60,
+        syncTrashDays: 30,
+      },
     });
   });
 
@@ -194,8 +246,19 @@ describe('settings', () => {
     const first = openApi(dir);
     const events: ApiEvent[] = [];
     first.subscribe((event) => void events.push(event));
-    const set = await first.invoke('settings.set', { globalConcurrency: 7, bandwidthCapKbps: 2048, theme: 'dark', closeToTray: false });
-    expect(set.ok && set.value).toMatchObject({ globalConcurrency: 7, bandwidthCapKbps: 2048, theme: 'dark', closeToTray: false, notifications: true });
+    const set = await first.invoke('settings.set', {
+      globalConcurrency: 7,
+      bandwidthCapKbps: 2048,
+      theme: 'dark',
+      closeToTray: false,
+    });
+    expect(set.ok && set.value).toMatchObject({
+      globalConcurrency: 7,
+      bandwidthCapKbps: 2048,
+      theme: 'dark',
+      closeToTray: false,
+      notifications: true,
+    });
     await first.invoke('settings.set', { notifications: false });
     await sleep(10);
     expect(events.filter((event) => event.event === 'settings.changed')).toHaveLength(2);
@@ -204,7 +267,16 @@ describe('settings', () => {
     const second = openApi(dir);
     expect(await second.invoke('settings.get', {})).toEqual({
       ok: true,
-      value: { globalConcurrency: 7, bandwidthCapKbps: 2048, closeToTray: false, startAtLogin: false, notifications: false, theme: 'dark', syncQuietSeconds: 60, syncTrashDays: 30 },
+      value: {
+        globalConcurrency: 7,
+        bandwidthCapKbps: 2048,
+        closeToTray: false,
+        startAtLogin: false,
+        notifications: false,
+        theme: 'dark',
+        syncQuietSeconds: 60,
+        syncTrashDays: 30,
+      },
     });
   });
 

@@ -33,21 +33,29 @@ function refusal(run: () => void): string | null {
 
 // The renderer refuses files before queueing from `capabilities.accepts`; validateSource stays the
 // authority. These keep the two in step for every provider.
-describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('%s declares what validateSource accepts', (_id, adapter) => {
-  it('accepts each declared type up to its limit, and refuses one byte more', () => {
-    expect(adapter.capabilities.accepts.length).toBeGreaterThan(0);
-    for (const accepted of adapter.capabilities.accepts) {
-      const { mime, ext } = sample(accepted.type);
-      const size = accepted.maxBytes ?? 10_000_000;
-      expect(refusal(() => adapter.validateSource(source(adapter, mime, ext, size), {})), `${accepted.type} at ${size}`).toBeNull();
-      if (accepted.maxBytes !== null) {
-        expect(refusal(() => adapter.validateSource(source(adapter, mime, ext, accepted.maxBytes! + 1), {}))).toBe('too-large');
+describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))(
+  '%s declares what validateSource accepts',
+  (_id, adapter) => {
+    it('accepts each declared type up to its limit, and refuses one byte more', () => {
+      expect(adapter.capabilities.accepts.length).toBeGreaterThan(0);
+      for (const accepted of adapter.capabilities.accepts) {
+        const { mime, ext } = sample(accepted.type);
+        const size = accepted.maxBytes ?? 10_000_000;
+        expect(
+          refusal(() => adapter.validateSource(source(adapter, mime, ext, size), {})),
+          `${accepted.type} at ${size}`,
+        ).toBeNull();
+        if (accepted.maxBytes !== null) {
+          expect(refusal(() => adapter.validateSource(source(adapter, mime, ext, accepted.maxBytes! + 1), {}))).toBe(
+            'too-large',
+          );
+        }
       }
-    }
-  });
+    });
 
-  it('refuses a type it does not declare', () => {
-    if (adapter.capabilities.accepts.some((a) => a.type === '*/*')) return;
-    expect(refusal(() => adapter.validateSource(source(adapter, 'text/plain', 'txt', 100), {}))).not.toBeNull();
-  });
-});
+    it('refuses a type it does not declare', () => {
+      if (adapter.capabilities.accepts.some((a) => a.type === '*/*')) return;
+      expect(refusal(() => adapter.validateSource(source(adapter, 'text/plain', 'txt', 100), {}))).not.toBeNull();
+    });
+  },
+);

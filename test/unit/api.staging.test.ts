@@ -12,7 +12,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StagingArea, StagingRefusal, checkStagedName, providerSizeLimit, stagingHeadroom } from '../../main/api/staging.ts';
+import {
+  StagingArea,
+  StagingRefusal,
+  checkStagedName,
+  providerSizeLimit,
+  stagingHeadroom,
+} from '../../main/api/staging.ts';
 import { findAdapter } from '../../main/providers/registry.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
 
@@ -24,7 +30,20 @@ describe('staging names', () => {
     expect(checkStagedName(name)).toBe(name);
   });
 
-  it.each(['', '.', '..', '../x', 'a/b', '/etc/passwd', 'a\\b', '..\\x', 'x\u0000.png', 'tab\there', 'a..b', 'x'.repeat(256)])('refuses %j', (name) => {
+  it.each([
+    '',
+    '.',
+    '..',
+    '../x',
+    'a/b',
+    '/etc/passwd',
+    'a\\b',
+    '..\\x',
+    'x\u0000.png',
+    'tab\there',
+    'a..b',
+    'x'.repeat(256),
+  ])('refuses %j', (name) => {
     expect(() => checkStagedName(name)).toThrow(/Cannot stage the file/);
   });
 });
@@ -101,7 +120,9 @@ describe('receiving a file', () => {
     );
     expect(refusal).toBeInstanceOf(StagingRefusal);
     expect((refusal as StagingRefusal).status).toBe(413);
-    expect((refusal as StagingRefusal).message).toMatch(/^big\.png is larger than the 1\.0 MB \(1,000,000 bytes\) that SelfCommunity accepts/);
+    expect((refusal as StagingRefusal).message).toMatch(
+      /^big\.png is larger than the 1\.0 MB \(1,000,000 bytes\) that SelfCommunity accepts/,
+    );
     // Stream buffering may read a few chunks ahead, never the rest of the file.
     expect(pulled).toBeLessThan(40);
     expect(await readdir(staging.root)).toEqual([]);
@@ -115,16 +136,23 @@ describe('receiving a file', () => {
     expect(limit).toEqual({ maxBytes: 5_000_000, provider: 'SelfCommunity' });
     await expect(staging.reserve({ name: 'x.png', length: 5_000_001, limit })).rejects.toMatchObject({
       status: 413,
-      message: expect.stringMatching(/x\.png is 5\.0 MB \(5,000,001 bytes\), more than the 5\.0 MB \(5,000,000 bytes\) that SelfCommunity accepts/),
+      message: expect.stringMatching(
+        /x\.png is 5\.0 MB \(5,000,001 bytes\), more than the 5\.0 MB \(5,000,000 bytes\) that SelfCommunity accepts/,
+      ),
     });
     expect(existsSync(staging.root) ? await readdir(staging.root) : []).toEqual([]);
   });
 
   it('reads each provider limit from capabilities.accepts: the matching type, none for types without one', () => {
-    expect(providerSizeLimit(findAdapter('selfcommunity')!, 'application/pdf')).toEqual({ maxBytes: 50_000_000, provider: 'SelfCommunity' });
+    expect(providerSizeLimit(findAdapter('selfcommunity')!, 'application/pdf')).toEqual({
+      maxBytes: 50_000_000,
+      provider: 'SelfCommunity',
+    });
     expect(providerSizeLimit(findAdapter('selfcommunity')!, 'text/plain')).toBeNull();
     expect(providerSizeLimit(findAdapter('xvid')!, 'video/mp4')).toMatchObject({ maxBytes: 5_000_000_000 });
-    expect(providerSizeLimit(findAdapter('twentythree')!, 'application/zip')).toMatchObject({ maxBytes: 16 * 1024 ** 3 });
+    expect(providerSizeLimit(findAdapter('twentythree')!, 'application/zip')).toMatchObject({
+      maxBytes: 16 * 1024 ** 3,
+    });
     expect(providerSizeLimit(findAdapter('ofauth')!, 'video/mp4')).toBeNull();
   });
 
@@ -135,8 +163,12 @@ describe('receiving a file', () => {
 
   it('refuses a body that sends more than it announced, and one that arrives short', async () => {
     const staging = new StagingArea(await fixtures.tempDir('ferry-staging-'));
-    await expect(staging.stage(Readable.from([Buffer.alloc(10), Buffer.alloc(10)]), 'a.png', { length: 15 })).rejects.toMatchObject({ status: 413 });
-    await expect(staging.stage(Readable.from([Buffer.alloc(10)]), 'b.png', { length: 15 })).rejects.toThrow(/arrived incomplete/);
+    await expect(
+      staging.stage(Readable.from([Buffer.alloc(10), Buffer.alloc(10)]), 'a.png', { length: 15 }),
+    ).rejects.toMatchObject({ status: 413 });
+    await expect(staging.stage(Readable.from([Buffer.alloc(10)]), 'b.png', { length: 15 })).rejects.toThrow(
+      /arrived incomplete/,
+    );
     expect(await readdir(staging.root)).toEqual([]);
   });
 
@@ -146,7 +178,10 @@ describe('receiving a file', () => {
     const body = new PassThrough();
     body.write(Buffer.alloc(1000));
     const started = Date.now();
-    await expect(staging.stage(body, 'stalled.png', { length: 5000 })).rejects.toMatchObject({ status: 408, message: expect.stringMatching(/stalled\.png stopped arriving/) });
+    await expect(staging.stage(body, 'stalled.png', { length: 5000 })).rejects.toMatchObject({
+      status: 408,
+      message: expect.stringMatching(/stalled\.png stopped arriving/),
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(staging.receiving).toBe(0);
     expect(await readdir(staging.root)).toEqual([]);

@@ -45,7 +45,17 @@ describe('launch arguments', () => {
   });
 
   it('skips the app folder of `electron .`, Chromium switches and our own flags', () => {
-    const argv = ['/x/electron', '--inspect=9229', '.', '--hidden', '--original-process-start-time=1337', 'clip.mp4', '--data-dir', '../data', '-psn_0_42'];
+    const argv = [
+      '/x/electron',
+      '--inspect=9229',
+      '.',
+      '--hidden',
+      '--original-process-start-time=1337',
+      'clip.mp4',
+      '--data-dir',
+      '../data',
+      '-psn_0_42',
+    ];
     // cwd is the app folder here, as with `npm start`.
     expect(parseLaunchArgs(argv, { ...unpackaged, cwd: '/work/ferry' })).toEqual({
       files: ['/work/ferry/clip.mp4'],
@@ -55,10 +65,14 @@ describe('launch arguments', () => {
   });
 
   it('never takes the app itself for a file, and takes everything after -- as files', () => {
-    expect(parseLaunchArgs(['/opt/Ferry/ferry', '/opt/Ferry/resources/app.asar', '--', '--weird-name.png'], packaged).files).toEqual([
-      '/home/me/Videos/--weird-name.png',
-    ]);
-    expect(parseLaunchArgs(['/opt/Ferry/ferry', '--data-dir=/srv/ferry'], packaged)).toEqual({ files: [], hidden: false, dataDir: '/srv/ferry' });
+    expect(
+      parseLaunchArgs(['/opt/Ferry/ferry', '/opt/Ferry/resources/app.asar', '--', '--weird-name.png'], packaged).files,
+    ).toEqual(['/home/me/Videos/--weird-name.png']);
+    expect(parseLaunchArgs(['/opt/Ferry/ferry', '--data-dir=/srv/ferry'], packaged)).toEqual({
+      files: [],
+      hidden: false,
+      dataDir: '/srv/ferry',
+    });
   });
 });
 
@@ -149,7 +163,11 @@ describe('files from a second launch', () => {
     const files = await mediaFiles(dir, ['a.png']);
     const { intake, notices, shown, lastAccount } = intakeFor(api, queue);
     lastAccount.set('removed-account');
-    expect(await intake.receive([...files, join(dir, 'gone.png')])).toEqual({ kind: 'no-account', files, missing: [join(dir, 'gone.png')] });
+    expect(await intake.receive([...files, join(dir, 'gone.png')])).toEqual({
+      kind: 'no-account',
+      files,
+      missing: [join(dir, 'gone.png')],
+    });
     expect(queue.jobs.list({})).toEqual([]);
     expect(shown()).toBe(1);
     expect(notices).toEqual([
@@ -208,7 +226,13 @@ describe('the desktop core', () => {
       version: '1.2.3',
       log: () => undefined,
       statusDelayMs: 5,
-      syncOptions: { rulesPollMs: 50, rescanIntervalMs: 1_000, stableChecks: 2, stableIntervalMs: 50, batchDelayMs: 20 },
+      syncOptions: {
+        rulesPollMs: 50,
+        rescanIntervalMs: 1_000,
+        stableChecks: 2,
+        stableIntervalMs: 50,
+        batchDelayMs: 20,
+      },
       notifications: { quietMs: 20, maxWaitMs: 200 },
     });
     closers.push(async () => {
@@ -224,14 +248,27 @@ describe('the desktop core', () => {
     expect(core.engine).not.toBeNull();
     const call = (command: string, input: unknown): Promise<ApiResult<unknown>> => core.call(command, input);
     for (const name of ['community', 'backup']) {
-      expect((await call('accounts.add', { provider: 'selfcommunity', name, baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 't' } })).ok).toBe(true);
+      expect(
+        (
+          await call('accounts.add', {
+            provider: 'selfcommunity',
+            name,
+            baseUrl: 'http://127.0.0.1:9',
+            secrets: { accessToken: 't' },
+          })
+        ).ok,
+      ).toBe(true);
       expect((await call('accounts.pause', { account: name })).ok).toBe(true);
     }
     const [first, second] = await mediaFiles(dir, ['first.png', 'second.png']);
     const viaWindow = (await call('jobs.enqueue', { account: 'community', paths: [first] })) as ApiResult<JobView[]>;
     expect(viaWindow.ok).toBe(true);
 
-    const args = parseLaunchArgs(['/opt/Ferry/ferry', 'second.png'], { defaultApp: false, cwd: dir, appPath: '/opt/Ferry/resources/app.asar' });
+    const args = parseLaunchArgs(['/opt/Ferry/ferry', 'second.png'], {
+      defaultApp: false,
+      cwd: dir,
+      appPath: '/opt/Ferry/resources/app.asar',
+    });
     expect(await core.receiveFiles(args.files)).toMatchObject({ kind: 'queued', account: 'community', jobs: 1 });
     const jobs = queue.jobs.list({});
     expect(jobs.map((job) => [job.source, queue.accounts.get(job.accountId)?.name])).toEqual([
@@ -251,14 +288,22 @@ describe('the desktop core', () => {
     const dir = await fixtures.tempDir('ferry-core-');
     const watched = await fixtures.tempDir('ferry-core-watched-');
     const { core, shell } = await startCore(dir);
-    const call = async <T,>(command: string, input: unknown): Promise<T> => {
+    const call = async <T>(command: string, input: unknown): Promise<T> => {
       const result = await core.call(command, input);
       if (!result.ok) throw new Error(result.error.message);
       return result.value as T;
     };
-    await call('accounts.add', { provider: 'selfcommunity', name: 'community', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token } });
+    await call('accounts.add', {
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: sandbox.url,
+      secrets: { accessToken: sandbox.token },
+    });
     await call('sync.add', { account: 'community', dir: watched });
-    await waitFor('the tray to say it watches the folder', () => shell.statuses.at(-1)?.tooltip === 'Ferry: idle · watching 1 folder');
+    await waitFor(
+      'the tray to say it watches the folder',
+      () => shell.statuses.at(-1)?.tooltip === 'Ferry: idle · watching 1 folder',
+    );
     expect(core.status()).toMatchObject({ state: 'idle', sync: 'active' });
 
     await writeFile(join(watched, 'harbour.png'), Buffer.alloc(3000, 9));
@@ -273,10 +318,15 @@ describe('the desktop core', () => {
     await core.trayAction({ type: 'copy-link', url: recent.url!, name: recent.name });
     expect(shell.copied).toEqual([recent.url]);
     // Electron's clipboard answers with a promise: a refusal is said, not left unhandled.
-    await expect(core.trayAction({ type: 'copy-link', url: 'https://x.example/refused-by-clipboard', name: 'x.png' })).resolves.toBeUndefined();
+    await expect(
+      core.trayAction({ type: 'copy-link', url: 'https://x.example/refused-by-clipboard', name: 'x.png' }),
+    ).resolves.toBeUndefined();
     expect(shell.copied).toEqual([recent.url]);
     await core.trayAction({ type: 'pause-sync' });
-    await waitFor('the tray to show sync paused', () => core.status().state === 'paused' && core.status().sync === 'paused');
+    await waitFor(
+      'the tray to show sync paused',
+      () => core.status().state === 'paused' && core.status().sync === 'paused',
+    );
     expect(core.status().tooltip).toBe('Ferry: sync paused');
     await core.trayAction({ type: 'resume-sync' });
     await waitFor('the tray to show sync active', () => core.status().sync === 'active');

@@ -29,7 +29,8 @@ const fake = vi.hoisted(() => {
     emit(event: string, ...args: unknown[]): boolean {
       let prevented = false;
       const first = { preventDefault: () => (prevented = true) };
-      for (const listener of this.listeners.get(event) ?? []) (listener as (...a: unknown[]) => unknown)(first, ...args);
+      for (const listener of this.listeners.get(event) ?? [])
+        (listener as (...a: unknown[]) => unknown)(first, ...args);
       return prevented;
     }
   }
@@ -80,7 +81,13 @@ const fake = vi.hoisted(() => {
   let readyResolve: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (readyResolve = resolve));
   const appEvents = new Emitter();
-  const state = { quitted: false, exited: null as number | null, userData: '', schemes: [] as unknown[], protocolHandlers: [] as string[] };
+  const state = {
+    quitted: false,
+    exited: null as number | null,
+    userData: '',
+    schemes: [] as unknown[],
+    protocolHandlers: [] as string[],
+  };
   const app = Object.assign(appEvents, {
     isPackaged: false,
     getAppPath: () => '/opt/Ferry/resources/app.asar',
@@ -108,7 +115,10 @@ const fake = vi.hoisted(() => {
   const safeStorage = {
     isAsyncEncryptionAvailable: async () => true,
     encryptStringAsync: async (text: string) => Buffer.from(text, 'utf8').map((byte) => byte ^ 0x5a),
-    decryptStringAsync: async (bytes: Buffer) => ({ result: Buffer.from(bytes.map((byte) => byte ^ 0x5a)).toString('utf8'), shouldReEncrypt: false }),
+    decryptStringAsync: async (bytes: Buffer) => ({
+      result: Buffer.from(bytes.map((byte) => byte ^ 0x5a)).toString('utf8'),
+      shouldReEncrypt: false,
+    }),
     getSelectedStorageBackend: () => 'gnome_libsecret',
   };
   class FakeTray extends Emitter {
@@ -135,10 +145,13 @@ const fake = vi.hoisted(() => {
       app,
       BrowserWindow: FakeBrowserWindow,
       Menu: { buildFromTemplate: (template: unknown) => ({ template }), setApplicationMenu: () => undefined },
-      Notification: Object.assign(class {
-        on(): void {}
-        show(): void {}
-      }, { isSupported: () => false }),
+      Notification: Object.assign(
+        class {
+          on(): void {}
+          show(): void {}
+        },
+        { isSupported: () => false },
+      ),
       Tray: class extends FakeTray {
         constructor() {
           super();
@@ -147,7 +160,8 @@ const fake = vi.hoisted(() => {
       },
       dialog: { showErrorBox: (title: string, message: string) => calls.push(`error box: ${title}: ${message}`) },
       ipcMain: {
-        handle: (channel: string, handler: (...args: unknown[]) => Promise<unknown>) => ipcHandlers.set(channel, handler),
+        handle: (channel: string, handler: (...args: unknown[]) => Promise<unknown>) =>
+          ipcHandlers.set(channel, handler),
         removeHandler: (channel: string) => ipcHandlers.delete(channel),
       },
       nativeImage: { createFromPath: () => ({ setTemplateImage: () => undefined }) },
@@ -157,7 +171,9 @@ const fake = vi.hoisted(() => {
         handle: (scheme: string) => state.protocolHandlers.push(scheme),
       },
       safeStorage,
-      session: { defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined } },
+      session: {
+        defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined },
+      },
       shell: { openExternal: async () => undefined, showItemInFolder: (path: string) => calls.push(`reveal ${path}`) },
       clipboard: { writeText: (text: string) => calls.push(`clipboard ${text}`) },
     },
@@ -181,7 +197,8 @@ beforeAll(async () => {
 afterAll(async () => {
   process.argv = savedArgv;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    for (const listener of process.listeners(signal)) if (!signalListeners[signal].includes(listener)) process.off(signal, listener);
+    for (const listener of process.listeners(signal))
+      if (!signalListeners[signal].includes(listener)) process.off(signal, listener);
   }
   await fixtures.cleanup();
 });
@@ -189,12 +206,18 @@ afterAll(async () => {
 function call(command: string, input: unknown, windowIndex = 0): Promise<ApiResult<unknown>> {
   const window = fake.windows[windowIndex]!;
   const handler = fake.ipcHandlers.get('ferry:call')!;
-  return handler({ sender: { id: window.webContents.id }, senderFrame: { url: 'app://ferry/index.html', parent: null } }, command, input) as Promise<ApiResult<unknown>>;
+  return handler(
+    { sender: { id: window.webContents.id }, senderFrame: { url: 'app://ferry/index.html', parent: null } },
+    command,
+    input,
+  ) as Promise<ApiResult<unknown>>;
 }
 
 describe('the desktop app (main/index.ts) with a fake Electron', () => {
   it('prepares the scheme, the data folder and the single-instance lock before ready', () => {
-    expect(fake.state.schemes).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
+    expect(fake.state.schemes).toEqual([
+      { scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) },
+    ]);
     expect(fake.state.userData).toBe(dir);
     expect(fake.calls).toContain('requestSingleInstanceLock');
     expect(fake.windows).toHaveLength(0);
@@ -203,7 +226,12 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
   it('opens the locked-down window on ready and answers the API on ferry:call', async () => {
     fake.readyResolve();
     const window = await waitFor('the window', () => fake.windows[0]);
-    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(window.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    });
     expect(String((window.options.webPreferences as { preload: string }).preload)).toMatch(/preload[\\/]index\.cjs$/);
     expect(window.webContents.loaded).toEqual(['app://ferry/index.html']);
     window.emit('ready-to-show');
@@ -227,13 +255,17 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
     const files = await readdir(dir);
     expect(files).toContain('secrets.safestorage');
     expect(files).not.toContain('secrets.json');
-    expect((await readFile(join(dir, 'secrets.safestorage'))).includes(Buffer.from('desktop-secret-token-42'))).toBe(false);
+    expect((await readFile(join(dir, 'secrets.safestorage'))).includes(Buffer.from('desktop-secret-token-42'))).toBe(
+      false,
+    );
   });
 
   it('queues the files of a second launch for the account last used from the window', async () => {
     await writeFile(join(dir, 'first.png'), Buffer.alloc(1000, 1));
     await writeFile(join(dir, 'second.png'), Buffer.alloc(1000, 2));
-    const first = (await call('jobs.enqueue', { account: 'community', paths: [join(dir, 'first.png')] })) as ApiResult<JobView[]>;
+    const first = (await call('jobs.enqueue', { account: 'community', paths: [join(dir, 'first.png')] })) as ApiResult<
+      JobView[]
+    >;
     expect(first.ok).toBe(true);
     fake.windows[0]!.hide();
     fake.app.emit('second-instance', ['/opt/Ferry/ferry', 'second.png', '--original-process-start-time=1'], dir, {});

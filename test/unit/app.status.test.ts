@@ -5,11 +5,23 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotificationBatcher, describeBatch, type BatchedNotification } from '../../main/app/notificationBatcher.ts';
-import { OverallProgress, syncSummary, trayMenu, trayView, type TrackedJob, type TrayMenuItem } from '../../main/app/overallProgress.ts';
+import {
+  OverallProgress,
+  syncSummary,
+  trayMenu,
+  trayView,
+  type TrackedJob,
+  type TrayMenuItem,
+} from '../../main/app/overallProgress.ts';
 import { PowerSaveSwitch } from '../../main/app/powerSave.ts';
 
 const MB = 1024 * 1024;
-const job = (id: number, state: TrackedJob['state'], size: number | null, bytesConfirmed = 0): TrackedJob => ({ id, state, size, bytesConfirmed });
+const job = (id: number, state: TrackedJob['state'], size: number | null, bytesConfirmed = 0): TrackedJob => ({
+  id,
+  state,
+  size,
+  bytesConfirmed,
+});
 
 describe('overall progress', () => {
   it('is the bytes done over the bytes of the batch, finished jobs counted as done', () => {
@@ -96,12 +108,20 @@ describe('the tray', () => {
   const idle = { running: 0, finished: 0, total: 0, paused: 0, fraction: null, failed: 0 };
   const labels = (menu: TrayMenuItem[]): string[] =>
     menu.map((item) =>
-      item.kind === 'separator' ? '---' : `${item.label}${item.enabled ? '' : ' (disabled)'}${item.kind === 'submenu' ? ` [${labels(item.items).join(', ')}]` : ''}`,
+      item.kind === 'separator'
+        ? '---'
+        : `${item.label}${item.enabled ? '' : ' (disabled)'}${item.kind === 'submenu' ? ` [${labels(item.items).join(', ')}]` : ''}`,
     );
 
   it('shows uploading with the percentage (rounded down) and how many uploads are done', () => {
     const view = trayView({ running: 3, finished: 2, total: 5, paused: 0, fraction: 0.4299, failed: 0 });
-    expect(view).toMatchObject({ state: 'uploading', tooltip: 'Ferry: uploading 42% · 2 of 5 uploads done', progressBar: 0.4299, canPauseAll: true, canResumeAll: false });
+    expect(view).toMatchObject({
+      state: 'uploading',
+      tooltip: 'Ferry: uploading 42% · 2 of 5 uploads done',
+      progressBar: 0.4299,
+      canPauseAll: true,
+      canResumeAll: false,
+    });
     expect(trayView({ running: 1, finished: 1, total: 2, paused: 2, fraction: 0.999, failed: 1 }).tooltip).toBe(
       'Ferry: uploading 99% · 1 of 2 uploads done · 1 failed · 2 paused',
     );
@@ -117,24 +137,44 @@ describe('the tray', () => {
       sync: 'none',
       recent: [],
     });
-    expect(trayView(idle, { rules: 3, paused: 1, errors: [] })).toMatchObject({ state: 'idle', tooltip: 'Ferry: idle · watching 2 folders', sync: 'active' });
+    expect(trayView(idle, { rules: 3, paused: 1, errors: [] })).toMatchObject({
+      state: 'idle',
+      tooltip: 'Ferry: idle · watching 2 folders',
+      sync: 'active',
+    });
   });
 
   it('is paused when uploads or every watched folder are paused', () => {
-    expect(trayView({ ...idle, paused: 1 })).toMatchObject({ state: 'paused', tooltip: 'Ferry: 1 upload paused', canResumeAll: true });
-    expect(trayView(idle, { rules: 2, paused: 2, errors: [] })).toMatchObject({ state: 'paused', tooltip: 'Ferry: sync paused', sync: 'paused' });
+    expect(trayView({ ...idle, paused: 1 })).toMatchObject({
+      state: 'paused',
+      tooltip: 'Ferry: 1 upload paused',
+      canResumeAll: true,
+    });
+    expect(trayView(idle, { rules: 2, paused: 2, errors: [] })).toMatchObject({
+      state: 'paused',
+      tooltip: 'Ferry: sync paused',
+      sync: 'paused',
+    });
   });
 
   it('is in error when a folder cannot be watched or the last uploads failed, with the reason', () => {
-    const folder = 'Cannot watch /home/me/Drop/Exports from the camera (sync rule #1): the folder does not exist (moved or deleted?); will try again';
+    const folder =
+      'Cannot watch /home/me/Drop/Exports from the camera (sync rule #1): the folder does not exist (moved or deleted?); will try again';
     const view = trayView(idle, { rules: 1, paused: 0, errors: [folder] });
     expect(view.state).toBe('error');
     expect(view.tooltip.length).toBeLessThanOrEqual(120);
     expect(view.tooltip).toMatch(/^Ferry: Cannot watch \/home\/me\/Drop\/Exports .*…$/);
     expect(trayView({ ...idle, failed: 2 })).toMatchObject({ state: 'error', tooltip: 'Ferry: 2 uploads failed' });
-    expect(trayView(idle, { rules: 2, paused: 0, errors: ['a', 'b'] }).tooltip).toBe('Ferry: 2 folders cannot be watched');
+    expect(trayView(idle, { rules: 2, paused: 0, errors: ['a', 'b'] }).tooltip).toBe(
+      'Ferry: 2 folders cannot be watched',
+    );
     // Uploading wins: the percent is what a person wants to see then; the trouble is still said.
-    expect(trayView({ running: 1, finished: 0, total: 1, paused: 0, fraction: 0.5, failed: 0 }, { rules: 1, paused: 0, errors: ['x'] })).toMatchObject({
+    expect(
+      trayView(
+        { running: 1, finished: 0, total: 1, paused: 0, fraction: 0.5, failed: 0 },
+        { rules: 1, paused: 0, errors: ['x'] },
+      ),
+    ).toMatchObject({
       state: 'uploading',
       tooltip: 'Ferry: uploading 50% · 0 of 1 upload done · x',
     });
@@ -152,11 +192,24 @@ describe('the tray', () => {
 
   it('has Open, Pause all, Resume all, Recent uploads and Quit, enabled when they can do something', () => {
     const menu = trayMenu(trayView({ running: 2, finished: 0, total: 2, paused: 0, fraction: 0, failed: 0 }));
-    expect(labels(menu)).toEqual(['Open Ferry', '---', 'Pause all', 'Resume all (disabled)', '---', 'Recent uploads (disabled) []', '---', 'Quit Ferry']);
+    expect(labels(menu)).toEqual([
+      'Open Ferry',
+      '---',
+      'Pause all',
+      'Resume all (disabled)',
+      '---',
+      'Recent uploads (disabled) []',
+      '---',
+      'Quit Ferry',
+    ]);
   });
 
   it('offers Pause sync or Resume sync with watched folders, and copies the link of a recent upload', () => {
-    const recent = Array.from({ length: 7 }, (_, i) => ({ jobId: i + 1, name: `photo-${i + 1}.png`, url: i === 1 ? null : `https://c.example/media/${i + 1}` }));
+    const recent = Array.from({ length: 7 }, (_, i) => ({
+      jobId: i + 1,
+      name: `photo-${i + 1}.png`,
+      url: i === 1 ? null : `https://c.example/media/${i + 1}`,
+    }));
     const active = trayMenu(trayView(idle, { rules: 1, paused: 0, errors: [] }, recent));
     expect(labels(active)).toEqual([
       'Open Ferry',
@@ -170,10 +223,17 @@ describe('the tray', () => {
       'Quit Ferry',
     ]);
     const submenu = active.find((item) => item.kind === 'submenu');
-    expect(submenu?.kind === 'submenu' && submenu.items[0]).toMatchObject({ action: { type: 'copy-link', url: 'https://c.example/media/1', name: 'photo-1.png' } });
-    expect(active.find((item) => item.kind === 'item' && item.label === 'Pause sync')).toMatchObject({ action: { type: 'pause-sync' } });
+    expect(submenu?.kind === 'submenu' && submenu.items[0]).toMatchObject({
+      action: { type: 'copy-link', url: 'https://c.example/media/1', name: 'photo-1.png' },
+    });
+    expect(active.find((item) => item.kind === 'item' && item.label === 'Pause sync')).toMatchObject({
+      action: { type: 'pause-sync' },
+    });
     const paused = trayMenu(trayView(idle, { rules: 2, paused: 2, errors: [] }));
-    expect(paused.find((item) => item.kind === 'item' && item.label === 'Resume sync')).toMatchObject({ action: { type: 'resume-sync' }, enabled: true });
+    expect(paused.find((item) => item.kind === 'item' && item.label === 'Resume sync')).toMatchObject({
+      action: { type: 'resume-sync' },
+      enabled: true,
+    });
   });
 });
 
@@ -186,7 +246,12 @@ describe('batched notifications', () => {
     vi.useFakeTimers();
     shown = [];
     enabled = true;
-    batcher = new NotificationBatcher({ notify: (n) => shown.push(n), enabled: () => enabled, quietMs: 3_000, maxWaitMs: 15_000 });
+    batcher = new NotificationBatcher({
+      notify: (n) => shown.push(n),
+      enabled: () => enabled,
+      quietMs: 3_000,
+      maxWaitMs: 15_000,
+    });
   });
   afterEach(() => {
     batcher.close();
@@ -234,7 +299,10 @@ describe('batched notifications', () => {
   });
 
   it('words single failures and all-failed batches without error details', () => {
-    expect(describeBatch([{ id: 1, name: 'a.png', state: 'failed' }])).toEqual({ title: 'Upload failed', body: 'a.png could not be uploaded; Ferry shows why' });
+    expect(describeBatch([{ id: 1, name: 'a.png', state: 'failed' }])).toEqual({
+      title: 'Upload failed',
+      body: 'a.png could not be uploaded; Ferry shows why',
+    });
     expect(
       describeBatch([
         { id: 1, name: 'a', state: 'failed' },

@@ -15,7 +15,12 @@ import {
   serveRendererRequest,
 } from '../../main/app/appProtocol.ts';
 import { MainWindow, mainWindowOptions, type WindowLike } from '../../main/app/mainWindow.ts';
-import { guardNavigation, guardPermissions, type NavigationDetails, type WindowOpenDetails } from '../../main/app/navigationGuard.ts';
+import {
+  guardNavigation,
+  guardPermissions,
+  type NavigationDetails,
+  type WindowOpenDetails,
+} from '../../main/app/navigationGuard.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
@@ -76,7 +81,8 @@ class FakeWindow implements WindowLike {
   }
   emit(event: string): boolean {
     let prevented = false;
-    for (const handler of this.handlers.get(event) ?? []) (handler as (event: { preventDefault(): void }) => void)({ preventDefault: () => (prevented = true) });
+    for (const handler of this.handlers.get(event) ?? [])
+      (handler as (event: { preventDefault(): void }) => void)({ preventDefault: () => (prevented = true) });
     return prevented;
   }
   show(): void {
@@ -142,7 +148,12 @@ describe('the window options', () => {
     });
     window.show();
     expect(created).toHaveLength(1);
-    expect(created[0]!.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(created[0]!.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    });
     expect(created[0]!.webContents.loaded).toEqual([APP_INDEX_URL]);
     // The navigation guards are on the window's own contents.
     expect(created[0]!.webContents.navigate('will-navigate', 'https://evil.example/')).toBe(true);
@@ -166,7 +177,14 @@ describe('the navigation guards', () => {
 
   it('prevent navigation to other schemes without opening anything', () => {
     const { contents, opened } = guardedContents();
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'app://other/index.html', 'app://user@ferry/x', 'smb://host/share', 'not a url']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'app://other/index.html',
+      'app://user@ferry/x',
+      'smb://host/share',
+      'not a url',
+    ]) {
       expect(contents.navigate('will-navigate', url)).toBe(true);
     }
     expect(opened).toEqual([]);
@@ -198,10 +216,19 @@ describe('the navigation guards', () => {
       setPermissionCheckHandler: (handler) => (check = handler),
     });
     const answers: Array<[string, boolean]> = [];
-    for (const permission of ['media', 'geolocation', 'notifications', 'openExternal', 'clipboard-read', 'clipboard-sanitized-write']) {
+    for (const permission of [
+      'media',
+      'geolocation',
+      'notifications',
+      'openExternal',
+      'clipboard-read',
+      'clipboard-sanitized-write',
+    ]) {
       request!(null, permission, (granted) => answers.push([permission, granted]));
     }
-    expect(answers.filter(([, granted]) => granted).map(([permission]) => permission)).toEqual(['clipboard-sanitized-write']);
+    expect(answers.filter(([, granted]) => granted).map(([permission]) => permission)).toEqual([
+      'clipboard-sanitized-write',
+    ]);
     expect(check!(null, 'clipboard-sanitized-write', 'app://ferry')).toBe(true);
     expect(check!(null, 'clipboard-sanitized-write', 'https://example.com')).toBe(false);
   });

@@ -21,7 +21,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const count = (connection: DatabaseSync): number => (connection.prepare('SELECT COUNT(*) AS n FROM marks').get() as { n: number }).n;
+const count = (connection: DatabaseSync): number =>
+  (connection.prepare('SELECT COUNT(*) AS n FROM marks').get() as { n: number }).n;
 
 describe('transactionSyncedLater', () => {
   it('commits at once (another connection sees it) and settles once the log is synced, then FULL again', async () => {
@@ -133,15 +134,15 @@ describe('migrate', () => {
           }),
       );
       await Promise.all(
-        children.map(
-          (child) => new Promise<void>((resolve) => child.stdout.once('data', () => resolve())),
-        ),
+        children.map((child) => new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))),
       );
       for (const child of children) child.stdin.write('go\n');
       const texts = await Promise.all(outputs);
       for (const text of texts) expect(text, `round ${round}`).toMatch(/opened/);
       const opened = openDatabase(data);
-      expect((opened.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBeGreaterThanOrEqual(3);
+      expect(
+        (opened.prepare('PRAGMA user_version').get() as { user_version: number }).user_version,
+      ).toBeGreaterThanOrEqual(3);
       opened.close();
     }
   }, 60_000);

@@ -36,7 +36,10 @@ class FakeSafeStorage implements SafeStorageLike {
   async decryptStringAsync(encrypted: Buffer): Promise<{ result: string; shouldReEncrypt: boolean }> {
     const decipher = createDecipheriv('aes-256-gcm', this.#key, encrypted.subarray(0, 12));
     decipher.setAuthTag(encrypted.subarray(12, 28));
-    return { result: Buffer.concat([decipher.update(encrypted.subarray(28)), decipher.final()]).toString('utf8'), shouldReEncrypt: false };
+    return {
+      result: Buffer.concat([decipher.update(encrypted.subarray(28)), decipher.final()]).toString('utf8'),
+      shouldReEncrypt: false,
+    };
   }
 }
 
@@ -68,40 +71,51 @@ async function recordSyncs(finalPath: string, run: () => Promise<void>): Promise
   return calls;
 }
 
-describe.runIf(process.platform === 'linux')('secret files are fsynced before the rename, and their folder after it', () => {
-  it('the headless store (secrets.json)', async () => {
-    const dir = await fixtures.tempDir('ferry-durable-');
-    const store = new FileSecretStore(dir);
-    await store.set(1, { apiKey: 'first-key-1234' });
-    const before = await readFile(store.path);
-    const calls = await recordSyncs(store.path, () => store.set(2, { apiKey: 'second-key-5678' }));
+describe.runIf(process.platform === 'linux')(
+  'secret files are fsynced before the rename, and their folder after it',
+  () => {
+    it('the headless store (secrets.json)', async () => {
+      const dir = await fixtures.tempDir('ferry-durable-');
+      const store = new FileSecretStore(dir);
+      await store.set(1, { apiKey: 'first-key-1234' });
+      const before = await readFile(store.path);
+      const calls = await recordSyncs(store.path, () => store.set(2, { apiKey: 'second-key-5678' }));
 
-    expect(calls.map((call) => call.path.startsWith(`${store.path}.`) && call.path.endsWith('.tmp'))).toEqual([true, false]);
-    // The temporary file was synced while the final file still held the old content…
-    expect(calls[0]!.finalFile).toEqual(before);
-    // …and the folder after the rename.
-    expect(calls[1]!.path).toBe(dir);
-    expect(calls[1]!.finalFile?.toString()).toContain('second-key-5678');
-    expect((await stat(store.path)).mode & 0o777).toBe(0o600);
-    expect(await readdir(dir)).toEqual(['secrets.json']);
-  });
+      expect(calls.map((call) => call.path.startsWith(`${store.path}.`) && call.path.endsWith('.tmp'))).toEqual([
+        true,
+        false,
+      ]);
+      // The temporary file was synced while the final file still held the old content…
+      expect(calls[0]!.finalFile).toEqual(before);
+      // …and the folder after the rename.
+      expect(calls[1]!.path).toBe(dir);
+      expect(calls[1]!.finalFile?.toString()).toContain('second-key-5678');
+      expect((await stat(store.path)).mode & 0o777).toBe(0o600);
+      expect(await readdir(dir)).toEqual(['secrets.json']);
+    });
 
-  it('the desktop store (secrets.safestorage)', async () => {
-    const dir = await fixtures.tempDir('ferry-durable-');
-    const safeStorage = new FakeSafeStorage();
-    const store = new SafeStorageSecretStore({ safeStorage, dataDir: dir });
-    await store.set(1, { apiKey: 'first-key-1234' });
-    const before = await readFile(store.path);
-    const calls = await recordSyncs(store.path, () => store.set(2, { apiKey: 'second-key-5678' }));
+    it('the desktop store (secrets.safestorage)', async () => {
+      const dir = await fixtures.tempDir('ferry-durable-');
+      const safeStorage = new FakeSafeStorage();
+      const store = new SafeStorageSecretStore({ safeStorage, dataDir: dir });
+      await store.set(1, { apiKey: 'first-key-1234' });
+      const before = await readFile(store.path);
+      const calls = await recordSyncs(store.path, () => store.set(2, { apiKey: 'second-key-5678' }));
 
-    expect(calls.map((call) => call.path.startsWith(`${store.path}.`) && call.path.endsWith('.tmp'))).toEqual([true, false]);
-    expect(calls[0]!.finalFile).toEqual(before);
-    expect(calls[1]!.path).toBe(dir);
-    expect(calls[1]!.finalFile).not.toEqual(before);
-    expect(await new SafeStorageSecretStore({ safeStorage, dataDir: dir }).get(2)).toEqual({ apiKey: 'second-key-5678' });
-    expect(await readdir(dir)).toEqual(['secrets.safestorage']);
-  });
-});
+      expect(calls.map((call) => call.path.startsWith(`${store.path}.`) && call.path.endsWith('.tmp'))).toEqual([
+        true,
+        false,
+      ]);
+      expect(calls[0]!.finalFile).toEqual(before);
+      expect(calls[1]!.path).toBe(dir);
+      expect(calls[1]!.finalFile).not.toEqual(before);
+      expect(await new SafeStorageSecretStore({ safeStorage, dataDir: dir }).get(2)).toEqual({
+        apiKey: 'second-key-5678',
+      });
+      expect(await readdir(dir)).toEqual(['secrets.safestorage']);
+    });
+  },
+);
 
 describe('a damaged secrets.json', () => {
   it('is set aside byte for byte, with what to do, and secrets can be added again', async () => {
@@ -110,7 +124,9 @@ describe('a damaged secrets.json', () => {
     const damaged = '{"1": {"apiKey": "half-writ';
     await writeFile(store.path, damaged, { mode: 0o600 });
 
-    await expect(store.get(1)).rejects.toThrow(/secrets file .*secrets\.json is damaged.*moved to .*secrets\.json\.unreadable-.*ferry accounts add/);
+    await expect(store.get(1)).rejects.toThrow(
+      /secrets file .*secrets\.json is damaged.*moved to .*secrets\.json\.unreadable-.*ferry accounts add/,
+    );
     const aside = (await readdir(dir)).filter((name) => name.startsWith('secrets.json.unreadable-'));
     expect(aside).toHaveLength(1);
     expect(await readFile(join(dir, aside[0]!), 'utf8')).toBe(damaged);

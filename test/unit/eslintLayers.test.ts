@@ -21,7 +21,9 @@ async function layerErrors(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(REPO_ROOT, file) });
   // A parse or configuration error would make every case pass "allowed": it fails the test instead.
   expect(result!.messages.filter((message) => message.fatal === true || message.ruleId === null)).toEqual([]);
-  return result!.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
+  return result!.messages
+    .filter((message) => message.ruleId === 'no-restricted-imports')
+    .map((message) => message.message);
 }
 
 describe('the layers of main/', () => {

@@ -121,7 +121,10 @@ describe('openFileSource', () => {
     expect((await range.readPiece(10, 0)).bytesRead).toBe(10); // the descriptor is open from here
     await writeFile(path, pattern(SMALL_SIZE + 1));
     await utimes(path, FIXED_TIME, FIXED_TIME);
-    await expect(range.unchanged()).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/size is now 300001 bytes/) });
+    await expect(range.unchanged()).rejects.toMatchObject({
+      kind: 'local-file',
+      message: expect.stringMatching(/size is now 300001 bytes/),
+    });
     await expect(source.unchanged()).rejects.toMatchObject({ kind: 'local-file' });
     await source.close();
   });
@@ -145,7 +148,10 @@ describe('openFileSource', () => {
     const source = openFileSource(path, SMALL_SIZE);
     await rm(path);
     const range = await source.range(0, 1);
-    await expect(range.readPiece(1, 0)).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/does not exist/) });
+    await expect(range.readPiece(1, 0)).rejects.toMatchObject({
+      kind: 'local-file',
+      message: expect.stringMatching(/does not exist/),
+    });
   });
 
   it('reads every range of a job through one descriptor, which close() closes; reads after close are refused', async () => {
@@ -208,11 +214,19 @@ describe('openFileSource', () => {
     // The third part was read ahead while the second was taken, so around the change: it either passes
     // its check with the old bytes or fails it. The fourth is read (and checked) after the change.
     const third = await (await source.range(2_000, 3_000)).readPiece(1_000, 2_000);
-    if (await third.checked!.then(() => true, () => false)) {
+    if (
+      await third.checked!.then(
+        () => true,
+        () => false,
+      )
+    ) {
       expect(third.buffer.subarray(0, 1_000).equals(small.subarray(2_000, 3_000))).toBe(true);
     }
     const fourth = await (await source.range(3_000, 4_000)).readPiece(1_000, 3_000);
-    await expect(fourth.checked).rejects.toMatchObject({ kind: 'local-file', message: expect.stringMatching(/modified/) });
+    await expect(fourth.checked).rejects.toMatchObject({
+      kind: 'local-file',
+      message: expect.stringMatching(/modified/),
+    });
     await source.close();
   });
 

@@ -20,7 +20,11 @@ describe('retryAfterMs', () => {
       headers: { 'retry-after': 'Wed, 21 Oct 2015 07:29:30 GMT' },
       expected: 90_000,
     },
-    { name: 'Retry-After as an HTTP date in the past', headers: { 'retry-after': 'Wed, 21 Oct 2015 07:00:00 GMT' }, expected: 0 },
+    {
+      name: 'Retry-After as an HTTP date in the past',
+      headers: { 'retry-after': 'Wed, 21 Oct 2015 07:00:00 GMT' },
+      expected: 0,
+    },
     { name: 'a repeated Retry-After (the first counts)', headers: { 'retry-after': ['30', '60'] }, expected: 30_000 },
     { name: 'X-RateLimit-Reset as seconds from now', headers: { 'x-ratelimit-reset': '45' }, expected: 45_000 },
     {
@@ -49,7 +53,11 @@ describe('retryAfterMs', () => {
       expected: 10_000,
     },
     { name: 'no header at all', headers: {}, expected: undefined },
-    { name: 'unrelated headers', headers: { 'content-type': 'text/html', date: 'Wed, 21 Oct 2015 07:28:00 GMT' }, expected: undefined },
+    {
+      name: 'unrelated headers',
+      headers: { 'content-type': 'text/html', date: 'Wed, 21 Oct 2015 07:28:00 GMT' },
+      expected: undefined,
+    },
     { name: 'an unreadable Retry-After alone', headers: { 'retry-after': 'later, maybe' }, expected: undefined },
     { name: 'an unreadable X-RateLimit-Reset', headers: { 'x-ratelimit-reset': 'tomorrow' }, expected: undefined },
     { name: 'a header present but undefined', headers: { 'retry-after': undefined }, expected: undefined },
@@ -168,7 +176,10 @@ describe('statusError', () => {
   }
 
   it('says what was being done, the status, the body and the advice for its kind', () => {
-    const error = statusError(reply(503, '<h1>Service Unavailable</h1>', { 'retry-after': '7' }), 'Sending part 3 of a.mp4');
+    const error = statusError(
+      reply(503, '<h1>Service Unavailable</h1>', { 'retry-after': '7' }),
+      'Sending part 3 of a.mp4',
+    );
     expect(error.kind).toBe('server');
     expect(error.status).toBe(503);
     expect(error.retryAfterMs).toBe(7_000);

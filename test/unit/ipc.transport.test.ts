@@ -60,7 +60,10 @@ class FakeContents implements EventTargetContents {
 }
 
 const mainFrame = { url: 'app://ferry/index.html', parent: null };
-const fromWindow = (id = 1, frame: IpcSenderInfo['senderFrame'] = mainFrame): IpcSenderInfo => ({ sender: { id }, senderFrame: frame });
+const fromWindow = (id = 1, frame: IpcSenderInfo['senderFrame'] = mainFrame): IpcSenderInfo => ({
+  sender: { id },
+  senderFrame: frame,
+});
 
 const fixtures = new Fixtures();
 let api: FerryApi;
@@ -100,9 +103,13 @@ describe('the IPC transport', () => {
   });
 
   it('answers a known command from the window with the envelope', async () => {
-    const result = (await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'app.status', undefined)) as ApiResult<{ version: string }>;
+    const result = (await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'app.status', undefined)) as ApiResult<{
+      version: string;
+    }>;
     expect(result).toEqual({ ok: true, value: expect.objectContaining({ version: '9.9.9' }) });
-    const settings = (await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'settings.set', { notifications: false })) as ApiResult<{ notifications: boolean }>;
+    const settings = (await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'settings.set', {
+      notifications: false,
+    })) as ApiResult<{ notifications: boolean }>;
     expect(settings.ok && settings.value.notifications).toBe(false);
   });
 
@@ -111,8 +118,14 @@ describe('the IPC transport', () => {
       ok: false,
       error: { code: 'NOT_FOUND', message: 'Ferry has no command "fs.readFile"' },
     });
-    expect(await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 42, null)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
-    expect(await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'jobs.get', { id: 'one' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 42, null)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    expect(await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'jobs.get', { id: 'one' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
   });
 
   it('refuses a subframe, a foreign page, a gone frame and an unknown webContents', async () => {
@@ -124,7 +137,9 @@ describe('the IPC transport', () => {
       fromWindow(99),
     ];
     for (const event of refused) {
-      await expect(ipcMain.invoke(event, CALL_CHANNEL, 'app.status', undefined)).rejects.toThrow(/did not come from the Ferry window/);
+      await expect(ipcMain.invoke(event, CALL_CHANNEL, 'app.status', undefined)).rejects.toThrow(
+        /did not come from the Ferry window/,
+      );
     }
     expect(logged).toHaveLength(refused.length);
     expect(logged[0]).toMatch(/subframe/);
@@ -133,7 +148,9 @@ describe('the IPC transport', () => {
 
   it('stops trusting a window once it is destroyed', async () => {
     window.destroy();
-    await expect(ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'app.status', undefined)).rejects.toThrow(/did not come from the Ferry window/);
+    await expect(ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'app.status', undefined)).rejects.toThrow(
+      /did not come from the Ferry window/,
+    );
   });
 
   it('pushes events to each attached window on the event channel, until it is destroyed', async () => {
@@ -141,24 +158,35 @@ describe('the IPC transport', () => {
     transport.attach(second);
     api.notice('info', 'hello windows');
     for (const contents of [window, second]) {
-      expect(contents.sent).toContainEqual([EVENT_CHANNEL, { event: 'notice', payload: expect.objectContaining({ message: 'hello windows' }) }]);
+      expect(contents.sent).toContainEqual([
+        EVENT_CHANNEL,
+        { event: 'notice', payload: expect.objectContaining({ message: 'hello windows' }) },
+      ]);
     }
     second.destroy();
     api.notice('info', 'only the first');
-    expect(window.sent.map(([, event]) => (event as ApiEvent).payload)).toContainEqual(expect.objectContaining({ message: 'only the first' }));
-    expect(second.sent.map(([, event]) => (event as ApiEvent).payload)).not.toContainEqual(expect.objectContaining({ message: 'only the first' }));
+    expect(window.sent.map(([, event]) => (event as ApiEvent).payload)).toContainEqual(
+      expect.objectContaining({ message: 'only the first' }),
+    );
+    expect(second.sent.map(([, event]) => (event as ApiEvent).payload)).not.toContainEqual(
+      expect.objectContaining({ message: 'only the first' }),
+    );
   });
 
   it('forwards events caused by calls (settings.changed after settings.set)', async () => {
     await ipcMain.invoke(fromWindow(), CALL_CHANNEL, 'settings.set', { theme: 'dark' });
-    await waitFor('settings.changed', () => window.sent.find(([, event]) => (event as ApiEvent).event === 'settings.changed'));
+    await waitFor('settings.changed', () =>
+      window.sent.find(([, event]) => (event as ApiEvent).event === 'settings.changed'),
+    );
   });
 
   it('removes its handler and streams when closed', async () => {
     transport.close();
     expect(ipcMain.handlers.size).toBe(0);
     api.notice('info', 'after close');
-    expect(window.sent.map(([, event]) => (event as ApiEvent).payload)).not.toContainEqual(expect.objectContaining({ message: 'after close' }));
+    expect(window.sent.map(([, event]) => (event as ApiEvent).payload)).not.toContainEqual(
+      expect.objectContaining({ message: 'after close' }),
+    );
   });
 });
 
@@ -206,24 +234,41 @@ describe('show in folder (ferry:reveal)', () => {
   });
 
   it('refuses a foreign frame or window without showing anything', async () => {
-    await expect(revealIpc.invoke(fromWindow(1, { url: 'https://evil.example/', parent: null }), REVEAL_CHANNEL, 1)).rejects.toThrow(
+    await expect(
+      revealIpc.invoke(fromWindow(1, { url: 'https://evil.example/', parent: null }), REVEAL_CHANNEL, 1),
+    ).rejects.toThrow(/did not come from the Ferry window/);
+    await expect(
+      revealIpc.invoke(fromWindow(1, { url: 'app://ferry/index.html', parent: mainFrame }), REVEAL_CHANNEL, 1),
+    ).rejects.toThrow(/did not come from the Ferry window/);
+    await expect(revealIpc.invoke(fromWindow(7), REVEAL_CHANNEL, 1)).rejects.toThrow(
       /did not come from the Ferry window/,
     );
-    await expect(revealIpc.invoke(fromWindow(1, { url: 'app://ferry/index.html', parent: mainFrame }), REVEAL_CHANNEL, 1)).rejects.toThrow(
-      /did not come from the Ferry window/,
-    );
-    await expect(revealIpc.invoke(fromWindow(7), REVEAL_CHANNEL, 1)).rejects.toThrow(/did not come from the Ferry window/);
     expect(shown).toEqual([]);
     expect(logged.at(-1)).toMatch(/Refused an IPC call \(reveal\)/);
   });
 
   it('answers unknown jobs, links, browser copies, missing files and bad ids with a reason', async () => {
-    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 99)).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'No job 99: it may have been removed' } });
-    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 2)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/clip\.mp4 is a link/) } });
-    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 3)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/through the browser/) } });
-    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 4)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringMatching(/no longer at/) } });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 99)).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'No job 99: it may have been removed' },
+    });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 2)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/clip\.mp4 is a link/) },
+    });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 3)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/through the browser/) },
+    });
+    expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, 4)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: expect.stringMatching(/no longer at/) },
+    });
     for (const bad of ['1', 0, -1, 1.5, null, { id: 1 }]) {
-      expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, bad)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await revealIpc.invoke(fromWindow(), REVEAL_CHANNEL, bad)).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT' },
+      });
     }
     expect(shown).toEqual([]);
   });

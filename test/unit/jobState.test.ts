@@ -127,7 +127,12 @@ describe('jobActions: what a window may offer for a job', () => {
     const dir = await fixtures.tempDir('ferry-actions-');
     const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     fixtures.track({ close: async () => queue.db.close() });
-    await queue.addAccount({ provider: 'selfcommunity', name: 'c', baseUrl: 'https://community.example.com', secrets: { accessToken: 'tok-1234' } });
+    await queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'c',
+      baseUrl: 'https://community.example.com',
+      secrets: { accessToken: 'tok-1234' },
+    });
     const path = join(dir, 'a.png');
     await writeFile(path, 'bytes');
     const [row] = await queue.enqueue('c', [path]);
@@ -154,7 +159,8 @@ describe('jobActions: what a window may offer for a job', () => {
   it('offers only what the queue then accepts, for every state and action', async () => {
     for (const state of JOB_STATES) {
       for (const action of JOB_ACTIONS) {
-        if (jobActions(state).includes(action)) expect(await accepted(state, action), `${action} offered for a ${state} job`).toBe(true);
+        if (jobActions(state).includes(action))
+          expect(await accepted(state, action), `${action} offered for a ${state} job`).toBe(true);
       }
     }
   });

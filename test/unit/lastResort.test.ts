@@ -14,7 +14,10 @@ function runChild(body: string): { status: number | null; stdout: string; stderr
     installLastResort((message, error) => process.stderr.write('ferry: ' + message + ' [' + (error?.message ?? error?.errstr ?? String(error)) + ']\\n'));
     ${body}
   `;
-  const child = spawnSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+  const child = spawnSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   return { status: child.status, stdout: child.stdout, stderr: child.stderr };
 }
 
@@ -24,7 +27,9 @@ describe('installLastResort', () => {
       Promise.reject(new Error('lost track of a write'));
       setTimeout(() => { process.stdout.write('still running\\n'); }, 100);
     `);
-    expect(result.stderr).toContain('ferry: A background task failed and nothing handled it; Ferry keeps running [lost track of a write]');
+    expect(result.stderr).toContain(
+      'ferry: A background task failed and nothing handled it; Ferry keeps running [lost track of a write]',
+    );
     expect(result.stdout).toBe('still running\n');
     expect(result.status).toBe(0);
   });
@@ -44,7 +49,9 @@ describe('installLastResort', () => {
       setTimeout(() => { throw new TypeError('a bug'); }, 10);
       setTimeout(() => { process.stdout.write('should not run\\n'); }, 300);
     `);
-    expect(result.stderr).toContain('ferry: Ferry hit an unexpected error and stops; every acknowledged part is recorded and resumes at the next start [a bug]');
+    expect(result.stderr).toContain(
+      'ferry: Ferry hit an unexpected error and stops; every acknowledged part is recorded and resumes at the next start [a bug]',
+    );
     expect(result.stdout).toBe('');
     expect(result.status).toBe(70);
   });
@@ -55,8 +62,12 @@ describe('machineFaultOf', () => {
     const full = Object.assign(new Error('database or disk is full'), { errcode: 13 });
     expect(machineFaultOf(new Error('recording failed', { cause: full }), null)?.kind).toBe('disk-full');
     expect(machineFaultOf(Object.assign(new Error('no space'), { code: 'ENOSPC' }), null)?.kind).toBe('disk-full');
-    expect(machineFaultOf(Object.assign(new Error('disk I/O error'), { errcode: 10 | (3 << 8) }), null)?.kind).toBe('disk-error');
-    expect(machineFaultOf(Object.assign(new Error('database is locked'), { errcode: 5 }), '/data')?.message).toMatch(/locked by another process.*\/data|\/data.*locked by another process/);
+    expect(machineFaultOf(Object.assign(new Error('disk I/O error'), { errcode: 10 | (3 << 8) }), null)?.kind).toBe(
+      'disk-error',
+    );
+    expect(machineFaultOf(Object.assign(new Error('database is locked'), { errcode: 5 }), '/data')?.message).toMatch(
+      /locked by another process.*\/data|\/data.*locked by another process/,
+    );
     expect(machineFaultOf(new Error('Offsets do not match'), null)).toBeNull();
     expect(machineFaultOf(Object.assign(new Error('constraint'), { errcode: 19 }), null)).toBeNull();
   });

@@ -40,7 +40,14 @@ async function parse(body: Buffer, contentType: string): Promise<Parsed> {
   parser.on('file', (field, stream, info) => {
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => parsed.files.push({ field, filename: info.filename ?? '', mimeType: info.mimeType, bytes: Buffer.concat(chunks) }));
+    stream.on('end', () =>
+      parsed.files.push({
+        field,
+        filename: info.filename ?? '',
+        mimeType: info.mimeType,
+        bytes: Buffer.concat(chunks),
+      }),
+    );
   });
   const done = once(parser, 'close');
   parser.end(body);
@@ -106,7 +113,11 @@ describe('multipartBody', () => {
   it('shows every file byte, in order, to onFileBytes', async () => {
     const range = await openFileSource(path, SIZE).range(0, SIZE);
     const hash = createHash('sha256');
-    const form = multipartBody([], { field: 'file', filename: 'v.mp4', range }, { onFileBytes: (chunk) => hash.update(chunk) });
+    const form = multipartBody(
+      [],
+      { field: 'file', filename: 'v.mp4', range },
+      { onFileBytes: (chunk) => hash.update(chunk) },
+    );
     await readAll(form.body);
     expect(hash.digest('hex')).toBe(createHash('sha256').update(content).digest('hex'));
   });
@@ -147,7 +158,9 @@ describe('multipartBody', () => {
     await writeFile(shrinking, content);
     const range = await openFileSource(shrinking, SIZE).range(0, SIZE);
     await writeFile(shrinking, content.subarray(0, MIB));
-    const error = await readAll(multipartBody([], { field: 'file', filename: 's.bin', range }).body).catch((caught: unknown) => caught);
+    const error = await readAll(multipartBody([], { field: 'file', filename: 's.bin', range }).body).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ kind: 'local-file' });
   });
 });
@@ -211,7 +224,11 @@ describe('a streamed body sent with send()', () => {
       const request = send(
         client,
         url,
-        { method: 'POST', body: form.body, headers: { 'content-type': form.contentType, 'content-length': String(form.length) } },
+        {
+          method: 'POST',
+          body: form.body,
+          headers: { 'content-type': form.contentType, 'content-length': String(form.length) },
+        },
         { signal: controller.signal, onBytes: (bytes) => (sent = bytes) },
         'Sending big.bin',
       );
@@ -255,7 +272,9 @@ describe('a streamed body sent with send()', () => {
     };
     const client = account();
     const put = async (index: number): Promise<void> => {
-      const { body, length } = rangeBody(await openFileSource(paths[index]!, contents[index]!.length).range(0, contents[index]!.length));
+      const { body, length } = rangeBody(
+        await openFileSource(paths[index]!, contents[index]!.length).range(0, contents[index]!.length),
+      );
       const reply = await send(
         client,
         url,
@@ -291,7 +310,10 @@ describe('a streamed body sent with send()', () => {
       'Sending changing-send.bin',
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UploadError);
-    expect(error).toMatchObject({ kind: 'local-file', message: expect.stringMatching(/changed while it was being uploaded/) });
+    expect(error).toMatchObject({
+      kind: 'local-file',
+      message: expect.stringMatching(/changed while it was being uploaded/),
+    });
     // The last piece waits for the check, so the server never had the whole Content-Length.
     expect(arrived).toBeLessThan(SIZE);
     await source.close();

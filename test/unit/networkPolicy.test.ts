@@ -14,19 +14,47 @@ const fixtures = new Fixtures();
 afterEach(() => fixtures.cleanup());
 
 describe('loopback hosts', () => {
-  it.each(['127.0.0.1', '127.1.2.3', '127.255.255.254', '::1', '[::1]', 'localhost', 'LOCALHOST', 'localhost.', '0:0:0:0:0:0:0:1'])('%s is loopback', (host) => {
+  it.each([
+    '127.0.0.1',
+    '127.1.2.3',
+    '127.255.255.254',
+    '::1',
+    '[::1]',
+    'localhost',
+    'LOCALHOST',
+    'localhost.',
+    '0:0:0:0:0:0:0:1',
+  ])('%s is loopback', (host) => {
     expect(isLoopbackHost(host)).toBe(true);
   });
 
-  it.each(['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', '128.0.0.1', '127.0.0.1.example.com', '127.evil', 'localhost.example.com', 'mylocalhost', '::ffff:127.0.0.1', ''])(
-    '%s is not',
-    (host) => {
-      expect(isLoopbackHost(host)).toBe(false);
-    },
-  );
+  it.each([
+    '0.0.0.0',
+    '::',
+    '10.0.0.1',
+    '192.168.1.2',
+    '128.0.0.1',
+    '127.0.0.1.example.com',
+    '127.evil',
+    'localhost.example.com',
+    'mylocalhost',
+    '::ffff:127.0.0.1',
+    '',
+  ])('%s is not', (host) => {
+    expect(isLoopbackHost(host)).toBe(false);
+  });
 
   it('lets https anywhere and http only to loopback, and leaves malformed URLs to their own check', () => {
-    for (const url of ['https://example.com', 'http://127.0.0.1:9', 'http://localhost', 'http://[::1]:8080/x', 'not a url', '', null, undefined]) {
+    for (const url of [
+      'https://example.com',
+      'http://127.0.0.1:9',
+      'http://localhost',
+      'http://[::1]:8080/x',
+      'not a url',
+      '',
+      null,
+      undefined,
+    ]) {
       expect(() => checkBaseUrlTransport(url), String(url)).not.toThrow();
     }
     expect(() => checkBaseUrlTransport('http://example.com/api')).toThrow(
@@ -40,10 +68,16 @@ describe('PathPolicy', () => {
     const policy = await PathPolicy.create([]);
     expect(await policy.check('jobs.enqueue', { account: 'a', paths: ['/tmp/x.png'] })).toEqual({
       code: 'INVALID_INPUT',
-      message: 'Cannot use /tmp/x.png over the network: this "ferry serve" takes no file or folder paths. Drop files onto the page instead, or start it with --allow-path DIR for the folders it may read',
+      message:
+        'Cannot use /tmp/x.png over the network: this "ferry serve" takes no file or folder paths. Drop files onto the page instead, or start it with --allow-path DIR for the folders it may read',
     });
     expect(await policy.check('sync.add', { account: 'a', dir: '/tmp' })).toMatchObject({ code: 'INVALID_INPUT' });
-    expect(await policy.check('jobs.enqueue', { account: 'a', paths: ['https://files.example/a.mp4', 'HTTP://files.example/b.mp4'] })).toBeNull();
+    expect(
+      await policy.check('jobs.enqueue', {
+        account: 'a',
+        paths: ['https://files.example/a.mp4', 'HTTP://files.example/b.mp4'],
+      }),
+    ).toBeNull();
     expect(await policy.check('jobs.list', { search: '/etc/passwd' })).toBeNull();
     // Malformed input is the command's own validation's to refuse.
     expect(await policy.check('jobs.enqueue', { account: 'a', paths: 'x' })).toBeNull();
@@ -55,14 +89,18 @@ describe('PathPolicy', () => {
     await writeFile(join(root, 'allowed', 'a.png'), 'x');
     const policy = await PathPolicy.create([join(root, 'allowed')]);
     expect(await policy.check('jobs.enqueue', { paths: [join(root, 'allowed', 'not-yet.png')] })).toBeNull();
-    expect(await policy.check('jobs.enqueue', { paths: [join(root, 'allowed', 'no', '..', '..', 'elsewhere.png')] })).not.toBeNull();
+    expect(
+      await policy.check('jobs.enqueue', { paths: [join(root, 'allowed', 'no', '..', '..', 'elsewhere.png')] }),
+    ).not.toBeNull();
     expect(await policy.check('jobs.enqueue', { paths: ['relative.png'] })).not.toBeNull();
   });
 
   it('refuses to start with a folder that does not exist or is a file', async () => {
     const root = await fixtures.tempDir('ferry-paths-');
     await writeFile(join(root, 'file'), 'x');
-    await expect(PathPolicy.create([join(root, 'missing')])).rejects.toThrow(`--allow-path ${join(root, 'missing')}: no such folder`);
+    await expect(PathPolicy.create([join(root, 'missing')])).rejects.toThrow(
+      `--allow-path ${join(root, 'missing')}: no such folder`,
+    );
     await expect(PathPolicy.create([join(root, 'file')])).rejects.toThrow('it is a file, not a folder');
   });
 });

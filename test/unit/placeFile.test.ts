@@ -29,7 +29,10 @@ async function otherDevice(): Promise<string | null> {
   return tempDir('/dev/shm');
 }
 
-async function source(dir: string, bytes: Buffer): Promise<{ path: string; expect: NonNullable<Awaited<ReturnType<typeof identityOf>>> }> {
+async function source(
+  dir: string,
+  bytes: Buffer,
+): Promise<{ path: string; expect: NonNullable<Awaited<ReturnType<typeof identityOf>>> }> {
   const path = join(dir, 'photo.jpg');
   await writeFile(path, bytes);
   return { path, expect: (await identityOf(path))! };
@@ -63,7 +66,9 @@ describe('placing a file', () => {
     const bytes = randomBytes(1_000);
     const { path, expect: identity } = await source(dir, bytes);
     await writeFile(join(dir, 'back.jpg'), 'someone else');
-    await expect(placeFile(path, join(dir, 'back.jpg'), { expect: identity, sha256: sha(bytes), otherNames: false })).rejects.toBeInstanceOf(TargetExistsError);
+    await expect(
+      placeFile(path, join(dir, 'back.jpg'), { expect: identity, sha256: sha(bytes), otherNames: false }),
+    ).rejects.toBeInstanceOf(TargetExistsError);
     expect(await readFile(join(dir, 'back.jpg'), 'utf8')).toBe('someone else');
     expect(sha(await readFile(path))).toBe(sha(bytes));
   });
@@ -74,7 +79,9 @@ describe('placing a file', () => {
     const bytes = randomBytes(1_000);
     const { path, expect: identity } = await source(dir, bytes);
     await writeFile(path, randomBytes(1_001));
-    await expect(placeFile(path, join(to, 'photo.jpg'), { expect: identity, sha256: sha(bytes) })).rejects.toBeInstanceOf(SourceChangedError);
+    await expect(
+      placeFile(path, join(to, 'photo.jpg'), { expect: identity, sha256: sha(bytes) }),
+    ).rejects.toBeInstanceOf(SourceChangedError);
     expect((await stat(path)).size).toBe(1_001);
     expect(await readdir(to)).toEqual([]);
   });
@@ -85,7 +92,9 @@ describe('placing a file', () => {
     if (to === null) return;
     const bytes = randomBytes(5_000);
     const { path, expect: identity } = await source(dir, bytes);
-    await expect(placeFile(path, join(to, 'photo.jpg'), { expect: identity, sha256: sha(randomBytes(5)) })).rejects.toBeInstanceOf(SourceChangedError);
+    await expect(
+      placeFile(path, join(to, 'photo.jpg'), { expect: identity, sha256: sha(randomBytes(5)) }),
+    ).rejects.toBeInstanceOf(SourceChangedError);
     expect(sha(await readFile(path))).toBe(sha(bytes));
     expect(await readdir(to)).toEqual([]);
   });

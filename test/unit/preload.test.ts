@@ -47,12 +47,15 @@ beforeAll(async () => {
 });
 
 function emit(message: unknown): void {
-  for (const listener of fake.ipcListeners.get('ferry:event') ?? []) listener({ sender: 'the raw ipcRenderer' }, message);
+  for (const listener of fake.ipcListeners.get('ferry:event') ?? [])
+    listener({ sender: 'the raw ipcRenderer' }, message);
 }
 
 describe('the preload', () => {
   it('exposes window.ferry with exactly one method per command, call, on, pathForFile and revealInFolder', () => {
-    expect(Object.keys(bridge).sort()).toEqual([...COMMAND_NAMES, 'call', 'on', 'pathForFile', 'revealInFolder'].sort());
+    expect(Object.keys(bridge).sort()).toEqual(
+      [...COMMAND_NAMES, 'call', 'on', 'pathForFile', 'revealInFolder'].sort(),
+    );
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
   });
 
@@ -96,7 +99,9 @@ describe('the preload', () => {
 
   it('accepts every event name of the contract and refuses others', () => {
     for (const name of EVENT_NAMES) bridge.on(name, () => undefined)();
-    expect(() => (bridge.on as (name: string, listener: () => void) => () => void)('ipc-message', () => undefined)).toThrow(/no event/);
+    expect(() =>
+      (bridge.on as (name: string, listener: () => void) => () => void)('ipc-message', () => undefined),
+    ).toThrow(/no event/);
   });
 
   it('asks main to reveal a job by id on its own channel', async () => {

@@ -59,7 +59,10 @@ describe('the forms a secret travels in', () => {
     ['JSON-escaped', JSON.stringify({ error: `refused ${secret}` })],
     ['encodeURIComponent', `https://api.example/v1?key=${encodeURIComponent(secret)}&x=1`],
     ['form encoding (+ for spaces)', `client_id=${clientId}&client_secret=${form(secret)}&scope=mediahub`],
-    ['lower-case percent escapes', `key=${encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())}`],
+    [
+      'lower-case percent escapes',
+      `key=${encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())}`,
+    ],
     ['HTTP Basic auth, base64(user:password)', `Authorization: Basic ${b64(`${clientId}:${secret}`)}`],
     ['Basic auth with a one-letter user (another byte offset)', `Basic ${b64(`u:${secret}`)}`],
     ['Basic auth with a two-letter user (the third byte offset)', `Basic ${b64(`us:${secret}`)}`],
@@ -80,7 +83,9 @@ describe('the forms a secret travels in', () => {
   });
 
   it('scrubs every string and key of an API answer', () => {
-    const answer = { jobs: [{ error: { message: `401 Basic ${b64(`${clientId}:${secret}`)}` }, [encodeURIComponent(secret)]: 1 }] };
+    const answer = {
+      jobs: [{ error: { message: `401 Basic ${b64(`${clientId}:${secret}`)}` }, [encodeURIComponent(secret)]: 1 }],
+    };
     const text = JSON.stringify(redactor.redact(answer));
     expect(givesAway(text, secret)).toBe(false);
     expect(givesAway(text, clientId)).toBe(false);
@@ -109,7 +114,9 @@ describe('secrets derived at run time', () => {
     rememberSecrets(['stored-secret-abcdef']);
     rememberSecret('oldest-token-000000');
     for (let i = 0; i < 1_000; i += 1) rememberSecret(`renewed-token-${i}-${'x'.repeat(8)}`);
-    expect(redactSecrets('stored-secret-abcdef oldest-token-000000 renewed-token-999-xxxxxxxx')).toBe('[secret] oldest-token-000000 [secret]');
+    expect(redactSecrets('stored-secret-abcdef oldest-token-000000 renewed-token-999-xxxxxxxx')).toBe(
+      '[secret] oldest-token-000000 [secret]',
+    );
   });
 
   it("Xvid's OAuth access token is remembered as it is fetched", async () => {
@@ -142,7 +149,10 @@ describe('logs', () => {
       return true;
     });
     const log = createFileLog(dir);
-    log(`Request to https://api.example/?key=${encodeURIComponent(secret)} failed`, new Error(`401 Basic ${b64(`me:${secret}`)} / ${secret}`));
+    log(
+      `Request to https://api.example/?key=${encodeURIComponent(secret)} failed`,
+      new Error(`401 Basic ${b64(`me:${secret}`)} / ${secret}`),
+    );
     vi.restoreAllMocks();
 
     const file = await readFile(join(dir, 'logs', 'desktop.log'), 'utf8');
@@ -167,7 +177,11 @@ describe('logs', () => {
     });
     const out = new Writable({ write: (_chunk, _encoding, done) => done() });
     // A secret pasted where an account name goes is echoed by the refusal.
-    const code = await main(['--data-dir', dir, 'upload', '--account', secret, join(dir, 'a.mp4')], { out, err: sink, env: {} });
+    const code = await main(['--data-dir', dir, 'upload', '--account', secret, join(dir, 'a.mp4')], {
+      out,
+      err: sink,
+      env: {},
+    });
     expect(code).toBe(2);
     expect(err).toMatch(/^ferry: .*\[secret\]/);
     expect(err).not.toContain(secret);

@@ -137,16 +137,17 @@ describe('decideRetry', () => {
   });
 
   describe('no retry storm for transient errors', () => {
-    it.each(
-      TRANSIENT.flatMap((kind) => [0, 0.5, ALMOST_ONE].map((random) => ({ kind, random }))),
-    )('$kind with random $random: delays never decrease and sum to under 10 minutes', ({ kind, random }) => {
-      const delays = transientDelays(kind, random);
-      for (let i = 1; i < delays.length; i += 1) expect(delays[i]).toBeGreaterThanOrEqual(delays[i - 1]!);
-      // Every retry waits at least half a second: no hammering a failing server.
-      expect(Math.min(...delays)).toBeGreaterThanOrEqual(DEFAULT_RETRY_OPTIONS.baseDelayMs / 2);
-      const total = delays.reduce((sum, delay) => sum + delay, 0);
-      expect(total).toBeLessThan(10 * MINUTE);
-    });
+    it.each(TRANSIENT.flatMap((kind) => [0, 0.5, ALMOST_ONE].map((random) => ({ kind, random }))))(
+      '$kind with random $random: delays never decrease and sum to under 10 minutes',
+      ({ kind, random }) => {
+        const delays = transientDelays(kind, random);
+        for (let i = 1; i < delays.length; i += 1) expect(delays[i]).toBeGreaterThanOrEqual(delays[i - 1]!);
+        // Every retry waits at least half a second: no hammering a failing server.
+        expect(Math.min(...delays)).toBeGreaterThanOrEqual(DEFAULT_RETRY_OPTIONS.baseDelayMs / 2);
+        const total = delays.reduce((sum, delay) => sum + delay, 0);
+        expect(total).toBeLessThan(10 * MINUTE);
+      },
+    );
 
     it('adds up to exactly 1+2+4+8+16+32+60+60 seconds at the jitter ceiling', () => {
       expect(transientDelays('network', ALMOST_ONE)).toEqual([

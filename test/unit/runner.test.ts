@@ -19,7 +19,9 @@ function untilAborted(call: CallContext): Promise<never> {
   });
 }
 
-async function outcome(work: (call: CallContext) => Promise<string>): Promise<{ value?: string; error?: UploadError; ms: number }> {
+async function outcome(
+  work: (call: CallContext) => Promise<string>,
+): Promise<{ value?: string; error?: UploadError; ms: number }> {
   const started = Date.now();
   try {
     const value = await withWatchdog('Sending part 1 of 1 of clip.mp4', new AbortController().signal, LIMITS, work);

@@ -10,7 +10,11 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
-import { EncryptionUnavailableError, SafeStorageSecretStore, type SafeStorageLike } from '../../main/secrets/safeStorageSecretStore.ts';
+import {
+  EncryptionUnavailableError,
+  SafeStorageSecretStore,
+  type SafeStorageLike,
+} from '../../main/secrets/safeStorageSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
@@ -92,7 +96,7 @@ describe('SafeStorageSecretStore', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('refuses Linux\'s basic_text backend, which encrypts with a key known to everyone', async () => {
+  it("refuses Linux's basic_text backend, which encrypts with a key known to everyone", async () => {
     const dir = await fixtures.tempDir('ferry-safe-');
     const safeStorage = new FakeSafeStorage();
     safeStorage.backend = 'basic_text';
@@ -136,7 +140,9 @@ describe('SafeStorageSecretStore', () => {
     // A denied keychain prompt (macOS) or a locked keyring (Linux): decryption throws.
     safeStorage.refuseDecryption = true;
     const store = new SafeStorageSecretStore({ safeStorage, dataDir: dir });
-    await expect(store.get(1)).rejects.toThrow(/keychain did not unlock Ferry's saved secrets \(User canceled the operation\.\); nothing was changed; unlock it and try again/);
+    await expect(store.get(1)).rejects.toThrow(
+      /keychain did not unlock Ferry's saved secrets \(User canceled the operation\.\); nothing was changed; unlock it and try again/,
+    );
     // A save in the meantime fails too, rather than replacing the file with the new account alone.
     await expect(store.set(2, { accessToken: 'second-token-5678' })).rejects.toBeInstanceOf(EncryptionUnavailableError);
     expect(await readdir(dir)).toEqual(['secrets.safestorage']);
@@ -169,7 +175,9 @@ describe('SafeStorageSecretStore', () => {
     const store = new SafeStorageSecretStore({ safeStorage, dataDir: dir });
     const garbage = await safeStorage.encryptStringAsync('{"1": {"accessToken"');
     await writeFile(store.path, garbage);
-    await expect(store.get(1)).rejects.toThrow(/damaged \(it decrypts, but not to the secrets Ferry writes\); it was moved to .*secrets\.safestorage\.unreadable-.*enter its secrets again/);
+    await expect(store.get(1)).rejects.toThrow(
+      /damaged \(it decrypts, but not to the secrets Ferry writes\); it was moved to .*secrets\.safestorage\.unreadable-.*enter its secrets again/,
+    );
     const aside = (await readdir(dir)).filter((name) => name.startsWith('secrets.safestorage.unreadable-'));
     expect(aside).toHaveLength(1);
     expect(await readFile(join(dir, aside[0]!))).toEqual(garbage);
@@ -187,7 +195,9 @@ describe('SafeStorageSecretStore', () => {
     await writeFile(path, cut);
     // Even with the keychain locked the damage is proven by the checksum alone.
     safeStorage.refuseDecryption = true;
-    await expect(new SafeStorageSecretStore({ safeStorage, dataDir: dir }).get(1)).rejects.toThrow(/checksum does not match.*moved to/);
+    await expect(new SafeStorageSecretStore({ safeStorage, dataDir: dir }).get(1)).rejects.toThrow(
+      /checksum does not match.*moved to/,
+    );
     const aside = (await readdir(dir)).filter((name) => name.startsWith('secrets.safestorage.unreadable-'));
     expect(await readFile(join(dir, aside[0]!))).toEqual(cut);
   });
@@ -200,13 +210,15 @@ describe('SafeStorageSecretStore', () => {
     expect(await store.get(1)).toEqual({ accessToken: TOKEN });
   });
 
-  it('removes the unencrypted copy from secrets.json once the encrypted one is saved, and only that account\'s', async () => {
+  it("removes the unencrypted copy from secrets.json once the encrypted one is saved, and only that account's", async () => {
     const dir = await fixtures.tempDir('ferry-safe-');
     const headless = new FileSecretStore(dir);
     await headless.set(5, { accessToken: 'terminal-token-five' });
     await headless.set(6, { accessToken: 'terminal-token-six' });
     const safeStorage = new FakeSafeStorage();
-    await new SafeStorageSecretStore({ safeStorage, dataDir: dir, fallback: headless }).set(5, { accessToken: 'terminal-token-five' });
+    await new SafeStorageSecretStore({ safeStorage, dataDir: dir, fallback: headless }).set(5, {
+      accessToken: 'terminal-token-five',
+    });
 
     const plain = await readFile(join(dir, 'secrets.json'), 'utf8');
     expect(plain).not.toContain('terminal-token-five');
@@ -243,7 +255,9 @@ describe('SafeStorageSecretStore', () => {
     const saved = await readFile(store.path);
 
     safeStorage.forgetKey = true;
-    await expect(store.set(5, { accessToken: 'app-token-five' })).rejects.toThrow(/did not decrypt what it had just encrypted.*left as they were/);
+    await expect(store.set(5, { accessToken: 'app-token-five' })).rejects.toThrow(
+      /did not decrypt what it had just encrypted.*left as they were/,
+    );
     expect(await readFile(store.path)).toEqual(saved);
     expect(await readFile(join(dir, 'secrets.json'), 'utf8')).toContain('terminal-token-five');
     expect((await readdir(dir)).filter((name) => name.includes('.tmp'))).toEqual([]);

@@ -65,9 +65,20 @@ function expectEnvelope(result: ApiResult<unknown>): void {
 
 /** Malformed inputs per command, each with the field its message must name. */
 const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegExp]>> = {
-  'app.status': [[{ verbose: true }, /unknown field "verbose"/], [[1], 'input'], ['status', 'input']],
-  'providers.list': [[{ id: 'ofauth' }, /unknown field "id"/], [42, 'input'], [[], 'input']],
-  'accounts.list': [[{ provider: 'x' }, /unknown field "provider"/], [true, 'input']],
+  'app.status': [
+    [{ verbose: true }, /unknown field "verbose"/],
+    [[1], 'input'],
+    ['status', 'input'],
+  ],
+  'providers.list': [
+    [{ id: 'ofauth' }, /unknown field "id"/],
+    [42, 'input'],
+    [[], 'input'],
+  ],
+  'accounts.list': [
+    [{ provider: 'x' }, /unknown field "provider"/],
+    [true, 'input'],
+  ],
   'accounts.add': [
     [{}, 'provider'],
     [{ provider: 'selfcommunity' }, 'name'],
@@ -80,7 +91,10 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
     [{ provider: 'selfcommunity', name: 'x', colour: 'red' }, /unknown field "colour"/],
     [{ provider: 'nope', name: 'x' }, /Unknown provider "nope"/],
     [{ provider: 'selfcommunity', name: 'x', baseUrl: 'http://127.0.0.1:9' }, /Access token/],
-    [{ provider: 'selfcommunity', name: 'x', baseUrl: 'http://127.0.0.1:9', secrets: { apiKey: 'k' } }, /no secret "apiKey"/],
+    [
+      { provider: 'selfcommunity', name: 'x', baseUrl: 'http://127.0.0.1:9', secrets: { apiKey: 'k' } },
+      /no secret "apiKey"/,
+    ],
     [null, 'input'],
   ],
   'accounts.update': [
@@ -92,10 +106,23 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
     [{ account: 'community', settings: { region: 'eu' } }, /no setting "region"/],
     [{ account: 'community', baseUrl: 'ftp://example.com' }, /base URL/],
   ],
-  'accounts.remove': [[{}, 'account'], [{ account: 12 }, 'account'], [{ account: 'x', force: true }, /unknown field "force"/]],
-  'accounts.test': [[{}, 'account'], [{ account: ['community'] }, 'account']],
-  'accounts.pause': [[{}, 'account'], [{ name: 'community' }, /account/]],
-  'accounts.resume': [[{}, 'account'], ['community', 'input']],
+  'accounts.remove': [
+    [{}, 'account'],
+    [{ account: 12 }, 'account'],
+    [{ account: 'x', force: true }, /unknown field "force"/],
+  ],
+  'accounts.test': [
+    [{}, 'account'],
+    [{ account: ['community'] }, 'account'],
+  ],
+  'accounts.pause': [
+    [{}, 'account'],
+    [{ name: 'community' }, /account/],
+  ],
+  'accounts.resume': [
+    [{}, 'account'],
+    ['community', 'input'],
+  ],
   'accounts.setConcurrency': [
     [{ account: 'community' }, 'concurrency'],
     [{ account: 'community', concurrency: -1 }, 'concurrency'],
@@ -120,22 +147,61 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
     [{ search: 5 }, 'search'],
     [{ sort: 'name' }, /unknown field "sort"/],
   ],
-  'jobs.get': [[{}, 'id'], [{ id: '1' }, 'id'], [{ id: 0 }, 'id'], [{ id: 1.5 }, 'id'], [{ ids: [1] }, /id/]],
-  'jobs.pause': [[{}, 'ids'], [{ ids: [] }, 'ids'], [{ ids: ['1'] }, 'ids[0]'], [{ ids: 1 }, 'ids']],
-  'jobs.resume': [[{}, 'ids'], [{ ids: [-3] }, 'ids[0]']],
-  'jobs.cancel': [[{}, 'ids'], [{ ids: [null] }, 'ids[0]']],
-  'jobs.retry': [[{}, 'ids'], [{ ids: [Number.MAX_SAFE_INTEGER + 2] }, 'ids[0]']],
-  'jobs.remove': [[{}, 'ids'], [{ ids: [{}] }, 'ids[0]']],
-  'jobs.pauseAll': [[{ all: true }, /unknown field "all"/], [1, 'input']],
-  'jobs.resumeAll': [[{ ids: [1] }, /unknown field "ids"/], ['all', 'input']],
-  'jobs.moveToTop': [[{}, 'ids'], [{ ids: [0] }, 'ids[0]']],
-  'jobs.summary': [[{ all: true }, /unknown field "all"/], [1, 'input']],
+  'jobs.get': [
+    [{}, 'id'],
+    [{ id: '1' }, 'id'],
+    [{ id: 0 }, 'id'],
+    [{ id: 1.5 }, 'id'],
+    [{ ids: [1] }, /id/],
+  ],
+  'jobs.pause': [
+    [{}, 'ids'],
+    [{ ids: [] }, 'ids'],
+    [{ ids: ['1'] }, 'ids[0]'],
+    [{ ids: 1 }, 'ids'],
+  ],
+  'jobs.resume': [
+    [{}, 'ids'],
+    [{ ids: [-3] }, 'ids[0]'],
+  ],
+  'jobs.cancel': [
+    [{}, 'ids'],
+    [{ ids: [null] }, 'ids[0]'],
+  ],
+  'jobs.retry': [
+    [{}, 'ids'],
+    [{ ids: [Number.MAX_SAFE_INTEGER + 2] }, 'ids[0]'],
+  ],
+  'jobs.remove': [
+    [{}, 'ids'],
+    [{ ids: [{}] }, 'ids[0]'],
+  ],
+  'jobs.pauseAll': [
+    [{ all: true }, /unknown field "all"/],
+    [1, 'input'],
+  ],
+  'jobs.resumeAll': [
+    [{ ids: [1] }, /unknown field "ids"/],
+    ['all', 'input'],
+  ],
+  'jobs.moveToTop': [
+    [{}, 'ids'],
+    [{ ids: [0] }, 'ids[0]'],
+  ],
+  'jobs.summary': [
+    [{ all: true }, /unknown field "all"/],
+    [1, 'input'],
+  ],
   'history.list': [
     [{ states: ['queued'] }, 'states[0]'],
     [{ limit: 1001 }, 'limit'],
     [{ offset: 0.5 }, 'offset'],
   ],
-  'history.export': [[{}, 'format'], [{ format: 'xml' }, 'format'], [{ format: 'csv', states: ['paused'] }, 'states[0]']],
+  'history.export': [
+    [{}, 'format'],
+    [{ format: 'xml' }, 'format'],
+    [{ format: 'csv', states: ['paused'] }, 'states[0]'],
+  ],
   'settings.get': [[{ key: 'theme' }, /unknown field "key"/]],
   'settings.set': [
     [{ globalConcurrency: 0 }, 'globalConcurrency'],
@@ -148,7 +214,10 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
     [{ fontSize: 12 }, /unknown field "fontSize"/],
     [[], 'input'],
   ],
-  'sync.list': [[{ id: 1 }, /unknown field "id"/], ['rules', 'input']],
+  'sync.list': [
+    [{ id: 1 }, /unknown field "id"/],
+    ['rules', 'input'],
+  ],
   'sync.add': [
     [{}, 'account'],
     [{ account: 'community' }, 'dir'],
@@ -165,13 +234,27 @@ const MALFORMED: Record<CommandName, Array<[input: unknown, field: string | RegE
     [{ account: 'community', dir: '/no/such/ferry/folder' }, /no such folder/],
     [{ account: 'community', dir: '/tmp', afterUpload: 'move', moveTo: '../elsewhere' }, /plain subfolder name/],
   ],
-  'sync.remove': [[{}, 'id'], [{ id: 'one' }, 'id'], [{ id: 0 }, 'id']],
-  'sync.pause': [[{}, 'id'], [{ id: 1.5 }, 'id']],
-  'sync.resume': [[{ ids: [1] }, /unknown field "ids"/], [null, 'input']],
+  'sync.remove': [
+    [{}, 'id'],
+    [{ id: 'one' }, 'id'],
+    [{ id: 0 }, 'id'],
+  ],
+  'sync.pause': [
+    [{}, 'id'],
+    [{ id: 1.5 }, 'id'],
+  ],
+  'sync.resume': [
+    [{ ids: [1] }, /unknown field "ids"/],
+    [null, 'input'],
+  ],
   'sync.pauseAll': [[{ all: true }, /unknown field "all"/]],
   'sync.resumeAll': [['all', 'input']],
   'sync.trashList': [[{ all: true }, /unknown field "all"/]],
-  'sync.trashRestore': [[{}, 'id'], [{ id: 'one' }, 'id'], [{ id: -1 }, 'id']],
+  'sync.trashRestore': [
+    [{}, 'id'],
+    [{ id: 'one' }, 'id'],
+    [{ id: -1 }, 'id'],
+  ],
 };
 
 describe('every command rejects malformed input with a readable INVALID_INPUT', () => {
@@ -195,7 +278,10 @@ describe('every command rejects malformed input with a readable INVALID_INPUT', 
 
   it('names the command and the field in one line', async () => {
     const result = await api.call('jobs.list', { limit: 5000 });
-    expect(result).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: 'Invalid input for jobs.list: limit: must be at most 1000' } });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'Invalid input for jobs.list: limit: must be at most 1000' },
+    });
   });
 
   it('refuses an unknown command with NOT_FOUND', async () => {
@@ -209,7 +295,12 @@ describe('every command rejects malformed input with a readable INVALID_INPUT', 
 
 describe('base URLs: plain http only to this computer', () => {
   const add = (baseUrl: string, name: string): Promise<ApiResult<unknown>> =>
-    api.call('accounts.add', { provider: 'selfcommunity', name, baseUrl, secrets: { accessToken: 'validation-token-123' } });
+    api.call('accounts.add', {
+      provider: 'selfcommunity',
+      name,
+      baseUrl,
+      secrets: { accessToken: 'validation-token-123' },
+    });
 
   it.each([
     'http://community.example.com',
@@ -221,7 +312,10 @@ describe('base URLs: plain http only to this computer', () => {
     'http://localhost.example.com',
     'http://[::ffff:7f00:1]',
   ])('refuses %s on accounts.add and accounts.update, naming the URL and saying to use https', async (url) => {
-    for (const result of [await add(url, `insecure ${url}`), await api.call('accounts.update', { account: 'community', baseUrl: url })]) {
+    for (const result of [
+      await add(url, `insecure ${url}`),
+      await api.call('accounts.update', { account: 'community', baseUrl: url }),
+    ]) {
       expectEnvelope(result);
       expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       if (result.ok) return;
@@ -232,7 +326,13 @@ describe('base URLs: plain http only to this computer', () => {
     expect(queue.accounts.byName('community')!.baseUrl).toBe('http://127.0.0.1:9');
   });
 
-  it.each(['http://127.0.0.1:9', 'http://127.1.2.3:9', 'http://localhost:9', 'http://[::1]:9', 'https://community.example.com'])('accepts %s', async (url) => {
+  it.each([
+    'http://127.0.0.1:9',
+    'http://127.1.2.3:9',
+    'http://localhost:9',
+    'http://[::1]:9',
+    'https://community.example.com',
+  ])('accepts %s', async (url) => {
     const result = await add(url, `allowed ${url}`);
     expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
     expect(await api.call('accounts.update', { account: `allowed ${url}`, baseUrl: url })).toMatchObject({ ok: true });
@@ -255,18 +355,83 @@ function prng(seed: number): () => number {
 }
 
 const KEYS = [
-  'account', 'name', 'provider', 'baseUrl', 'settings', 'secrets', 'concurrency', 'paths', 'options', 'states', 'accountId',
-  'search', 'limit', 'offset', 'id', 'ids', 'format', 'globalConcurrency', 'bandwidthCapKbps', 'closeToTray', 'startAtLogin',
-  'notifications', 'theme', 'accessToken', 'title', '__proto__', 'constructor', 'toString', 'x',
+  'account',
+  'name',
+  'provider',
+  'baseUrl',
+  'settings',
+  'secrets',
+  'concurrency',
+  'paths',
+  'options',
+  'states',
+  'accountId',
+  'search',
+  'limit',
+  'offset',
+  'id',
+  'ids',
+  'format',
+  'globalConcurrency',
+  'bandwidthCapKbps',
+  'closeToTray',
+  'startAtLogin',
+  'notifications',
+  'theme',
+  'accessToken',
+  'title',
+  '__proto__',
+  'constructor',
+  'toString',
+  'x',
 ];
 const STRINGS = [
-  '', 'a', 'community', 'selfcommunity', 'ofauth', 'queued', 'completed', 'csv', 'json', 'dark', '../x', 'a/b', '\u0000',
-  'ü名前', '😀', 'x'.repeat(5000), '__proto__', 'http://127.0.0.1:9', 'javascript:alert(1)', '%s%n', '{"a":1}', 'null', '1e309',
+  '',
+  'a',
+  'community',
+  'selfcommunity',
+  'ofauth',
+  'queued',
+  'completed',
+  'csv',
+  'json',
+  'dark',
+  '../x',
+  'a/b',
+  '\u0000',
+  'ü名前',
+  '😀',
+  'x'.repeat(5000),
+  '__proto__',
+  'http://127.0.0.1:9',
+  'javascript:alert(1)',
+  '%s%n',
+  '{"a":1}',
+  'null',
+  '1e309',
 ];
-const NUMBERS = [0, -0, 1, -1, 2, 7, 100, 1001, 1.5, -2.5, 2 ** 31, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308, Number.NaN, Infinity, -Infinity];
+const NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  7,
+  100,
+  1001,
+  1.5,
+  -2.5,
+  2 ** 31,
+  2 ** 53,
+  Number.MAX_SAFE_INTEGER + 2,
+  1e308,
+  Number.NaN,
+  Infinity,
+  -Infinity,
+];
 
 function randomValue(rand: () => number, depth = 0): unknown {
-  const pick = <T,>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const kind = Math.floor(rand() * (depth > 2 ? 6 : 10));
   switch (kind) {
     case 0:
@@ -288,7 +453,12 @@ function randomValue(rand: () => number, depth = 0): unknown {
       const object: Record<string, unknown> = {};
       const count = Math.floor(rand() * 5);
       for (let i = 0; i < count; i += 1) {
-        Object.defineProperty(object, pick(KEYS), { value: randomValue(rand, depth + 1), enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(object, pick(KEYS), {
+          value: randomValue(rand, depth + 1),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       }
       return object;
     }
@@ -309,7 +479,10 @@ describe('randomized payloads', () => {
           })(),
         ).resolves.toBeUndefined();
         expectEnvelope(result!);
-        if (!result!.ok) expect(result!.error.code, `seed ${seed} #${i}: ${JSON.stringify(input)?.slice(0, 200)}`).not.toBe('INTERNAL');
+        if (!result!.ok)
+          expect(result!.error.code, `seed ${seed} #${i}: ${JSON.stringify(input)?.slice(0, 200)}`).not.toBe(
+            'INTERNAL',
+          );
       }
     });
   }

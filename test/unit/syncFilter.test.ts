@@ -36,7 +36,9 @@ describe('sync filter', () => {
 
   it('ignores the move target only when uploaded files are moved there', () => {
     expect(createSyncFilter({ ...rule, afterUpload: 'move' }).ignores(at('uploaded', 'a.png'))).toBe(true);
-    expect(createSyncFilter({ ...rule, afterUpload: 'move', moveTo: 'sent' }).ignores(at('uploaded', 'a.png'))).toBe(false);
+    expect(createSyncFilter({ ...rule, afterUpload: 'move', moveTo: 'sent' }).ignores(at('uploaded', 'a.png'))).toBe(
+      false,
+    );
     expect(createSyncFilter(rule).ignores(at('uploaded', 'a.png'))).toBe(false);
   });
 
@@ -48,7 +50,11 @@ describe('sync filter', () => {
   });
 
   it('matches a glob without a slash against the name at any depth, one with a slash against the relative path', () => {
-    const filter = createSyncFilter({ ...rule, include: ['*.png', 'docs/**/*.pdf'], exclude: ['raw/**', 'draft-*', './private/*'] });
+    const filter = createSyncFilter({
+      ...rule,
+      include: ['*.png', 'docs/**/*.pdf'],
+      exclude: ['raw/**', 'draft-*', './private/*'],
+    });
     expect(filter.accepts(at('a.png'))).toBe(true);
     expect(filter.accepts(at('trip', 'day1', 'a.png'))).toBe(true);
     expect(filter.accepts(at('a.jpg'))).toBe(false);

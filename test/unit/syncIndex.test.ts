@@ -6,7 +6,13 @@ import { openDatabase } from '../../main/db/database.ts';
 import { SyncRepository } from '../../main/db/syncRepository.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
-import { addSyncRule, listSyncRules, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../../main/sync/syncRules.ts';
+import {
+  addSyncRule,
+  listSyncRules,
+  removeSyncRule,
+  setAllSyncRulesPaused,
+  setSyncRulePaused,
+} from '../../main/sync/syncRules.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
 
 let dir: string;
@@ -14,8 +20,17 @@ let queue: Queue;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-sync-unit-'));
-  queue = new Queue({ adapterFor: getAdapter, db: openDatabase(join(dir, 'data')), secrets: new FileSecretStore(join(dir, 'data')) });
-  await queue.addAccount({ provider: 'selfcommunity', name: 'community', baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 't' } });
+  queue = new Queue({
+    adapterFor: getAdapter,
+    db: openDatabase(join(dir, 'data')),
+    secrets: new FileSecretStore(join(dir, 'data')),
+  });
+  await queue.addAccount({
+    provider: 'selfcommunity',
+    name: 'community',
+    baseUrl: 'http://127.0.0.1:9',
+    secrets: { accessToken: 't' },
+  });
   await queue.addAccount({ provider: 'oktopost', name: 'social', secrets: { accountId: 'a', apiKey: 'k' } });
 });
 
@@ -27,8 +42,18 @@ afterEach(async () => {
 describe('sync rules', () => {
   it('adds a rule with defaults, lists it with counts, pauses and removes it', async () => {
     const rule = await addSyncRule(queue, { account: 'community', dir });
-    expect(rule).toMatchObject({ dir, include: [], exclude: [], recursive: true, afterUpload: 'keep', moveTo: 'uploaded', paused: false });
-    expect(listSyncRules(queue).map((r) => r.counts)).toEqual([{ pending: 0, queued: 0, uploaded: 0, duplicate: 0, refused: 0, failed: 0 }]);
+    expect(rule).toMatchObject({
+      dir,
+      include: [],
+      exclude: [],
+      recursive: true,
+      afterUpload: 'keep',
+      moveTo: 'uploaded',
+      paused: false,
+    });
+    expect(listSyncRules(queue).map((r) => r.counts)).toEqual([
+      { pending: 0, queued: 0, uploaded: 0, duplicate: 0, refused: 0, failed: 0 },
+    ]);
     expect(setSyncRulePaused(queue, rule.id, true).paused).toBe(true);
     expect(setAllSyncRulesPaused(queue, false)[0]!.paused).toBe(false);
     removeSyncRule(queue, rule.id);
@@ -43,15 +68,22 @@ describe('sync rules', () => {
     ['a bad move target', { afterUpload: 'move' as const, moveTo: '../up' }, 'invalid', /plain subfolder name/],
     ['an empty glob', { include: [''] }, 'invalid', /include/],
   ])('refuses %s', async (_what, input, code, message) => {
-    await expect(addSyncRule(queue, { account: 'community', dir, ...input })).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    await expect(addSyncRule(queue, { account: 'community', dir, ...input })).rejects.toMatchObject({
+      code,
+      message: expect.stringMatching(message),
+    });
   });
 
   it('refuses a file as the folder and the same folder twice for one account, even through a symlink', async () => {
     await writeFile(join(dir, 'file.png'), 'x');
-    await expect(addSyncRule(queue, { account: 'community', dir: join(dir, 'file.png') })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(addSyncRule(queue, { account: 'community', dir: join(dir, 'file.png') })).rejects.toMatchObject({
+      code: 'invalid',
+    });
     await addSyncRule(queue, { account: 'community', dir });
     await symlink(dir, join(dir, 'data', 'link'));
-    await expect(addSyncRule(queue, { account: 'community', dir: join(dir, 'data', 'link') })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(addSyncRule(queue, { account: 'community', dir: join(dir, 'data', 'link') })).rejects.toMatchObject({
+      code: 'conflict',
+    });
     expect(() => removeSyncRule(queue, 99)).toThrow(/No sync rule #99/);
   });
 });
@@ -60,7 +92,13 @@ describe('sync index', () => {
   it('keeps the content index when a rule and its paths are removed', async () => {
     const repo = new SyncRepository(queue.db);
     const rule = await addSyncRule(queue, { account: 'community', dir });
-    repo.upsertFile(rule.id, rule.accountId, join(dir, 'a.png'), { size: 3, mtimeMs: 1, sha256: 'abc', state: 'uploaded', uploadedAt: 5 });
+    repo.upsertFile(rule.id, rule.accountId, join(dir, 'a.png'), {
+      size: 3,
+      mtimeMs: 1,
+      sha256: 'abc',
+      state: 'uploaded',
+      uploadedAt: 5,
+    });
     repo.putUpload(rule.accountId, 'abc', null, 'uploaded');
     expect(repo.countsByRule().get(rule.id)).toEqual({ uploaded: 1 });
 
@@ -77,6 +115,11 @@ describe('sync index', () => {
     repo.setDisposition(rule.id, path, 'moved', join(dir, 'uploaded', 'a.png'));
     expect(repo.file(rule.id, path)).toMatchObject({ disposition: 'moved', movedTo: join(dir, 'uploaded', 'a.png') });
     repo.upsertFile(rule.id, rule.accountId, path, { size: 4, mtimeMs: 2, sha256: 'def', state: 'pending' });
-    expect(repo.file(rule.id, path)).toMatchObject({ disposition: null, movedTo: null, state: 'pending', sha256: 'def' });
+    expect(repo.file(rule.id, path)).toMatchObject({
+      disposition: null,
+      movedTo: null,
+      state: 'pending',
+      sha256: 'def',
+    });
   });
 });

@@ -30,13 +30,21 @@ async function file(bytes: Buffer): Promise<string> {
 }
 
 /** Sends each range of `parts` through a body, as adapters do, and returns the recorded part hashes. */
-async function sendParts(path: string, size: number, parts: Array<[number, number]>, kind: 'raw' | 'multipart' = 'raw') {
+async function sendParts(
+  path: string,
+  size: number,
+  parts: Array<[number, number]>,
+  kind: 'raw' | 'multipart' = 'raw',
+) {
   const source = openFileSource(path, size, undefined, { measureSent: true });
   try {
     const recorded = [];
     for (const [start, end] of parts) {
       const range = await source.range(start, end);
-      const body = kind === 'raw' ? rangeBody(range).body : multipartBody([['a', 'b']], { field: 'file', filename: 'f', range }).body;
+      const body =
+        kind === 'raw'
+          ? rangeBody(range).body
+          : multipartBody([['a', 'b']], { field: 'file', filename: 'f', range }).body;
       await readAll(body);
       recorded.push({ start, end, sha256: source.sentSha256!(start, end) });
     }
@@ -50,7 +58,11 @@ describe('the bytes a job sent', () => {
   it('are hashed as each body reads them, for raw and multipart bodies', async () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const path = await file(bytes);
-    const parts: Array<[number, number]> = [[0, 1_500_000], [1_500_000, 3_000_000], [3_000_000, bytes.length]];
+    const parts: Array<[number, number]> = [
+      [0, 1_500_000],
+      [1_500_000, 3_000_000],
+      [3_000_000, bytes.length],
+    ];
     for (const kind of ['raw', 'multipart'] as const) {
       const recorded = await sendParts(path, bytes.length, parts, kind);
       expect(recorded.map((part) => part.sha256)).toEqual(parts.map(([start, end]) => sha(bytes.subarray(start, end))));
@@ -86,7 +98,11 @@ describe('the bytes a job sent', () => {
   it('are not confirmed when a part on disk is no longer what was sent (a retry that mixed two versions)', async () => {
     const bytes = randomBytes(600_000);
     const path = await file(bytes);
-    const recorded = await sendParts(path, bytes.length, [[0, 200_000], [200_000, 400_000], [400_000, 600_000]]);
+    const recorded = await sendParts(path, bytes.length, [
+      [0, 200_000],
+      [200_000, 400_000],
+      [400_000, 600_000],
+    ]);
     // The middle of the file changes in place after its part went out.
     const handle = await open(path, 'r+');
     await handle.write(Buffer.from('changed'), 0, 7, 300_000);
@@ -101,8 +117,15 @@ describe('the bytes a job sent', () => {
     const bytes = randomBytes(1_000);
     const path = await file(bytes);
     const whole = sha(bytes);
-    expect(await confirmSentParts(path, 1_000, [{ start: 0, end: 1_000, sha256: null }])).toMatchObject({ kind: 'unconfirmed' });
-    expect(await confirmSentParts(path, 1_000, [{ start: 0, end: 400, sha256: sha(bytes.subarray(0, 400)) }, { start: 500, end: 1_000, sha256: whole }])).toMatchObject({
+    expect(await confirmSentParts(path, 1_000, [{ start: 0, end: 1_000, sha256: null }])).toMatchObject({
+      kind: 'unconfirmed',
+    });
+    expect(
+      await confirmSentParts(path, 1_000, [
+        { start: 0, end: 400, sha256: sha(bytes.subarray(0, 400)) },
+        { start: 500, end: 1_000, sha256: whole },
+      ]),
+    ).toMatchObject({
       kind: 'unconfirmed',
       reason: expect.stringMatching(/gaps/),
     });
@@ -117,8 +140,14 @@ describe('the bytes a job sent', () => {
   it('leave the bytes after the parts to finalize when asked, hashing them for the comparison after it', async () => {
     const bytes = randomBytes(700_000);
     const path = await file(bytes);
-    const recorded = await sendParts(path, bytes.length, [[0, 300_000], [300_000, 600_000]]);
-    expect(await confirmSentParts(path, bytes.length, recorded)).toMatchObject({ kind: 'unconfirmed', reason: 'the acknowledged parts cover 600000 of 700000 bytes' });
+    const recorded = await sendParts(path, bytes.length, [
+      [0, 300_000],
+      [300_000, 600_000],
+    ]);
+    expect(await confirmSentParts(path, bytes.length, recorded)).toMatchObject({
+      kind: 'unconfirmed',
+      reason: 'the acknowledged parts cover 600000 of 700000 bytes',
+    });
     expect(await confirmSentParts(path, bytes.length, recorded, { tail: true })).toEqual({
       kind: 'needs-tail',
       sha256: sha(bytes),
@@ -126,4 +155,3 @@ describe('the bytes a job sent', () => {
     });
   });
 });
-

@@ -107,16 +107,19 @@ describe('TokenBucket', () => {
     { perMinute: 45, burst: 3 },
     { perMinute: 600, burst: 10 },
     { perMinute: 7, burst: 1 },
-  ])('makes request burst+1 wait about 60000/perMinute ms ($perMinute/min, burst $burst)', async ({ perMinute, burst }) => {
-    const clock = new FakeClock();
-    const bucket = new TokenBucket(perMinute, burst, clock);
-    await takeTimes(bucket, clock, burst);
-    expect(clock.now()).toBe(0);
-    await bucket.take();
-    const interval = 60_000 / perMinute;
-    expect(clock.now()).toBeGreaterThanOrEqual(interval);
-    expect(clock.now()).toBeLessThanOrEqual(interval + 1);
-  });
+  ])(
+    'makes request burst+1 wait about 60000/perMinute ms ($perMinute/min, burst $burst)',
+    async ({ perMinute, burst }) => {
+      const clock = new FakeClock();
+      const bucket = new TokenBucket(perMinute, burst, clock);
+      await takeTimes(bucket, clock, burst);
+      expect(clock.now()).toBe(0);
+      await bucket.take();
+      const interval = 60_000 / perMinute;
+      expect(clock.now()).toBeGreaterThanOrEqual(interval);
+      expect(clock.now()).toBeLessThanOrEqual(interval + 1);
+    },
+  );
 
   it('sends 150 requests in about 60 s with a burst of 90 and 60 per minute', async () => {
     const clock = new FakeClock();

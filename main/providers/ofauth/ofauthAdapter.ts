@@ -119,7 +119,10 @@ function headersFor(account: AccountContext, target: UploadTarget): Record<strin
  * `false` meant "no vault options" and is read as that; `true` maps to no documented mode (the only
  * one, "message", targets a user), so it is refused with the way out rather than guessed.
  */
-export function ofauthVaultUpload(name: string, options: Readonly<Record<string, string>>): { mode?: string; userId?: string } | undefined {
+export function ofauthVaultUpload(
+  name: string,
+  options: Readonly<Record<string, string>>,
+): { mode?: string; userId?: string } | undefined {
   const legacy = options.vaultUpload;
   if (legacy !== undefined && legacy !== 'false') {
     throw new UploadError(
@@ -136,7 +139,8 @@ export function ofauthVaultUpload(name: string, options: Readonly<Record<string,
       `${name}: vaultMode must be ${OFAUTH_VAULT_MODES.join(' or ')} (the modes OFAuth documents), not "${options.vaultMode}"`,
     );
   }
-  if (userId !== undefined && userId === '') throw new UploadError('invalid', `${name}: vaultUserId is empty; give the OnlyFans user id or leave it out`);
+  if (userId !== undefined && userId === '')
+    throw new UploadError('invalid', `${name}: vaultUserId is empty; give the OnlyFans user id or leave it out`);
   if (mode === undefined && userId === undefined) return undefined;
   return { ...(mode !== undefined ? { mode } : {}), ...(userId !== undefined ? { userId } : {}) };
 }
@@ -163,7 +167,13 @@ type Step = 'init' | 'part' | 'finalize';
  * ("OFAuth refused part 3 of 12 of clip.mp4"); the result adds the server's words and the way out.
  * The documented types decide first (error-handling page), then the status.
  */
-function refusal(account: AccountContext, response: Response<string>, reply: OfauthErrorReply, step: Step, refused: string): UploadError {
+function refusal(
+  account: AccountContext,
+  response: Response<string>,
+  reply: OfauthErrorReply,
+  step: Step,
+  refused: string,
+): UploadError {
   const status = response.statusCode;
   const what = `${refused} (${said(response, reply)})`;
   const type = reply.code;
@@ -173,7 +183,10 @@ function refusal(account: AccountContext, response: Response<string>, reply: Ofa
   }
   if (type !== null && RETRY_TYPES.has(type)) {
     // "Dynamic rules need updating: retry, OFAuth handles this automatically."
-    return new UploadError('server', `${what}: OFAuth is updating its OnlyFans rules; will retry`, { status, retryAfterMs: retryAfterMs(response.headers) });
+    return new UploadError('server', `${what}: OFAuth is updating its OnlyFans rules; will retry`, {
+      status,
+      retryAfterMs: retryAfterMs(response.headers),
+    });
   }
   if (type !== null && RELINK_TYPES.has(type)) {
     return new UploadError(
@@ -184,17 +197,28 @@ function refusal(account: AccountContext, response: Response<string>, reply: Ofa
     );
   }
   if (status === 403 || type === 'FORBIDDEN') {
-    return new UploadError('auth', `${what}: the API key or connection of OFAuth account "${account.name}" lacks the vault:write permission`, { status });
+    return new UploadError(
+      'auth',
+      `${what}: the API key or connection of OFAuth account "${account.name}" lacks the vault:write permission`,
+      { status },
+    );
   }
   if (status === 401 || (type !== null && (type === 'UNAUTHORIZED' || type.startsWith('AUTH_')))) {
-    return new UploadError('auth', `${what}: check the API key and connection id of OFAuth account "${account.name}"`, { status });
+    return new UploadError('auth', `${what}: check the API key and connection id of OFAuth account "${account.name}"`, {
+      status,
+    });
   }
   if (status === 404 && type === 'ROUTE_NOT_FOUND') {
     return new UploadError('invalid', `${what}: check the account's base URL (${account.baseUrl})`, { status });
   }
   if (status === 404) {
-    if (step === 'init') return new UploadError('invalid', `${what}: check the account's base URL (${account.baseUrl})`, { status });
-    return new UploadError('session-gone', `${what}: OFAuth no longer knows this upload (expired?); starting a new upload`, { status });
+    if (step === 'init')
+      return new UploadError('invalid', `${what}: check the account's base URL (${account.baseUrl})`, { status });
+    return new UploadError(
+      'session-gone',
+      `${what}: OFAuth no longer knows this upload (expired?); starting a new upload`,
+      { status },
+    );
   }
   // OFAuth documents no status for an expired upload; a 410, or a 400 that says so, is taken as one.
   if (step !== 'init' && (status === 410 || (status === 400 && /\bexpired?\b/i.test(reply.text)))) {
@@ -213,7 +237,9 @@ function storageRefusal(response: Response<string>, reply: OfauthErrorReply, ref
   const status = response.statusCode;
   const what = `${refused} (${said(response, reply)})`;
   if (status === 403 || status === 404 || status === 410) {
-    return new UploadError('session-gone', `${what}: the upload URL is no longer valid; starting a new upload`, { status });
+    return new UploadError('session-gone', `${what}: the upload URL is no longer valid; starting a new upload`, {
+      status,
+    });
   }
   if (status === 429 || status === 503) return statusError(response, refused, reply.text || undefined, 'rate-limited');
   if (status >= 500) return statusError(response, refused, reply.text || undefined, 'server');
@@ -295,7 +321,13 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
   id: 'ofauth',
   displayName: 'OFAuth',
   fields: [
-    { key: 'apiKey', label: 'API key', kind: 'secret', required: true, hint: 'OFAuth API key with the vault:write permission' },
+    {
+      key: 'apiKey',
+      label: 'API key',
+      kind: 'secret',
+      required: true,
+      hint: 'OFAuth API key with the vault:write permission',
+    },
     {
       key: 'connectionId',
       label: 'Connection id',
@@ -329,7 +361,10 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     }
     refuseEmptyFile(source, 'OFAuth');
     if (source.size > OFAUTH_MAX_SIZE) {
-      throw new UploadError('too-large', `${source.name} is ${formatBytes(source.size)}, more than Ferry can upload to OFAuth`);
+      throw new UploadError(
+        'too-large',
+        `${source.name} is ${formatBytes(source.size)}, more than Ferry can upload to OFAuth`,
+      );
     }
     ofauthVaultUpload(source.name, options);
   },
@@ -359,7 +394,13 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     );
     const status = response.statusCode;
     if (status < 200 || status >= 300) {
-      throw refusal(account, response, readErrorReply(response.body), 'init', `OFAuth refused to start the upload of ${name}`);
+      throw refusal(
+        account,
+        response,
+        readErrorReply(response.body),
+        'init',
+        `OFAuth refused to start the upload of ${name}`,
+      );
     }
     const reading = readInitReply(response.body, response.headers, file.size, account.baseUrl);
     switch (reading.kind) {
@@ -400,14 +441,24 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     const label = `part ${n} of ${session.totalParts} of ${name}`;
     const doing = `Sending ${label} to OFAuth`;
     const expected = partRange(session, n);
-    if (session.mode !== 'multipart' || n > session.totalParts || part.start !== expected.start || part.end !== expected.end) {
-      throw new UploadError('invalid', `${doing}: the part does not match the upload plan; retry the job to start over`);
+    if (
+      session.mode !== 'multipart' ||
+      n > session.totalParts ||
+      part.start !== expected.start ||
+      part.end !== expected.end
+    ) {
+      throw new UploadError(
+        'invalid',
+        `${doing}: the part does not match the upload plan; retry the job to start over`,
+      );
     }
 
     // The plan's URL for this part (the guide: "upload file data to each uploadUrl"), else the
     // documented `PUT /v2/access/uploads/{id}/parts/{n}`.
     const planned = session.partUrls?.[n - 1];
-    const target = (planned !== undefined ? uploadTarget(planned, account.baseUrl) : null) ?? endpoint(account, `${uploadPath(session)}/parts/${n}`);
+    const target =
+      (planned !== undefined ? uploadTarget(planned, account.baseUrl) : null) ??
+      endpoint(account, `${uploadPath(session)}/parts/${n}`);
     // The SDK helpers send each part with the file's type; a pre-signed URL may be signed for it.
     const response = await putBytes(account, target, file, part, ofauthMimeOf(job.source), call, doing);
     const status = response.statusCode;
@@ -464,10 +515,20 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     const name = job.source.name;
     const single = session.mode === 'single';
     const doing = single ? `Uploading ${name} to OFAuth` : `Completing the OFAuth upload of ${name}`;
-    const completeTarget = (session.completeUrl !== null ? uploadTarget(session.completeUrl, account.baseUrl) : null) ?? endpoint(account, COMPLETE_PATH);
+    const completeTarget =
+      (session.completeUrl !== null ? uploadTarget(session.completeUrl, account.baseUrl) : null) ??
+      endpoint(account, COMPLETE_PATH);
 
     const response = single
-      ? await putBytes(account, endpoint(account, uploadPath(session)), file, { start: 0, end: session.size }, ofauthMimeOf(job.source), call, doing)
+      ? await putBytes(
+          account,
+          endpoint(account, uploadPath(session)),
+          file,
+          { start: 0, end: session.size },
+          ofauthMimeOf(job.source),
+          call,
+          doing,
+        )
       : await send(
           account,
           completeTarget.url,
@@ -485,7 +546,11 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
         case 'no-media':
           return {
             kind: 'completed',
-            result: { remoteId: null, url: null, details: { mediaUploadId: session.mediaUploadId, note: OFAUTH_NO_MEDIA_NOTE } },
+            result: {
+              remoteId: null,
+              url: null,
+              details: { mediaUploadId: session.mediaUploadId, note: OFAUTH_NO_MEDIA_NOTE },
+            },
           };
         case 'unreadable':
           // The media most likely exists now; the resumed call reconciles (see above).
@@ -502,7 +567,9 @@ export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
     }
 
     const reply = readErrorReply(response.body);
-    const refused = single ? `OFAuth refused the upload of ${name}` : `OFAuth refused to complete the upload of ${name}`;
+    const refused = single
+      ? `OFAuth refused the upload of ${name}`
+      : `OFAuth refused to complete the upload of ${name}`;
     if (isAlreadyCompleted(reply)) {
       if (call.resumed) {
         return {

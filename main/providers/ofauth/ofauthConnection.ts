@@ -14,21 +14,28 @@ export async function testOfauthConnection(account: AccountContext, call: CallCo
   const { apiKey, connectionId } = account.secrets;
   const url = joinUrl(account.baseUrl, '/v2/access/uploads/complete');
   let withCredentialsReply: Response<string> | undefined;
-  const result = await controlledProbe(account, 'OFAuth', 'asked to complete an upload that does not exist', async (withCredentials) => {
-    const response = await send(
-      account,
-      url,
-      {
-        method: 'POST',
-        json: { mediaUploadId: `upload:${MISSING_UPLOAD}` },
-        headers: withCredentials ? { apiKey: apiKey ?? '', 'x-connection-id': connectionId ?? '', accept: 'application/json' } : { accept: 'application/json' },
-      },
-      call,
-      'Testing the OFAuth connection',
-    );
-    if (withCredentials) withCredentialsReply = response;
-    return response;
-  });
+  const result = await controlledProbe(
+    account,
+    'OFAuth',
+    'asked to complete an upload that does not exist',
+    async (withCredentials) => {
+      const response = await send(
+        account,
+        url,
+        {
+          method: 'POST',
+          json: { mediaUploadId: `upload:${MISSING_UPLOAD}` },
+          headers: withCredentials
+            ? { apiKey: apiKey ?? '', 'x-connection-id': connectionId ?? '', accept: 'application/json' }
+            : { accept: 'application/json' },
+        },
+        call,
+        'Testing the OFAuth connection',
+      );
+      if (withCredentials) withCredentialsReply = response;
+      return response;
+    },
+  );
   // OFAuth's SESSION_EXPIRED / SESSION_NOT_PROVIDED (401) are the OnlyFans session behind the
   // connection, not the key (https://docs.ofauth.com/reference/error-handling.md): the cure is Link.
   const reply = withCredentialsReply ? readErrorReply(withCredentialsReply.body) : null;

@@ -145,7 +145,12 @@ export function readInitReply(body: string, headers: Headers, size: number, base
   } else if (uploadType !== null) {
     return problem(`unknown uploadType "${reply.uploadType}"`);
   } else {
-    mode = totalParts !== null && totalParts > 1 ? 'multipart' : partSize !== null && partSize < size ? 'multipart' : 'single';
+    mode =
+      totalParts !== null && totalParts > 1
+        ? 'multipart'
+        : partSize !== null && partSize < size
+          ? 'multipart'
+          : 'single';
   }
 
   if (mode === 'single') {
@@ -153,7 +158,8 @@ export function readInitReply(body: string, headers: Headers, size: number, base
     totalParts = 1;
     partSize = size;
   } else {
-    if (partSize === null && totalParts === null) return problem('uploadType "multipart" without totalParts or partSize');
+    if (partSize === null && totalParts === null)
+      return problem('uploadType "multipart" without totalParts or partSize');
     partSize ??= Math.ceil(size / totalParts!);
     totalParts ??= Math.ceil(size / partSize);
     if (Math.ceil(size / partSize) !== totalParts) {
@@ -164,7 +170,8 @@ export function readInitReply(body: string, headers: Headers, size: number, base
   let partUrls: string[] | null = null;
   let completeUrl: string | null = null;
   if (reply.parts && reply.parts.length > 0) {
-    if (reply.parts.length !== totalParts) return problem(`${reply.parts.length} entries in parts[] for ${totalParts} parts`);
+    if (reply.parts.length !== totalParts)
+      return problem(`${reply.parts.length} entries in parts[] for ${totalParts} parts`);
     const byNumber = new Map(reply.parts.map((part) => [part.partNumber, part]));
     const urls: Array<string | null> = [];
     for (let n = 1; n <= totalParts; n += 1) {
@@ -176,7 +183,8 @@ export function readInitReply(body: string, headers: Headers, size: number, base
       if (part.byteRange && (part.byteRange.start !== start || part.byteRange.end !== end)) {
         return problem(`part ${n} covers bytes ${part.byteRange.start}-${part.byteRange.end}, not ${start}-${end}`);
       }
-      if (part.uploadUrl && !uploadTarget(part.uploadUrl, baseUrl)) return problem(`part ${n} has an upload URL Ferry cannot use (${part.uploadUrl})`);
+      if (part.uploadUrl && !uploadTarget(part.uploadUrl, baseUrl))
+        return problem(`part ${n} has an upload URL Ferry cannot use (${part.uploadUrl})`);
       urls.push(part.uploadUrl ? new URL(part.uploadUrl, baseOf(baseUrl)).href : null);
     }
     // All or nothing: a mix of given and documented URLs would hide a half-broken plan.
@@ -297,12 +305,17 @@ function asText(value: unknown): string | null {
  */
 export function readErrorReply(body: string): OfauthErrorReply {
   const json = tryJson(body);
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { text: bodyExcerpt(body), code: null, requestId: null };
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    return { text: bodyExcerpt(body), code: null, requestId: null };
   const record = json as Record<string, unknown>;
   const nested =
     record.error !== null && typeof record.error === 'object' ? (record.error as Record<string, unknown>) : null;
   const text =
-    asText(record.error) ?? asText(record.message) ?? asText(nested?.message) ?? asText(nested?.error) ?? bodyExcerpt(body);
+    asText(record.error) ??
+    asText(record.message) ??
+    asText(nested?.message) ??
+    asText(nested?.error) ??
+    bodyExcerpt(body);
   const code = asText(record.type) ?? asText(record.code) ?? asText(nested?.type) ?? asText(nested?.code);
   return { text, code: code === null ? null : code.toUpperCase(), requestId: asText(record.requestId) };
 }

@@ -121,10 +121,16 @@ function sourceUrl(source: UploadSource): string {
   try {
     protocol = new URL(source.url).protocol;
   } catch {
-    throw new UploadError('unsupported', `${source.name}: ${source.url} is not a valid URL; Oktopost imports from a public http(s) URL`);
+    throw new UploadError(
+      'unsupported',
+      `${source.name}: ${source.url} is not a valid URL; Oktopost imports from a public http(s) URL`,
+    );
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new UploadError('unsupported', `${source.name}: Oktopost imports from a public http(s) URL, not ${protocol} (${source.url})`);
+    throw new UploadError(
+      'unsupported',
+      `${source.name}: Oktopost imports from a public http(s) URL, not ${protocol} (${source.url})`,
+    );
   }
   return source.url;
 }
@@ -137,7 +143,10 @@ function authorization(account: AccountContext): string {
   const { accountId, apiKey } = account.secrets;
   if (!accountId || !apiKey) {
     const missing = !accountId && !apiKey ? 'account id and API key' : !accountId ? 'account id' : 'API key';
-    throw new UploadError('auth', `Oktopost account "${account.name}" has no ${missing}: add it in the account settings`);
+    throw new UploadError(
+      'auth',
+      `Oktopost account "${account.name}" has no ${missing}: add it in the account settings`,
+    );
   }
   return `Basic ${Buffer.from(`${accountId}:${apiKey}`, 'utf8').toString('base64')}`;
 }
@@ -209,23 +218,32 @@ async function exchangeWithTime(
   const envelope = readEnvelope(response.body);
   const detail = detailOf(envelope);
   const fail = (kind: ErrorKind, advice = ADVICE[kind]): UploadError =>
-    new UploadError(kind, `${doing}: Oktopost answered ${status}${detail ? ` (${detail})` : ''}${advice ? `; ${advice}` : ''}`, {
-      status,
-      retryAfterMs: retryAfterMs(response.headers),
-    });
+    new UploadError(
+      kind,
+      `${doing}: Oktopost answered ${status}${detail ? ` (${detail})` : ''}${advice ? `; ${advice}` : ''}`,
+      {
+        status,
+        retryAfterMs: retryAfterMs(response.headers),
+      },
+    );
 
   if (status === 401 || status === 403) throw fail('auth', `check the account id and API key of "${account.name}"`);
   if (status === 429) throw fail('rate-limited');
   if (status >= 500) throw fail('server');
   if (status === 404) {
-    throw fail(handling.notFound, handling.notFound === 'invalid' ? "check the account's region and base URL" : undefined);
+    throw fail(
+      handling.notFound,
+      handling.notFound === 'invalid' ? "check the account's region and base URL" : undefined,
+    );
   }
   // Redirects are not followed (the account client's rule): one here means the base URL is off.
   if (status >= 300 && status < 400) throw fail('invalid', "check the account's region and base URL");
   if (status < 200 || status >= 300) throw fail(kindForStatus(status));
   if (envelope.kind === 'refused') {
     // A refusal with a 2xx status: the request was read and turned down, so repeating it cannot help.
-    throw new UploadError('invalid', `${doing}: Oktopost refused it (${envelope.detail || 'no reason given'})`, { status });
+    throw new UploadError('invalid', `${doing}: Oktopost refused it (${envelope.detail || 'no reason given'})`, {
+      status,
+    });
   }
   if (envelope.kind === 'unreadable') {
     throw new UploadError(
@@ -248,7 +266,11 @@ const PREFERENCE: Record<OktopostUpload['status'], number> = { complete: 0, pend
  * the session's `notBefore` (an item whose time cannot be read is not taken). Oktopost documents no
  * order for the list, so up to LIST_MAX_PAGES pages are read whatever the order.
  */
-async function findOwn(account: AccountContext, session: OktopostSession, call: CallContext): Promise<OktopostUpload | null> {
+async function findOwn(
+  account: AccountContext,
+  session: OktopostSession,
+  call: CallContext,
+): Promise<OktopostUpload | null> {
   const doing = `Looking for the Oktopost import of ${session.name} that Ferry asked for before its reply was lost`;
   let best: OktopostUpload | null = null;
   for (let page = 0; page < LIST_MAX_PAGES; page += 1) {
@@ -289,12 +311,24 @@ type ValidationFacts = { validations: Record<string, NetworkValidation> } | { va
  * kept in the result instead of failing the job; transient failures (network, 5xx, 429) still throw,
  * and the engine's next attempt repeats the read-only requests.
  */
-async function validateVideo(account: AccountContext, mediaId: string, name: string, call: CallContext): Promise<ValidationFacts> {
+async function validateVideo(
+  account: AccountContext,
+  mediaId: string,
+  name: string,
+  call: CallContext,
+): Promise<ValidationFacts> {
   const doing = `Asking Oktopost how the video ${name} suits each network`;
   try {
-    const json = await exchange(account, `/video-validate/${encodeURIComponent(mediaId)}`, { method: 'GET' }, call, doing, {
-      notFound: 'invalid',
-    });
+    const json = await exchange(
+      account,
+      `/video-validate/${encodeURIComponent(mediaId)}`,
+      { method: 'GET' },
+      call,
+      doing,
+      {
+        notFound: 'invalid',
+      },
+    );
     const validations = readValidations(json);
     if (!validations) return { validationError: `${doing}: the reply has no readable Validations` };
     return { validations };
@@ -339,7 +373,10 @@ async function outcomeOf(
       return { kind: 'completed', result: await resultOf(account, job, session, upload, call) };
     default: {
       const never: never = upload.status;
-      throw new UploadError('invalid', `Oktopost reports upload ${session.uploadId} with an unexpected status ${String(never)}`);
+      throw new UploadError(
+        'invalid',
+        `Oktopost reports upload ${session.uploadId} with an unexpected status ${String(never)}`,
+      );
     }
   }
 }
@@ -411,7 +448,10 @@ async function resultOf(
 ): Promise<UploadResult> {
   const name = upload.name ?? nameFor(job);
   if (upload.mediaId === null) {
-    throw new UploadError('server', `Oktopost reports the import of ${name} complete but gives no MediaId yet; will check again`);
+    throw new UploadError(
+      'server',
+      `Oktopost reports the import of ${name} complete but gives no MediaId yet; will check again`,
+    );
   }
   const mimeType = upload.mimeType ?? oktopostMimeType(job.source, job.options);
   const details: Record<string, unknown> = {
@@ -426,7 +466,8 @@ async function resultOf(
       "Ferry's earlier request to Oktopost to import this file got no readable answer; Ferry found the import " +
       `that request created (upload ${session.uploadId}) and followed it rather than asking a second time`;
   }
-  if (mimeType.toLowerCase().startsWith('video/')) Object.assign(details, await validateVideo(account, upload.mediaId, name, call));
+  if (mimeType.toLowerCase().startsWith('video/'))
+    Object.assign(details, await validateVideo(account, upload.mediaId, name, call));
   // The media is referenced by its MediaId in Oktopost; the API documents no public URL for it.
   return { remoteId: upload.mediaId, url: null, details };
 }
@@ -435,8 +476,20 @@ export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
   id: 'oktopost',
   displayName: 'Oktopost',
   fields: [
-    { key: 'accountId', label: 'Account ID', kind: 'secret', required: true, hint: 'Oktopost account id (the user name of the API)' },
-    { key: 'apiKey', label: 'API key', kind: 'secret', required: true, hint: 'Oktopost API key of a user allowed to upload media' },
+    {
+      key: 'accountId',
+      label: 'Account ID',
+      kind: 'secret',
+      required: true,
+      hint: 'Oktopost account id (the user name of the API)',
+    },
+    {
+      key: 'apiKey',
+      label: 'API key',
+      kind: 'secret',
+      required: true,
+      hint: 'Oktopost API key of a user allowed to upload media',
+    },
     {
       key: 'region',
       label: 'Data centre',
@@ -487,14 +540,25 @@ export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
     const doing = `Asking Oktopost which user the API key of "${account.name}" belongs to, before importing ${name}`;
     const me = await exchangeWithTime(account, '/me', { method: 'GET' }, call, doing, { notFound: 'invalid' });
     const notBefore = me.serverTime ?? Math.floor(Date.now() / 1000) - LOCAL_CLOCK_ALLOWANCE_S;
-    return { source, name, mimeType, userId: readMeUserId(me.json), notBefore, uploadId: null, adopted: false, createdAt: Date.now() };
+    return {
+      source,
+      name,
+      mimeType,
+      userId: readMeUserId(me.json),
+      notBefore,
+      uploadId: null,
+      adopted: false,
+      createdAt: Date.now(),
+    };
   },
 
   // A pull provider: Oktopost fetches the bytes, Ferry sends none.
   planParts: () => [],
 
   uploadPart() {
-    return Promise.reject(new UploadError('invalid', 'Oktopost pulls the file from its URL: there are no parts to send'));
+    return Promise.reject(
+      new UploadError('invalid', 'Oktopost pulls the file from its URL: there are no parts to send'),
+    );
   },
 
   /**

@@ -25,7 +25,10 @@ export async function testOktopostConnection(account: AccountContext, call: Call
   );
   const status = response.statusCode;
   if (status === 401 || status === 403) {
-    return failed(checked, `Oktopost refused the account id and API key (${statusLine(response)}); check them in the account settings`);
+    return failed(
+      checked,
+      `Oktopost refused the account id and API key (${statusLine(response)}); check them in the account settings`,
+    );
   }
   const problem = commonFailure('Oktopost', response, checked);
   if (problem) return problem;
@@ -33,5 +36,8 @@ export async function testOktopostConnection(account: AccountContext, call: Call
   const envelope = readEnvelope(response.body);
   if (status >= 200 && status < 300 && envelope.kind === 'ok') return passed(`${checked}: accepted`);
   const detail = envelope.kind === 'refused' ? envelope.detail : envelope.kind === 'unreadable' ? envelope.excerpt : '';
-  return failed(checked, `Oktopost answered ${status}${detail ? ` (${detail})` : ''}; check the account's region and base URL`);
+  return failed(
+    checked,
+    `Oktopost answered ${status}${detail ? ` (${detail})` : ''}; check the account's region and base URL`,
+  );
 }

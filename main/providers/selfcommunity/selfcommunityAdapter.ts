@@ -71,7 +71,9 @@ const TYPES_FOR_FIELD: Readonly<Record<SelfCommunityField, readonly SelfCommunit
 function mediaTypeFor(field: SelfCommunityField, options: Readonly<Record<string, string>>): SelfCommunityMediaType {
   const chosen = options.type;
   const allowed = TYPES_FOR_FIELD[field];
-  return chosen !== undefined && (allowed as readonly string[]).includes(chosen) ? (chosen as SelfCommunityMediaType) : allowed[0]!;
+  return chosen !== undefined && (allowed as readonly string[]).includes(chosen)
+    ? (chosen as SelfCommunityMediaType)
+    : allowed[0]!;
 }
 
 const CHUNK_PATH = '/api/v2/media/upload/chunk/';
@@ -95,7 +97,10 @@ function endpoint(account: AccountContext, path: string): string {
 function authorization(account: AccountContext): string {
   const token = account.secrets.accessToken;
   if (!token) {
-    throw new UploadError('auth', `SelfCommunity account "${account.name}" has no access token: add one in the account settings`);
+    throw new UploadError(
+      'auth',
+      `SelfCommunity account "${account.name}" has no access token: add one in the account settings`,
+    );
   }
   return `Bearer ${token}`;
 }
@@ -311,9 +316,13 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
             { status },
           );
         }
-        throw new UploadError('invalid', `${refused}: the request did not follow the chunk rules, so a retry would not help`, {
-          status,
-        });
+        throw new UploadError(
+          'invalid',
+          `${refused}: the request did not follow the chunk rules, so a retry would not help`,
+          {
+            status,
+          },
+        );
       case 404:
         throw new UploadError(
           'session-gone',
@@ -334,7 +343,10 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     const doing = `Completing the SelfCommunity upload of ${name}`;
     const uploadId = session.uploadId;
     if (uploadId === null) {
-      throw new UploadError('session-gone', `${doing}: no chunk has been accepted yet; restarting the upload from the start`);
+      throw new UploadError(
+        'session-gone',
+        `${doing}: no chunk has been accepted yet; restarting the upload from the start`,
+      );
     }
 
     let md5: string;

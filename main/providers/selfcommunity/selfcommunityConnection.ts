@@ -8,22 +8,29 @@ import { controlledProbe, MISSING_UPLOAD } from '../connectionCheck.ts';
 import { send } from '../http.ts';
 import type { AccountContext, CallContext, ConnectionCheck } from '../types.ts';
 
-export async function testSelfCommunityConnection(account: AccountContext, call: CallContext): Promise<ConnectionCheck> {
+export async function testSelfCommunityConnection(
+  account: AccountContext,
+  call: CallContext,
+): Promise<ConnectionCheck> {
   const url = joinUrl(account.baseUrl, '/api/v2/media/upload/complete/');
-  return controlledProbe(account, 'SelfCommunity', 'asked to complete an upload that does not exist', (withCredentials) =>
-    send(
-      account,
-      url,
-      {
-        method: 'POST',
-        form: { upload_id: MISSING_UPLOAD, md5: '0'.repeat(32) },
-        headers: {
-          accept: 'application/json',
-          ...(withCredentials ? { authorization: `Bearer ${account.secrets.accessToken ?? ''}` } : {}),
+  return controlledProbe(
+    account,
+    'SelfCommunity',
+    'asked to complete an upload that does not exist',
+    (withCredentials) =>
+      send(
+        account,
+        url,
+        {
+          method: 'POST',
+          form: { upload_id: MISSING_UPLOAD, md5: '0'.repeat(32) },
+          headers: {
+            accept: 'application/json',
+            ...(withCredentials ? { authorization: `Bearer ${account.secrets.accessToken ?? ''}` } : {}),
+          },
         },
-      },
-      call,
-      'Testing the SelfCommunity connection',
-    ),
+        call,
+        'Testing the SelfCommunity connection',
+      ),
   );
 }

@@ -89,11 +89,29 @@ const sessionSchema = z.object({
 });
 
 const fields: readonly AccountField[] = [
-  { key: 'consumerKey', label: 'Consumer key', kind: 'secret', required: true, hint: 'From the OAuth application created in the TwentyThree backend (Settings → API).' },
+  {
+    key: 'consumerKey',
+    label: 'Consumer key',
+    kind: 'secret',
+    required: true,
+    hint: 'From the OAuth application created in the TwentyThree backend (Settings → API).',
+  },
   { key: 'consumerSecret', label: 'Consumer secret', kind: 'secret', required: true },
-  { key: 'accessToken', label: 'Access token', kind: 'secret', required: true, hint: 'An access token of that application with write permission.' },
+  {
+    key: 'accessToken',
+    label: 'Access token',
+    kind: 'secret',
+    required: true,
+    hint: 'An access token of that application with write permission.',
+  },
   { key: 'accessTokenSecret', label: 'Access token secret', kind: 'secret', required: true },
-  { key: 'albumId', label: 'Album (channel) id', kind: 'setting', required: false, hint: 'Uploads go to this album unless an upload sets its own albumId.' },
+  {
+    key: 'albumId',
+    label: 'Album (channel) id',
+    kind: 'setting',
+    required: false,
+    hint: 'Uploads go to this album unless an upload sets its own albumId.',
+  },
   {
     key: 'callbackUrl',
     label: 'Callback URL',
@@ -131,7 +149,10 @@ function readKeys(account: AccountContext): OAuthKeys {
     .filter(([, value]) => value === undefined)
     .map(([key]) => key);
   if (missing.length > 0) {
-    throw new UploadError('auth', `TwentyThree account "${account.name}" lacks ${missing.join(', ')}: add the four OAuth keys to the account`);
+    throw new UploadError(
+      'auth',
+      `TwentyThree account "${account.name}" lacks ${missing.join(', ')}: add the four OAuth keys to the account`,
+    );
   }
   return keys as OAuthKeys;
 }
@@ -158,7 +179,11 @@ function endpoint(baseUrl: string, path: string): string {
   try {
     return new URL(joinUrl(baseUrl, path)).href;
   } catch (error) {
-    throw new UploadError('invalid', `TwentyThree base URL "${baseUrl}" is not a valid URL: fix the account's base URL`, { cause: error });
+    throw new UploadError(
+      'invalid',
+      `TwentyThree base URL "${baseUrl}" is not a valid URL: fix the account's base URL`,
+      { cause: error },
+    );
   }
 }
 
@@ -200,7 +225,8 @@ function tokenRequestError(response: Response<string>, doing: string): UploadErr
     // The legacy API reports every refusal, a bad signature included, as HTTP 200 with
     // status="error" [doc: api-requests]: neither kind is worth retrying.
     const said = `${reply.code ?? 'error'}${reply.message ? ` "${reply.message}"` : ''}`;
-    if (isAuthError(reply)) return new UploadError('auth', `${doing}: TwentyThree refused the request (${said}); ${AUTH_ADVICE}`, { status });
+    if (isAuthError(reply))
+      return new UploadError('auth', `${doing}: TwentyThree refused the request (${said}); ${AUTH_ADVICE}`, { status });
     return new UploadError(
       'invalid',
       `${doing}: TwentyThree refused the request (${said}); check the upload's options (title, album, publish) and the account's album and callback URL`,
@@ -221,7 +247,11 @@ function tokenRequestError(response: Response<string>, doing: string): UploadErr
   }
   if (status < 300) {
     // A 2xx that is none of the API's forms (a proxy page, a maintenance notice).
-    return new UploadError('server', `${doing}: ${status} without an upload token (${detail || 'empty reply'}); will retry`, { status });
+    return new UploadError(
+      'server',
+      `${doing}: ${status} without an upload token (${detail || 'empty reply'}); will retry`,
+      { status },
+    );
   }
   return statusError(response, doing, detail || undefined);
 }
@@ -245,7 +275,10 @@ function callbackUrl(account: AccountContext): string {
     url = new URL('invalid:');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UploadError('invalid', `TwentyThree account "${account.name}" has callback URL "${raw}": use an http(s) address, or leave it empty for the site's own address`);
+    throw new UploadError(
+      'invalid',
+      `TwentyThree account "${account.name}" has callback URL "${raw}": use an http(s) address, or leave it empty for the site's own address`,
+    );
   }
   return url.href;
 }
@@ -273,7 +306,10 @@ async function requestToken(
   if (publish !== undefined) {
     // "Valid values: 0 or 1" [doc: get-upload-token]; anything else would only come back refused.
     if (publish !== '0' && publish !== '1') {
-      throw new UploadError('invalid', `TwentyThree upload option publish="${publish}" for ${job.source.name}: use 1 (publish at once) or 0 (keep unpublished)`);
+      throw new UploadError(
+        'invalid',
+        `TwentyThree upload option publish="${publish}" for ${job.source.name}: use 1 (publish at once) or 0 (keep unpublished)`,
+      );
     }
     params.publish = publish;
   }
@@ -300,7 +336,11 @@ async function requestToken(
     {
       method: 'POST',
       body: signed.body,
-      headers: { authorization: signed.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        authorization: signed.authorization,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
     },
     call,
     doing,
@@ -315,7 +355,13 @@ async function requestToken(
   const told = parseValidUntil(found.validUntil);
   const validUntil = told !== undefined && told > Date.now() + 2 * EXPIRY_MARGIN_MS ? Math.min(told, asked) : asked;
 
-  return { uploadToken: found.token, validUntil: Math.round(validUntil), identifier: newIdentifier(job.source), chunkSize, renewals };
+  return {
+    uploadToken: found.token,
+    validUntil: Math.round(validUntil),
+    identifier: newIdentifier(job.source),
+    chunkSize,
+    renewals,
+  };
 }
 
 /**
@@ -374,7 +420,11 @@ async function joinRenewal(
     return { kind: 'resync', session: await pending, serverOffset: 0 };
   } catch (error) {
     if (error instanceof UploadError && error.kind === 'aborted' && !call.signal.aborted) {
-      throw new UploadError('network', `Getting a new TwentyThree upload token for ${job.source.name} was interrupted; will retry`, { cause: error });
+      throw new UploadError(
+        'network',
+        `Getting a new TwentyThree upload token for ${job.source.name} was interrupted; will retry`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -438,9 +488,13 @@ function chunkError(response: Response<string>, job: JobContext, chunk: TwentyTh
     return new UploadError('unsupported', `${refused}: the file is not supported; the upload was canceled`, { status });
   }
   if (isTokenGoneText(response.body)) {
-    return new UploadError('session-gone', `${refused}: the upload token is no longer valid; restarting the upload with a new token`, {
-      status,
-    });
+    return new UploadError(
+      'session-gone',
+      `${refused}: the upload token is no longer valid; restarting the upload with a new token`,
+      {
+        status,
+      },
+    );
   }
   if (status === 429) return statusError(response, doing);
   // "Anything else: something went wrong, but try reuploading" [doc], whatever the status says.
@@ -458,7 +512,11 @@ function withoutUploadToken(value: string): string {
   }
 }
 
-function completedResult(account: AccountContext, session: TwentyThreeSession, outcome: Extract<ParsedOutcome, { kind: 'photo' }>): UploadResult {
+function completedResult(
+  account: AccountContext,
+  session: TwentyThreeSession,
+  outcome: Extract<ParsedOutcome, { kind: 'photo' }>,
+): UploadResult {
   const details: Record<string, unknown> = {
     photoId: outcome.photoId,
     treeId: outcome.treeId,
@@ -535,7 +593,10 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     const chunk = chunks[part.index];
     if (!chunk || chunk.start !== part.start || chunk.end !== part.end || chunk.number === chunks.length) {
       // Sending the last chunk here would complete the file outside `finalize` and lose the outcome.
-      throw new UploadError('invalid', `TwentyThree part ${part.index} of ${job.source.name} is not in this session's chunk plan`);
+      throw new UploadError(
+        'invalid',
+        `TwentyThree part ${part.index} of ${job.source.name} is not in this session's chunk plan`,
+      );
     }
     if (!tokenLive(session, Date.now())) {
       return renewToken(account, job, session, call, `it expired before chunk ${chunk.number} was sent`);
@@ -552,7 +613,14 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
       if (renewed !== undefined) return joinRenewal(renewed, job, call);
       return { kind: 'acked', session };
     }
-    if (gone) return renewToken(account, job, session, call, `TwentyThree refused chunk ${chunk.number}: ${bodyExcerpt(response.body)}`);
+    if (gone)
+      return renewToken(
+        account,
+        job,
+        session,
+        call,
+        `TwentyThree refused chunk ${chunk.number}: ${bodyExcerpt(response.body)}`,
+      );
     throw chunkError(response, job, chunk, doing);
   },
 
@@ -573,7 +641,10 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     // the one-use token is spent, which (with max_uploads=1) means the file was already completed.
     const response = await sendChunk(account, job, session, last, chunks.length, call, doing);
     const status = response.statusCode;
-    const outcome = parseOutcome({ status, location: header(response, 'location'), body: response.body }, account.baseUrl);
+    const outcome = parseOutcome(
+      { status, location: header(response, 'location'), body: response.body },
+      account.baseUrl,
+    );
 
     switch (outcome.kind) {
       case 'photo':

@@ -27,7 +27,14 @@ export async function testTwentyThreeConnection(account: AccountContext, call: C
   // format=json and raw: the legacy API answers XML otherwise (both forms are read below).
   const signed = signFormPost(
     url,
-    { title: 'Ferry connection test', valid_minutes: '15', max_uploads: '1', background_return_p: '1', format: 'json', raw: '1' },
+    {
+      title: 'Ferry connection test',
+      valid_minutes: '15',
+      max_uploads: '1',
+      background_return_p: '1',
+      format: 'json',
+      raw: '1',
+    },
     keys,
   );
   const response = await send(
@@ -36,14 +43,21 @@ export async function testTwentyThreeConnection(account: AccountContext, call: C
     {
       method: 'POST',
       body: signed.body,
-      headers: { authorization: signed.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        authorization: signed.authorization,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
     },
     call,
     'Testing the TwentyThree connection',
   );
   const status = response.statusCode;
   if (status === 401 || status === 403) {
-    return failed(checked, `TwentyThree refused the OAuth keys (${statusLine(response)}); check the four keys in the account settings`);
+    return failed(
+      checked,
+      `TwentyThree refused the OAuth keys (${statusLine(response)}); check the four keys in the account settings`,
+    );
   }
   const problem = commonFailure('TwentyThree', response, checked);
   if (problem) return problem;
@@ -54,7 +68,13 @@ export async function testTwentyThreeConnection(account: AccountContext, call: C
   }
   const said = reply.message ?? bodyExcerpt(response.body);
   if (reply.status === 'error' && isAuthError(reply)) {
-    return failed(checked, `TwentyThree refused the OAuth keys (${reply.code ?? 'error'}${said ? `: ${said}` : ''}); check the four keys in the account settings`);
+    return failed(
+      checked,
+      `TwentyThree refused the OAuth keys (${reply.code ?? 'error'}${said ? `: ${said}` : ''}); check the four keys in the account settings`,
+    );
   }
-  return failed(checked, `TwentyThree answered ${status}${said ? ` (${said})` : ''} without an upload token; check the keys and the base URL`);
+  return failed(
+    checked,
+    `TwentyThree answered ${status}${said ? ` (${said})` : ''} without an upload token; check the keys and the base URL`,
+  );
 }

@@ -59,7 +59,8 @@ function fromJson(value: unknown): ParsedOutcome | null {
   if (typeof value !== 'object' || value === null) return null;
   const record = value as Record<string, unknown>;
   // The newer API nests its payload under `data`; the older one answers at the top level.
-  const nested = typeof record.data === 'object' && record.data !== null ? (record.data as Record<string, unknown>) : null;
+  const nested =
+    typeof record.data === 'object' && record.data !== null ? (record.data as Record<string, unknown>) : null;
   for (const candidate of nested ? [nested, record] : [record]) {
     const photoId = pickId(candidate.photo_id);
     if (photoId !== null) {

@@ -21,7 +21,9 @@ export interface ApiReply {
 const NOTHING: ApiReply = { status: null, code: null, message: null, uploadToken: null };
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function text(value: unknown): string | null {
@@ -123,5 +125,7 @@ export function isAuthError(reply: Pick<ApiReply, 'code' | 'message'>): boolean 
   const code = reply.code?.toLowerCase() ?? '';
   if (code === 'invalid_signature' || code === 'permission_denied' || code === 'token_required') return true;
   if (/oauth|signature|consumer|access_token|unauthori[sz]ed/.test(code)) return true;
-  return /oauth|signature|consumer key|access token|permission|not authori[sz]ed|unauthori[sz]ed/i.test(reply.message ?? '');
+  return /oauth|signature|consumer key|access token|permission|not authori[sz]ed|unauthori[sz]ed/i.test(
+    reply.message ?? '',
+  );
 }

@@ -29,7 +29,14 @@ import type {
   UploadResult,
   UploadSource,
 } from '../types.ts';
-import { readApiError, readS3Error, readS3PostResponse, readUploadReply, XVID_INVALID_TOKEN, type UploadReply } from './xvidReplies.ts';
+import {
+  readApiError,
+  readS3Error,
+  readS3PostResponse,
+  readUploadReply,
+  XVID_INVALID_TOKEN,
+  type UploadReply,
+} from './xvidReplies.ts';
 import { parseXvidSession, xvidSessionUsable, type XvidSession } from './xvidSession.ts';
 import {
   deletionTimeMs,
@@ -51,7 +58,8 @@ export { clearXvidTokenCache } from './xvidToken.ts';
 /** S3 takes at most 5 GB in one form POST, and Ferry sends the file as one chunk. */
 export const XVID_MAX_FILE_BYTES = 5_000_000_000;
 
-export const XVID_RESUME_NOTE = 'Xvid MediaHub resumes by sending the whole file again (its chunk convention is undocumented).';
+export const XVID_RESUME_NOTE =
+  'Xvid MediaHub resumes by sending the whole file again (its chunk convention is undocumented).';
 
 /**
  * MediaHub is a media pipeline service (transcoding, thumbnails, audio): Ferry offers it video, audio
@@ -83,14 +91,22 @@ function uploadPath(uploadId: string): string {
  * same "Requested file does not exist" means "start again" before the finish call and "cannot tell
  * whether it went through" after it.
  */
-function apiFailure(response: Response<string>, doing: string, notFound: { kind: ErrorKind; advice: string }): UploadError {
+function apiFailure(
+  response: Response<string>,
+  doing: string,
+  notFound: { kind: ErrorKind; advice: string },
+): UploadError {
   const status = response.statusCode;
   const error = readApiError(response.body);
   const said = `${doing}: ${status}${error.detail ? ` ${error.detail}` : ''}`;
   if (status === 403 && error.code === XVID_INVALID_TOKEN) {
-    return new UploadError('auth', `${said}, even with a freshly issued access token; check the client id and secret and their mediahub scope`, {
-      status,
-    });
+    return new UploadError(
+      'auth',
+      `${said}, even with a freshly issued access token; check the client id and secret and their mediahub scope`,
+      {
+        status,
+      },
+    );
   }
   if (status === 404) return new UploadError(notFound.kind, `${said}; ${notFound.advice}`, { status });
   if (status === 400 || status === 422) {
@@ -189,7 +205,11 @@ function s3Failure(response: Response<string>, doing: string): UploadError {
   if (status === 403 || error.code === 'ExpiredToken') {
     // The signature, policy or its expiry were issued by MediaHub with the upload: a new upload gets
     // a new form. The engine bounds how many times in a row it starts over.
-    return new UploadError('session-gone', `${said}; the signed upload form is no longer valid, starting a new upload`, options);
+    return new UploadError(
+      'session-gone',
+      `${said}; the signed upload form is no longer valid, starting a new upload`,
+      options,
+    );
   }
   if (error.code === 'EntityTooLarge' || status === 413) {
     return new UploadError('too-large', `${said}; the file is larger than the upload form allows`, options);
@@ -208,10 +228,18 @@ function s3Failure(response: Response<string>, doing: string): UploadError {
     // S3 redirects a POST to a new bucket's regional endpoint until DNS has caught up. The streamed
     // body cannot be replayed to another host here, so the whole send is retried later.
     const location = response.headers.location;
-    return new UploadError('server', `${doing}: S3 redirected the upload${location ? ` to ${location}` : ''} (${status}); will retry`, options);
+    return new UploadError(
+      'server',
+      `${doing}: S3 redirected the upload${location ? ` to ${location}` : ''} (${status}); will retry`,
+      options,
+    );
   }
   if (status === 404) {
-    return new UploadError('invalid', `${said}; the bucket of the upload form does not exist: check the pipeline's storage in MediaHub`, options);
+    return new UploadError(
+      'invalid',
+      `${said}; the bucket of the upload form does not exist: check the pipeline's storage in MediaHub`,
+      options,
+    );
   }
   return new UploadError('invalid', `${said}; S3 refused the form, so a retry would not help`, options);
 }
@@ -220,7 +248,13 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
   id: 'xvid',
   displayName: DISPLAY_NAME,
   fields: [
-    { key: 'clientId', label: 'Client id', kind: 'secret', required: true, hint: 'OAuth2 client id of the MediaHub API application' },
+    {
+      key: 'clientId',
+      label: 'Client id',
+      kind: 'secret',
+      required: true,
+      hint: 'OAuth2 client id of the MediaHub API application',
+    },
     { key: 'clientSecret', label: 'Client secret', kind: 'secret', required: true },
     {
       key: 'pipelineId',
@@ -289,7 +323,10 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     const name = job.source.name;
     const pipelineId = account.settings.pipelineId?.trim();
     if (!pipelineId) {
-      throw new UploadError('invalid', `Xvid MediaHub account "${account.name}" has no pipeline id: set it in the account settings`);
+      throw new UploadError(
+        'invalid',
+        `Xvid MediaHub account "${account.name}" has no pipeline id: set it in the account settings`,
+      );
     }
     const days = expiryDays(account);
     const objectKey = await objectKeyFor(account, job, fileOf(job).path);
@@ -333,7 +370,10 @@ export const xvidAdapter: ProviderAdapter<XvidSession> = {
     const name = job.source.name;
     const doing = `Sending ${name} to Xvid MediaHub's storage`;
     if (part.index !== 0 || part.start !== 0 || part.end !== file.size) {
-      throw new UploadError('invalid', `${doing}: Ferry sends this file as one chunk, not bytes ${part.start}-${part.end}`);
+      throw new UploadError(
+        'invalid',
+        `${doing}: Ferry sends this file as one chunk, not bytes ${part.start}-${part.end}`,
+      );
     }
     let range: FileRange;
     try {

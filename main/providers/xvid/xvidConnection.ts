@@ -35,7 +35,13 @@ export async function testXvidConnection(account: AccountContext, call: CallCont
   }
   if (status === 400 || status === 401 || status === 403) {
     const error = readApiError(response.body);
-    return failed(checked, `Xvid MediaHub refused the client id and secret (${status}${error.detail ? ` ${error.detail}` : ''}); check them in the account settings`);
+    return failed(
+      checked,
+      `Xvid MediaHub refused the client id and secret (${status}${error.detail ? ` ${error.detail}` : ''}); check them in the account settings`,
+    );
   }
-  return commonFailure('Xvid MediaHub', response, checked) ?? failed(checked, `The token endpoint answered ${statusLine(response)}; check the account's base URL`);
+  return (
+    commonFailure('Xvid MediaHub', response, checked) ??
+    failed(checked, `The token endpoint answered ${statusLine(response)}; check the account's base URL`)
+  );
 }

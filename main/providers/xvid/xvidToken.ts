@@ -112,11 +112,15 @@ async function fetchToken(account: AccountContext, call: CallContext): Promise<C
     // As secret as the client secret it was fetched with: logs, stored errors and API answers scrub it.
     rememberSecret(reply.accessToken);
     const lifetimeMs = (reply.expiresInSeconds ?? DEFAULT_TOKEN_SECONDS) * 1000;
-    return { accessToken: reply.accessToken, renewAtMs: Date.now() + lifetimeMs - Math.min(RENEW_MARGIN_MS, lifetimeMs / 2) };
+    return {
+      accessToken: reply.accessToken,
+      renewAtMs: Date.now() + lifetimeMs - Math.min(RENEW_MARGIN_MS, lifetimeMs / 2),
+    };
   }
   const error = readApiError(response.body);
   if (status === 400 || status === 401 || status === 403) {
-    const grant = error.code === 'unsupported_grant_type' ? ` (Ferry sends grant_type=${XVID_GRANT_TYPE}, as documented)` : '';
+    const grant =
+      error.code === 'unsupported_grant_type' ? ` (Ferry sends grant_type=${XVID_GRANT_TYPE}, as documented)` : '';
     throw new UploadError(
       'auth',
       `${doing}: ${status}${error.detail ? ` ${error.detail}` : ''}${grant}; check the client id and secret`,

@@ -58,13 +58,18 @@ async function upload(cfg: Config, pace: () => Promise<void>, path: string): Pro
   await pool(plan.parts, cfg.parallel, async (part) => {
     await pace();
     const range = { path, start: part.byteRange.start, end: part.byteRange.end + 1 };
-    const headers = new URL(part.uploadUrl).origin === new URL(cfg.baseUrl).origin ? { ...auth, 'content-type': 'video/mp4' } : { 'content-type': 'video/mp4' };
+    const headers =
+      new URL(part.uploadUrl).origin === new URL(cfg.baseUrl).origin
+        ? { ...auth, 'content-type': 'video/mp4' }
+        : { 'content-type': 'video/mp4' };
     expectStatus(await send('PUT', part.uploadUrl, headers, [range]), [200, 201], `part ${part.partNumber}`);
   });
   if (plan.completeUrl) {
     await pace();
     expectStatus(
-      await send('POST', plan.completeUrl, { ...auth, 'content-type': 'application/json' }, [JSON.stringify({ mediaUploadId: plan.mediaUploadId })]),
+      await send('POST', plan.completeUrl, { ...auth, 'content-type': 'application/json' }, [
+        JSON.stringify({ mediaUploadId: plan.mediaUploadId }),
+      ]),
       [200, 201],
       'complete',
     );

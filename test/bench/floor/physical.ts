@@ -14,7 +14,13 @@ finish(
   (async () => {
     const cfg = config<Config>();
     const { size } = await stat(cfg.file);
-    expectStatus(await send('PUT', cfg.url, { 'content-type': 'application/octet-stream' }, [{ path: cfg.file, start: 0, end: size }]), [200, 201, 204], 'PUT');
+    expectStatus(
+      await send('PUT', cfg.url, { 'content-type': 'application/octet-stream' }, [
+        { path: cfg.file, start: 0, end: size },
+      ]),
+      [200, 201, 204],
+      'PUT',
+    );
     return { bytes: size };
   })(),
 );

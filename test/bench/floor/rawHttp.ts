@@ -39,7 +39,13 @@ export async function send(
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
       response.on('error', reject);
     });
   });
@@ -49,7 +55,11 @@ export async function send(
       continue;
     }
     if (piece.end <= piece.start) continue;
-    for await (const chunk of createReadStream(piece.path, { start: piece.start, end: piece.end - 1, highWaterMark: FILE_READ_SIZE })) {
+    for await (const chunk of createReadStream(piece.path, {
+      start: piece.start,
+      end: piece.end - 1,
+      highWaterMark: FILE_READ_SIZE,
+    })) {
       if (!request.write(chunk as Buffer)) await once(request, 'drain');
     }
   }
@@ -73,14 +83,19 @@ export async function pool<T>(items: readonly T[], width: number, work: (item: T
 }
 
 /** A multipart boundary and the text around the file part. */
-export function multipartFrame(fields: ReadonlyArray<readonly [string, string]>, file: { field: string; filename: string; contentType: string }): {
+export function multipartFrame(
+  fields: ReadonlyArray<readonly [string, string]>,
+  file: { field: string; filename: string; contentType: string },
+): {
   contentType: string;
   head: string;
   tail: string;
 } {
   const boundary = `----FloorBoundary${Math.random().toString(16).slice(2)}`;
   const head =
-    fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') +
+    fields
+      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+      .join('') +
     `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType}\r\n\r\n`;
   return { contentType: `multipart/form-data; boundary=${boundary}`, head, tail: `\r\n--${boundary}--\r\n` };
 }
@@ -100,7 +115,9 @@ export function finish(work: Promise<unknown>): void {
       agent.destroy();
     },
     (error: unknown) => {
-      process.stderr.write(`floor client failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `floor client failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
       agent.destroy();
     },

@@ -30,7 +30,11 @@ async function upload(cfg: Config, path: string): Promise<void> {
       if (bytesRead !== length) throw new Error(`short read of ${path}`);
       const bytes = buffer.subarray(0, length);
       md5.update(bytes);
-      const frame = multipartFrame(uploadId ? [['upload_id', uploadId]] : [], { field: 'image', filename: basename(path), contentType: 'image/png' });
+      const frame = multipartFrame(uploadId ? [['upload_id', uploadId]] : [], {
+        field: 'image',
+        filename: basename(path),
+        contentType: 'image/png',
+      });
       const reply = expectStatus(
         await send(
           'POST',

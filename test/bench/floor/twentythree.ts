@@ -43,11 +43,17 @@ async function uploadToken(cfg: Config, title: string): Promise<string> {
   oauth.set('oauth_signature', createHmac('sha1', key).update(base).digest('base64'));
   const header = `OAuth ${[...oauth].map(([name, value]) => `${rfc3986(name)}="${rfc3986(value)}"`).join(', ')}`;
   const reply = expectStatus(
-    await send('POST', url, { authorization: header, 'content-type': 'application/x-www-form-urlencoded' }, [form.toString()]),
+    await send('POST', url, { authorization: header, 'content-type': 'application/x-www-form-urlencoded' }, [
+      form.toString(),
+    ]),
     [200],
     'upload token',
   );
-  const parsed = JSON.parse(reply.text) as { status?: string; message?: string; uploadtoken?: { upload_token: string } };
+  const parsed = JSON.parse(reply.text) as {
+    status?: string;
+    message?: string;
+    uploadtoken?: { upload_token: string };
+  };
   if (parsed.status === 'error' || !parsed.uploadtoken) throw new Error(`upload token: ${reply.text.slice(0, 200)}`);
   return parsed.uploadtoken.upload_token;
 }
@@ -75,11 +81,12 @@ async function upload(cfg: Config, path: string): Promise<void> {
       ],
       { field: 'file', filename: name, contentType: 'video/mp4' },
     );
-    const reply = await send('POST', `${cfg.baseUrl}/api/photo/redeem-upload-token`, { 'content-type': frame.contentType }, [
-      frame.head,
-      { path, start, end },
-      frame.tail,
-    ]);
+    const reply = await send(
+      'POST',
+      `${cfg.baseUrl}/api/photo/redeem-upload-token`,
+      { 'content-type': frame.contentType },
+      [frame.head, { path, start, end }, frame.tail],
+    );
     expectStatus(reply, [200], `chunk ${number}`);
     if (reply.text.startsWith('error')) throw new Error(reply.text);
   });

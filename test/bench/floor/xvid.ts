@@ -25,7 +25,11 @@ async function upload(cfg: Config, bearer: string, path: string): Promise<void> 
   const key = `bench/${basename(path)}-${Math.random().toString(16).slice(2)}`;
   const created = JSON.parse(
     expectStatus(
-      await send('POST', `${cfg.apiUrl}/files/uploads/?object_key=${encodeURIComponent(key)}&pipeline_id=${encodeURIComponent(cfg.pipelineId)}&expires_at=0`, auth),
+      await send(
+        'POST',
+        `${cfg.apiUrl}/files/uploads/?object_key=${encodeURIComponent(key)}&pipeline_id=${encodeURIComponent(cfg.pipelineId)}&expires_at=0`,
+        auth,
+      ),
       [200, 201],
       'create',
     ).text,
@@ -36,18 +40,25 @@ async function upload(cfg: Config, bearer: string, path: string): Promise<void> 
     contentType: 'application/octet-stream',
   });
   expectStatus(
-    await send('POST', created.upload.form_post_url, { 'content-type': frame.contentType }, [frame.head, { path, start: 0, end: size }, frame.tail]),
+    await send('POST', created.upload.form_post_url, { 'content-type': frame.contentType }, [
+      frame.head,
+      { path, start: 0, end: size },
+      frame.tail,
+    ]),
     [201],
     'S3 form POST',
   );
   const uploadUrl = `${cfg.apiUrl}/files/uploads/${encodeURIComponent(created.upload.id)}`;
   expectStatus(
-    await send('PUT', uploadUrl, { ...auth, 'content-type': 'application/json' }, [JSON.stringify({ upload: { nb_chunks: 1 } })]),
+    await send('PUT', uploadUrl, { ...auth, 'content-type': 'application/json' }, [
+      JSON.stringify({ upload: { nb_chunks: 1 } }),
+    ]),
     [200],
     'finish',
   );
   for (;;) {
-    const status = (JSON.parse(expectStatus(await send('GET', uploadUrl, auth), [200], 'status').text) as Upload).upload.status;
+    const status = (JSON.parse(expectStatus(await send('GET', uploadUrl, auth), [200], 'status').text) as Upload).upload
+      .status;
     if (status !== 'COMPLETING') return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -56,10 +67,17 @@ async function upload(cfg: Config, bearer: string, path: string): Promise<void> 
 finish(
   (async () => {
     const cfg = config<Config>();
-    const form = new URLSearchParams({ grant_type: 'client_credential', client_id: cfg.clientId, client_secret: cfg.clientSecret, scope: 'mediahub' });
+    const form = new URLSearchParams({
+      grant_type: 'client_credential',
+      client_id: cfg.clientId,
+      client_secret: cfg.clientSecret,
+      scope: 'mediahub',
+    });
     const token = JSON.parse(
       expectStatus(
-        await send('POST', `${cfg.apiUrl}/oauth2/token/`, { 'content-type': 'application/x-www-form-urlencoded' }, [form.toString()]),
+        await send('POST', `${cfg.apiUrl}/oauth2/token/`, { 'content-type': 'application/x-www-form-urlencoded' }, [
+          form.toString(),
+        ]),
         [200],
         'token',
       ).text,

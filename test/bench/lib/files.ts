@@ -27,7 +27,10 @@ export class BenchFiles {
   /** Fails early when fewer than `bytes` are free in the temporary folder. */
   async requireFree(bytes: number, what: string): Promise<void> {
     const free = await this.freeBytes();
-    if (free < bytes) throw new Error(`${what} needs ${Math.ceil(bytes / 1e9)} GB free in ${this.root}, only ${Math.floor(free / 1e9)} GB are`);
+    if (free < bytes)
+      throw new Error(
+        `${what} needs ${Math.ceil(bytes / 1e9)} GB free in ${this.root}, only ${Math.floor(free / 1e9)} GB are`,
+      );
   }
 
   async dir(name: string): Promise<string> {

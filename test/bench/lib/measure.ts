@@ -83,7 +83,10 @@ export class ServerWatch {
     this.#cpuEnd = this.#pid === null ? null : cpuSecondsOf(this.#pid);
   };
 
-  constructor(urls: readonly string[], isWork: (method: string, path: string) => boolean = (method) => method !== 'GET') {
+  constructor(
+    urls: readonly string[],
+    isWork: (method: string, path: string) => boolean = (method) => method !== 'GET',
+  ) {
     this.#ports = new Set(urls.map((url) => Number(new URL(url).port)));
     this.#isWork = isWork;
     subscribe('http.server.request.start', this.#onStart);
@@ -102,7 +105,8 @@ export class ServerWatch {
   stop(): Window {
     unsubscribe('http.server.request.start', this.#onStart);
     unsubscribe('http.server.response.finish', this.#onFinish);
-    if (this.#startAt === null || this.#endAt === null) throw new Error('the client sent no work request to the emulator');
+    if (this.#startAt === null || this.#endAt === null)
+      throw new Error('the client sent no work request to the emulator');
     const cpu = this.#cpuStart !== null && this.#cpuEnd !== null ? this.#cpuEnd - this.#cpuStart : null;
     return { seconds: (this.#endAt - this.#startAt) / 1000, cpuSeconds: cpu, requests: this.#requests };
   }
@@ -127,7 +131,12 @@ let probeCounter = 0;
 export async function runNode(
   script: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void; timeoutMs?: number; nodeArgs?: readonly string[] } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    onSpawn?: (pid: number) => void;
+    timeoutMs?: number;
+    nodeArgs?: readonly string[];
+  } = {},
 ): Promise<ChildRun> {
   const probeFile = join(tmpdir(), `ferry-bench-probe-${process.pid}-${probeCounter++}.json`);
   const started = performance.now();

@@ -16,7 +16,8 @@ export interface Row {
   samples?: Record<string, unknown>;
 }
 
-const fmt = (value: number | null, digits = 2): string => (value === null || Number.isNaN(value) ? '—' : value.toFixed(digits));
+const fmt = (value: number | null, digits = 2): string =>
+  value === null || Number.isNaN(value) ? '—' : value.toFixed(digits);
 
 export function table(rows: readonly Row[]): string {
   const header = ['suite', 'measure', 'unit', 'Ferry', 'baseline', 'ratio', 'target', 'ok'];
@@ -31,6 +32,7 @@ export function table(rows: readonly Row[]): string {
     row.met === null ? '' : row.met ? 'yes' : 'NO',
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
-  const render = (cells: readonly string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  const render = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   return [render(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(render)].join('\n');
 }

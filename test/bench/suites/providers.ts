@@ -62,7 +62,14 @@ export async function startTarget(provider: ProviderId): Promise<BenchTarget> {
           `chunkSize=${TWENTYTHREE_CHUNK}`,
         ],
         floorScript: floor('twentythree'),
-        floorConfig: (files, filesAtOnce) => ({ baseUrl: sandbox.url, keys, files, chunkSize: TWENTYTHREE_CHUNK, parallel: 3, filesAtOnce }),
+        floorConfig: (files, filesAtOnce) => ({
+          baseUrl: sandbox.url,
+          keys,
+          files,
+          chunkSize: TWENTYTHREE_CHUNK,
+          parallel: 3,
+          filesAtOnce,
+        }),
         fault: (fault) => sandbox.fault(fault),
         close: () => sandbox.close(),
       };
@@ -74,7 +81,15 @@ export async function startTarget(provider: ProviderId): Promise<BenchTarget> {
       return {
         provider,
         url: sandbox.url,
-        accountArgs: ['ofauth', '--base-url', sandbox.url, '--secret', `apiKey=${sandbox.apiKey}`, '--secret', `connectionId=${sandbox.connectionId}`],
+        accountArgs: [
+          'ofauth',
+          '--base-url',
+          sandbox.url,
+          '--secret',
+          `apiKey=${sandbox.apiKey}`,
+          '--secret',
+          `connectionId=${sandbox.connectionId}`,
+        ],
         floorScript: floor('ofauth'),
         floorConfig: (files, filesAtOnce) => ({
           baseUrl: sandbox.url,

@@ -63,14 +63,21 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   // Enqueue through the queue API, a batch of paths per call (as the API layer and `ferry upload` do).
   let queue = openQueue(dataDir);
   // Nothing listens on the discard port: the cold-start pass below may launch a few jobs, which fail fast.
-  await queue.addAccount({ provider: 'selfcommunity', name: ACCOUNT, baseUrl: 'http://127.0.0.1:9', secrets: { accessToken: 't' } });
+  await queue.addAccount({
+    provider: 'selfcommunity',
+    name: ACCOUNT,
+    baseUrl: 'http://127.0.0.1:9',
+    secrets: { accessToken: 't' },
+  });
   const started = performance.now();
   for (let i = 0; i < paths.length; i += BATCH) await queue.enqueue(ACCOUNT, paths.slice(i, i + BATCH));
   const enqueueSeconds = (performance.now() - started) / 1000;
   queue.db.close();
   const dbBytes = await dbSize(dataDir);
 
-  const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], { env: { FERRY_DATA_DIR: '' } });
+  const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], {
+    env: { FERRY_DATA_DIR: '' },
+  });
   if (list.code !== 0) throw new Error(`ferry list failed: ${list.stderr}`);
   const lines = list.stdout.split('\n').filter(Boolean).length;
   if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);

@@ -22,7 +22,12 @@ export interface Sample {
   wallSeconds: number;
 }
 
-function sampleOf(client: Sample['client'], bytes: number, window: { seconds: number; cpuSeconds: number | null }, run: ChildRun): Sample {
+function sampleOf(
+  client: Sample['client'],
+  bytes: number,
+  window: { seconds: number; cpuSeconds: number | null },
+  run: ChildRun,
+): Sample {
   return {
     client,
     bytes,
@@ -36,7 +41,8 @@ function sampleOf(client: Sample['client'], bytes: number, window: { seconds: nu
 }
 
 function check(run: ChildRun, what: string): void {
-  if (run.code !== 0) throw new Error(`${what} exited with ${String(run.code)}:\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`);
+  if (run.code !== 0)
+    throw new Error(`${what} exited with ${String(run.code)}:\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`);
 }
 
 export interface FerrySetup {
@@ -46,9 +52,22 @@ export interface FerrySetup {
 }
 
 /** Creates the Ferry account for `target` in `dataDir`. */
-export async function ferryAccount(target: BenchTarget, dataDir: string, options: { concurrency?: number; env?: NodeJS.ProcessEnv } = {}): Promise<FerrySetup> {
+export async function ferryAccount(
+  target: BenchTarget,
+  dataDir: string,
+  options: { concurrency?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<FerrySetup> {
   const account = `bench-${target.provider}`;
-  const args = ['--data-dir', dataDir, 'accounts', 'add', ...target.accountArgs.slice(0, 1), '--name', account, ...target.accountArgs.slice(1)];
+  const args = [
+    '--data-dir',
+    dataDir,
+    'accounts',
+    'add',
+    ...target.accountArgs.slice(0, 1),
+    '--name',
+    account,
+    ...target.accountArgs.slice(1),
+  ];
   if (options.concurrency !== undefined) args.push('--concurrency', String(options.concurrency));
   check(await runNode(FERRY_BIN, args), 'ferry accounts add');
   // Processing polls start after 50 ms (default 2 s); they are outside the measured window anyway.
@@ -65,28 +84,46 @@ export async function runFerry(
   bin: string = FERRY_BIN,
 ): Promise<Sample> {
   const watch = new ServerWatch([target.url], target.isWork);
-  const run = await runNode(bin, ['--data-dir', setup.dataDir, 'upload', '--account', setup.account, '--wait', '--json', ...files], {
-    env: setup.env,
-    nodeArgs,
-    onSpawn: (pid) => (watch.pid = pid),
-  });
+  const run = await runNode(
+    bin,
+    ['--data-dir', setup.dataDir, 'upload', '--account', setup.account, '--wait', '--json', ...files],
+    {
+      env: setup.env,
+      nodeArgs,
+      onSpawn: (pid) => (watch.pid = pid),
+    },
+  );
   const window = watch.stop();
   check(run, `ferry upload (${target.provider})`);
-  const completed = run.stdout.split('\n').filter((line) => line.includes('"event":"job"') && line.includes('"status":"completed"')).length;
-  if (completed !== files.length) throw new Error(`ferry completed ${completed} of ${files.length} uploads:\n${run.stdout.slice(-2000)}`);
+  const completed = run.stdout
+    .split('\n')
+    .filter((line) => line.includes('"event":"job"') && line.includes('"status":"completed"')).length;
+  if (completed !== files.length)
+    throw new Error(`ferry completed ${completed} of ${files.length} uploads:\n${run.stdout.slice(-2000)}`);
   return sampleOf('ferry', bytes, window, run);
 }
 
-export async function runFloor(target: BenchTarget, files: readonly string[], filesAtOnce: number, bytes: number): Promise<Sample> {
+export async function runFloor(
+  target: BenchTarget,
+  files: readonly string[],
+  filesAtOnce: number,
+  bytes: number,
+): Promise<Sample> {
   const watch = new ServerWatch([target.url], target.isWork);
-  const run = await runNode(target.floorScript, [JSON.stringify(target.floorConfig(files, filesAtOnce))], { onSpawn: (pid) => (watch.pid = pid) });
+  const run = await runNode(target.floorScript, [JSON.stringify(target.floorConfig(files, filesAtOnce))], {
+    onSpawn: (pid) => (watch.pid = pid),
+  });
   const window = watch.stop();
   check(run, `floor client (${target.provider})`);
   return sampleOf('floor', bytes, window, run);
 }
 
 /** Runs `reps` A/B pairs, alternating which client goes first. */
-export async function alternate(reps: number, a: () => Promise<Sample>, b: () => Promise<Sample>): Promise<{ a: Sample[]; b: Sample[] }> {
+export async function alternate(
+  reps: number,
+  a: () => Promise<Sample>,
+  b: () => Promise<Sample>,
+): Promise<{ a: Sample[]; b: Sample[] }> {
   const result = { a: [] as Sample[], b: [] as Sample[] };
   // One untimed run of each first: an emulator's first upload is slow (its own code warming up), and
   // that penalised whichever client went first in rep 0 (first pairs ran 0.57–0.85 while the others
@@ -120,9 +157,13 @@ export async function runPhysical(file: string, bytes: number): Promise<Sample> 
   const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/sink`;
   try {
     const watch = new ServerWatch([url]);
-    const run = await runNode(join(REPO_ROOT, 'test', 'bench', 'floor', 'physical.ts'), [JSON.stringify({ url, file })], {
-      onSpawn: (pid) => (watch.pid = pid),
-    });
+    const run = await runNode(
+      join(REPO_ROOT, 'test', 'bench', 'floor', 'physical.ts'),
+      [JSON.stringify({ url, file })],
+      {
+        onSpawn: (pid) => (watch.pid = pid),
+      },
+    );
     const window = watch.stop();
     check(run, 'physical PUT');
     return sampleOf('physical', bytes, window, run);

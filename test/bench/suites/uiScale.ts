@@ -58,12 +58,24 @@ export interface UiActiveResult {
   longestTaskMs: number;
 }
 
-const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Builds the renderer (dist/renderer) so that the benchmark measures the current sources. */
 export function buildRenderer(): void {
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'], { cwd: REPO_ROOT, stdio: 'inherit' });
-  if (!existsSync(join(REPO_ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('the renderer build wrote no dist/renderer/index.html');
+  execFileSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
+  if (!existsSync(join(REPO_ROOT, 'dist', 'renderer', 'index.html')))
+    throw new Error('the renderer build wrote no dist/renderer/index.html');
 }
 
 async function launch(): Promise<Browser> {
@@ -73,7 +85,12 @@ async function launch(): Promise<Browser> {
 async function newPage(browser: Browser): Promise<Page> {
   // bypassCSP: the app's Content-Security-Policy forbids string evaluation, which Playwright's
   // waitForFunction and the measuring scripts below need; the app itself runs unchanged.
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, colorScheme: 'light', bypassCSP: true });
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    deviceScaleFactor: 1,
+    colorScheme: 'light',
+    bypassCSP: true,
+  });
   const page = await context.newPage();
   page.on('pageerror', (error) => process.stderr.write(`ui bench page error: ${error.message}\n`));
   return page;
@@ -83,7 +100,12 @@ async function newPage(browser: Browser): Promise<Page> {
 async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
   const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   try {
-    const account = await queue.addAccount({ provider: 'selfcommunity', name: 'scale', baseUrl, secrets: { accessToken: 't' } });
+    const account = await queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'scale',
+      baseUrl,
+      secrets: { accessToken: 't' },
+    });
     queue.accounts.update(account.id, { paused: true });
     const now = Date.now();
     const BATCH = 5_000;
@@ -114,7 +136,11 @@ const FIRST_ROW = '.list .row[data-job-id]';
 /** Milliseconds since navigation start, read in the page. */
 const pageNow = (page: Page): Promise<number> => page.evaluate('performance.now()');
 
-export async function uiRender(files: BenchFiles, jobs: number, loads: number): Promise<{ render: UiRenderResult; scroll: UiScrollResult }> {
+export async function uiRender(
+  files: BenchFiles,
+  jobs: number,
+  loads: number,
+): Promise<{ render: UiRenderResult; scroll: UiScrollResult }> {
   const sandbox = await startSelfCommunitySandbox();
   const dataDir = await files.dir(`ui-${jobs}/data`);
   await seedQueue(dataDir, jobs, sandbox.url);
@@ -132,7 +158,9 @@ export async function uiRender(files: BenchFiles, jobs: number, loads: number): 
       await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
       firstRows.push(await pageNow(page));
       // The header's totals ("100,000 uploads" or similar): the first text that names every job.
-      await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(shown)})`, undefined, { timeout: 60_000 });
+      await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(shown)})`, undefined, {
+        timeout: 60_000,
+      });
       totals.push(await pageNow(page));
     }
     const scroll = await scrollFrames(page!, jobs);
@@ -197,10 +225,18 @@ export async function uiActive(files: BenchFiles, active: number, windowMs: numb
   sandbox.fault({ times: Number.MAX_SAFE_INTEGER, action: { type: 'delay', ms: 500 } });
   const dataDir = await files.dir(`ui-active/data`);
   const src = await files.dir('ui-active/src');
-  const paths = await Promise.all(Array.from({ length: active }, (_, i) => files.random(src, `live-${i}.png`, 20 * 204_800)));
+  const paths = await Promise.all(
+    Array.from({ length: active }, (_, i) => files.random(src, `live-${i}.png`, 20 * 204_800)),
+  );
   const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   try {
-    await queue.addAccount({ provider: 'selfcommunity', name: 'live', baseUrl: sandbox.url, secrets: { accessToken: sandbox.token }, concurrency: active });
+    await queue.addAccount({
+      provider: 'selfcommunity',
+      name: 'live',
+      baseUrl: sandbox.url,
+      secrets: { accessToken: sandbox.token },
+      concurrency: active,
+    });
     await queue.enqueue('live', paths);
   } finally {
     queue.db.close();

@@ -21,8 +21,14 @@ export async function dropFiles(page: Page, files: FakeFile[], selector = '.main
       interface PageGlobals {
         DataTransfer: new () => PageTransfer;
         File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
-        DragEvent: new (type: string, init: { bubbles: boolean; cancelable: boolean; dataTransfer: PageTransfer }) => unknown;
-        document: { querySelector(selector: string): { dispatchEvent(event: unknown): boolean } | null; body: { dispatchEvent(event: unknown): boolean } };
+        DragEvent: new (
+          type: string,
+          init: { bubbles: boolean; cancelable: boolean; dataTransfer: PageTransfer },
+        ) => unknown;
+        document: {
+          querySelector(selector: string): { dispatchEvent(event: unknown): boolean } | null;
+          body: { dispatchEvent(event: unknown): boolean };
+        };
       }
       const { DataTransfer, File, DragEvent, document } = globalThis as unknown as PageGlobals;
       const transfer = new DataTransfer();

@@ -25,7 +25,10 @@ export async function startFerryServe(dataDir: string, env: Record<string, strin
     err += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ferry serve did not print its address in time:\n${out}\n${err}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`ferry serve did not print its address in time:\n${out}\n${err}`)),
+      30_000,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /Ferry is at (http:\/\/\S+)/.exec(out);

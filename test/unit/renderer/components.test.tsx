@@ -28,7 +28,13 @@ const ACCOUNT = {
 function showJobs(...jobs: ReturnType<typeof job>[]): void {
   ferryStore.setState({
     jobs: Object.fromEntries(jobs.map((j) => [j.id, j])),
-    queue: { total: jobs.length, pages: { 0: jobs.map((j) => j.id) }, generation: 0, ready: true, range: { start: 0, end: jobs.length } },
+    queue: {
+      total: jobs.length,
+      pages: { 0: jobs.map((j) => j.id) },
+      generation: 0,
+      ready: true,
+      range: { start: 0, end: jobs.length },
+    },
   });
 }
 
@@ -60,8 +66,18 @@ describe('a queue row', () => {
   it('tells a retry countdown with its attempt from a rate limit, and shows why an upload failed', () => {
     vi.useFakeTimers({ now: 1_000_000 });
     showJobs(
-      job(1, { state: 'waiting', attempts: 2, nextAttemptAt: 1_012_000, error: { kind: 'network', message: 'socket hang up' } }),
-      job(2, { state: 'waiting', attempts: 1, nextAttemptAt: 1_030_000, error: { kind: 'rate-limited', message: '429' } }),
+      job(1, {
+        state: 'waiting',
+        attempts: 2,
+        nextAttemptAt: 1_012_000,
+        error: { kind: 'network', message: 'socket hang up' },
+      }),
+      job(2, {
+        state: 'waiting',
+        attempts: 1,
+        nextAttemptAt: 1_030_000,
+        error: { kind: 'rate-limited', message: '429' },
+      }),
       job(3, { state: 'failed', error: { kind: 'auth', message: 'SelfCommunity refused the access token (401)' } }),
       job(4, { state: 'processing' }),
       job(5, { state: 'paused' }),
@@ -88,7 +104,11 @@ describe('a queue row', () => {
   });
 
   it('offers the actions that fit the state', () => {
-    showJobs(job(1, { state: 'uploading' }), job(2, { state: 'failed', error: { kind: 'server', message: '500' } }), job(3, { state: 'completed', result: { remoteId: '7', url: 'https://x/7', details: {} } }));
+    showJobs(
+      job(1, { state: 'uploading' }),
+      job(2, { state: 'failed', error: { kind: 'server', message: '500' } }),
+      job(3, { state: 'completed', result: { remoteId: '7', url: 'https://x/7', details: {} } }),
+    );
     render(
       <>
         <JobRow index={0} top={0} />
@@ -149,7 +169,12 @@ describe('the queue view', () => {
   });
 
   it('then asks for files', () => {
-    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY], queue: { total: 0, pages: {}, generation: 0, ready: true, range: { start: 0, end: 0 } } });
+    ferryStore.setState({
+      booted: true,
+      accounts: [ACCOUNT],
+      providers: [SELFCOMMUNITY],
+      queue: { total: 0, pages: {}, generation: 0, ready: true, range: { start: 0, end: 0 } },
+    });
     render(<QueueView />);
     expect(screen.getByRole('heading', { name: 'Drop files here' })).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Choose files…' })).toBeTruthy();
@@ -216,7 +241,10 @@ describe('the account form', () => {
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
     });
-    expect(transport.calls[0]).toEqual({ command: 'accounts.update', input: { account: 'community', baseUrl: 'https://c.example', settings: {}, secrets: {}, concurrency: 2 } });
+    expect(transport.calls[0]).toEqual({
+      command: 'accounts.update',
+      input: { account: 'community', baseUrl: 'https://c.example', settings: {}, secrets: {}, concurrency: 2 },
+    });
     expect(onClose).toHaveBeenCalled();
   });
 
@@ -242,7 +270,11 @@ describe('the account picker', () => {
     const transport = fakeTransport({ 'jobs.enqueue': () => [], 'jobs.list': listOf(0) }, 'electron');
     setTransport(transport);
     ferryStore.setState({ accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
-    openPicker({ files: [new File(['x'], 'a.png', { type: 'image/png' }), new File(['x'], 'b.zip')], urls: [], skipped: 1 });
+    openPicker({
+      files: [new File(['x'], 'a.png', { type: 'image/png' }), new File(['x'], 'b.zip')],
+      urls: [],
+      skipped: 1,
+    });
     render(<AccountPicker />);
     const dialog = screen.getByRole('dialog', { name: 'Upload 2 files' });
     expect(within(dialog).getByText(/SelfCommunity takes images/)).toBeTruthy();
@@ -250,7 +282,10 @@ describe('the account picker', () => {
     await act(async () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Upload 1 file' }));
     });
-    expect(transport.calls.find((c) => c.command === 'jobs.enqueue')?.input).toEqual({ account: 'community', paths: ['/home/me/a.png'] });
+    expect(transport.calls.find((c) => c.command === 'jobs.enqueue')?.input).toEqual({
+      account: 'community',
+      paths: ['/home/me/a.png'],
+    });
     expect(ferryStore.getState().picker).toBeNull();
   });
 });
@@ -266,7 +301,13 @@ describe('the details panel', () => {
       result: {
         remoteId: 'med_1',
         url: null,
-        details: { mediaId: 'med_1', validations: { LinkedIn: { isValid: true, errors: [] }, Twitter: { isValid: false, errors: ['Video longer than 140 s'] } } },
+        details: {
+          mediaId: 'med_1',
+          validations: {
+            LinkedIn: { isValid: true, errors: [] },
+            Twitter: { isValid: false, errors: ['Video longer than 140 s'] },
+          },
+        },
       },
     });
     ferryStore.setState({
@@ -277,8 +318,24 @@ describe('the details panel', () => {
         partsAcknowledged: 0,
         resumeNote: null,
         timeline: [
-          { id: 1, at: 1_700_000_000_000, type: 'error', state: null, attempt: 1, errorKind: 'network', message: 'socket hang up; retrying in 2s' },
-          { id: 2, at: 1_700_000_005_000, type: 'state', state: 'completed', attempt: 2, errorKind: null, message: 'Completed' },
+          {
+            id: 1,
+            at: 1_700_000_000_000,
+            type: 'error',
+            state: null,
+            attempt: 1,
+            errorKind: 'network',
+            message: 'socket hang up; retrying in 2s',
+          },
+          {
+            id: 2,
+            at: 1_700_000_005_000,
+            type: 'state',
+            state: 'completed',
+            attempt: 2,
+            errorKind: null,
+            message: 'Completed',
+          },
         ],
       },
     });
@@ -290,7 +347,15 @@ describe('the details panel', () => {
     expect(screen.getByText('network')).toBeTruthy();
     unmount();
 
-    const vault = job(2, { provider: 'ofauth', state: 'completed', result: { remoteId: '42', url: 'https://cdn.example/42.jpg', details: { isReady: false, note: 'OnlyFans is still processing' } } });
+    const vault = job(2, {
+      provider: 'ofauth',
+      state: 'completed',
+      result: {
+        remoteId: '42',
+        url: 'https://cdn.example/42.jpg',
+        details: { isReady: false, note: 'OnlyFans is still processing' },
+      },
+    });
     ferryStore.setState({ detailsId: 2, jobs: { 2: vault }, detail: null });
     render(<DetailsPanel />);
     expect(screen.getByText('Processing on the server')).toBeTruthy();

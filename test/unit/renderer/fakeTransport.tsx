@@ -3,10 +3,21 @@
  * is recorded, and events are pushed with `emit` as the server would.
  */
 import { jobActions } from '../../../main/core/jobState.ts';
-import type { ApiEvents, ApiResult, CommandInput, CommandName, CommandOutput, EventName, JobView, ProviderInfo } from '../../../main/api/contract.ts';
+import type {
+  ApiEvents,
+  ApiResult,
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  EventName,
+  JobView,
+  ProviderInfo,
+} from '../../../main/api/contract.ts';
 import type { Transport } from '../../../renderer/transport/types.ts';
 
-export type Handlers = { [K in CommandName]?: (input: CommandInput<K>) => CommandOutput<K> | Promise<CommandOutput<K>> };
+export type Handlers = {
+  [K in CommandName]?: (input: CommandInput<K>) => CommandOutput<K> | Promise<CommandOutput<K>>;
+};
 
 export interface FakeTransport extends Transport {
   calls: Array<{ command: CommandName; input: unknown }>;
@@ -82,7 +93,17 @@ export function job(id: number, patch: Partial<JobView> = {}): JobView {
 export const SELFCOMMUNITY: ProviderInfo = {
   id: 'selfcommunity',
   name: 'SelfCommunity',
-  fields: [{ key: 'accessToken', label: 'Access token', kind: 'secret', required: true, default: null, hint: 'Bearer token', choices: null }],
+  fields: [
+    {
+      key: 'accessToken',
+      label: 'Access token',
+      kind: 'secret',
+      required: true,
+      default: null,
+      hint: 'Bearer token',
+      choices: null,
+    },
+  ],
   capabilities: {
     sources: 'file',
     baseUrlRequired: true,
@@ -101,7 +122,15 @@ export const OKTOPOST: ProviderInfo = {
   fields: [
     { key: 'accountId', label: 'Account ID', kind: 'secret', required: true, default: null, hint: null, choices: null },
     { key: 'apiKey', label: 'API key', kind: 'secret', required: true, default: null, hint: null, choices: null },
-    { key: 'region', label: 'Data centre', kind: 'setting', required: false, default: 'us', hint: null, choices: ['us', 'eu'] },
+    {
+      key: 'region',
+      label: 'Data centre',
+      kind: 'setting',
+      required: false,
+      default: 'us',
+      hint: null,
+      choices: ['us', 'eu'],
+    },
   ],
   capabilities: {
     sources: 'url',

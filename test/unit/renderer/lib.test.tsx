@@ -8,7 +8,9 @@ import { OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
 
 describe('refusalReason', () => {
   it('takes an image under the limit and refuses one over it, naming the limit', () => {
-    expect(refusalReason({ name: 'a.png', size: 4_000_000, type: 'image/png', kind: 'file' }, SELFCOMMUNITY)).toBeNull();
+    expect(
+      refusalReason({ name: 'a.png', size: 4_000_000, type: 'image/png', kind: 'file' }, SELFCOMMUNITY),
+    ).toBeNull();
     expect(refusalReason({ name: 'a.png', size: 6_000_000, type: 'image/png', kind: 'file' }, SELFCOMMUNITY)).toBe(
       "6.0 MB is over SelfCommunity's limit of 5.0 MB for this type",
     );
@@ -16,14 +18,20 @@ describe('refusalReason', () => {
 
   it('judges the type by the extension, as the server does, not by the browser guess', () => {
     expect(refusalReason({ name: 'scan.pdf', size: 10, type: '', kind: 'file' }, SELFCOMMUNITY)).toBeNull();
-    expect(refusalReason({ name: 'clip.mov', size: 10, type: 'image/png', kind: 'file' }, SELFCOMMUNITY)).toContain('video/quicktime');
+    expect(refusalReason({ name: 'clip.mov', size: 10, type: 'image/png', kind: 'file' }, SELFCOMMUNITY)).toContain(
+      'video/quicktime',
+    );
   });
 
   it('sends local files away from URL providers and lets unknown URLs through for the provider to judge', () => {
-    expect(refusalReason({ name: 'a.png', size: 10, type: 'image/png', kind: 'file' }, OKTOPOST)).toContain('cannot take a local file');
+    expect(refusalReason({ name: 'a.png', size: 10, type: 'image/png', kind: 'file' }, OKTOPOST)).toContain(
+      'cannot take a local file',
+    );
     expect(refusalReason({ name: 'launch.mp4', size: null, type: '', kind: 'url' }, OKTOPOST)).toBeNull();
     expect(refusalReason({ name: 'watch', size: null, type: '', kind: 'url' }, OKTOPOST)).toBeNull();
-    expect(refusalReason({ name: 'doc.pdf', size: null, type: '', kind: 'url' }, OKTOPOST)).toContain('Oktopost takes video/mp4, image/png');
+    expect(refusalReason({ name: 'doc.pdf', size: null, type: '', kind: 'url' }, OKTOPOST)).toContain(
+      'Oktopost takes video/mp4, image/png',
+    );
   });
 });
 
@@ -31,7 +39,12 @@ describe('dropped folders', () => {
   type Node = { name: string; children?: Node[] };
   const entry = (node: Node): FileSystemEntry => {
     if (!node.children) {
-      return { name: node.name, isFile: true, isDirectory: false, file: (ok: (f: File) => void) => ok(new File(['x'], node.name)) } as unknown as FileSystemEntry;
+      return {
+        name: node.name,
+        isFile: true,
+        isDirectory: false,
+        file: (ok: (f: File) => void) => ok(new File(['x'], node.name)),
+      } as unknown as FileSystemEntry;
     }
     const children = node.children.map(entry);
     return {
@@ -54,7 +67,12 @@ describe('dropped folders', () => {
   it('are walked recursively, skipping system junk', async () => {
     const tree = entry({
       name: 'trip',
-      children: [{ name: 'a.jpg' }, { name: '.DS_Store' }, { name: 'b.jpg' }, { name: 'day2', children: [{ name: 'c.jpg' }, { name: 'Thumbs.db' }, { name: '._c.jpg' }] }],
+      children: [
+        { name: 'a.jpg' },
+        { name: '.DS_Store' },
+        { name: 'b.jpg' },
+        { name: 'day2', children: [{ name: 'c.jpg' }, { name: 'Thumbs.db' }, { name: '._c.jpg' }] },
+      ],
     });
     const dropped = await expandDrop({ entries: [tree], files: [], urls: [] });
     expect(dropped.files.map((f) => f.name)).toEqual(['a.jpg', 'b.jpg', 'c.jpg']);
@@ -64,7 +82,10 @@ describe('dropped folders', () => {
   it('knows junk and links when it sees them', () => {
     expect(['.DS_Store', 'desktop.ini', '~$report.docx', 'Thumbs.db'].every(isJunk)).toBe(true);
     expect(isJunk('holiday.png')).toBe(false);
-    expect(parseUrls('# comment\nhttps://a.example/x.mp4\nnot a url\nhttp://b.example/y.png ')).toEqual(['https://a.example/x.mp4', 'http://b.example/y.png']);
+    expect(parseUrls('# comment\nhttps://a.example/x.mp4\nnot a url\nhttp://b.example/y.png ')).toEqual([
+      'https://a.example/x.mp4',
+      'http://b.example/y.png',
+    ]);
   });
 });
 
@@ -80,8 +101,14 @@ describe('formatting', () => {
 
   it('writes links as URL, Markdown and HTML, escaping what needs it', () => {
     expect(formatLink('url', 'https://x.example/a b.png', 'a.png')).toBe('https://x.example/a b.png');
-    expect(formatLink('markdown', 'https://x.example/a.png', 'my [best].png', 'image/png')).toBe('![my \\[best\\].png](https://x.example/a.png)');
-    expect(formatLink('markdown', 'https://x.example/v', 'clip.mp4', 'video/mp4')).toBe('[clip.mp4](https://x.example/v)');
-    expect(formatLink('html', 'https://x.example/v?a=1&b=2', '<clip>', 'video/mp4')).toBe('<a href="https://x.example/v?a=1&amp;b=2">&lt;clip&gt;</a>');
+    expect(formatLink('markdown', 'https://x.example/a.png', 'my [best].png', 'image/png')).toBe(
+      '![my \\[best\\].png](https://x.example/a.png)',
+    );
+    expect(formatLink('markdown', 'https://x.example/v', 'clip.mp4', 'video/mp4')).toBe(
+      '[clip.mp4](https://x.example/v)',
+    );
+    expect(formatLink('html', 'https://x.example/v?a=1&b=2', '<clip>', 'video/mp4')).toBe(
+      '<a href="https://x.example/v?a=1&amp;b=2">&lt;clip&gt;</a>',
+    );
   });
 });

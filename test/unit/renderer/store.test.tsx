@@ -107,7 +107,12 @@ describe('the windowed queue', () => {
     const transport = fakeTransport({ 'jobs.list': listOf(5) });
     setTransport(transport);
     await setQueueFilter({ state: 'failed', search: ' harbour ' });
-    expect(transport.calls.at(-1)?.input).toEqual({ states: ['failed'], search: 'harbour', limit: PAGE_SIZE, offset: 0 });
+    expect(transport.calls.at(-1)?.input).toEqual({
+      states: ['failed'],
+      search: 'harbour',
+      limit: PAGE_SIZE,
+      offset: 0,
+    });
     expect(ferryStore.getState().queue.generation).toBe(1);
   });
 
@@ -137,7 +142,11 @@ describe('the drop picker', () => {
   it('refuses what the provider cannot take, with the reason, before anything is queued', () => {
     ferryStore.setState({ accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
     openPicker({
-      files: [new File(['x'], 'ok.png', { type: 'image/png' }), new File(['hello'], 'notes.txt', { type: 'text/plain' }), new File([], 'empty.png')],
+      files: [
+        new File(['x'], 'ok.png', { type: 'image/png' }),
+        new File(['hello'], 'notes.txt', { type: 'text/plain' }),
+        new File([], 'empty.png'),
+      ],
       urls: ['https://example.com/clip.mp4'],
     });
     const verdicts = judge(ferryStore.getState().picker!.items, SELFCOMMUNITY);

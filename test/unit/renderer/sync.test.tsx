@@ -14,11 +14,41 @@ import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
 import { refreshSummary } from '../../../renderer/store/summary.ts';
 import { QueueView } from '../../../renderer/views/QueueView.tsx';
 import { SyncView } from '../../../renderer/views/SyncView.tsx';
-import { fakeTransport, job, listOf, OKTOPOST, SELFCOMMUNITY, type FakeTransport, type Handlers } from './fakeTransport.tsx';
+import {
+  fakeTransport,
+  job,
+  listOf,
+  OKTOPOST,
+  SELFCOMMUNITY,
+  type FakeTransport,
+  type Handlers,
+} from './fakeTransport.tsx';
 
 const ACCOUNTS = [
-  { id: 1, name: 'community', provider: 'selfcommunity', providerName: 'SelfCommunity', baseUrl: null, settings: {}, secrets: {}, concurrency: 2, paused: false, createdAt: 0 },
-  { id: 2, name: 'social', provider: 'oktopost', providerName: 'Oktopost', baseUrl: null, settings: {}, secrets: {}, concurrency: 2, paused: false, createdAt: 0 },
+  {
+    id: 1,
+    name: 'community',
+    provider: 'selfcommunity',
+    providerName: 'SelfCommunity',
+    baseUrl: null,
+    settings: {},
+    secrets: {},
+    concurrency: 2,
+    paused: false,
+    createdAt: 0,
+  },
+  {
+    id: 2,
+    name: 'social',
+    provider: 'oktopost',
+    providerName: 'Oktopost',
+    baseUrl: null,
+    settings: {},
+    secrets: {},
+    concurrency: 2,
+    paused: false,
+    createdAt: 0,
+  },
 ];
 
 function rule(id: number, patch: Partial<SyncRuleInfo> = {}): SyncRuleInfo {
@@ -91,10 +121,20 @@ describe('the Sync view', () => {
         afterUpload: 'move',
         moveTo: 'done',
         counts: { uploaded: 12, queued: 2, pending: 1, refused: 1, failed: 0, duplicate: 3 },
-        problems: [{ path: '/home/me/Drop1/notes.txt', state: 'refused', reason: 'SelfCommunity does not take text/plain files' }],
+        problems: [
+          {
+            path: '/home/me/Drop1/notes.txt',
+            state: 'refused',
+            reason: 'SelfCommunity does not take text/plain files',
+          },
+        ],
       }),
       rule(2, { paused: true, status: 'paused', recursive: false }),
-      rule(3, { status: 'error', statusMessage: 'Cannot watch /home/me/Drop3 (sync rule #3): the folder does not exist (moved or deleted?); will try again' }),
+      rule(3, {
+        status: 'error',
+        statusMessage:
+          'Cannot watch /home/me/Drop3 (sync rule #3): the folder does not exist (moved or deleted?); will try again',
+      }),
     ];
     render(<SyncView />);
     const first = await screen.findByRole('article', { name: '/home/me/Drop1' });
@@ -123,7 +163,9 @@ describe('the Sync view', () => {
     render(<SyncView />);
     const first = await screen.findByRole('article', { name: '/home/me/Drop1' });
     await act(async () => fireEvent.click(within(first).getByRole('switch', { name: 'Watching /home/me/Drop1' })));
-    expect(transport.calls.filter((c) => c.command === 'sync.pause')).toEqual([{ command: 'sync.pause', input: { id: 1 } }]);
+    expect(transport.calls.filter((c) => c.command === 'sync.pause')).toEqual([
+      { command: 'sync.pause', input: { id: 1 } },
+    ]);
     expect(within(first).getByText('Paused', { selector: '.chip-label' })).toBeTruthy();
 
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Pause all' })));
@@ -133,7 +175,9 @@ describe('the Sync view', () => {
     fireEvent.click(within(first).getByRole('button', { name: 'Remove /home/me/Drop1' }));
     expect(transport.calls.some((c) => c.command === 'sync.remove')).toBe(false);
     await act(async () => fireEvent.click(within(first).getByRole('button', { name: 'Stop watching' })));
-    expect(transport.calls.filter((c) => c.command === 'sync.remove')).toEqual([{ command: 'sync.remove', input: { id: 1 } }]);
+    expect(transport.calls.filter((c) => c.command === 'sync.remove')).toEqual([
+      { command: 'sync.remove', input: { id: 1 } },
+    ]);
     expect(screen.queryByRole('article', { name: '/home/me/Drop1' })).toBeNull();
   });
 
@@ -142,7 +186,12 @@ describe('the Sync view', () => {
     const stop = connectEvents(transport);
     render(<SyncView />);
     await screen.findByRole('article', { name: '/home/me/Drop1' });
-    act(() => transport.emit('sync.changed', [rule(1, { counts: { uploaded: 4, queued: 0, pending: 0, refused: 0, failed: 0, duplicate: 0 } }), rule(5)]));
+    act(() =>
+      transport.emit('sync.changed', [
+        rule(1, { counts: { uploaded: 4, queued: 0, pending: 0, refused: 0, failed: 0, duplicate: 0 } }),
+        rule(5),
+      ]),
+    );
     expect(screen.getByRole('list', { name: 'Files of /home/me/Drop1' }).textContent).toMatch(/^4Uploaded/);
     expect(screen.getByRole('article', { name: '/home/me/Drop5' })).toBeTruthy();
     stop();
@@ -165,7 +214,17 @@ describe('the watch-a-folder form', () => {
     fireEvent.click(within(dialog).getByLabelText('Include files in subfolders'));
     fireEvent.click(within(dialog).getByRole('radio', { name: /Move it to a subfolder/ }));
     await act(async () => fireEvent.click(within(dialog).getByRole('button', { name: 'Watch folder' })));
-    expect(added).toEqual([{ account: 'community', dir: '/home/me/Exports', include: ['*.jpg', '*.png'], exclude: [], recursive: false, afterUpload: 'move', moveTo: 'uploaded' }]);
+    expect(added).toEqual([
+      {
+        account: 'community',
+        dir: '/home/me/Exports',
+        include: ['*.jpg', '*.png'],
+        exclude: [],
+        recursive: false,
+        afterUpload: 'move',
+        moveTo: 'uploaded',
+      },
+    ]);
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(screen.getByRole('article', { name: '/home/me/Exports' })).toBeTruthy();
   });
@@ -193,9 +252,26 @@ describe('the watch-a-folder form', () => {
 
 describe('the queue header', () => {
   it('shows exact totals from jobs.summary, with links of unknown size apart', async () => {
-    const tally = (count: number, bytesTotal = 0, bytesConfirmed = 0, sizeUnknown = 0): JobTally => ({ count, bytesTotal, bytesConfirmed, sizeUnknown });
+    const tally = (count: number, bytesTotal = 0, bytesConfirmed = 0, sizeUnknown = 0): JobTally => ({
+      count,
+      bytesTotal,
+      bytesConfirmed,
+      sizeUnknown,
+    });
     const states = Object.fromEntries(
-      (['queued', 'uploading', 'waiting', 'paused', 'finalizing', 'processing', 'completed', 'failed', 'canceled'] as JobState[]).map((state) => [state, tally(0)]),
+      (
+        [
+          'queued',
+          'uploading',
+          'waiting',
+          'paused',
+          'finalizing',
+          'processing',
+          'completed',
+          'failed',
+          'canceled',
+        ] as JobState[]
+      ).map((state) => [state, tally(0)]),
     ) as JobsSummary['states'];
     states.queued = tally(1500, 3_000_000_000, 0, 2);
     states.uploading = tally(2, 400_000_000, 100_000_000);
@@ -218,7 +294,10 @@ describe('show in folder', () => {
     const desktop = start({}, 'electron');
     setTransport({ ...desktop, revealInFolder: async (id: number) => void revealed.push(id) });
     ferryStore.setState({
-      jobs: { 1: job(1, { state: 'completed', result: { remoteId: '1', url: null, details: {} } }), 2: job(2, { state: 'completed', staged: true }) },
+      jobs: {
+        1: job(1, { state: 'completed', result: { remoteId: '1', url: null, details: {} } }),
+        2: job(2, { state: 'completed', staged: true }),
+      },
       queue: { total: 2, pages: { 0: [1, 2] }, generation: 0, ready: true, range: { start: 0, end: 2 } },
     });
     render(

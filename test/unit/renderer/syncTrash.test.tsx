@@ -84,14 +84,20 @@ describe("the Sync view's trash", () => {
     trash = [entry(9)];
     start({
       'sync.trashRestore': () => {
-        throw new Error('Cannot restore trash entry #9: /home/me/Camera/IMG_9.jpg exists again and Ferry never restores over a file');
+        throw new Error(
+          'Cannot restore trash entry #9: /home/me/Camera/IMG_9.jpg exists again and Ferry never restores over a file',
+        );
       },
     });
     render(<SyncView />);
-    await screen.findByRole("heading", { name: "No watched folders yet" });
-    await act(async () => fireEvent.click(await screen.findByRole('button', { name: 'Restore /home/me/Camera/IMG_9.jpg' })));
+    await screen.findByRole('heading', { name: 'No watched folders yet' });
+    await act(async () =>
+      fireEvent.click(await screen.findByRole('button', { name: 'Restore /home/me/Camera/IMG_9.jpg' })),
+    );
     expect(screen.getByText('/home/me/Camera/IMG_9.jpg')).toBeTruthy();
-    expect(ferryStore.getState().toasts.map((t) => t.message)).toEqual([expect.stringMatching(/exists again and Ferry never restores over a file/)]);
+    expect(ferryStore.getState().toasts.map((t) => t.message)).toEqual([
+      expect.stringMatching(/exists again and Ferry never restores over a file/),
+    ]);
   });
 
   it('cannot restore an entry whose copy is missing from the trash folder', async () => {

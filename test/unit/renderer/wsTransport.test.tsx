@@ -19,7 +19,9 @@ const ENDPOINT_MODULE = '../../support/stagingEndpoint.ts';
 let endpoint: StagingEndpoint | null = null;
 
 async function stagingServer(answers: Answer[]): Promise<StagingEndpoint> {
-  const loaded = (await import(/* @vite-ignore */ ENDPOINT_MODULE)) as { startStagingEndpoint(answers: Answer[]): Promise<StagingEndpoint> };
+  const loaded = (await import(/* @vite-ignore */ ENDPOINT_MODULE)) as {
+    startStagingEndpoint(answers: Answer[]): Promise<StagingEndpoint>;
+  };
   endpoint = await loaded.startStagingEndpoint(answers);
   return endpoint;
 }
@@ -47,7 +49,11 @@ describe('the serve transport stages a dropped file', () => {
       { status: 503, headers: { 'retry-after': '1' }, body: busy },
       { status: 200, body: { ok: true, value: [{ id: 7 }] } },
     ]);
-    const transport = createWsTransport({ token: 't', origin, WebSocketImpl: SilentSocket as unknown as typeof WebSocket });
+    const transport = createWsTransport({
+      token: 't',
+      origin,
+      WebSocketImpl: SilentSocket as unknown as typeof WebSocket,
+    });
     try {
       const ids = await transport.stageFile!(new File(['harbour bytes'], 'harbour.png'), 'community');
       expect(ids).toEqual([7]);
@@ -61,11 +67,23 @@ describe('the serve transport stages a dropped file', () => {
 
   it('says what the server said when it refuses for another reason (no retry)', async () => {
     const { origin, seen } = await stagingServer([
-      { status: 413, body: { ok: false, error: { code: 'INVALID_INPUT', message: 'harbour.png is more than SelfCommunity accepts' } } },
+      {
+        status: 413,
+        body: {
+          ok: false,
+          error: { code: 'INVALID_INPUT', message: 'harbour.png is more than SelfCommunity accepts' },
+        },
+      },
     ]);
-    const transport = createWsTransport({ token: 't', origin, WebSocketImpl: SilentSocket as unknown as typeof WebSocket });
+    const transport = createWsTransport({
+      token: 't',
+      origin,
+      WebSocketImpl: SilentSocket as unknown as typeof WebSocket,
+    });
     try {
-      await expect(transport.stageFile!(new File(['x'], 'harbour.png'), 'community')).rejects.toThrow('harbour.png is more than SelfCommunity accepts');
+      await expect(transport.stageFile!(new File(['x'], 'harbour.png'), 'community')).rejects.toThrow(
+        'harbour.png is more than SelfCommunity accepts',
+      );
       expect(seen).toHaveLength(1);
     } finally {
       transport.close();
