@@ -12,6 +12,7 @@
 import { rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SettingsStore } from '../api/settingsStore.ts';
+import type { SyncTrashEntry } from '../api/contract.ts';
 import type { Db } from '../db/database.ts';
 import { SyncRepository, type TrashEntry } from '../db/syncRepository.ts';
 import { FerryError } from '../core/errors.ts';
@@ -27,21 +28,8 @@ export interface TrashView extends TrashEntry {
   present: boolean;
 }
 
-/** The trash folder of the data folder that holds `db`; null for an in-memory database. */
 /** A trash entry as the API and `ferry sync trash list --json` show it (the API's SyncTrashEntry). */
-export function trashEntryView(entry: TrashView): {
-  id: number;
-  path: string;
-  trashPath: string;
-  size: number;
-  sha256: string;
-  ruleId: number | null;
-  jobId: number | null;
-  trashedAt: number;
-  expiresAt: number;
-  present: boolean;
-  restoredAt: number | null;
-} {
+export function trashEntryView(entry: TrashView): SyncTrashEntry {
   return {
     id: entry.id,
     path: entry.originalPath,
@@ -57,6 +45,7 @@ export function trashEntryView(entry: TrashView): {
   };
 }
 
+/** The trash folder of the data folder that holds `db`; null for an in-memory database. */
 export function trashDir(db: Db): string | null {
   const location = db.location();
   return location === null ? null : join(dirname(location), 'trash');
