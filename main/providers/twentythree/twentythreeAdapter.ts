@@ -33,7 +33,8 @@ import type {
 import { planTwentyThreeChunks, type TwentyThreeChunk } from './twentythreeChunks.ts';
 import { multipartBody } from '../multipartBody.ts';
 import { testTwentyThreeConnection } from './twentythreeConnection.ts';
-import { signFormPost, type OAuthKeys } from './twentythreeOAuth.ts';
+import { postSignedApi } from './twentythreeApi.ts';
+import type { OAuthKeys } from './twentythreeOAuth.ts';
 import { isTokenGoneText, parseOutcome, type ParsedOutcome } from './twentythreeOutcome.ts';
 import { isAuthError, readApiReply } from './twentythreeReplies.ts';
 
@@ -321,30 +322,9 @@ async function requestToken(
   // servers and the completing chunk answers `ok <domain> <tree_id> <photo_id> …` as text.
   params.return_url = callbackUrl(account);
   params.background_return_p = '1';
-  // The legacy API answers XML otherwise, and JSON wrapped in `var visual = …` without `raw`
-  // [doc: response formats]. Both are request parameters, so they are signed with the rest (and go
-  // in the body: parameters in the query string of a POST are not read [doc: oauth]).
-  params.format = 'json';
-  params.raw = '1';
-
   const url = endpoint(account.baseUrl, TOKEN_PATH);
-  const signed = signFormPost(url, params, keys);
   const requestedAt = Date.now();
-  const response = await send(
-    account,
-    url,
-    {
-      method: 'POST',
-      body: signed.body,
-      headers: {
-        authorization: signed.authorization,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-    },
-    call,
-    doing,
-  );
+  const response = await postSignedApi(account, url, params, keys, call, doing);
   const reply = response.statusCode >= 200 && response.statusCode < 300 ? readApiReply(response.body) : undefined;
   const found = reply?.status !== 'error' ? reply?.uploadToken : null;
   if (!found) throw tokenRequestError(response, doing);

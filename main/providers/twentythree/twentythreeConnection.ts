@@ -2,10 +2,10 @@
  * TwentyThree's connection test: asks for an upload token with a signed (OAuth 1.0a) request. The
  * token is never used and runs out by itself.
  */
-import { bodyExcerpt, send } from '../http.ts';
+import { bodyExcerpt } from '../http.ts';
 import { commonFailure, failed, passed, statusLine } from '../connectionCheck.ts';
 import type { AccountContext, CallContext, ConnectionCheck } from '../types.ts';
-import { signFormPost } from './twentythreeOAuth.ts';
+import { postSignedApi } from './twentythreeApi.ts';
 import { isAuthError, readApiReply } from './twentythreeReplies.ts';
 
 export async function testTwentyThreeConnection(account: AccountContext, call: CallContext): Promise<ConnectionCheck> {
@@ -24,31 +24,12 @@ export async function testTwentyThreeConnection(account: AccountContext, call: C
   } catch {
     return failed(checked, `The base URL "${account.baseUrl}" is not a valid address`);
   }
-  // format=json and raw: the legacy API answers XML otherwise (both forms are read below).
-  const signed = signFormPost(
-    url,
-    {
-      title: 'Ferry connection test',
-      valid_minutes: '15',
-      max_uploads: '1',
-      background_return_p: '1',
-      format: 'json',
-      raw: '1',
-    },
-    keys,
-  );
-  const response = await send(
+  // Asked for as JSON (postSignedApi); the XML form is read too.
+  const response = await postSignedApi(
     account,
     url,
-    {
-      method: 'POST',
-      body: signed.body,
-      headers: {
-        authorization: signed.authorization,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-    },
+    { title: 'Ferry connection test', valid_minutes: '15', max_uploads: '1', background_return_p: '1' },
+    keys,
     call,
     'Testing the TwentyThree connection',
   );
