@@ -3,6 +3,7 @@
  * progress bars only when stdout is a terminal.
  */
 import cliProgress from 'cli-progress';
+import { formatSize } from '../core/formatSize.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
@@ -37,15 +38,7 @@ export function printJson(output: Output, value: unknown): void {
 }
 
 export function formatBytes(bytes: number | null): string {
-  if (bytes === null) return '?';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  return bytes === null ? '?' : formatSize(bytes);
 }
 
 /** One human line for a job that reached a terminal state. */

@@ -5,6 +5,7 @@
  * the job aside with the reason, tries again later, and keeps every part that was acknowledged.
  */
 import { statfsSync } from 'node:fs';
+import { formatSize } from '../core/formatSize.ts';
 
 export interface MachineFault {
   kind: 'disk-full' | 'disk-error' | 'database-busy';
@@ -61,16 +62,4 @@ function freeSpace(dataDir: string | null): string {
   } catch {
     return `no room left in ${dataDir}`;
   }
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
