@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { isSqliteBusy } from '../core/sqliteErrors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 
 export type Db = DatabaseSync;
@@ -27,7 +28,7 @@ export function openDatabase(dataDir: string): Db {
         migrate(db);
         return db;
       } catch (error) {
-        if (!isBusy(error) || attempt >= OPEN_ATTEMPTS) throw error;
+        if (!isSqliteBusy(error) || attempt >= OPEN_ATTEMPTS) throw error;
         Atomics.wait(PAUSE, 0, 0, 20 * attempt);
       }
     }
@@ -40,11 +41,6 @@ export function openDatabase(dataDir: string): Db {
 const OPEN_ATTEMPTS = 10;
 /** Something to wait on synchronously (opening is synchronous; ~1 s in all at worst). */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
-
-function isBusy(error: unknown): boolean {
-  const { errcode } = error as { errcode?: unknown };
-  return typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6);
-}
 
 export function migrate(db: Db): void {
   // The version is read inside each migration's write transaction: two processes opening a new data

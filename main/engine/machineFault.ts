@@ -6,18 +6,13 @@
  */
 import { statfsSync } from 'node:fs';
 import { formatSize } from '../core/formatSize.ts';
+import { SQLITE_FULL, SQLITE_IOERR, isSqliteBusy, sqlitePrimaryCode } from '../core/sqliteErrors.ts';
 
 export interface MachineFault {
   kind: 'disk-full' | 'disk-error' | 'database-busy';
   /** One line for the job and the user, e.g. "Disk full: 0 B free in /home/me/.config/Ferry". */
   message: string;
 }
-
-/** SQLite's primary result codes (the low byte of an extended code). */
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_IOERR = 10;
-const SQLITE_FULL = 13;
 
 /** The machine fault behind `error` (looking through `cause` chains), or null when it is none. */
 export function machineFaultOf(error: unknown, dataDir: string | null): MachineFault | null {
@@ -30,8 +25,8 @@ export function machineFaultOf(error: unknown, dataDir: string | null): MachineF
 }
 
 function classify(error: unknown, dataDir: string | null): MachineFault | null {
-  const { errcode, code } = error as { errcode?: unknown; code?: unknown };
-  const primary = typeof errcode === 'number' ? errcode & 0xff : null;
+  const { code } = error as { code?: unknown };
+  const primary = sqlitePrimaryCode(error);
   if (primary === SQLITE_FULL || code === 'ENOSPC' || code === 'EDQUOT') {
     return {
       kind: 'disk-full',
@@ -45,7 +40,7 @@ function classify(error: unknown, dataDir: string | null): MachineFault | null {
       message: `The disk that holds Ferry's data${dataDir ? ` (${dataDir})` : ''} failed to write (${text}); Ferry tries again later`,
     };
   }
-  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) {
+  if (isSqliteBusy(error)) {
     return {
       kind: 'database-busy',
       message: `Ferry's database${dataDir ? ` in ${dataDir}` : ''} stayed locked by another process for too long; Ferry tries again shortly`,

@@ -16,6 +16,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { isSqliteBusy } from '../core/sqliteErrors.ts';
 
 export interface RunLock {
   release(): void;
@@ -65,7 +66,7 @@ export function acquireRunLock(dataDir: string): RunLock {
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
-    if (isBusy(error)) throw new LockedError(holderPid(dataDir), dataDir);
+    if (isSqliteBusy(error)) throw new LockedError(holderPid(dataDir), dataDir);
     throw cannotLock(error, path);
   }
   held.add(db);
@@ -85,15 +86,6 @@ export function acquireRunLock(dataDir: string): RunLock {
       }
     },
   };
-}
-
-function isBusy(error: unknown): boolean {
-  const { errcode, errstr } = error as { errcode?: number; errstr?: string };
-  // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with or without extended codes.
-  return (
-    (typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)) ||
-    /locked|busy/i.test(errstr ?? '')
-  );
 }
 
 /**
