@@ -365,7 +365,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const restarts = this.#newSessionsSinceRetry(job.id);
       if (restarts >= MAX_NEW_SESSIONS_PER_JOB) {
         decision = { action: 'fail' };
-        message = `${message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '')}; the upload had to start over ${restarts} times because the server's upload session ran out before it could finish, so Ferry stopped. Retry the job on a faster connection`;
+        message = `${withoutRetryAdvice(message)}; the upload had to start over ${restarts} times because the server's upload session ran out before it could finish, so Ferry stopped. Retry the job on a faster connection`;
       }
     }
     const recorded = { kind: failure.kind, message };
@@ -374,7 +374,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         const tries = current.attempts > 1 ? ` (gave up after ${current.attempts} attempts)` : '';
         // Transport and status errors end in advice for the retry ("; will retry"); once the job has
         // failed that advice is wrong, so the stored message says only what happened and that it gave up.
-        const final = `${message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '')}${tries}`;
+        const final = `${withoutRetryAdvice(message)}${tries}`;
         this.queue.transition(
           job.id,
           'failed',
@@ -598,4 +598,9 @@ function unexpected(error: unknown): MachineFault {
     kind: 'disk-error',
     message: `Ferry could not record the state of its queue (${text}); it tries again later`,
   };
+}
+
+/** A failure message without its closing advice for the retry ("; will retry"), once none will come. */
+function withoutRetryAdvice(message: string): string {
+  return message.replace(/[;,]\s*(will retry|waiting before trying again)\.?$/i, '');
 }
