@@ -186,7 +186,34 @@ export interface Settings {
   syncQuietSeconds: number;
   /** Days a file deleted by a watched folder stays in Ferry's trash (restorable) before it is purged. */
   syncTrashDays: number;
+  /**
+   * Upload bandwidth limit in rclone's syntax: `off`, a rate (`512K`, `2M`, bytes per second) or a
+   * timetable (`"08:00,512K 19:00,4M 23:00,off"`, also `Mon-08:00,512K`). An account's own limit is
+   * its setting `bwlimit`.
+   */
+  bwlimit: string;
+  /**
+   * Proxy for provider requests: `system` (the desktop app's system proxy; the `HTTPS_PROXY`,
+   * `HTTP_PROXY` and `NO_PROXY` variables for `ferry` and `ferry serve`), `direct` (none), or a proxy
+   * URL such as `http://user:pass@proxy:3128`. An account's own proxy is its setting `proxy`.
+   */
+  proxy: string;
+  /** What is copied to the clipboard when an upload completes. */
+  autoCopyLink: AutoCopyLink;
+  /** The window's and the tray's language: the system's, or a fixed one. */
+  language: Language;
+  /** A global shortcut (Electron accelerator, e.g. `CommandOrControl+Shift+U`) that uploads the clipboard; `""` is off. */
+  clipboardHotkey: string;
+  /** Check for updates on start and daily. */
+  autoUpdate: boolean;
+  /** The generic update feed (electron-updater's `generic` provider URL); `""` when none is set up. */
+  updateUrl: string;
 }
+
+export const AUTO_COPY_LINKS = ['off', 'url', 'markdown', 'html'] as const;
+export type AutoCopyLink = (typeof AUTO_COPY_LINKS)[number];
+export const LANGUAGES = ['system', 'en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];
 
 /** Jobs and bytes of one state (or of all of them): bytes of jobs whose size is known. */
 export interface JobTally {

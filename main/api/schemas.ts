@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { JOB_STATES } from '../core/jobState.ts';
-import type { CommandInput, CommandName } from './contract.ts';
+import { AUTO_COPY_LINKS, LANGUAGES, type CommandInput, type CommandName } from './contract.ts';
 
 const MAX_IDS = 10_000;
 
@@ -60,6 +60,13 @@ export const SETTINGS_FIELDS = {
   theme: z.enum(THEMES).catch('system'),
   syncQuietSeconds: z.int().min(1).max(86_400).catch(60),
   syncTrashDays: z.int().min(1).max(3_650).catch(30),
+  bwlimit: z.string().max(2_000).catch('off'),
+  proxy: z.string().max(2_000).catch('system'),
+  autoCopyLink: z.enum(AUTO_COPY_LINKS).catch('off'),
+  language: z.enum(LANGUAGES).catch('system'),
+  clipboardHotkey: z.string().max(100).catch(''),
+  autoUpdate: z.boolean().catch(true),
+  updateUrl: z.string().max(2_000).catch(''),
 };
 
 export const INPUT_SCHEMAS = {
@@ -154,6 +161,13 @@ export const INPUT_SCHEMAS = {
       .min(1, 'must be at least 1 day')
       .max(3_650, 'must be at most 3,650 days')
       .optional(),
+    bwlimit: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
+    proxy: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
+    autoCopyLink: z.enum(AUTO_COPY_LINKS, `must be one of ${AUTO_COPY_LINKS.join(', ')}`).optional(),
+    language: z.enum(LANGUAGES, `must be one of ${LANGUAGES.join(', ')}`).optional(),
+    clipboardHotkey: z.string('must be text').max(100, 'must be at most 100 characters').optional(),
+    autoUpdate: z.boolean('must be true or false').optional(),
+    updateUrl: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
   }),
   'sync.list': noInput,
   'sync.add': z.strictObject({

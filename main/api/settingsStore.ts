@@ -43,6 +43,13 @@ export class SettingsStore {
       theme: SETTINGS_FIELDS.theme.parse(read('theme')),
       syncQuietSeconds: SETTINGS_FIELDS.syncQuietSeconds.parse(read('syncQuietSeconds')),
       syncTrashDays: SETTINGS_FIELDS.syncTrashDays.parse(read('syncTrashDays')),
+      bwlimit: SETTINGS_FIELDS.bwlimit.parse(read('bwlimit')),
+      proxy: SETTINGS_FIELDS.proxy.parse(read('proxy')),
+      autoCopyLink: SETTINGS_FIELDS.autoCopyLink.parse(read('autoCopyLink')),
+      language: SETTINGS_FIELDS.language.parse(read('language')),
+      clipboardHotkey: SETTINGS_FIELDS.clipboardHotkey.parse(read('clipboardHotkey')),
+      autoUpdate: SETTINGS_FIELDS.autoUpdate.parse(read('autoUpdate')),
+      updateUrl: SETTINGS_FIELDS.updateUrl.parse(read('updateUrl')),
     };
   }
 

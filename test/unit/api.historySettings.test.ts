@@ -237,6 +237,13 @@ describe('settings', () => {
         theme: 'system',
         syncQuietSeconds: 60,
         syncTrashDays: 30,
+        bwlimit: 'off',
+        proxy: 'system',
+        autoCopyLink: 'off',
+        language: 'system',
+        clipboardHotkey: '',
+        autoUpdate: true,
+        updateUrl: '',
       },
     });
   });
@@ -276,6 +283,13 @@ describe('settings', () => {
         theme: 'dark',
         syncQuietSeconds: 60,
         syncTrashDays: 30,
+        bwlimit: 'off',
+        proxy: 'system',
+        autoCopyLink: 'off',
+        language: 'system',
+        clipboardHotkey: '',
+        autoUpdate: true,
+        updateUrl: '',
       },
     });
   });
