@@ -1,7 +1,7 @@
 /**
  * The contract of Ferry's API: command names with their input and output types, event payloads and
  * the result envelope. It is the one file the preload and the renderer import (type-only, or for the
- * two name lists), so it must stay free of Node and Electron imports: the renderer's tsconfig has no
+ * name lists and `formatCopiedLink`), so it must stay free of Node and Electron imports: the renderer's tsconfig has no
  * Node types. The zod schemas that enforce these inputs live in `schemas.ts`, which is checked
  * against this file at compile time.
  */
@@ -212,6 +212,31 @@ export interface Settings {
 
 export const AUTO_COPY_LINKS = ['off', 'url', 'markdown', 'html'] as const;
 export type AutoCopyLink = (typeof AUTO_COPY_LINKS)[number];
+/**
+ * The text copied for a finished upload in the chosen style, or null when there is nothing to copy
+ * (style `off`, or a result without a URL). Shared by the desktop app (Electron's clipboard, the
+ * notification's click) and the renderer (the browser's clipboard under `ferry serve`).
+ * Markdown shows images inline; HTML escapes what it quotes.
+ */
+export function formatCopiedLink(
+  style: AutoCopyLink,
+  link: { url: string | null; name: string; mime?: string | null },
+): string | null {
+  if (style === 'off' || !link.url) return null;
+  const image = link.mime ? link.mime.startsWith('image/') : /\.(png|jpe?g|gif|webp|avif|bmp|svg)$/i.test(link.name);
+  if (style === 'url') return link.url;
+  if (style === 'markdown') {
+    const label = link.name.replace(/([\\[\]])/g, '\\$1');
+    const target = link.url.replace(/[()\s]/g, encodeURIComponent);
+    return image ? `![${label}](${target})` : `[${label}](${target})`;
+  }
+  const escape = (text: string): string =>
+    text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return image
+    ? `<img src="${escape(link.url)}" alt="${escape(link.name)}">`
+    : `<a href="${escape(link.url)}">${escape(link.name)}</a>`;
+}
+
 export const LANGUAGES = ['system', 'en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
