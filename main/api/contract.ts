@@ -227,7 +227,11 @@ export function formatCopiedLink(
   if (style === 'url') return link.url;
   if (style === 'markdown') {
     const label = link.name.replace(/([\\[\]])/g, '\\$1');
-    const target = link.url.replace(/[()\s]/g, encodeURIComponent);
+    // Brackets and spaces would end a Markdown link target early: percent-encode them.
+    const target = link.url.replace(
+      /[()\s]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+    );
     return image ? `![${label}](${target})` : `[${label}](${target})`;
   }
   const escape = (text: string): string =>
