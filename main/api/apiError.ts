@@ -7,7 +7,29 @@ import { z } from 'zod';
 import { UploadError } from '../core/errors.ts';
 import { TransitionError } from '../core/jobState.ts';
 import { FerryError } from '../core/errors.ts';
+import { LockedError } from '../engine/runLock.ts';
 import type { ApiErrorCode, ApiErrorPayload } from './contract.ts';
+
+/**
+ * How each API error code shows outside the process, in one table: the HTTP status of `ferry serve`
+ * and the exit code of the `ferry` command (2: the request was refused, nothing changed; 1: Ferry
+ * failed, the same code as a failed upload). Exit code 70 is not here: it belongs to the last-resort
+ * handler (main/engine/lastResort.ts), for an error that escaped everything.
+ */
+export const ERROR_CODES_OUTSIDE: Readonly<Record<ApiErrorCode, { httpStatus: number; exitCode: number }>> = {
+  INVALID_INPUT: { httpStatus: 400, exitCode: 2 },
+  NOT_FOUND: { httpStatus: 404, exitCode: 2 },
+  CONFLICT: { httpStatus: 409, exitCode: 2 },
+  INTERNAL: { httpStatus: 500, exitCode: 1 },
+};
+
+export function httpStatusOf(code: ApiErrorCode): number {
+  return ERROR_CODES_OUTSIDE[code].httpStatus;
+}
+
+export function exitCodeOf(code: ApiErrorCode): number {
+  return ERROR_CODES_OUTSIDE[code].exitCode;
+}
 
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
@@ -73,6 +95,8 @@ export function toErrorPayload(
       error.code === 'not-found' ? 'NOT_FOUND' : error.code === 'conflict' ? 'CONFLICT' : 'INVALID_INPUT';
     return { code, message: oneLine(error.message) };
   }
+  // Another process runs the uploads of this data folder (`ferry run` refuses to start a second engine).
+  if (error instanceof LockedError) return { code: 'CONFLICT', message: oneLine(error.message) };
   if (error instanceof TransitionError) {
     return { code: 'CONFLICT', message: oneLine(`${error.message}; the job changed meanwhile, reload and try again`) };
   }

@@ -6,7 +6,7 @@
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
 import { JOB_STATES, type JobState } from '../core/jobState.ts';
-import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
+import { checkAccountFields, checkBaseUrl, type Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
@@ -76,45 +76,6 @@ function adapterOf(provider: string): ProviderAdapter {
   return adapter;
 }
 
-/** Refuses keys the provider does not have (and says when a setting was given as a secret or back). */
-function checkKnownKeys(
-  adapter: ProviderAdapter,
-  settings: Record<string, string> = {},
-  secrets: Record<string, string> = {},
-): void {
-  const fields = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
-  for (const [kind, bag] of [
-    ['setting', settings],
-    ['secret', secrets],
-  ] as const) {
-    for (const key of Object.keys(bag)) {
-      if (fields.has(`${kind}:${key}`)) continue;
-      const other = kind === 'setting' ? 'secret' : 'setting';
-      const hint = fields.has(`${other}:${key}`) ? ` (it is a ${other})` : '';
-      throw new ApiError('INVALID_INPUT', `${adapter.displayName} has no ${kind} "${key}"${hint}`);
-    }
-  }
-}
-
-/** Checks the complete settings and secrets an account will have: required fields, choices. */
-function checkValues(
-  adapter: ProviderAdapter,
-  settings: Record<string, string>,
-  secrets: Record<string, string>,
-): void {
-  for (const field of adapter.fields) {
-    const value = (field.kind === 'secret' ? secrets : settings)[field.key] ?? '';
-    if (value === '' && field.required)
-      throw new ApiError('INVALID_INPUT', `${adapter.displayName} needs ${field.label} (${field.key})`);
-    if (value !== '' && field.choices && !field.choices.includes(value)) {
-      throw new ApiError(
-        'INVALID_INPUT',
-        `${field.label} must be one of ${field.choices.join(', ')} (got "${value.slice(0, 40)}")`,
-      );
-    }
-  }
-}
-
 export function createCommandTable(deps: CommandDeps): CommandTable {
   const { queue, staging } = deps;
 
@@ -180,19 +141,14 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       input: INPUT_SCHEMAS['accounts.add'],
       handler: async (input) => {
         const adapter = adapterOf(input.provider);
-        const settings: Record<string, string> = {};
-        for (const field of adapter.fields)
-          if (field.kind === 'setting' && field.default !== undefined) settings[field.key] = field.default;
-        Object.assign(settings, input.settings);
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
-        checkKnownKeys(adapter, input.settings, input.secrets);
-        checkValues(adapter, settings, secrets);
         checkBaseUrlTransport(input.baseUrl);
+        // The account's fields are checked once, by the queue (checkAccountFields), for every way in.
         const added = await queue.addAccount({
           provider: adapter.id,
           name: input.name,
           baseUrl: input.baseUrl ?? null,
-          settings,
+          settings: input.settings ?? {},
           secrets,
           ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
         });
@@ -206,7 +162,6 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: async (input) => {
         const account = queue.requireAccount(input.account);
         const adapter = adapterOf(account.provider);
-        checkKnownKeys(adapter, input.settings, input.secrets);
         const settings = { ...account.settings };
         for (const [key, value] of Object.entries(input.settings ?? {})) {
           if (value === '') delete settings[key];
@@ -215,14 +170,11 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const stored = await queue.secrets.get(account.id);
         const given = Object.entries(input.secrets ?? {}).filter(([, value]) => value !== '');
         const secrets = { ...stored, ...Object.fromEntries(given) };
-        checkValues(adapter, settings, secrets);
+        checkAccountFields(adapter, settings, secrets);
         let baseUrl = account.baseUrl;
         if (input.baseUrl !== undefined) {
           checkBaseUrlTransport(input.baseUrl);
-          baseUrl = normalizeBaseUrl(input.baseUrl);
-          if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
-            throw new ApiError('INVALID_INPUT', `${adapter.displayName} accounts need the site's address (baseUrl)`);
-          }
+          baseUrl = checkBaseUrl(adapter, input.baseUrl);
         }
         const updated = await queue.updateAccount(
           account.name,

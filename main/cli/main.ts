@@ -1,25 +1,29 @@
 /**
- * The `ferry` command (contract in docs/architecture.md, "The ferry command"). Exit codes: 0 all done; 1 some job failed
- * or was canceled (or did not finish); 2 usage or validation error, with a one-line reason on stderr.
+ * The `ferry` command (contract in docs/architecture.md, "The ferry command"). Commands that change or
+ * read the queue go through the API's command table (./apiCall.ts), like the window and `ferry serve`;
+ * `run` and `upload --wait` put their output around the host (main/host/ferryHost.ts). Exit codes: 0
+ * all done; 1 some job failed or was canceled (or did not finish), or Ferry failed unexpectedly; 2 usage
+ * or validation error, with a one-line reason on stderr (an API error's code decides: apiError.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { checkBaseUrlTransport } from '../api/networkPolicy.ts';
+import { exitCodeOf, oneLine, toErrorPayload } from '../api/apiError.ts';
+import type { BulkResult } from '../api/contract.ts';
+import { FerryApi } from '../api/ferryApi.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
-import { UploadError } from '../core/errors.ts';
-import { JOB_STATES, TERMINAL_STATES, isJobState } from '../core/jobState.ts';
+import { JOB_STATES, TERMINAL_STATES, isJobState, type JobState } from '../core/jobState.ts';
 import { installLastResort } from '../engine/lastResort.ts';
 import { FerryError } from '../core/errors.ts';
 import { Queue } from '../engine/queue.ts';
-import { LockedError } from '../engine/runLock.ts';
 import type { EngineTuning, SyncTuning } from '../host/ferryHost.ts';
 import { getAdapter, listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
-import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
+import { apiCaller } from './apiCall.ts';
 import { resolveDataDir } from './dataDir.ts';
-import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
+import { ProgressBars, describeJob, formatBytes, jobEvent, jobViewEvent, printJson, type Output } from './output.ts';
+import { registerSyncCommands, syncTuning } from './syncCommands.ts';
 
 /** Commander argument parser for --port. */
 export function parsePort(value: string): number {
@@ -29,13 +33,27 @@ export function parsePort(value: string): number {
   return port;
 }
 
-/** A usage error found while parsing: reported like any other exit-2 error. */
-class UsageError extends Error {}
+/** A usage error found while parsing: reported like any other refused input (exit code 2). */
+class UsageError extends FerryError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
+}
+
+/** The states `cancel --all` and `retry --all` act on (`pause|resume --all` are the API's pauseAll/resumeAll). */
+const ALL_STATES: Record<'cancel' | 'retry', JobState[]> = {
+  cancel: ['queued', 'uploading', 'waiting', 'paused', 'processing', 'failed'],
+  retry: ['failed', 'canceled'],
+};
+/** The API's largest page of jobs.list. */
+const PAGE = 1_000;
 
 interface Context {
   dataDir: string;
   db: Db;
   queue: Queue;
+  /** The API on this queue, built at the first command that needs it (`run` does not). */
+  api?: FerryApi;
 }
 
 export interface MainIo {
@@ -66,6 +84,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   let context: Context | undefined;
   let exitCode = 0;
   let usageText = '';
+  // The error behind the API's INTERNAL answer: said on stderr in one line (the API keeps it from clients).
+  let unexpected: unknown;
+  const logUnexpected = (message: string, error?: unknown): void => {
+    unexpected = error ?? message;
+  };
 
   const open = (): Context => {
     if (context) return context;
@@ -75,6 +98,18 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     return context;
   };
   const output = (json = false): Output => ({ json, out, err });
+  // Not started (`FerryApi.start`): this process answers one command and leaves the staging sweep to
+  // `ferry serve`. It takes no run lock: queue commands work while another process uploads.
+  const call = apiCaller(() => {
+    const ctx = open();
+    ctx.api ??= new FerryApi({
+      queue: ctx.queue,
+      dataDir: ctx.dataDir,
+      engine: { running: false, note: null },
+      log: logUnexpected,
+    });
+    return ctx.api;
+  });
 
   const program = new Command('ferry')
     .description('Ferry: resumable uploads to OFAuth, SelfCommunity, Oktopost, Xvid MediaHub and TwentyThree')
@@ -89,25 +124,30 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .command('providers')
     .description('list the providers and the account fields each needs')
     .option('--json', 'JSON Lines output')
-    .action((options: { json?: boolean }) => {
-      for (const adapter of listAdapters()) {
-        const fields = adapter.fields.map((field) => ({ ...field }));
+    .action(async (options: { json?: boolean }) => {
+      for (const provider of await call('providers.list', undefined)) {
+        // A field's unset parts (default, hint, choices) are left out, as before the API view.
+        const fields = provider.fields.map((field) =>
+          Object.fromEntries(Object.entries(field).filter(([, value]) => value !== null)),
+        );
         if (options.json) {
           printJson(output(), {
             event: 'provider',
-            id: adapter.id,
-            name: adapter.displayName,
-            sources: adapter.capabilities.sources,
-            baseUrlRequired: adapter.capabilities.defaultBaseUrl === null,
-            defaultBaseUrl: adapter.capabilities.defaultBaseUrl,
+            id: provider.id,
+            name: provider.name,
+            sources: provider.capabilities.sources,
+            baseUrlRequired: provider.capabilities.baseUrlRequired,
+            defaultBaseUrl: provider.capabilities.defaultBaseUrl,
             fields,
           });
         } else {
-          const secrets = fields.filter((f) => f.kind === 'secret').map((f) => f.key);
-          const settings = fields.filter((f) => f.kind === 'setting').map((f) => `${f.key}${f.required ? '' : '?'}`);
-          const base = adapter.capabilities.defaultBaseUrl ?? 'base URL required';
+          const secrets = provider.fields.filter((f) => f.kind === 'secret').map((f) => f.key);
+          const settings = provider.fields
+            .filter((f) => f.kind === 'setting')
+            .map((f) => `${f.key}${f.required ? '' : '?'}`);
+          const base = provider.capabilities.defaultBaseUrl ?? 'base URL required';
           out.write(
-            `${adapter.id.padEnd(14)} ${adapter.displayName.padEnd(14)} ${adapter.capabilities.sources === 'url' ? 'URLs ' : 'files'}  ${base}` +
+            `${provider.id.padEnd(14)} ${provider.name.padEnd(14)} ${provider.capabilities.sources === 'url' ? 'URLs ' : 'files'}  ${base}` +
               `\n${''.padEnd(16)}secrets: ${secrets.join(', ') || '-'}; settings: ${settings.join(', ') || '-'}\n`,
           );
         }
@@ -134,13 +174,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         provider: string,
         options: { name: string; baseUrl?: string; set: string[]; secret: string[]; concurrency?: number },
       ) => {
-        // The same rule as the API's accounts.add: credentials never travel over plain http off this machine.
-        checkBaseUrlTransport(options.baseUrl);
-        const { queue } = open();
-        const account = await queue.addAccount({
+        const account = await call('accounts.add', {
           provider,
           name: options.name,
-          baseUrl: options.baseUrl ?? null,
+          ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
           settings: keyValues(options.set, '--set'),
           secrets: keyValues(options.secret, '--secret'),
           ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
@@ -153,7 +190,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('list accounts (secrets only as set / not set)')
     .option('--json', 'JSON Lines output')
     .action(async (options: { json?: boolean }) => {
-      for (const account of await open().queue.listAccounts()) {
+      for (const account of await call('accounts.list', undefined)) {
         if (options.json) {
           printJson(output(), {
             event: 'account',
@@ -161,13 +198,13 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
             provider: account.provider,
             baseUrl: account.baseUrl,
             settings: account.settings,
-            secrets: Object.fromEntries(Object.entries(account.secretsSet).map(([k, v]) => [k, v ? 'set' : 'not set'])),
+            secrets: account.secrets,
             concurrency: account.concurrency,
             paused: account.paused,
           });
         } else {
-          const secrets = Object.entries(account.secretsSet)
-            .map(([key, set]) => `${key}=${set ? 'set' : 'NOT SET'}`)
+          const secrets = Object.entries(account.secrets)
+            .map(([key, set]) => `${key}=${set === 'set' ? 'set' : 'NOT SET'}`)
             .join(' ');
           out.write(
             `${account.name.padEnd(16)} ${account.provider.padEnd(14)} ${account.baseUrl ?? '(default)'}  ${secrets}\n`,
@@ -180,8 +217,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('remove an account and its secrets')
     .argument('<name>')
     .action(async (name: string) => {
-      await open().queue.removeAccount(name);
-      out.write(`Removed account "${name}"\n`);
+      const { removed } = await call('accounts.remove', { account: name });
+      out.write(`Removed account "${removed}"\n`);
     });
 
   program
@@ -193,8 +230,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--json', 'JSON Lines output')
     .argument('<paths...>', 'files, folders or URLs')
     .action(async (paths: string[], options: { account: string; set: string[]; wait?: boolean; json?: boolean }) => {
-      const ctx = open();
-      const jobs = await ctx.queue.enqueue(options.account, paths, keyValues(options.set, '--set'));
+      const jobs = await call('jobs.enqueue', {
+        account: options.account,
+        paths,
+        options: keyValues(options.set, '--set'),
+      });
       const o = output(options.json);
       for (const job of jobs) {
         if (o.json)
@@ -218,7 +258,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
       }
       if (options.wait)
-        exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), engineOptions: engineTuning(env) });
+        exitCode = await drive(open(), o, {
+          only: new Set(jobs.map((job) => job.id)),
+          engineOptions: engineTuning(env),
+        });
     });
 
   program
@@ -238,20 +281,16 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--json', 'JSON Lines output')
     .addOption(new Option('--status <status>', 'only jobs in this state').choices([...JOB_STATES]))
     .action(async (options: { json?: boolean; status?: string }) => {
-      const { queue } = open();
-      const accountsById = new Map(queue.accounts.list().map((a) => [a.id, a]));
       const states = options.status && isJobState(options.status) ? [options.status] : undefined;
       // Pages keep memory flat with 100,000 jobs; waiting for 'drain' keeps stdout's buffer small too.
-      const PAGE = 2_000;
       let listed = 0;
       for (let offset = 0; ; offset += PAGE) {
-        const page = queue.jobs.list({ ...(states ? { states } : {}), limit: PAGE, offset });
+        const page = (await call('jobs.list', { ...(states ? { states } : {}), limit: PAGE, offset })).items;
         listed += page.length;
         for (const job of page) {
-          const account = accountsById.get(job.accountId);
           if (options.json) {
             printJson(output(), {
-              ...jobEvent(job, account),
+              ...jobViewEvent(job),
               bytesConfirmed: job.bytesConfirmed,
               lastError: job.error,
             });
@@ -260,7 +299,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
             const tail =
               job.state === 'completed' ? (job.result?.url ?? job.result?.remoteId ?? '') : (job.error?.message ?? '');
             out.write(
-              `#${String(job.id).padEnd(5)} ${job.state.padEnd(10)} ${percent.padStart(4)} ${(account?.name ?? '?').padEnd(14)} ${formatBytes(job.size).padStart(9)}  ${job.name}${tail ? `  ${tail}` : ''}\n`,
+              `#${String(job.id).padEnd(5)} ${job.state.padEnd(10)} ${percent.padStart(4)} ${(job.accountName ?? '?').padEnd(14)} ${formatBytes(job.size).padStart(9)}  ${job.name}${tail ? `  ${tail}` : ''}\n`,
             );
           }
         }
@@ -279,27 +318,59 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .argument('[ids...]', 'job ids')
       .option('--all', 'every job')
       .action(async (ids: string[], options: { all?: boolean }) => {
-        const { queue } = open();
         if (options.all && ids.length > 0) throw new UsageError(`Give job ids or --all, not both`);
         if (!options.all && ids.length === 0) throw new UsageError(`Give the ids of the jobs to ${command}, or --all`);
         const verb = { pause: 'paused', resume: 'resumed', cancel: 'canceled', retry: 'queued again' }[command];
         if (options.all) {
-          const changed = await queue.all(command);
-          out.write(`${changed.length} job(s) ${verb}\n`);
+          const result =
+            command === 'pause'
+              ? await call('jobs.pauseAll', undefined)
+              : command === 'resume'
+                ? await call('jobs.resumeAll', undefined)
+                : await callAll(command, await jobIdsIn(ALL_STATES[command]));
+          out.write(`${result.jobs.length} job(s) ${verb}\n`);
+          reportRefusals(result.errors);
           return;
         }
-        for (const raw of ids) {
+        const numbers = ids.map((raw) => {
           const id = Number(raw);
           if (!Number.isInteger(id) || id <= 0) throw new UsageError(`"${raw}" is not a job id`);
-        }
-        for (const raw of ids) {
-          const job = command === 'retry' ? await queue.retry(Number(raw)) : queue[command](Number(raw));
-          out.write(`#${job.id} ${job.name}: ${job.state}\n`);
-        }
+          return id;
+        });
+        // Every id is tried, as in the window; each refusal is one line on stderr and sets the exit code.
+        const result = await call(`jobs.${command}`, { ids: numbers });
+        for (const job of result.jobs) out.write(`#${job.id} ${job.name}: ${job.state}\n`);
+        reportRefusals(result.errors);
       });
   }
 
-  registerSyncCommands(program, () => open().queue, { out });
+  /** The ids of every job in these states (read before anything changes them). */
+  const jobIdsIn = async (states: JobState[]): Promise<number[]> => {
+    const ids: number[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = (await call('jobs.list', { states, limit: PAGE, offset })).items;
+      ids.push(...page.map((job) => job.id));
+      if (page.length < PAGE) return ids;
+    }
+  };
+  /** `cancel|retry --all`: the API's bulk command over the given ids, in batches it accepts. */
+  const callAll = async (command: 'cancel' | 'retry', ids: number[]): Promise<BulkResult> => {
+    const merged: BulkResult = { jobs: [], errors: [] };
+    for (let at = 0; at < ids.length; at += 10_000) {
+      const result = await call(`jobs.${command}`, { ids: ids.slice(at, at + 10_000) });
+      merged.jobs.push(...result.jobs);
+      merged.errors.push(...result.errors);
+    }
+    return merged;
+  };
+  const reportRefusals = (errors: BulkResult['errors']): void => {
+    for (const error of errors) {
+      err.write(`ferry: ${error.message}\n`);
+      exitCode = Math.max(exitCode, exitCodeOf(error.code));
+    }
+  };
+
+  registerSyncCommands(program, call, { out });
 
   program
     .command('serve')
@@ -350,18 +421,20 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       usageText = '';
       return ok ? 0 : 2;
     }
-    if (error instanceof FerryError || error instanceof UsageError || error instanceof LockedError) {
-      err.write(`ferry: ${error.message}\n`);
-      return 2;
+    // One mapping for every refusal, whether the API answered it or this process threw it (a flag's
+    // value, another process holding the run lock): the API's error code decides the exit code.
+    const payload = toErrorPayload('ferry', error, logUnexpected);
+    if (payload.code === 'INTERNAL') {
+      // One line, exit code 1: 70 is left to the last-resort handler, for what escaped everything.
+      const cause = unexpected ?? error;
+      err.write(`ferry: unexpected error: ${oneLine(cause instanceof Error ? cause.message : String(cause))}\n`);
+    } else {
+      err.write(`ferry: ${payload.message}\n`);
     }
-    if (error instanceof UploadError && (error.kind === 'invalid' || error.kind === 'local-file')) {
-      err.write(`ferry: ${error.message}\n`);
-      return 2;
-    }
-    err.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
+    return exitCodeOf(payload.code);
   } finally {
     if (usageText) err.write(usageText);
+    context?.api?.close();
     context?.db.close();
   }
 }

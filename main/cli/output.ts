@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { formatSize } from '../core/formatSize.ts';
+import type { JobView } from '../api/contract.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
@@ -22,6 +23,25 @@ export function jobEvent(job: Job, account: Account | undefined): Record<string,
     id: job.id,
     account: account?.name ?? null,
     provider: account?.provider ?? null,
+    source: job.source,
+    name: job.name,
+    size: job.size,
+    status: job.state,
+    attempts: job.attempts,
+    result: job.result ? { remoteId: job.result.remoteId, url: job.result.url, details: job.result.details } : null,
+    error:
+      terminal && job.state !== 'completed' && job.error ? { kind: job.error.kind, message: job.error.message } : null,
+  };
+}
+
+/** The same line from the API's view of a job (`ferry list`). */
+export function jobViewEvent(job: JobView): Record<string, unknown> {
+  const terminal = job.state === 'completed' || job.state === 'failed' || job.state === 'canceled';
+  return {
+    event: 'job',
+    id: job.id,
+    account: job.accountName,
+    provider: job.provider,
     source: job.source,
     name: job.name,
     size: job.size,

@@ -1,8 +1,9 @@
 /**
  * The persistent queue: accounts and jobs in SQLite, every job state change checked against the
  * transition table inside one transaction, and the control commands (enqueue, pause, resume, cancel,
- * retry, remove, move to top). It runs nothing itself; the Engine does. The CLI uses it directly for
- * commands that only change the queue, so they work whether or not another process is uploading.
+ * retry, remove, move to top). It runs nothing itself; the Engine does. Every way in (the window,
+ * `ferry serve`, the `ferry` command) reaches it through the API's command table (main/api/commands.ts);
+ * those commands take no run lock, so they work whether or not another process is uploading.
  */
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
@@ -83,43 +84,13 @@ export class Queue extends EventEmitter<QueueEvents> {
         `An account named "${name}" already exists; choose another name or remove it first`,
       );
     }
-    const settings = { ...input.settings };
+    const settings: Record<string, string> = {};
+    for (const field of adapter.fields)
+      if (field.kind === 'setting' && field.default !== undefined) settings[field.key] = field.default;
+    Object.assign(settings, input.settings);
     const secrets = { ...input.secrets };
-    for (const field of adapter.fields) {
-      const bag = field.kind === 'secret' ? secrets : settings;
-      const value = bag[field.key];
-      if (value === undefined && field.default !== undefined && field.kind === 'setting')
-        bag[field.key] = field.default;
-      if ((bag[field.key] ?? '') === '' && field.required) {
-        throw new FerryError(
-          'invalid',
-          `${adapter.displayName} needs ${field.label} (the ${field.kind} "${field.key}")`,
-        );
-      }
-      if (value !== undefined && field.choices && !field.choices.includes(value)) {
-        throw new FerryError('invalid', `${field.label} must be one of ${field.choices.join(', ')} (got "${value}")`);
-      }
-    }
-    const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
-    for (const key of Object.keys(settings)) {
-      if (!known.has(`setting:${key}`)) {
-        const hint = known.has(`secret:${key}`) ? ' (it is a secret, not a setting)' : '';
-        throw new FerryError('invalid', `${adapter.displayName} has no setting "${key}"${hint}`);
-      }
-    }
-    for (const key of Object.keys(secrets)) {
-      if (!known.has(`secret:${key}`)) {
-        const hint = known.has(`setting:${key}`) ? ' (it is a setting, not a secret)' : '';
-        throw new FerryError('invalid', `${adapter.displayName} has no secret "${key}"${hint}`);
-      }
-    }
-    const baseUrl = normalizeBaseUrl(input.baseUrl ?? null);
-    if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
-      throw new FerryError(
-        'invalid',
-        `${adapter.displayName} accounts need the site's address as their base URL (https://...)`,
-      );
-    }
+    checkAccountFields(adapter, settings, secrets);
+    const baseUrl = checkBaseUrl(adapter, input.baseUrl ?? null);
     const account = this.accounts.insert({
       name,
       provider: adapter.id,
@@ -153,7 +124,7 @@ export class Queue extends EventEmitter<QueueEvents> {
     const account = this.accounts.byName(name);
     if (!account) {
       const names = this.accounts.list().map((a) => a.name);
-      const known = names.length ? `known accounts: ${names.join(', ')}` : 'add one with "ferry accounts add"';
+      const known = names.length ? `known accounts: ${names.join(', ')}` : 'there are no accounts yet; add one first';
       throw new FerryError('not-found', `No account named "${name}" (${known})`);
     }
     return account;
@@ -465,22 +436,6 @@ export class Queue extends EventEmitter<QueueEvents> {
     return job;
   }
 
-  /** Applies a control command to every job it applies to; returns the jobs changed. */
-  async all(command: 'pause' | 'resume' | 'cancel' | 'retry'): Promise<Job[]> {
-    const from: Record<typeof command, JobState[]> = {
-      pause: ['queued', 'uploading', 'waiting', 'processing'],
-      resume: ['paused'],
-      cancel: ['queued', 'uploading', 'waiting', 'paused', 'processing', 'failed'],
-      retry: ['failed', 'canceled'],
-    };
-    const changed: Job[] = [];
-    for (const job of this.jobs.list({ states: from[command] })) {
-      if (command === 'retry') changed.push(await this.retry(job.id));
-      else changed.push(this[command](job.id));
-    }
-    return changed;
-  }
-
   #require(job: Job, to: JobState, verb: string): void {
     try {
       assertTransition(job.state, to);
@@ -492,6 +447,53 @@ export class Queue extends EventEmitter<QueueEvents> {
   isTerminal(job: Job): boolean {
     return TERMINAL_STATES.has(job.state);
   }
+}
+
+/**
+ * The one check of an account's complete settings and secrets against its provider's fields (adding
+ * and changing an account, from every way in): no unknown key, every required field, choices.
+ * Messages name fields, not command-line flags.
+ */
+export function checkAccountFields(
+  adapter: ProviderAdapter,
+  settings: Record<string, string>,
+  secrets: Record<string, string>,
+): void {
+  const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
+  for (const [kind, bag] of [
+    ['setting', settings],
+    ['secret', secrets],
+  ] as const) {
+    for (const key of Object.keys(bag)) {
+      if (known.has(`${kind}:${key}`)) continue;
+      const other = kind === 'setting' ? 'secret' : 'setting';
+      const hint = known.has(`${other}:${key}`) ? ` (it is a ${other}, not a ${kind})` : '';
+      throw new FerryError('invalid', `${adapter.displayName} has no ${kind} "${key}"${hint}`);
+    }
+  }
+  for (const field of adapter.fields) {
+    const value = (field.kind === 'secret' ? secrets : settings)[field.key] ?? '';
+    if (value === '' && field.required)
+      throw new FerryError('invalid', `${adapter.displayName} needs ${field.label} (the ${field.kind} "${field.key}")`);
+    if (value !== '' && field.choices && !field.choices.includes(value)) {
+      throw new FerryError(
+        'invalid',
+        `${field.label} must be one of ${field.choices.join(', ')} (got "${value.slice(0, 40)}")`,
+      );
+    }
+  }
+}
+
+/** An account's base URL, normalized; refused when missing for a provider without a default address. */
+export function checkBaseUrl(adapter: ProviderAdapter, value: string | null): string | null {
+  const baseUrl = normalizeBaseUrl(value);
+  if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
+    throw new FerryError(
+      'invalid',
+      `${adapter.displayName} accounts need the site's address as their base URL (https://...)`,
+    );
+  }
+  return baseUrl;
 }
 
 export function normalizeBaseUrl(value: string | null): string | null {

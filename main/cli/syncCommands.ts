@@ -1,30 +1,23 @@
 /**
- * `ferry sync add|list|remove|pause|resume`: watched folders from the command line. Failures are
- * FerryErrors, which the ferry command turns into exit code 2 with a one-line reason.
+ * `ferry sync add|list|remove|pause|resume|settings|trash`: watched folders from the command line,
+ * through the API's `sync.*` and `settings.*` commands (the same validation and messages as the window
+ * and `ferry serve`). A refusal comes back as an API error, which the ferry command turns into its exit
+ * code (main/api/apiError.ts) with a one-line reason.
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { INPUT_SCHEMAS } from '../api/schemas.ts';
-import { SettingsStore } from '../api/settingsStore.ts';
-import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../db/syncRepository.ts';
+import type { SyncRuleInfo } from '../api/contract.ts';
 import { FerryError } from '../core/errors.ts';
-import { type Queue } from '../engine/queue.ts';
-import type { SyncServiceOptions } from './syncService.ts';
-import { listTrash, restoreFromTrash, trashEntryView } from './syncTrash.ts';
-import {
-  DEFAULT_MOVE_TO,
-  addSyncRule,
-  listSyncRules,
-  removeSyncRule,
-  setSyncRulePaused,
-  type SyncRuleView,
-} from './syncRules.ts';
+import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../db/syncRepository.ts';
+import type { SyncServiceOptions } from '../sync/syncService.ts';
+import { DEFAULT_MOVE_TO } from '../sync/syncRules.ts';
+import type { ApiCall } from './apiCall.ts';
 
 export interface SyncCommandIo {
   out: NodeJS.WritableStream;
 }
 
-export function registerSyncCommands(program: Command, openQueue: () => Queue, io: SyncCommandIo): void {
+export function registerSyncCommands(program: Command, call: ApiCall, io: SyncCommandIo): void {
   const sync = program.command('sync').description('watched folders uploaded in the background by "ferry run"');
   const write = (line: string): void => void io.out.write(`${line}\n`);
 
@@ -57,7 +50,7 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
         if (options.moveTo !== undefined && options.after !== 'move') {
           throw new FerryError('invalid', '--move-to only applies with --after move');
         }
-        const rule = await addSyncRule(openQueue(), {
+        const rule = await call('sync.add', {
           account: options.account,
           dir: resolve(dir),
           include: options.include,
@@ -66,7 +59,7 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
           afterUpload: options.after,
           ...(options.moveTo !== undefined ? { moveTo: options.moveTo } : {}),
         });
-        write(`Added sync rule #${rule.id}: ${rule.dir} -> "${rule.account}" (${describeRule(rule)})`);
+        write(`Added sync rule #${rule.id}: ${rule.dir} -> "${rule.accountName ?? '?'}" (${describeRule(rule)})`);
         write('"ferry run" uploads what appears in it.');
       },
     );
@@ -75,15 +68,15 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     .command('list')
     .description('list watched folders with what happened to their files')
     .option('--json', 'JSON Lines output')
-    .action((options: { json?: boolean }) => {
-      const rules = listSyncRules(openQueue());
+    .action(async (options: { json?: boolean }) => {
+      const rules = await call('sync.list', undefined);
       for (const rule of rules) {
         if (options.json) {
           write(
             JSON.stringify({
               event: 'sync-rule',
               id: rule.id,
-              account: rule.account,
+              account: rule.accountName,
               provider: rule.provider,
               dir: rule.dir,
               include: rule.include,
@@ -107,7 +100,7 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
             c.failed ? `${c.failed} failed` : '',
           ].filter(Boolean);
           write(
-            `#${String(rule.id).padEnd(4)} ${rule.paused ? 'paused ' : 'active '} ${rule.account.padEnd(14)} ${rule.dir}`,
+            `#${String(rule.id).padEnd(4)} ${rule.paused ? 'paused ' : 'active '} ${(rule.accountName ?? '?').padEnd(14)} ${rule.dir}`,
           );
           write(`      ${describeRule(rule)}; ${tally.join(', ')}`);
           for (const problem of rule.problems.slice(0, 5))
@@ -122,9 +115,12 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     .command('remove')
     .description('stop watching a folder (files already uploaded are never sent again)')
     .argument('<id>', 'the rule id from "ferry sync list"')
-    .action((raw: string) => {
-      const rule = removeSyncRule(openQueue(), ruleId(raw));
-      write(`Removed sync rule #${rule.id} (${rule.dir})`);
+    .action(async (raw: string) => {
+      const id = ruleId(raw);
+      // The answer names only the id; the folder is read first to say which one stopped.
+      const dir = (await call('sync.list', undefined)).find((rule) => rule.id === id)?.dir;
+      const removed = await call('sync.remove', { id });
+      write(`Removed sync rule #${removed.removed}${dir ? ` (${dir})` : ''}`);
     });
 
   sync
@@ -134,18 +130,13 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     )
     .option('--quiet-seconds <n>', 'seconds without a change before a move or delete (setting syncQuietSeconds)')
     .option('--trash-days <n>', "days a deleted file stays in Ferry's trash (setting syncTrashDays)")
-    .action((options: { quietSeconds?: string; trashDays?: string }) => {
-      const store = new SettingsStore(openQueue().db);
-      const patch: Record<string, number> = {};
+    .action(async (options: { quietSeconds?: string; trashDays?: string }) => {
+      const patch: { syncQuietSeconds?: number; syncTrashDays?: number } = {};
       if (options.quietSeconds !== undefined) patch.syncQuietSeconds = Number(options.quietSeconds);
       if (options.trashDays !== undefined) patch.syncTrashDays = Number(options.trashDays);
-      const parsed = INPUT_SCHEMAS['settings.set'].safeParse(patch);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const flag = issue?.path[0] === 'syncTrashDays' ? '--trash-days' : '--quiet-seconds';
-        throw new FerryError('invalid', `Cannot change the sync settings: ${flag} ${issue?.message ?? 'is not valid'}`);
-      }
-      const settings = Object.keys(patch).length > 0 ? store.set(parsed.data) : store.get();
+      // Validated by the API's settings.set, whose message names the setting (the flags' help names it too).
+      const settings =
+        Object.keys(patch).length > 0 ? await call('settings.set', patch) : await call('settings.get', undefined);
       write(
         `syncQuietSeconds ${settings.syncQuietSeconds}  (a file moves or is deleted once it has not changed for this long)`,
       );
@@ -160,15 +151,15 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
     .description('list the files in the trash, newest first')
     .option('--json', 'JSON Lines output')
     .action(async (options: { json?: boolean }) => {
-      const entries = await listTrash(openQueue().db);
+      const entries = await call('sync.trashList', undefined);
       for (const entry of entries) {
         if (options.json) {
-          write(JSON.stringify({ event: 'sync-trash', ...trashEntryView(entry) }));
+          write(JSON.stringify({ event: 'sync-trash', ...entry }));
         } else {
           const when = new Date(entry.trashedAt).toISOString().replace('T', ' ').slice(0, 16);
           const until = new Date(entry.expiresAt).toISOString().slice(0, 10);
           write(
-            `#${String(entry.id).padEnd(5)} ${when}  ${entry.originalPath}  (${entry.size} bytes, kept until ${until}${entry.present ? '' : ', MISSING from the trash folder'})`,
+            `#${String(entry.id).padEnd(5)} ${when}  ${entry.path}  (${entry.size} bytes, kept until ${until}${entry.present ? '' : ', MISSING from the trash folder'})`,
           );
         }
       }
@@ -182,10 +173,8 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
       const id = Number(raw);
       if (!Number.isInteger(id) || id <= 0)
         throw new FerryError('invalid', `"${raw}" is not a trash entry id ("ferry sync trash list" shows them)`);
-      const entry = await restoreFromTrash(openQueue().db, id);
-      write(
-        `Restored ${entry.originalPath} (trash entry #${entry.id}); Ferry will not delete it again unless it changes`,
-      );
+      const entry = await call('sync.trashRestore', { id });
+      write(`Restored ${entry.path} (trash entry #${entry.id}); Ferry will not delete it again unless it changes`);
     });
 
   for (const [command, paused] of [
@@ -196,8 +185,8 @@ export function registerSyncCommands(program: Command, openQueue: () => Queue, i
       .command(command)
       .description(`${command} watching a folder`)
       .argument('<id>', 'the rule id from "ferry sync list"')
-      .action((raw: string) => {
-        const rule = setSyncRulePaused(openQueue(), ruleId(raw), paused);
+      .action(async (raw: string) => {
+        const rule = await call(paused ? 'sync.pause' : 'sync.resume', { id: ruleId(raw) });
         write(`Sync rule #${rule.id} (${rule.dir}) ${paused ? 'paused' : 'resumed'}`);
       });
   }
@@ -226,7 +215,7 @@ export function syncTuning(env: NodeJS.ProcessEnv): Omit<SyncServiceOptions, 'qu
   };
 }
 
-function describeRule(rule: SyncRuleView): string {
+function describeRule(rule: SyncRuleInfo): string {
   const parts = [
     rule.include.length ? `include ${rule.include.join(' ')}` : 'every file',
     rule.exclude.length ? `exclude ${rule.exclude.join(' ')}` : '',
