@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import mime from 'mime-types';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { ApiError, oneLine } from '../api/apiError.ts';
+import { ApiError, httpStatusOf, oneLine } from '../api/apiError.ts';
 import type { ApiErrorCode, ApiErrorPayload, ApiEvent, ApiResult, WsResponse } from '../api/contract.ts';
 import type { FerryApi } from '../api/ferryApi.ts';
 import {
@@ -60,8 +60,6 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-const STATUS_OF: Record<ApiErrorCode, number> = { INVALID_INPUT: 400, NOT_FOUND: 404, CONFLICT: 409, INTERNAL: 500 };
-
 function sendJson(response: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
   response.writeHead(status, {
@@ -89,7 +87,7 @@ function sendError(
 }
 
 function sendResult(response: ServerResponse, result: ApiResult<unknown>, okStatus = 200): void {
-  sendJson(response, result.ok ? okStatus : STATUS_OF[result.error.code], result);
+  sendJson(response, result.ok ? okStatus : httpStatusOf(result.error.code), result);
 }
 
 /** The Content-Length of a request, or null when it has none (chunked) or an unusable one. */
@@ -248,7 +246,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
             ? { code: 'INVALID_INPUT', message: oneLine(error.message) }
             : { code: 'INTERNAL', message: 'Ferry could not check this upload; the details are in its log' };
     if (payload.code === 'INTERNAL') log(`Checking the upload of ${name} failed`, error);
-    sendError(response, tooLarge ? 413 : STATUS_OF[payload.code], payload, true);
+    sendError(response, tooLarge ? 413 : httpStatusOf(payload.code), payload, true);
   };
 
   const server = createServer((request, response) => {

@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
 import { SettingsStore } from '../../main/api/settingsStore.ts';
+import { main } from '../../main/cli/main.ts';
 import { openDatabase } from '../../main/db/database.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twentythree.ts';
@@ -287,6 +289,31 @@ describe('ferry command', () => {
       expect(listed.stdout).toBe('');
       expect(sandbox.requests).toHaveLength(0);
       await expectSecretKept(c);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'exits 1 with a one-line message, not 70 and not a stack, when a command fails unexpectedly',
+    async () => {
+      const dir = await fixtures.tempDir('ferry-cli-odd-');
+      // A data folder that is a file: nothing the API refuses, an error nobody planned for.
+      const notAFolder = join(dir, 'data');
+      await writeFile(notAFolder, 'x');
+      let err = '';
+      const sink = new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          err += String(chunk);
+          done();
+        },
+      });
+      const code = await main(['--data-dir', notAFolder, 'accounts', 'list'], {
+        out: sink as never,
+        err: sink,
+        env: {},
+      });
+      expect(code).toBe(1);
+      expect(oneLine(err)).toMatch(/^ferry: unexpected error: .*data/);
     },
     CLI_TEST_TIMEOUT_MS,
   );
