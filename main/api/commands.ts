@@ -6,7 +6,8 @@
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
 import { JOB_STATES, type JobState } from '../core/jobState.ts';
-import { checkAccountFields, checkBaseUrl, type Queue } from '../engine/queue.ts';
+import { checkAccountFields, checkBaseUrl } from '../engine/accounts.ts';
+import type { Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
@@ -84,7 +85,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
   const view = (job: Job, accounts = accountsById()): JobView =>
     jobView(job, accounts.get(job.accountId), staging.isStaged(job.source));
   const info = async (account: Account): Promise<AccountInfo> =>
-    accountInfo(await queue.viewAccount(account), findAdapter(account.provider)?.displayName ?? account.provider);
+    accountInfo(await queue.accounts.view(account), findAdapter(account.provider)?.displayName ?? account.provider);
 
   /** Runs `step` for each id; a refusal for one id is reported and does not stop the others. */
   const bulk = async (
@@ -144,7 +145,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
         checkBaseUrlTransport(input.baseUrl);
         // The account's fields are checked once, by the queue (checkAccountFields), for every way in.
-        const added = await queue.addAccount({
+        const added = await queue.accounts.add({
           provider: adapter.id,
           name: input.name,
           baseUrl: input.baseUrl ?? null,
@@ -160,14 +161,14 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     'accounts.update': {
       input: INPUT_SCHEMAS['accounts.update'],
       handler: async (input) => {
-        const account = queue.requireAccount(input.account);
+        const account = queue.accounts.require(input.account);
         const adapter = adapterOf(account.provider);
         const settings = { ...account.settings };
         for (const [key, value] of Object.entries(input.settings ?? {})) {
           if (value === '') delete settings[key];
           else settings[key] = value;
         }
-        const stored = await queue.secrets.get(account.id);
+        const stored = await queue.accounts.secretsOf(account.id);
         const given = Object.entries(input.secrets ?? {}).filter(([, value]) => value !== '');
         const secrets = { ...stored, ...Object.fromEntries(given) };
         checkAccountFields(adapter, settings, secrets);
@@ -176,7 +177,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
           checkBaseUrlTransport(input.baseUrl);
           baseUrl = checkBaseUrl(adapter, input.baseUrl);
         }
-        const updated = await queue.updateAccount(
+        const updated = await queue.accounts.update(
           account.name,
           {
             ...(input.name !== undefined ? { name: input.name } : {}),
@@ -196,10 +197,10 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     'accounts.remove': {
       input: INPUT_SCHEMAS['accounts.remove'],
       handler: async (input) => {
-        const account = queue.requireAccount(input.account);
+        const account = queue.accounts.require(input.account);
         // The account's jobs go with it (ON DELETE CASCADE); their staged copies must go too.
         const jobs = queue.jobs.list({ accountId: account.id });
-        await queue.removeAccount(account.name);
+        await queue.accounts.remove(account.name);
         for (const job of jobs) await staging.release(job.source);
         deps.jobsRemoved(jobs.map((job) => job.id));
         await deps.accountsChanged();
@@ -210,31 +211,31 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     'accounts.test': {
       input: INPUT_SCHEMAS['accounts.test'],
       handler: async (input) => {
-        const account = queue.requireAccount(input.account);
+        const account = queue.accounts.require(input.account);
         const adapter = adapterOf(account.provider);
         return deps.testConnection(adapter, {
           id: account.id,
           name: account.name,
           baseUrl: account.baseUrl,
           settings: account.settings,
-          secrets: await queue.secrets.get(account.id),
+          secrets: await queue.accounts.secretsOf(account.id),
         });
       },
     },
 
     'accounts.pause': {
       input: INPUT_SCHEMAS['accounts.pause'],
-      handler: async (input) => info(await queue.updateAccount(input.account, { paused: true })),
+      handler: async (input) => info(await queue.accounts.update(input.account, { paused: true })),
     },
 
     'accounts.resume': {
       input: INPUT_SCHEMAS['accounts.resume'],
-      handler: async (input) => info(await queue.updateAccount(input.account, { paused: false })),
+      handler: async (input) => info(await queue.accounts.update(input.account, { paused: false })),
     },
 
     'accounts.setConcurrency': {
       input: INPUT_SCHEMAS['accounts.setConcurrency'],
-      handler: async (input) => info(await queue.updateAccount(input.account, { concurrency: input.concurrency })),
+      handler: async (input) => info(await queue.accounts.update(input.account, { concurrency: input.concurrency })),
     },
 
     'jobs.enqueue': {

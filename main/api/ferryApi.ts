@@ -348,7 +348,7 @@ export class FerryApi {
   async #refreshSecrets(): Promise<void> {
     try {
       await this.#redactor.refresh(
-        this.queue.secrets,
+        { get: (id) => this.queue.accounts.secretsOf(id) },
         this.queue.accounts.list().map((account) => account.id),
       );
     } catch (error) {
@@ -422,7 +422,7 @@ export class FerryApi {
           .list()
           .map(async (account) =>
             accountInfo(
-              await this.queue.viewAccount(account),
+              await this.queue.accounts.view(account),
               findAdapter(account.provider)?.displayName ?? account.provider,
             ),
           ),

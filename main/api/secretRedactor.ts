@@ -24,7 +24,7 @@ export class SecretRedactor {
   #compiledFor = -1;
 
   /** Reloads the secret values of the given accounts. */
-  async refresh(store: SecretStore, accountIds: readonly number[]): Promise<void> {
+  async refresh(store: Pick<SecretStore, 'get'>, accountIds: readonly number[]): Promise<void> {
     const values = new Set<string>();
     for (const id of accountIds) for (const value of Object.values(await store.get(id))) values.add(value);
     this.#values = values;

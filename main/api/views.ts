@@ -6,7 +6,7 @@
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobEvent } from '../db/jobsRepository.ts';
 import { jobActions } from '../core/jobState.ts';
-import type { AccountView } from '../engine/queue.ts';
+import type { AccountView } from '../engine/accounts.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { AccountInfo, JobTimelineEntry, JobView, ProviderInfo } from './contract.ts';
 

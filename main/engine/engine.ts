@@ -322,7 +322,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       name: account.name,
       baseUrl,
       settings: account.settings,
-      secrets: await this.queue.secrets.get(account.id),
+      secrets: await this.queue.accounts.secretsOf(account.id),
       http: lane.http,
     };
   }

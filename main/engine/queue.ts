@@ -9,32 +9,18 @@ import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import mime from 'mime-types';
-import { AccountsRepository, type Account } from '../db/accountsRepository.ts';
 import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
 import { JobsRepository, type Job, type JobPatch, type NewJob } from '../db/jobsRepository.ts';
 import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import { FerryError, UploadError, type ErrorKind } from '../core/errors.ts';
+import { AccountService } from './accounts.ts';
 import { fingerprintFile, statFile } from './fileSource.ts';
 import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from '../core/jobState.ts';
 
 /** A command-level failure: the request was wrong, nothing was changed. */
 /** The event message of a retry asked for by the user (the engine counts new sessions from it). */
 export const RETRY_REQUESTED = 'Retry requested';
-
-export interface AccountView extends Account {
-  /** Which secrets are stored; values never leave the SecretStore through here. */
-  secretsSet: Record<string, boolean>;
-}
-
-export interface NewAccountInput {
-  provider: string;
-  name: string;
-  baseUrl?: string | null;
-  settings?: Record<string, string>;
-  secrets?: Record<string, string>;
-  concurrency?: number;
-}
 
 export interface QueueOptions {
   db: Db;
@@ -56,111 +42,22 @@ export interface QueueEvents {
 
 export class Queue extends EventEmitter<QueueEvents> {
   readonly db: Db;
-  readonly accounts: AccountsRepository;
+  /** The accounts (engine/accounts.ts): their rows, their checks and their secrets, behind methods. */
+  readonly accounts: AccountService;
   readonly jobs: JobsRepository;
-  readonly secrets: SecretStore;
   readonly adapterFor: (provider: string) => ProviderAdapter;
 
   constructor(options: QueueOptions) {
     super();
     this.db = options.db;
-    this.accounts = new AccountsRepository(options.db);
-    this.jobs = new JobsRepository(options.db);
-    this.secrets = options.secrets;
-    this.adapterFor = options.adapterFor;
-  }
-
-  // Accounts ----------------------------------------------------------------------------------------
-
-  async addAccount(input: NewAccountInput): Promise<AccountView> {
-    const adapter = this.adapterFor(input.provider);
-    const name = input.name.trim();
-    // Messages name fields, not command-line flags: the window, `ferry serve` and the `ferry` command all
-    // show them.
-    if (!name) throw new FerryError('invalid', 'An account needs a name');
-    if (this.accounts.byName(name)) {
-      throw new FerryError(
-        'conflict',
-        `An account named "${name}" already exists; choose another name or remove it first`,
-      );
-    }
-    const settings: Record<string, string> = {};
-    for (const field of adapter.fields)
-      if (field.kind === 'setting' && field.default !== undefined) settings[field.key] = field.default;
-    Object.assign(settings, input.settings);
-    const secrets = { ...input.secrets };
-    checkAccountFields(adapter, settings, secrets);
-    const baseUrl = checkBaseUrl(adapter, input.baseUrl ?? null);
-    const account = this.accounts.insert({
-      name,
-      provider: adapter.id,
-      baseUrl,
-      settings,
-      ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+    this.accounts = new AccountService({
+      db: options.db,
+      secrets: options.secrets,
+      adapterFor: options.adapterFor,
+      changed: () => this.emit('accounts'),
     });
-    try {
-      await this.secrets.set(account.id, secrets);
-    } catch (error) {
-      this.accounts.remove(account.id);
-      throw error;
-    }
-    this.emit('accounts');
-    return this.viewAccount(account);
-  }
-
-  async listAccounts(): Promise<AccountView[]> {
-    return Promise.all(this.accounts.list().map((account) => this.viewAccount(account)));
-  }
-
-  async viewAccount(account: Account): Promise<AccountView> {
-    const stored = await this.secrets.get(account.id);
-    const adapter = this.adapterFor(account.provider);
-    const secretsSet: Record<string, boolean> = {};
-    for (const field of adapter.fields) if (field.kind === 'secret') secretsSet[field.key] = Boolean(stored[field.key]);
-    return { ...account, secretsSet };
-  }
-
-  requireAccount(name: string): Account {
-    const account = this.accounts.byName(name);
-    if (!account) {
-      const names = this.accounts.list().map((a) => a.name);
-      const known = names.length ? `known accounts: ${names.join(', ')}` : 'there are no accounts yet; add one first';
-      throw new FerryError('not-found', `No account named "${name}" (${known})`);
-    }
-    return account;
-  }
-
-  async removeAccount(name: string): Promise<void> {
-    const account = this.requireAccount(name);
-    const active = this.jobs.list({ accountId: account.id, states: [...ACTIVE_STATES] });
-    if (active.length > 0) {
-      throw new FerryError(
-        'conflict',
-        `Account "${name}" has ${active.length} upload(s) in progress; pause or cancel them first`,
-      );
-    }
-    this.accounts.remove(account.id);
-    await this.secrets.delete(account.id);
-    this.emit('accounts');
-  }
-
-  /**
-   * Changes an account's stored fields and, when given, replaces its secrets. The caller validates
-   * the values against the provider's fields; this checks only that a new name is free.
-   */
-  async updateAccount(
-    name: string,
-    patch: Partial<Pick<Account, 'name' | 'baseUrl' | 'settings' | 'concurrency' | 'paused'>>,
-    secrets?: Record<string, string>,
-  ): Promise<AccountView> {
-    const account = this.requireAccount(name);
-    if (patch.name !== undefined && patch.name !== account.name && this.accounts.byName(patch.name)) {
-      throw new FerryError('conflict', `An account named "${patch.name}" already exists; choose another name`);
-    }
-    this.accounts.update(account.id, patch);
-    if (secrets) await this.secrets.set(account.id, secrets);
-    this.emit('accounts');
-    return this.viewAccount(this.accounts.get(account.id)!);
+    this.jobs = new JobsRepository(options.db);
+    this.adapterFor = options.adapterFor;
   }
 
   // Jobs --------------------------------------------------------------------------------------------
@@ -170,7 +67,7 @@ export class Queue extends EventEmitter<QueueEvents> {
    * cannot take or an unknown account changes nothing.
    */
   async enqueue(accountName: string, inputs: readonly string[], options: Record<string, string> = {}): Promise<Job[]> {
-    const account = this.requireAccount(accountName);
+    const account = this.accounts.require(accountName);
     const adapter = this.adapterFor(account.provider);
     if (inputs.length === 0)
       throw new FerryError('invalid', 'Nothing to upload: give at least one file, folder or URL');
@@ -447,67 +344,6 @@ export class Queue extends EventEmitter<QueueEvents> {
   isTerminal(job: Job): boolean {
     return TERMINAL_STATES.has(job.state);
   }
-}
-
-/**
- * The one check of an account's complete settings and secrets against its provider's fields (adding
- * and changing an account, from every way in): no unknown key, every required field, choices.
- * Messages name fields, not command-line flags.
- */
-export function checkAccountFields(
-  adapter: ProviderAdapter,
-  settings: Record<string, string>,
-  secrets: Record<string, string>,
-): void {
-  const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
-  for (const [kind, bag] of [
-    ['setting', settings],
-    ['secret', secrets],
-  ] as const) {
-    for (const key of Object.keys(bag)) {
-      if (known.has(`${kind}:${key}`)) continue;
-      const other = kind === 'setting' ? 'secret' : 'setting';
-      const hint = known.has(`${other}:${key}`) ? ` (it is a ${other}, not a ${kind})` : '';
-      throw new FerryError('invalid', `${adapter.displayName} has no ${kind} "${key}"${hint}`);
-    }
-  }
-  for (const field of adapter.fields) {
-    const value = (field.kind === 'secret' ? secrets : settings)[field.key] ?? '';
-    if (value === '' && field.required)
-      throw new FerryError('invalid', `${adapter.displayName} needs ${field.label} (the ${field.kind} "${field.key}")`);
-    if (value !== '' && field.choices && !field.choices.includes(value)) {
-      throw new FerryError(
-        'invalid',
-        `${field.label} must be one of ${field.choices.join(', ')} (got "${value.slice(0, 40)}")`,
-      );
-    }
-  }
-}
-
-/** An account's base URL, normalized; refused when missing for a provider without a default address. */
-export function checkBaseUrl(adapter: ProviderAdapter, value: string | null): string | null {
-  const baseUrl = normalizeBaseUrl(value);
-  if (baseUrl === null && adapter.capabilities.defaultBaseUrl === null) {
-    throw new FerryError(
-      'invalid',
-      `${adapter.displayName} accounts need the site's address as their base URL (https://...)`,
-    );
-  }
-  return baseUrl;
-}
-
-export function normalizeBaseUrl(value: string | null): string | null {
-  if (value === null || value.trim() === '') return null;
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new FerryError('invalid', `The base URL "${value}" is not a valid address (expected https://host[/path])`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new FerryError('invalid', `The base URL "${value}" must start with https:// or http://`);
-  }
-  return url.href.replace(/\/+$/, '');
 }
 
 function describeState(state: JobState): string {

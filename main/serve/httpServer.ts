@@ -173,7 +173,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     let reservation: StagingReservation;
     try {
       checkStagedName(name);
-      const account = api.queue.requireAccount(accountName);
+      const account = api.queue.accounts.require(accountName);
       const adapter = findAdapter(account.provider);
       if (adapter?.capabilities.sources === 'url') {
         throw new ApiError(

@@ -65,7 +65,7 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
     );
   }
   const rule = parsed.data;
-  const account = queue.requireAccount(rule.account);
+  const account = queue.accounts.require(rule.account);
   const adapter = queue.adapterFor(account.provider);
   if (adapter.capabilities.sources !== 'file') {
     throw new FerryError(

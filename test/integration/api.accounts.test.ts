@@ -249,7 +249,7 @@ describe('accounts', () => {
   });
 
   it('updates name, base URL and settings; an empty secret keeps the stored one', async () => {
-    const before = await queue.secrets.get(queue.accounts.byName('community')!.id);
+    const before = await queue.accounts.secretsOf(queue.accounts.byName('community')!.id);
     const updated = await call('accounts.update', {
       account: 'community',
       name: 'community-2',
@@ -260,7 +260,7 @@ describe('accounts', () => {
       ok: true,
       value: { name: 'community-2', concurrency: 3, secrets: { accessToken: 'set' } },
     });
-    expect(await queue.secrets.get(queue.accounts.byName('community-2')!.id)).toEqual(before);
+    expect(await queue.accounts.secretsOf(queue.accounts.byName('community-2')!.id)).toEqual(before);
     const renamedBack = await call('accounts.update', { account: 'community-2', name: 'community' });
     expect(renamedBack.ok).toBe(true);
 
@@ -383,14 +383,14 @@ describe('accounts', () => {
   });
 });
 
-describe('accounts through the queue (the ferry command adds them this way)', () => {
+describe('accounts through the queue (the account service checks them for every way in)', () => {
   it('names missing or misplaced fields without command-line flags', async () => {
     const dir = await fixtures.tempDir('ferry-accounts-queue-');
     const own = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     try {
-      const refused = async (input: Parameters<Queue['addAccount']>[0]): Promise<string> => {
+      const refused = async (input: Parameters<Queue['accounts']['add']>[0]): Promise<string> => {
         try {
-          await own.addAccount(input);
+          await own.accounts.add(input);
           return 'accepted';
         } catch (error) {
           return (error as Error).message;

@@ -57,7 +57,7 @@ async function world(options: Parameters<Fixtures['openEngine']>[1] = {}): Promi
 
 async function selfCommunity(w: World, name = 'community'): Promise<SelfCommunitySandbox> {
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
-  await w.engine.queue.addAccount({
+  await w.engine.queue.accounts.add({
     provider: 'selfcommunity',
     name,
     baseUrl: sandbox.url,
@@ -72,7 +72,7 @@ async function twentyThree(
   name = 'videos',
 ): Promise<TwentyThreeSandbox> {
   const sandbox = fixtures.track(await startTwentyThreeSandbox(options));
-  await w.engine.queue.addAccount({
+  await w.engine.queue.accounts.add({
     provider: 'twentythree',
     name,
     baseUrl: sandbox.url,

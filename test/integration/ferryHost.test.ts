@@ -228,7 +228,7 @@ describe('the Ferry host', () => {
 
     // A job changed by the process that uploads reaches this one through the database.
     const seen = events(opened);
-    const account = await queue.addAccount({
+    const account = await queue.accounts.add({
       provider: 'selfcommunity',
       name: 'community',
       baseUrl: 'http://127.0.0.1:9',

@@ -581,7 +581,7 @@ describe('Oktopost through the real queue and engine', () => {
     const { file, sha256 } = await publish(host, 'engine.mp4', 200_000);
     const earlier = server.addExisting({ source: file.url, name: 'engine.mp4' });
     const handle = fixtures.openEngine(await fixtures.tempDir('ferry-okto-'), MATRIX_ENGINE);
-    await handle.queue.addAccount({
+    await handle.queue.accounts.add({
       provider: 'oktopost',
       name: 'social',
       baseUrl: server.apiUrl,
@@ -610,7 +610,7 @@ describe('Oktopost through the real queue and engine', () => {
     const server = fixtures.track(await startOktopostSandbox({ pullDelayMs: 5, perMinute: 100_000 }));
     const { file, sha256 } = await publish(host, 'retried.mp4', 150_000);
     const handle = fixtures.openEngine(await fixtures.tempDir('ferry-okto-'), MATRIX_ENGINE);
-    await handle.queue.addAccount({
+    await handle.queue.accounts.add({
       provider: 'oktopost',
       name: 'social',
       baseUrl: server.apiUrl,

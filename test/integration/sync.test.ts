@@ -65,7 +65,7 @@ async function world(
   const watched = await fixtures.tempDir('ferry-sync-watched-');
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
   const engine = openEngine(data);
-  await engine.queue.addAccount({
+  await engine.queue.accounts.add({
     provider: 'selfcommunity',
     name: 'community',
     baseUrl: sandbox.url,

@@ -58,7 +58,7 @@ async function world(
   const watched = await fixtures.tempDir('ferry-safety-watched-');
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
   const engine = fixtures.openEngine(data, { maxJobsInFlight: 4 });
-  await engine.queue.addAccount({
+  await engine.queue.accounts.add({
     provider: 'selfcommunity',
     name: 'community',
     baseUrl: sandbox.url,
@@ -230,7 +230,7 @@ describe('watched folders never lose a file when they move or delete it', () => 
   it('never deletes a file while an unfinished job of another account still reads it', async () => {
     const w = await world({ afterUpload: 'delete' });
     const other = fixtures.track(await startSelfCommunitySandbox());
-    await w.engine.queue.addAccount({
+    await w.engine.queue.accounts.add({
       provider: 'selfcommunity',
       name: 'other',
       baseUrl: other.url,
@@ -271,7 +271,7 @@ describe('a job whose parts carry two versions of the file', () => {
     const watched = await fixtures.tempDir('ferry-safety-mix-');
     const sandbox = fixtures.track(await startOfauthSandbox({ partSize: 262_144, rateLimit: null }));
     const engine = fixtures.openEngine(data, { maxJobsInFlight: 2 });
-    await engine.queue.addAccount({
+    await engine.queue.accounts.add({
       provider: 'ofauth',
       name: 'vault',
       baseUrl: sandbox.url,
@@ -333,7 +333,7 @@ describe('a protocol whose finalize sends the last bytes', () => {
     const watched = await fixtures.tempDir('ferry-safety-t23-');
     const sandbox = fixtures.track(await startTwentyThreeSandbox());
     const engine = fixtures.openEngine(data, { maxJobsInFlight: 2 });
-    await engine.queue.addAccount({
+    await engine.queue.accounts.add({
       provider: 'twentythree',
       name: 'video',
       baseUrl: sandbox.url,
@@ -451,7 +451,7 @@ describe('overlapping watched folders', () => {
     const sandbox = fixtures.track(await startSelfCommunitySandbox());
     const engine = fixtures.openEngine(data);
     for (const name of ['first', 'second']) {
-      await engine.queue.addAccount({
+      await engine.queue.accounts.add({
         provider: 'selfcommunity',
         name,
         baseUrl: sandbox.url,

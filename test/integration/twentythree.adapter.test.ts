@@ -825,7 +825,7 @@ describe('twentythree adapter under the real engine: token renewals', () => {
     const files = await fixtures.tempDir('ferry-t23-files-');
     const handle = fixtures.openEngine(data);
     const server = fixtures.track(await startTwentyThreeSandbox(options));
-    await handle.queue.addAccount({
+    await handle.queue.accounts.add({
       provider: 'twentythree',
       name: 'videos',
       baseUrl: server.url,

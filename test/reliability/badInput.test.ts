@@ -63,7 +63,7 @@ async function engineWithCommunity(): Promise<{
   });
   const files = await fixtures.tempDir('ferry-bad-files-');
   const sandbox = fixtures.track(await startSelfCommunitySandbox());
-  await h.queue.addAccount({
+  await h.queue.accounts.add({
     provider: 'selfcommunity',
     name: 'community',
     baseUrl: sandbox.url,
@@ -85,7 +85,7 @@ describe('refused before anything is queued', () => {
       [() => h.queue.enqueue('nobody', [join(files, 'zero.png')]), /No account named "nobody"/],
       [
         () =>
-          h.queue.addAccount({
+          h.queue.accounts.add({
             provider: 'selfcommunity',
             name: 'bad',
             baseUrl: 'ht!tp://x',
@@ -95,7 +95,7 @@ describe('refused before anything is queued', () => {
       ],
       [
         () =>
-          h.queue.addAccount({
+          h.queue.accounts.add({
             provider: 'selfcommunity',
             name: 'bad',
             baseUrl: 'ftp://example.com',
@@ -105,7 +105,7 @@ describe('refused before anything is queued', () => {
       ],
       [
         () =>
-          h.queue.addAccount({
+          h.queue.accounts.add({
             provider: 'selfcommunity',
             name: 'bad',
             baseUrl: 'javascript:alert(1)',
@@ -137,7 +137,7 @@ describe('refused before anything is queued', () => {
       const adapter = getAdapter(provider);
       const max = Math.max(...adapter.capabilities.accepts.map((a) => a.maxBytes ?? 0));
       const settings: Record<string, string> = provider === 'xvid' ? { pipelineId: 'p' } : {};
-      await queue.addAccount({ provider, name: provider, baseUrl: 'http://127.0.0.1:9', secrets, settings });
+      await queue.accounts.add({ provider, name: provider, baseUrl: 'http://127.0.0.1:9', secrets, settings });
       const path = join(dir, `${provider}-${name}`);
       await writeFile(path, '');
       await truncate(path, max + 1);
@@ -240,26 +240,26 @@ describe('names with spaces, quotes and non-Latin characters', () => {
     const of = fixtures.track(await startOfauthSandbox({ rateLimit: null, partSize: 65_536 }));
     const t23 = fixtures.track(await startTwentyThreeSandbox());
     const xv = fixtures.track(await startXvidSandbox({ completingPolls: 0 }));
-    await h.queue.addAccount({
+    await h.queue.accounts.add({
       provider: 'selfcommunity',
       name: 'sc',
       baseUrl: sc.url,
       secrets: { accessToken: sc.token },
     });
-    await h.queue.addAccount({
+    await h.queue.accounts.add({
       provider: 'ofauth',
       name: 'of',
       baseUrl: of.url,
       secrets: { apiKey: of.apiKey, connectionId: of.connectionId },
     });
-    await h.queue.addAccount({
+    await h.queue.accounts.add({
       provider: 'twentythree',
       name: 't23',
       baseUrl: t23.url,
       secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' },
       settings: { chunkSize: '65536' },
     });
-    await h.queue.addAccount({
+    await h.queue.accounts.add({
       provider: 'xvid',
       name: 'xv',
       baseUrl: xv.apiUrl,
@@ -327,7 +327,7 @@ describe('an account that cannot be reached', () => {
         server.close(() => resolve(free));
       });
     });
-    await h.queue.addAccount({
+    await h.queue.accounts.add({
       provider: 'selfcommunity',
       name: 'closed',
       baseUrl: `http://127.0.0.1:${port}`,

@@ -45,7 +45,7 @@ describe('a full disk under the data folder', () => {
       const files = await fixtures.tempDir('ferry-full-files-');
       const handle = fixtures.openEngine(data, { machineFaultDelays: { firstMs: 200, maxMs: 400 } });
       const sandbox = fixtures.track(await startSelfCommunitySandbox());
-      await handle.queue.addAccount({
+      await handle.queue.accounts.add({
         provider: 'selfcommunity',
         name: 'community',
         baseUrl: sandbox.url,

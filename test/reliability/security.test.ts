@@ -470,7 +470,7 @@ describe('ferry serve', () => {
       baseUrl: 'http://127.0.0.1:9',
       secrets: { accessToken: 'tok-12345' },
     });
-    await queue.accounts.update(queue.accounts.byName('community')!.id, { paused: true });
+    await queue.accounts.update('community', { paused: true });
     await writeFile(join(root, 'keep.txt'), 'outside');
     const before = (await filesUnder(root)).filter((f) => !f.startsWith(join(dataDir, 'ferry.db')));
     const base = `http://127.0.0.1:${running.port}`;

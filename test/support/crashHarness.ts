@@ -23,7 +23,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../../main/db/database.ts';
 import type { Job } from '../../main/db/jobsRepository.ts';
-import { Queue, type NewAccountInput } from '../../main/engine/queue.ts';
+import type { NewAccountInput } from '../../main/engine/accounts.ts';
+import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startFileHost, type FileHost } from '../sandbox/fileHost.ts';
 import type { LoggedRequest } from '../sandbox/harness.ts';
@@ -449,7 +450,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
     world.slowDown(delayMs);
     const setup = openQueue(dataDir);
     try {
-      await setup.addAccount({ ...world.account, name: 'crash' });
+      await setup.accounts.add({ ...world.account, name: 'crash' });
     } finally {
       setup.db.close();
     }

@@ -50,7 +50,7 @@ const T23_CHUNK = 65_536;
 
 export async function selfCommunityRig(queue: Queue, dir: string): Promise<Rig> {
   const sandbox = await startSelfCommunitySandbox({ token: 'fault-sc-token-0123456789' });
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'selfcommunity',
     name: 'acct',
     baseUrl: sandbox.url,
@@ -98,7 +98,7 @@ export async function selfCommunityRig(queue: Queue, dir: string): Promise<Rig> 
 
 export async function ofauthRig(queue: Queue, dir: string): Promise<Rig> {
   const sandbox = await startOfauthSandbox({ partSize: OF_PART, rateLimit: null, apiKey: 'of-fault-key-0123456789' });
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'ofauth',
     name: 'acct',
     baseUrl: sandbox.url,
@@ -138,7 +138,7 @@ export async function twentyThreeRig(queue: Queue, dir: string): Promise<Rig> {
     accessTokenSecret: 'as-fault-0123456789',
   };
   const sandbox = await startTwentyThreeSandbox(secrets);
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'twentythree',
     name: 'acct',
     baseUrl: sandbox.url,
@@ -181,7 +181,7 @@ function secondOnly(): (request: IncomingMessage) => boolean {
 
 export async function xvidRig(queue: Queue, dir: string): Promise<Rig> {
   const sandbox = await startXvidSandbox({ completingPolls: 1, clientSecret: 'xvid-fault-secret-0123456789' });
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'xvid',
     name: 'acct',
     baseUrl: sandbox.apiUrl,
@@ -226,7 +226,7 @@ export async function oktopostRig(queue: Queue, dir: string): Promise<Rig> {
     apiKey: 'okto-fault-key-0123456789',
   });
   const host = await startFileHost();
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'oktopost',
     name: 'acct',
     baseUrl: sandbox.apiUrl,

@@ -127,7 +127,7 @@ describe('jobActions: what a window may offer for a job', () => {
     const dir = await fixtures.tempDir('ferry-actions-');
     const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
     fixtures.track({ close: async () => queue.db.close() });
-    await queue.addAccount({
+    await queue.accounts.add({
       provider: 'selfcommunity',
       name: 'c',
       baseUrl: 'https://community.example.com',

@@ -25,13 +25,13 @@ beforeEach(async () => {
     db: openDatabase(join(dir, 'data')),
     secrets: new FileSecretStore(join(dir, 'data')),
   });
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'selfcommunity',
     name: 'community',
     baseUrl: 'http://127.0.0.1:9',
     secrets: { accessToken: 't' },
   });
-  await queue.addAccount({ provider: 'oktopost', name: 'social', secrets: { accountId: 'a', apiKey: 'k' } });
+  await queue.accounts.add({ provider: 'oktopost', name: 'social', secrets: { accountId: 'a', apiKey: 'k' } });
 });
 
 afterEach(async () => {

@@ -63,7 +63,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   // Enqueue through the queue API, a batch of paths per call (as the API layer and `ferry upload` do).
   let queue = openQueue(dataDir);
   // Nothing listens on the discard port: the cold-start pass below may launch a few jobs, which fail fast.
-  await queue.addAccount({
+  await queue.accounts.add({
     provider: 'selfcommunity',
     name: ACCOUNT,
     baseUrl: 'http://127.0.0.1:9',
@@ -92,8 +92,8 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   await engine.stop();
 
   // Idle cost: every job waits on a paused account; the engine still checks the queue every second.
-  const account = queue.requireAccount(ACCOUNT);
-  queue.accounts.update(account.id, { paused: true });
+  const account = queue.accounts.require(ACCOUNT);
+  await queue.accounts.update(account.name, { paused: true });
   const idle = new Engine({ queue, controlPollMs: 1_000 });
   idle.start();
   await new Promise((resolve) => setTimeout(resolve, 300));

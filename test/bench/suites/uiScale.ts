@@ -100,13 +100,13 @@ async function newPage(browser: Browser): Promise<Page> {
 async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
   const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   try {
-    const account = await queue.addAccount({
+    const account = await queue.accounts.add({
       provider: 'selfcommunity',
       name: 'scale',
       baseUrl,
       secrets: { accessToken: 't' },
     });
-    queue.accounts.update(account.id, { paused: true });
+    await queue.accounts.update(account.name, { paused: true });
     const now = Date.now();
     const BATCH = 5_000;
     for (let start = 0; start < count; start += BATCH) {
@@ -230,7 +230,7 @@ export async function uiActive(files: BenchFiles, active: number, windowMs: numb
   );
   const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
   try {
-    await queue.addAccount({
+    await queue.accounts.add({
       provider: 'selfcommunity',
       name: 'live',
       baseUrl: sandbox.url,
