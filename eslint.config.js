@@ -46,11 +46,24 @@ export default tseslint.config(
       forbid: ['api', 'sync', 'host', 'serve', 'cli', 'app', 'ipc'],
       forbidFiles: ['**/providers/registry.ts', '**/providers/*/**'],
     },
-    'main/api/**': { forbid: ['host', 'serve', 'cli', 'app', 'ipc'] },
-    'main/sync/**': { forbid: ['host', 'serve', 'cli', 'app', 'ipc'] },
+    // The API names no adapter (a connection test is the adapter's own method) and no concrete secret
+    // store; it calls sync/ for its sync.* commands.
+    'main/api/**': {
+      forbid: ['host', 'serve', 'cli', 'app', 'ipc'],
+      forbidFiles: ['**/providers/*/**', '**/secrets/fileSecretStore.ts', '**/secrets/safeStorageSecretStore.ts'],
+    },
+    // Watched folders queue through the engine and keep their index in db/; the API calls them, never
+    // the other way round (their two settings are read from the table: sync/syncSettings.ts).
+    'main/sync/**': { forbid: ['api', 'providers', 'secrets', 'host', 'serve', 'cli', 'app', 'ipc'] },
     // The host composes everything below it (lock, database, API, engine, watched folders); the
     // transports and composition roots (serve/, cli/, app/, main/index.ts) put themselves around it.
     'main/host/**': { forbid: ['serve', 'cli', 'app', 'ipc'] },
+    // The outside: transports and composition roots import the inner folders and each other only as
+    // docs/architecture.md says (cli/ loads serve/ for `ferry serve`; ipc/ and app/ share a type each way).
+    'main/serve/**': { forbid: ['cli', 'app', 'ipc'] },
+    'main/cli/**': { forbid: ['app', 'ipc'] },
+    'main/ipc/**': { forbid: ['host', 'serve', 'cli'] },
+    'main/app/**': { forbid: ['serve', 'cli'] },
   }),
 );
 

@@ -11,7 +11,7 @@ import type { Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
-import { listTrash, restoreFromTrash, trashDays, trashEntryView } from '../sync/syncTrash.ts';
+import { listTrash, restoreFromTrash, trashDays } from '../sync/syncTrash.ts';
 import { ApiError, toErrorPayload } from './apiError.ts';
 import type { ProbeAccount } from './connectionTest.ts';
 import type {
@@ -29,7 +29,7 @@ import type {
   Settings,
 } from './contract.ts';
 import { toCsv, toJson } from './historyExport.ts';
-import { syncRuleInfoById, syncRuleInfos, type SyncHost } from './syncViews.ts';
+import { syncRuleInfoById, syncRuleInfos, trashEntryView, type SyncHost } from './syncViews.ts';
 import { checkBaseUrlTransport } from './networkPolicy.ts';
 import { INPUT_SCHEMAS, type InputSchemas, type ParsedInput } from './schemas.ts';
 import type { SettingsStore } from './settingsStore.ts';

@@ -5,7 +5,8 @@
 import type { Queue } from '../engine/queue.ts';
 import type { SyncRuleStatus } from '../sync/syncService.ts';
 import { getSyncRule, listSyncRules, type SyncRuleView } from '../sync/syncRules.ts';
-import type { SyncRuleInfo, SyncRuleState } from './contract.ts';
+import type { TrashView } from '../sync/syncTrash.ts';
+import type { SyncRuleInfo, SyncRuleState, SyncTrashEntry } from './contract.ts';
 
 /** The part of a SyncService the API reads and drives (a fake in tests). */
 export interface SyncHost {
@@ -76,4 +77,21 @@ export function syncRuleInfos(queue: Queue, host: SyncHost | null): SyncRuleInfo
 
 export function syncRuleInfoById(queue: Queue, host: SyncHost | null, id: number): SyncRuleInfo {
   return syncRuleInfo(queue, getSyncRule(queue, id), host);
+}
+
+/** A trash entry as the API and `ferry sync trash list --json` show it. */
+export function trashEntryView(entry: TrashView): SyncTrashEntry {
+  return {
+    id: entry.id,
+    path: entry.originalPath,
+    trashPath: entry.trashPath,
+    size: entry.size,
+    sha256: entry.sha256,
+    ruleId: entry.ruleId,
+    jobId: entry.jobId,
+    trashedAt: entry.trashedAt,
+    expiresAt: entry.expiresAt,
+    present: entry.present,
+    restoredAt: entry.restoredAt,
+  };
 }

@@ -16,13 +16,13 @@
  * Actions run one after another; a file that has to wait is looked at again later (`#defer`).
  */
 import { join } from 'node:path';
-import { SettingsStore } from '../api/settingsStore.ts';
 import type { SyncFile, SyncRule } from '../db/syncRepository.ts';
 import { openFileSource } from '../engine/fileSource.ts';
 import type { IntakeBatcher } from './intakeBatcher.ts';
 import { whoHasOpen } from './openFiles.ts';
 import { SourceChangedError, identityOf, placeFile, sameIdentity, type FileIdentity } from './placeFile.ts';
 import { keyOf, type SyncContext } from './syncContext.ts';
+import { readSyncSetting } from './syncSettings.ts';
 import { createSyncFilter } from './syncFilter.ts';
 import { moveToTrash } from './syncTrash.ts';
 import type { SyncWatchers } from './syncWatchers.ts';
@@ -92,7 +92,7 @@ export class AfterUpload {
 
   /** The quiet period in force now (the option, else the setting, read each time so a change applies). */
   #quietMs(): number {
-    return this.#options.quietPeriodMs ?? new SettingsStore(this.#context.queue.db).get().syncQuietSeconds * 1000;
+    return this.#options.quietPeriodMs ?? readSyncSetting(this.#context.queue.db, 'syncQuietSeconds') * 1000;
   }
 
   /**

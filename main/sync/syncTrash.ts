@@ -11,13 +11,12 @@
  */
 import { rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { SettingsStore } from '../api/settingsStore.ts';
-import type { SyncTrashEntry } from '../api/contract.ts';
 import type { Db } from '../db/database.ts';
 import { SyncRepository, type TrashEntry } from '../db/syncRepository.ts';
 import { FerryError } from '../core/errors.ts';
 import { TargetExistsError, identityOf, placeFile, type FileIdentity } from './placeFile.ts';
 import { createSyncFilter } from './syncFilter.ts';
+import { readSyncSetting } from './syncSettings.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -28,23 +27,6 @@ export interface TrashView extends TrashEntry {
   present: boolean;
 }
 
-/** A trash entry as the API and `ferry sync trash list --json` show it (the API's SyncTrashEntry). */
-export function trashEntryView(entry: TrashView): SyncTrashEntry {
-  return {
-    id: entry.id,
-    path: entry.originalPath,
-    trashPath: entry.trashPath,
-    size: entry.size,
-    sha256: entry.sha256,
-    ruleId: entry.ruleId,
-    jobId: entry.jobId,
-    trashedAt: entry.trashedAt,
-    expiresAt: entry.expiresAt,
-    present: entry.present,
-    restoredAt: entry.restoredAt,
-  };
-}
-
 /** The trash folder of the data folder that holds `db`; null for an in-memory database. */
 export function trashDir(db: Db): string | null {
   const location = db.location();
@@ -52,7 +34,7 @@ export function trashDir(db: Db): string | null {
 }
 
 export function trashDays(db: Db): number {
-  return new SettingsStore(db).get().syncTrashDays;
+  return readSyncSetting(db, 'syncTrashDays');
 }
 
 /**

@@ -41,6 +41,21 @@ describe('the layers of main/', () => {
     ['main/api/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
     ['main/sync/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
     ['main/host/x.ts', "import { startServe } from '../serve/serve.ts';"],
+    ['main/api/x.ts', "import { selfCommunityAdapter } from '../providers/selfcommunity/selfcommunityAdapter.ts';"],
+    ['main/api/x.ts', "import { FileSecretStore } from '../secrets/fileSecretStore.ts';"],
+    ['main/api/x.ts', "import { main } from '../cli/main.ts';"],
+    ['main/sync/x.ts', "import { SettingsStore } from '../api/settingsStore.ts';"],
+    ['main/sync/x.ts', "import type { SyncTrashEntry } from '../api/contract.ts';"],
+    ['main/sync/x.ts', "import { getAdapter } from '../providers/registry.ts';"],
+    ['main/sync/x.ts', "import { redactSecrets } from '../secrets/redaction.ts';"],
+    ['main/serve/x.ts', "import { main } from '../cli/main.ts';"],
+    ['main/serve/x.ts', "import { IpcTransport } from '../ipc/ipcTransport.ts';"],
+    ['main/cli/x.ts', "import { startDesktopCore } from '../app/desktopCore.ts';"],
+    ['main/cli/x.ts', "import { IpcTransport } from '../ipc/ipcTransport.ts';"],
+    ['main/ipc/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
+    ['main/ipc/x.ts', "import { startServe } from '../serve/serve.ts';"],
+    ['main/app/x.ts', "import { startServe } from '../serve/serve.ts';"],
+    ['main/app/x.ts', "import { main } from '../cli/main.ts';"],
   ])('refuses in %s: %s', async (file, code) => {
     expect(await layerErrors(file, `${code}\nexport {};\n`)).toHaveLength(1);
   });
@@ -55,6 +70,15 @@ describe('the layers of main/', () => {
     ['main/host/x.ts', "import { SyncService } from '../sync/syncService.ts';"],
     ['main/serve/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
     ['main/app/x.ts', "import { openFerryHost } from '../host/ferryHost.ts';"],
+    ['main/api/x.ts', "import { addSyncRule } from '../sync/syncRules.ts';"],
+    ['main/api/x.ts', "import { redactSecrets } from '../secrets/redaction.ts';"],
+    ['main/api/x.ts', "import type { SecretStore } from '../secrets/secretStore.ts';"],
+    ['main/sync/x.ts', "import { Queue } from '../engine/queue.ts';"],
+    ['main/sync/x.ts', "import { SyncRepository } from '../db/syncRepository.ts';"],
+    ['main/cli/x.ts', "import { startServe } from '../serve/serve.ts';"],
+    ['main/cli/x.ts', "import { FerryApi } from '../api/ferryApi.ts';"],
+    ['main/ipc/x.ts', "import { APP_SCHEME } from '../app/appProtocol.ts';"],
+    ['main/app/x.ts', "import type { IpcTransport } from '../ipc/ipcTransport.ts';"],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, `${code}\nexport {};\n`)).toEqual([]);
   });
