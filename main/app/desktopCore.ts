@@ -102,6 +102,8 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
     engineNote: (locked) =>
       `${locked.message}: this window shows and changes the queue, and that process does the uploading`,
+    // The window becomes the uploader when that process ends: the new engine's progress reaches the tray.
+    onTakeOver: (taken) => taken.on('progress', onProgress),
     // Without the engine, follow the other process through the database (and show its jobs in the tray).
     follow: {
       ...(options.followIntervalMs !== undefined ? { intervalMs: options.followIntervalMs } : {}),

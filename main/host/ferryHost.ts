@@ -65,9 +65,13 @@ export type FerryHostOptions = HostStore & {
   engineNote?: (locked: LockedError) => string;
   /**
    * Without the engine, follow the other process's job changes through the database (the window,
-   * `ferry serve`): each change is announced by the API, then handed to `onJobs`.
+   * `ferry serve`): each change is announced by the API, then handed to `onJobs`. Meanwhile the host
+   * asks for the run lock again every `takeOverIntervalMs` (default 1 s), so that this process becomes
+   * the uploader once the other one ends (see `takeOver`).
    */
-  follow?: { intervalMs?: number; onJobs?: (jobs: Job[]) => void };
+  follow?: { intervalMs?: number; onJobs?: (jobs: Job[]) => void; takeOverIntervalMs?: number };
+  /** Told of the engine built when this process takes over the uploads (before it starts). */
+  onTakeOver?: (engine: Engine) => void;
   /**
    * Whether a transport answers commands through this API (the window, `ferry serve`): then the secret
    * values to scrub are loaded and the staging folder swept at once (`FerryApi.start`). `ferry run`
@@ -98,8 +102,9 @@ export interface FerryHost {
   /**
    * Asks for the run lock again (the process that held it may have ended). Taken, the engine is built
    * (and started, with the watched folders, if `start()` was called), the API says that this process
-   * uploads, and the following stops. Resolves whether this process now runs the engine; a failure
-   * other than "held by another process" rejects.
+   * uploads (`app.status` and an info notice), and the following stops. Resolves whether this process
+   * now runs the engine; a failure other than "held by another process" rejects. A host that follows
+   * calls it by itself every `follow.takeOverIntervalMs`.
    */
   takeOver(): Promise<boolean>;
   /**
@@ -194,6 +199,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   };
   // Started last, with no await after it: a caller's `onJobs` is wired before the first look.
   let stopFollowing = follow();
+  let retryTimer: NodeJS.Timeout | undefined;
 
   let sync: SyncService | null = null;
   let started = false;
@@ -225,6 +231,34 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     if (options.watchedFolders) await startWatchedFolders(options.watchedFolders);
   };
 
+  async function takeOver(): Promise<boolean> {
+    if (engine) return true;
+    if (closing || !tryLock()) return false;
+    clearInterval(retryTimer);
+    api.setEngineStatus(true, null);
+    stopFollowing?.();
+    stopFollowing = null;
+    engine = newEngine();
+    api.setProgressSource(engine);
+    options.onTakeOver?.(engine);
+    api.notice('info', 'The other Ferry process has stopped: this one uploads now');
+    if (started) await startEngine();
+    return true;
+  }
+
+  if (stopFollowing && options.follow) {
+    // `ferry serve` and the window become the uploader when the process holding the lock ends.
+    let asking = false;
+    retryTimer = setInterval(() => {
+      if (asking) return;
+      asking = true;
+      takeOver()
+        .catch((error: unknown) => log('Could not take over the uploads from the other Ferry process', error))
+        .finally(() => (asking = false));
+    }, options.follow.takeOverIntervalMs ?? 1_000);
+    retryTimer.unref();
+  }
+
   return {
     dataDir,
     queue,
@@ -246,19 +280,10 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
       started = true;
       await startEngine();
     },
-    async takeOver() {
-      if (engine) return true;
-      if (closing || !tryLock()) return false;
-      api.setEngineStatus(true, null);
-      stopFollowing?.();
-      stopFollowing = null;
-      engine = newEngine();
-      api.setProgressSource(engine);
-      if (started) await startEngine();
-      return true;
-    },
+    takeOver,
     close() {
       closing ??= (async () => {
+        clearInterval(retryTimer);
         stopFollowing?.();
         stopSettings();
         api.setSyncSource(null);

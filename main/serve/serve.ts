@@ -153,7 +153,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     get sync() {
       return ferryHost.sync;
     },
-    engineNote: ferryHost.engineNote,
+    get engineNote() {
+      return ferryHost.engineNote;
+    },
     http,
     close() {
       closing ??= (async () => {

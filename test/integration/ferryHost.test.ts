@@ -2,8 +2,8 @@
  * The host of the engine (main/host/ferryHost.ts), the one composition behind `ferry run`, `ferry
  * serve` and the desktop app, on a real SQLite data folder against the SelfCommunity emulator: the run
  * lock taken and released, the engine built with the saved global concurrency, settings applied in
- * place, another holder of the lock followed and then taken over from (in the host, and by a real
- * `ferry upload --wait`), and the order of the close.
+ * place, another holder of the lock followed and then taken over from (in the host, by itself when it
+ * follows, and by a real `ferry upload --wait`), and the order of the close.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { openFerryHost, type FerryHost, type FerryHostOptions } from '../../main
 import { getAdapter } from '../../main/providers/registry.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
-import { Fixtures, randomFile, runFerry, waitFor } from '../support/ferryHarness.ts';
+import { Fixtures, randomFile, runFerry, sleep, waitFor } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -268,6 +268,64 @@ describe('the Ferry host', () => {
     expect(isLocked(dir)).toBe(true);
     await opened.close();
     expect(isLocked(dir)).toBe(false);
+  });
+
+  it('becomes the uploader by itself when the host holding the lock closes (as `ferry serve` and the window do)', async () => {
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    const dir = await dataDir();
+    // The first host holds the lock; its engine is built but never started, so it uploads nothing.
+    const first = await openFerryHost({
+      dataDir: dir,
+      adapterFor: getAdapter,
+      secrets: new FileSecretStore(dir),
+      log: () => undefined,
+      engineOptions: TUNING,
+    });
+    let firstClosed = false;
+    closers.push(() => (firstClosed ? undefined : first.close()));
+    const logged: string[] = [];
+    const second = await host({
+      dataDir: dir,
+      queue: queueOn(dir),
+      log: (message) => logged.push(message),
+      engineOptions: TUNING,
+      follow: { intervalMs: 20, takeOverIntervalMs: 50 },
+    });
+    await second.start();
+    const seen = events(second);
+    expect(second.engine).toBeNull();
+    expect(
+      (
+        await second.api.invoke('accounts.add', {
+          provider: 'selfcommunity',
+          name: 'community',
+          baseUrl: sandbox.url,
+          secrets: { accessToken: sandbox.token },
+        })
+      ).ok,
+    ).toBe(true);
+    const file = await randomFile(await fixtures.tempDir('ferry-host-files-'), 'handover.png', 250_000);
+    expect((await second.api.invoke('jobs.enqueue', { account: 'community', paths: [file.path] })).ok).toBe(true);
+    // Several retries while the lock is held change nothing.
+    await sleep(200);
+    expect(second.engine).toBeNull();
+    expect(sandbox.requests).toHaveLength(0);
+
+    await first.close();
+    firstClosed = true;
+    await waitFor('the second host to take over', () => second.engine !== null, 10_000);
+    expect(second.locked).toBeNull();
+    expect(await second.api.invoke('app.status', undefined)).toMatchObject({
+      ok: true,
+      value: { engineRunning: true, engineNote: null },
+    });
+    await waitFor('the announcement', () =>
+      seen.some((event) => event.event === 'notice' && /this one uploads now/.test(event.payload.message)),
+    );
+    await waitFor('the upload by the second host', () => sandbox.media.length === 1, 15_000);
+    expect(sandbox.media[0]!.sha256).toBe(file.sha256);
+    expect(sandbox.completeCalls.filter((call) => call.status === 201)).toHaveLength(1);
+    expect(logged).toEqual([]);
   });
 
   it('lets `ferry upload --wait` follow another holder of the lock, then take over once it is released', async () => {
