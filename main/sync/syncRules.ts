@@ -130,7 +130,7 @@ export function setAllSyncRulesPaused(queue: Queue, paused: boolean): SyncRuleVi
 
 function requireRule(queue: Queue, id: number): SyncRule {
   const rule = Number.isInteger(id) ? repository(queue).rule(id) : undefined;
-  if (!rule) throw new FerryError('not-found', `No sync rule #${id} ("ferry sync list" shows them)`);
+  if (!rule) throw new FerryError('not-found', `No sync rule #${id} (the list of watched folders shows them)`);
   return rule;
 }
 

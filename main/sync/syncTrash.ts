@@ -100,7 +100,7 @@ export async function listTrash(db: Db): Promise<TrashView[]> {
 export async function restoreFromTrash(db: Db, id: number, now = Date.now()): Promise<TrashEntry> {
   const repo = new SyncRepository(db);
   const entry = Number.isInteger(id) ? repo.trashEntry(id) : undefined;
-  if (!entry) throw new FerryError('not-found', `No trash entry #${id} ("ferry sync trash list" shows them)`);
+  if (!entry) throw new FerryError('not-found', `No trash entry #${id} (the list of the trash shows them)`);
   if (entry.restoredAt !== null)
     throw new FerryError('conflict', `Trash entry #${id} (${entry.originalPath}) was already restored`);
   if (entry.purgedAt !== null)
