@@ -257,11 +257,15 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         );
         if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
       }
-      if (options.wait)
+      if (options.wait) {
+        // The command API has answered: the host's own API follows the jobs from here, so this one
+        // stops gathering job changes nobody listens to.
+        open().api?.close();
         exitCode = await drive(open(), o, {
           only: new Set(jobs.map((job) => job.id)),
           engineOptions: engineTuning(env),
         });
+      }
     });
 
   program
