@@ -32,6 +32,7 @@ import { syncRuleInfoById, syncRuleInfos, type SyncHost } from './syncViews.ts';
 import { checkBaseUrlTransport } from './networkPolicy.ts';
 import { INPUT_SCHEMAS, type InputSchemas, type ParsedInput } from './schemas.ts';
 import type { SettingsStore } from './settingsStore.ts';
+import { ACCOUNT_BWLIMIT_KEY, checkAccountBwlimit } from './accountBwlimit.ts';
 import type { StagingArea } from './staging.ts';
 import { accountInfo, jobView, providerInfo, timelineEntry } from './views.ts';
 
@@ -89,6 +90,7 @@ function checkKnownKeys(
   ] as const) {
     for (const key of Object.keys(bag)) {
       if (fields.has(`${kind}:${key}`)) continue;
+      if (kind === 'setting' && key === ACCOUNT_BWLIMIT_KEY) continue; // every provider's; see checkValues
       const other = kind === 'setting' ? 'secret' : 'setting';
       const hint = fields.has(`${other}:${key}`) ? ` (it is a ${other})` : '';
       throw new ApiError('INVALID_INPUT', `${adapter.displayName} has no ${kind} "${key}"${hint}`);
@@ -102,6 +104,7 @@ function checkValues(
   settings: Record<string, string>,
   secrets: Record<string, string>,
 ): void {
+  checkAccountBwlimit(settings);
   for (const field of adapter.fields) {
     const value = (field.kind === 'secret' ? secrets : settings)[field.key] ?? '';
     if (value === '' && field.required)
