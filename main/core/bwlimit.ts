@@ -126,12 +126,13 @@ export function requireBwLimit(input: string): BwSchedule {
 /** Each entry as the minutes-into-the-week where it starts (daily entries become seven), sorted. */
 function weekly(schedule: BwSchedule): Array<{ at: number; rate: number | null; order: number }> {
   const slots: Array<{ at: number; rate: number | null; order: number }> = [];
-  schedule.entries.forEach((entry, order) => {
+  schedule.entries.forEach((entry, index) => {
+    // Sorted after the daily ones of the same minute, a weekday entry is the one that applies there.
+    const order = index + (entry.day === null ? 0 : schedule.entries.length);
     if (entry.day === null)
       for (let day = 0; day < 7; day += 1) slots.push({ at: day * 1440 + entry.minute, rate: entry.rate, order });
     else slots.push({ at: entry.day * 1440 + entry.minute, rate: entry.rate, order });
   });
-  // A weekday entry beats a daily one at the same minute; otherwise the later one given wins.
   slots.sort((a, b) => a.at - b.at || a.order - b.order);
   return slots;
 }
