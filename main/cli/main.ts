@@ -19,6 +19,8 @@ import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
 import { resolveDataDir } from './dataDir.ts';
+import { registerSettingsCommands } from './settingsCommand.ts';
+import { parseBwLimit } from '../core/bwlimit.ts';
 import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
 
 /** Commander argument parser for --port. */
@@ -27,6 +29,13 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
   return port;
+}
+
+/** Commander argument parser for --bwlimit: rclone syntax, checked before anything is queued or run. */
+export function parseBwlimitOption(value: string): string {
+  const parsed = parseBwLimit(value);
+  if (!parsed.ok) throw new FerryError('invalid', `--bwlimit ${parsed.error}`);
+  return parsed.schedule.text;
 }
 
 /** A usage error found while parsing: reported like any other exit-2 error. */
@@ -191,8 +200,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--set <key=value>', 'a per-upload option, e.g. title=... (repeatable)', collect, [])
     .option('--wait', 'upload now and wait until these uploads are done')
     .option('--json', 'JSON Lines output')
+    .option('--bwlimit <rate>', BWLIMIT_HELP, parseBwlimitOption)
     .argument('<paths...>', 'files, folders or URLs')
-    .action(async (paths: string[], options: { account: string; set: string[]; wait?: boolean; json?: boolean }) => {
+    .action(async (paths: string[], options: UploadOptions) => {
+      if (options.bwlimit !== undefined && !options.wait)
+        throw new UsageError('--bwlimit limits the uploads of this process: use it with --wait (or with "ferry run")');
       const ctx = open();
       const jobs = await ctx.queue.enqueue(options.account, paths, keyValues(options.set, '--set'));
       const o = output(options.json);
@@ -218,7 +230,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         if (!options.wait) out.write('Run "ferry run" to upload them (or use --wait next time).\n');
       }
       if (options.wait)
-        exitCode = await drive(ctx, o, { only: new Set(jobs.map((job) => job.id)), engineOptions: engineTuning(env) });
+        exitCode = await drive(ctx, o, {
+          only: new Set(jobs.map((job) => job.id)),
+          engineOptions: withBwlimit(engineTuning(env), options.bwlimit),
+        });
     });
 
   program
@@ -226,9 +241,13 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('process the queue in the foreground (Ctrl-C stops; uploads resume next time)')
     .option('--until-idle', 'stop when nothing is left to do')
     .option('--json', 'JSON Lines output')
-    .action(async (options: { untilIdle?: boolean; json?: boolean }) => {
+    .option('--bwlimit <rate>', BWLIMIT_HELP, parseBwlimitOption)
+    .action(async (options: { untilIdle?: boolean; json?: boolean; bwlimit?: string }) => {
       // Tuning is read before anything starts: a wrong FERRY_* value stops here, with exit code 2.
-      const tuning = { engineOptions: engineTuning(env), syncOptions: syncTuning(env) };
+      const tuning = {
+        engineOptions: withBwlimit(engineTuning(env), options.bwlimit),
+        syncOptions: syncTuning(env),
+      };
       exitCode = await drive(open(), output(options.json), { untilIdle: Boolean(options.untilIdle), ...tuning });
     });
 
@@ -300,6 +319,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   }
 
   registerSyncCommands(program, () => open().queue, { out });
+  registerSettingsCommands(program, open, { out });
 
   program
     .command('serve')
@@ -364,6 +384,22 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     if (usageText) err.write(usageText);
     context?.db.close();
   }
+}
+
+const BWLIMIT_HELP =
+  'upload bandwidth limit for this process only, instead of the saved one (rclone syntax: 2M, 512K, off, "08:00,512K 19:00,off")';
+
+interface UploadOptions {
+  account: string;
+  set: string[];
+  wait?: boolean;
+  json?: boolean;
+  bwlimit?: string;
+}
+
+/** The engine tuning with this process's --bwlimit, which wins over the saved setting (not saved). */
+function withBwlimit(tuning: EngineTuning, bwlimit: string | undefined): EngineTuning {
+  return bwlimit === undefined ? tuning : { ...tuning, bwlimit };
 }
 
 /**

@@ -180,8 +180,27 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   api.setProgressSource(engine);
   if (options.answersCommands ?? true) await api.start();
 
+  // Another process (`ferry settings set`, or the window while `ferry run` uploads) changes limits in
+  // the database only: they are looked at every second, so they apply here within a second too.
+  let seenBwlimit = api.settings.get().bwlimit;
+  const limitsTimer = setInterval(() => {
+    if (!engine) return;
+    applyAccountLimits(engine);
+    const saved = api.settings.get().bwlimit;
+    if (saved === seenBwlimit) return;
+    seenBwlimit = saved;
+    if (options.engineOptions?.bwlimit !== undefined) return;
+    try {
+      engine.setBandwidthLimit(saved);
+    } catch (error) {
+      log('Could not apply the bandwidth limit', error);
+    }
+  }, 1_000);
+  limitsTimer.unref();
+
   const stopSettings = api.onSettingsChanged((next, previous) => {
     if (engine && next.bwlimit !== previous.bwlimit && options.engineOptions?.bwlimit === undefined) {
+      seenBwlimit = next.bwlimit;
       try {
         engine.setBandwidthLimit(next.bwlimit);
         api.notice('info', next.bwlimit === 'off' ? 'Uploads are no longer limited' : `Upload limit: ${next.bwlimit}`);
@@ -287,6 +306,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
       closing ??= (async () => {
         stopFollowing?.();
         stopSettings();
+        clearInterval(limitsTimer);
         queue.off('accounts', onAccounts);
         api.setSyncSource(null);
         await sync?.stop();
