@@ -4,6 +4,7 @@
  * retry, remove, move to top). It runs nothing itself; the Engine does. The CLI uses it directly for
  * commands that only change the queue, so they work whether or not another process is uploading.
  */
+import { parseBwLimit } from '../core/bwlimit.ts';
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -102,6 +103,12 @@ export class Queue extends EventEmitter<QueueEvents> {
     }
     const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
     for (const key of Object.keys(settings)) {
+      // Every provider's account may have its own bandwidth limit (rclone syntax, checked here).
+      if (key === 'bwlimit') {
+        const parsed = parseBwLimit(settings[key] ?? '');
+        if (!parsed.ok && settings[key] !== '') throw new FerryError('invalid', `Account ${parsed.error}`);
+        continue;
+      }
       if (!known.has(`setting:${key}`)) {
         const hint = known.has(`secret:${key}`) ? ' (it is a secret, not a setting)' : '';
         throw new FerryError('invalid', `${adapter.displayName} has no setting "${key}"${hint}`);

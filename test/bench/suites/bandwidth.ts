@@ -27,7 +27,7 @@ export interface LimitSample {
 export async function runLimited(
   target: BenchTarget,
   setup: FerrySetup,
-  file: string,
+  files: readonly string[],
   bytes: number,
   limit: string,
   limitBytesPerSecond: number | null,
@@ -35,12 +35,30 @@ export async function runLimited(
   const watch = new ServerWatch([target.url], target.isWork);
   const run = await runNode(
     FERRY_BIN,
-    ['--data-dir', setup.dataDir, 'upload', '--account', setup.account, '--wait', '--json', '--bwlimit', limit, file],
+    [
+      '--data-dir',
+      setup.dataDir,
+      'upload',
+      '--account',
+      setup.account,
+      '--wait',
+      '--json',
+      '--bwlimit',
+      limit,
+      ...files,
+    ],
     { env: setup.env, onSpawn: (pid) => (watch.pid = pid) },
   );
-  const window = watch.stop();
-  if (run.code !== 0 || !run.stdout.includes('"status":"completed"'))
+  const completed = run.stdout.split('\n').filter((line) => line.includes('"status":"completed"')).length;
+  if (run.code !== 0 || completed !== files.length) {
+    try {
+      watch.stop();
+    } catch {
+      // The failure below says more.
+    }
     throw new Error(`ferry upload --bwlimit ${limit} (${target.provider}) failed:\n${run.stderr}\n${run.stdout}`);
+  }
+  const window = watch.stop();
   const bytesPerSecond = bytes / window.seconds;
   return {
     provider: target.provider,
