@@ -17,8 +17,13 @@
 import { activeLimit, nextChange, parseBwLimit, type BwSchedule } from '../core/bwlimit.ts';
 import { systemClock, type Clock } from './tokenBucket.ts';
 
-/** How long the bucket may save up while nobody waits: a short burst after an idle moment. */
-const BURST_SECONDS = 0.1;
+/**
+ * How long the bucket may save up while nobody waits. It makes up for short idle moments of a
+ * protocol (a part's reply, the next part's request: about 8 % of the time at 16 MiB/s with OFAuth's
+ * 5 MiB parts when it was 0.1 s) while keeping any 10 s window within 0.25 s + one piece (1/8 s) of
+ * the limit, under the ±5 % the limit promises.
+ */
+const BURST_SECONDS = 0.25;
 /** The timer never fires more often than this: several grants are served per wake-up at high rates. */
 const MIN_WAKE_MS = 10;
 

@@ -417,9 +417,12 @@ try {
       if (wanted && !wanted.has(provider)) continue;
       const target = await startTarget(provider);
       try {
-        const setup = await ferryAccount(target, await files.dir(`data-bw-${provider}`));
+        // Two SelfCommunity files at once, as in the throughput suite: one alone idles between chunks.
+        const setup = await ferryAccount(target, await files.dir(`data-bw-${provider}`), {
+          ...(provider === 'selfcommunity' ? { concurrency: 2 } : {}),
+        });
         // SelfCommunity takes images of at most 5 MB: its bytes come as files of 4.5 MB (random, as in
-        // the throughput suite), uploaded 4 at once, sharing the limit.
+        // the throughput suite), uploaded 2 at once, sharing the limit.
         const fileOf = async (name: string, size: number): Promise<string[]> =>
           provider === 'selfcommunity'
             ? Promise.all(
