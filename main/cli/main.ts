@@ -482,7 +482,9 @@ async function drive(
       if (!mode.only) throw locked;
       // Another process uploads this queue: follow our jobs through the database until they settle,
       // or until that process ends and this one can take over.
-      if (!output.json) output.err.write(`ferry: ${locked.message}; following its progress\n`);
+      // --bwlimit limits only what this process sends: nothing until it takes over.
+      const limit = mode.engineOptions.bwlimit === undefined ? '' : ' (--bwlimit applies once this process uploads)';
+      if (!output.json) output.err.write(`ferry: ${locked.message}; following its progress${limit}\n`);
       while (!host.engine) {
         for (const id of unsettled) {
           const job = queue.jobs.get(id);
