@@ -75,7 +75,11 @@ export function registerSettingsCommands(
         const name = keyOf(all, key);
         const value = valueFor(name, all[name], text);
         const result = await api.invoke('settings.set', { [name]: value } as Partial<Settings>);
-        if (!result.ok) throw new FerryError('invalid', `Setting ${name}: ${result.error.message}; nothing was saved`);
+        if (!result.ok) {
+          // The API's message already names the setting ("bwlimit: …").
+          const detail = result.error.message.replace(/^Invalid input for settings\.set: /, '');
+          throw new FerryError('invalid', `${detail}; nothing was saved`);
+        }
         return { name, value: result.value[name] };
       });
       if (options.json) write(JSON.stringify({ event: 'setting', key: saved.name, value: saved.value }));

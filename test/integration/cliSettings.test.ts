@@ -82,7 +82,9 @@ describe('ferry settings', () => {
 
       const badLimit = await c.ferry('settings', 'set', 'bwlimit', '08:00,512K 8:0x,off');
       expect(badLimit.code).toBe(2);
-      expect(oneLine(badLimit.stderr)).toMatch(/bwlimit.*"8:0x" is not a time \(HH:MM\); nothing was saved/);
+      expect(oneLine(badLimit.stderr)).toBe(
+        'ferry: bwlimit: "08:00,512K 8:0x,off" — "8:0x" is not a time (HH:MM); nothing was saved',
+      );
       const badBoolean = await c.ferry('settings', 'set', 'closeToTray', 'yes');
       expect(badBoolean.code).toBe(2);
       expect(oneLine(badBoolean.stderr)).toContain('"yes" is not true or false');
