@@ -169,11 +169,6 @@ export type Theme = 'system' | 'light' | 'dark';
 export interface Settings {
   /** Uploads at once across every account (the engine's jobs-in-flight limit). */
   globalConcurrency: number;
-  /**
-   * Upload bandwidth cap in kilobits per second; 0 means none. Stored and returned, but the engine
-   * does not throttle bytes yet: today only jobs in flight are limited.
-   */
-  bandwidthCapKbps: number;
   closeToTray: boolean;
   startAtLogin: boolean;
   notifications: boolean;
@@ -189,7 +184,8 @@ export interface Settings {
   /**
    * Upload bandwidth limit in rclone's syntax: `off`, a rate (`512K`, `2M`, bytes per second) or a
    * timetable (`"08:00,512K 19:00,4M 23:00,off"`, also `Mon-08:00,512K`). An account's own limit is
-   * its setting `bwlimit`.
+   * its setting `bwlimit`. Enforced by the engine; a stored `bandwidthCapKbps` of earlier versions is
+   * read as its bwlimit until one is saved.
    */
   bwlimit: string;
   /**

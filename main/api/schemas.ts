@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { JOB_STATES } from '../core/jobState.ts';
+import { parseBwLimit } from '../core/bwlimit.ts';
 import { AUTO_COPY_LINKS, LANGUAGES, type CommandInput, type CommandName } from './contract.ts';
 
 const MAX_IDS = 10_000;
@@ -50,17 +51,29 @@ export const noInput = z.strictObject({}).optional();
 
 export const THEMES = ['system', 'light', 'dark'] as const;
 
+/** A bandwidth limit in rclone syntax; the message names the bad token (main/core/bwlimit.ts). */
+export const bwlimitText = z
+  .string('must be text')
+  .max(2_000, 'must be at most 2,000 characters')
+  .superRefine((text, context) => {
+    const parsed = parseBwLimit(text);
+    if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.reason });
+  });
+
 /** Stored settings: each key is read on its own so that one bad value does not reset the others. */
 export const SETTINGS_FIELDS = {
   globalConcurrency: z.int().min(1).max(32).catch(4),
-  bandwidthCapKbps: z.int().min(0).max(10_000_000).catch(0),
   closeToTray: z.boolean().catch(true),
   startAtLogin: z.boolean().catch(false),
   notifications: z.boolean().catch(true),
   theme: z.enum(THEMES).catch('system'),
   syncQuietSeconds: z.int().min(1).max(86_400).catch(60),
   syncTrashDays: z.int().min(1).max(3_650).catch(30),
-  bwlimit: z.string().max(2_000).catch('off'),
+  bwlimit: z
+    .string()
+    .max(2_000)
+    .refine((text) => parseBwLimit(text).ok)
+    .catch('off'),
   proxy: z.string().max(2_000).catch('system'),
   autoCopyLink: z.enum(AUTO_COPY_LINKS).catch('off'),
   language: z.enum(LANGUAGES).catch('system'),
@@ -142,11 +155,6 @@ export const INPUT_SCHEMAS = {
       .min(1, 'must be at least 1')
       .max(32, 'must be at most 32')
       .optional(),
-    bandwidthCapKbps: z
-      .int('must be a whole number')
-      .min(0, 'must not be negative (0 means no cap)')
-      .max(10_000_000, 'must be at most 10,000,000')
-      .optional(),
     closeToTray: z.boolean('must be true or false').optional(),
     startAtLogin: z.boolean('must be true or false').optional(),
     notifications: z.boolean('must be true or false').optional(),
@@ -161,7 +169,7 @@ export const INPUT_SCHEMAS = {
       .min(1, 'must be at least 1 day')
       .max(3_650, 'must be at most 3,650 days')
       .optional(),
-    bwlimit: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
+    bwlimit: bwlimitText.optional(),
     proxy: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
     autoCopyLink: z.enum(AUTO_COPY_LINKS, `must be one of ${AUTO_COPY_LINKS.join(', ')}`).optional(),
     language: z.enum(LANGUAGES, `must be one of ${LANGUAGES.join(', ')}`).optional(),

@@ -7,6 +7,7 @@ import type { Db } from '../db/database.ts';
 import { transaction } from '../db/database.ts';
 import type { Settings } from './contract.ts';
 import { SETTINGS_FIELDS } from './schemas.ts';
+import { formatRate } from '../core/bwlimit.ts';
 
 const KEYS = Object.keys(SETTINGS_FIELDS) as Array<keyof Settings>;
 /** Rows are namespaced so that other features can keep their own keys in the same table. */
@@ -25,7 +26,7 @@ export class SettingsStore {
       value: string;
     }>;
     const stored = new Map(rows.map((row) => [row.key.slice(PREFIX.length), row.value]));
-    const read = (name: keyof Settings): unknown => {
+    const read = (name: keyof Settings | 'bandwidthCapKbps'): unknown => {
       const text = stored.get(name);
       if (text === undefined) return undefined;
       try {
@@ -36,14 +37,13 @@ export class SettingsStore {
     };
     return {
       globalConcurrency: SETTINGS_FIELDS.globalConcurrency.parse(read('globalConcurrency')),
-      bandwidthCapKbps: SETTINGS_FIELDS.bandwidthCapKbps.parse(read('bandwidthCapKbps')),
       closeToTray: SETTINGS_FIELDS.closeToTray.parse(read('closeToTray')),
       startAtLogin: SETTINGS_FIELDS.startAtLogin.parse(read('startAtLogin')),
       notifications: SETTINGS_FIELDS.notifications.parse(read('notifications')),
       theme: SETTINGS_FIELDS.theme.parse(read('theme')),
       syncQuietSeconds: SETTINGS_FIELDS.syncQuietSeconds.parse(read('syncQuietSeconds')),
       syncTrashDays: SETTINGS_FIELDS.syncTrashDays.parse(read('syncTrashDays')),
-      bwlimit: SETTINGS_FIELDS.bwlimit.parse(read('bwlimit')),
+      bwlimit: SETTINGS_FIELDS.bwlimit.parse(read('bwlimit') ?? migratedCap(read('bandwidthCapKbps'))),
       proxy: SETTINGS_FIELDS.proxy.parse(read('proxy')),
       autoCopyLink: SETTINGS_FIELDS.autoCopyLink.parse(read('autoCopyLink')),
       language: SETTINGS_FIELDS.language.parse(read('language')),
@@ -66,4 +66,14 @@ export class SettingsStore {
     });
     return this.get();
   }
+}
+
+/**
+ * The bandwidth cap of earlier versions (`app.bandwidthCapKbps`, kilobits per second, 0 = none) as a
+ * bwlimit, for as long as no bwlimit was saved: kbps × 1000 / 8 bytes per second in rclone syntax
+ * (`B` suffix, exact). It was never enforced, but it says what the person wanted.
+ */
+function migratedCap(kbps: unknown): string | undefined {
+  if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps <= 0) return undefined;
+  return formatRate(Math.round((kbps * 1000) / 8));
 }

@@ -12,6 +12,7 @@ import { FerryApi } from '../api/ferryApi.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
+import { parseBwLimit } from '../core/bwlimit.ts';
 import { JOB_STATES, TERMINAL_STATES, isJobState, type JobState } from '../core/jobState.ts';
 import { installLastResort } from '../engine/lastResort.ts';
 import { FerryError } from '../core/errors.ts';
@@ -23,6 +24,7 @@ import { redactingWriter } from '../secrets/redaction.ts';
 import { apiCaller } from './apiCall.ts';
 import { resolveDataDir } from './dataDir.ts';
 import { ProgressBars, describeJob, formatBytes, jobEvent, jobViewEvent, printJson, type Output } from './output.ts';
+import { registerSettingsCommands } from './settingsCommand.ts';
 import { registerSyncCommands, syncTuning } from './syncCommands.ts';
 
 /** Commander argument parser for --port. */
@@ -31,6 +33,13 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new FerryError('invalid', `"${value}" is not a port number (0-65535)`);
   return port;
+}
+
+/** Commander argument parser for --bwlimit: rclone syntax, checked before anything is queued or run. */
+export function parseBwlimitOption(value: string): string {
+  const parsed = parseBwLimit(value);
+  if (!parsed.ok) throw new FerryError('invalid', `--bwlimit ${parsed.error}`);
+  return parsed.schedule.text;
 }
 
 /** A usage error found while parsing: reported like any other refused input (exit code 2). */
@@ -228,8 +237,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--set <key=value>', 'a per-upload option, e.g. title=... (repeatable)', collect, [])
     .option('--wait', 'upload now and wait until these uploads are done')
     .option('--json', 'JSON Lines output')
+    .option('--bwlimit <rate>', BWLIMIT_HELP, parseBwlimitOption)
     .argument('<paths...>', 'files, folders or URLs')
-    .action(async (paths: string[], options: { account: string; set: string[]; wait?: boolean; json?: boolean }) => {
+    .action(async (paths: string[], options: UploadOptions) => {
+      if (options.bwlimit !== undefined && !options.wait)
+        throw new UsageError('--bwlimit limits the uploads of this process: use it with --wait (or with "ferry run")');
       const jobs = await call('jobs.enqueue', {
         account: options.account,
         paths,
@@ -263,7 +275,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         open().api?.close();
         exitCode = await drive(open(), o, {
           only: new Set(jobs.map((job) => job.id)),
-          engineOptions: engineTuning(env),
+          engineOptions: withBwlimit(engineTuning(env), options.bwlimit),
         });
       }
     });
@@ -273,9 +285,13 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .description('process the queue in the foreground (Ctrl-C stops; uploads resume next time)')
     .option('--until-idle', 'stop when nothing is left to do')
     .option('--json', 'JSON Lines output')
-    .action(async (options: { untilIdle?: boolean; json?: boolean }) => {
+    .option('--bwlimit <rate>', BWLIMIT_HELP, parseBwlimitOption)
+    .action(async (options: { untilIdle?: boolean; json?: boolean; bwlimit?: string }) => {
       // Tuning is read before anything starts: a wrong FERRY_* value stops here, with exit code 2.
-      const tuning = { engineOptions: engineTuning(env), syncOptions: syncTuning(env) };
+      const tuning = {
+        engineOptions: withBwlimit(engineTuning(env), options.bwlimit),
+        syncOptions: syncTuning(env),
+      };
       exitCode = await drive(open(), output(options.json), { untilIdle: Boolean(options.untilIdle), ...tuning });
     });
 
@@ -375,6 +391,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   };
 
   registerSyncCommands(program, call, { out });
+  registerSettingsCommands(program, call, { out });
 
   program
     .command('serve')
@@ -441,6 +458,22 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     context?.api?.close();
     context?.db.close();
   }
+}
+
+const BWLIMIT_HELP =
+  'upload bandwidth limit for this process only, instead of the saved one (rclone syntax: 2M, 512K, off, "08:00,512K 19:00,off")';
+
+interface UploadOptions {
+  account: string;
+  set: string[];
+  wait?: boolean;
+  json?: boolean;
+  bwlimit?: string;
+}
+
+/** The engine tuning with this process's --bwlimit, which wins over the saved setting (not saved). */
+function withBwlimit(tuning: EngineTuning, bwlimit: string | undefined): EngineTuning {
+  return bwlimit === undefined ? tuning : { ...tuning, bwlimit };
 }
 
 /**
@@ -523,7 +556,9 @@ async function drive(
       if (!mode.only) throw locked;
       // Another process uploads this queue: follow our jobs through the database until they settle,
       // or until that process ends and this one can take over.
-      if (!output.json) output.err.write(`ferry: ${locked.message}; following its progress\n`);
+      // --bwlimit limits only what this process sends: nothing until it takes over.
+      const limit = mode.engineOptions.bwlimit === undefined ? '' : ' (--bwlimit applies once this process uploads)';
+      if (!output.json) output.err.write(`ferry: ${locked.message}; following its progress${limit}\n`);
       while (!host.engine) {
         for (const id of unsettled) {
           const job = queue.jobs.get(id);

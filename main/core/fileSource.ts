@@ -27,7 +27,8 @@ export interface FileRange {
    * A piece that covers a whole small range (at most 1 MiB) also starts reading the next range of the
    * same size, with its `unchanged` check right after that read: serial protocols with small parts
    * (SelfCommunity's 204,800 bytes) then find their next part's bytes ready, and `checked` is that
-   * check (null when nothing was read ahead).
+   * check (null when nothing was read ahead). It may read fewer than `length` bytes before the end
+   * of the file (while a bandwidth limit applies, pieces are cut small); the caller reads on.
    */
   readPiece(length: number, position: number): Promise<FilePiece>;
   /**

@@ -6,6 +6,7 @@
 import { AccountsRepository, type Account } from '../db/accountsRepository.ts';
 import type { Db } from '../db/database.ts';
 import { JobsRepository } from '../db/jobsRepository.ts';
+import { parseBwLimit } from '../core/bwlimit.ts';
 import { FerryError } from '../core/errors.ts';
 import { ACTIVE_STATES } from '../core/jobState.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
@@ -162,6 +163,14 @@ export class AccountService {
  * and changing an account, from every way in): no unknown key, every required field, choices.
  * Messages name fields, not command-line flags.
  */
+/** Account settings every provider has, each with its check (throws a one-line reason). */
+const GENERIC_SETTINGS = {
+  bwlimit: (value: string): void => {
+    const parsed = parseBwLimit(value);
+    if (!parsed.ok) throw new FerryError('invalid', `Account ${parsed.error}`);
+  },
+};
+
 export function checkAccountFields(
   adapter: ProviderAdapter,
   settings: Record<string, string>,
@@ -174,6 +183,12 @@ export function checkAccountFields(
   ] as const) {
     for (const key of Object.keys(bag)) {
       if (known.has(`${kind}:${key}`)) continue;
+      if (kind === 'setting' && key in GENERIC_SETTINGS) {
+        // Every provider's account has these (its own bandwidth limit, its own proxy): '' = none.
+        const value = settings[key] ?? '';
+        if (value !== '') GENERIC_SETTINGS[key as keyof typeof GENERIC_SETTINGS](value);
+        continue;
+      }
       const other = kind === 'setting' ? 'secret' : 'setting';
       const hint = known.has(`${other}:${key}`) ? ` (it is a ${other}, not a ${kind})` : '';
       throw new FerryError('invalid', `${adapter.displayName} has no ${kind} "${key}"${hint}`);

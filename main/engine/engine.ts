@@ -13,6 +13,7 @@ import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext } from '../providers/types.ts';
 import { redactSecrets } from '../secrets/redaction.ts';
 import { createAccountHttp } from './accountHttp.ts';
+import { BandwidthControl } from './bandwidth.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from '../core/errors.ts';
 import { machineFaultOf, type MachineFault } from './machineFault.ts';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   machineFaultDelays?: { firstMs: number; maxMs: number };
   random?: () => number;
   clock?: Clock;
+  /** The global upload bandwidth limit in rclone syntax (`off`, `2M`, a timetable); see setBandwidthLimit. */
+  bwlimit?: string;
 }
 
 export interface ProgressUpdate {
@@ -85,11 +88,12 @@ const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
-  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines'>> & {
+  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'bwlimit'>> & {
     retry: RetryOptions;
     replyDeadlines: ReplyDeadlines;
   };
   readonly #budget: ByteBudget;
+  readonly #bandwidth: BandwidthControl;
   readonly #lanes = new Map<number, Lane>();
   readonly #running = new Map<number, Running>();
   readonly #progress = new Map<number, { bytesDone: number; total: number | null; samples: Array<[number, number]> }>();
@@ -124,6 +128,26 @@ export class Engine extends EventEmitter<EngineEvents> {
       clock: options.clock ?? systemClock,
     };
     this.#budget = new ByteBudget(this.#options.maxBytesInFlight);
+    this.#bandwidth = new BandwidthControl(this.#options.clock);
+    this.#bandwidth.setGlobal(options.bwlimit ?? 'off');
+  }
+
+  /**
+   * Changes the global upload bandwidth limit (rclone syntax; throws with the one-line reason when
+   * malformed, changing nothing). Uploads in flight follow it from their next piece (well within a second).
+   */
+  setBandwidthLimit(text: string): void {
+    this.#bandwidth.setGlobal(text);
+  }
+
+  /** Changes an account's own limit ('' = none); both it and the global limit apply to its jobs. */
+  setAccountBandwidthLimit(accountId: number, text: string | undefined): void {
+    this.#bandwidth.setAccount(accountId, text);
+  }
+
+  /** The limiters, for the benchmark and tests (bytes granted, current rates). */
+  get bandwidth(): BandwidthControl {
+    return this.#bandwidth;
   }
 
   /** How many jobs may upload at once across every account. */
@@ -157,6 +181,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.queue.transition(job.id, 'queued', {}, 'Resuming after Ferry stopped while this job was in progress');
     }
     this.queue.on('job', this.#onJob);
+    this.#bandwidth.start();
     this.#controlTimer = setInterval(() => this.#control(), this.#options.controlPollMs);
     this.#progressTimer = setInterval(() => this.#flushProgress(), this.#options.progressIntervalMs);
     this.#schedule();
@@ -170,6 +195,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     clearTimeout(this.#faultTimer);
     clearInterval(this.#controlTimer);
     clearInterval(this.#progressTimer);
+    this.#bandwidth.stop();
     this.queue.off('job', this.#onJob);
     const running = [...this.#running.values()];
     for (const run of running) run.controller.abort(new UploadError('aborted', 'Ferry is shutting down'));
@@ -274,6 +300,7 @@ export class Engine extends EventEmitter<EngineEvents> {
             replyDeadlines: this.#options.replyDeadlines,
             pollDelays: this.#options.pollDelays,
             progress: (jobId, bytesDone) => this.#reportProgress(jobId, bytesDone),
+            throttle: this.#bandwidth.forAccount(account.id),
           },
           controller.signal,
         );
@@ -301,6 +328,15 @@ export class Engine extends EventEmitter<EngineEvents> {
       throw new UploadError(
         'invalid',
         `Account "${account.name}" has no base URL; edit the account and set the site's address`,
+      );
+    }
+    // The account's own limit as saved now (a change while it runs comes through setAccountBandwidthLimit).
+    try {
+      this.#bandwidth.setAccount(account.id, account.settings['bwlimit']);
+    } catch (error) {
+      throw new UploadError(
+        'invalid',
+        `Account "${account.name}": ${error instanceof Error ? error.message : String(error)}; edit the account's bandwidth limit`,
       );
     }
     let lane = this.#lanes.get(account.id);

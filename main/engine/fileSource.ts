@@ -22,6 +22,7 @@ import {
   type RunningDigest,
   type RunningDigestPiece,
 } from '../core/fileSource.ts';
+import type { JobThrottle } from './bandwidth.ts';
 
 export interface FileSourceOptions {
   /**
@@ -30,6 +31,13 @@ export interface FileSourceOptions {
    * delete the file and must know what reached the provider.
    */
   measureSent?: boolean;
+  /**
+   * The bandwidth limit of the job (main/engine/bandwidth.ts): each piece a body reads waits for its
+   * bytes first, and pieces are cut small while a limit applies. Absent or inactive: no cost.
+   */
+  throttle?: JobThrottle;
+  /** Ends a wait on the throttle when the job stops. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -232,6 +240,13 @@ export function openFileSource(
           return createReadStream(path, { start, end: end - 1, highWaterMark: RANGE_READ_SIZE });
         },
         async readPiece(length, position) {
+          const throttle = options.throttle;
+          if (throttle?.active) {
+            // A body may take fewer bytes than it asked for: small pieces keep a limited upload smooth
+            // and let jobs that share the limit take turns.
+            length = throttle.pieceSize(length);
+            await throttle.take(length, options.signal);
+          }
           let piece: Promise<FilePiece>;
           if (ahead !== null && ahead.position === position && ahead.length === length) {
             piece = ahead.piece;

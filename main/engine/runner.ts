@@ -11,6 +11,7 @@ import type { ByteBudget } from './byteBudget.ts';
 import { UploadError } from '../core/errors.ts';
 import { confirmSentParts, fingerprintFile, openFileSource, statFile } from './fileSource.ts';
 import type { Queue } from './queue.ts';
+import type { JobThrottle } from './bandwidth.ts';
 import type { Clock } from './tokenBucket.ts';
 
 export interface RunnerDeps {
@@ -27,22 +28,32 @@ export interface RunnerDeps {
   pollDelays: { initialMs: number; maxMs: number; maxPolls: number };
   /** Bytes of the job known to be sent (acknowledged + in flight), for progress events. */
   progress: (jobId: number, bytesDone: number) => void;
+  /** The job's bandwidth limit (its account's and the global one); absent = none. */
+  throttle?: JobThrottle;
 }
 
 /** How many server re-synchronisations in a row without progress before giving up. */
 const MAX_RESYNCS_WITHOUT_PROGRESS = 3;
 
 export async function runJob(initial: Job, deps: RunnerDeps, signal: AbortSignal): Promise<void> {
-  const context = await jobContext(initial, deps.queue);
+  // Waiting for the bandwidth limit is not a stall: the watchdogs of this job hold while a body waits.
+  const held = { waits: 0 };
+  const throttle = deps.throttle ? heldWhileWaiting(deps.throttle, held) : undefined;
+  const context = await jobContext(initial, deps.queue, throttle, signal);
   try {
-    await runJobWith(initial, context, deps, signal);
+    await runJobWith(initial, context, { ...deps, held: () => held.waits > 0 }, signal);
   } finally {
     // The file's one descriptor, shared by every part of this run (closed once its reads are over).
     await context.file?.close();
   }
 }
 
-async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, signal: AbortSignal): Promise<void> {
+async function runJobWith(
+  initial: Job,
+  context: JobContext,
+  deps: RunnerDeps & { held: () => boolean },
+  signal: AbortSignal,
+): Promise<void> {
   const { queue, adapter, account } = deps;
   const repo = queue.jobs;
   const id = initial.id;
@@ -62,7 +73,13 @@ async function runJobWith(initial: Job, context: JobContext, deps: RunnerDeps, s
     work: (call: CallContext) => Promise<T>,
     onBytes?: (bytes: number) => void,
   ): Promise<T> =>
-    withWatchdog(doing, signal, { stallMs: deps.stallTimeoutMs, replyMs: deps.replyDeadlines[step] }, work, onBytes);
+    withWatchdog(
+      doing,
+      signal,
+      { stallMs: deps.stallTimeoutMs, replyMs: deps.replyDeadlines[step], held: deps.held },
+      work,
+      onBytes,
+    );
 
   // Session -------------------------------------------------------------------------------------------
   let session = adapter.parseSession(initial.session);
@@ -324,7 +341,12 @@ function ackedBytes(parts: ReadonlyArray<{ start: number; end: number }>): numbe
 }
 
 /** Builds the adapter's view of the job, checking first that a file source is still what was queued. */
-async function jobContext(job: Job, queue: Queue): Promise<JobContext> {
+async function jobContext(
+  job: Job,
+  queue: Queue,
+  throttle: JobThrottle | undefined,
+  signal: AbortSignal,
+): Promise<JobContext> {
   if (job.sourceKind === 'url') {
     return {
       jobId: job.id,
@@ -350,7 +372,28 @@ async function jobContext(job: Job, queue: Queue): Promise<JobContext> {
     source: { kind: 'file', path: job.source, name: job.name, size: info.size, mime: job.mime },
     options: job.options,
     // Only jobs from watched folders hash what they send (a file they may later move or delete).
-    file: openFileSource(job.source, info.size, info.mtimeMs, { measureSent: queue.jobs.fromWatchedFolder(job) }),
+    file: openFileSource(job.source, info.size, info.mtimeMs, {
+      measureSent: queue.jobs.fromWatchedFolder(job),
+      ...(throttle ? { throttle, signal } : {}),
+    }),
+  };
+}
+
+/** Counts the job's bodies waiting on the limiter, so that its watchdogs hold meanwhile. */
+function heldWhileWaiting(throttle: JobThrottle, held: { waits: number }): JobThrottle {
+  return {
+    get active() {
+      return throttle.active;
+    },
+    pieceSize: (requested) => throttle.pieceSize(requested),
+    async take(bytes, signal) {
+      held.waits += 1;
+      try {
+        await throttle.take(bytes, signal);
+      } finally {
+        held.waits -= 1;
+      }
+    },
   };
 }
 
@@ -382,6 +425,8 @@ export interface WatchdogLimits {
    * answer, and with it possibly the only word of the remote id.
    */
   replyMs: number;
+  /** True while the call is held back on purpose (a body waiting for the bandwidth limit): not a stall. */
+  held?: () => boolean;
 }
 
 /** The reply deadlines of each step of a job (see WatchdogLimits.replyMs). */
@@ -431,6 +476,10 @@ export async function withWatchdog<T>(
   const timer = setInterval(
     () => {
       if (suspended !== 0) return;
+      if (limits.held?.()) {
+        lastMoved = Date.now();
+        return;
+      }
       const quiet = Date.now() - lastMoved;
       if (!awaitingReply && quiet >= limits.stallMs) {
         controller.abort(

@@ -9,7 +9,8 @@
  *   composition root;
  * - builds the FerryApi, and the Engine with the saved global concurrency (engine tuning passed in
  *   wins) whose faults of the machine become API notices;
- * - applies settings as they change (the global concurrency in place, uploads in flight carry on);
+ * - applies settings as they change (the global concurrency in place, uploads in flight carry on;
+ *   the bandwidth limit, global and per account, from the uploads' next piece);
  * - starts the engine and, when asked, the watched folders;
  * - closes in order: watched folders, engine, API, run lock, then the database if it opened it.
  *
@@ -155,23 +156,67 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     log,
   });
   const newEngine = (): Engine => {
+    const saved = api.settings.get();
     const created = new Engine({
       queue,
-      maxJobsInFlight: api.settings.get().globalConcurrency,
+      maxJobsInFlight: saved.globalConcurrency,
+      // A --bwlimit of this process (engineOptions.bwlimit) wins over the saved one, as in rclone.
+      bwlimit: saved.bwlimit,
       ...options.engineOptions,
     });
+    applyAccountLimits(created);
     created.on('fault', (fault) => api.machineFault(fault.message));
     return created;
   };
+  // Each account's own limit (its setting `bwlimit`), applied again whenever accounts change.
+  function applyAccountLimits(target: Engine | null): void {
+    if (!target) return;
+    for (const account of queue.accounts.list()) {
+      try {
+        target.setAccountBandwidthLimit(account.id, account.settings['bwlimit']);
+      } catch (error) {
+        log(`Could not apply the bandwidth limit of account "${account.name}"`, error);
+      }
+    }
+  }
+  const onAccounts = (): void => applyAccountLimits(engine);
+  queue.on('accounts', onAccounts);
   let engine: Engine | null = lock ? newEngine() : null;
   api.setProgressSource(engine);
   if (options.answersCommands ?? true) await api.start();
 
+  // Another process (`ferry settings set`, or the window while `ferry run` uploads) changes limits in
+  // the database only: they are looked at every second, so they apply here within a second too.
+  let seenBwlimit = api.settings.get().bwlimit;
+  const limitsTimer = setInterval(() => {
+    if (!engine) return;
+    applyAccountLimits(engine);
+    const saved = api.settings.get().bwlimit;
+    if (saved === seenBwlimit) return;
+    seenBwlimit = saved;
+    if (options.engineOptions?.bwlimit !== undefined) return;
+    try {
+      engine.setBandwidthLimit(saved);
+    } catch (error) {
+      log('Could not apply the bandwidth limit', error);
+    }
+  }, 1_000);
+  limitsTimer.unref();
+
   const stopSettings = api.onSettingsChanged((next, previous) => {
-    if (next.bandwidthCapKbps !== previous.bandwidthCapKbps && next.bandwidthCapKbps > 0) {
+    if (engine && next.bwlimit !== previous.bwlimit && options.engineOptions?.bwlimit === undefined) {
+      seenBwlimit = next.bwlimit;
+      try {
+        engine.setBandwidthLimit(next.bwlimit);
+        api.notice('info', next.bwlimit === 'off' ? 'Uploads are no longer limited' : `Upload limit: ${next.bwlimit}`);
+      } catch (error) {
+        // Validated when saved; a value that still does not parse changes nothing.
+        log('Could not apply the bandwidth limit', error);
+      }
+    } else if (engine && next.bwlimit !== previous.bwlimit) {
       api.notice(
         'info',
-        'The bandwidth cap is saved, but this version of Ferry does not throttle uploads yet; only the number of uploads at once is limited',
+        `The upload limit is saved; this process keeps its --bwlimit ${options.engineOptions?.bwlimit}`,
       );
     }
     if (
@@ -286,6 +331,8 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
         clearInterval(retryTimer);
         stopFollowing?.();
         stopSettings();
+        clearInterval(limitsTimer);
+        queue.off('accounts', onAccounts);
         api.setSyncSource(null);
         await sync?.stop();
         const running = engine;

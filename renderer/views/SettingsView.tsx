@@ -101,20 +101,6 @@ export function SettingsView() {
               onCommit={(globalConcurrency) => void changeSettings({ globalConcurrency })}
             />
           </SettingRow>
-          <SettingRow
-            id="set-bandwidth"
-            label="Bandwidth cap"
-            hint="Upload speed limit in kilobits per second; 0 for none. Saved now; this version limits only uploads at once."
-          >
-            <NumberInput
-              id="set-bandwidth"
-              value={settings.bandwidthCapKbps}
-              min={0}
-              max={10_000_000}
-              suffix="kbit/s"
-              onCommit={(bandwidthCapKbps) => void changeSettings({ bandwidthCapKbps })}
-            />
-          </SettingRow>
         </div>
         <div className="card settings-card">
           <h2 className="card-title">Desktop</h2>

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui] [-- --reps N] [-- --providers selfcommunity,…]`
+ * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui,bandwidth] [-- --reps N] [-- --providers selfcommunity,…]`
  *
  * Ferry against a minimal raw client of the same protocol (the floor), on the same loopback emulator,
  * in the same run, alternating A/B and reporting medians. Prints a table and writes every sample to
@@ -15,11 +15,12 @@ import { BenchFiles } from './lib/files.ts';
 import { GiB, MiB, REPO_ROOT, median, round } from './lib/measure.ts';
 import { table, type Row } from './lib/report.ts';
 import { startTarget, type ProviderId } from './suites/providers.ts';
+import { runLimited, type LimitSample } from './suites/bandwidth.ts';
 import { queueScale, type QueueScaleResult } from './suites/queueScale.ts';
 import { alternate, ferryAccount, medianOf, runFerry, runFloor, runPhysical, type Sample } from './suites/transfer.ts';
 import { buildRenderer, uiActive, uiRender } from './suites/uiScale.ts';
 
-const SUITES = ['physical', 'throughput', 'latency', 'memory', 'queue', 'ui'] as const;
+const SUITES = ['physical', 'throughput', 'latency', 'memory', 'queue', 'ui', 'bandwidth'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values: flags } = parseArgs({
@@ -399,6 +400,81 @@ try {
     });
     log(`ui active: ${JSON.stringify(active)}`);
     raw.ui = ui;
+  }
+
+  // Bandwidth limit: accuracy at 1, 4 and 16 MiB/s per provider, and its CPU cost ---------------------
+  if (only.has('bandwidth')) {
+    // Each upload lasts `seconds` at the limit (quick mode too: accuracy needs the ≥ 10 s of the issue).
+    const seconds = full ? 20 : 10;
+    const limits = [
+      ['1M', 1 * MiB],
+      ['4M', 4 * MiB],
+      ['16M', 16 * MiB],
+    ] as const;
+    const wanted = flags.providers ? new Set(flags.providers.split(',')) : null;
+    const samples: LimitSample[] = [];
+    for (const provider of ['selfcommunity', 'twentythree', 'ofauth', 'xvid'] as const) {
+      if (wanted && !wanted.has(provider)) continue;
+      const target = await startTarget(provider);
+      try {
+        // Two SelfCommunity files at once, as in the throughput suite: one alone idles between chunks.
+        const setup = await ferryAccount(target, await files.dir(`data-bw-${provider}`), {
+          ...(provider === 'selfcommunity' ? { concurrency: 2 } : {}),
+        });
+        // SelfCommunity takes images of at most 5 MB: its bytes come as files of 4.5 MB (random, as in
+        // the throughput suite), uploaded 2 at once, sharing the limit.
+        const fileOf = async (name: string, size: number): Promise<string[]> =>
+          provider === 'selfcommunity'
+            ? Promise.all(
+                Array.from({ length: Math.ceil(size / SC_FILE) }, (_, i) =>
+                  files.random(src, `${name}-${i}.png`, Math.min(SC_FILE, size - i * SC_FILE)),
+                ),
+              )
+            : [await bigFile(`${name}.mp4`, size)];
+        let fastest: { sample: LimitSample; file: string[] } | null = null;
+        for (const [limit, rate] of limits) {
+          const bytes = rate * seconds;
+          const file = await fileOf(`bw-${provider}-${limit}`, bytes);
+          const sample = await runLimited(target, setup, file, bytes, limit, rate);
+          samples.push(sample);
+          fastest = { sample, file };
+          rows.push({
+            suite: 'bandwidth',
+            name: `${provider}: --bwlimit ${limit}, ${bytes / MiB} MiB (${seconds} s at the limit)`,
+            unit: 'achieved/limit',
+            ferry: round(sample.accuracy ?? 0, 3),
+            baseline: null,
+            baselineName: '',
+            ratio: null,
+            target: '0.95–1.05',
+            met: Math.abs((sample.accuracy ?? 0) - 1) <= 0.05,
+            note: `${round(sample.bytesPerSecond / MiB, 3)} MiB/s over ${round(sample.seconds, 1)} s; client CPU ${round(sample.cpuSecondsPerGiB ?? 0)} s/GiB`,
+          });
+          log(`bandwidth ${provider} ${limit}: ${round(sample.accuracy ?? 0, 3)} of the limit`);
+        }
+        if (fastest) {
+          const unlimited = await runLimited(target, setup, fastest.file, fastest.sample.bytes, 'off', null);
+          samples.push(unlimited);
+          const limitedCpu = fastest.sample.cpuSecondsPerGiB;
+          const freeCpu = unlimited.cpuSecondsPerGiB;
+          rows.push({
+            suite: 'bandwidth',
+            name: `${provider}: client CPU per GiB, limited to ${fastest.sample.limit} vs unlimited`,
+            unit: 'CPU s/GiB',
+            ferry: limitedCpu === null ? null : round(limitedCpu),
+            baseline: freeCpu === null ? null : round(freeCpu),
+            baselineName: 'unlimited',
+            ratio: limitedCpu !== null && freeCpu ? round(limitedCpu / freeCpu) : null,
+            target: '',
+            met: null,
+            note: `unlimited: ${round(unlimited.bytesPerSecond / MiB, 1)} MiB/s over ${round(unlimited.seconds, 2)} s`,
+          });
+        }
+      } finally {
+        await target.close();
+      }
+    }
+    raw.bandwidth = samples;
   }
 
   // Output ---------------------------------------------------------------------------------------

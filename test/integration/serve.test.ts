@@ -792,11 +792,11 @@ describe('ferry serve: renderer, lock and shutdown', () => {
     other.release();
   });
 
-  it('applies a new global concurrency to the running engine, and says the bandwidth cap is not applied yet', async () => {
+  it('applies a new global concurrency and bandwidth limit to the running engine', async () => {
     const served = await serve();
     const client = await ws(served);
     const before = served.serve.engine;
-    expect(await client.call('settings.set', { globalConcurrency: 2, bandwidthCapKbps: 512 })).toMatchObject({
+    expect(await client.call('settings.set', { globalConcurrency: 2, bwlimit: '512K' })).toMatchObject({
       ok: true,
       value: { globalConcurrency: 2 },
     });
@@ -808,8 +808,9 @@ describe('ferry serve: renderer, lock and shutdown', () => {
       return found.length >= 2 ? found : null;
     });
     expect(notices.map((event) => (event.payload as { message: string }).message).join(' | ')).toMatch(
-      /does not throttle.*\| Up to 2 uploads/,
+      /Upload limit: 512K.*\| Up to 2 uploads/,
     );
+    expect(served.serve.engine?.bandwidth.global.rate).toBe(512 * 1024);
     expect(client.events.some((event) => event.event === 'settings.changed')).toBe(true);
   });
 

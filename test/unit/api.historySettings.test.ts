@@ -230,7 +230,6 @@ describe('settings', () => {
       ok: true,
       value: {
         globalConcurrency: 4,
-        bandwidthCapKbps: 0,
         closeToTray: true,
         startAtLogin: false,
         notifications: true,
@@ -255,13 +254,13 @@ describe('settings', () => {
     first.subscribe((event) => void events.push(event));
     const set = await first.invoke('settings.set', {
       globalConcurrency: 7,
-      bandwidthCapKbps: 2048,
+      bwlimit: '08:00,512K Sat-00:00,off',
       theme: 'dark',
       closeToTray: false,
     });
     expect(set.ok && set.value).toMatchObject({
       globalConcurrency: 7,
-      bandwidthCapKbps: 2048,
+      bwlimit: '08:00,512K Sat-00:00,off',
       theme: 'dark',
       closeToTray: false,
       notifications: true,
@@ -276,14 +275,13 @@ describe('settings', () => {
       ok: true,
       value: {
         globalConcurrency: 7,
-        bandwidthCapKbps: 2048,
         closeToTray: false,
         startAtLogin: false,
         notifications: false,
         theme: 'dark',
         syncQuietSeconds: 60,
         syncTrashDays: 30,
-        bwlimit: 'off',
+        bwlimit: '08:00,512K Sat-00:00,off',
         proxy: 'system',
         autoCopyLink: 'off',
         language: 'system',
@@ -303,5 +301,30 @@ describe('settings', () => {
     api.queue.db.prepare("INSERT INTO settings (key, value) VALUES ('app.startAtLogin', 'true')").run();
     const read = await api.invoke('settings.get', undefined);
     expect(read.ok && read.value).toMatchObject({ theme: 'system', globalConcurrency: 4, startAtLogin: true });
+  });
+
+  it('refuse a malformed bandwidth limit with the bad token named, and save nothing of that call', async () => {
+    const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
+    const refused = await api.invoke('settings.set', { theme: 'dark', bwlimit: '08:00,512K 25:00,off' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(!refused.ok && refused.error.message).toContain('"25:00" is not a time (HH:MM)');
+    const read = await api.invoke('settings.get', undefined);
+    expect(read.ok && read.value).toMatchObject({ theme: 'system', bwlimit: 'off' });
+    // A stored value that does not parse (written by hand) reads as off rather than failing.
+    api.queue.db.prepare("INSERT INTO settings (key, value) VALUES ('app.bwlimit', '\"fast\"')").run();
+    const again = await api.invoke('settings.get', undefined);
+    expect(again.ok && again.value.bwlimit).toBe('off');
+  });
+
+  it('read the bandwidth cap of earlier versions as a bwlimit until one is saved', async () => {
+    const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
+    // 2048 kbit/s = 256,000 bytes/s = 250 KiB/s.
+    api.queue.db.prepare("INSERT INTO settings (key, value) VALUES ('app.bandwidthCapKbps', '2048')").run();
+    const read = await api.invoke('settings.get', undefined);
+    expect(read.ok && read.value).toMatchObject({ bwlimit: '250K' });
+    expect(read.ok && 'bandwidthCapKbps' in read.value).toBe(false);
+    await api.invoke('settings.set', { bwlimit: 'off' });
+    const after = await api.invoke('settings.get', undefined);
+    expect(after.ok && after.value.bwlimit).toBe('off');
   });
 });
