@@ -6,6 +6,7 @@
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
 import { JOB_STATES, type JobState } from '../core/jobState.ts';
+import { proxySettingProblem } from '../engine/proxySetting.ts';
 import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
@@ -89,11 +90,18 @@ function checkKnownKeys(
   ] as const) {
     for (const key of Object.keys(bag)) {
       if (fields.has(`${kind}:${key}`)) continue;
+      if (kind === 'setting' && key === 'proxy') continue; // Every provider's (checkProxySetting).
       const other = kind === 'setting' ? 'secret' : 'setting';
       const hint = fields.has(`${other}:${key}`) ? ` (it is a ${other})` : '';
       throw new ApiError('INVALID_INPUT', `${adapter.displayName} has no ${kind} "${key}"${hint}`);
     }
   }
+}
+
+/** An account's own proxy (a setting of every provider): '' (the global one), system, direct or a URL. */
+function checkProxySetting(settings: Record<string, string> = {}): void {
+  const problem = settings.proxy === undefined ? null : proxySettingProblem(settings.proxy, 'account');
+  if (problem !== null) throw new ApiError('INVALID_INPUT', `The account's proxy ${problem}`);
 }
 
 /** Checks the complete settings and secrets an account will have: required fields, choices. */
@@ -186,6 +194,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         Object.assign(settings, input.settings);
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
         checkKnownKeys(adapter, input.settings, input.secrets);
+        checkProxySetting(input.settings);
         checkValues(adapter, settings, secrets);
         checkBaseUrlTransport(input.baseUrl);
         const added = await queue.addAccount({
@@ -207,6 +216,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const account = queue.requireAccount(input.account);
         const adapter = adapterOf(account.provider);
         checkKnownKeys(adapter, input.settings, input.secrets);
+        checkProxySetting(input.settings);
         const settings = { ...account.settings };
         for (const [key, value] of Object.entries(input.settings ?? {})) {
           if (value === '') delete settings[key];

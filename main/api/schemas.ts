@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { JOB_STATES } from '../core/jobState.ts';
+import { proxySettingProblem } from '../engine/proxySetting.ts';
 import { AUTO_COPY_LINKS, LANGUAGES, type CommandInput, type CommandName } from './contract.ts';
 
 const MAX_IDS = 10_000;
@@ -61,7 +62,11 @@ export const SETTINGS_FIELDS = {
   syncQuietSeconds: z.int().min(1).max(86_400).catch(60),
   syncTrashDays: z.int().min(1).max(3_650).catch(30),
   bwlimit: z.string().max(2_000).catch('off'),
-  proxy: z.string().max(2_000).catch('system'),
+  proxy: z
+    .string()
+    .max(2_000)
+    .refine((value) => proxySettingProblem(value, 'global') === null)
+    .catch('system'),
   autoCopyLink: z.enum(AUTO_COPY_LINKS).catch('off'),
   language: z.enum(LANGUAGES).catch('system'),
   clipboardHotkey: z.string().max(100).catch(''),
@@ -162,7 +167,14 @@ export const INPUT_SCHEMAS = {
       .max(3_650, 'must be at most 3,650 days')
       .optional(),
     bwlimit: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
-    proxy: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
+    proxy: z
+      .string('must be text')
+      .max(2_000, 'must be at most 2,000 characters')
+      .superRefine((value, context) => {
+        const problem = proxySettingProblem(value, 'global');
+        if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     autoCopyLink: z.enum(AUTO_COPY_LINKS, `must be one of ${AUTO_COPY_LINKS.join(', ')}`).optional(),
     language: z.enum(LANGUAGES, `must be one of ${LANGUAGES.join(', ')}`).optional(),
     clipboardHotkey: z.string('must be text').max(100, 'must be at most 100 characters').optional(),

@@ -13,6 +13,7 @@ import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext } from '../providers/types.ts';
 import { redactSecrets } from '../secrets/redaction.ts';
 import { createAccountHttp } from './accountHttp.ts';
+import { lastGood, type ProxySettings } from './proxy.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from '../core/errors.ts';
 import { machineFaultOf, type MachineFault } from './machineFault.ts';
@@ -42,6 +43,11 @@ export interface EngineOptions {
   machineFaultDelays?: { firstMs: number; maxMs: number };
   random?: () => number;
   clock?: Clock;
+  /**
+   * The global proxy setting and what `system` means (proxy.ts); each account's own `proxy` setting
+   * is read here. Default: `system`, from the environment's proxy variables.
+   */
+  proxy?: Omit<ProxySettings, 'account'>;
 }
 
 export interface ProgressUpdate {
@@ -85,12 +91,13 @@ const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
-  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines'>> & {
+  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'proxy'>> & {
     retry: RetryOptions;
     replyDeadlines: ReplyDeadlines;
   };
   readonly #budget: ByteBudget;
   readonly #lanes = new Map<number, Lane>();
+  readonly #proxy: Omit<ProxySettings, 'account'>;
   readonly #running = new Map<number, Running>();
   readonly #progress = new Map<number, { bytesDone: number; total: number | null; samples: Array<[number, number]> }>();
   readonly #dirty = new Set<number>();
@@ -124,6 +131,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       clock: options.clock ?? systemClock,
     };
     this.#budget = new ByteBudget(this.#options.maxBytesInFlight);
+    this.#proxy = options.proxy ?? {};
   }
 
   /** How many jobs may upload at once across every account. */
@@ -313,6 +321,11 @@ export class Engine extends EventEmitter<EngineEvents> {
         http: createAccountHttp({
           pace: (signal) => outsideWatchdog(signal, () => bucket.take(signal)),
           maxSockets: Math.max(4, adapter.capabilities.maxParallelParts * Math.max(1, account.concurrency)),
+          // Read for each request, so that a changed account setting applies without a restart.
+          proxy: {
+            ...this.#proxy,
+            account: lastGood(() => this.queue.accounts.get(account.id)?.settings.proxy, account.settings.proxy),
+          },
         }),
       };
       this.#lanes.set(account.id, lane);
