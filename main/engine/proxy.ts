@@ -11,8 +11,11 @@
  * https-proxy-agent (a CONNECT tunnel, TLS end to end: the proxy never sees the path, the headers or
  * the body). The agents are kept per proxy, so connections to the proxy are reused like direct ones.
  */
-import { Agent as HttpAgent } from 'node:http';
+import { once } from 'node:events';
+import { Agent as HttpAgent, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
@@ -100,6 +103,24 @@ export function lastGood<T>(read: () => T, initial: T): () => T {
   };
 }
 
+/**
+ * http-proxy-agent with one repair. Its `addRequest` already gives the request its absolute URL and
+ * proxy headers before anything is written; its `connect` then regenerates the stored header, and when
+ * the body was written before the connection to the proxy was open (every POST with a body, on Node 24),
+ * the header goes out a second time after the body — the proxy reads it as a broken next request and
+ * the kept-alive connection dies (seen with the `proxy` package and a plain Node proxy alike). This
+ * `connect` only opens the connection to the proxy.
+ */
+class AbsoluteUrlProxyAgent extends HttpProxyAgent<string> {
+  override async connect(request: ClientRequest): Promise<Socket> {
+    if (!request.path.includes('://')) throw new Error(`http-proxy-agent did not make ${request.path} absolute`);
+    const socket = this.proxy.protocol === 'https:' ? tlsConnect(this.connectOpts) : netConnect(this.connectOpts);
+    // Fail here rather than inside the http machinery when the proxy cannot be reached.
+    await once(socket, this.proxy.protocol === 'https:' ? 'secureConnect' : 'connect');
+    return socket;
+  }
+}
+
 export interface AgentPair {
   http: HttpAgent;
   https: HttpsAgent;
@@ -131,7 +152,7 @@ export class ProxyAgents {
       const options = { keepAlive: true, maxSockets: this.#maxSockets };
       pair = {
         // agent-base's Agent extends http.Agent; got takes it for either protocol.
-        http: new HttpProxyAgent(proxy, options) as unknown as HttpAgent,
+        http: new AbsoluteUrlProxyAgent(proxy, options) as unknown as HttpAgent,
         https: new HttpsProxyAgent(proxy, options) as unknown as HttpsAgent,
       };
       this.#byProxy.set(proxy.href, pair);

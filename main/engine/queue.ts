@@ -102,7 +102,8 @@ export class Queue extends EventEmitter<QueueEvents> {
     }
     const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
     for (const key of Object.keys(settings)) {
-      if (!known.has(`setting:${key}`)) {
+      // `proxy` is every provider's (an account's own proxy, checked by the API).
+      if (!known.has(`setting:${key}`) && key !== 'proxy') {
         const hint = known.has(`secret:${key}`) ? ' (it is a secret, not a setting)' : '';
         throw new FerryError('invalid', `${adapter.displayName} has no setting "${key}"${hint}`);
       }
