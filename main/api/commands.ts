@@ -6,7 +6,9 @@
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
 import { JOB_STATES, type JobState } from '../core/jobState.ts';
-import { proxySettingProblem } from '../engine/proxySetting.ts';
+import { proxyPassword, proxySettingProblem, withStoredPassword } from '../engine/proxySetting.ts';
+import { rememberSecret } from '../secrets/knownSecrets.ts';
+import { REDACTED } from '../secrets/redaction.ts';
 import { normalizeBaseUrl, type Queue } from '../engine/queue.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
@@ -98,10 +100,23 @@ function checkKnownKeys(
   }
 }
 
-/** An account's own proxy (a setting of every provider): '' (the global one), system, direct or a URL. */
-function checkProxySetting(settings: Record<string, string> = {}): void {
-  const problem = settings.proxy === undefined ? null : proxySettingProblem(settings.proxy, 'account');
+/**
+ * An account's own proxy (a setting of every provider): '' (the global one), system, direct or a URL.
+ * A password shown hidden and sent back unchanged keeps the stored one (`withStoredPassword`); the
+ * password is remembered as a secret, so that no answer, event or log shows it. Changes `settings`.
+ */
+function checkProxySetting(settings: Record<string, string> = {}, stored?: string): void {
+  if (settings.proxy === undefined) return;
+  const kept = withStoredPassword(settings.proxy, stored, REDACTED);
+  const problem = 'problem' in kept ? kept.problem : proxySettingProblem(kept.value, 'account');
   if (problem !== null) throw new ApiError('INVALID_INPUT', `The account's proxy ${problem}`);
+  if ('value' in kept) settings.proxy = kept.value;
+  rememberProxyPassword(settings.proxy);
+}
+
+function rememberProxyPassword(value: string | undefined): void {
+  const password = proxyPassword(value);
+  if (password) rememberSecret(password);
 }
 
 /** Checks the complete settings and secrets an account will have: required fields, choices. */
@@ -130,8 +145,14 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     new Map(queue.accounts.list().map((account) => [account.id, account]));
   const view = (job: Job, accounts = accountsById()): JobView =>
     jobView(job, accounts.get(job.accountId), staging.isStaged(job.source));
-  const info = async (account: Account): Promise<AccountInfo> =>
-    accountInfo(await queue.viewAccount(account), findAdapter(account.provider)?.displayName ?? account.provider);
+  const info = async (account: Account): Promise<AccountInfo> => {
+    // The account's own proxy password is shown hidden, like its secrets.
+    rememberProxyPassword(account.settings.proxy);
+    return accountInfo(
+      await queue.viewAccount(account),
+      findAdapter(account.provider)?.displayName ?? account.provider,
+    );
+  };
 
   /** Runs `step` for each id; a refusal for one id is reported and does not stop the others. */
   const bulk = async (
@@ -194,7 +215,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         Object.assign(settings, input.settings);
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
         checkKnownKeys(adapter, input.settings, input.secrets);
-        checkProxySetting(input.settings);
+        checkProxySetting(settings);
         checkValues(adapter, settings, secrets);
         checkBaseUrlTransport(input.baseUrl);
         const added = await queue.addAccount({
@@ -216,9 +237,10 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const account = queue.requireAccount(input.account);
         const adapter = adapterOf(account.provider);
         checkKnownKeys(adapter, input.settings, input.secrets);
-        checkProxySetting(input.settings);
+        const changed = { ...input.settings };
+        checkProxySetting(changed, account.settings.proxy);
         const settings = { ...account.settings };
-        for (const [key, value] of Object.entries(input.settings ?? {})) {
+        for (const [key, value] of Object.entries(changed)) {
           if (value === '') delete settings[key];
           else settings[key] = value;
         }
@@ -436,7 +458,11 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'settings.get': {
       input: INPUT_SCHEMAS['settings.get'],
-      handler: () => deps.settings.get(),
+      handler: () => {
+        const settings = deps.settings.get();
+        rememberProxyPassword(settings.proxy); // Shown hidden, like the accounts' secrets.
+        return settings;
+      },
     },
 
     'settings.set': {
@@ -446,6 +472,13 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const patch: Partial<Settings> = {};
         for (const [key, value] of Object.entries(input))
           if (value !== undefined) Object.assign(patch, { [key]: value });
+        if (patch.proxy !== undefined) {
+          const kept = withStoredPassword(patch.proxy, previous.proxy, REDACTED);
+          if ('problem' in kept)
+            throw new ApiError('INVALID_INPUT', `Invalid input for settings.set: proxy: ${kept.problem}`);
+          patch.proxy = kept.value;
+          rememberProxyPassword(patch.proxy);
+        }
         const next = deps.settings.set(patch);
         deps.settingsChanged(next, previous);
         return next;

@@ -36,3 +36,37 @@ export function proxySettingProblem(value: string, scope: 'global' | 'account'):
 export function maskProxyText(text: string): string {
   return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@');
 }
+
+/** The password of a proxy URL, decoded ('' when there is none or `value` is not a URL). */
+export function proxyPassword(value: string | undefined): string {
+  if (!value || !value.includes('@')) return '';
+  try {
+    return decodeURIComponent(new URL(value).password);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Answers show a proxy password as `hidden` (the API's redaction), so a form that saves what it was
+ * shown sends `http://user:[secret]@host:3128` back. Then the stored password is kept — if the proxy's
+ * scheme, host, port and user are unchanged; a hidden password for another proxy is an error (the
+ * reason), since the old password must not go to a new host unasked. Returns the value to store.
+ */
+export function withStoredPassword(
+  next: string,
+  stored: string | undefined,
+  hidden: string,
+): { value: string } | { problem: string } {
+  if (proxyPassword(next) !== hidden) return { value: next };
+  try {
+    const given = new URL(next);
+    const kept = new URL(stored ?? '');
+    if (given.protocol === kept.protocol && given.host === kept.host && given.username === kept.username) {
+      return { value: stored ?? '' };
+    }
+  } catch {
+    // Nothing stored to keep: fall through.
+  }
+  return { problem: `"${maskProxyText(next)}" has no password to keep for this proxy: type the password again` };
+}
