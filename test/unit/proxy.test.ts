@@ -214,6 +214,14 @@ describe('a proxy that refuses or cannot be reached', () => {
     expect(proxy.raw.join('')).toContain(
       `Proxy-Authorization: Basic ${Buffer.from('ferry:s3cret-pw').toString('base64')}`,
     );
+    // An https server: the proxy refuses the CONNECT, and the request itself never reaches it.
+    const tunnel = send(account(withCredentials.http), 'https://127.0.0.1:9/secret-path', {}, call(), 'Sending');
+    await expect(tunnel).rejects.toMatchObject({
+      kind: 'auth',
+      message: /^The proxy http:\/\/127\.0\.0\.1:\d+ refused/,
+    });
+    expect(proxy.raw.join('')).toContain('CONNECT 127.0.0.1:9 HTTP/1.1');
+    expect(proxy.raw.join('')).not.toContain('secret-path');
     await expect(send(account(without.http), 'http://127.0.0.1:9/x', {}, call(), 'Sending')).rejects.toMatchObject({
       kind: 'auth',
       message: `The proxy http://127.0.0.1:${port} asks for a user and password (407 Proxy Authentication Required): give them in the account's proxy setting, as http://user:password@host:port`,
