@@ -15,6 +15,7 @@ import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import { FerryError, UploadError, type ErrorKind } from '../core/errors.ts';
 import { fingerprintFile, statFile } from './fileSource.ts';
+import { proxySettingProblem } from './proxySetting.ts';
 import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from '../core/jobState.ts';
 
 /** A command-level failure: the request was wrong, nothing was changed. */
@@ -102,8 +103,13 @@ export class Queue extends EventEmitter<QueueEvents> {
     }
     const known = new Set(adapter.fields.map((field) => `${field.kind}:${field.key}`));
     for (const key of Object.keys(settings)) {
-      // `proxy` is every provider's (an account's own proxy, checked by the API).
-      if (!known.has(`setting:${key}`) && key !== 'proxy') {
+      if (key === 'proxy') {
+        // Every provider's: the account's own proxy (proxySetting.ts).
+        const problem = proxySettingProblem(settings.proxy ?? '', 'account');
+        if (problem !== null) throw new FerryError('invalid', `The account's proxy ${problem}`);
+        continue;
+      }
+      if (!known.has(`setting:${key}`)) {
         const hint = known.has(`secret:${key}`) ? ' (it is a secret, not a setting)' : '';
         throw new FerryError('invalid', `${adapter.displayName} has no setting "${key}"${hint}`);
       }
