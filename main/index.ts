@@ -35,6 +35,7 @@ import { applicationMenu } from './app/appMenu.ts';
 import { APP_SCHEME, serveRendererRequest } from './app/appProtocol.ts';
 import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
 import { ElectronShell } from './app/electronShell.ts';
+import { electronSystemProxy } from './app/systemProxy.ts';
 import { parseLaunchArgs } from './app/launchArgs.ts';
 import { createFileLog } from './app/logFile.ts';
 import { installLastResort } from './engine/lastResort.ts';
@@ -223,6 +224,8 @@ function run(): void {
       shell: electronShell,
       version: app.getVersion(),
       log,
+      // Unless a proxy is set in Settings, provider requests use the system's (per URL, PAC included).
+      systemProxy: electronSystemProxy(session.defaultSession),
     });
     const { queue } = started;
     core = started;

@@ -8,6 +8,9 @@ import type { Job, JobQuery } from '../db/jobsRepository.ts';
 import { JOB_STATES, type JobState } from '../core/jobState.ts';
 import { checkAccountFields, checkBaseUrl } from '../engine/accounts.ts';
 import type { Queue } from '../engine/queue.ts';
+import { proxyPassword, proxySettingProblem, withStoredPassword } from '../engine/proxySetting.ts';
+import { rememberSecret } from '../secrets/knownSecrets.ts';
+import { REDACTED } from '../secrets/redaction.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
@@ -77,6 +80,25 @@ function adapterOf(provider: string): ProviderAdapter {
   return adapter;
 }
 
+/**
+ * An account's own proxy (a setting of every provider): '' (the global one), system, direct or a URL.
+ * A password shown hidden and sent back unchanged keeps the stored one (`withStoredPassword`); the
+ * password is remembered as a secret, so that no answer, event or log shows it. Changes `settings`.
+ */
+function checkProxySetting(settings: Record<string, string> = {}, stored?: string): void {
+  if (settings.proxy === undefined) return;
+  const kept = withStoredPassword(settings.proxy, stored, REDACTED);
+  const problem = 'problem' in kept ? kept.problem : proxySettingProblem(kept.value, 'account');
+  if (problem !== null) throw new ApiError('INVALID_INPUT', `The account's proxy ${problem}`);
+  if ('value' in kept) settings.proxy = kept.value;
+  rememberProxyPassword(settings.proxy);
+}
+
+function rememberProxyPassword(value: string | undefined): void {
+  const password = proxyPassword(value);
+  if (password) rememberSecret(password);
+}
+
 export function createCommandTable(deps: CommandDeps): CommandTable {
   const { queue, staging } = deps;
 
@@ -84,8 +106,14 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     new Map(queue.accounts.list().map((account) => [account.id, account]));
   const view = (job: Job, accounts = accountsById()): JobView =>
     jobView(job, accounts.get(job.accountId), staging.isStaged(job.source));
-  const info = async (account: Account): Promise<AccountInfo> =>
-    accountInfo(await queue.accounts.view(account), findAdapter(account.provider)?.displayName ?? account.provider);
+  const info = async (account: Account): Promise<AccountInfo> => {
+    // The account's own proxy password is shown hidden, like its secrets.
+    rememberProxyPassword(account.settings.proxy);
+    return accountInfo(
+      await queue.accounts.view(account),
+      findAdapter(account.provider)?.displayName ?? account.provider,
+    );
+  };
 
   /** Runs `step` for each id; a refusal for one id is reported and does not stop the others. */
   const bulk = async (
@@ -143,13 +171,15 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: async (input) => {
         const adapter = adapterOf(input.provider);
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
+        const settings = { ...input.settings };
+        checkProxySetting(settings);
         checkBaseUrlTransport(input.baseUrl);
         // The account's fields are checked once, by the queue (checkAccountFields), for every way in.
         const added = await queue.accounts.add({
           provider: adapter.id,
           name: input.name,
           baseUrl: input.baseUrl ?? null,
-          settings: input.settings ?? {},
+          settings,
           secrets,
           ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
         });
@@ -163,8 +193,10 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: async (input) => {
         const account = queue.accounts.require(input.account);
         const adapter = adapterOf(account.provider);
+        const changed = { ...input.settings };
+        checkProxySetting(changed, account.settings.proxy);
         const settings = { ...account.settings };
-        for (const [key, value] of Object.entries(input.settings ?? {})) {
+        for (const [key, value] of Object.entries(changed)) {
           if (value === '') delete settings[key];
           else settings[key] = value;
         }
@@ -379,7 +411,11 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'settings.get': {
       input: INPUT_SCHEMAS['settings.get'],
-      handler: () => deps.settings.get(),
+      handler: () => {
+        const settings = deps.settings.get();
+        rememberProxyPassword(settings.proxy); // Shown hidden, like the accounts' secrets.
+        return settings;
+      },
     },
 
     'settings.set': {
@@ -389,6 +425,13 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
         const patch: Partial<Settings> = {};
         for (const [key, value] of Object.entries(input))
           if (value !== undefined) Object.assign(patch, { [key]: value });
+        if (patch.proxy !== undefined) {
+          const kept = withStoredPassword(patch.proxy, previous.proxy, REDACTED);
+          if ('problem' in kept)
+            throw new ApiError('INVALID_INPUT', `Invalid input for settings.set: proxy: ${kept.problem}`);
+          patch.proxy = kept.value;
+          rememberProxyPassword(patch.proxy);
+        }
         const next = deps.settings.set(patch);
         deps.settingsChanged(next, previous);
         return next;

@@ -5,7 +5,8 @@
  * through a throwaway HTTP client with a deadline, and a request that got no answer at all is
  * reported as "could not reach" instead of thrown.
  */
-import { createAccountHttp } from '../engine/accountHttp.ts';
+import { createAccountClient } from '../engine/accountHttp.ts';
+import type { ProxySettings } from '../engine/proxy.ts';
 import { UploadError } from '../core/errors.ts';
 import { trimBaseUrl } from '../providers/adapterHelpers.ts';
 import type { AccountContext, CallContext, ProviderAdapter } from '../providers/types.ts';
@@ -32,6 +33,7 @@ export async function testConnection(
   adapter: ProviderAdapter,
   account: ProbeAccount,
   signal?: AbortSignal,
+  proxy: Omit<ProxySettings, 'account'> = {},
 ): Promise<ConnectionTestResult> {
   if (!adapter.testConnection) {
     return fail(
@@ -54,7 +56,11 @@ export async function testConnection(
       `${adapter.displayName}: base URL`,
       `Account "${account.name}" has no base URL; set the site's address`,
     );
-  const http = createAccountHttp({ maxSockets: 2 });
+  // The same proxy as the account's uploads: a test that went direct would prove nothing behind a proxy.
+  const { http, agents } = createAccountClient({
+    maxSockets: 2,
+    proxy: { ...proxy, account: () => account.settings.proxy },
+  });
   const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
   const context: AccountContext = {
     id: account.id,
@@ -75,8 +81,6 @@ export async function testConnection(
       error instanceof UploadError ? error.message : error instanceof Error ? error.message : String(error);
     return fail(checked, `Could not reach ${adapter.displayName} at ${baseUrl}: ${message}`);
   } finally {
-    const agents = http.defaults.options.agent;
-    if (agents.http) agents.http.destroy();
-    if (agents.https) agents.https.destroy();
+    agents.destroy();
   }
 }

@@ -32,6 +32,7 @@ import {
 import { ProgressCoalescer } from './progressCoalescer.ts';
 import { SecretRedactor } from './secretRedactor.ts';
 import { SettingsStore } from './settingsStore.ts';
+import type { SystemProxy } from '../engine/proxy.ts';
 import { StagingArea } from './staging.ts';
 import { syncRuleInfos, type SyncHost } from './syncViews.ts';
 import { accountInfo, jobView } from './views.ts';
@@ -67,6 +68,8 @@ export interface FerryApiOptions {
   /** Window in which watched-folder changes are gathered into one `sync.changed` (default 200 ms). */
   syncChangedDelayMs?: number;
   testConnection?: (adapter: ProviderAdapter, account: ProbeAccount) => Promise<ConnectionTestResult>;
+  /** What the `system` proxy setting means here (the desktop app's resolver); default: the environment. */
+  systemProxy?: SystemProxy;
 }
 
 /**
@@ -157,7 +160,13 @@ export class FerryApi {
         engineNote: this.#engine.note,
         version: this.#version,
       }),
-      testConnection: options.testConnection ?? ((adapter, account) => realTestConnection(adapter, account)),
+      testConnection:
+        options.testConnection ??
+        ((adapter, account) =>
+          realTestConnection(adapter, account, undefined, {
+            global: () => this.settings.get().proxy,
+            ...(options.systemProxy ? { system: options.systemProxy } : {}),
+          })),
       accountsChanged: async (secrets) => {
         if (secrets) this.#redactor.remember(secrets);
         await this.#refreshSecrets();

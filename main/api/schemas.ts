@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { JOB_STATES } from '../core/jobState.ts';
 import { parseBwLimit } from '../core/bwlimit.ts';
+import { proxySettingProblem } from '../engine/proxySetting.ts';
 import { AUTO_COPY_LINKS, LANGUAGES, type CommandInput, type CommandName } from './contract.ts';
 
 const MAX_IDS = 10_000;
@@ -74,7 +75,11 @@ export const SETTINGS_FIELDS = {
     .max(2_000)
     .refine((text) => parseBwLimit(text).ok)
     .catch('off'),
-  proxy: z.string().max(2_000).catch('system'),
+  proxy: z
+    .string()
+    .max(2_000)
+    .refine((value) => proxySettingProblem(value, 'global') === null)
+    .catch('system'),
   autoCopyLink: z.enum(AUTO_COPY_LINKS).catch('off'),
   language: z.enum(LANGUAGES).catch('system'),
   clipboardHotkey: z.string().max(100).catch(''),
@@ -170,7 +175,14 @@ export const INPUT_SCHEMAS = {
       .max(3_650, 'must be at most 3,650 days')
       .optional(),
     bwlimit: bwlimitText.optional(),
-    proxy: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
+    proxy: z
+      .string('must be text')
+      .max(2_000, 'must be at most 2,000 characters')
+      .superRefine((value, context) => {
+        const problem = proxySettingProblem(value, 'global');
+        if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     autoCopyLink: z.enum(AUTO_COPY_LINKS, `must be one of ${AUTO_COPY_LINKS.join(', ')}`).optional(),
     language: z.enum(LANGUAGES, `must be one of ${LANGUAGES.join(', ')}`).optional(),
     clipboardHotkey: z.string('must be text').max(100, 'must be at most 100 characters').optional(),

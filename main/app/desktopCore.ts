@@ -16,6 +16,7 @@ import type { Engine, ProgressUpdate } from '../engine/engine.ts';
 import type { JobState } from '../core/jobState.ts';
 import type { Queue } from '../engine/queue.ts';
 import { openFerryHost, type EngineTuning, type HostStore, type SyncTuning } from '../host/ferryHost.ts';
+import type { SystemProxy } from '../engine/proxy.ts';
 import { FileIntake, type IntakeOutcome } from './fileIntake.ts';
 import { LastAccountStore } from './lastAccount.ts';
 import { NotificationBatcher, type BatchedNotification } from './notificationBatcher.ts';
@@ -65,6 +66,8 @@ export type DesktopCoreOptions = HostStore & {
   statusDelayMs?: number;
   /** How often the database is read for another process's changes when it runs the engine. */
   followIntervalMs?: number;
+  /** What the `system` proxy setting means: Electron's resolution per URL (systemProxy.ts). */
+  systemProxy?: SystemProxy;
 };
 
 export interface DesktopCore {
@@ -100,6 +103,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     log,
     version: options.version,
     ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}),
+    ...(options.systemProxy ? { systemProxy: options.systemProxy } : {}),
     engineNote: (locked) =>
       `${locked.message}: this window shows and changes the queue, and that process does the uploading`,
     // The window becomes the uploader when that process ends: the new engine's progress reaches the tray.

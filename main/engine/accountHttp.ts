@@ -1,29 +1,39 @@
 /**
  * The HTTP client of one account: got with keep-alive agents, no automatic retries (the engine owns
- * retries so that they are counted, logged and bounded), every status returned to the adapter, and a
- * pacing hook that waits for the account lane's token bucket before each request goes out.
+ * retries so that they are counted, logged and bounded), every status returned to the adapter, a
+ * pacing hook that waits for the account lane's token bucket before each request goes out, and the
+ * choice of proxy for each request (proxy.ts).
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import got, { type Got } from 'got';
+import { ProxyAgents, chooseProxy, shownProxy, type ProxyContext, type ProxySettings } from './proxy.ts';
 
 export interface AccountHttpOptions {
   /** Awaited before every request (rate limit and lane-wide 429 pause). Rejects when aborted. */
   pace?: (signal: AbortSignal | undefined) => Promise<void>;
   /** Sockets kept per origin; parallel parts need as many as the lane runs at once. */
   maxSockets?: number;
+  /** Where the proxy settings come from (default: the environment's proxy variables). */
+  proxy?: ProxySettings;
+}
+
+/** The account's client and its agents (`agents.destroy()` closes its connections). */
+export interface AccountHttp {
+  http: Got;
+  agents: ProxyAgents;
 }
 
 export const USER_AGENT = 'Ferry/0.1 (+desktop upload manager)';
 
 export function createAccountHttp(options: AccountHttpOptions = {}): Got {
-  const maxSockets = options.maxSockets ?? 16;
+  return createAccountClient(options).http;
+}
+
+export function createAccountClient(options: AccountHttpOptions = {}): AccountHttp {
+  const agents = new ProxyAgents(options.maxSockets ?? 16);
   const pace = options.pace;
-  return got.extend({
-    agent: {
-      http: new HttpAgent({ keepAlive: true, maxSockets }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets }),
-    },
+  const proxySettings = options.proxy ?? {};
+  const http = got.extend({
+    agent: agents.direct,
     retry: { limit: 0 },
     throwHttpErrors: false,
     followRedirect: false,
@@ -31,14 +41,26 @@ export function createAccountHttp(options: AccountHttpOptions = {}): Got {
     // stall watchdog, which knows when bytes last moved.
     timeout: { lookup: 15_000, connect: 15_000, secureConnect: 15_000 },
     headers: { 'user-agent': USER_AGENT },
-    hooks: pace
-      ? {
-          beforeRequest: [
-            async (requestOptions) => {
-              await pace(requestOptions.signal as AbortSignal | undefined);
-            },
-          ],
-        }
-      : {},
+    hooks: {
+      beforeRequest: [
+        async (requestOptions) => {
+          if (pace) await pace(requestOptions.signal as AbortSignal | undefined);
+          // Chosen after the wait, so that a setting changed meanwhile applies.
+          const route = await chooseProxy(String(requestOptions.url), proxySettings);
+          requestOptions.agent = agents.for(route.proxy);
+          if (route.proxy && route.source) {
+            const context: ProxyContext = {
+              ferryProxy: {
+                shown: shownProxy(route.proxy),
+                source: route.source,
+                hasCredentials: route.proxy.username !== '' || route.proxy.password !== '',
+              },
+            };
+            requestOptions.context = context as Record<string, unknown>;
+          }
+        },
+      ],
+    },
   });
+  return { http, agents };
 }

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.ts';
 import { JobsRepository } from '../db/jobsRepository.ts';
 import { parseBwLimit } from '../core/bwlimit.ts';
 import { FerryError } from '../core/errors.ts';
+import { proxySettingProblem } from './proxySetting.ts';
 import { ACTIVE_STATES } from '../core/jobState.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
@@ -168,6 +169,10 @@ const GENERIC_SETTINGS = {
   bwlimit: (value: string): void => {
     const parsed = parseBwLimit(value);
     if (!parsed.ok) throw new FerryError('invalid', `Account ${parsed.error}`);
+  },
+  proxy: (value: string): void => {
+    const problem = proxySettingProblem(value, 'account');
+    if (problem !== null) throw new FerryError('invalid', `The account's proxy ${problem}`);
   },
 };
 

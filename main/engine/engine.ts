@@ -14,6 +14,7 @@ import type { AccountContext } from '../providers/types.ts';
 import { redactSecrets } from '../secrets/redaction.ts';
 import { createAccountHttp } from './accountHttp.ts';
 import { BandwidthControl } from './bandwidth.ts';
+import { lastGood, type ProxySettings } from './proxy.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from '../core/errors.ts';
 import { machineFaultOf, type MachineFault } from './machineFault.ts';
@@ -45,6 +46,11 @@ export interface EngineOptions {
   clock?: Clock;
   /** The global upload bandwidth limit in rclone syntax (`off`, `2M`, a timetable); see setBandwidthLimit. */
   bwlimit?: string;
+  /**
+   * The global proxy setting and what `system` means (proxy.ts); each account's own `proxy` setting
+   * is read here. Default: `system`, from the environment's proxy variables.
+   */
+  proxy?: Omit<ProxySettings, 'account'>;
 }
 
 export interface ProgressUpdate {
@@ -88,13 +94,14 @@ const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
-  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'bwlimit'>> & {
+  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'bwlimit' | 'proxy'>> & {
     retry: RetryOptions;
     replyDeadlines: ReplyDeadlines;
   };
   readonly #budget: ByteBudget;
   readonly #bandwidth: BandwidthControl;
   readonly #lanes = new Map<number, Lane>();
+  readonly #proxy: Omit<ProxySettings, 'account'>;
   readonly #running = new Map<number, Running>();
   readonly #progress = new Map<number, { bytesDone: number; total: number | null; samples: Array<[number, number]> }>();
   readonly #dirty = new Set<number>();
@@ -130,6 +137,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#budget = new ByteBudget(this.#options.maxBytesInFlight);
     this.#bandwidth = new BandwidthControl(this.#options.clock);
     this.#bandwidth.setGlobal(options.bwlimit ?? 'off');
+    this.#proxy = options.proxy ?? {};
   }
 
   /**
@@ -349,6 +357,11 @@ export class Engine extends EventEmitter<EngineEvents> {
         http: createAccountHttp({
           pace: (signal) => outsideWatchdog(signal, () => bucket.take(signal)),
           maxSockets: Math.max(4, adapter.capabilities.maxParallelParts * Math.max(1, account.concurrency)),
+          // Read for each request, so that a changed account setting applies without a restart.
+          proxy: {
+            ...this.#proxy,
+            account: lastGood(() => this.queue.accounts.get(account.id)?.settings.proxy, account.settings.proxy),
+          },
         }),
       };
       this.#lanes.set(account.id, lane);

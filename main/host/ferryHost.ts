@@ -25,6 +25,7 @@ import type { Job } from '../db/jobsRepository.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { Queue, type QueueOptions } from '../engine/queue.ts';
 import { LockedError, acquireRunLock, type RunLock } from '../engine/runLock.ts';
+import { lastGood, type SystemProxy } from '../engine/proxy.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import type { SyncService, SyncServiceOptions } from '../sync/syncService.ts';
 
@@ -79,6 +80,11 @@ export type FerryHostOptions = HostStore & {
    * answers none and leaves both to such a process. Default true.
    */
   answersCommands?: boolean;
+  /**
+   * What the `system` proxy setting means in this process: the desktop app's resolver (Electron's, per
+   * URL). Default: the environment's proxy variables (`ferry`, `ferry serve`).
+   */
+  systemProxy?: SystemProxy;
 };
 
 export interface FerryHost {
@@ -153,8 +159,11 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     dataDir,
     engine: { running: lock !== null, note: engineNote },
     ...(options.version !== undefined ? { version: options.version } : {}),
+    ...(options.systemProxy ? { systemProxy: options.systemProxy } : {}),
     log,
   });
+  // Read for each request (also when another process changed it): a new proxy applies at once.
+  const globalProxy = lastGood(() => api.settings.get().proxy, 'system');
   const newEngine = (): Engine => {
     const saved = api.settings.get();
     const created = new Engine({
@@ -162,6 +171,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
       maxJobsInFlight: saved.globalConcurrency,
       // A --bwlimit of this process (engineOptions.bwlimit) wins over the saved one, as in rclone.
       bwlimit: saved.bwlimit,
+      proxy: { global: globalProxy, ...(options.systemProxy ? { system: options.systemProxy } : {}) },
       ...options.engineOptions,
     });
     applyAccountLimits(created);

@@ -39,14 +39,20 @@ export async function send(
   const body = options.body;
   try {
     call.signal.throwIfAborted();
-    if (body instanceof Readable) return await sendStreamed(account, url, options, body, call);
-    const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
-    // `on` returns the request itself, which is awaited just below.
-    void request.on('uploadProgress', (progress) => {
-      call.onBytes(progress.transferred);
-      if (progress.percent === 1) call.bodySent?.();
-    });
-    return await request;
+    let response: Response<string>;
+    if (body instanceof Readable) response = await sendStreamed(account, url, options, body, call);
+    else {
+      const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
+      // `on` returns the request itself, which is awaited just below.
+      void request.on('uploadProgress', (progress) => {
+        call.onBytes(progress.transferred);
+        if (progress.percent === 1) call.bodySent?.();
+      });
+      response = await request;
+    }
+    // The proxy's refusal, not the provider's: no adapter could read it right.
+    if (response.statusCode === 407) throw proxyRefusal(response);
+    return response;
   } catch (error) {
     throw transportError(error, call.signal, doing);
   } finally {
@@ -112,6 +118,12 @@ export function transportError(error: unknown, signal: AbortSignal, doing: strin
   }
   const code = error instanceof RequestError ? error.code : (error as NodeJS.ErrnoException)?.code;
   const text = error instanceof Error ? error.message : String(error);
+  const proxy = error instanceof RequestError ? proxyOf(error.options.context) : undefined;
+  if (proxy && code !== undefined && PROXY_UNREACHABLE_CODES.has(code)) {
+    return new UploadError('network', `${doing}: could not reach the proxy ${proxy.shown} (${code}); will retry`, {
+      cause: error,
+    });
+  }
   if (error instanceof Error && error.name === 'AbortError') {
     return new UploadError('aborted', `${doing}: stopped`, { cause: error });
   }
@@ -131,6 +143,41 @@ export function transportError(error: unknown, signal: AbortSignal, doing: strin
   }
   // Anything else that broke the exchange mid-way is most likely the network.
   return new UploadError('network', `${doing}: ${text}`, { cause: error });
+}
+
+/** Failures of connecting to the proxy itself (the proxy agents connect to it, never to the server). */
+const PROXY_UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** What `main/engine/accountHttp.ts` records in got's context about the proxy a request went through. */
+interface ProxyUsed {
+  shown: string;
+  source: 'account' | 'setting' | 'system';
+  hasCredentials: boolean;
+}
+
+function proxyOf(context: Record<string, unknown> | undefined): ProxyUsed | undefined {
+  const used = context?.ferryProxy as ProxyUsed | undefined;
+  return used && typeof used.shown === 'string' ? used : undefined;
+}
+
+/**
+ * A 407 reply: the proxy refused the request (for an https server, the CONNECT) — wrong or missing
+ * credentials. An `auth` failure, not retried; it names the proxy without its user or password.
+ */
+export function proxyRefusal(response: Response<string>): UploadError {
+  const proxy = proxyOf(response.request?.options.context);
+  const where =
+    proxy?.source === 'account'
+      ? "the account's proxy setting"
+      : proxy?.source === 'system'
+        ? 'the proxy setting (the system proxy gave none), or in HTTPS_PROXY / HTTP_PROXY'
+        : 'the proxy setting';
+  const name = proxy ? `The proxy ${proxy.shown}` : 'A proxy';
+  const message =
+    proxy && !proxy.hasCredentials
+      ? `${name} asks for a user and password (407 Proxy Authentication Required): give them in ${where}, as http://user:password@host:port`
+      : `${name} refused Ferry's credentials (407 Proxy Authentication Required): check the user and password in ${where}`;
+  return new UploadError('auth', message, { status: 407 });
 }
 
 /** Milliseconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (seconds or epoch). */
