@@ -19,7 +19,7 @@ import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
 import { resolveDataDir } from './dataDir.ts';
-import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
+import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, reportNetwork, type Output } from './output.ts';
 
 /** Commander argument parser for --port. */
 export function parsePort(value: string): number {
@@ -488,6 +488,14 @@ async function drive(
       }
     });
     engine.on('progress', (updates) => bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`));
+    engine.on('network', (change) =>
+      reportNetwork(
+        output,
+        bars,
+        change,
+        engine.offlineHosts().map((offline) => offline.host),
+      ),
+    );
 
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

@@ -160,6 +160,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   };
   let engine: Engine | null = lock ? newEngine() : null;
   api.setProgressSource(engine);
+  api.setNetworkSource(engine);
   if (options.answersCommands ?? true) await api.start();
 
   const stopSettings = api.onSettingsChanged((next, previous) => {
@@ -254,6 +255,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
       stopFollowing = null;
       engine = newEngine();
       api.setProgressSource(engine);
+      api.setNetworkSource(engine);
       if (started) await startEngine();
       return true;
     },
