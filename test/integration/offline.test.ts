@@ -6,7 +6,16 @@
  * emulator holds: byte-exact, finalized once, no acknowledged part sent again, no job failed. A server
  * that answers 503 meanwhile still fails the job, as before.
  */
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiEvent } from '../../main/api/contract.ts';
+import { startDesktopCore, type DesktopShell } from '../../main/app/desktopCore.ts';
+import { wireNetworkWake, type PowerMonitorLike } from '../../main/app/networkWake.ts';
+import type { TrayView } from '../../main/app/overallProgress.ts';
+import { openDatabase } from '../../main/db/database.ts';
+import { Queue } from '../../main/engine/queue.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
+import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { NetworkMonitor, tcpProbe } from '../../main/engine/networkMonitor.ts';
 import { replugSandbox, unplugSandbox } from '../sandbox/harness.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
@@ -223,4 +232,86 @@ describe('a host that goes away mid-upload', () => {
     expect(sandbox.completeCalls.filter((call) => call.status === 201)).toHaveLength(1);
     expect(resentCount(sandbox.chunkLog.filter((c) => c.status === 201).map((c) => c.start))).toBe(0);
   }, 60_000);
+
+  it('desktop: the tray says "Waiting for network", app.status names the host, and waking up resumes at once', async () => {
+    const dir = await fixtures.tempDir('ferry-offline-desktop-');
+    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const statuses: TrayView[] = [];
+    const shell: DesktopShell = {
+      showWindow: () => undefined,
+      showStatus: (view) => statuses.push(view),
+      notify: () => undefined,
+      copyText: () => Promise.resolve(),
+      setUploading: () => undefined,
+      setStartAtLogin: () => undefined,
+    };
+    // The monitor's own backoff never fires (its clock does not move): only the wake signal can
+    // notice that the host is back.
+    const clock = new ManualClock();
+    const core = await startDesktopCore({
+      dataDir: dir,
+      queue,
+      shell,
+      version: '1.2.3',
+      log: () => undefined,
+      statusDelayMs: 5,
+      engineOptions: {
+        network: new NetworkMonitor({ clock }),
+        stallTimeoutMs: 5_000,
+        retry: { baseDelayMs: 20, maxDelayMs: 200 },
+      },
+    });
+    fixtures.track({
+      close: async () => {
+        await core.close();
+        queue.db.close();
+      },
+    });
+    const events: ApiEvent[] = [];
+    const unsubscribe = core.api.subscribe((event) => {
+      events.push(event);
+    });
+    const power = new EventEmitter();
+    let online = true;
+    const unwire = wireNetworkWake({
+      powerMonitor: power as unknown as PowerMonitorLike,
+      net: { isOnline: () => online },
+      probeNow: () => core.engine?.probeNow() ?? Promise.resolve(),
+      pollMs: 20,
+    });
+    try {
+      const subject = fixtures.track(await offlineSubject('selfcommunity', queue, dir));
+      subject.hold();
+      const [job] = await queue.enqueue(subject.account, [subject.source]);
+      await waitFor('the held request to arrive', () => subject.held());
+      await unplugSandbox(subject.hosts[0]!);
+      online = false;
+      const host = new URL(subject.hosts[0]!).host;
+      await waitFor('the tray to say it waits for the network', () =>
+        statuses.at(-1)?.tooltip.startsWith(`Ferry: Waiting for network (${host})`),
+      );
+      const status = await core.api.invoke('app.status', undefined);
+      expect(status.ok && status.value.offlineHosts?.map((h) => h.host)).toEqual([host]);
+      expect(events.filter((e) => e.event === 'network.changed').map((e) => e.payload)).toMatchObject([
+        { host, state: 'offline', code: 'ECONNREFUSED', offlineHosts: [{ host, code: 'ECONNREFUSED' }] },
+      ]);
+
+      await replugSandbox(subject.hosts[0]!);
+      // Waking from sleep probes at once.
+      power.emit('resume');
+      await waitFor('the job to complete', () => queue.jobs.get(job!.id)!.state === 'completed', 20_000);
+      expect(subject.check()).toEqual([]);
+      expect(resentCount(subject.acked())).toBe(0);
+      await waitFor('the tray to stop waiting', () => !statuses.at(-1)?.tooltip.includes('Waiting for network'));
+      const after = await core.api.invoke('app.status', undefined);
+      expect(after.ok && after.value.offlineHosts).toBe(undefined);
+      expect(events.filter((e) => e.event === 'network.changed').map((e) => e.payload)).toMatchObject([
+        { state: 'offline' },
+        { host, state: 'online', code: null, offlineHosts: [] },
+      ]);
+    } finally {
+      unwire();
+      unsubscribe();
+    }
+  }, 30_000);
 });
