@@ -4,7 +4,13 @@
  * the request went to. A probe that reaches the host means the server itself misbehaved and the
  * failure counts towards giving up as usual; a probe that cannot reach it marks the origin offline:
  * its jobs wait without using up their retries, and the monitor keeps probing with a backoff (1 s
- * doubling, capped at 30 s) until the host answers, then says so at once so that they resume.
+ * doubling, capped at 4 s) until the host answers, then says so at once so that they resume.
+ *
+ * Why a 4 s cap rather than a longer one: uploads must resume within 5 s of the host coming back,
+ * and nothing tells a process that a remote port reopened; only a probe can. A probe is one TCP
+ * connection attempt (no request, no bytes of payload): one every 4 s per unreachable host costs
+ * nothing measurable, while a 30 s cap would leave a returned network unused for up to 30 s. Wake
+ * from sleep and network changes probe at once anyway (probeNow).
  *
  * Origins, not accounts: an account can talk to several hosts (OFAuth sends parts to a separate
  * storage host), and several accounts can share one.
@@ -97,7 +103,7 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
     this.#probe = options.probe ?? ((origin) => tcpProbe(origin, timeoutMs));
     this.#clock = options.clock ?? systemClock;
     this.#firstDelayMs = options.firstDelayMs ?? 1_000;
-    this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.#maxDelayMs = options.maxDelayMs ?? 4_000;
   }
 
   /**
