@@ -315,7 +315,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           controller.signal,
         );
       } catch (error) {
-        const offline = await this.#networkGone(account, error, controller.signal).catch(() => null);
+        const offline = await this.#networkGone(job, account, error, controller.signal).catch(() => null);
         try {
           if (offline) this.#waitForNetwork(job, offline);
           else this.#failed(job, error, controller.signal, secrets);
@@ -470,7 +470,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * request cannot be reached by a probe. A host that can be reached answered the failure itself,
    * and it counts towards giving up as before.
    */
-  async #networkGone(account: Account, error: unknown, signal: AbortSignal): Promise<OfflineHost | null> {
+  async #networkGone(job: Job, account: Account, error: unknown, signal: AbortSignal): Promise<OfflineHost | null> {
     if (this.#stopping || !(error instanceof UploadError) || error.status !== undefined) return null;
     if (error.kind !== 'network' && error.kind !== 'timeout') return null;
     if (signal.aborted && !(signal.reason instanceof UploadError && signal.reason.kind === 'timeout')) return null;
@@ -483,7 +483,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     } catch {
       // Keep the base URL's origin.
     }
-    if (origin === null || !(await this.network.check(origin))) return null;
+    // Refused outright by a host never reached is likely a wrong address or port (see check): a
+    // connection that broke mid-way, or progress the server acknowledged for this job, says it was.
+    const stored = this.queue.jobs.get(job.id);
+    const reachedBefore =
+      code !== 'ECONNREFUSED' ||
+      (stored !== undefined &&
+        (stored.bytesConfirmed > 0 || stored.finalizeStartedAt !== null || stored.finalizedAt !== null));
+    if (origin === null || !(await this.network.check(origin, reachedBefore))) return null;
     let origins = this.#accountOrigins.get(account.id);
     if (!origins) this.#accountOrigins.set(account.id, (origins = new Set()));
     origins.add(origin);

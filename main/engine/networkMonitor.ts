@@ -94,6 +94,8 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
   readonly #firstDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #offline = new Map<string, Watch>();
+  /** Origins a probe has connected to: a refusal from them later means they went away. */
+  readonly #reached = new Set<string>();
   /** Probes in flight by origin: many jobs failing at once share one probe. */
   readonly #probing = new Map<string, Promise<ProbeResult>>();
 
@@ -107,14 +109,20 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
   }
 
   /**
-   * A request to `origin` failed with `code` and no reply: probes the origin (unless it is already
-   * known offline) and resolves true when it cannot be reached, i.e. the job should wait for the
-   * network rather than count the failure.
+   * A request to `origin` failed with no reply: probes the origin (unless it is already known
+   * offline) and resolves true when it cannot be reached, i.e. the job should wait for the network
+   * rather than count the failure.
+   *
+   * A probe refused (ECONNREFUSED) proves that the network works and the host's system answers, only
+   * nothing listens on the port: that is "gone" for a host that was reached before (`reachedBefore`,
+   * or a probe of it that connected), and more likely a wrong address or port for one never reached,
+   * which counts as a failure as before, so that a mistyped base URL still fails with its reason.
    */
-  async check(origin: string): Promise<boolean> {
+  async check(origin: string, reachedBefore = true): Promise<boolean> {
     if (this.#offline.has(origin)) return true;
     const result = await this.#probeShared(origin);
     if (result.ok) return false;
+    if (result.code === 'ECONNREFUSED' && !reachedBefore && !this.#reached.has(origin)) return false;
     this.#markOffline(origin, result.code);
     return true;
   }
@@ -165,6 +173,10 @@ export class NetworkMonitor extends EventEmitter<NetworkMonitorEvents> {
     if (!pending) {
       pending = this.#probe(origin)
         .catch((error: unknown): ProbeResult => ({ ok: false, code: errorCode(error) ?? 'EPROBE' }))
+        .then((result) => {
+          if (result.ok) this.#reached.add(origin);
+          return result;
+        })
         .finally(() => this.#probing.delete(origin));
       this.#probing.set(origin, pending);
     }

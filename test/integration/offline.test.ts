@@ -190,6 +190,32 @@ describe('a host that goes away mid-upload', () => {
     expect(resentCount(subject.acked())).toBe(0);
   }, 30_000);
 
+  it('a host already gone when Ferry starts again: a job with acknowledged parts waits, it does not fail', async () => {
+    const { w, subject } = await setUp('selfcommunity');
+    const { queue, engine } = w;
+    subject.hold();
+    const [job] = await queue.enqueue(subject.account, [subject.source]);
+    engine.start();
+    await waitFor('the held request to arrive', () => subject.held());
+    await engine.stop();
+    expect(queue.jobs.get(job!.id)!.bytesConfirmed).toBeGreaterThan(0);
+    await unplugSandbox(subject.hosts[0]!);
+    engine.start();
+    // The first failure now is a refused connection, not one broken mid-way: the acknowledged parts
+    // say that this host was reached before (a host never reached fails as before: badInput.test.ts).
+    const waiting = await waitFor('the job to wait for the network', () => {
+      const current = queue.jobs.get(job!.id)!;
+      return current.state === 'waiting' && current.error?.message.startsWith('Waiting for network') ? current : null;
+    });
+    expect(waiting.error?.message).toMatch(/\(ECONNREFUSED\)$/);
+    expect(waiting.retryStreak).toBe(0);
+    await replugSandbox(subject.hosts[0]!);
+    await engine.probeNow();
+    await waitFor('the job to complete', () => queue.jobs.get(job!.id)!.state === 'completed', 20_000);
+    expect(subject.check()).toEqual([]);
+    expect(resentCount(subject.acked())).toBe(0);
+  }, 30_000);
+
   it('`ferry run --json` says when a host goes offline and comes back, and the upload completes', async () => {
     const data = await fixtures.tempDir('ferry-offline-cli-');
     const sandbox = fixtures.track(await startSelfCommunitySandbox({ token: 'offline-cli-token-0123456789' }));
