@@ -287,8 +287,12 @@ export function networkFailureOf(error: unknown): { code: string | null; url: st
     current = (current as { cause?: unknown }).cause;
   }
   if (code === null && error instanceof Error) {
-    const named = /\b(E[A-Z]{3,}|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_SOCKET)\b/.exec(error.message)?.[1];
-    if (named !== undefined && OFFLINE_CODES.has(named)) code = named;
+    for (const match of error.message.matchAll(/\b(?:E[A-Z_]{3,}|UND_ERR_SOCKET)\b/g)) {
+      if (OFFLINE_CODES.has(match[0])) {
+        code = match[0];
+        break;
+      }
+    }
   }
   return { code, url };
 }
