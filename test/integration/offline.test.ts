@@ -216,49 +216,65 @@ describe('a host that goes away mid-upload', () => {
     expect(resentCount(subject.acked())).toBe(0);
   }, 30_000);
 
-  it('`ferry run --json` says when a host goes offline and comes back, and the upload completes', async () => {
-    const data = await fixtures.tempDir('ferry-offline-cli-');
-    const sandbox = fixtures.track(await startSelfCommunitySandbox({ token: 'offline-cli-token-0123456789' }));
-    const added = await runFerry(data, [
-      'accounts',
-      'add',
-      'selfcommunity',
-      '--name',
-      'community',
-      '--base-url',
-      sandbox.url,
-      '--secret',
-      `accessToken=${sandbox.token}`,
-    ]);
-    expect(added.code).toBe(0);
-    const file = await randomFile(data, 'offline cli.png', 4 * 204_800 + 11);
-    expect((await runFerry(data, ['upload', '--account', 'community', file.path])).code).toBe(0);
-    sandbox.fault({
-      method: 'POST',
-      path: '/api/v2/media/upload/chunk/',
-      when: (r) => String(r.headers['content-range'] ?? '').startsWith(`bytes ${2 * 204_800}-`),
-      action: { type: 'stall' },
-    });
-    const running = fixtures.spawnFerry(data, ['run', '--until-idle', '--json'], { timeoutMs: 40_000 });
-    await waitFor('the held chunk', () => sandbox.requests.some((r) => r.fault === 'stall'), 15_000);
-    await unplugSandbox(sandbox.url);
-    await waitFor('the offline event', () => running.stdout.includes('"event":"network"'), 15_000);
-    await replugSandbox(sandbox.url);
-    const ran = await running.exited;
-    expect(ran.code).toBe(0);
-    const host = new URL(sandbox.url).host;
-    const lines = jsonLines(ran.stdout);
-    expect(lines.filter((line) => line.event === 'network')).toEqual([
-      { event: 'network', state: 'offline', host, code: 'ECONNREFUSED' },
-      { event: 'network', state: 'online', host },
-    ]);
-    expect(lines.filter((line) => line.event === 'retry')).toEqual([]);
-    expect(lines.find((line) => line.event === 'job')).toMatchObject({ status: 'completed' });
-    expect(sandbox.media).toHaveLength(1);
-    expect(sandbox.media[0]!.sha256).toBe(file.sha256);
-    expect(sandbox.completeCalls.filter((call) => call.status === 201)).toHaveLength(1);
-    expect(resentCount(sandbox.chunkLog.filter((c) => c.status === 201).map((c) => c.start))).toBe(0);
-  }, 60_000);
+  it.each([true, false])(
+    '`ferry run` (--json: %s) says when a host goes offline and comes back, and the upload completes',
+    async (json) => {
+      const data = await fixtures.tempDir('ferry-offline-cli-');
+      const sandbox = fixtures.track(await startSelfCommunitySandbox({ token: 'offline-cli-token-0123456789' }));
+      const added = await runFerry(data, [
+        'accounts',
+        'add',
+        'selfcommunity',
+        '--name',
+        'community',
+        '--base-url',
+        sandbox.url,
+        '--secret',
+        `accessToken=${sandbox.token}`,
+      ]);
+      expect(added.code).toBe(0);
+      const file = await randomFile(data, 'offline cli.png', 4 * 204_800 + 11);
+      expect((await runFerry(data, ['upload', '--account', 'community', file.path])).code).toBe(0);
+      sandbox.fault({
+        method: 'POST',
+        path: '/api/v2/media/upload/chunk/',
+        when: (r) => String(r.headers['content-range'] ?? '').startsWith(`bytes ${2 * 204_800}-`),
+        action: { type: 'stall' },
+      });
+      const args = ['run', '--until-idle', ...(json ? ['--json'] : [])];
+      const running = fixtures.spawnFerry(data, args, { timeoutMs: 40_000 });
+      await waitFor('the held chunk', () => sandbox.requests.some((r) => r.fault === 'stall'), 15_000);
+      await unplugSandbox(sandbox.url);
+      await waitFor('the offline event', () => /"event":"network"|Waiting for network/.test(running.stdout), 15_000);
+      await replugSandbox(sandbox.url);
+      const ran = await running.exited;
+      expect(ran.code).toBe(0);
+      const host = new URL(sandbox.url).host;
+      expect(sandbox.media).toHaveLength(1);
+      expect(sandbox.media[0]!.sha256).toBe(file.sha256);
+      if (!json) {
+        // Not a terminal: no bars, one line each way.
+        expect(ran.stdout).toContain(
+          `Waiting for network: ${host} cannot be reached (ECONNREFUSED); its uploads resume when it answers, without using up their retries`,
+        );
+        expect(ran.stdout).toContain(`Network back: ${host} answers again; resuming its uploads`);
+        expect(ran.stdout).not.toMatch(/^retry/m);
+        return;
+      }
+      const lines = jsonLines(ran.stdout);
+      expect(lines.filter((line) => line.event === 'network')).toEqual([
+        { event: 'network', state: 'offline', host, code: 'ECONNREFUSED' },
+        { event: 'network', state: 'online', host },
+      ]);
+      expect(lines.filter((line) => line.event === 'retry')).toEqual([]);
+      expect(lines.find((line) => line.event === 'job')).toMatchObject({ status: 'completed' });
+      expect(sandbox.media).toHaveLength(1);
+      expect(sandbox.media[0]!.sha256).toBe(file.sha256);
+      expect(sandbox.completeCalls.filter((call) => call.status === 201)).toHaveLength(1);
+      expect(resentCount(sandbox.chunkLog.filter((c) => c.status === 201).map((c) => c.start))).toBe(0);
+    },
+    60_000,
+  );
 
   it('desktop: the tray says "Waiting for network", app.status names the host, and waking up resumes at once', async () => {
     const dir = await fixtures.tempDir('ferry-offline-desktop-');
