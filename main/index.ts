@@ -24,6 +24,8 @@ import {
   dialog,
   ipcMain,
   nativeImage,
+  net,
+  powerMonitor,
   powerSaveBlocker,
   protocol,
   safeStorage,
@@ -41,6 +43,7 @@ import { createFileLog } from './app/logFile.ts';
 import { installLastResort } from './engine/lastResort.ts';
 import { MainWindow } from './app/mainWindow.ts';
 import { guardPermissions } from './app/navigationGuard.ts';
+import { wireNetworkWake } from './app/networkWake.ts';
 import type { TrayAction } from './app/overallProgress.ts';
 import { IpcTransport } from './ipc/ipcTransport.ts';
 import { revealJobInFolder } from './ipc/revealInFolder.ts';
@@ -229,6 +232,14 @@ function run(): void {
     });
     const { queue } = started;
     core = started;
+    // Waking up or the network coming back: the hosts that could not be reached are probed at once.
+    const unwireWake = wireNetworkWake({
+      powerMonitor,
+      net,
+      probeNow: () => started.engine?.probeNow() ?? Promise.resolve(),
+      log,
+    });
+    app.once('will-quit', unwireWake);
     ipc = new IpcTransport({
       ipcMain,
       call: (command, input) => started.call(command, input),

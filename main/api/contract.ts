@@ -316,6 +316,31 @@ export interface AppStatus {
   /** Why the engine is not running, or null. */
   engineNote: string | null;
   version: string;
+  /**
+   * Hosts the engine of this process cannot reach right now: their jobs wait for the network
+   * ("Waiting for network") without using up their retries. Absent when every host is reachable.
+   */
+  offlineHosts?: OfflineHostInfo[];
+}
+
+/** A host the engine cannot reach (see AppStatus.offlineHosts). */
+export interface OfflineHostInfo {
+  /** `host:port` as the user reads it. */
+  host: string;
+  /** Why the last probe failed: ECONNREFUSED, ENOTFOUND, ENETUNREACH... */
+  code: string;
+  /** Since when (ms since the epoch). */
+  since: number;
+}
+
+/** A host became unreachable or reachable again (event `network.changed`). */
+export interface NetworkChanged {
+  host: string;
+  state: 'offline' | 'online';
+  /** Why it cannot be reached (offline only), else null. */
+  code: string | null;
+  /** Every host that cannot be reached after this change (empty: all reachable again). */
+  offlineHosts: OfflineHostInfo[];
 }
 
 // Inputs --------------------------------------------------------------------------------------------
@@ -566,6 +591,8 @@ export interface ApiEvents {
    */
   'sync.changed': SyncRuleInfo[];
   notice: Notice;
+  /** A host of an account became unreachable (its jobs wait for the network) or reachable again. */
+  'network.changed': NetworkChanged;
 }
 
 export type EventName = keyof ApiEvents;
@@ -577,6 +604,7 @@ export const EVENT_NAMES = [
   'settings.changed',
   'sync.changed',
   'notice',
+  'network.changed',
 ] as const satisfies readonly EventName[];
 
 /** One event as it is delivered to a subscriber (and sent over WebSocket as is). */

@@ -27,6 +27,7 @@ import {
   type ConnectionTestResult,
   type EventName,
   type Notice,
+  type OfflineHostInfo,
   type Settings,
 } from './contract.ts';
 import { ProgressCoalescer } from './progressCoalescer.ts';
@@ -41,6 +42,19 @@ import { accountInfo, jobView } from './views.ts';
 export interface ProgressSource {
   on(event: 'progress', listener: (updates: ProgressUpdate[]) => void): unknown;
   off(event: 'progress', listener: (updates: ProgressUpdate[]) => void): unknown;
+}
+
+/** The engine's view of the network, as the API follows it (the Engine, or a fake). */
+export interface NetworkSource {
+  offlineHosts(): Array<{ host: string; code: string; since: number }>;
+  on(
+    event: 'network',
+    listener: (change: { host: string; state: 'offline' | 'online'; code?: string }) => void,
+  ): unknown;
+  off(
+    event: 'network',
+    listener: (change: { host: string; state: 'offline' | 'online'; code?: string }) => void,
+  ): unknown;
 }
 
 /** The watched-folder service of this process, as the API follows it (a SyncService, or a fake). */
@@ -159,6 +173,7 @@ export class FerryApi {
         engineRunning: this.#engine.running,
         engineNote: this.#engine.note,
         version: this.#version,
+        ...this.#offlineHostsField(),
       }),
       testConnection:
         options.testConnection ??
@@ -223,6 +238,33 @@ export class FerryApi {
     this.#progress?.off('progress', this.#onProgress);
     this.#progress = source;
     source?.on('progress', this.#onProgress);
+  }
+
+  /** Follows the network state of the engine running in this process (null: none runs here). */
+  setNetworkSource(source: NetworkSource | null): void {
+    this.#network?.off('network', this.#onNetwork);
+    this.#network = source;
+    source?.on('network', this.#onNetwork);
+  }
+
+  #network: NetworkSource | null = null;
+  readonly #onNetwork = (change: { host: string; state: 'offline' | 'online'; code?: string }): void => {
+    this.#emit('network.changed', {
+      host: change.host,
+      state: change.state,
+      code: change.code ?? null,
+      offlineHosts: this.#offlineHosts(),
+    });
+  };
+
+  #offlineHosts(): OfflineHostInfo[] {
+    // The monitor's clock is the engine's; `since` is reported as wall time for the user.
+    return (this.#network?.offlineHosts() ?? []).map(({ host, code, since }) => ({ host, code, since }));
+  }
+
+  #offlineHostsField(): { offlineHosts?: OfflineHostInfo[] } {
+    const hosts = this.#offlineHosts();
+    return hosts.length > 0 ? { offlineHosts: hosts } : {};
   }
 
   /** The watched folders this API follows, or null. */

@@ -143,6 +143,8 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   let recent: RecentUpload[] = queue.jobs
     .list({ states: ['completed'], order: 'finished', limit: RECENT_UPLOADS })
     .map((job) => ({ jobId: job.id, name: job.name, url: job.result?.url ?? null }));
+  /** Hosts the engine cannot reach (from the API's network.changed): the tray says it waits for them. */
+  let offlineHosts: string[] = [];
   let lastStatus = trayView(progress.snapshot(), syncState, recent);
   let closed = false;
   const publishStatus = (): void => {
@@ -150,7 +152,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     statusTimer = undefined;
     if (closed) return;
     const snapshot = progress.snapshot();
-    lastStatus = trayView(snapshot, syncState, recent);
+    lastStatus = trayView(snapshot, syncState, recent, offlineHosts);
     shell.showStatus(lastStatus);
     // Only the process that uploads keeps the computer awake.
     shell.setUploading(host.engine !== null && snapshot.running > 0);
@@ -192,6 +194,9 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   const onApiEvent = (event: ApiEvent): void => {
     if (event.event === 'sync.changed') {
       syncState = syncSummary(event.payload);
+      statusSoon();
+    } else if (event.event === 'network.changed') {
+      offlineHosts = event.payload.offlineHosts.map((host) => host.host);
       statusSoon();
     } else if (event.event === 'jobs.changed') {
       const gone = new Set(event.payload.removed);

@@ -232,6 +232,10 @@ function folders(count: number): string {
   return `${count} folder${count === 1 ? '' : 's'}`;
 }
 
+function waitingForNetwork(hosts: readonly string[]): string {
+  return hosts.length === 1 ? `Waiting for network (${hosts[0]!})` : `Waiting for network (${hosts.length} hosts)`;
+}
+
 /** Tooltips are cut by some systems (Windows keeps 127 characters). */
 const TOOLTIP_MAX = 120;
 
@@ -242,13 +246,15 @@ function tooltip(parts: string[]): string {
 
 /**
  * What the tray and the taskbar show. The state, by precedence: `uploading` while a batch runs (with
- * its percent); `error` when a watched folder cannot be watched or uploads of the last batch failed;
- * `paused` when uploads or every watched folder are paused; `idle` otherwise.
+ * its percent, or "Waiting for network" first when hosts cannot be reached, since that is why it
+ * does not move); `error` when a watched folder cannot be watched or uploads of the last batch
+ * failed; `paused` when uploads or every watched folder are paused; `idle` otherwise.
  */
 export function trayView(
   snapshot: ProgressSnapshot,
   sync: SyncSummary = NO_SYNC,
   recent: readonly RecentUpload[] = [],
+  offlineHosts: readonly string[] = [],
 ): TrayView {
   const syncState: TrayView['sync'] = sync.rules === 0 ? 'none' : sync.paused === sync.rules ? 'paused' : 'active';
   const common = {
@@ -271,6 +277,7 @@ export function trayView(
       ...common,
       state: 'uploading',
       tooltip: tooltip([
+        offlineHosts.length > 0 ? waitingForNetwork(offlineHosts) : '',
         `uploading ${percent}%`,
         `${snapshot.finished} of ${uploads(snapshot.total)} done`,
         failed,

@@ -23,7 +23,16 @@ import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { apiCaller } from './apiCall.ts';
 import { resolveDataDir } from './dataDir.ts';
-import { ProgressBars, describeJob, formatBytes, jobEvent, jobViewEvent, printJson, type Output } from './output.ts';
+import {
+  ProgressBars,
+  describeJob,
+  formatBytes,
+  jobEvent,
+  jobViewEvent,
+  printJson,
+  reportNetwork,
+  type Output,
+} from './output.ts';
 import { registerSettingsCommands } from './settingsCommand.ts';
 import { registerSyncCommands, syncTuning } from './syncCommands.ts';
 
@@ -600,6 +609,14 @@ async function drive(
       }
     });
     engine.on('progress', (updates) => bars.update(updates, (jobId) => queue.jobs.get(jobId)?.name ?? `#${jobId}`));
+    engine.on('network', (change) =>
+      reportNetwork(
+        output,
+        bars,
+        change,
+        engine.offlineHosts().map((offline) => offline.host),
+      ),
+    );
 
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

@@ -8,6 +8,7 @@ import type { JobView } from '../api/contract.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
+import type { NetworkChange } from '../engine/networkMonitor.ts';
 
 export interface Output {
   json: boolean;
@@ -80,13 +81,15 @@ export function describeJob(job: Job, account: Account | undefined): string {
 export class ProgressBars {
   readonly #bars = new Map<number, cliProgress.SingleBar>();
   readonly #multi: cliProgress.MultiBar | null;
+  /** What the bars say instead of a speed while hosts cannot be reached, or null. */
+  #waiting: string | null = null;
 
   constructor(output: Output) {
     this.#multi =
       output.out.isTTY && !output.json
         ? new cliProgress.MultiBar(
             {
-              format: ' {bar} {percentage}% | {name} | {done}/{size} | {speed}/s',
+              format: ' {bar} {percentage}% | {name} | {done}/{size} | {speed}',
               hideCursor: true,
               clearOnComplete: false,
               stopOnComplete: false,
@@ -107,7 +110,7 @@ export class ProgressBars {
         name: nameOf(update.jobId),
         done: formatBytes(update.bytesDone),
         size: formatBytes(update.total),
-        speed: formatBytes(Math.round(update.bytesPerSecond)),
+        speed: `${formatBytes(Math.round(update.bytesPerSecond))}/s`,
       };
       if (!bar) {
         bar = this.#multi.create(Math.max(1, total), update.bytesDone, payload);
@@ -116,6 +119,15 @@ export class ProgressBars {
       bar.setTotal(Math.max(1, total));
       bar.update(update.bytesDone, payload);
     }
+  }
+
+  /**
+   * Hosts that cannot be reached (empty: all reachable again): the bars that do not move say
+   * "Waiting for network" where the speed was (a bar that moves again shows its speed).
+   */
+  setOffline(hosts: readonly string[]): void {
+    this.#waiting = hosts.length > 0 ? `Waiting for network (${hosts.join(', ')})` : null;
+    for (const bar of this.#bars.values()) bar.update({ speed: this.#waiting ?? '' });
   }
 
   /** Prints a line above the bars (or plainly when there are none). */
@@ -135,4 +147,32 @@ export class ProgressBars {
   stop(): void {
     this.#multi?.stop();
   }
+}
+
+/**
+ * A host became unreachable or reachable again: a JSON event (`{"event":"network","state":…,"host":…}`)
+ * or a line, and the progress bars say "Waiting for network" while any host is offline.
+ */
+export function reportNetwork(
+  output: Output,
+  bars: ProgressBars,
+  change: NetworkChange,
+  offlineHosts: readonly string[],
+): void {
+  if (output.json) {
+    printJson(output, {
+      event: 'network',
+      state: change.state,
+      host: change.host,
+      ...(change.code !== undefined ? { code: change.code } : {}),
+    });
+  } else if (change.state === 'offline') {
+    bars.log(
+      output,
+      `Waiting for network: ${change.host} cannot be reached (${change.code ?? 'no connection'}); its uploads resume when it answers, without using up their retries`,
+    );
+  } else {
+    bars.log(output, `Network back: ${change.host} answers again; resuming its uploads`);
+  }
+  bars.setOffline(offlineHosts);
 }

@@ -14,10 +14,11 @@ import type { AccountContext } from '../providers/types.ts';
 import { redactSecrets } from '../secrets/redaction.ts';
 import { createAccountHttp } from './accountHttp.ts';
 import { BandwidthControl } from './bandwidth.ts';
-import { lastGood, type ProxySettings } from './proxy.ts';
+import { chooseProxy, lastGood, type ProxySettings } from './proxy.ts';
 import { ByteBudget } from './byteBudget.ts';
 import { UploadError, toUploadError } from '../core/errors.ts';
 import { machineFaultOf, type MachineFault } from './machineFault.ts';
+import { NetworkMonitor, networkFailureOf, type NetworkChange, type OfflineHost } from './networkMonitor.ts';
 import { ACTIVE_STATES, TransitionError, type JobState } from '../core/jobState.ts';
 import { RETRY_REQUESTED, type Queue } from './queue.ts';
 import { DEFAULT_RETRY_OPTIONS, decideRetry, type RetryOptions } from './retryPolicy.ts';
@@ -51,6 +52,8 @@ export interface EngineOptions {
    * is read here. Default: `system`, from the environment's proxy variables.
    */
   proxy?: Omit<ProxySettings, 'account'>;
+  /** Watches hosts that cannot be reached (default: its own, probing over TCP). */
+  network?: NetworkMonitor;
 }
 
 export interface ProgressUpdate {
@@ -70,6 +73,8 @@ export interface EngineEvents {
    * the scheduling, when null) was put aside and is tried again after `retryInMs`. Nothing was lost.
    */
   fault: [{ jobId: number | null; message: string; retryInMs: number }];
+  /** A host became unreachable (its jobs wait without using retries) or reachable again. */
+  network: [NetworkChange];
   idle: [];
 }
 
@@ -94,7 +99,9 @@ const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
-  readonly #options: Required<Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'bwlimit' | 'proxy'>> & {
+  readonly #options: Required<
+    Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'bwlimit' | 'proxy' | 'network'>
+  > & {
     retry: RetryOptions;
     replyDeadlines: ReplyDeadlines;
   };
@@ -117,6 +124,15 @@ export class Engine extends EventEmitter<EngineEvents> {
   #machineFaults = 0;
   #faultTimer: NodeJS.Timeout | undefined;
   readonly #onJob = (job: Job): void => this.#jobChanged(job);
+  /** Hosts that cannot be reached: their jobs wait for the network instead of using up retries. */
+  readonly network: NetworkMonitor;
+  /** Origins each account was seen failing on offline, besides its base URL (e.g. a storage host). */
+  readonly #accountOrigins = new Map<number, Set<string>>();
+  readonly #onNetwork = (change: NetworkChange): void => {
+    this.emit('network', change);
+    // Jobs held for this host resume at once.
+    if (change.state === 'online') setImmediate(() => this.#schedule());
+  };
 
   constructor(options: EngineOptions) {
     super();
@@ -138,6 +154,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#bandwidth = new BandwidthControl(this.#options.clock);
     this.#bandwidth.setGlobal(options.bwlimit ?? 'off');
     this.#proxy = options.proxy ?? {};
+    this.network = options.network ?? new NetworkMonitor();
   }
 
   /**
@@ -156,6 +173,16 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** The limiters, for the benchmark and tests (bytes granted, current rates). */
   get bandwidth(): BandwidthControl {
     return this.#bandwidth;
+  }
+
+  /** Hosts that cannot be reached right now. */
+  offlineHosts(): OfflineHost[] {
+    return this.network.offlineHosts();
+  }
+
+  /** Probes the offline hosts now (woken from sleep, the network changed) instead of after the backoff. */
+  probeNow(): Promise<void> {
+    return this.network.probeNow();
   }
 
   /** How many jobs may upload at once across every account. */
@@ -190,6 +217,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     this.queue.on('job', this.#onJob);
     this.#bandwidth.start();
+    this.network.on('changed', this.#onNetwork);
     this.#controlTimer = setInterval(() => this.#control(), this.#options.controlPollMs);
     this.#progressTimer = setInterval(() => this.#flushProgress(), this.#options.progressIntervalMs);
     this.#schedule();
@@ -205,6 +233,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     clearInterval(this.#progressTimer);
     this.#bandwidth.stop();
     this.queue.off('job', this.#onJob);
+    this.network.off('changed', this.#onNetwork);
+    this.network.stop();
     const running = [...this.#running.values()];
     for (const run of running) run.controller.abort(new UploadError('aborted', 'Ferry is shutting down'));
     await Promise.allSettled(running.map((run) => run.done));
@@ -251,8 +281,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     // Only accounts that can take a job now are asked for jobs, and the walk through the queue stops
     // as soon as none can: a pass costs what it launches, not the length of the queue.
     const open = new Map<number, Account>();
+    let heldOffline = false;
     for (const account of this.queue.accounts.list()) {
       if (account.paused || (perAccount.get(account.id) ?? 0) >= Math.max(1, account.concurrency)) continue;
+      if (this.#offlineOriginOf(account) !== null) {
+        // No attempt while a host of the account cannot be reached: it would only fail again.
+        heldOffline = true;
+        continue;
+      }
       const held = this.#lanes.get(account.id)?.bucket.heldUntil ?? 0;
       if (held > now) {
         wakeAt = Math.min(wakeAt ?? held, held);
@@ -274,6 +310,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
     }
     for (const [job, account] of launches) this.#launch(job, account);
+    // A due retry of an account held for the network waits for the host to come back (which
+    // schedules at once), not for a timer firing every few milliseconds meanwhile.
+    if (heldOffline && wakeAt !== null && wakeAt <= now) wakeAt = now + 1_000;
     if (wakeAt !== null) {
       this.#wakeTimer = setTimeout(() => this.#schedule(), Math.max(0, wakeAt - now) + 5);
     }
@@ -313,8 +352,10 @@ export class Engine extends EventEmitter<EngineEvents> {
           controller.signal,
         );
       } catch (error) {
+        const offline = await this.#networkGone(job, account, error, controller.signal).catch(() => null);
         try {
-          this.#failed(job, error, controller.signal, secrets);
+          if (offline) this.#waitForNetwork(job, offline);
+          else this.#failed(job, error, controller.signal, secrets);
         } catch (recording) {
           // Recording the failure failed too (the disk or the database): the job is put aside in
           // memory and recorded once the machine lets us; the run must not end in an unhandled rejection.
@@ -452,6 +493,89 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const updated = this.queue.jobs.get(job.id);
     if (updated) this.emit('retry', updated);
+  }
+
+  /** The base URL's origin of an account, or null when it has none (or it does not parse). */
+  #baseOrigin(account: Account): string | null {
+    const base = account.baseUrl ?? this.queue.adapterFor(account.provider).capabilities.defaultBaseUrl;
+    if (!base) return null;
+    try {
+      return new URL(base).origin;
+    } catch {
+      return null;
+    }
+  }
+
+  /** An origin of the account known offline (its base URL's, or one it was seen failing on), or null. */
+  #offlineOriginOf(account: Account): string | null {
+    if (this.network.offlineHosts().length === 0) return null;
+    const base = this.#baseOrigin(account);
+    if (base !== null && this.network.isOffline(base)) return base;
+    for (const origin of this.#accountOrigins.get(account.id) ?? []) if (this.network.isOffline(origin)) return origin;
+    return null;
+  }
+
+  /**
+   * Whether a run failed because the network is gone rather than because the server failed: a
+   * transport error with no reply (refused, reset, no route, DNS) or a stall, AND the host of the
+   * request cannot be reached by a probe. A host that can be reached answered the failure itself,
+   * and it counts towards giving up as before.
+   */
+  async #networkGone(job: Job, account: Account, error: unknown, signal: AbortSignal): Promise<OfflineHost | null> {
+    if (this.#stopping || !(error instanceof UploadError) || error.status !== undefined) return null;
+    if (error.kind !== 'network' && error.kind !== 'timeout') return null;
+    if (signal.aborted && !(signal.reason instanceof UploadError && signal.reason.kind === 'timeout')) return null;
+    const { code, url } = networkFailureOf(error);
+    // A network error that names none of the "no network" codes (a malformed reply...) is the server's.
+    if (error.kind === 'network' && code === null) return null;
+    let origin = this.#baseOrigin(account);
+    try {
+      if (url !== null) origin = new URL(url).origin;
+    } catch {
+      // Keep the base URL's origin.
+    }
+    // Through a proxy, the proxy is the host this process must reach: probe it, not the server behind
+    // it (a direct connection to the server may be what the network forbids). A proxy that answers
+    // while the server behind it is down replies with a status, which counts as the server's failure.
+    if (origin !== null) {
+      const route = await chooseProxy(origin, { ...this.#proxy, account: () => account.settings['proxy'] }).catch(
+        () => null,
+      );
+      if (route?.proxy) origin = route.proxy.origin;
+    }
+    // Refused outright by a host never reached is likely a wrong address or port (see check): a
+    // connection that broke mid-way, or progress the server acknowledged for this job, says it was.
+    const stored = this.queue.jobs.get(job.id);
+    const reachedBefore =
+      code !== 'ECONNREFUSED' ||
+      (stored !== undefined &&
+        (stored.bytesConfirmed > 0 || stored.finalizeStartedAt !== null || stored.finalizedAt !== null));
+    if (origin === null || !(await this.network.check(origin, reachedBefore))) return null;
+    let origins = this.#accountOrigins.get(account.id);
+    if (!origins) this.#accountOrigins.set(account.id, (origins = new Set()));
+    origins.add(origin);
+    return this.network.offlineHosts().find((host) => host.origin === origin) ?? null;
+  }
+
+  /**
+   * A job whose host cannot be reached waits for the network: not charged a retry, no timer (the
+   * monitor's probe releases it, see #onNetwork), and its acknowledged parts stay recorded.
+   */
+  #waitForNetwork(job: Job, offline: OfflineHost): void {
+    const current = this.queue.jobs.get(job.id);
+    if (!current || !ACTIVE_STATES.has(current.state)) return;
+    const reason = `Waiting for network: ${offline.host} cannot be reached (${offline.code})`;
+    try {
+      this.queue.transition(
+        job.id,
+        'waiting',
+        { error: { kind: 'network', message: reason }, nextAttemptAt: null },
+        reason,
+        'network',
+      );
+    } catch (error) {
+      if (!(error instanceof TransitionError)) throw error;
+    }
   }
 
   /** New sessions the engine started for this job since it was queued or last retried by the user. */

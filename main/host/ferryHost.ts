@@ -193,6 +193,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   queue.on('accounts', onAccounts);
   let engine: Engine | null = lock ? newEngine() : null;
   api.setProgressSource(engine);
+  api.setNetworkSource(engine);
   if (options.answersCommands ?? true) await api.start();
 
   // Another process (`ferry settings set`, or the window while `ferry run` uploads) changes limits in
@@ -295,6 +296,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     stopFollowing = null;
     engine = newEngine();
     api.setProgressSource(engine);
+    api.setNetworkSource(engine);
     options.onTakeOver?.(engine);
     api.notice('info', 'The other Ferry process has stopped: this one uploads now');
     if (started) await startEngine();

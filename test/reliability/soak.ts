@@ -6,12 +6,16 @@
  *
  *   npm run soak                        all providers, 20 kills each, seed from the date
  *   SOAK_KILLS=5 SOAK_SEED=42 SOAK_PROVIDERS=ofauth,xvid npm run soak
+ *
+ * Then the offline soak (test/reliability/offlineSoak.ts): five real minutes with every provider's
+ * port closed mid-upload (SOAK_OFFLINE=0 skips it).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crashRun, type CrashProviderId, type CrashReport } from '../support/crashHarness.ts';
 import { REPO_ROOT } from '../support/ferryHarness.ts';
+import { offlineSoak, offlineTable } from './offlineSoak.ts';
 
 const ALL: CrashProviderId[] = ['ofauth', 'selfcommunity', 'oktopost', 'xvid', 'twentythree'];
 const kills = Number(process.env.SOAK_KILLS ?? 20);
@@ -61,3 +65,12 @@ await writeFile(
   `${JSON.stringify({ seed, kills, seconds: total, reports }, null, 2)}\n`,
 );
 process.exitCode = reports.every((r) => r.violations.length === 0) && reports.length === providers.length ? 0 : 1;
+
+// Offline in real time: every provider's port closed for five minutes mid-upload, then reopened
+// (test/reliability/offlineSoak.ts). SOAK_OFFLINE=0 skips it; SOAK_OFFLINE_MS shortens it.
+if (process.env.SOAK_OFFLINE !== '0') {
+  const offline = await offlineSoak((line) => process.stdout.write(`${line}\n`));
+  process.stdout.write(`\nOffline soak:\n\n${offlineTable(offline)}\n`);
+  await writeFile(join(REPO_ROOT, 'test-results', 'offline-soak.json'), `${JSON.stringify(offline, null, 2)}\n`);
+  if (!offline.every((r) => r.problems.length === 0)) process.exitCode = 1;
+}

@@ -62,6 +62,30 @@ export interface SandboxServer {
   close(): Promise<void>;
 }
 
+/** Every running emulator server by its port, for tests that take a host off the network and back. */
+const unpluggable = new Map<number, { unplug(): Promise<void>; replug(): Promise<void> }>();
+
+function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
+
+/**
+ * Takes the emulator server behind `url` off the network: it stops listening (new connections are
+ * refused) and its open connections are destroyed, as when the network goes away mid-request.
+ */
+export async function unplugSandbox(url: string): Promise<void> {
+  const entry = unpluggable.get(portOf(url));
+  if (!entry) throw new Error(`no sandbox server listens at ${url}`);
+  await entry.unplug();
+}
+
+/** Puts an unplugged emulator server back on the network, on the same port, with its state intact. */
+export async function replugSandbox(url: string): Promise<void> {
+  const entry = unpluggable.get(portOf(url));
+  if (!entry) throw new Error(`no sandbox server was started at ${url}`);
+  await entry.replug();
+}
+
 export async function startSandboxServer(handler: Handler, port = 0): Promise<SandboxServer> {
   const faults: Array<Fault & { left: number }> = [];
   const requests: LoggedRequest[] = [];
@@ -164,6 +188,21 @@ export async function startSandboxServer(handler: Handler, port = 0): Promise<Sa
 
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
+  unpluggable.set(address.port, {
+    unplug: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+    replug: () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(address.port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
+  });
 
   return {
     url: `http://127.0.0.1:${address.port}`,
@@ -181,6 +220,7 @@ export async function startSandboxServer(handler: Handler, port = 0): Promise<Sa
       return maxInFlight;
     },
     close() {
+      unpluggable.delete(address.port);
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },

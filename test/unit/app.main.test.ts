@@ -166,6 +166,9 @@ const fake = vi.hoisted(() => {
       },
       nativeImage: { createFromPath: () => ({ setTemplateImage: () => undefined }) },
       powerSaveBlocker: { start: () => 1, stop: () => undefined },
+      // Wake hooks (main/app/networkWake.ts): no wake or network change happens in these tests.
+      net: { isOnline: () => true },
+      powerMonitor: { on: () => undefined, off: () => undefined },
       protocol: {
         registerSchemesAsPrivileged: (schemes: unknown[]) => state.schemes.push(...schemes),
         handle: (scheme: string) => state.protocolHandlers.push(scheme),
