@@ -30,13 +30,15 @@ import {
   session,
   shell,
 } from 'electron';
+import electronLog from 'electron-log/main';
 import { resolveDataDir } from './cli/dataDir.ts';
 import { applicationMenu } from './app/appMenu.ts';
 import { APP_SCHEME, serveRendererRequest } from './app/appProtocol.ts';
 import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
 import { ElectronShell } from './app/electronShell.ts';
 import { parseLaunchArgs } from './app/launchArgs.ts';
-import { createFileLog } from './app/logFile.ts';
+import { configureFerryLog, desktopLogDir, logFunction } from './app/ferryLog.ts';
+import { parseStageBytes, stageAndEnqueue } from './app/stageBytes.ts';
 import { installLastResort } from './engine/lastResort.ts';
 import { MainWindow } from './app/mainWindow.ts';
 import { guardPermissions } from './app/navigationGuard.ts';
@@ -85,7 +87,17 @@ const dataDir = resolveDataDir(launch.dataDir ?? undefined, process.env);
 app.setName('Ferry');
 app.setPath('userData', dataDir);
 if (process.platform === 'win32') app.setAppUserModelId('app.ferry.desktop');
-const log = createFileLog(dataDir);
+// The log (app/ferryLog.ts): electron-log, in the platform's log folder, redacted, rotated by size.
+const logDir = desktopLogDir(
+  dataDir,
+  resolveDataDir(undefined, { ...process.env, FERRY_DATA_DIR: '' }),
+  app.getPath('logs'),
+);
+const logPath = configureFerryLog(electronLog, { dir: logDir, fileName: 'desktop.log', console: true });
+const log = logFunction(electronLog);
+// Crashes of the window's renderer and of helper processes (GPU, network, utility) are recorded with
+// their reason and exit code; uncaught errors of main go through installLastResort below.
+electronLog.eventLogger.startLogging({ level: 'error' });
 // Last-resort handlers (main/engine/lastResort.ts), in the real Electron main process only: the tests
 // that load this file under a fake Electron keep their runner's own handlers.
 if (process.versions.electron) installLastResort(log, (code) => app.exit(code));
@@ -230,6 +242,17 @@ function run(): void {
       ipcMain,
       call: (command, input) => started.call(command, input),
       subscribe: (listener) => started.api.subscribe(listener),
+      openLogFolder: async () => {
+        const failure = await shell.openPath(logDir);
+        return failure === ''
+          ? { ok: true, value: null }
+          : { ok: false, error: { code: 'INTERNAL', message: `Ferry could not open ${logDir}: ${failure}` } };
+      },
+      rendererLog: (message) => electronLog.scope('renderer').error(message),
+      stageBytes: async (input) => {
+        const request = parseStageBytes(input);
+        return 'ok' in request ? request : stageAndEnqueue(started.api, request, log);
+      },
       reveal: (jobId) =>
         revealJobInFolder(
           {
@@ -255,12 +278,9 @@ function run(): void {
     .then(start)
     .catch((error: unknown) => {
       log('Ferry could not start', error);
-      // Redacted like the log (logFile.ts): people share screenshots of error boxes.
+      // Redacted like the log (app/ferryLog.ts): people share screenshots of error boxes.
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
-      dialog.showErrorBox(
-        'Ferry could not start',
-        `${message}\n\nDetails are in ${join(dataDir, 'logs', 'desktop.log')}.`,
-      );
+      dialog.showErrorBox('Ferry could not start', `${message}\n\nDetails are in ${logPath}.`);
       shutDown = true;
       app.exit(1);
     });

@@ -18,6 +18,7 @@ import { getAdapter, listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { registerSyncCommands, syncTuning } from '../sync/syncCommands.ts';
+import { cliLog, copyLinesToLog, openCliLog } from './cliLog.ts';
 import { resolveDataDir } from './dataDir.ts';
 import { ProgressBars, describeJob, formatBytes, jobEvent, printJson, type Output } from './output.ts';
 
@@ -54,6 +55,7 @@ export function installProcessGuards(): void {
   installLastResort((message, error) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);
     err.write(`ferry: ${message}${detail ? `\n${detail}` : ''}\n`);
+    cliLog(message, error);
   });
 }
 
@@ -320,13 +322,15 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       // Loaded only for this command: the API server (and its dependencies) would otherwise add to
       // the memory of every `ferry upload`.
       const { serveCommand } = await import('../serve/serve.ts');
-      exitCode = await serveCommand(open(), {
+      const context = open();
+      exitCode = await serveCommand(context, {
         host: options.host,
         allowRemote: Boolean(options.allowRemote),
         allowPaths: options.allowPath,
         port: options.port,
         out,
-        err,
+        // Its log lines also go to the log file (cliLog.ts).
+        err: copyLinesToLog(err, await openCliLog(context.dataDir)),
         engineOptions: engineTuning(env),
         syncOptions: syncTuning(env),
       });
@@ -359,6 +363,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       return 2;
     }
     err.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    if (context) (await openCliLog(context.dataDir))('Unexpected error', error);
     return 1;
   } finally {
     if (usageText) err.write(usageText);
@@ -411,12 +416,14 @@ async function drive(
   // same limit as the window and `ferry serve`; FERRY_MAX_JOBS, for tests, still wins) and, for `run`,
   // the watched folders. It answers no commands here: no transport is attached to its API.
   const { openFerryHost } = await import('../host/ferryHost.ts');
+  await openCliLog(ctx.dataDir);
   const host = await openFerryHost({
     dataDir: ctx.dataDir,
     queue,
     log: (message, error) => {
       const detail = error instanceof Error ? error.message : error === undefined ? '' : String(error);
       output.err.write(`ferry: ${message}${detail ? `: ${detail}` : ''}\n`);
+      cliLog(message, error);
     },
     engineOptions: mode.engineOptions,
     answersCommands: false,

@@ -110,6 +110,8 @@ const fake = vi.hoisted(() => {
       state.exited = code;
     },
     getLoginItemSettings: () => ({ wasOpenedAtLogin: false }),
+    // Only used for the default data folder; this test gives --data-dir, so the log is in <dir>/logs.
+    getPath: (name: string) => `/nowhere/${name}`,
     setLoginItemSettings: () => undefined,
   });
   const safeStorage = {
@@ -174,13 +176,22 @@ const fake = vi.hoisted(() => {
       session: {
         defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined },
       },
-      shell: { openExternal: async () => undefined, showItemInFolder: (path: string) => calls.push(`reveal ${path}`) },
+      shell: {
+        openExternal: async () => undefined,
+        showItemInFolder: (path: string) => calls.push(`reveal ${path}`),
+        openPath: async (path: string) => {
+          calls.push(`open ${path}`);
+          return '';
+        },
+      },
       clipboard: { writeText: (text: string) => calls.push(`clipboard ${text}`) },
     },
   };
 });
 
 vi.mock('electron', () => fake.electron);
+// electron-log/main needs the real Electron; its Node flavour is the same logger without it.
+vi.mock('electron-log/main', async () => ({ default: (await import('electron-log/node')).default }));
 
 const fixtures = new Fixtures();
 let dir: string;
@@ -204,12 +215,15 @@ afterAll(async () => {
 });
 
 function call(command: string, input: unknown, windowIndex = 0): Promise<ApiResult<unknown>> {
+  return invoke('ferry:call', [command, input], windowIndex);
+}
+
+function invoke(channel: string, args: unknown[], windowIndex = 0): Promise<ApiResult<unknown>> {
   const window = fake.windows[windowIndex]!;
-  const handler = fake.ipcHandlers.get('ferry:call')!;
+  const handler = fake.ipcHandlers.get(channel)!;
   return handler(
     { sender: { id: window.webContents.id }, senderFrame: { url: 'app://ferry/index.html', parent: null } },
-    command,
-    input,
+    ...args,
   ) as Promise<ApiResult<unknown>>;
 }
 
@@ -274,6 +288,43 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
       return list.ok && list.value.items.some((job) => job.name === 'second.png' && job.accountName === 'community');
     });
     expect(fake.windows[0]!.visible).toBe(true);
+  });
+
+  it("writes the window's errors to logs/desktop.log, redacted, and opens the log folder", async () => {
+    const reported = await invoke('ferry:log', [
+      { message: 'Uncaught error in the window: token desktop-secret-token-42 refused' },
+    ]);
+    expect(reported).toEqual({ ok: true, value: null });
+    const text = await readFile(join(dir, 'logs', 'desktop.log'), 'utf8');
+    expect(text).toMatch(
+      /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[error\] \(renderer\) Uncaught error in the window: token \[secret\] refused$/m,
+    );
+    expect(text).not.toContain('desktop-secret-token-42');
+    expect(await invoke('ferry:open-log-folder', [])).toEqual({ ok: true, value: null });
+    expect(fake.calls).toContain(`open ${join(dir, 'logs')}`);
+  });
+
+  it('queues pasted bytes through the staging folder for the account named', async () => {
+    const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), Buffer.alloc(2000, 7)]);
+    const queued = (await invoke('ferry:stage-bytes', [
+      { account: 'community', name: 'pasted.png', bytes: new Uint8Array(png) },
+    ])) as ApiResult<JobView[]>;
+    expect(queued.ok, JSON.stringify(queued)).toBe(true);
+    const job = (queued as { value: JobView[] }).value[0]!;
+    expect(job.name).toBe('pasted.png');
+    const db = openDatabase(dir);
+    try {
+      const row = db.prepare('SELECT source FROM jobs WHERE id = ?').get(job.id) as { source: string };
+      expect(row.source.startsWith(join(dir, 'staging'))).toBe(true);
+      expect(await readFile(row.source)).toEqual(png);
+    } finally {
+      db.close();
+    }
+    const refused = await invoke('ferry:stage-bytes', [
+      { account: 'community', name: '../x.png', bytes: new Uint8Array(3) },
+    ]);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await call('jobs.remove', { ids: [job.id] })).toMatchObject({ ok: true });
   });
 
   it('keeps running in the tray when the window is closed, if the setting says so', async () => {
