@@ -22,6 +22,7 @@ import {
   app,
   clipboard,
   dialog,
+  globalShortcut,
   ipcMain,
   nativeImage,
   powerSaveBlocker,
@@ -31,12 +32,15 @@ import {
   shell,
 } from 'electron';
 import electronLog from 'electron-log/main';
+import electronUpdater from 'electron-updater';
 import { resolveDataDir } from './cli/dataDir.ts';
 import { applicationMenu } from './app/appMenu.ts';
 import { APP_SCHEME, serveRendererRequest } from './app/appProtocol.ts';
 import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
 import { ElectronShell } from './app/electronShell.ts';
-import { parseLaunchArgs } from './app/launchArgs.ts';
+import { startDesktopFeatures, type DesktopFeatures } from './app/desktopFeatures.ts';
+import { cliArguments, parseLaunchArgs } from './app/launchArgs.ts';
+import { TrayText, trayLanguage } from './app/trayText.ts';
 import { configureFerryLog, desktopLogDir, logFunction } from './app/ferryLog.ts';
 import { parseStageBytes, stageAndEnqueue } from './app/stageBytes.ts';
 import { installLastResort } from './engine/lastResort.ts';
@@ -102,7 +106,22 @@ electronLog.eventLogger.startLogging({ level: 'error' });
 // that load this file under a fake Electron keep their runner's own handlers.
 if (process.versions.electron) installLastResort(log, (code) => app.exit(code));
 
-if (!app.requestSingleInstanceLock()) {
+const cli = cliArguments(process.argv);
+if (cli) {
+  // `Ferry --cli ARGS`: the `ferry` command, run by the app's binary (the installed app's `ferry`
+  // launcher does this; ELECTRON_RUN_AS_NODE is off by a fuse). No window, no tray, no lock here:
+  // the command takes the data folder's run lock itself when it uploads.
+  app.dock?.hide();
+  import('./cli/main.ts')
+    .then(({ main }) => main(cli))
+    .then(
+      (code) => app.exit(code),
+      (error: unknown) => {
+        log('The ferry command failed', error);
+        app.exit(1);
+      },
+    );
+} else if (!app.requestSingleInstanceLock()) {
   // Another Ferry runs on this data folder: it receives our arguments ('second-instance') and shows
   // its window. Nothing else to do here.
   app.quit();
@@ -120,6 +139,18 @@ function run(): void {
   let shutDown = false;
   /** Files that arrived before the core was ready (command line, app icon during launch). */
   const early: string[] = [...launch.files];
+  let features: DesktopFeatures | null = null;
+  /** ferry:// links that arrived before the core was ready. */
+  const earlyLinks: string[] = [...launch.links];
+  const followLink = (link: string): void => {
+    if (features) void features.handleLink(link);
+    else earlyLinks.push(link);
+  };
+  // macOS hands ferry:// links over as an event (also at launch, before ready).
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    followLink(url);
+  });
 
   const receive = (paths: readonly string[]): void => {
     if (core) core.receiveFiles(paths).catch((error: unknown) => log('Could not take the files given to Ferry', error));
@@ -134,7 +165,8 @@ function run(): void {
   app.on('second-instance', (_event, argv, workingDirectory) => {
     const args = parseLaunchArgs(argv, { ...launchContext, cwd: workingDirectory });
     if (args.files.length > 0) receive(args.files);
-    else window?.show();
+    for (const link of args.links) followLink(link);
+    if (args.files.length === 0 && args.links.length === 0) window?.show();
   });
 
   app.on('activate', () => window?.show());
@@ -160,6 +192,7 @@ function run(): void {
       app.exit(0);
     }, QUIT_TIMEOUT_MS);
     try {
+      features?.close();
       ipc?.close();
       // The core stops the watched folders and the engine, releases the run lock, then closes the database.
       await core?.close();
@@ -199,6 +232,8 @@ function run(): void {
         loadTrayIcon(PATHS.trayIcon.replace(/\.png$/, `-${state}.png`)),
       ]),
     );
+    // The tray's language: the system's until the settings are read (desktopFeatures.ts applies them).
+    const trayText = new TrayText(trayLanguage('system', app.getLocale()));
     const mainWindow = new MainWindow({
       createWindow: (options) => new BrowserWindow(options),
       preloadPath: PATHS.preload,
@@ -225,6 +260,8 @@ function run(): void {
       platform: process.platform,
       executable: process.env.APPIMAGE ?? process.execPath,
       log,
+      text: trayText,
+      menuExtras: () => features?.menuExtras() ?? [],
     });
 
     // The core opens the database and the queue with the adapter registry handed in here.
@@ -235,6 +272,7 @@ function run(): void {
       shell: electronShell,
       version: app.getVersion(),
       log,
+      notifications: { describe: (jobs) => trayText.describeBatch(jobs) },
     });
     const { queue } = started;
     core = started;
@@ -266,11 +304,30 @@ function run(): void {
       log,
     });
 
+    const updater = electronUpdater.autoUpdater;
+    updater.logger = electronLog;
+    features = startDesktopFeatures({
+      core: started,
+      shell: electronShell,
+      text: trayText,
+      systemLocale: () => app.getLocale(),
+      clipboard,
+      globalShortcut,
+      updater,
+      packaged: app.isPackaged,
+      platform: process.platform,
+      openLogFolder: () => void shell.openPath(logDir),
+      log,
+    });
+    // ferry:// links open Ferry (Windows and Linux; macOS and the Linux packages declare it too).
+    if (app.isPackaged && !app.isDefaultProtocolClient('ferry')) app.setAsDefaultProtocolClient('ferry');
+
     // Started at login (macOS says so; elsewhere the login item passes --hidden): tray only. Without
     // a tray the window must show, or Ferry would run out of reach.
     const hidden = (launch.hidden || app.getLoginItemSettings().wasOpenedAtLogin) && electronShell.hasTray;
     if (!hidden) mainWindow.show();
     if (early.length > 0) receive(early.splice(0));
+    for (const link of earlyLinks.splice(0)) followLink(link);
   }
 
   app

@@ -112,6 +112,9 @@ const fake = vi.hoisted(() => {
     getLoginItemSettings: () => ({ wasOpenedAtLogin: false }),
     // Only used for the default data folder; this test gives --data-dir, so the log is in <dir>/logs.
     getPath: (name: string) => `/nowhere/${name}`,
+    getLocale: () => 'de-DE',
+    isDefaultProtocolClient: () => false,
+    setAsDefaultProtocolClient: () => calls.push('protocol client'),
     setLoginItemSettings: () => undefined,
   });
   const safeStorage = {
@@ -184,12 +187,37 @@ const fake = vi.hoisted(() => {
           return '';
         },
       },
-      clipboard: { writeText: (text: string) => calls.push(`clipboard ${text}`) },
+      clipboard: {
+        writeText: async (text: string) => void calls.push(`clipboard ${text}`),
+        read: async () => [],
+        readText: async () => '',
+      },
+      globalShortcut: {
+        register: (accelerator: string) => {
+          calls.push(`hotkey ${accelerator}`);
+          return true;
+        },
+        unregister: (accelerator: string) => calls.push(`hotkey released ${accelerator}`),
+      },
     },
   };
 });
 
 vi.mock('electron', () => fake.electron);
+// electron-updater needs the real Electron: a fake autoUpdater that records what it is asked.
+vi.mock('electron-updater', () => ({
+  default: {
+    autoUpdater: {
+      autoDownload: false,
+      autoInstallOnAppQuit: false,
+      logger: null,
+      on: () => undefined,
+      setFeedURL: () => fake.calls.push('update feed'),
+      checkForUpdates: async () => null,
+      quitAndInstall: () => undefined,
+    },
+  },
+}));
 // electron-log/main needs the real Electron; its Node flavour is the same logger without it.
 vi.mock('electron-log/main', async () => ({ default: (await import('electron-log/node')).default }));
 
@@ -327,6 +355,14 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
     expect(await call('jobs.remove', { ids: [job.id] })).toMatchObject({ ok: true });
   });
 
+  it('registers the clipboard hotkey when it is set, and follows ferry:// links of a second launch', async () => {
+    expect((await call('settings.set', { clipboardHotkey: 'CommandOrControl+Shift+U' })).ok).toBe(true);
+    expect(fake.calls).toContain('hotkey CommandOrControl+Shift+U');
+    fake.windows[0]!.hide();
+    fake.app.emit('second-instance', ['/opt/Ferry/ferry', 'ferry://open'], dir, {});
+    await waitFor('the window', () => fake.windows[0]!.visible);
+  });
+
   it('keeps running in the tray when the window is closed, if the setting says so', async () => {
     expect((await call('settings.set', { closeToTray: true })).ok).toBe(true);
     expect(fake.windows[0]!.emit('close')).toBe(true);
@@ -345,6 +381,7 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
     acquireRunLock(dir).release();
     expect(fake.ipcHandlers.size).toBe(0);
     expect(fake.calls).toContain('tray destroyed');
+    expect(fake.calls).toContain('hotkey released CommandOrControl+Shift+U');
     // The queue is intact for the next start (or for `ferry run`).
     const db = openDatabase(dir);
     try {
