@@ -353,6 +353,12 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
     ]);
     expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     expect(await call('jobs.remove', { ids: [job.id] })).toMatchObject({ ok: true });
+    // Like every channel, only Ferry's own window may use it.
+    const stranger = fake.ipcHandlers.get('ferry:stage-bytes')!(
+      { sender: { id: 9_999 }, senderFrame: { url: 'https://evil.example/', parent: null } },
+      { account: 'community', name: 'x.png', bytes: new Uint8Array(3) },
+    );
+    await expect(stranger).rejects.toThrow(/did not come from the Ferry window/);
   });
 
   it('registers the clipboard hotkey when it is set, and follows ferry:// links of a second launch', async () => {
