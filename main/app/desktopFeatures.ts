@@ -55,10 +55,10 @@ export function startDesktopFeatures(deps: DesktopFeaturesDeps): DesktopFeatures
   const enqueue = (account: string, paths: string[]): Promise<ApiResult<JobView[]>> =>
     core.call('jobs.enqueue', { account, paths }) as Promise<ApiResult<JobView[]>>;
 
-  /** The window may be hidden: a notification too, besides the window's notice. */
+  /** The window may be hidden: a notification too (when notifications are on), besides the window's notice. */
   const tell = (level: 'info' | 'warning' | 'error', message: string): void => {
     api.notice(level, message);
-    shell.notify({ title: text.t('notification.clipboardTitle'), body: message });
+    if (api.settings.get().notifications) shell.notify({ title: text.t('notification.clipboardTitle'), body: message });
   };
 
   let clipboardRun: Promise<void> = Promise.resolve();
@@ -91,6 +91,8 @@ export function startDesktopFeatures(deps: DesktopFeaturesDeps): DesktopFeatures
     log,
     onReady: (version) => {
       shell.refreshMenu();
+      // The tray item stays either way; the notification follows the notifications setting.
+      if (!api.settings.get().notifications) return;
       shell.notify(
         { title: text.t('notification.updateTitle'), body: text.t('notification.updateBody', { version }) },
         () => updates.restart(),
