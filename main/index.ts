@@ -91,11 +91,19 @@ const dataDir = resolveDataDir(launch.dataDir ?? undefined, process.env);
 app.setName('Ferry');
 app.setPath('userData', dataDir);
 if (process.platform === 'win32') app.setAppUserModelId('app.ferry.desktop');
+/** Electron's log folder; `<data folder>/logs` if Electron cannot say (the log must never stop the app). */
+function platformLogs(): string {
+  try {
+    return app.getPath('logs');
+  } catch {
+    return join(dataDir, 'logs');
+  }
+}
 // The log (app/ferryLog.ts): electron-log, in the platform's log folder, redacted, rotated by size.
 const logDir = desktopLogDir(
   dataDir,
   resolveDataDir(undefined, { ...process.env, FERRY_DATA_DIR: '' }),
-  app.getPath('logs'),
+  platformLogs(),
 );
 const logPath = configureFerryLog(electronLog, { dir: logDir, fileName: 'desktop.log', console: true });
 const log = logFunction(electronLog);
