@@ -1,8 +1,10 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumOnThisMachine } from './test/e2e/support/chromium.ts';
 
 /**
- * End-to-end tests: the built renderer in Debian's Chromium against `ferry serve` and the sandbox
- * emulators. `.ci/run` installs /usr/bin/chromium; Playwright's own browser download is never used.
+ * End-to-end tests: the built renderer in Chromium against `ferry serve` and the sandbox emulators.
+ * Which Chromium: test/e2e/support/chromium.ts ($FERRY_CHROMIUM, a Playwright-installed one, or
+ * Debian's /usr/bin/chromium, which `.ci/run` installs). Nothing is downloaded by the tests.
  */
 export default defineConfig({
   testDir: 'test/e2e',
@@ -23,7 +25,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: chromiumOnThisMachine(),
       args: [
         '--no-sandbox',
         '--disable-gpu',

@@ -22,6 +22,7 @@ import {
   app,
   clipboard,
   dialog,
+  globalShortcut,
   ipcMain,
   nativeImage,
   net,
@@ -32,14 +33,19 @@ import {
   session,
   shell,
 } from 'electron';
+import electronLog from 'electron-log/main';
+import electronUpdater from 'electron-updater';
 import { resolveDataDir } from './cli/dataDir.ts';
 import { applicationMenu } from './app/appMenu.ts';
 import { APP_SCHEME, serveRendererRequest } from './app/appProtocol.ts';
 import { startDesktopCore, type DesktopCore } from './app/desktopCore.ts';
 import { ElectronShell } from './app/electronShell.ts';
 import { electronSystemProxy } from './app/systemProxy.ts';
-import { parseLaunchArgs } from './app/launchArgs.ts';
-import { createFileLog } from './app/logFile.ts';
+import { startDesktopFeatures, type DesktopFeatures } from './app/desktopFeatures.ts';
+import { cliArguments, parseLaunchArgs } from './app/launchArgs.ts';
+import { TrayText, trayLanguage } from './app/trayText.ts';
+import { configureFerryLog, desktopLogDir, logFunction } from './host/ferryLog.ts';
+import { parseStageBytes, stageAndEnqueue } from './app/stageBytes.ts';
 import { installLastResort } from './engine/lastResort.ts';
 import { MainWindow } from './app/mainWindow.ts';
 import { guardPermissions } from './app/navigationGuard.ts';
@@ -89,12 +95,45 @@ const dataDir = resolveDataDir(launch.dataDir ?? undefined, process.env);
 app.setName('Ferry');
 app.setPath('userData', dataDir);
 if (process.platform === 'win32') app.setAppUserModelId('app.ferry.desktop');
-const log = createFileLog(dataDir);
+/** Electron's log folder; `<data folder>/logs` if Electron cannot say (the log must never stop the app). */
+function platformLogs(): string {
+  try {
+    return app.getPath('logs');
+  } catch {
+    return join(dataDir, 'logs');
+  }
+}
+// The log (host/ferryLog.ts): electron-log, in the platform's log folder, redacted, rotated by size.
+const logDir = desktopLogDir(
+  dataDir,
+  resolveDataDir(undefined, { ...process.env, FERRY_DATA_DIR: '' }),
+  platformLogs(),
+);
+const logPath = configureFerryLog(electronLog, { dir: logDir, fileName: 'desktop.log', console: true });
+const log = logFunction(electronLog);
+// Crashes of the window's renderer and of helper processes (GPU, network, utility) are recorded with
+// their reason and exit code; uncaught errors of main go through installLastResort below.
+electronLog.eventLogger.startLogging({ level: 'error' });
 // Last-resort handlers (main/engine/lastResort.ts), in the real Electron main process only: the tests
 // that load this file under a fake Electron keep their runner's own handlers.
 if (process.versions.electron) installLastResort(log, (code) => app.exit(code));
 
-if (!app.requestSingleInstanceLock()) {
+const cli = cliArguments(process.argv);
+if (cli) {
+  // `Ferry --cli ARGS`: the `ferry` command, run by the app's binary (the installed app's `ferry`
+  // launcher does this; ELECTRON_RUN_AS_NODE is off by a fuse). No window, no tray, no lock here:
+  // the command takes the data folder's run lock itself when it uploads.
+  app.dock?.hide();
+  import('./cli/main.ts')
+    .then(({ main }) => main(cli))
+    .then(
+      (code) => app.exit(code),
+      (error: unknown) => {
+        log('The ferry command failed', error);
+        app.exit(1);
+      },
+    );
+} else if (!app.requestSingleInstanceLock()) {
   // Another Ferry runs on this data folder: it receives our arguments ('second-instance') and shows
   // its window. Nothing else to do here.
   app.quit();
@@ -112,6 +151,18 @@ function run(): void {
   let shutDown = false;
   /** Files that arrived before the core was ready (command line, app icon during launch). */
   const early: string[] = [...launch.files];
+  let features: DesktopFeatures | null = null;
+  /** ferry:// links that arrived before the core was ready. */
+  const earlyLinks: string[] = [...launch.links];
+  const followLink = (link: string): void => {
+    if (features) void features.handleLink(link);
+    else earlyLinks.push(link);
+  };
+  // macOS hands ferry:// links over as an event (also at launch, before ready).
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    followLink(url);
+  });
 
   const receive = (paths: readonly string[]): void => {
     if (core) core.receiveFiles(paths).catch((error: unknown) => log('Could not take the files given to Ferry', error));
@@ -126,7 +177,8 @@ function run(): void {
   app.on('second-instance', (_event, argv, workingDirectory) => {
     const args = parseLaunchArgs(argv, { ...launchContext, cwd: workingDirectory });
     if (args.files.length > 0) receive(args.files);
-    else window?.show();
+    for (const link of args.links) followLink(link);
+    if (args.files.length === 0 && args.links.length === 0) window?.show();
   });
 
   app.on('activate', () => window?.show());
@@ -152,6 +204,7 @@ function run(): void {
       app.exit(0);
     }, QUIT_TIMEOUT_MS);
     try {
+      features?.close();
       ipc?.close();
       // The core stops the watched folders and the engine, releases the run lock, then closes the database.
       await core?.close();
@@ -191,6 +244,8 @@ function run(): void {
         loadTrayIcon(PATHS.trayIcon.replace(/\.png$/, `-${state}.png`)),
       ]),
     );
+    // The tray's language: the system's until the settings are read (desktopFeatures.ts applies them).
+    const trayText = new TrayText(trayLanguage('system', app.getLocale()));
     const mainWindow = new MainWindow({
       createWindow: (options) => new BrowserWindow(options),
       preloadPath: PATHS.preload,
@@ -217,6 +272,8 @@ function run(): void {
       platform: process.platform,
       executable: process.env.APPIMAGE ?? process.execPath,
       log,
+      text: trayText,
+      menuExtras: () => features?.menuExtras() ?? [],
     });
 
     // The core opens the database and the queue with the adapter registry handed in here.
@@ -229,6 +286,7 @@ function run(): void {
       log,
       // Unless a proxy is set in Settings, provider requests use the system's (per URL, PAC included).
       systemProxy: electronSystemProxy(session.defaultSession),
+      notifications: { describe: (jobs) => trayText.describeBatch(jobs) },
     });
     const { queue } = started;
     core = started;
@@ -244,6 +302,17 @@ function run(): void {
       ipcMain,
       call: (command, input) => started.call(command, input),
       subscribe: (listener) => started.api.subscribe(listener),
+      openLogFolder: async () => {
+        const failure = await shell.openPath(logDir);
+        return failure === ''
+          ? { ok: true, value: null }
+          : { ok: false, error: { code: 'INTERNAL', message: `Ferry could not open ${logDir}: ${failure}` } };
+      },
+      rendererLog: (message) => electronLog.scope('renderer').error(message),
+      stageBytes: async (input) => {
+        const request = parseStageBytes(input);
+        return 'ok' in request ? request : stageAndEnqueue(started.api, request, log);
+      },
       reveal: (jobId) =>
         revealJobInFolder(
           {
@@ -257,11 +326,30 @@ function run(): void {
       log,
     });
 
+    const updater = electronUpdater.autoUpdater;
+    updater.logger = electronLog;
+    features = startDesktopFeatures({
+      core: started,
+      shell: electronShell,
+      text: trayText,
+      systemLocale: () => app.getLocale(),
+      clipboard,
+      globalShortcut,
+      updater,
+      packaged: app.isPackaged,
+      platform: process.platform,
+      openLogFolder: () => void shell.openPath(logDir),
+      log,
+    });
+    // ferry:// links open Ferry (Windows and Linux; macOS and the Linux packages declare it too).
+    if (app.isPackaged && !app.isDefaultProtocolClient('ferry')) app.setAsDefaultProtocolClient('ferry');
+
     // Started at login (macOS says so; elsewhere the login item passes --hidden): tray only. Without
     // a tray the window must show, or Ferry would run out of reach.
     const hidden = (launch.hidden || app.getLoginItemSettings().wasOpenedAtLogin) && electronShell.hasTray;
     if (!hidden) mainWindow.show();
     if (early.length > 0) receive(early.splice(0));
+    for (const link of earlyLinks.splice(0)) followLink(link);
   }
 
   app
@@ -269,12 +357,9 @@ function run(): void {
     .then(start)
     .catch((error: unknown) => {
       log('Ferry could not start', error);
-      // Redacted like the log (logFile.ts): people share screenshots of error boxes.
+      // Redacted like the log (host/ferryLog.ts): people share screenshots of error boxes.
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
-      dialog.showErrorBox(
-        'Ferry could not start',
-        `${message}\n\nDetails are in ${join(dataDir, 'logs', 'desktop.log')}.`,
-      );
+      dialog.showErrorBox('Ferry could not start', `${message}\n\nDetails are in ${logPath}.`);
       shutDown = true;
       app.exit(1);
     });

@@ -11,7 +11,13 @@
  * - `pathForFile(file)`: the path of a dropped File (`webUtils.getPathForFile`), as the page cannot
  *   read it with the sandbox on;
  * - `revealInFolder(jobId)`: `ipcRenderer.invoke('ferry:reveal', jobId)`, which shows that job's file in
- *   the file manager (main looks the path up; the page never names a path).
+ *   the file manager (main looks the path up; the page never names a path);
+ * - `openLogFolder()`, `reportError(message)` and `stageBytes({account, name, bytes})`: one invoke
+ *   each (main/ipc/channels.ts says what they do);
+ * - the window's uncaught errors and unhandled rejections go to Ferry's log through `ferry:log`.
+ *   The preload listens for them itself: DOM events reach the isolated world of the preload too, so
+ *   this works with contextIsolation and the sandbox on, without giving the page electron-log's own
+ *   bridge (which would be a second, unchecked way into main) or bundling a logger into the page.
  *
  * Raw `ipcRenderer` is never exposed.
  */
@@ -24,8 +30,15 @@ import {
   type CommandName,
   type EventName,
 } from '../main/api/contract.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL, REVEAL_CHANNEL } from '../main/ipc/channels.ts';
-import type { FerryDesktopBridge } from './bridge.ts';
+import {
+  CALL_CHANNEL,
+  EVENT_CHANNEL,
+  LOG_CHANNEL,
+  OPEN_LOG_FOLDER_CHANNEL,
+  REVEAL_CHANNEL,
+  STAGE_BYTES_CHANNEL,
+} from '../main/ipc/channels.ts';
+import type { FerryDesktopBridge, StageBytesInput } from './bridge.ts';
 
 const commands = new Set<string>(COMMAND_NAMES);
 const events = new Set<string>(EVENT_NAMES);
@@ -77,6 +90,39 @@ const bridge: FerryDesktopBridge = {
   on: on as FerryDesktopBridge['on'],
   pathForFile: (file: File) => webUtils.getPathForFile(file),
   revealInFolder: (jobId: number) => ipcRenderer.invoke(REVEAL_CHANNEL, jobId) as Promise<ApiResult<null>>,
+  openLogFolder: () => ipcRenderer.invoke(OPEN_LOG_FOLDER_CHANNEL) as Promise<ApiResult<null>>,
+  reportError: (message: string) => report(message),
+  stageBytes: (input: StageBytesInput) =>
+    ipcRenderer.invoke(STAGE_BYTES_CHANNEL, input) as ReturnType<FerryDesktopBridge['stageBytes']>,
 };
+
+function report(message: string): Promise<ApiResult<null>> {
+  return (ipcRenderer.invoke(LOG_CHANNEL, { message: String(message) }) as Promise<ApiResult<null>>).catch(
+    (): ApiResult<null> => ({ ok: false, error: { code: 'INTERNAL', message: 'Ferry could not write its log' } }),
+  );
+}
+
+// Errors of the window, for the log. `event.error` may be null across worlds; the message and place are not.
+// Typed here by what is read, so that this file also compiles where the DOM's types are absent (unit tests).
+interface PageErrors {
+  addEventListener(
+    type: 'error',
+    listener: (event: { message: string; filename: string; lineno: number; colno: number; error: unknown }) => void,
+  ): void;
+  addEventListener(type: 'unhandledrejection', listener: (event: { reason: unknown }) => void): void;
+}
+const page = (globalThis as unknown as { window: PageErrors }).window;
+page.addEventListener('error', (event) => {
+  const error = event.error;
+  const stack = error instanceof Error && error.stack ? `\n${error.stack}` : '';
+  void report(
+    `Uncaught error in the window: ${event.message} (${event.filename}:${event.lineno}:${event.colno})${stack}`,
+  );
+});
+page.addEventListener('unhandledrejection', (event) => {
+  const reason = event.reason;
+  const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+  void report(`Unhandled rejection in the window: ${text}`);
+});
 
 contextBridge.exposeInMainWorld('ferry', bridge);

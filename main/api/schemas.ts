@@ -60,6 +60,21 @@ export const bwlimitText = z
     const parsed = parseBwLimit(text);
     if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.reason });
   });
+/**
+ * An Electron accelerator for the clipboard hotkey: modifiers joined by `+`, then one key (a letter,
+ * digit, F1-F24, a named key or punctuation). Electron has the last word when it registers it.
+ */
+const ACCELERATOR =
+  /^(?:(?:CommandOrControl|CmdOrCtrl|Command|Cmd|Control|Ctrl|Alt|Option|AltGr|Shift|Super|Meta)\+)*(?:[A-Za-z0-9]|F(?:[1-9]|1[0-9]|2[0-4])|Plus|Space|Tab|Capslock|Numlock|Scrolllock|Backspace|Delete|Insert|Return|Enter|Up|Down|Left|Right|Home|End|PageUp|PageDown|Escape|Esc|PrintScreen|num[0-9]|numdec|numadd|numsub|nummult|numdiv|[)!@#$%^&*(:;<=>,_.?/~`{}[\]|\\"'-])$/;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !/\s/.test(value);
+  } catch {
+    return false;
+  }
+}
 
 /** Stored settings: each key is read on its own so that one bad value does not reset the others. */
 export const SETTINGS_FIELDS = {
@@ -185,9 +200,23 @@ export const INPUT_SCHEMAS = {
       .optional(),
     autoCopyLink: z.enum(AUTO_COPY_LINKS, `must be one of ${AUTO_COPY_LINKS.join(', ')}`).optional(),
     language: z.enum(LANGUAGES, `must be one of ${LANGUAGES.join(', ')}`).optional(),
-    clipboardHotkey: z.string('must be text').max(100, 'must be at most 100 characters').optional(),
+    clipboardHotkey: z
+      .string('must be text')
+      .max(100, 'must be at most 100 characters')
+      .refine(
+        (value) => value === '' || ACCELERATOR.test(value),
+        'must be a key combination such as CommandOrControl+Shift+U (modifiers joined by +, then one key), or empty for none',
+      )
+      .optional(),
     autoUpdate: z.boolean('must be true or false').optional(),
-    updateUrl: z.string('must be text').max(2_000, 'must be at most 2,000 characters').optional(),
+    updateUrl: z
+      .string('must be text')
+      .max(2_000, 'must be at most 2,000 characters')
+      .refine(
+        (value) => value === '' || isHttpUrl(value),
+        'must be the http(s) address of the folder holding the update files (latest.yml), or empty for none',
+      )
+      .optional(),
   }),
   'sync.list': noInput,
   'sync.add': z.strictObject({

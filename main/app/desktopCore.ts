@@ -8,7 +8,7 @@
  * When another process (a `ferry run` in a terminal) holds the run lock, the app still shows and
  * changes the queue, and follows that process's job changes through the database, like `ferry serve`.
  */
-import type { ApiEvent, ApiResult, RemoveResult } from '../api/contract.ts';
+import { formatCopiedLink, type ApiEvent, type ApiResult, type RemoveResult } from '../api/contract.ts';
 import type { FerryApi } from '../api/ferryApi.ts';
 import { syncRuleInfos } from '../api/syncViews.ts';
 import type { Job } from '../db/jobsRepository.ts';
@@ -19,7 +19,7 @@ import { openFerryHost, type EngineTuning, type HostStore, type SyncTuning } fro
 import type { SystemProxy } from '../engine/proxy.ts';
 import { FileIntake, type IntakeOutcome } from './fileIntake.ts';
 import { LastAccountStore } from './lastAccount.ts';
-import { NotificationBatcher, type BatchedNotification } from './notificationBatcher.ts';
+import { NotificationBatcher, type BatchedNotification, type FinishedJob } from './notificationBatcher.ts';
 import {
   NO_SYNC,
   OverallProgress,
@@ -38,7 +38,8 @@ export interface DesktopShell {
   showWindow(): void;
   /** Tray tooltip and menu state, and the taskbar/dock progress bar. */
   showStatus(view: TrayView): void;
-  notify(notification: BatchedNotification): void;
+  /** A native notification; clicking it runs `onClick` (else it brings the window up). */
+  notify(notification: BatchedNotification, onClick?: () => void): void;
   /**
    * Puts text on the system clipboard (a link from "Recent uploads"). Resolves once it is there;
    * rejects when the system refused (Electron's clipboard.writeText is asynchronous).
@@ -61,7 +62,12 @@ export type DesktopCoreOptions = HostStore & {
   /** Engine tuning (tests); `maxJobsInFlight` here wins over the setting. */
   engineOptions?: EngineTuning;
   syncOptions?: SyncTuning;
-  notifications?: { quietMs?: number; maxWaitMs?: number };
+  notifications?: {
+    quietMs?: number;
+    maxWaitMs?: number;
+    /** The words of a notification, in the person's language (trayText.ts); English by default. */
+    describe?: (jobs: readonly FinishedJob[]) => BatchedNotification;
+  };
   /** Longest wait between a change and the tray/taskbar showing it (default 250 ms). */
   statusDelayMs?: number;
   /** How often the database is read for another process's changes when it runs the engine. */
@@ -175,8 +181,31 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
     statusSoon();
   };
 
+  /** The links of finished uploads, one per line, in the auto-copy style (plain URLs when it is off). */
+  const copyLinks = async (jobs: readonly FinishedJob[], reason: string): Promise<void> => {
+    const chosen = api.settings.get().autoCopyLink;
+    const style = chosen === 'off' ? 'url' : chosen;
+    const text = jobs
+      .filter((job) => job.state === 'completed')
+      .map((job) => formatCopiedLink(style, { url: job.url ?? null, name: job.name, mime: job.mime ?? null }))
+      .filter((line): line is string => line !== null)
+      .join('\n');
+    if (text === '') return;
+    try {
+      await shell.copyText(text);
+    } catch (error) {
+      log(`Could not copy the link (${reason})`, error);
+      api.notice('error', 'Ferry could not put the link on the clipboard');
+    }
+  };
+
   const notifications = new NotificationBatcher({
-    notify: (notification) => shell.notify(notification),
+    // A click on "Upload finished" copies the links of the uploads it reports.
+    notify: (notification, jobs) =>
+      shell.notify(notification, () => {
+        shell.showWindow();
+        void copyLinks(jobs, 'notification clicked');
+      }),
     enabled: () => api.settings.get().notifications,
     ...options.notifications,
   });
@@ -184,8 +213,19 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   const onJob = (job: Job): void => {
     track(job);
     // Outcomes reached by this process's engine; the process that uploads reports its own.
-    if (host.engine && (job.state === 'completed' || job.state === 'failed'))
-      notifications.record({ id: job.id, name: job.name, state: job.state });
+    if (host.engine && (job.state === 'completed' || job.state === 'failed')) {
+      const finished: FinishedJob = {
+        id: job.id,
+        name: job.name,
+        state: job.state,
+        url: job.result?.url ?? null,
+        mime: job.mime,
+      };
+      notifications.record(finished);
+      // Auto-copy (setting): the link of each upload this process finishes, as it finishes.
+      if (job.state === 'completed' && api.settings.get().autoCopyLink !== 'off')
+        void copyLinks([finished], 'auto-copy');
+    }
   };
   const onAccounts = (): void => trackAll();
 

@@ -21,6 +21,7 @@ import type { MainWindow } from './mainWindow.ts';
 import type { BatchedNotification } from './notificationBatcher.ts';
 import { trayMenu, type TrayAction, type TrayMenuItem, type TrayState, type TrayView } from './overallProgress.ts';
 import { PowerSaveSwitch } from './powerSave.ts';
+import type { TrayText } from './trayText.ts';
 
 export interface ElectronShellDeps {
   app: Pick<App, 'isPackaged' | 'setLoginItemSettings'>;
@@ -44,6 +45,13 @@ export interface ElectronShellDeps {
   /** The AppImage or installed binary, for the Linux autostart entry. */
   executable: string;
   log: (message: string, error?: unknown) => void;
+  /**
+   * Items of the tray menu beyond the queue's, shown above Quit ("Restart to update", "Open log
+   * folder"); read each time the menu is rebuilt (see `refreshMenu`).
+   */
+  menuExtras?: () => MenuItemConstructorOptions[];
+  /** The tray's words in the person's language (trayText.ts); English as computed without it. */
+  text?: TrayText;
 }
 
 export class ElectronShell implements DesktopShell {
@@ -54,6 +62,7 @@ export class ElectronShell implements DesktopShell {
   #menuKey = '';
   #state: TrayState = 'idle';
   #progress = Number.NaN;
+  #lastView: TrayView | null = null;
 
   constructor(deps: ElectronShellDeps) {
     this.#deps = deps;
@@ -79,20 +88,30 @@ export class ElectronShell implements DesktopShell {
   }
 
   showStatus(view: TrayView): void {
+    this.#lastView = view;
     if (this.#tray) {
-      if (view.tooltip !== this.#tooltip) {
-        this.#tooltip = view.tooltip;
-        this.#tray.setToolTip(view.tooltip);
+      const tooltip = this.#deps.text?.tooltip(view.tooltip) ?? view.tooltip;
+      if (tooltip !== this.#tooltip) {
+        this.#tooltip = tooltip;
+        this.#tray.setToolTip(tooltip);
       }
       if (view.state !== this.#state) {
         this.#state = view.state;
         this.#tray.setImage(this.#deps.trayIcons?.[view.state] ?? this.#deps.trayIcon);
       }
       const items = trayMenu(view);
-      const key = JSON.stringify(items);
+      const extras = this.#deps.menuExtras?.() ?? [];
+      const key = JSON.stringify([
+        this.#deps.text?.language,
+        items,
+        extras.map((extra) => [extra.label, extra.enabled, extra.type]),
+      ]);
       if (key !== this.#menuKey) {
         this.#menuKey = key;
-        this.#tray.setContextMenu(this.#deps.Menu.buildFromTemplate(items.map((item) => this.#menuItem(item))));
+        const template = items.map((item) => this.#menuItem(item));
+        // Above the separator and Quit at the end.
+        if (extras.length > 0) template.splice(Math.max(0, template.length - 1), 0, ...extras, { type: 'separator' });
+        this.#tray.setContextMenu(this.#deps.Menu.buildFromTemplate(template));
       }
     }
     // Fractions that round to the same pixel are not worth a call to the OS.
@@ -102,14 +121,27 @@ export class ElectronShell implements DesktopShell {
     }
   }
 
+  /** Rebuilds the tray menu now (its extras changed: an update is ready, the language changed). */
+  refreshMenu(): void {
+    if (this.#lastView) this.showStatus(this.#lastView);
+  }
+
   #menuItem(item: TrayMenuItem): MenuItemConstructorOptions {
     switch (item.kind) {
       case 'separator':
         return { type: 'separator' };
       case 'submenu':
-        return { label: item.label, enabled: item.enabled, submenu: item.items.map((child) => this.#menuItem(child)) };
+        return {
+          label: this.#deps.text?.menuLabel(item) ?? item.label,
+          enabled: item.enabled,
+          submenu: item.items.map((child) => this.#menuItem(child)),
+        };
       case 'item':
-        return { label: item.label, enabled: item.enabled, click: () => this.#deps.onTrayAction(item.action) };
+        return {
+          label: this.#deps.text?.menuLabel(item) ?? item.label,
+          enabled: item.enabled,
+          click: () => this.#deps.onTrayAction(item.action),
+        };
       default: {
         const unreachable: never = item;
         throw new Error(`Unknown tray menu item ${JSON.stringify(unreachable)}`);
@@ -121,7 +153,8 @@ export class ElectronShell implements DesktopShell {
     await this.#deps.clipboard.writeText(text);
   }
 
-  notify(notification: BatchedNotification): void {
+  /** Shows a notification; a click runs `onClick`, or brings the window up. */
+  notify(notification: BatchedNotification, onClick?: () => void): void {
     const { Notification } = this.#deps;
     if (!Notification.isSupported()) return;
     const shown = new Notification({
@@ -129,7 +162,7 @@ export class ElectronShell implements DesktopShell {
       body: notification.body,
       ...(this.#deps.notificationIcon ? { icon: this.#deps.notificationIcon } : {}),
     });
-    shown.on('click', () => this.#deps.window.show());
+    shown.on('click', () => (onClick ? onClick() : this.#deps.window.show()));
     shown.show();
   }
 

@@ -7,13 +7,29 @@
  * `electron .` — the app's folder; Chromium may add switches of its own (`--original-process-start-
  * time=...`) and may reorder them. So every `-`-prefixed word is a switch and is skipped (ours
  * excepted), and the app's own folder is never taken for a file. After `--`, everything is a file.
+ *
+ * Linux file managers start the app through its .desktop file, whose Exec ends in %U: files arrive
+ * as `file://` URLs and are turned back into paths. `ferry://` links (Windows and Linux pass them as
+ * an argument; macOS sends `open-url`) are kept apart, for ferryLink.ts.
+ *
+ * `--cli` is not read here: main/index.ts checks for it first (`cliArguments`) and runs the `ferry`
+ * command instead of the app.
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface LaunchArgs {
   files: string[];
   hidden: boolean;
   dataDir: string | null;
+  /** `ferry://…` links given to the app. */
+  links: string[];
+}
+
+/** The `ferry` command's arguments when the app binary is run as `Ferry --cli ARGS…`, else null. */
+export function cliArguments(argv: readonly string[]): string[] | null {
+  const at = argv.indexOf('--cli');
+  return at === -1 ? null : argv.slice(at + 1);
 }
 
 export interface LaunchContext {
@@ -27,6 +43,7 @@ export interface LaunchContext {
 
 export function parseLaunchArgs(argv: readonly string[], context: LaunchContext): LaunchArgs {
   const files: string[] = [];
+  const links: string[] = [];
   let hidden = false;
   let dataDir: string | null = null;
   let appFolderSkipped = !context.defaultApp;
@@ -49,9 +66,19 @@ export function parseLaunchArgs(argv: readonly string[], context: LaunchContext)
       continue;
     }
     if (word === '') continue;
-    const path = resolve(context.cwd, word);
+    if (/^ferry:/i.test(word)) {
+      links.push(word);
+      continue;
+    }
+    let path: string;
+    try {
+      path = /^file:\/\//i.test(word) ? fileURLToPath(word) : resolve(context.cwd, word);
+    } catch {
+      // A file:// URL of another host (a network share named by URL): not a local file.
+      continue;
+    }
     if (path === appPath) continue;
     files.push(path);
   }
-  return { files, hidden, dataDir };
+  return { files, hidden, dataDir, links };
 }

@@ -13,6 +13,9 @@ export interface FinishedJob {
   id: number;
   name: string;
   state: 'completed' | 'failed';
+  /** The link of a completed upload (null without one), for "click to copy". */
+  url?: string | null;
+  mime?: string | null;
 }
 
 export interface BatchedNotification {
@@ -21,12 +24,15 @@ export interface BatchedNotification {
 }
 
 export interface NotificationBatcherOptions {
-  notify: (notification: BatchedNotification) => void;
+  /** Shows the notification; `jobs` are the uploads it is about (a click copies their links). */
+  notify: (notification: BatchedNotification, jobs: readonly FinishedJob[]) => void;
   enabled: () => boolean;
   /** Quiet time that closes a batch (default 3 s). */
   quietMs?: number;
   /** Longest a batch waits after its first upload (default 15 s). */
   maxWaitMs?: number;
+  /** The words of a notification (default `describeBatch`, English; the app passes trayText.ts's). */
+  describe?: (jobs: readonly FinishedJob[]) => BatchedNotification;
 }
 
 export class NotificationBatcher {
@@ -38,7 +44,7 @@ export class NotificationBatcher {
   #closed = false;
 
   constructor(options: NotificationBatcherOptions) {
-    this.#options = { quietMs: 3_000, maxWaitMs: 15_000, ...options };
+    this.#options = { quietMs: 3_000, maxWaitMs: 15_000, describe: describeBatch, ...options };
   }
 
   record(job: FinishedJob): void {
@@ -59,7 +65,7 @@ export class NotificationBatcher {
     const jobs = [...this.#pending.values()];
     this.#pending = new Map();
     if (jobs.length === 0 || this.#closed || !this.#options.enabled()) return;
-    this.#options.notify(describeBatch(jobs));
+    this.#options.notify(this.#options.describe(jobs), jobs);
   }
 
   /** Drops what is pending (quitting: nobody is there to read it). */

@@ -22,6 +22,7 @@ import { getAdapter, listAdapters } from '../providers/registry.ts';
 import { FileSecretStore } from '../secrets/fileSecretStore.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { apiCaller } from './apiCall.ts';
+import { cliLog, copyLinesToLog, openCliLog } from './cliLog.ts';
 import { resolveDataDir } from './dataDir.ts';
 import {
   ProgressBars,
@@ -90,6 +91,7 @@ export function installProcessGuards(): void {
   installLastResort((message, error) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);
     err.write(`ferry: ${message}${detail ? `\n${detail}` : ''}\n`);
+    cliLog(message, error);
   });
 }
 
@@ -421,13 +423,15 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       // Loaded only for this command: the API server (and its dependencies) would otherwise add to
       // the memory of every `ferry upload`.
       const { serveCommand } = await import('../serve/serve.ts');
-      exitCode = await serveCommand(open(), {
+      const context = open();
+      exitCode = await serveCommand(context, {
         host: options.host,
         allowRemote: Boolean(options.allowRemote),
         allowPaths: options.allowPath,
         port: options.port,
         out,
-        err,
+        // Its log lines also go to the log file (cliLog.ts).
+        err: copyLinesToLog(err, await openCliLog(context.dataDir)),
         engineOptions: engineTuning(env),
         syncOptions: syncTuning(env),
       });
@@ -458,6 +462,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       // One line, exit code 1: 70 is left to the last-resort handler, for what escaped everything.
       const cause = unexpected ?? error;
       err.write(`ferry: unexpected error: ${oneLine(cause instanceof Error ? cause.message : String(cause))}\n`);
+      if (context) (await openCliLog(context.dataDir))('Unexpected error', cause);
     } else {
       err.write(`ferry: ${payload.message}\n`);
     }
@@ -530,12 +535,14 @@ async function drive(
   // same limit as the window and `ferry serve`; FERRY_MAX_JOBS, for tests, still wins) and, for `run`,
   // the watched folders. It answers no commands here: no transport is attached to its API.
   const { openFerryHost } = await import('../host/ferryHost.ts');
+  await openCliLog(ctx.dataDir);
   const host = await openFerryHost({
     dataDir: ctx.dataDir,
     queue,
     log: (message, error) => {
       const detail = error instanceof Error ? error.message : error === undefined ? '' : String(error);
       output.err.write(`ferry: ${message}${detail ? `: ${detail}` : ''}\n`);
+      cliLog(message, error);
     },
     engineOptions: mode.engineOptions,
     answersCommands: false,

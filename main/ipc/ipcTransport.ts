@@ -1,8 +1,9 @@
 /**
  * The Electron transport of the API table: ONE invoke channel (`ferry:call`) that answers every
  * command with the `{ok, value | error}` envelope, and ONE event channel (`ferry:event`) that pushes
- * every API event to each trusted window. Beside the table, the desktop-only `ferry:reveal` (show a
- * job's file in its folder) goes through the same sender check.
+ * every API event to each trusted window. Beside the table, the desktop-only channels (`ferry:reveal`:
+ * show a job's file in its folder; `ferry:open-log-folder`; `ferry:log`: the window's errors for the
+ * log; `ferry:stage-bytes`: queue a file that has no path) go through the same sender check.
  *
  * - Unknown channels have no handler (Electron rejects the invoke); unknown commands and malformed
  *   input come back as `{ok: false}` from `FerryApi.call`, which never throws.
@@ -13,7 +14,14 @@
  * Electron is reached through the small interfaces below, so tests drive it with fakes.
  */
 import type { ApiEvent, ApiResult } from '../api/contract.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL, REVEAL_CHANNEL } from './channels.ts';
+import {
+  CALL_CHANNEL,
+  EVENT_CHANNEL,
+  LOG_CHANNEL,
+  OPEN_LOG_FOLDER_CHANNEL,
+  REVEAL_CHANNEL,
+  STAGE_BYTES_CHANNEL,
+} from './channels.ts';
 import { senderRefusal, type IpcSenderInfo } from './senderCheck.ts';
 
 /** The part of `ipcMain` used here. */
@@ -38,6 +46,12 @@ export interface IpcTransportOptions {
   subscribe: (listener: (event: ApiEvent) => void) => () => void;
   /** Shows a job's source file in the file manager (see revealInFolder.ts); no channel without it. */
   reveal?: (jobId: unknown) => ApiResult<null> | Promise<ApiResult<null>>;
+  /** Opens the log folder in the file manager; no channel without it. */
+  openLogFolder?: () => Promise<ApiResult<null>>;
+  /** Writes an error of the window to the log (main redacts it); no channel without it. */
+  rendererLog?: (message: string) => void;
+  /** Stages bytes without a path and queues them (see app/stageBytes.ts); no channel without it. */
+  stageBytes?: (input: unknown) => Promise<ApiResult<unknown>>;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -45,31 +59,56 @@ export class IpcTransport {
   readonly #options: IpcTransportOptions;
   /** Trusted webContents ids, each with the function that stops its event stream. */
   readonly #windows = new Map<number, () => void>();
+  readonly #desktopChannels: string[] = [];
   #closed = false;
 
   constructor(options: IpcTransportOptions) {
     this.#options = options;
     options.ipcMain.handle(CALL_CHANNEL, (event, command, input) => this.#handle(event, command, input));
-    const reveal = options.reveal;
-    if (reveal) {
-      options.ipcMain.handle(REVEAL_CHANNEL, async (event, jobId) => {
-        this.#check(event, 'reveal');
-        if (this.#closed)
-          return {
-            ok: false,
-            error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' },
-          };
-        try {
-          return await reveal(jobId);
-        } catch (error) {
-          this.#options.log?.('Could not show a file in its folder', error);
-          return {
-            ok: false,
-            error: { code: 'INTERNAL', message: 'Ferry could not open the folder; the details are in its log' },
-          };
+    const { reveal, openLogFolder, rendererLog, stageBytes } = options;
+    if (reveal)
+      this.#desktop(REVEAL_CHANNEL, 'reveal', 'Could not show a file in its folder', (jobId) => reveal(jobId));
+    if (openLogFolder)
+      this.#desktop(OPEN_LOG_FOLDER_CHANNEL, 'open log folder', 'Could not open the log folder', () => openLogFolder());
+    if (rendererLog) {
+      this.#desktop(LOG_CHANNEL, 'log', 'Could not log an error of the window', (entry) => {
+        const message = (entry as { message?: unknown } | null)?.message;
+        if (typeof message !== 'string') {
+          return { ok: false, error: { code: 'INVALID_INPUT', message: 'A log entry needs a message (text)' } };
         }
+        // A page in a loop must not fill the disk: one entry is at most 8 KB of text.
+        rendererLog(message.length > 8_192 ? `${message.slice(0, 8_192)}… (cut)` : message);
+        return { ok: true, value: null };
       });
     }
+    if (stageBytes) this.#desktop(STAGE_BYTES_CHANNEL, 'stage bytes', 'Could not queue pasted bytes', stageBytes);
+  }
+
+  /** A desktop-only invoke channel: sender check, refused while quitting, and never a raw throw. */
+  #desktop(
+    channel: string,
+    what: string,
+    failure: string,
+    handler: (input: unknown) => ApiResult<unknown> | Promise<ApiResult<unknown>>,
+  ): void {
+    this.#desktopChannels.push(channel);
+    this.#options.ipcMain.handle(channel, async (event, input) => {
+      this.#check(event, what);
+      if (this.#closed)
+        return {
+          ok: false,
+          error: { code: 'CONFLICT', message: 'Ferry is quitting; the request was not carried out' },
+        };
+      try {
+        return await handler(input);
+      } catch (error) {
+        this.#options.log?.(failure, error);
+        return {
+          ok: false,
+          error: { code: 'INTERNAL', message: `${failure}; the details are in Ferry's log` },
+        };
+      }
+    });
   }
 
   /**
@@ -96,7 +135,7 @@ export class IpcTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#options.ipcMain.removeHandler(CALL_CHANNEL);
-    if (this.#options.reveal) this.#options.ipcMain.removeHandler(REVEAL_CHANNEL);
+    for (const channel of this.#desktopChannels) this.#options.ipcMain.removeHandler(channel);
     for (const detach of [...this.#windows.values()]) detach();
   }
 

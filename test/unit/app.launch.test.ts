@@ -41,6 +41,7 @@ describe('launch arguments', () => {
       files: ['/home/me/Videos/clip.mp4', '/tmp/a b.png'],
       hidden: false,
       dataDir: null,
+      links: [],
     });
   });
 
@@ -61,6 +62,7 @@ describe('launch arguments', () => {
       files: ['/work/ferry/clip.mp4'],
       hidden: true,
       dataDir: '/work/data',
+      links: [],
     });
   });
 
@@ -72,6 +74,7 @@ describe('launch arguments', () => {
       files: [],
       hidden: false,
       dataDir: '/srv/ferry',
+      links: [],
     });
   });
 });

@@ -110,6 +110,11 @@ const fake = vi.hoisted(() => {
       state.exited = code;
     },
     getLoginItemSettings: () => ({ wasOpenedAtLogin: false }),
+    // Only used for the default data folder; this test gives --data-dir, so the log is in <dir>/logs.
+    getPath: (name: string) => `/nowhere/${name}`,
+    getLocale: () => 'de-DE',
+    isDefaultProtocolClient: () => false,
+    setAsDefaultProtocolClient: () => calls.push('protocol client'),
     setLoginItemSettings: () => undefined,
   });
   const safeStorage = {
@@ -177,13 +182,47 @@ const fake = vi.hoisted(() => {
       session: {
         defaultSession: { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined },
       },
-      shell: { openExternal: async () => undefined, showItemInFolder: (path: string) => calls.push(`reveal ${path}`) },
-      clipboard: { writeText: (text: string) => calls.push(`clipboard ${text}`) },
+      shell: {
+        openExternal: async () => undefined,
+        showItemInFolder: (path: string) => calls.push(`reveal ${path}`),
+        openPath: async (path: string) => {
+          calls.push(`open ${path}`);
+          return '';
+        },
+      },
+      clipboard: {
+        writeText: async (text: string) => void calls.push(`clipboard ${text}`),
+        read: async () => [],
+        readText: async () => '',
+      },
+      globalShortcut: {
+        register: (accelerator: string) => {
+          calls.push(`hotkey ${accelerator}`);
+          return true;
+        },
+        unregister: (accelerator: string) => calls.push(`hotkey released ${accelerator}`),
+      },
     },
   };
 });
 
 vi.mock('electron', () => fake.electron);
+// electron-updater needs the real Electron: a fake autoUpdater that records what it is asked.
+vi.mock('electron-updater', () => ({
+  default: {
+    autoUpdater: {
+      autoDownload: false,
+      autoInstallOnAppQuit: false,
+      logger: null,
+      on: () => undefined,
+      setFeedURL: () => fake.calls.push('update feed'),
+      checkForUpdates: async () => null,
+      quitAndInstall: () => undefined,
+    },
+  },
+}));
+// electron-log/main needs the real Electron; its Node flavour is the same logger without it.
+vi.mock('electron-log/main', async () => ({ default: (await import('electron-log/node')).default }));
 
 const fixtures = new Fixtures();
 let dir: string;
@@ -207,12 +246,15 @@ afterAll(async () => {
 });
 
 function call(command: string, input: unknown, windowIndex = 0): Promise<ApiResult<unknown>> {
+  return invoke('ferry:call', [command, input], windowIndex);
+}
+
+function invoke(channel: string, args: unknown[], windowIndex = 0): Promise<ApiResult<unknown>> {
   const window = fake.windows[windowIndex]!;
-  const handler = fake.ipcHandlers.get('ferry:call')!;
+  const handler = fake.ipcHandlers.get(channel)!;
   return handler(
     { sender: { id: window.webContents.id }, senderFrame: { url: 'app://ferry/index.html', parent: null } },
-    command,
-    input,
+    ...args,
   ) as Promise<ApiResult<unknown>>;
 }
 
@@ -279,6 +321,57 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
     expect(fake.windows[0]!.visible).toBe(true);
   });
 
+  it("writes the window's errors to logs/desktop.log, redacted, and opens the log folder", async () => {
+    const reported = await invoke('ferry:log', [
+      { message: 'Uncaught error in the window: token desktop-secret-token-42 refused' },
+    ]);
+    expect(reported).toEqual({ ok: true, value: null });
+    const text = await readFile(join(dir, 'logs', 'desktop.log'), 'utf8');
+    expect(text).toMatch(
+      /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[error\] \(renderer\) Uncaught error in the window: token \[secret\] refused$/m,
+    );
+    expect(text).not.toContain('desktop-secret-token-42');
+    expect(await invoke('ferry:open-log-folder', [])).toEqual({ ok: true, value: null });
+    expect(fake.calls).toContain(`open ${join(dir, 'logs')}`);
+  });
+
+  it('queues pasted bytes through the staging folder for the account named', async () => {
+    const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), Buffer.alloc(2000, 7)]);
+    const queued = (await invoke('ferry:stage-bytes', [
+      { account: 'community', name: 'pasted.png', bytes: new Uint8Array(png) },
+    ])) as ApiResult<JobView[]>;
+    expect(queued.ok, JSON.stringify(queued)).toBe(true);
+    const job = (queued as { value: JobView[] }).value[0]!;
+    expect(job.name).toBe('pasted.png');
+    const db = openDatabase(dir);
+    try {
+      const row = db.prepare('SELECT source FROM jobs WHERE id = ?').get(job.id) as { source: string };
+      expect(row.source.startsWith(join(dir, 'staging'))).toBe(true);
+      expect(await readFile(row.source)).toEqual(png);
+    } finally {
+      db.close();
+    }
+    const refused = await invoke('ferry:stage-bytes', [
+      { account: 'community', name: '../x.png', bytes: new Uint8Array(3) },
+    ]);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await call('jobs.remove', { ids: [job.id] })).toMatchObject({ ok: true });
+    // Like every channel, only Ferry's own window may use it.
+    const stranger = fake.ipcHandlers.get('ferry:stage-bytes')!(
+      { sender: { id: 9_999 }, senderFrame: { url: 'https://evil.example/', parent: null } },
+      { account: 'community', name: 'x.png', bytes: new Uint8Array(3) },
+    );
+    await expect(stranger).rejects.toThrow(/did not come from the Ferry window/);
+  });
+
+  it('registers the clipboard hotkey when it is set, and follows ferry:// links of a second launch', async () => {
+    expect((await call('settings.set', { clipboardHotkey: 'CommandOrControl+Shift+U' })).ok).toBe(true);
+    expect(fake.calls).toContain('hotkey CommandOrControl+Shift+U');
+    fake.windows[0]!.hide();
+    fake.app.emit('second-instance', ['/opt/Ferry/ferry', 'ferry://open'], dir, {});
+    await waitFor('the window', () => fake.windows[0]!.visible);
+  });
+
   it('keeps running in the tray when the window is closed, if the setting says so', async () => {
     expect((await call('settings.set', { closeToTray: true })).ok).toBe(true);
     expect(fake.windows[0]!.emit('close')).toBe(true);
@@ -297,6 +390,7 @@ describe('the desktop app (main/index.ts) with a fake Electron', () => {
     acquireRunLock(dir).release();
     expect(fake.ipcHandlers.size).toBe(0);
     expect(fake.calls).toContain('tray destroyed');
+    expect(fake.calls).toContain('hotkey released CommandOrControl+Shift+U');
     // The queue is intact for the next start (or for `ferry run`).
     const db = openDatabase(dir);
     try {

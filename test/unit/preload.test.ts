@@ -11,6 +11,8 @@ const fake = vi.hoisted(() => {
   const exposed: Array<[string, unknown]> = [];
   const invoked: unknown[][] = [];
   const ipcListeners = new Map<string, Array<(event: unknown, ...args: unknown[]) => void>>();
+  // The preload listens on `window` for the page's uncaught errors; Node has no window, so an EventTarget stands in.
+  (globalThis as { window?: EventTarget }).window = new EventTarget();
   return {
     exposed,
     invoked,
@@ -52,9 +54,18 @@ function emit(message: unknown): void {
 }
 
 describe('the preload', () => {
-  it('exposes window.ferry with exactly one method per command, call, on, pathForFile and revealInFolder', () => {
+  it('exposes window.ferry with exactly one method per command, call, on and the desktop helpers', () => {
     expect(Object.keys(bridge).sort()).toEqual(
-      [...COMMAND_NAMES, 'call', 'on', 'pathForFile', 'revealInFolder'].sort(),
+      [
+        ...COMMAND_NAMES,
+        'call',
+        'on',
+        'pathForFile',
+        'revealInFolder',
+        'openLogFolder',
+        'reportError',
+        'stageBytes',
+      ].sort(),
     );
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
   });
@@ -108,6 +119,44 @@ describe('the preload', () => {
     fake.invoked.length = 0;
     await bridge.revealInFolder(12);
     expect(fake.invoked).toEqual([['ferry:reveal', 12]]);
+  });
+
+  it('opens the log folder, reports errors and stages bytes, each on its own channel', async () => {
+    fake.invoked.length = 0;
+    await bridge.openLogFolder();
+    await bridge.reportError('boundary caught: boom');
+    const bytes = new Uint8Array([137, 80, 78, 71]);
+    await bridge.stageBytes({ account: 'main', name: 'shot.png', bytes });
+    expect(fake.invoked).toEqual([
+      ['ferry:open-log-folder'],
+      ['ferry:log', { message: 'boundary caught: boom' }],
+      ['ferry:stage-bytes', { account: 'main', name: 'shot.png', bytes }],
+    ]);
+  });
+
+  it("sends the window's uncaught errors and unhandled rejections to the log", () => {
+    fake.invoked.length = 0;
+    const error = Object.assign(new Event('error'), {
+      message: 'Uncaught TypeError: x is undefined',
+      filename: 'app://ferry/assets/index.js',
+      lineno: 3,
+      colno: 14,
+      error: null,
+    });
+    const page = (globalThis as unknown as { window: EventTarget }).window;
+    page.dispatchEvent(error);
+    page.dispatchEvent(Object.assign(new Event('unhandledrejection'), { reason: new Error('fetch failed') }));
+    expect(fake.invoked).toHaveLength(2);
+    expect(fake.invoked[0]).toEqual([
+      'ferry:log',
+      {
+        message: 'Uncaught error in the window: Uncaught TypeError: x is undefined (app://ferry/assets/index.js:3:14)',
+      },
+    ]);
+    expect(fake.invoked[1]![0]).toBe('ferry:log');
+    expect((fake.invoked[1]![1] as { message: string }).message).toMatch(
+      /^Unhandled rejection in the window: Error: fetch failed\n/,
+    );
   });
 
   it('gives the path of a dropped file through webUtils', () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SecretRedactor } from '../../main/api/secretRedactor.ts';
-import { createFileLog } from '../../main/app/logFile.ts';
+import electronLog from 'electron-log/node';
+import { configureFerryLog, logFunction } from '../../main/host/ferryLog.ts';
 import { main } from '../../main/cli/main.ts';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
 import { accessToken, clearXvidTokenCache } from '../../main/providers/xvid/xvidToken.ts';
@@ -148,7 +149,11 @@ describe('logs', () => {
       stderr.push(String(chunk));
       return true;
     });
-    const log = createFileLog(dir);
+    const logger = electronLog.create({ logId: 'redaction-test' });
+    configureFerryLog(logger, { dir: join(dir, 'logs'), fileName: 'desktop.log', console: true });
+    // electron-log prints with the console functions it saved at load time: its writer is swapped for a collector.
+    logger.transports.console.writeFn = ({ message }) => stderr.push(message.data.join(' '));
+    const log = logFunction(logger);
     log(
       `Request to https://api.example/?key=${encodeURIComponent(secret)} failed`,
       new Error(`401 Basic ${b64(`me:${secret}`)} / ${secret}`),
