@@ -1,4 +1,6 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { t as translate } from '../i18n.ts';
 import { expandDrop, parseUrls, snapshotDrop } from '../lib/dropEntries.ts';
 import { openPicker } from '../store/picker.ts';
 import { ferryStore } from '../store/store.ts';
@@ -16,6 +18,7 @@ function carriesDroppable(event: DragEvent): boolean {
  */
 export function DropZone() {
   const [over, setOver] = useState(false);
+  const { t } = useTranslation();
   useEffect(() => {
     // dragenter/dragleave fire for every child crossed; a counter tells when the pointer really left.
     let depth = 0;
@@ -41,7 +44,7 @@ export function DropZone() {
       if (!event.dataTransfer || !carriesDroppable(event)) return;
       event.preventDefault();
       if (ferryStore.getState().accounts.length === 0) {
-        pushToast('warning', 'Add an account first: Ferry needs to know where the files go');
+        pushToast('warning', translate('drop.needAccount'));
         ferryStore.setState({ view: 'accounts' });
         return;
       }
@@ -74,8 +77,8 @@ export function DropZone() {
     <div className="drop-overlay" aria-hidden="true">
       <div className="drop-card">
         <Icon name="upload" size={36} />
-        <strong>Drop to upload</strong>
-        <span>Files and folders; you pick the account next</span>
+        <strong>{t('drop.title')}</strong>
+        <span>{t('drop.text')}</span>
       </div>
     </div>
   );

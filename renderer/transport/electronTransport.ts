@@ -1,3 +1,4 @@
+import type { ApiErrorPayload, ApiResult } from '../../main/api/contract.ts';
 import { ApiCallError } from './apiCallError.ts';
 import type { ElectronBridge, Transport } from './types.ts';
 
@@ -23,5 +24,15 @@ export function createElectronTransport(bridge: ElectronBridge, pathForFile?: (f
         }
       : null,
     stageFile: null,
+    openLogFolder: bridge.openLogFolder
+      ? async () => {
+          const result = await bridge.openLogFolder!();
+          // It may answer with the API's envelope; a refusal carries the reason to show.
+          if (typeof result === 'object' && result !== null && (result as ApiResult<unknown>).ok === false) {
+            const { error } = result as { error: ApiErrorPayload };
+            throw new ApiCallError(error.code, error.message);
+          }
+        }
+      : null,
   };
 }

@@ -24,12 +24,16 @@ export interface Transport {
    * ids; rejects with an ApiCallError carrying the server's reason.
    */
   readonly stageFile: ((file: File, account: string, onProgress?: (sent: number) => void) => Promise<number[]>) | null;
+  /** Opens the folder of Ferry's log files in the file manager (desktop app); null when the host cannot. */
+  readonly openLogFolder: (() => Promise<void>) | null;
 }
 
 /** What Electron's preload puts on `window` (see preload/): the bridge, and its file helpers. */
 export interface ElectronBridge extends FerryBridge {
   pathForFile?: (file: File) => string;
   revealInFolder?: (jobId: number) => Promise<ApiResult<null>>;
+  /** Added by newer preloads: opens the log folder. Older ones lack it, so it is looked for, not assumed. */
+  openLogFolder?: () => Promise<unknown>;
 }
 
 declare global {

@@ -193,6 +193,7 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
     pathForFile: () => null,
     revealInFolder: null,
     stageFile,
+    openLogFolder: null,
     close() {
       closedByUs = true;
       socket?.close();

@@ -58,6 +58,7 @@ export function fakeTransport(handlers: Handlers, kind: 'serve' | 'electron' = '
     pathForFile: (file) => (kind === 'electron' ? `/home/me/${file.name}` : null),
     revealInFolder: null,
     stageFile: null,
+    openLogFolder: null,
   };
 }
 
