@@ -117,10 +117,15 @@ export async function submitPicker(): Promise<void> {
   const host = transport();
   const urls = accepted.filter((item) => item.kind === 'url').map((item) => item.url!);
   const files = accepted.filter((item) => item.kind === 'file');
-  const paths =
-    host.kind === 'electron'
-      ? files.map((item) => host.pathForFile(item.file!)).filter((p): p is string => p !== null)
-      : [];
+  // Files with a path on disk are queued by path (desktop); the rest (every file in a browser, a
+  // pasted screenshot on the desktop) have their bytes sent to the host's staging, when it has one.
+  const paths: string[] = [];
+  const withoutPath: PendingItem[] = [];
+  for (const item of files) {
+    const path = host.kind === 'electron' ? host.pathForFile(item.file!) : null;
+    if (path) paths.push(path);
+    else withoutPath.push(item);
+  }
   const direct = [...urls, ...paths];
 
   // Things the server refuses at once (nothing was queued) keep the picker open with the reason.
@@ -137,10 +142,8 @@ export async function submitPicker(): Promise<void> {
     }
   }
   ferryStore.setState({ picker: null, view: 'queue' });
-  const staged = host.kind === 'serve' ? files : [];
-  if (host.kind === 'electron' && paths.length < files.length) {
-    pushToast('warning', t('toast.noPath', { count: files.length - paths.length }));
-  }
+  const staged = host.stageFile ? withoutPath : [];
+  if (!host.stageFile && withoutPath.length > 0) pushToast('warning', t('toast.noPath', { count: withoutPath.length }));
   if (staged.length > 0) await stageFiles(staged, account.name);
   const queued = direct.length + staged.length;
   if (queued > 0 && staged.length === 0)

@@ -2,7 +2,7 @@
  * What the renderer needs from its host. The API contract is shared with main (type-only imports, it
  * has no Node imports); the extras below are what only one of the two hosts can do.
  */
-import type { ApiResult, FerryBridge } from '../../main/api/contract.ts';
+import type { ApiResult, FerryBridge, JobView } from '../../main/api/contract.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -34,6 +34,11 @@ export interface ElectronBridge extends FerryBridge {
   revealInFolder?: (jobId: number) => Promise<ApiResult<null>>;
   /** Added by newer preloads: opens the log folder. Older ones lack it, so it is looked for, not assumed. */
   openLogFolder?: () => Promise<unknown>;
+  /**
+   * Added by a newer preload (main-side staging of bytes): queues a file that has no path on disk, such
+   * as a pasted screenshot, from its bytes. Looked for, not assumed.
+   */
+  stageBytes?: (input: { account: string; name: string; bytes: ArrayBuffer }) => Promise<ApiResult<JobView[]>>;
 }
 
 declare global {
