@@ -12,6 +12,7 @@ import type {
   EventName,
   JobView,
   ProviderInfo,
+  Settings,
 } from '../../../main/api/contract.ts';
 import type { Transport } from '../../../renderer/transport/types.ts';
 
@@ -152,3 +153,22 @@ export function listOf(total: number, make: (id: number) => JobView = (id) => jo
     return { items, total };
   };
 }
+
+/** Settings as a fresh install has them. */
+export const SETTINGS: Settings = {
+  globalConcurrency: 4,
+  bandwidthCapKbps: 0,
+  closeToTray: true,
+  startAtLogin: false,
+  notifications: true,
+  theme: 'system',
+  syncQuietSeconds: 30,
+  syncTrashDays: 30,
+  bwlimit: 'off',
+  proxy: 'system',
+  autoCopyLink: 'off',
+  language: 'system',
+  clipboardHotkey: '',
+  autoUpdate: true,
+  updateUrl: '',
+};

@@ -86,7 +86,9 @@ export function untranslated(file: string, text = readFileSync(file, 'utf8')): s
           ? hasLetters(init.text)
             ? init.text
             : null
-          : literalText(init.expression);
+          : ts.isJsxExpression(init)
+            ? literalText(init.expression)
+            : null;
       if (text) report(node, `${node.name.getText(source)}=${text}`);
     }
     ts.forEachChild(node, visit);
