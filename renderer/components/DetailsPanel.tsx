@@ -79,7 +79,18 @@ async function copy(text: string, what: string): Promise<void> {
   }
 }
 
-function CopyField({ label: name, value, href }: { label: string; value: string; href?: boolean }) {
+function CopyField({
+  label: name,
+  copyLabel,
+  value,
+  href,
+}: {
+  label: string;
+  /** "Copy link": its own words, as languages differ in how they fold a label into a sentence. */
+  copyLabel: string;
+  value: string;
+  href?: boolean;
+}) {
   const { t } = useTranslation();
   return (
     <div className="copy-field">
@@ -97,8 +108,8 @@ function CopyField({ label: name, value, href }: { label: string; value: string;
         <button
           type="button"
           className="icon-button"
-          aria-label={t('details.copyField', { name })}
-          title={t('details.copyField', { name })}
+          aria-label={copyLabel}
+          title={copyLabel}
           onClick={() => void copy(value, name)}
         >
           <Icon name="copy" />
@@ -180,10 +191,18 @@ function Result({ job }: { job: JobView }) {
         />
       ) : null}
       <dl className="facts">
-        {result.remoteId ? <CopyField label={t('details.remoteId')} value={result.remoteId} /> : null}
-        {result.url ? <CopyField label={t('details.link')} value={result.url} href /> : null}
+        {result.remoteId ? (
+          <CopyField label={t('details.remoteId')} copyLabel={t('details.copyRemoteId')} value={result.remoteId} />
+        ) : null}
+        {result.url ? (
+          <CopyField label={t('details.link')} copyLabel={t('details.copyLink')} value={result.url} href />
+        ) : null}
         {typeof details.photoId === 'string' || typeof details.photoId === 'number' ? (
-          <CopyField label={t('details.photoId')} value={String(details.photoId)} />
+          <CopyField
+            label={t('details.photoId')}
+            copyLabel={t('details.copyPhotoId')}
+            value={String(details.photoId)}
+          />
         ) : null}
         {typeof details.isReady === 'boolean' ? (
           <div>
