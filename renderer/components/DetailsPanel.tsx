@@ -91,7 +91,6 @@ function CopyField({
   value: string;
   href?: boolean;
 }) {
-  const { t } = useTranslation();
   return (
     <div className="copy-field">
       <dt>{name}</dt>

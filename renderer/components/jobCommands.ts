@@ -1,5 +1,5 @@
 import { formatCopiedLink, type JobView } from '../../main/api/contract.ts';
-import { t } from '../i18n.ts';
+import { locale, t } from '../i18n.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { transport } from '../store/api.ts';
 import { ferryStore } from '../store/store.ts';
@@ -51,6 +51,19 @@ export async function copyJobLink(job: JobView): Promise<void> {
  * engine's state table), so the window never offers what the engine would refuse.
  */
 export function commandsFor(job: JobView): JobCommand[] {
+  // A row re-renders with every progress message while its job object stays the same: the labels
+  // (translated, with the file name) are made once per job version and language, not per frame.
+  const cached = cache.get(job);
+  const host = safeTransport();
+  if (cached && cached.language === locale() && cached.host === host) return cached.commands;
+  const commands = buildCommands(job, host);
+  cache.set(job, { language: locale(), host, commands });
+  return commands;
+}
+
+const cache = new WeakMap<JobView, { language: string; host: unknown; commands: JobCommand[] }>();
+
+function buildCommands(job: JobView, host: ReturnType<typeof safeTransport>): JobCommand[] {
   const commands: JobCommand[] = [];
   const may = new Set(job.actions);
   if (may.has('pause'))
@@ -85,7 +98,6 @@ export function commandsFor(job: JobView): JobCommand[] {
       icon: 'link',
       run: () => void copyJobLink(job),
     });
-  const host = safeTransport();
   if (host?.revealInFolder && job.sourceKind === 'file' && !job.staged) {
     commands.push({
       id: 'reveal',

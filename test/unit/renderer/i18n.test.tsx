@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccountInfo, Settings } from '../../../main/api/contract.ts';
 import { App } from '../../../renderer/App.tsx';
 import { DetailsPanel } from '../../../renderer/components/DetailsPanel.tsx';
+import { commandsFor } from '../../../renderer/components/jobCommands.ts';
 import { applyLanguage, resolveLanguage } from '../../../renderer/i18n.ts';
 import de from '../../../renderer/locales/de.json';
 import en from '../../../renderer/locales/en.json';
@@ -122,6 +123,16 @@ describe('the language', () => {
     const sprache = screen.getByRole('radiogroup', { name: 'Sprache' });
     await act(async () => fireEvent.click(within(sprache).getByRole('radio', { name: 'English' })));
     expect(screen.getByRole('heading', { level: 1, name: 'Settings' })).toBeTruthy();
+  });
+
+  it("gives a row's actions in the active language, made once per job version", () => {
+    boot();
+    const paused = job(4, { state: 'paused' });
+    const first = commandsFor(paused);
+    expect(first.map((c) => c.label)).toContain('Resume file-4.png');
+    expect(commandsFor(paused)).toBe(first);
+    applyLanguage('de');
+    expect(commandsFor(paused).map((c) => c.label)).toContain('file-4.png fortsetzen');
   });
 
   it('formats sizes, speeds and durations in the active locale', () => {
