@@ -56,7 +56,9 @@ export function DropZone() {
       void expandDrop(snapshot).then((dropped) => openPicker(dropped));
     };
     const onPaste = (event: ClipboardEvent): void => {
-      if (pasteIsForField(event.target) || ferryStore.getState().picker) return;
+      // A paste into a field, or while a dialog (the picker, a form) is open, belongs to it.
+      if (pasteIsForField(event.target) || ferryStore.getState().picker || document.querySelector('[role="dialog"]'))
+        return;
       const pasted = readPaste(event.clipboardData);
       if (pasted.files.length === 0 && pasted.urls.length === 0) return;
       event.preventDefault();
