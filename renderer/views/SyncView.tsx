@@ -6,7 +6,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SyncRuleForm } from '../components/SyncRuleForm.tsx';
-import { formatCount, formatDate } from '../lib/format.ts';
+import { formatCount, formatDate, formatRelative } from '../lib/format.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
 import {
   loadSyncRules,
@@ -231,7 +231,10 @@ function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
             </span>
             <span className="muted">
               {entry.present
-                ? t('sync.trash.keptUntil', { date: formatDate(entry.expiresAt) })
+                ? t('sync.trash.keptUntil', {
+                    date: formatDate(entry.expiresAt),
+                    relative: formatRelative(entry.expiresAt),
+                  })
                 : t('sync.trash.missing')}
             </span>
             <button

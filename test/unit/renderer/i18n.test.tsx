@@ -8,7 +8,7 @@ import { commandsFor } from '../../../renderer/components/jobCommands.ts';
 import { applyLanguage, resolveLanguage } from '../../../renderer/i18n.ts';
 import de from '../../../renderer/locales/de.json';
 import en from '../../../renderer/locales/en.json';
-import { formatBytes, formatDuration, formatSpeed } from '../../../renderer/lib/format.ts';
+import { formatBytes, formatDate, formatDuration, formatRelative, formatSpeed } from '../../../renderer/lib/format.ts';
 import { setTransport } from '../../../renderer/store/api.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
 import type { ViewName } from '../../../renderer/store/slices.ts';
@@ -143,6 +143,13 @@ describe('the language', () => {
     expect(formatBytes(1_234_567)).toBe('1,2 MB');
     expect(formatSpeed(2_500_000)).toBe('2,5 MB/s');
     expect(formatDuration(185)).toMatch(/^3 Min\. 05 Sek\.$/);
+    const now = Date.UTC(2026, 11, 4, 12);
+    expect(formatRelative(now + 3 * 86_400_000, now)).toBe('in 3 Tagen');
+    expect(formatRelative(now - 5 * 60_000, now)).toBe('vor 5 Minuten');
+    expect(formatDate(Date.UTC(2026, 11, 4, 12))).toBe('04.12.2026');
+    applyLanguage('en');
+    expect(formatRelative(now + 86_400_000, now)).toBe('tomorrow');
+    expect(formatDate(Date.UTC(2026, 11, 4, 12))).toBe('Dec 4, 2026');
   });
 
   it('shows no English sentence anywhere in the German window', async () => {
