@@ -136,9 +136,10 @@ test('opens a result and copies its link', async () => {
 });
 
 test('pauses and resumes a running upload', async () => {
-  // Each chunk waits a while at the emulator, so the upload is surely running when paused.
+  // Each chunk waits a while at the emulator, so the upload is surely running when paused: 18 chunks
+  // of 0.6 s leave about 11 s, enough on a loaded machine (1.6 MB once finished first there).
   sandbox.fault({ method: 'POST', path: CHUNK_PATH, times: 40, action: { type: 'delay', ms: 600 } });
-  await dropFiles(page, [{ name: 'slow-crossing.png', size: 1_600_000, type: 'image/png' }]);
+  await dropFiles(page, [{ name: 'slow-crossing.png', size: 3_600_000, type: 'image/png' }]);
   await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
   const slow = row('slow-crossing.png');
   await expect(slow).toHaveAttribute('data-state', 'uploading', { timeout: 30_000 });
