@@ -51,9 +51,13 @@ export function formatSpeed(bytesPerSecond: number | null | undefined): string {
   return scaled(bytesPerSecond, '-per-second');
 }
 
-/** Seconds → "45s", "3m 05s", "2h 10m" (German: "45 Sek.", "3 Min. 05 Sek.", "2 Std. 10 Min."). */
+/**
+ * Seconds → "45s", "3m 05s", "2h 10m". German's narrow units are long ("3 Min. 05 Sek.") and would
+ * overflow the ETA column, so it uses the clock notation German UIs use: "45 s", "3:05 min", "2:10 h".
+ */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (locale() === 'de') return clockDuration(seconds);
   if (seconds < 1) return `<${unit(1, 'second', 0, 'narrow')}`;
   const s = Math.round(seconds);
   if (s < 60) return unit(s, 'second', 0, 'narrow');
@@ -62,6 +66,19 @@ export function formatDuration(seconds: number | null | undefined): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${unit(h, 'hour', 0, 'narrow')} ${unit(m % 60, 'minute', 0, 'narrow', 2)}`;
   return `${unit(Math.floor(h / 24), 'day', 0, 'narrow')} ${unit(h % 24, 'hour', 0, 'narrow')}`;
+}
+
+function clockDuration(seconds: number): string {
+  const count = numberFormat('count', {});
+  const two = numberFormat('two', { minimumIntegerDigits: 2 });
+  if (seconds < 1) return '<1 s';
+  const s = Math.round(seconds);
+  if (s < 60) return `${count.format(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${count.format(m)}:${two.format(s % 60)} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${count.format(h)}:${two.format(m % 60)} h`;
+  return `${unit(Math.floor(h / 24), 'day', 0, 'narrow')} ${count.format(h % 24)} h`;
 }
 
 export function etaSeconds(remainingBytes: number, bytesPerSecond: number): number | null {
