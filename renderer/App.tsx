@@ -1,10 +1,12 @@
 import { Component, useEffect, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import { AccountPicker } from './components/AccountPicker.tsx';
 import { DetailsPanel } from './components/DetailsPanel.tsx';
 import { DropZone } from './components/DropZone.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { Toasts } from './components/Toasts.tsx';
 import { useKeyboardShortcuts } from './components/useKeyboardShortcuts.ts';
+import { applyLanguage, t } from './i18n.ts';
 import { ferryStore, useFerry } from './store/store.ts';
 import { AccountsView } from './views/AccountsView.tsx';
 import { HistoryView } from './views/HistoryView.tsx';
@@ -46,6 +48,18 @@ function useTheme(): void {
   }, [theme]);
 }
 
+/** Applies the language setting; "system" follows the browser's or OS's languages, also when they change. */
+function useLanguage(): void {
+  const language = useFerry((s) => s.settings?.language ?? null);
+  useEffect(() => {
+    applyLanguage(language);
+    if (language !== 'system') return;
+    const onChange = (): void => applyLanguage('system');
+    window.addEventListener('languagechange', onChange);
+    return () => window.removeEventListener('languagechange', onChange);
+  }, [language]);
+}
+
 class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
   override state = { error: null as Error | null };
 
@@ -57,11 +71,11 @@ class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | 
     if (!this.state.error) return this.props.children;
     return (
       <div className="fatal" role="alert">
-        <h1>Something went wrong in this window</h1>
+        <h1>{t('fatal.title')}</h1>
         <p>{this.state.error.message}</p>
-        <p className="muted">Your uploads keep going. Reload the window to continue.</p>
+        <p className="muted">{t('fatal.text')}</p>
         <button type="button" className="button is-primary" onClick={() => window.location.reload()}>
-          Reload
+          {t('actions.reload')}
         </button>
       </div>
     );
@@ -90,16 +104,18 @@ function CurrentView() {
 
 function ConnectionBanner() {
   const connection = useFerry((s) => s.connection);
+  const { t } = useTranslation();
   if (connection !== 'closed') return null;
   return (
     <div className="banner" role="status">
-      The connection to Ferry was lost. Reconnecting… Uploads keep running in the background.
+      {t('conn.lost')}
     </div>
   );
 }
 
 export function App() {
   useTheme();
+  useLanguage();
   useKeyboardShortcuts();
   const detailsOpen = useFerry((s) => s.detailsId !== null && (s.view === 'queue' || s.view === 'history'));
   return (

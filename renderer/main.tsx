@@ -1,6 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { Trans } from 'react-i18next';
 import { App } from './App.tsx';
+import { t } from './i18n.ts';
 import { setTransport } from './store/api.ts';
 import { loadCatalog } from './store/catalog.ts';
 import { connectEvents } from './store/connectEvents.ts';
@@ -16,10 +18,9 @@ const transport = pickTransport();
 if (!transport) {
   root.render(
     <div className="fatal">
-      <h1>Open Ferry from its link</h1>
+      <h1>{t('boot.title')}</h1>
       <p>
-        This page needs the address <code>ferry serve</code> printed, with its <code>?token=…</code>. Run{' '}
-        <code>ferry serve</code> again and open the link it shows.
+        <Trans i18nKey="boot.text" components={{ code: <code /> }} />
       </p>
     </div>,
   );

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { AccountInfo, ProviderInfo } from '../../main/api/contract.ts';
 import { addAccount, updateAccount } from '../store/catalog.ts';
 import { useFerry } from '../store/store.ts';
@@ -19,6 +20,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
   const [values, setValues] = useState<Record<string, string>>(() => ({ ...(account?.settings ?? {}) }));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { t } = useTranslation();
   const editing = account !== null;
 
   const setValue = (key: string, value: string): void => setValues((v) => ({ ...v, [key]: value }));
@@ -66,16 +68,16 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
 
   return (
     <Modal
-      title={editing ? `Edit “${account.name}”` : 'Add an account'}
+      title={editing ? t('accountForm.editTitle', { name: account.name }) : t('queue.empty.addAccount')}
       onClose={onClose}
       labelId="account-form-title"
       footer={
         <>
           <button type="button" className="button is-ghost" onClick={onClose}>
-            Cancel
+            {t('actions.cancel')}
           </button>
           <button type="submit" form="account-form" className="button is-primary" disabled={busy || !provider}>
-            {busy ? 'Saving…' : editing ? 'Save changes' : 'Add account'}
+            {busy ? t('actions.saving') : editing ? t('accountForm.saveChanges') : t('accounts.add')}
           </button>
         </>
       }
@@ -83,7 +85,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
       <form id="account-form" className="form" onSubmit={(event) => void submit(event)} noValidate>
         {editing ? null : (
           <fieldset className="provider-choice">
-            <legend className="field-label">Provider</legend>
+            <legend className="field-label">{t('accountForm.provider')}</legend>
             <div className="provider-grid">
               {providers.map((p: ProviderInfo) => (
                 <label key={p.id} className={`provider-option${p.id === providerId ? ' is-checked' : ''}`}>
@@ -98,7 +100,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
                   <span className="provider-option-text">
                     <span className="provider-option-name">{p.name}</span>
                     <span className="provider-option-kind">
-                      {p.capabilities.sources === 'url' ? 'Imports from links' : 'Uploads files'}
+                      {p.capabilities.sources === 'url' ? t('accountForm.importsLinks') : t('accountForm.uploadsFiles')}
                     </span>
                   </span>
                 </label>
@@ -108,7 +110,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
         )}
         <div className="field">
           <label className="field-label" htmlFor="account-name">
-            Account name{' '}
+            {t('accountForm.name')}{' '}
             <span className="required" aria-hidden="true">
               *
             </span>
@@ -119,16 +121,16 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
             required
             value={name}
             onChange={(e) => setName(e.target.value)}
-            placeholder="e.g. community"
+            placeholder={t('accountForm.namePlaceholder')}
             autoComplete="off"
             autoFocus
           />
-          <p className="field-hint">How this account is called in Ferry and on the command line.</p>
+          <p className="field-hint">{t('accountForm.nameHint')}</p>
         </div>
         {provider ? (
           <div className="field">
             <label className="field-label" htmlFor="account-base-url">
-              {provider.capabilities.baseUrlRequired ? 'Site address' : 'API address'}
+              {provider.capabilities.baseUrlRequired ? t('accountForm.siteAddress') : t('accountForm.apiAddress')}
               {provider.capabilities.baseUrlRequired ? (
                 <span className="required" aria-hidden="true">
                   {' '}
@@ -148,8 +150,10 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
             />
             <p className="field-hint">
               {provider.capabilities.baseUrlRequired
-                ? `The address of your ${provider.name} site.`
-                : `Leave empty for ${provider.capabilities.defaultBaseUrl ?? 'the default'}; set it for another region or a test server.`}
+                ? t('accountForm.siteHint', { provider: provider.name })
+                : t('accountForm.apiHint', {
+                    address: provider.capabilities.defaultBaseUrl ?? t('accountForm.theDefault'),
+                  })}
             </p>
           </div>
         ) : null}
@@ -168,7 +172,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
                 ) : null}
                 {field.kind === 'secret' && editing ? (
                   <span className={`tag ${stored === 'set' ? 'tone-success' : 'tone-muted'}`}>
-                    {stored === 'set' ? 'set' : 'not set'}
+                    {stored === 'set' ? t('accounts.secret.set') : t('accounts.secret.missing')}
                   </span>
                 ) : null}
               </label>
@@ -195,9 +199,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
                   value={values[field.key] ?? ''}
                   required={field.required && !(field.kind === 'secret' && stored === 'set')}
                   placeholder={
-                    field.kind === 'secret' && stored === 'set'
-                      ? 'Stored — leave empty to keep it'
-                      : (field.default ?? '')
+                    field.kind === 'secret' && stored === 'set' ? t('accountForm.storedSecret') : (field.default ?? '')
                   }
                   onChange={(e) => setValue(field.key, e.target.value)}
                 />
@@ -208,7 +210,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
         })}
         <div className="field">
           <label className="field-label" htmlFor="account-concurrency">
-            Uploads at once
+            {t('accounts.concurrency')}
           </label>
           <input
             id="account-concurrency"
@@ -219,7 +221,7 @@ export function AccountForm({ account, onClose }: { account: AccountInfo | null;
             value={concurrency}
             onChange={(e) => setConcurrency(e.target.value)}
           />
-          <p className="field-hint">How many files of this account upload at the same time.</p>
+          <p className="field-hint">{t('accountForm.concurrencyHint')}</p>
         </div>
         {error ? (
           <p className="callout tone-danger" role="alert">

@@ -1,4 +1,5 @@
-import { formatBytes, plural } from '../lib/format.ts';
+import { useTranslation } from 'react-i18next';
+import { formatBytes, formatCount } from '../lib/format.ts';
 import { choosePickerAccount, closePicker, judge, removePickerItem, submitPicker } from '../store/picker.ts';
 import { useFerry } from '../store/store.ts';
 import { Icon, iconForMime } from './Icon.tsx';
@@ -11,6 +12,7 @@ export function AccountPicker() {
   const picker = useFerry((s) => s.picker);
   const accounts = useFerry((s) => s.accounts);
   const providers = useFerry((s) => s.providers);
+  const { t } = useTranslation();
   if (!picker) return null;
   const account = accounts.find((a) => a.name === picker.accountName);
   const provider = providers.find((p) => p.id === account?.provider);
@@ -18,21 +20,22 @@ export function AccountPicker() {
   const accepted = verdicts.filter((v) => v.reason === null);
   const refused = verdicts.length - accepted.length;
   const bytes = accepted.reduce((sum, v) => sum + (v.item.size ?? 0), 0);
-  const what = picker.items.every((i) => i.kind === 'url') ? 'link' : 'file';
+  const what = picker.items.every((i) => i.kind === 'url') ? 'links' : 'files';
+  const count = (n: number): string => t(`picker.${what}`, { count: n, n: formatCount(n) });
   return (
     <Modal
-      title={`Upload ${plural(picker.items.length, what)}`}
+      title={t('picker.upload', { what: count(picker.items.length) })}
       onClose={closePicker}
       labelId="picker-title"
       wide
       footer={
         <>
           <span className="footer-note">
-            {refused > 0 ? `${refused} will be left out · ` : ''}
+            {refused > 0 ? `${t('picker.leftOut', { n: formatCount(refused) })} · ` : ''}
             {accepted.length > 0 && bytes > 0 ? formatBytes(bytes) : ''}
           </span>
           <button type="button" className="button is-ghost" onClick={closePicker}>
-            Cancel
+            {t('actions.cancel')}
           </button>
           <button
             type="button"
@@ -42,17 +45,17 @@ export function AccountPicker() {
           >
             <Icon name="upload" />
             {picker.busy
-              ? 'Queuing…'
+              ? t('picker.queuing')
               : accepted.length === 0
-                ? 'Nothing to upload'
-                : `Upload ${plural(accepted.length, what)}`}
+                ? t('picker.nothing')
+                : t('picker.upload', { what: count(accepted.length) })}
           </button>
         </>
       }
     >
       <div className="picker">
         <fieldset className="picker-accounts">
-          <legend className="field-label">Account</legend>
+          <legend className="field-label">{t('queue.col.account')}</legend>
           {accounts.map((a) => (
             <label key={a.id} className={`picker-account${a.name === picker.accountName ? ' is-checked' : ''}`}>
               <input
@@ -67,16 +70,21 @@ export function AccountPicker() {
                 <span className="picker-account-name">{a.name}</span>
                 <span className="muted">{a.providerName}</span>
               </span>
-              {a.paused ? <span className="tag tone-muted">paused</span> : null}
+              {a.paused ? <span className="tag tone-muted">{t('accounts.pausedTag')}</span> : null}
             </label>
           ))}
         </fieldset>
         <div className="picker-files">
           <div className="field-label">
-            {plural(picker.items.length, what)}
-            {picker.skipped > 0 ? <span className="muted"> · {picker.skipped} system files skipped</span> : null}
+            {count(picker.items.length)}
+            {picker.skipped > 0 ? (
+              <span className="muted">
+                {' '}
+                · {t('picker.systemSkipped', { count: picker.skipped, n: picker.skipped })}
+              </span>
+            ) : null}
           </div>
-          <ul className="picker-list" aria-label="Files to upload">
+          <ul className="picker-list" aria-label={t('picker.list')}>
             {verdicts.map(({ item, reason }) => (
               <li
                 key={item.key}
@@ -96,11 +104,11 @@ export function AccountPicker() {
                     </span>
                   ) : null}
                 </div>
-                <span className="picker-size">{item.size === null ? 'link' : formatBytes(item.size)}</span>
+                <span className="picker-size">{item.size === null ? t('picker.link') : formatBytes(item.size)}</span>
                 <button
                   type="button"
                   className="icon-button"
-                  aria-label={`Leave out ${item.name}`}
+                  aria-label={t('picker.leaveOut', { name: item.name })}
                   onClick={() => removePickerItem(item.key)}
                 >
                   <Icon name="close" size={14} />

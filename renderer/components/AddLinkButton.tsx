@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { parseUrls } from '../lib/dropEntries.ts';
 import { openPicker } from '../store/picker.ts';
 import { useFerry } from '../store/store.ts';
@@ -11,12 +12,13 @@ export function AddLinkButton() {
   );
   const [open, setOpen] = useState(false);
   const [text, setText] = useState('');
+  const { t } = useTranslation();
   if (!hasUrlProvider) return null;
   const urls = parseUrls(text);
   return (
     <div className="popover-anchor">
       <button type="button" className="button" aria-expanded={open} onClick={() => setOpen(!open)}>
-        <Icon name="link" /> Add link
+        <Icon name="link" /> {t('addLink.button')}
       </button>
       {open ? (
         <form
@@ -30,7 +32,7 @@ export function AddLinkButton() {
           }}
         >
           <label className="field-label" htmlFor="add-link-input">
-            Public file URL (one per line)
+            {t('addLink.label')}
           </label>
           <textarea
             id="add-link-input"
@@ -42,10 +44,10 @@ export function AddLinkButton() {
           />
           <div className="popover-actions">
             <button type="button" className="button is-ghost" onClick={() => setOpen(false)}>
-              Cancel
+              {t('actions.cancel')}
             </button>
             <button type="submit" className="button is-primary" disabled={urls.length === 0}>
-              Continue
+              {t('actions.continue')}
             </button>
           </div>
         </form>

@@ -1,4 +1,6 @@
 import { useEffect, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import { t as translate } from '../i18n.ts';
 import type { JobDetail, JobTimelineEntry, JobView } from '../../main/api/contract.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { formatBytes, formatTime } from '../lib/format.ts';
@@ -29,40 +31,39 @@ const SHOWN_APART = new Set([
   'photoId',
 ]);
 
-const LABELS: Record<string, string> = {
-  uploadId: 'Upload id',
-  mediaUploadId: 'Media upload id',
-  mediaId: 'Media id',
-  fileId: 'File id',
-  treeId: 'Tree id',
-  objectKey: 'Object key',
-  pipelineId: 'Pipeline',
-  storageType: 'Storage',
-  mimeType: 'Type',
-  totalSize: 'Size',
-  convertedToVideo: 'Converted to video',
-  duration: 'Duration',
-  createdAt: 'Created',
-  added_at: 'Added',
-  image_width: 'Width',
-  image_height: 'Height',
-  outcomeForm: 'Outcome form',
-  callbackUrl: 'Callback URL',
-};
+/** Provider detail keys with a translated label (details.fact.*); others are shown as words from their key. */
+const LABELS = new Set([
+  'uploadId',
+  'mediaUploadId',
+  'mediaId',
+  'fileId',
+  'treeId',
+  'objectKey',
+  'pipelineId',
+  'storageType',
+  'mimeType',
+  'totalSize',
+  'convertedToVideo',
+  'duration',
+  'createdAt',
+  'added_at',
+  'image_width',
+  'image_height',
+  'outcomeForm',
+  'callbackUrl',
+]);
 
 function label(key: string): string {
-  return (
-    LABELS[key] ??
-    key
-      .replace(/([a-z])([A-Z])/g, '$1 $2')
-      .replace(/_/g, ' ')
-      .replace(/^./, (c) => c.toUpperCase())
-  );
+  if (LABELS.has(key)) return translate(`details.fact.${key}`);
+  return key
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/_/g, ' ')
+    .replace(/^./, (c) => c.toUpperCase());
 }
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value === 'boolean') return value ? translate('details.yes') : translate('details.no');
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) && !Number.isNaN(Date.parse(value)))
     return formatTime(Date.parse(value));
   if (typeof value === 'string' || typeof value === 'number') return String(value);
@@ -72,13 +73,24 @@ function show(value: unknown): string {
 async function copy(text: string, what: string): Promise<void> {
   try {
     await copyText(text);
-    pushToast('success', `${what} copied`);
+    pushToast('success', translate('details.copied', { what }));
   } catch (error) {
     toastError(error);
   }
 }
 
-function CopyField({ label: name, value, href }: { label: string; value: string; href?: boolean }) {
+function CopyField({
+  label: name,
+  copyLabel,
+  value,
+  href,
+}: {
+  label: string;
+  /** "Copy link": its own words, as languages differ in how they fold a label into a sentence. */
+  copyLabel: string;
+  value: string;
+  href?: boolean;
+}) {
   return (
     <div className="copy-field">
       <dt>{name}</dt>
@@ -95,8 +107,8 @@ function CopyField({ label: name, value, href }: { label: string; value: string;
         <button
           type="button"
           className="icon-button"
-          aria-label={`Copy ${name.toLowerCase()}`}
-          title={`Copy ${name.toLowerCase()}`}
+          aria-label={copyLabel}
+          title={copyLabel}
           onClick={() => void copy(value, name)}
         >
           <Icon name="copy" />
@@ -112,14 +124,15 @@ interface NetworkValidation {
 }
 
 function Validations({ validations }: { validations: Record<string, NetworkValidation> }) {
+  const { t } = useTranslation();
   return (
     <table className="table">
-      <caption>Video check per network</caption>
+      <caption>{t('details.validations.caption')}</caption>
       <thead>
         <tr>
-          <th scope="col">Network</th>
-          <th scope="col">Result</th>
-          <th scope="col">Why</th>
+          <th scope="col">{t('details.validations.network')}</th>
+          <th scope="col">{t('details.validations.result')}</th>
+          <th scope="col">{t('details.validations.why')}</th>
         </tr>
       </thead>
       <tbody>
@@ -129,7 +142,7 @@ function Validations({ validations }: { validations: Record<string, NetworkValid
             <td>
               <span className={`chip tone-${result.isValid ? 'success' : 'danger'}`}>
                 <span className="chip-dot" aria-hidden="true" />
-                {result.isValid ? 'Valid' : 'Not valid'}
+                {result.isValid ? t('details.validations.valid') : t('details.validations.invalid')}
               </span>
             </td>
             <td className="muted">{result.errors.length > 0 ? result.errors.join('; ') : '—'}</td>
@@ -149,6 +162,7 @@ function previewOf(details: Record<string, unknown>): string | null {
 }
 
 function Result({ job }: { job: JobView }) {
+  const { t } = useTranslation();
   const result = job.result;
   if (!result) return null;
   const details = result.details;
@@ -162,12 +176,12 @@ function Result({ job }: { job: JobView }) {
   );
   return (
     <section className="panel-section" aria-labelledby="result-title">
-      <h3 id="result-title">Result</h3>
+      <h3 id="result-title">{t('details.result')}</h3>
       {preview ? (
         <img
           className="preview"
           src={preview}
-          alt={`Preview of ${job.name}`}
+          alt={t('details.preview', { name: job.name })}
           loading="lazy"
           // A preview the provider no longer serves (or needs a login for) is left out, not shown broken.
           onError={(event) => {
@@ -176,20 +190,30 @@ function Result({ job }: { job: JobView }) {
         />
       ) : null}
       <dl className="facts">
-        {result.remoteId ? <CopyField label="Remote id" value={result.remoteId} /> : null}
-        {result.url ? <CopyField label="Link" value={result.url} href /> : null}
+        {result.remoteId ? (
+          <CopyField label={t('details.remoteId')} copyLabel={t('details.copyRemoteId')} value={result.remoteId} />
+        ) : null}
+        {result.url ? (
+          <CopyField label={t('details.link')} copyLabel={t('details.copyLink')} value={result.url} href />
+        ) : null}
         {typeof details.photoId === 'string' || typeof details.photoId === 'number' ? (
-          <CopyField label="Photo id" value={String(details.photoId)} />
+          <CopyField
+            label={t('details.photoId')}
+            copyLabel={t('details.copyPhotoId')}
+            value={String(details.photoId)}
+          />
         ) : null}
         {typeof details.isReady === 'boolean' ? (
           <div>
-            <dt>Media state</dt>
+            <dt>{t('details.mediaState')}</dt>
             <dd>
               <span className={`chip tone-${details.isReady ? 'success' : 'teal'}`}>
                 <span className="chip-dot" aria-hidden="true" />
-                {details.isReady ? 'Ready' : 'Processing on the server'}
+                {details.isReady ? t('details.ready') : t('details.processingOnServer')}
               </span>
-              {details.hasError === true ? <span className="chip tone-danger">Error reported</span> : null}
+              {details.hasError === true ? (
+                <span className="chip tone-danger">{t('details.errorReported')}</span>
+              ) : null}
             </dd>
           </div>
         ) : null}
@@ -214,6 +238,7 @@ function Result({ job }: { job: JobView }) {
 }
 
 function TimelineItem({ entry }: { entry: JobTimelineEntry }) {
+  const { t } = useTranslation();
   const tone =
     entry.type === 'error'
       ? 'danger'
@@ -228,7 +253,7 @@ function TimelineItem({ entry }: { entry: JobTimelineEntry }) {
       <div className="timeline-body">
         <div className="timeline-head">
           <time dateTime={new Date(entry.at).toISOString()}>{formatTime(entry.at)}</time>
-          {entry.attempt !== null ? <span className="tag">Attempt {entry.attempt}</span> : null}
+          {entry.attempt !== null ? <span className="tag">{t('details.attempt', { n: entry.attempt })}</span> : null}
           {entry.errorKind ? <span className="tag tone-danger">{entry.errorKind}</span> : null}
           {entry.state ? <span className="tag">{entry.state}</span> : null}
         </div>
@@ -239,11 +264,12 @@ function TimelineItem({ entry }: { entry: JobTimelineEntry }) {
 }
 
 function Timeline({ detail }: { detail: JobDetail }) {
+  const { t } = useTranslation();
   return (
     <section className="panel-section" aria-labelledby="timeline-title">
-      <h3 id="timeline-title">Attempts and events</h3>
+      <h3 id="timeline-title">{t('details.timeline')}</h3>
       {detail.timeline.length === 0 ? (
-        <p className="muted">Nothing has happened yet.</p>
+        <p className="muted">{t('details.nothingYet')}</p>
       ) : (
         <ol className="timeline">
           {[...detail.timeline].reverse().map((entry) => (
@@ -261,6 +287,7 @@ export function DetailsPanel() {
   const detail = useFerry((s) => (s.detail && s.detail.job.id === s.detailsId ? s.detail : null));
   const progress = useFerry((s) => (s.detailsId === null ? undefined : s.progress[s.detailsId]));
   const closeRef = useRef<HTMLButtonElement>(null);
+  const { t } = useTranslation();
   useEffect(() => {
     if (id !== null) closeRef.current?.focus({ preventScroll: true });
   }, [id]);
@@ -274,7 +301,7 @@ export function DetailsPanel() {
       <header className="details-header">
         <div className="details-title">
           <h2 id="details-title" className="ellipsis" title={shown?.name}>
-            {shown?.name ?? 'Loading…'}
+            {shown?.name ?? t('common.loading')}
           </h2>
           {shown ? (
             <div className="details-sub">
@@ -285,7 +312,13 @@ export function DetailsPanel() {
             </div>
           ) : null}
         </div>
-        <button ref={closeRef} type="button" className="icon-button" aria-label="Close details" onClick={closeDetails}>
+        <button
+          ref={closeRef}
+          type="button"
+          className="icon-button"
+          aria-label={t('details.close')}
+          onClick={closeDetails}
+        >
           <Icon name="close" />
         </button>
       </header>
@@ -295,7 +328,7 @@ export function DetailsPanel() {
             <StateChip job={shown} />
             <ProgressBar
               value={percent}
-              label={`Upload progress of ${shown.name}`}
+              label={t('job.progressOf', { name: shown.name })}
               tone={shown.state === 'failed' ? 'danger' : shown.state === 'completed' ? 'success' : 'accent'}
             />
             <span className="percent">{percent === null ? '' : `${Math.floor(percent)}%`}</span>
@@ -304,7 +337,7 @@ export function DetailsPanel() {
             <p className="callout tone-danger" role="alert">
               <Icon name="alert" />
               <span>
-                <strong>{shown.error.kind}:</strong> {shown.error.message}
+                <strong>{t(`errorKind.${shown.error.kind}`)}:</strong> {shown.error.message}
               </span>
             </p>
           ) : null}
@@ -325,38 +358,40 @@ export function DetailsPanel() {
           </div>
           <Result job={shown} />
           <section className="panel-section" aria-labelledby="source-title">
-            <h3 id="source-title">Source</h3>
+            <h3 id="source-title">{t('details.source')}</h3>
             <dl className="facts">
               <div>
-                <dt>{shown.sourceKind === 'url' ? 'URL' : shown.staged ? 'Uploaded from' : 'File'}</dt>
+                <dt>
+                  {shown.sourceKind === 'url' ? 'URL' : shown.staged ? t('details.uploadedFrom') : t('details.file')}
+                </dt>
                 <dd
                   className={shown.staged ? 'ellipsis' : 'mono ellipsis'}
-                  title={shown.staged ? 'Ferry keeps a copy of the file until the upload is done' : shown.source}
+                  title={shown.staged ? t('details.stagedHint') : shown.source}
                 >
-                  {shown.staged ? 'This browser (a copy is kept until done)' : shown.source}
+                  {shown.staged ? t('details.stagedSource') : shown.source}
                 </dd>
               </div>
               <div>
-                <dt>Type</dt>
+                <dt>{t('details.type')}</dt>
                 <dd>{shown.mime || '—'}</dd>
               </div>
               <div>
-                <dt>Added</dt>
+                <dt>{t('details.added')}</dt>
                 <dd>{formatTime(shown.createdAt)}</dd>
               </div>
               {shown.finishedAt ? (
                 <div>
-                  <dt>Finished</dt>
+                  <dt>{t('details.finished')}</dt>
                   <dd>{formatTime(shown.finishedAt)}</dd>
                 </div>
               ) : null}
               <div>
-                <dt>Attempts</dt>
+                <dt>{t('details.attempts')}</dt>
                 <dd>{shown.attempts}</dd>
               </div>
               {detail ? (
                 <div>
-                  <dt>Parts confirmed</dt>
+                  <dt>{t('details.parts')}</dt>
                   <dd>{detail.partsAcknowledged}</dd>
                 </div>
               ) : null}
@@ -373,7 +408,7 @@ export function DetailsPanel() {
               </p>
             ) : null}
           </section>
-          {detail ? <Timeline detail={detail} /> : <p className="muted">Loading the timeline…</p>}
+          {detail ? <Timeline detail={detail} /> : <p className="muted">{t('details.loadingTimeline')}</p>}
         </div>
       ) : null}
     </aside>

@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react';
-import { expandDrop, parseUrls, snapshotDrop } from '../lib/dropEntries.ts';
+import { useTranslation } from 'react-i18next';
+import { t as translate } from '../i18n.ts';
+import { expandDrop, snapshotDrop } from '../lib/dropEntries.ts';
+import { pasteIsForField, readPaste } from '../lib/paste.ts';
 import { openPicker } from '../store/picker.ts';
 import { ferryStore } from '../store/store.ts';
 import { pushToast } from '../store/toasts.ts';
@@ -12,10 +15,12 @@ function carriesDroppable(event: DragEvent): boolean {
 
 /**
  * Drag and drop anywhere on the window: an overlay while something is dragged over, and the picker
- * once it is dropped. Pasting links (outside text fields) does the same for URL providers.
+ * once it is dropped. Pasting (Ctrl/Cmd+V outside text fields) does the same with the clipboard's
+ * files and images, or else with the links in its text.
  */
 export function DropZone() {
   const [over, setOver] = useState(false);
+  const { t } = useTranslation();
   useEffect(() => {
     // dragenter/dragleave fire for every child crossed; a counter tells when the pointer really left.
     let depth = 0;
@@ -35,26 +40,30 @@ export function DropZone() {
       depth = Math.max(0, depth - 1);
       if (depth === 0) setOver(false);
     };
+    const needAccount = (): boolean => {
+      if (ferryStore.getState().accounts.length > 0) return false;
+      pushToast('warning', translate('drop.needAccount'));
+      ferryStore.setState({ view: 'accounts' });
+      return true;
+    };
     const onDrop = (event: DragEvent): void => {
       depth = 0;
       setOver(false);
       if (!event.dataTransfer || !carriesDroppable(event)) return;
       event.preventDefault();
-      if (ferryStore.getState().accounts.length === 0) {
-        pushToast('warning', 'Add an account first: Ferry needs to know where the files go');
-        ferryStore.setState({ view: 'accounts' });
-        return;
-      }
+      if (needAccount()) return;
       const snapshot = snapshotDrop(event.dataTransfer);
       void expandDrop(snapshot).then((dropped) => openPicker(dropped));
     };
     const onPaste = (event: ClipboardEvent): void => {
-      const target = event.target as HTMLElement | null;
-      if (target && (target.closest('input, textarea, [contenteditable=true]') || ferryStore.getState().picker)) return;
-      const urls = parseUrls(event.clipboardData?.getData('text/plain') ?? '');
-      if (urls.length === 0) return;
+      // A paste into a field, or while a dialog (the picker, a form) is open, belongs to it.
+      if (pasteIsForField(event.target) || ferryStore.getState().picker || document.querySelector('[role="dialog"]'))
+        return;
+      const pasted = readPaste(event.clipboardData);
+      if (pasted.files.length === 0 && pasted.urls.length === 0) return;
       event.preventDefault();
-      openPicker({ files: [], urls });
+      if (needAccount()) return;
+      openPicker(pasted);
     };
     window.addEventListener('dragenter', onEnter);
     window.addEventListener('dragover', onOver);
@@ -74,8 +83,8 @@ export function DropZone() {
     <div className="drop-overlay" aria-hidden="true">
       <div className="drop-card">
         <Icon name="upload" size={36} />
-        <strong>Drop to upload</strong>
-        <span>Files and folders; you pick the account next</span>
+        <strong>{t('drop.title')}</strong>
+        <span>{t('drop.text')}</span>
       </div>
     </div>
   );

@@ -1,22 +1,18 @@
 import { useRef } from 'react';
+import { useTranslation } from 'react-i18next';
 import { openPicker } from '../store/picker.ts';
 import { isJunk } from '../lib/dropEntries.ts';
 import { Icon } from './Icon.tsx';
 
 /** "Choose files…": the keyboard way to what drag and drop does. */
-export function FilePickerButton({
-  className = 'button',
-  label = 'Choose files…',
-}: {
-  className?: string;
-  label?: string;
-}) {
+export function FilePickerButton({ className = 'button', label }: { className?: string; label?: string }) {
   const input = useRef<HTMLInputElement>(null);
+  const { t } = useTranslation();
   return (
     <>
       <button type="button" className={className} onClick={() => input.current?.click()}>
         <Icon name="upload" />
-        {label}
+        {label ?? t('picker.choose')}
       </button>
       <input
         ref={input}

@@ -1,5 +1,5 @@
-import { memo } from 'react';
-import type { ErrorKind } from '../../main/api/contract.ts';
+import { memo, useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
 import { openDetails } from '../store/details.ts';
 import { selectRange, toggleSelected } from '../store/jobActions.ts';
@@ -13,22 +13,6 @@ import { StateChip } from './StateChip.tsx';
 
 export const ROW_HEIGHT = 56;
 
-/** Error kinds in words, under the name of a failed upload (the full message is beside it). */
-const ERROR_WORDS: Record<ErrorKind, string> = {
-  network: 'Network problem',
-  timeout: 'Timed out',
-  server: 'Server error',
-  'rate-limited': 'Rate-limited',
-  conflict: 'Out of step with the server',
-  'session-gone': 'Upload expired on the server',
-  auth: 'Access refused',
-  'too-large': 'Too large',
-  unsupported: 'Not accepted',
-  'local-file': 'File problem',
-  aborted: 'Stopped',
-  invalid: 'Refused',
-};
-
 let anchorIndex: number | null = null;
 
 /**
@@ -41,6 +25,14 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
   const progress = useFerry((s) => (id === undefined ? undefined : s.progress[id]));
   const selected = useFerry((s) => (id === undefined ? false : s.selectAll || s.selection[id] === true));
   const open = useFerry((s) => id !== undefined && s.detailsId === id);
+  // One translation hook per row (no instance per row): it re-renders the row when the language changes.
+  const { t } = useTranslation();
+  const name = job?.name ?? '';
+  // Interpolated labels cost a few microseconds each: made when the name or language changes, not per progress message.
+  const labels = useMemo(
+    () => ({ select: t('job.select', { name }), progress: t('job.progressOf', { name }) }),
+    [t, name],
+  );
 
   const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
   if (!job) {
@@ -92,7 +84,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
       <div className="cell cell-check" role="gridcell">
         <input
           type="checkbox"
-          aria-label={`Select ${job.name}`}
+          aria-label={labels.select}
           checked={selected}
           onChange={() => {
             if (ferryStore.getState().selectAll)
@@ -111,7 +103,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
             {job.name}
           </button>
           {job.state === 'failed' && job.error ? (
-            <span className="subline is-error">{ERROR_WORDS[job.error.kind]}</span>
+            <span className="subline is-error">{t(`errorKind.${job.error.kind}`)}</span>
           ) : job.state === 'waiting' && job.error ? (
             <span className="subline is-warning" title={job.error.message}>
               {job.error.message}
@@ -138,7 +130,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
           <div className="cell cell-progress" role="gridcell">
             <ProgressBar
               value={percent}
-              label={`Upload progress of ${job.name}`}
+              label={labels.progress}
               tone={tone}
               indeterminate={job.state === 'processing' || job.state === 'finalizing'}
             />

@@ -1,3 +1,5 @@
+import { useTranslation } from 'react-i18next';
+import { t as translate } from '../i18n.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { formatLink, type LinkFormat } from '../lib/links.ts';
 import { pushToast, toastError } from '../store/toasts.ts';
@@ -12,7 +14,10 @@ const FORMATS: Array<{ format: LinkFormat; label: string }> = [
 export async function copyLinkAs(format: LinkFormat, url: string, name: string, mime: string): Promise<void> {
   try {
     await copyText(formatLink(format, url, name, mime));
-    pushToast('success', `Copied the link to ${name} as ${FORMATS.find((f) => f.format === format)?.label ?? format}`);
+    pushToast(
+      'success',
+      translate('linkCopy.copied', { name, format: FORMATS.find((f) => f.format === format)?.label ?? format }),
+    );
   } catch (error) {
     toastError(error);
   }
@@ -30,11 +35,12 @@ export function LinkCopyMenu({
   mime: string;
   compact?: boolean;
 }) {
+  const { t } = useTranslation();
   return (
-    <div className={`link-copy${compact ? ' is-compact' : ''}`} role="group" aria-label={`Copy the link to ${name}`}>
+    <div className={`link-copy${compact ? ' is-compact' : ''}`} role="group" aria-label={t('linkCopy.group', { name })}>
       {compact ? null : (
         <span className="link-copy-label">
-          <Icon name="copy" /> Copy as
+          <Icon name="copy" /> {t('linkCopy.copyAs')}
         </span>
       )}
       {FORMATS.map(({ format, label }) => (
@@ -42,8 +48,8 @@ export function LinkCopyMenu({
           key={format}
           type="button"
           className="button is-small"
-          aria-label={`Copy ${label} link to ${name}`}
-          title={`Copy as ${label}`}
+          aria-label={t('linkCopy.copyNamed', { format: label, name })}
+          title={t('linkCopy.copyFormat', { format: label })}
           onClick={() => void copyLinkAs(format, url, name, mime)}
         >
           {label}

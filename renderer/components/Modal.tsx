@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { useEffect, useRef, type ReactNode } from 'react';
 
 /**
@@ -20,12 +21,13 @@ export function Modal({
   labelId?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
+  const { t } = useTranslation();
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const first = box.current?.querySelector<HTMLElement>(
-      '[autofocus], input:not([type=hidden]), select, textarea, button:not([aria-label="Close"])',
+      '[autofocus], input:not([type=hidden]), select, textarea, button:not(.modal-close)',
     );
     first?.focus();
     const onKey = (event: KeyboardEvent): void => {
@@ -67,7 +69,7 @@ export function Modal({
       >
         <header className="modal-header">
           <h2 id={labelId}>{title}</h2>
-          <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+          <button type="button" className="icon-button modal-close" aria-label={t('actions.close')} onClick={onClose}>
             <svg
               width="16"
               height="16"

@@ -1,3 +1,5 @@
+import { formatCount } from '../lib/format.ts';
+
 /** A row of mutually exclusive choices (filters, theme), a radio group for assistive tech. */
 export function Segmented<T extends string>({
   label,
@@ -22,7 +24,7 @@ export function Segmented<T extends string>({
           onClick={() => onChange(option.value)}
         >
           {option.label}
-          {option.count !== undefined ? <span className="count">{option.count.toLocaleString('en-US')}</span> : null}
+          {option.count !== undefined ? <span className="count">{formatCount(option.count)}</span> : null}
         </button>
       ))}
     </div>

@@ -1,13 +1,15 @@
+import { useTranslation } from 'react-i18next';
+import { formatCount } from '../lib/format.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
 import type { ViewName } from '../store/slices.ts';
 import { Icon, type IconName } from './Icon.tsx';
 
-const ITEMS: Array<{ view: ViewName; label: string; icon: IconName }> = [
-  { view: 'queue', label: 'Queue', icon: 'queue' },
-  { view: 'history', label: 'History', icon: 'history' },
-  { view: 'sync', label: 'Sync', icon: 'sync' },
-  { view: 'accounts', label: 'Accounts', icon: 'accounts' },
-  { view: 'settings', label: 'Settings', icon: 'settings' },
+const ITEMS: Array<{ view: ViewName; icon: IconName }> = [
+  { view: 'queue', icon: 'queue' },
+  { view: 'history', icon: 'history' },
+  { view: 'sync', icon: 'sync' },
+  { view: 'accounts', icon: 'accounts' },
+  { view: 'settings', icon: 'settings' },
 ];
 
 export function Sidebar() {
@@ -19,6 +21,7 @@ export function Sidebar() {
   const folderErrors = useFerry((s) => s.syncRules.filter((rule) => rule.status === 'error').length);
   const connection = useFerry((s) => s.connection);
   const kind = useFerry((s) => s.transportKind);
+  const { t } = useTranslation();
   return (
     <nav className="sidebar" aria-label="Ferry">
       <div className="brand">
@@ -40,22 +43,19 @@ export function Sidebar() {
               onClick={() => ferryStore.setState({ view: item.view, detailsId: null, detail: null })}
             >
               <Icon name={item.icon} size={18} />
-              <span>{item.label}</span>
+              <span>{t(`nav.${item.view}`)}</span>
               {item.view === 'queue' && active > 0 ? (
-                <span className="nav-badge" aria-label={`${active} active`}>
-                  {active.toLocaleString('en-US')}
+                <span className="nav-badge" aria-label={t('nav.activeCount', { n: formatCount(active) })}>
+                  {formatCount(active)}
                 </span>
               ) : null}
               {item.view === 'history' && failed > 0 ? (
-                <span className="nav-badge tone-danger" aria-label={`${failed} failed`}>
-                  {failed.toLocaleString('en-US')}
+                <span className="nav-badge tone-danger" aria-label={t('nav.failedCount', { n: formatCount(failed) })}>
+                  {formatCount(failed)}
                 </span>
               ) : null}
               {item.view === 'sync' && folderErrors > 0 ? (
-                <span
-                  className="nav-badge tone-danger"
-                  aria-label={`${folderErrors} ${folderErrors === 1 ? 'folder' : 'folders'} in error`}
-                >
+                <span className="nav-badge tone-danger" aria-label={t('nav.folderErrors', { count: folderErrors })}>
                   {folderErrors}
                 </span>
               ) : item.view === 'sync' && folders > 0 ? (
@@ -71,13 +71,13 @@ export function Sidebar() {
           <span className="conn-dot" aria-hidden="true" />
           {connection === 'open'
             ? kind === 'electron'
-              ? 'Ready'
-              : 'Connected'
+              ? t('conn.ready')
+              : t('conn.connected')
             : connection === 'connecting'
-              ? 'Connecting…'
-              : 'Reconnecting…'}
+              ? t('conn.connecting')
+              : t('conn.reconnecting')}
         </span>
-        <span className="shortcut-hint">Drop files anywhere</span>
+        <span className="shortcut-hint">{t('nav.dropHint')}</span>
       </div>
     </nav>
   );

@@ -1,4 +1,6 @@
 import type { JobView } from '../../main/api/contract.ts';
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
 import { formatDuration } from '../lib/format.ts';
 import { useNow } from './useNow.ts';
 
@@ -15,42 +17,50 @@ export interface ChipInfo {
  * What a job's state means to a person. Waiting splits into "retry N in 12s" and "rate-limited"
  * (the provider asked Ferry to slow down), both with a countdown to the next try.
  */
-export function describeState(job: JobView, now: number): ChipInfo {
+export function describeState(job: JobView, now: number, t: TFunction): ChipInfo {
   const countdown = job.nextAttemptAt !== null ? formatDuration(Math.max(0, (job.nextAttemptAt - now) / 1000)) : null;
   switch (job.state) {
     case 'queued':
-      return { label: 'Queued', tone: 'neutral', description: 'Waiting for its turn' };
+      return { label: t('state.queued'), tone: 'neutral', description: t('state.queuedHint') };
     case 'uploading':
-      return { label: 'Uploading', tone: 'accent', description: 'Sending bytes' };
+      return { label: t('state.uploading'), tone: 'accent', description: t('state.uploadingHint') };
     case 'waiting':
       if (job.error?.kind === 'rate-limited') {
         return {
-          label: countdown ? `Rate-limited · ${countdown}` : 'Rate-limited',
+          label: countdown ? t('state.rateLimitedIn', { countdown }) : t('state.rateLimited'),
           tone: 'orange',
-          description: `The provider asked Ferry to slow down${countdown ? `; trying again in ${countdown}` : ''}`,
+          description: countdown ? t('state.rateLimitedHintIn', { countdown }) : t('state.rateLimitedHint'),
         };
       }
       return {
-        label: countdown ? `Retry ${job.attempts + 1} in ${countdown}` : `Retry ${job.attempts + 1} soon`,
+        label: countdown
+          ? t('state.retryIn', { n: job.attempts + 1, countdown })
+          : t('state.retrySoon', { n: job.attempts + 1 }),
         tone: 'warning',
-        description: `Attempt ${job.attempts} failed${job.error ? `: ${job.error.message}` : ''}`,
+        description: job.error
+          ? t('state.attemptFailedWhy', { n: job.attempts, message: job.error.message })
+          : t('state.attemptFailed', { n: job.attempts }),
       };
     case 'paused':
-      return { label: 'Paused', tone: 'muted', description: 'Paused; resume to continue from the last confirmed part' };
+      return { label: t('state.paused'), tone: 'muted', description: t('state.pausedHint') };
     case 'finalizing':
       return {
-        label: 'Finalizing',
+        label: t('state.finalizing'),
         tone: 'teal',
-        description: 'All bytes sent; asking the provider to finish the upload',
+        description: t('state.finalizingHint'),
       };
     case 'processing':
-      return { label: 'Processing', tone: 'teal', description: 'The provider is processing the file on its side' };
+      return { label: t('state.processing'), tone: 'teal', description: t('state.processingHint') };
     case 'completed':
-      return { label: 'Completed', tone: 'success', description: 'Uploaded' };
+      return { label: t('state.completed'), tone: 'success', description: t('state.completedHint') };
     case 'failed':
-      return { label: 'Failed', tone: 'danger', description: job.error ? job.error.message : 'Failed' };
+      return {
+        label: t('state.failed'),
+        tone: 'danger',
+        description: job.error ? job.error.message : t('state.failed'),
+      };
     case 'canceled':
-      return { label: 'Canceled', tone: 'muted', description: 'Canceled' };
+      return { label: t('state.canceled'), tone: 'muted', description: t('state.canceled') };
     default: {
       const never: never = job.state;
       return { label: String(never), tone: 'neutral', description: String(never) };
@@ -60,7 +70,8 @@ export function describeState(job: JobView, now: number): ChipInfo {
 
 export function StateChip({ job }: { job: JobView }) {
   const now = useNow(job.state === 'waiting');
-  const info = describeState(job, now);
+  const { t } = useTranslation();
+  const info = describeState(job, now, t);
   return (
     <span className={`chip tone-${info.tone}`} title={info.description} data-state={job.state}>
       <span

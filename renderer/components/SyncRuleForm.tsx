@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { AfterUploadAction } from '../../main/api/contract.ts';
 import { addSyncRule } from '../store/sync.ts';
 import { useFerry } from '../store/store.ts';
@@ -13,19 +14,7 @@ export function parseGlobs(text: string): string[] {
     .filter((glob) => glob !== '');
 }
 
-const AFTER: Array<{ value: AfterUploadAction; label: string; hint: string }> = [
-  { value: 'keep', label: 'Keep it', hint: 'The file stays where it is.' },
-  {
-    value: 'move',
-    label: 'Move it to a subfolder',
-    hint: 'Uploaded files move into a subfolder, which is not watched.',
-  },
-  {
-    value: 'delete',
-    label: 'Delete it',
-    hint: 'Only once the upload completed, and only if the file did not change since.',
-  },
-];
+const AFTER: AfterUploadAction[] = ['keep', 'move', 'delete'];
 
 /**
  * The "Watch a folder" form. The folder is typed (or pasted) as a full path: the window has no folder
@@ -49,6 +38,7 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
   const [moveTo, setMoveTo] = useState('uploaded');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { t } = useTranslation();
   const windows = typeof navigator !== 'undefined' && /Windows/.test(navigator.userAgent);
   const example = windows ? 'C:\\Users\\you\\Pictures\\Export' : '/home/you/Pictures/Export';
 
@@ -56,7 +46,7 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
     event.preventDefault();
     if (!accountName) return;
     if (dir.trim() === '') {
-      setError('Give the full path of the folder to watch');
+      setError(t('syncForm.needDir'));
       return;
     }
     setBusy(true);
@@ -80,23 +70,23 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
 
   return (
     <Modal
-      title="Watch a folder"
+      title={t('sync.watch')}
       onClose={onClose}
       labelId="sync-form-title"
       footer={
         <>
           <button type="button" className="button is-ghost" onClick={onClose}>
-            Cancel
+            {t('actions.cancel')}
           </button>
           <button type="submit" form="sync-form" className="button is-primary" disabled={busy || !accountName}>
-            {busy ? 'Adding…' : 'Watch folder'}
+            {busy ? t('syncForm.adding') : t('syncForm.submit')}
           </button>
         </>
       }
     >
       <form id="sync-form" className="form" onSubmit={(event) => void submit(event)} noValidate>
         <fieldset className="provider-choice">
-          <legend className="field-label">Upload to</legend>
+          <legend className="field-label">{t('syncForm.uploadTo')}</legend>
           <div className="provider-grid">
             {fileAccounts.map((account) => (
               <label key={account.id} className={`provider-option${account.name === accountName ? ' is-checked' : ''}`}>
@@ -118,7 +108,7 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
         </fieldset>
         <div className="field">
           <label className="field-label" htmlFor="sync-dir">
-            Folder{' '}
+            {t('syncForm.folder')}{' '}
             <span className="required" aria-hidden="true">
               *
             </span>
@@ -136,15 +126,13 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
             aria-describedby="sync-dir-hint"
           />
           <p className="field-hint" id="sync-dir-hint">
-            {kind === 'serve'
-              ? 'The full path of a folder on the computer Ferry runs on. Copy it from your file manager or terminal.'
-              : 'The full path of the folder. Copy it from your file manager’s address bar and paste it here.'}
+            {kind === 'serve' ? t('syncForm.dirHintServe') : t('syncForm.dirHint')}
           </p>
         </div>
         <div className="field-row">
           <div className="field">
             <label className="field-label" htmlFor="sync-include">
-              Only files matching
+              {t('syncForm.include')}
             </label>
             <input
               id="sync-include"
@@ -155,11 +143,11 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
               autoComplete="off"
               spellCheck={false}
             />
-            <p className="field-hint">Leave empty for every file.</p>
+            <p className="field-hint">{t('syncForm.includeHint')}</p>
           </div>
           <div className="field">
             <label className="field-label" htmlFor="sync-exclude">
-              Never files matching
+              {t('syncForm.exclude')}
             </label>
             <input
               id="sync-exclude"
@@ -170,28 +158,28 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
               autoComplete="off"
               spellCheck={false}
             />
-            <p className="field-hint">Temporary files (.tmp, .part, .crdownload) are always skipped.</p>
+            <p className="field-hint">{t('syncForm.excludeHint')}</p>
           </div>
         </div>
         <label className="inline-field check-field">
           <input type="checkbox" checked={recursive} onChange={(e) => setRecursive(e.target.checked)} />
-          <span>Include files in subfolders</span>
+          <span>{t('syncForm.recursive')}</span>
         </label>
         <fieldset className="field">
-          <legend className="field-label">Once uploaded</legend>
+          <legend className="field-label">{t('sync.onceUploaded')}</legend>
           <div className="radio-list">
             {AFTER.map((option) => (
-              <label key={option.value} className="radio-option">
+              <label key={option} className="radio-option">
                 <input
                   type="radio"
                   name="sync-after"
-                  value={option.value}
-                  checked={afterUpload === option.value}
-                  onChange={() => setAfterUpload(option.value)}
+                  value={option}
+                  checked={afterUpload === option}
+                  onChange={() => setAfterUpload(option)}
                 />
                 <span>
-                  <span className="radio-label">{option.label}</span>
-                  <span className="field-hint">{option.hint}</span>
+                  <span className="radio-label">{t(`syncForm.after.${option}`)}</span>
+                  <span className="field-hint">{t(`syncForm.after.${option}Hint`)}</span>
                 </span>
               </label>
             ))}
@@ -199,7 +187,7 @@ export function SyncRuleForm({ onClose }: { onClose: () => void }) {
           {afterUpload === 'move' ? (
             <div className="field nested-field">
               <label className="field-label" htmlFor="sync-move-to">
-                Subfolder name
+                {t('syncForm.subfolder')}
               </label>
               <input
                 id="sync-move-to"

@@ -1,6 +1,8 @@
-import type { JobView } from '../../main/api/contract.ts';
+import { formatCopiedLink, type JobView } from '../../main/api/contract.ts';
+import { locale, t } from '../i18n.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { transport } from '../store/api.ts';
+import { ferryStore } from '../store/store.ts';
 import { cancelJobs, pauseJobs, removeJobs, resumeJobs, retryJobs } from '../store/jobActions.ts';
 import { pushToast, toastError } from '../store/toasts.ts';
 import type { IconName } from './Icon.tsx';
@@ -25,11 +27,19 @@ export async function revealJob(job: JobView): Promise<void> {
   }
 }
 
+/** Copies a finished job's link in the style of the auto-copy setting (the plain URL when that is off). */
 export async function copyJobLink(job: JobView): Promise<void> {
   if (!job.result?.url) return;
+  const style = ferryStore.getState().settings?.autoCopyLink ?? 'off';
+  const text = formatCopiedLink(style === 'off' ? 'url' : style, {
+    url: job.result.url,
+    name: job.name,
+    mime: job.mime,
+  });
+  if (!text) return;
   try {
-    await copyText(job.result.url);
-    pushToast('success', `Link to ${job.name} copied`);
+    await copyText(text);
+    pushToast('success', t('job.linkCopied', { name: job.name }));
   } catch (error) {
     toastError(error);
   }
@@ -41,46 +51,58 @@ export async function copyJobLink(job: JobView): Promise<void> {
  * engine's state table), so the window never offers what the engine would refuse.
  */
 export function commandsFor(job: JobView): JobCommand[] {
+  // A row re-renders with every progress message while its job object stays the same: the labels
+  // (translated, with the file name) are made once per job version and language, not per frame.
+  const cached = cache.get(job);
+  const host = safeTransport();
+  if (cached && cached.language === locale() && cached.host === host) return cached.commands;
+  const commands = buildCommands(job, host);
+  cache.set(job, { language: locale(), host, commands });
+  return commands;
+}
+
+const cache = new WeakMap<JobView, { language: string; host: unknown; commands: JobCommand[] }>();
+
+function buildCommands(job: JobView, host: ReturnType<typeof safeTransport>): JobCommand[] {
   const commands: JobCommand[] = [];
   const may = new Set(job.actions);
   if (may.has('pause'))
     commands.push({
       id: 'pause',
-      short: 'Pause',
-      label: `Pause ${job.name}`,
+      short: t('job.cmd.pause'),
+      label: t('job.cmd.pauseNamed', { name: job.name }),
       icon: 'pause',
       run: () => void pauseJobs([job.id]),
     });
   if (may.has('resume'))
     commands.push({
       id: 'resume',
-      short: 'Resume',
-      label: `Resume ${job.name}`,
+      short: t('job.cmd.resume'),
+      label: t('job.cmd.resumeNamed', { name: job.name }),
       icon: 'play',
       run: () => void resumeJobs([job.id]),
     });
   if (may.has('retry'))
     commands.push({
       id: 'retry',
-      short: 'Retry',
-      label: `Retry ${job.name}`,
+      short: t('job.cmd.retry'),
+      label: t('job.cmd.retryNamed', { name: job.name }),
       icon: 'retry',
       run: () => void retryJobs([job.id]),
     });
   if (job.result?.url)
     commands.push({
       id: 'copy',
-      short: 'Copy link',
-      label: `Copy link to ${job.name}`,
+      short: t('job.cmd.copy'),
+      label: t('job.cmd.copyNamed', { name: job.name }),
       icon: 'link',
       run: () => void copyJobLink(job),
     });
-  const host = safeTransport();
   if (host?.revealInFolder && job.sourceKind === 'file' && !job.staged) {
     commands.push({
       id: 'reveal',
-      short: 'Show in folder',
-      label: `Show ${job.name} in its folder`,
+      short: t('job.cmd.reveal'),
+      label: t('job.cmd.revealNamed', { name: job.name }),
       icon: 'folder',
       run: () => void revealJob(job),
     });
@@ -88,8 +110,8 @@ export function commandsFor(job: JobView): JobCommand[] {
   if (may.has('cancel'))
     commands.push({
       id: 'cancel',
-      short: 'Cancel',
-      label: `Cancel ${job.name}`,
+      short: t('job.cmd.cancel'),
+      label: t('job.cmd.cancelNamed', { name: job.name }),
       icon: 'cancel',
       run: () => void cancelJobs([job.id]),
       danger: true,
@@ -97,8 +119,8 @@ export function commandsFor(job: JobView): JobCommand[] {
   if (may.has('remove'))
     commands.push({
       id: 'remove',
-      short: 'Remove',
-      label: `Remove ${job.name} from the list`,
+      short: t('job.cmd.remove'),
+      label: t('job.cmd.removeNamed', { name: job.name }),
       icon: 'trash',
       run: () => void removeJobs([job.id]),
       danger: true,

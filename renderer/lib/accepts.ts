@@ -3,6 +3,7 @@
  * to refuse a file with the reason before anything is queued; the server checks again when queuing.
  */
 import type { ProviderInfo } from '../../main/api/contract.ts';
+import { t } from '../i18n.ts';
 import { formatBytes } from './format.ts';
 import { guessMime } from './mime.ts';
 
@@ -24,13 +25,13 @@ function describeAccepts(provider: ProviderInfo): string {
   const patterns = provider.capabilities.accepts.map((a) => a.type);
   const words = patterns.map((p) =>
     p === 'image/*'
-      ? 'images'
+      ? t('accepts.images')
       : p === 'video/*'
-        ? 'videos'
+        ? t('accepts.videos')
         : p === 'audio/*'
-          ? 'audio'
+          ? t('accepts.audio')
           : p === 'application/pdf'
-            ? 'PDF documents'
+            ? t('accepts.pdf')
             : p,
   );
   return [...new Set(words)].join(', ');
@@ -40,22 +41,27 @@ function describeAccepts(provider: ProviderInfo): string {
 export function refusalReason(candidate: Candidate, provider: ProviderInfo): string | null {
   const { sources, accepts } = provider.capabilities;
   if (sources === 'url' && candidate.kind === 'file') {
-    return `${provider.name} imports from a public URL; it cannot take a local file. Publish the file and paste its link`;
+    return t('accepts.urlOnly', { provider: provider.name });
   }
-  if (sources === 'file' && candidate.kind === 'url') return `${provider.name} uploads local files, not links`;
-  if (candidate.kind === 'file' && candidate.size === 0)
-    return `The file is empty; ${provider.name} needs at least one byte`;
+  if (sources === 'file' && candidate.kind === 'url') return t('accepts.filesOnly', { provider: provider.name });
+  if (candidate.kind === 'file' && candidate.size === 0) return t('accepts.empty', { provider: provider.name });
   const type = guessMime(candidate.name, candidate.type);
   // A link without a telling extension: only the provider can say once it looks.
   if (candidate.kind === 'url' && type === '') return null;
   if (accepts.length === 0) return null;
   const matching = accepts.filter((accepted) => matchesType(accepted.type, type));
   if (matching.length === 0) {
-    return `${type ? `A ${type} file` : 'A file of unknown type'}: ${provider.name} takes ${describeAccepts(provider)}`;
+    return type
+      ? t('accepts.wrongType', { type, provider: provider.name, takes: describeAccepts(provider) })
+      : t('accepts.unknownType', { provider: provider.name, takes: describeAccepts(provider) });
   }
   const limit = Math.max(...matching.map((m) => m.maxBytes ?? Number.POSITIVE_INFINITY));
   if (candidate.size !== null && candidate.size > limit) {
-    return `${formatBytes(candidate.size)} is over ${provider.name}'s limit of ${formatBytes(limit)} for this type`;
+    return t('accepts.tooLarge', {
+      size: formatBytes(candidate.size),
+      provider: provider.name,
+      limit: formatBytes(limit),
+    });
   }
   return null;
 }

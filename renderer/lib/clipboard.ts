@@ -1,3 +1,4 @@
+import { t } from '../i18n.ts';
 /** Copies text; falls back to a hidden textarea where the async clipboard is refused. */
 export async function copyText(text: string): Promise<void> {
   try {
@@ -15,5 +16,5 @@ export async function copyText(text: string): Promise<void> {
   area.select();
   const ok = document.execCommand('copy');
   area.remove();
-  if (!ok) throw new Error('The clipboard refused the text; select it and copy it by hand');
+  if (!ok) throw new Error(t('errors.clipboard'));
 }

@@ -1,36 +1,84 @@
-/** Number formatting for rows and headers: short, stable widths, no surprises. */
+/**
+ * Number, size, time and duration formatting for rows and headers, through `Intl` in the window's
+ * language (see i18n.ts). Formatters are cached per locale and shape: rows call these many times a
+ * second, and building an Intl formatter is far dearer than using one.
+ */
+import { locale } from '../i18n.ts';
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
 
-/** 1234567 → "1.2 MB" (decimal units, as file managers and providers state limits). */
+const cache = new Map<string, Intl.NumberFormat>();
+
+function numberFormat(key: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const lang = locale();
+  const id = `${lang}|${key}`;
+  let format = cache.get(id);
+  if (!format) cache.set(id, (format = new Intl.NumberFormat(lang, options)));
+  return format;
+}
+
+function unit(value: number, name: string, digits: number, display: 'short' | 'narrow' = 'short', pad = 1): string {
+  return numberFormat(`${name}|${digits}|${display}|${pad}`, {
+    style: 'unit',
+    unit: name,
+    unitDisplay: display,
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+    minimumIntegerDigits: pad,
+  }).format(value);
+}
+
+/** Bytes in decimal units, as file managers and providers state limits: 1234567 → "1.2 MB" / "1,2 MB". */
+function scaled(bytes: number, suffix: string): string {
+  // Intl's short "byte" is a word in English ("999 byte"); B is the symbol in both languages.
+  if (bytes < 1000) return `${numberFormat('count', {}).format(Math.round(bytes))} B${suffix ? '/s' : ''}`;
+  let value = bytes;
+  let index = 0;
+  while (value >= 1000 && index < UNITS.length - 1) {
+    value /= 1000;
+    index += 1;
+  }
+  return unit(value, `${UNITS[index]}${suffix}`, value >= 100 ? 0 : 1);
+}
+
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit]}`;
+  return scaled(bytes, '');
 }
 
 export function formatSpeed(bytesPerSecond: number | null | undefined): string {
   if (!bytesPerSecond || bytesPerSecond <= 0) return '—';
-  return `${formatBytes(bytesPerSecond)}/s`;
+  return scaled(bytesPerSecond, '-per-second');
 }
 
-/** Seconds → "45s", "3m 05s", "2h 10m". */
+/**
+ * Seconds → "45s", "3m 05s", "2h 10m". German's narrow units are long ("3 Min. 05 Sek.") and would
+ * overflow the ETA column, so it uses the clock notation German UIs use: "45 s", "3:05 min", "2:10 h".
+ */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
-  if (seconds < 1) return '<1s';
+  if (locale() === 'de') return clockDuration(seconds);
+  if (seconds < 1) return `<${unit(1, 'second', 0, 'narrow')}`;
   const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
+  if (s < 60) return unit(s, 'second', 0, 'narrow');
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  if (m < 60) return `${unit(m, 'minute', 0, 'narrow')} ${unit(s % 60, 'second', 0, 'narrow', 2)}`;
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  if (h < 48) return `${unit(h, 'hour', 0, 'narrow')} ${unit(m % 60, 'minute', 0, 'narrow', 2)}`;
+  return `${unit(Math.floor(h / 24), 'day', 0, 'narrow')} ${unit(h % 24, 'hour', 0, 'narrow')}`;
+}
+
+function clockDuration(seconds: number): string {
+  const count = numberFormat('count', {});
+  const two = numberFormat('two', { minimumIntegerDigits: 2 });
+  if (seconds < 1) return '<1 s';
+  const s = Math.round(seconds);
+  if (s < 60) return `${count.format(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${count.format(m)}:${two.format(s % 60)} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${count.format(h)}:${two.format(m % 60)} h`;
+  return `${unit(Math.floor(h / 24), 'day', 0, 'narrow')} ${count.format(h % 24)} h`;
 }
 
 export function etaSeconds(remainingBytes: number, bytesPerSecond: number): number | null {
@@ -38,19 +86,51 @@ export function etaSeconds(remainingBytes: number, bytesPerSecond: number): numb
   return remainingBytes / bytesPerSecond;
 }
 
+const dateCache = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(key: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const lang = locale();
+  const id = `${lang}|${key}`;
+  let format = dateCache.get(id);
+  if (!format) dateCache.set(id, (format = new Intl.DateTimeFormat(lang, options)));
+  return format;
+}
+
+/** A moment: its time today, else its day and time. */
 export function formatTime(ms: number | null | undefined): string {
   if (!ms) return '—';
   const date = new Date(ms);
-  const today = new Date();
-  const sameDay = date.toDateString() === today.toDateString();
-  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  return sameDay ? time : `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
+  const sameDay = date.toDateString() === new Date().toDateString();
+  if (sameDay) return dateFormat('time', { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(date);
+  return dateFormat('dayTime', {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(date);
+}
+
+/** A day: "Dec 4, 2026" / "04.12.2026". */
+export function formatDate(ms: number): string {
+  return dateFormat('date', { dateStyle: 'medium' }).format(new Date(ms));
+}
+
+/** How far a moment is from now in words: "in 3 days", "5 minutes ago" / "in 3 Tagen", "vor 5 Minuten". */
+export function formatRelative(ms: number, now = Date.now()): string {
+  const seconds = Math.round((ms - now) / 1000);
+  const abs = Math.abs(seconds);
+  const [value, step]: [number, Intl.RelativeTimeFormatUnit] =
+    abs < 60
+      ? [seconds, 'second']
+      : abs < 3600
+        ? [Math.round(seconds / 60), 'minute']
+        : abs < 86_400
+          ? [Math.round(seconds / 3600), 'hour']
+          : [Math.round(seconds / 86_400), 'day'];
+  return new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' }).format(value, step);
 }
 
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
+  return numberFormat('count', {}).format(n);
 }

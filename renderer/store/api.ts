@@ -2,6 +2,7 @@
  * The one place the renderer calls the API. `call` unwraps the result envelope: a refusal becomes an
  * ApiCallError with the server's one-line message, which the UI shows as it is.
  */
+import { t } from '../i18n.ts';
 import type { CommandInput, CommandName, CommandOutput } from '../../main/api/contract.ts';
 import { ApiCallError } from '../transport/apiCallError.ts';
 import type { Transport } from '../transport/types.ts';
@@ -13,7 +14,7 @@ export function setTransport(transport: Transport | null): void {
 }
 
 export function transport(): Transport {
-  if (!current) throw new ApiCallError('INTERNAL', 'Ferry is not connected');
+  if (!current) throw new ApiCallError('INTERNAL', t('errors.notConnected'));
   return current;
 }
 

@@ -6,6 +6,7 @@ import type {
   ConnectionTestResult,
   Settings,
 } from '../../main/api/contract.ts';
+import { t } from '../i18n.ts';
 import { call } from './api.ts';
 import { ferryStore } from './store.ts';
 import { pushToast, toastError } from './toasts.ts';
@@ -33,14 +34,14 @@ function upsertAccount(account: AccountInfo): void {
 export async function addAccount(input: AccountAddInput): Promise<AccountInfo> {
   const account = await call('accounts.add', input);
   upsertAccount(account);
-  pushToast('success', `Added the ${account.providerName} account “${account.name}”`);
+  pushToast('success', t('toast.accountAdded', { provider: account.providerName, name: account.name }));
   return account;
 }
 
 export async function updateAccount(input: AccountUpdateInput): Promise<AccountInfo> {
   const account = await call('accounts.update', input);
   upsertAccount(account);
-  pushToast('success', `Saved “${account.name}”`);
+  pushToast('success', t('toast.accountSaved', { name: account.name }));
   return account;
 }
 
@@ -48,7 +49,7 @@ export async function removeAccount(name: string): Promise<void> {
   try {
     await call('accounts.remove', { account: name });
     ferryStore.setState((s) => ({ accounts: s.accounts.filter((a) => a.name !== name) }));
-    pushToast('info', `Removed the account “${name}” and its uploads`);
+    pushToast('info', t('toast.accountRemoved', { name }));
   } catch (error) {
     toastError(error);
   }
@@ -72,6 +73,16 @@ export async function setAccountConcurrency(name: string, concurrency: number): 
   } catch (error) {
     toastError(error);
   }
+}
+
+/**
+ * Saves settings as the server accepts them, or throws its refusal (ApiCallError) with nothing
+ * changed: for fields that show the reason next to themselves instead of in a toast.
+ */
+export async function saveSettings(patch: Partial<Settings>): Promise<Settings> {
+  const settings = await call('settings.set', patch);
+  ferryStore.setState({ settings });
+  return settings;
 }
 
 export async function changeSettings(patch: Partial<Settings>): Promise<void> {

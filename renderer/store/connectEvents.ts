@@ -4,6 +4,7 @@
  */
 import type { JobsChanged, ProgressItem } from '../../main/api/contract.ts';
 import type { Transport } from '../transport/types.ts';
+import { autoCopyCompleted } from './autoCopy.ts';
 import { loadCatalog } from './catalog.ts';
 import { refreshDetails, scheduleDetailsRefresh } from './details.ts';
 import { forgetJobs } from './jobActions.ts';
@@ -72,7 +73,10 @@ export function connectEvents(transport: Transport): () => void {
   let wasOpen = false;
   const stops = [
     bridge.on('progress', applyProgress),
-    bridge.on('jobs.changed', applyJobsChanged),
+    bridge.on('jobs.changed', (change) => {
+      if (transport.kind === 'serve') autoCopyCompleted(change);
+      applyJobsChanged(change);
+    }),
     bridge.on('accounts.changed', (accounts) => ferryStore.setState({ accounts })),
     bridge.on('settings.changed', (settings) => ferryStore.setState({ settings })),
     bridge.on('sync.changed', applySyncRules),

@@ -3,6 +3,7 @@
  * per-id refusals; those are shown in one toast rather than one per job.
  */
 import type { BulkResult, JobView, RemoveResult } from '../../main/api/contract.ts';
+import { t } from '../i18n.ts';
 import { call } from './api.ts';
 import { closeDetails } from './details.ts';
 import { jobIdAt, queueQuery, scheduleRefresh } from './lists.ts';
@@ -12,12 +13,13 @@ import { pushToast, toastError } from './toasts.ts';
 
 type BulkCommand = 'jobs.pause' | 'jobs.resume' | 'jobs.cancel' | 'jobs.retry';
 
+/** The bulk-result toast of each command (keys under bulk.*). */
 const PAST: Record<BulkCommand | 'jobs.remove', string> = {
-  'jobs.pause': 'Paused',
-  'jobs.resume': 'Resumed',
-  'jobs.cancel': 'Canceled',
-  'jobs.retry': 'Retrying',
-  'jobs.remove': 'Removed',
+  'jobs.pause': 'bulk.paused',
+  'jobs.resume': 'bulk.resumed',
+  'jobs.cancel': 'bulk.canceled',
+  'jobs.retry': 'bulk.retrying',
+  'jobs.remove': 'bulk.removed',
 };
 
 function mergeJobs(jobs: JobView[]): void {
@@ -32,8 +34,8 @@ function mergeJobs(jobs: JobView[]): void {
 function reportErrors(verb: string, done: number, errors: BulkResult['errors']): void {
   if (errors.length === 0) return;
   const first = errors[0]!.message;
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  pushToast(done > 0 ? 'warning' : 'error', `${verb} ${done}, ${errors.length} not: ${first}${more}`);
+  const more = errors.length > 1 ? ` ${t('bulk.more', { n: errors.length - 1 })}` : '';
+  pushToast(done > 0 ? 'warning' : 'error', `${t(verb, { done, failed: errors.length })}: ${first}${more}`);
 }
 
 export async function runBulk(command: BulkCommand, ids: number[]): Promise<void> {

@@ -5,6 +5,7 @@
 import type { AccountInfo, ProviderInfo } from '../../main/api/contract.ts';
 import { refusalReason } from '../lib/accepts.ts';
 import { formatBytes } from '../lib/format.ts';
+import { t } from '../i18n.ts';
 import { call, transport } from './api.ts';
 import { scheduleRefresh } from './lists.ts';
 import { ferryStore } from './store.ts';
@@ -51,7 +52,7 @@ export function openPicker(input: { files: File[]; urls: string[]; skipped?: num
     })),
   ];
   if (items.length === 0) {
-    if (input.skipped) pushToast('info', `Nothing to upload: the ${input.skipped} dropped file(s) were system files`);
+    if (input.skipped) pushToast('info', t('toast.onlySystemFiles', { count: input.skipped }));
     return;
   }
   const { accounts } = ferryStore.getState();
@@ -116,10 +117,15 @@ export async function submitPicker(): Promise<void> {
   const host = transport();
   const urls = accepted.filter((item) => item.kind === 'url').map((item) => item.url!);
   const files = accepted.filter((item) => item.kind === 'file');
-  const paths =
-    host.kind === 'electron'
-      ? files.map((item) => host.pathForFile(item.file!)).filter((p): p is string => p !== null)
-      : [];
+  // Files with a path on disk are queued by path (desktop); the rest (every file in a browser, a
+  // pasted screenshot on the desktop) have their bytes sent to the host's staging, when it has one.
+  const paths: string[] = [];
+  const withoutPath: PendingItem[] = [];
+  for (const item of files) {
+    const path = host.kind === 'electron' ? host.pathForFile(item.file!) : null;
+    if (path) paths.push(path);
+    else withoutPath.push(item);
+  }
   const direct = [...urls, ...paths];
 
   // Things the server refuses at once (nothing was queued) keep the picker open with the reason.
@@ -136,14 +142,12 @@ export async function submitPicker(): Promise<void> {
     }
   }
   ferryStore.setState({ picker: null, view: 'queue' });
-  const staged = host.kind === 'serve' ? files : [];
-  if (host.kind === 'electron' && paths.length < files.length) {
-    pushToast('warning', `${files.length - paths.length} file(s) had no path on disk and were not queued`);
-  }
+  const staged = host.stageFile ? withoutPath : [];
+  if (!host.stageFile && withoutPath.length > 0) pushToast('warning', t('toast.noPath', { count: withoutPath.length }));
   if (staged.length > 0) await stageFiles(staged, account.name);
   const queued = direct.length + staged.length;
   if (queued > 0 && staged.length === 0)
-    pushToast('success', `Queued ${queued} ${queued === 1 ? 'upload' : 'uploads'} for ${account.name}`);
+    pushToast('success', t('toast.queued', { count: queued, account: account.name }));
   scheduleRefresh('queue', 50);
   scheduleSummary(100);
 }
@@ -182,7 +186,10 @@ async function stageFiles(items: PendingItem[], accountName: string): Promise<vo
   await Promise.all(Array.from({ length: Math.min(STAGE_PARALLEL, items.length) }, worker));
   ferryStore.setState({ staging: null });
   if (done > 0)
-    pushToast('success', `Queued ${done} ${done === 1 ? 'file' : 'files'} (${formatBytes(total)}) for ${accountName}`);
+    pushToast('success', t('toast.staged', { count: done, size: formatBytes(total), account: accountName }));
   if (failures.length > 0)
-    pushToast('error', `${failures.length} not queued. ${failures[0]}${failures.length > 1 ? ' …' : ''}`);
+    pushToast(
+      'error',
+      `${t('toast.notQueued', { count: failures.length })} ${failures[0]}${failures.length > 1 ? ' …' : ''}`,
+    );
 }

@@ -4,6 +4,7 @@
  * it can show them next to the fields; the others become toasts.
  */
 import type { SyncAddInput, SyncRuleInfo, SyncTrashEntry } from '../../main/api/contract.ts';
+import { t } from '../i18n.ts';
 import { call } from './api.ts';
 import { ferryStore } from './store.ts';
 import { pushToast, toastError } from './toasts.ts';
@@ -31,7 +32,7 @@ export async function loadSyncRules(): Promise<void> {
 export async function addSyncRule(input: SyncAddInput): Promise<SyncRuleInfo> {
   const rule = await call('sync.add', input);
   upsertRule(rule);
-  pushToast('success', `Watching ${rule.dir} for ${rule.accountName ?? 'the account'}`);
+  pushToast('success', t('toast.syncAdded', { dir: rule.dir, account: rule.accountName ?? t('toast.theAccount') }));
   return rule;
 }
 
@@ -39,7 +40,7 @@ export async function removeSyncRule(rule: SyncRuleInfo): Promise<void> {
   try {
     await call('sync.remove', { id: rule.id });
     ferryStore.setState((s) => ({ syncRules: s.syncRules.filter((r) => r.id !== rule.id) }));
-    pushToast('info', `Stopped watching ${rule.dir}`);
+    pushToast('info', t('toast.syncRemoved', { dir: rule.dir }));
   } catch (error) {
     toastError(error);
   }
@@ -74,7 +75,7 @@ export async function loadSyncTrash(): Promise<SyncTrashEntry[]> {
 export async function restoreSyncTrash(entry: SyncTrashEntry): Promise<boolean> {
   try {
     await call('sync.trashRestore', { id: entry.id });
-    pushToast('success', `Restored ${entry.path}`);
+    pushToast('success', t('toast.restored', { path: entry.path }));
     return true;
   } catch (error) {
     toastError(error);

@@ -1,8 +1,9 @@
+import type { FerryDesktopBridge } from '../../preload/bridge.ts';
 /**
  * What the renderer needs from its host. The API contract is shared with main (type-only imports, it
  * has no Node imports); the extras below are what only one of the two hosts can do.
  */
-import type { ApiResult, FerryBridge } from '../../main/api/contract.ts';
+import type { ApiResult, FerryBridge, JobView } from '../../main/api/contract.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -24,12 +25,21 @@ export interface Transport {
    * ids; rejects with an ApiCallError carrying the server's reason.
    */
   readonly stageFile: ((file: File, account: string, onProgress?: (sent: number) => void) => Promise<number[]>) | null;
+  /** Opens the folder of Ferry's log files in the file manager (desktop app); null when the host cannot. */
+  readonly openLogFolder: (() => Promise<void>) | null;
 }
 
 /** What Electron's preload puts on `window` (see preload/): the bridge, and its file helpers. */
 export interface ElectronBridge extends FerryBridge {
   pathForFile?: (file: File) => string;
   revealInFolder?: (jobId: number) => Promise<ApiResult<null>>;
+  /** Added by newer preloads: opens the log folder. Older ones lack it, so it is looked for, not assumed. */
+  openLogFolder?: () => Promise<ApiResult<null>>;
+  /**
+   * Added by a newer preload (main-side staging of bytes): queues a file that has no path on disk, such
+   * as a pasted screenshot, from its bytes. Looked for, not assumed.
+   */
+  stageBytes?: (input: { account: string; name: string; bytes: Uint8Array }) => Promise<ApiResult<JobView[]>>;
 }
 
 declare global {
@@ -38,3 +48,7 @@ declare global {
     pathForFile?: (file: File) => string;
   }
 }
+
+// Compile-time check: what the desktop app's preload exposes fits what this transport looks for.
+type DesktopBridgeFits<T extends ElectronBridge> = T;
+export type CheckedDesktopBridge = DesktopBridgeFits<FerryDesktopBridge>;

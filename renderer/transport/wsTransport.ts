@@ -17,6 +17,7 @@ import type {
   JobView,
   WsResponse,
 } from '../../main/api/contract.ts';
+import { t } from '../i18n.ts';
 import { ApiCallError } from './apiCallError.ts';
 import type { ConnectionState, Transport } from './types.ts';
 
@@ -99,7 +100,7 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
-      failPending('The connection to Ferry was lost while this was being done; check the result and try again');
+      failPending(t('errors.connectionLost'));
       if (closedByUs) return;
       setState('closed');
       setTimeout(connect, delay);
@@ -118,7 +119,7 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
             ok: false,
             error: {
               code: 'INTERNAL',
-              message: `Ferry did not answer ${command} in time; is \`ferry serve\` still running?`,
+              message: t('errors.noAnswer', { command }),
             },
           });
         }, CALL_TIMEOUT_MS);
@@ -160,8 +161,7 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
       xhr.open('POST', `${origin}/api/stage?${query.toString()}`);
       xhr.setRequestHeader('content-type', 'application/octet-stream');
       xhr.upload.onprogress = (event) => onProgress?.(event.loaded);
-      xhr.onerror = () =>
-        reject(new ApiCallError('INTERNAL', `Could not send ${file.name} to Ferry: the connection failed`));
+      xhr.onerror = () => reject(new ApiCallError('INTERNAL', t('errors.stageFailed', { name: file.name })));
       xhr.onload = () => {
         let body: ApiResult<JobView[]> | null;
         try {
@@ -175,7 +175,7 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
           const error = new ApiCallError(body.error.code, body.error.message);
           reject(new BusyError(error, Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : 2_000));
         } else if (body) reject(new ApiCallError(body.error.code, body.error.message));
-        else reject(new ApiCallError('INTERNAL', `Ferry answered ${xhr.status} to the upload of ${file.name}`));
+        else reject(new ApiCallError('INTERNAL', t('errors.stageStatus', { status: xhr.status, name: file.name })));
       };
       xhr.send(file);
     });
@@ -193,10 +193,11 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
     pathForFile: () => null,
     revealInFolder: null,
     stageFile,
+    openLogFolder: null,
     close() {
       closedByUs = true;
       socket?.close();
-      failPending('The connection to Ferry was closed');
+      failPending(t('errors.closed'));
     },
   };
 }

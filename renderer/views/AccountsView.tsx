@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { AccountInfo, ConnectionTestResult } from '../../main/api/contract.ts';
 import { AccountForm } from '../components/AccountForm.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
@@ -11,6 +12,7 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
   const provider = useFerry((s) => s.providers.find((p) => p.id === account.provider));
   const [test, setTest] = useState<ConnectionTestResult | 'running' | { error: string } | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const { t } = useTranslation();
   const titleId = `account-${account.id}-title`;
   const address = account.baseUrl ?? provider?.capabilities.defaultBaseUrl ?? '—';
   return (
@@ -21,18 +23,23 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
           <h2 id={titleId}>{account.name}</h2>
           <span className="muted">
             {account.providerName}
-            {account.paused ? ' · paused' : ''}
+            {account.paused ? ` · ${t('accounts.pausedTag')}` : ''}
           </span>
         </div>
         <div className="account-head-actions">
-          <button type="button" className="button is-small" onClick={onEdit} aria-label={`Edit ${account.name}`}>
-            <Icon name="edit" /> Edit
+          <button
+            type="button"
+            className="button is-small"
+            onClick={onEdit}
+            aria-label={t('accounts.editNamed', { name: account.name })}
+          >
+            <Icon name="edit" /> {t('actions.edit')}
           </button>
         </div>
       </header>
       <dl className="facts account-facts">
         <div>
-          <dt>Address</dt>
+          <dt>{t('accounts.address')}</dt>
           <dd className="mono ellipsis" title={address}>
             {address}
           </dd>
@@ -44,15 +51,16 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
           </div>
         ))}
         <div>
-          <dt>Secrets</dt>
+          <dt>{t('accounts.secrets')}</dt>
           <dd className="secret-tags">
             {Object.entries(account.secrets).map(([key, state]) => (
               <span
                 key={key}
                 className={`tag ${state === 'set' ? 'tone-success' : 'tone-danger'}`}
-                title={`${key} is ${state}`}
+                title={t(state === 'set' ? 'accounts.secret.setNamed' : 'accounts.secret.missingNamed', { key })}
               >
-                {provider?.fields.find((f) => f.key === key)?.label ?? key}: {state}
+                {provider?.fields.find((f) => f.key === key)?.label ?? key}:{' '}
+                {state === 'set' ? t('accounts.secret.set') : t('accounts.secret.missing')}
               </span>
             ))}
           </dd>
@@ -60,7 +68,7 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
       </dl>
       <div className="account-controls">
         <label className="inline-field">
-          <span>Uploads at once</span>
+          <span>{t('accounts.concurrency')}</span>
           <input
             type="number"
             className="input is-narrow"
@@ -68,7 +76,7 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
             max={32}
             defaultValue={account.concurrency}
             key={account.concurrency}
-            aria-label={`Uploads at once for ${account.name}`}
+            aria-label={t('accounts.concurrencyNamed', { name: account.name })}
             onBlur={(event) => {
               const value = Number(event.target.value);
               if (Number.isInteger(value) && value >= 1 && value !== account.concurrency)
@@ -83,9 +91,9 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
             className="switch"
             checked={!account.paused}
             onChange={(e) => void setAccountPaused(account.name, !e.target.checked)}
-            aria-label={`Uploads of ${account.name} enabled`}
+            aria-label={t('accounts.enabledNamed', { name: account.name })}
           />
-          <span>{account.paused ? 'Paused' : 'Active'}</span>
+          <span>{account.paused ? t('sync.paused') : t('sync.active')}</span>
         </label>
         <span className="spacer" />
         <button
@@ -101,20 +109,20 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
             }
           }}
         >
-          <Icon name="plug" /> {test === 'running' ? 'Testing…' : 'Test connection'}
+          <Icon name="plug" /> {test === 'running' ? t('accounts.testing') : t('accounts.test')}
         </button>
         {confirmRemove ? (
           <span className="confirm">
-            <span>Remove it and its uploads?</span>
+            <span>{t('accounts.confirmRemove')}</span>
             <button
               type="button"
               className="button is-small is-danger"
               onClick={() => void removeAccount(account.name)}
             >
-              Remove
+              {t('actions.remove')}
             </button>
             <button type="button" className="button is-small is-ghost" onClick={() => setConfirmRemove(false)}>
-              Keep
+              {t('sync.keep')}
             </button>
           </span>
         ) : (
@@ -122,9 +130,9 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
             type="button"
             className="button is-small is-danger-ghost"
             onClick={() => setConfirmRemove(true)}
-            aria-label={`Remove ${account.name}`}
+            aria-label={t('accounts.removeNamed', { name: account.name })}
           >
-            <Icon name="trash" /> Remove
+            <Icon name="trash" /> {t('actions.remove')}
           </button>
         )}
       </div>
@@ -146,32 +154,32 @@ function AccountCard({ account, onEdit }: { account: AccountInfo; onEdit: () => 
 export function AccountsView() {
   const accounts = useFerry((s) => s.accounts);
   const [editing, setEditing] = useState<AccountInfo | 'new' | null>(null);
+  const { t } = useTranslation();
   return (
     <section className="view view-narrow" aria-labelledby="accounts-title">
       <header className="view-header">
         <div className="view-title-row">
-          <h1 id="accounts-title">Accounts</h1>
+          <h1 id="accounts-title">{t('nav.accounts')}</h1>
           <div className="header-actions">
             <button type="button" className="button is-primary" onClick={() => setEditing('new')}>
-              <Icon name="plus" /> Add account
+              <Icon name="plus" /> {t('accounts.add')}
             </button>
           </div>
         </div>
-        <p className="view-lede">Where your files go. Secrets stay on this computer and are never shown again.</p>
+        <p className="view-lede">{t('accounts.lede')}</p>
       </header>
       <div className="view-scroll">
         {accounts.length === 0 ? (
           <EmptyState
             icon="accounts"
-            title="No accounts yet"
+            title={t('accounts.empty.title')}
             actions={
               <button type="button" className="button is-primary" onClick={() => setEditing('new')}>
-                <Icon name="plus" /> Add your first account
+                <Icon name="plus" /> {t('accounts.empty.addFirst')}
               </button>
             }
           >
-            Add the account you upload to — SelfCommunity, TwentyThree, OFAuth, Oktopost or Xvid MediaHub — with the
-            keys its site gives you.
+            {t('accounts.empty.text')}
           </EmptyState>
         ) : (
           <div className="account-list">

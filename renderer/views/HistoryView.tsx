@@ -1,4 +1,6 @@
 import { memo, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { t as translate } from '../i18n.ts';
 import type { FinishedState } from '../../main/api/contract.ts';
 import { AccountFilter } from '../components/AccountFilter.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
@@ -9,7 +11,7 @@ import { SearchInput } from '../components/SearchInput.tsx';
 import { Segmented } from '../components/Segmented.tsx';
 import { StateChip } from '../components/StateChip.tsx';
 import { usePagedList } from '../components/usePagedList.ts';
-import { formatBytes, formatTime } from '../lib/format.ts';
+import { formatBytes, formatCount, formatTime } from '../lib/format.ts';
 import { call } from '../store/api.ts';
 import { openDetails } from '../store/details.ts';
 import { historyQuery, jobIdAt, reloadList, setHistoryFilter } from '../store/lists.ts';
@@ -93,7 +95,7 @@ async function exportHistory(format: 'csv' | 'json'): Promise<void> {
     const text = await call('history.export', { format, ...historyQuery(ferryStore.getState().historyFilter) });
     const stamp = new Date().toISOString().slice(0, 10);
     download(text, `ferry-history-${stamp}.${format}`, format === 'csv' ? 'text/csv' : 'application/json');
-    pushToast('success', `Exported the history as ${format.toUpperCase()}`);
+    pushToast('success', translate('history.exported', { format: format.toUpperCase() }));
   } catch (error) {
     toastError(error);
   }
@@ -118,6 +120,7 @@ export function HistoryView() {
   const total = useFerry((s) => s.history.total);
   const ready = useFerry((s) => s.history.ready);
   const [exporting, setExporting] = useState(false);
+  const { t } = useTranslation();
   useEffect(() => {
     void reloadList('history');
   }, []);
@@ -126,7 +129,7 @@ export function HistoryView() {
     <section className="view" aria-labelledby="history-title">
       <header className="view-header">
         <div className="view-title-row">
-          <h1 id="history-title">History</h1>
+          <h1 id="history-title">{t('nav.history')}</h1>
           <div className="header-actions">
             {(['csv', 'json'] as const).map((format) => (
               <button
@@ -140,64 +143,62 @@ export function HistoryView() {
                   setExporting(false);
                 }}
               >
-                <Icon name="download" /> Export {format.toUpperCase()}
+                <Icon name="download" /> {t('history.export', { format: format.toUpperCase() })}
               </button>
             ))}
           </div>
         </div>
         <p className="view-lede">
           {ready
-            ? `${total.toLocaleString('en-US')} finished ${total === 1 ? 'upload' : 'uploads'}${filtered ? ' match' : ''}`
-            : 'Loading…'}
+            ? t(filtered ? 'history.countMatching' : 'history.count', { count: total, n: formatCount(total) })
+            : t('common.loading')}
         </p>
         <div className="toolbar">
           <Segmented<FinishedState | 'all'>
-            label="Filter by result"
+            label={t('history.filterByResult')}
             value={filter.state}
             options={[
-              { value: 'all', label: 'All' },
-              { value: 'completed', label: 'Completed' },
-              { value: 'failed', label: 'Failed' },
-              { value: 'canceled', label: 'Canceled' },
+              { value: 'all', label: t('queue.filter.all') },
+              { value: 'completed', label: t('queue.filter.completed') },
+              { value: 'failed', label: t('queue.filter.failed') },
+              { value: 'canceled', label: t('queue.filter.canceled') },
             ]}
             onChange={(state) => void setHistoryFilter({ state })}
           />
           <span className="spacer" />
           <AccountFilter value={filter.accountId} onChange={(accountId) => void setHistoryFilter({ accountId })} />
           <SearchInput
-            label="Search history"
-            placeholder="Search by name or source"
+            label={t('history.search')}
+            placeholder={t('history.searchPlaceholder')}
             value={filter.search}
             onChange={(search) => void setHistoryFilter({ search })}
           />
         </div>
       </header>
-      <div className="list" role="grid" aria-label="Finished uploads" aria-rowcount={total + 1}>
+      <div className="list" role="grid" aria-label={t('history.finishedUploads')} aria-rowcount={total + 1}>
         <div className="row row-head history-row" role="row" aria-rowindex={1}>
           <div className="cell cell-name" role="columnheader">
-            Name
+            {t('queue.col.name')}
           </div>
           <div className="cell cell-account" role="columnheader">
-            Account
+            {t('queue.col.account')}
           </div>
           <div className="cell cell-num" role="columnheader">
-            Size
+            {t('queue.col.size')}
           </div>
           <div className="cell cell-num" role="columnheader">
-            Finished
+            {t('details.finished')}
           </div>
           <div className="cell cell-state" role="columnheader">
-            Result
+            {t('details.result')}
           </div>
           <div className="cell cell-links" role="columnheader">
-            Copy link as
+            {t('history.copyLinkAs')}
           </div>
         </div>
         {ready && total === 0 ? (
-          <EmptyState icon="history" title={filtered ? 'Nothing matches' : 'No finished uploads yet'}>
-            {filtered
-              ? 'Try another search or filter.'
-              : 'Uploads appear here once they complete, fail or are canceled — with their links ready to copy.'}
+          <EmptyState icon="history" title={filtered ? t('history.empty.noMatch') : t('history.empty.title')}>
+            {filtered ? t('history.empty.noMatchText') : t('history.empty.text')}
           </EmptyState>
         ) : (
           <HistoryList />

@@ -6,7 +6,8 @@ import { AccountFilter } from '../components/AccountFilter.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { usePagedList } from '../components/usePagedList.ts';
 import { Segmented } from '../components/Segmented.tsx';
-import { etaSeconds, formatBytes, formatDuration, formatSpeed, plural } from '../lib/format.ts';
+import { useTranslation } from 'react-i18next';
+import { etaSeconds, formatBytes, formatCount, formatDuration, formatSpeed } from '../lib/format.ts';
 import {
   cancelJobs,
   clearSelection,
@@ -49,38 +50,39 @@ function QueueTotals() {
   const remaining = summary.bytesTotal - done;
   const eta = etaSeconds(remaining, speed);
   const unfinished = summary.counts.active + summary.counts.paused;
+  const { t } = useTranslation();
   return (
-    <dl className="totals" aria-label="Queue totals">
+    <dl className="totals" aria-label={t('queue.totals.label')}>
       <div>
-        <dt>Files</dt>
+        <dt>{t('queue.totals.files')}</dt>
         <dd>
-          {unfinished.toLocaleString('en-US')}
-          <span className="of"> left of {summary.counts.all.toLocaleString('en-US')}</span>
+          {formatCount(unfinished)}
+          <span className="of"> {t('queue.totals.leftOf', { total: formatCount(summary.counts.all) })}</span>
         </dd>
       </div>
       <div>
-        <dt>Bytes</dt>
+        <dt>{t('queue.totals.bytes')}</dt>
         {summary.bytesTotal === 0 ? (
           <dd>
-            —<span className="of"> {unfinished > 0 ? 'sizes known once fetched' : 'none left'}</span>
+            —<span className="of"> {unfinished > 0 ? t('queue.totals.sizesLater') : t('queue.totals.noneLeft')}</span>
           </dd>
         ) : (
           <dd>
             {formatBytes(done)}
             <span className="of">
               {' '}
-              of {formatBytes(summary.bytesTotal)}
-              {summary.sizeUnknown > 0 ? ` + ${plural(summary.sizeUnknown, 'link')}` : ''}
+              {t('queue.totals.ofBytes', { total: formatBytes(summary.bytesTotal) })}
+              {summary.sizeUnknown > 0 ? ` + ${t('queue.totals.links', { count: summary.sizeUnknown })}` : ''}
             </span>
           </dd>
         )}
       </div>
       <div>
-        <dt>Speed</dt>
+        <dt>{t('queue.totals.speed')}</dt>
         <dd>{formatSpeed(speed)}</dd>
       </div>
       <div>
-        <dt>Time left</dt>
+        <dt>{t('queue.totals.timeLeft')}</dt>
         <dd>{eta === null ? '—' : formatDuration(eta)}</dd>
       </div>
     </dl>
@@ -89,42 +91,36 @@ function QueueTotals() {
 
 function SelectionBar() {
   const count = useFerry((s) => (s.selectAll ? s.queue.total : Object.keys(s.selection).length));
+  const { t } = useTranslation();
   if (count === 0) return null;
   const act = (run: (ids: number[]) => Promise<void>) => async () => run(await selectedIds());
   return (
-    <div className="selection-bar" role="toolbar" aria-label="Selected uploads">
-      <span className="selection-count">{plural(count, 'upload')} selected</span>
+    <div className="selection-bar" role="toolbar" aria-label={t('queue.selection.label')}>
+      <span className="selection-count">{t('queue.selection.count', { count, n: formatCount(count) })}</span>
       <button type="button" className="button is-small" onClick={act(pauseJobs)}>
-        <Icon name="pause" /> Pause
+        <Icon name="pause" /> {t('actions.pause')}
       </button>
       <button type="button" className="button is-small" onClick={act(resumeJobs)}>
-        <Icon name="play" /> Resume
+        <Icon name="play" /> {t('actions.resume')}
       </button>
       <button type="button" className="button is-small" onClick={act(retryJobs)}>
-        <Icon name="retry" /> Retry
+        <Icon name="retry" /> {t('actions.retry')}
       </button>
       <button type="button" className="button is-small" onClick={act(cancelJobs)}>
-        <Icon name="cancel" /> Cancel
+        <Icon name="cancel" /> {t('actions.cancel')}
       </button>
       <button type="button" className="button is-small is-danger" onClick={() => void removeSelection()}>
-        <Icon name="trash" /> Remove
+        <Icon name="trash" /> {t('actions.remove')}
       </button>
       <span className="spacer" />
       <button type="button" className="button is-small is-ghost" onClick={clearSelection}>
-        Clear selection
+        {t('queue.selection.clear')}
       </button>
     </div>
   );
 }
 
-const FILTERS: Array<{ value: QueueStateFilter; label: string }> = [
-  { value: 'all', label: 'All' },
-  { value: 'active', label: 'Active' },
-  { value: 'paused', label: 'Paused' },
-  { value: 'failed', label: 'Failed' },
-  { value: 'completed', label: 'Completed' },
-  { value: 'canceled', label: 'Canceled' },
-];
+const FILTERS: QueueStateFilter[] = ['all', 'active', 'paused', 'failed', 'completed', 'canceled'];
 
 function QueueList() {
   const total = useFerry((s) => s.queue.total);
@@ -153,28 +149,28 @@ export function QueueView() {
   const staging = useFerry((s) => s.staging);
   const filtered = filter.state !== 'all' || filter.accountId !== null || filter.search.trim() !== '';
   const rowCount = useFerry((s) => (s.selectAll ? s.queue.total : Object.keys(s.selection).length));
+  const { t } = useTranslation();
 
   let empty: React.ReactNode = null;
   if (booted && accounts === 0) {
     empty = (
       <EmptyState
         icon="accounts"
-        title="Add an account to start"
+        title={t('queue.empty.noAccountTitle')}
         actions={
           <button type="button" className="button is-primary" onClick={() => ferryStore.setState({ view: 'accounts' })}>
-            <Icon name="plus" /> Add an account
+            <Icon name="plus" /> {t('queue.empty.addAccount')}
           </button>
         }
       >
-        Ferry uploads to SelfCommunity, TwentyThree, OFAuth, Oktopost and Xvid MediaHub. Connect an account first; then
-        drop files anywhere on this window.
+        {t('queue.empty.noAccountText')}
       </EmptyState>
     );
   } else if (ready && total === 0 && !filtered) {
     empty = (
       <EmptyState
         icon="upload"
-        title="Drop files here"
+        title={t('queue.empty.dropTitle')}
         actions={
           <>
             <FilePickerButton className="button is-primary" />
@@ -182,26 +178,25 @@ export function QueueView() {
           </>
         }
       >
-        Drag files or whole folders anywhere onto this window, then pick the account they go to. Uploads resume where
-        they stopped, even after a restart.
+        {t('queue.empty.dropText')}
       </EmptyState>
     );
   } else if (ready && total === 0) {
     empty = (
       <EmptyState
         icon="search"
-        title="No uploads match"
+        title={t('queue.empty.noMatchTitle')}
         actions={
           <button
             type="button"
             className="button"
             onClick={() => void setQueueFilter({ state: 'all', accountId: null, search: '' })}
           >
-            Show every upload
+            {t('queue.empty.showAll')}
           </button>
         }
       >
-        Nothing in the queue matches these filters.
+        {t('queue.empty.noMatchText')}
       </EmptyState>
     );
   }
@@ -210,37 +205,42 @@ export function QueueView() {
     <section className="view" aria-labelledby="queue-title">
       <header className="view-header">
         <div className="view-title-row">
-          <h1 id="queue-title">Queue</h1>
+          <h1 id="queue-title">{t('nav.queue')}</h1>
           <div className="header-actions">
             <AddLinkButton />
-            <FilePickerButton label="Add files" />
+            <FilePickerButton label={t('queue.addFiles')} />
             <button type="button" className="button" onClick={() => void pauseAll()} disabled={counts.active === 0}>
-              <Icon name="pause" /> Pause all
+              <Icon name="pause" /> {t('queue.pauseAll')}
             </button>
             <button type="button" className="button" onClick={() => void resumeAll()} disabled={counts.paused === 0}>
-              <Icon name="play" /> Resume all
+              <Icon name="play" /> {t('queue.resumeAll')}
             </button>
           </div>
         </div>
         <QueueTotals />
         {staging ? (
           <div className="staging-note" role="status">
-            <Icon name="upload" /> Adding {plural(staging.files, 'file')} to the queue… {formatBytes(staging.sent)} of{' '}
-            {formatBytes(staging.total)}
+            <Icon name="upload" />{' '}
+            {t('queue.staging', {
+              count: staging.files,
+              n: formatCount(staging.files),
+              sent: formatBytes(staging.sent),
+              total: formatBytes(staging.total),
+            })}
           </div>
         ) : null}
         <div className="toolbar">
           <Segmented
-            label="Filter by state"
+            label={t('queue.filterByState')}
             value={filter.state}
-            options={FILTERS.map((f) => ({ ...f, count: counts[f.value] }))}
+            options={FILTERS.map((value) => ({ value, label: t(`queue.filter.${value}`), count: counts[value] }))}
             onChange={(state) => void setQueueFilter({ state })}
           />
           <span className="spacer" />
           <AccountFilter value={filter.accountId} onChange={(accountId) => void setQueueFilter({ accountId })} />
           <SearchInput
-            label="Search uploads"
-            placeholder="Search by name"
+            label={t('queue.search')}
+            placeholder={t('queue.searchPlaceholder')}
             value={filter.search}
             onChange={(search) => void setQueueFilter({ search })}
           />
@@ -250,38 +250,38 @@ export function QueueView() {
       <div
         className="list"
         role="grid"
-        aria-label="Uploads"
+        aria-label={t('queue.uploads')}
         aria-rowcount={total + 1}
         aria-multiselectable="true"
         data-selected={rowCount}
       >
         <div className="row row-head" role="row" aria-rowindex={1}>
           <div className="cell cell-check" role="columnheader">
-            <span className="visually-hidden">Selected</span>
+            <span className="visually-hidden">{t('queue.col.selected')}</span>
           </div>
           <div className="cell cell-name" role="columnheader">
-            Name
+            {t('queue.col.name')}
           </div>
           <div className="cell cell-account" role="columnheader">
-            Account
+            {t('queue.col.account')}
           </div>
           <div className="cell cell-num" role="columnheader">
-            Size
+            {t('queue.col.size')}
           </div>
           <div className="cell cell-progress" role="columnheader">
-            Progress
+            {t('queue.col.progress')}
           </div>
           <div className="cell cell-num cell-speed" role="columnheader">
-            Speed
+            {t('queue.col.speed')}
           </div>
           <div className="cell cell-num cell-eta" role="columnheader">
-            ETA
+            {t('queue.col.eta')}
           </div>
           <div className="cell cell-state" role="columnheader">
-            State
+            {t('queue.col.state')}
           </div>
           <div className="cell cell-actions" role="columnheader">
-            <span className="visually-hidden">Actions</span>
+            <span className="visually-hidden">{t('queue.col.actions')}</span>
           </div>
         </div>
         {empty ?? <QueueList />}

@@ -1,10 +1,25 @@
-import type { ReactNode } from 'react';
-import type { Theme } from '../../main/api/contract.ts';
+import { useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AutoCopyLink, Language, Settings, Theme } from '../../main/api/contract.ts';
 import { Segmented } from '../components/Segmented.tsx';
-import { changeSettings } from '../store/catalog.ts';
+import { changeSettings, saveSettings } from '../store/catalog.ts';
+import { transport } from '../store/api.ts';
 import { useFerry } from '../store/store.ts';
+import { toastError } from '../store/toasts.ts';
 
-function SettingRow({ id, label, hint, children }: { id: string; label: string; hint: string; children: ReactNode }) {
+function SettingRow({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  hint: ReactNode;
+  error?: string | null;
+  children: ReactNode;
+}) {
   return (
     <div className="setting-row">
       <div className="setting-text">
@@ -14,6 +29,11 @@ function SettingRow({ id, label, hint, children }: { id: string; label: string; 
         <p className="setting-hint" id={`${id}-hint`}>
           {hint}
         </p>
+        {error ? (
+          <p className="setting-error" id={`${id}-error`} role="alert">
+            {error}
+          </p>
+        ) : null}
       </div>
       <div className="setting-control">{children}</div>
     </div>
@@ -74,24 +94,146 @@ function NumberInput({
   );
 }
 
+type TextKey = 'bwlimit' | 'proxy' | 'clipboardHotkey' | 'updateUrl';
+
+/**
+ * A text setting saved on Enter or when the field loses focus. When the server refuses the value, its
+ * one-line reason shows under the label and the typed text stays, so it can be corrected; nothing is
+ * saved half-way.
+ */
+function TextSetting({
+  id,
+  name,
+  label,
+  hint,
+  placeholder,
+  wide = false,
+}: {
+  id: string;
+  name: TextKey;
+  label: string;
+  hint: ReactNode;
+  placeholder?: string;
+  wide?: boolean;
+}) {
+  const saved = useFerry((s) => s.settings?.[name] ?? '');
+  const [draft, setDraft] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const commit = async (): Promise<void> => {
+    if (draft === null) return;
+    const value = draft.trim();
+    if (value === saved) {
+      setDraft(null);
+      setError(null);
+      return;
+    }
+    try {
+      await saveSettings({ [name]: value } as Partial<Settings>);
+      setDraft(null);
+      setError(null);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  };
+  return (
+    <SettingRow id={id} label={label} hint={hint} error={error}>
+      <input
+        id={id}
+        className={`input mono ${wide ? 'is-wide' : 'is-medium'}`}
+        value={draft ?? saved}
+        placeholder={placeholder}
+        spellCheck={false}
+        autoComplete="off"
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error ${id}-hint` : `${id}-hint`}
+        onChange={(event) => setDraft(event.target.value)}
+        onBlur={() => void commit()}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter') void commit();
+          if (event.key === 'Escape') {
+            setDraft(null);
+            setError(null);
+          }
+        }}
+      />
+    </SettingRow>
+  );
+}
+
+type ProxyMode = 'system' | 'direct' | 'url';
+
+/** The proxy: the system's, none, or a URL typed in (checked by the server like the other text settings). */
+function ProxySetting() {
+  const { t } = useTranslation();
+  const proxy = useFerry((s) => s.settings?.proxy ?? 'system');
+  const [custom, setCustom] = useState(false);
+  const mode: ProxyMode = custom ? 'url' : proxy === 'system' || proxy === 'direct' ? proxy : 'url';
+  return (
+    <>
+      <div className="setting-row">
+        <div className="setting-text">
+          <span className="setting-label" id="set-proxy-mode-label">
+            {t('settings.proxy.label')}
+          </span>
+          <p className="setting-hint">{t('settings.proxy.hint')}</p>
+        </div>
+        <div className="setting-control">
+          <Segmented<ProxyMode>
+            label={t('settings.proxy.label')}
+            value={mode}
+            options={[
+              { value: 'system', label: t('settings.proxy.system') },
+              { value: 'direct', label: t('settings.proxy.direct') },
+              { value: 'url', label: t('settings.proxy.url') },
+            ]}
+            onChange={(next) => {
+              setCustom(next === 'url');
+              if (next !== 'url') void changeSettings({ proxy: next });
+            }}
+          />
+        </div>
+      </div>
+      {mode === 'url' ? (
+        <TextSetting
+          id="set-proxy"
+          name="proxy"
+          label={t('settings.proxy.urlLabel')}
+          hint={t('settings.proxy.urlHint')}
+          placeholder="http://proxy.example:3128"
+          wide
+        />
+      ) : null}
+    </>
+  );
+}
+
 export function SettingsView() {
+  const { t } = useTranslation();
   const settings = useFerry((s) => s.settings);
   const kind = useFerry((s) => s.transportKind);
   const status = useFerry((s) => s.status);
   if (!settings) return null;
+  const desktop = kind === 'electron';
+  const onlyDesktop = kind === 'serve' ? ` ${t('settings.desktopOnly')}` : '';
+  let openLogFolder: (() => Promise<void>) | null = null;
+  try {
+    openLogFolder = desktop ? transport().openLogFolder : null;
+  } catch {
+    openLogFolder = null;
+  }
   return (
     <section className="view view-narrow" aria-labelledby="settings-title">
       <header className="view-header">
-        <h1 id="settings-title">Settings</h1>
-        <p className="view-lede">Changes apply at once.</p>
+        <h1 id="settings-title">{t('nav.settings')}</h1>
+        <p className="view-lede">{t('settings.lede')}</p>
       </header>
       <div className="view-scroll">
         <div className="card settings-card">
-          <h2 className="card-title">Uploads</h2>
+          <h2 className="card-title">{t('settings.uploads')}</h2>
           <SettingRow
             id="set-concurrency"
-            label="Uploads at once"
-            hint="How many files upload at the same time across every account. Each account also has its own limit."
+            label={t('settings.concurrency.label')}
+            hint={t('settings.concurrency.hint')}
           >
             <NumberInput
               id="set-concurrency"
@@ -101,14 +243,68 @@ export function SettingsView() {
               onCommit={(globalConcurrency) => void changeSettings({ globalConcurrency })}
             />
           </SettingRow>
+          <TextSetting
+            id="set-bwlimit"
+            name="bwlimit"
+            label={t('settings.bwlimit.label')}
+            hint={t('settings.bwlimit.hint')}
+            placeholder="off"
+            wide
+          />
+          <ProxySetting />
         </div>
         <div className="card settings-card">
-          <h2 className="card-title">Desktop</h2>
-          <SettingRow
-            id="set-tray"
-            label="Close to tray"
-            hint={`Closing the window keeps Ferry uploading from the tray.${kind === 'serve' ? ' (Desktop app only.)' : ''}`}
-          >
+          <h2 className="card-title">{t('settings.links')}</h2>
+          <div className="setting-row">
+            <div className="setting-text">
+              <span className="setting-label" id="set-autocopy-label">
+                {t('settings.autoCopy.label')}
+              </span>
+              <p className="setting-hint">
+                {desktop ? t('settings.autoCopy.hintDesktop') : t('settings.autoCopy.hintServe')}
+              </p>
+            </div>
+            <div className="setting-control">
+              <Segmented<AutoCopyLink>
+                label={t('settings.autoCopy.label')}
+                value={settings.autoCopyLink}
+                options={[
+                  { value: 'off', label: t('settings.autoCopy.off') },
+                  { value: 'url', label: 'URL' },
+                  { value: 'markdown', label: 'Markdown' },
+                  { value: 'html', label: 'HTML' },
+                ]}
+                onChange={(autoCopyLink) => void changeSettings({ autoCopyLink })}
+              />
+            </div>
+          </div>
+        </div>
+        <div className="card settings-card">
+          <h2 className="card-title">{t('settings.folders')}</h2>
+          <SettingRow id="set-quiet" label={t('settings.quiet.label')} hint={t('settings.quiet.hint')}>
+            <NumberInput
+              id="set-quiet"
+              value={settings.syncQuietSeconds}
+              min={0}
+              max={86_400}
+              suffix={t('settings.quiet.suffix')}
+              onCommit={(syncQuietSeconds) => void changeSettings({ syncQuietSeconds })}
+            />
+          </SettingRow>
+          <SettingRow id="set-trash" label={t('settings.trashDays.label')} hint={t('settings.trashDays.hint')}>
+            <NumberInput
+              id="set-trash"
+              value={settings.syncTrashDays}
+              min={1}
+              max={3650}
+              suffix={t('settings.trashDays.suffix')}
+              onCommit={(syncTrashDays) => void changeSettings({ syncTrashDays })}
+            />
+          </SettingRow>
+        </div>
+        <div className="card settings-card">
+          <h2 className="card-title">{t('settings.desktop')}</h2>
+          <SettingRow id="set-tray" label={t('settings.tray.label')} hint={`${t('settings.tray.hint')}${onlyDesktop}`}>
             <Toggle
               id="set-tray"
               checked={settings.closeToTray}
@@ -117,8 +313,8 @@ export function SettingsView() {
           </SettingRow>
           <SettingRow
             id="set-login"
-            label="Start at login"
-            hint={`Open Ferry in the background when you log in.${kind === 'serve' ? ' (Desktop app only.)' : ''}`}
+            label={t('settings.login.label')}
+            hint={`${t('settings.login.hint')}${onlyDesktop}`}
           >
             <Toggle
               id="set-login"
@@ -126,35 +322,92 @@ export function SettingsView() {
               onChange={(startAtLogin) => void changeSettings({ startAtLogin })}
             />
           </SettingRow>
-          <SettingRow
-            id="set-notify"
-            label="Notifications"
-            hint="Tell me when uploads finish or fail while the window is hidden."
-          >
+          <SettingRow id="set-notify" label={t('settings.notify.label')} hint={t('settings.notify.hint')}>
             <Toggle
               id="set-notify"
               checked={settings.notifications}
               onChange={(notifications) => void changeSettings({ notifications })}
             />
           </SettingRow>
+          {desktop ? (
+            <>
+              <TextSetting
+                id="set-hotkey"
+                name="clipboardHotkey"
+                label={t('settings.hotkey.label')}
+                hint={t('settings.hotkey.hint')}
+                placeholder="CommandOrControl+Shift+U"
+                wide
+              />
+              <SettingRow id="set-update" label={t('settings.update.label')} hint={t('settings.update.hint')}>
+                <Toggle
+                  id="set-update"
+                  checked={settings.autoUpdate}
+                  onChange={(autoUpdate) => void changeSettings({ autoUpdate })}
+                />
+              </SettingRow>
+              <TextSetting
+                id="set-update-url"
+                name="updateUrl"
+                label={t('settings.updateUrl.label')}
+                hint={t('settings.updateUrl.hint')}
+                placeholder="https://updates.example.com/ferry/"
+                wide
+              />
+            </>
+          ) : null}
+          {openLogFolder ? (
+            <div className="setting-row">
+              <div className="setting-text">
+                <span className="setting-label">{t('settings.logs.label')}</span>
+                <p className="setting-hint">{t('settings.logs.hint')}</p>
+              </div>
+              <div className="setting-control">
+                <button type="button" className="button" onClick={() => void openLogFolder().catch(toastError)}>
+                  {t('settings.logs.open')}
+                </button>
+              </div>
+            </div>
+          ) : null}
         </div>
         <div className="card settings-card">
-          <h2 className="card-title">Appearance</h2>
+          <h2 className="card-title">{t('settings.appearance')}</h2>
+          <div className="setting-row">
+            <div className="setting-text">
+              <span className="setting-label" id="set-language-label">
+                {t('settings.language.label')}
+              </span>
+              <p className="setting-hint">{t('settings.language.hint')}</p>
+            </div>
+            <div className="setting-control">
+              <Segmented<Language>
+                label={t('settings.language.label')}
+                value={settings.language}
+                options={[
+                  { value: 'system', label: t('settings.language.system') },
+                  // Each language is named in itself, so that someone who cannot read the current one finds theirs.
+                  { value: 'en', label: t('settings.language.en') },
+                  { value: 'de', label: t('settings.language.de') },
+                ]}
+                onChange={(language) => void changeSettings({ language })}
+              />
+            </div>
+          </div>
           <div className="setting-row">
             <div className="setting-text">
               <span className="setting-label" id="set-theme-label">
-                Theme
+                {t('settings.theme.label')}
               </span>
-              <p className="setting-hint">System follows your computer's light or dark setting.</p>
+              <p className="setting-hint">{t('settings.theme.hint')}</p>
             </div>
             <div className="setting-control">
               <Segmented<Theme>
-                label="Theme"
+                label={t('settings.theme.label')}
                 value={settings.theme}
                 options={[
-                  { value: 'system', label: 'System' },
-                  { value: 'light', label: 'Light' },
-                  { value: 'dark', label: 'Dark' },
+                  { value: 'system', label: t('settings.theme.system') },
+                  { value: 'light', label: t('settings.theme.light') },
+                  { value: 'dark', label: t('settings.theme.dark') },
                 ]}
                 onChange={(theme) => void changeSettings({ theme })}
               />
@@ -163,8 +416,8 @@ export function SettingsView() {
         </div>
         {status ? (
           <p className="muted about">
-            Ferry {status.version}
-            {status.engineRunning ? '' : ` · ${status.engineNote ?? 'the engine runs in another process'}`}
+            {t('settings.version', { version: status.version })}
+            {status.engineRunning ? '' : ` · ${status.engineNote ?? t('settings.engineElsewhere')}`}
           </p>
         ) : null}
       </div>

@@ -1,10 +1,12 @@
+import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { SyncRuleInfo, SyncRuleState, SyncTrashEntry } from '../../main/api/contract.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SyncRuleForm } from '../components/SyncRuleForm.tsx';
-import { formatCount } from '../lib/format.ts';
+import { formatCount, formatDate, formatRelative } from '../lib/format.ts';
 import { ferryStore, useFerry } from '../store/store.ts';
 import {
   loadSyncRules,
@@ -15,32 +17,33 @@ import {
   setSyncRulePaused,
 } from '../store/sync.ts';
 
-const STATUS: Record<SyncRuleState, { label: string; tone: string; live?: boolean }> = {
-  watching: { label: 'Watching', tone: 'success', live: true },
-  starting: { label: 'Starting…', tone: 'accent' },
-  paused: { label: 'Paused', tone: 'muted' },
-  error: { label: 'Cannot watch', tone: 'danger' },
-  elsewhere: { label: 'Watched elsewhere', tone: 'neutral' },
+const STATUS: Record<SyncRuleState, { tone: string; live?: boolean }> = {
+  watching: { tone: 'success', live: true },
+  starting: { tone: 'accent' },
+  paused: { tone: 'muted' },
+  error: { tone: 'danger' },
+  elsewhere: { tone: 'neutral' },
 };
 
 function SyncStatusChip({ rule }: { rule: SyncRuleInfo }) {
+  const { t } = useTranslation();
   const status = STATUS[rule.status];
   return (
     <span className={`chip tone-${status.tone}`} data-status={rule.status} title={rule.statusMessage ?? undefined}>
       <span className={`chip-dot${status.live ? ' is-live' : ''}`} aria-hidden="true" />
-      <span className="chip-label">{status.label}</span>
+      <span className="chip-label">{t(`sync.status.${rule.status}`)}</span>
     </span>
   );
 }
 
-function afterUploadText(rule: SyncRuleInfo): string {
+function afterUploadText(rule: SyncRuleInfo, t: TFunction): string {
   switch (rule.afterUpload) {
     case 'keep':
-      return 'Keep the file';
+      return t('sync.after.keep');
     case 'move':
-      return `Move it to ${rule.moveTo ?? 'uploaded'}/`;
+      return t('sync.after.move', { folder: rule.moveTo ?? 'uploaded' });
     case 'delete':
-      return "Delete the file (into Ferry's trash)";
+      return t('sync.after.delete');
     default: {
       const never: never = rule.afterUpload;
       return never;
@@ -63,14 +66,15 @@ function Globs({ globs, none }: { globs: string[]; none: string }) {
 
 function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const { t } = useTranslation();
   const titleId = `sync-${rule.id}-title`;
   const c = rule.counts;
   const tiles: Array<{ label: string; value: number; tone?: string }> = [
-    { label: 'Uploaded', value: c.uploaded, tone: c.uploaded > 0 ? 'success' : undefined },
-    { label: 'Queued', value: c.queued },
-    { label: 'Waiting', value: c.pending },
-    { label: 'Refused', value: c.refused, tone: c.refused > 0 ? 'warning' : undefined },
-    { label: 'Failed', value: c.failed, tone: c.failed > 0 ? 'danger' : undefined },
+    { label: t('sync.count.uploaded'), value: c.uploaded, tone: c.uploaded > 0 ? 'success' : undefined },
+    { label: t('sync.count.queued'), value: c.queued },
+    { label: t('sync.count.waiting'), value: c.pending },
+    { label: t('sync.count.refused'), value: c.refused, tone: c.refused > 0 ? 'warning' : undefined },
+    { label: t('sync.count.failed'), value: c.failed, tone: c.failed > 0 ? 'danger' : undefined },
   ];
   return (
     <article
@@ -88,7 +92,7 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
           </h2>
           <span className="muted sync-account">
             <ProviderMark provider={rule.provider} size={16} name={rule.provider ?? undefined} />
-            {rule.accountName ?? 'account removed'}
+            {rule.accountName ?? t('sync.accountRemoved')}
           </span>
         </div>
         <SyncStatusChip rule={rule} />
@@ -101,29 +105,29 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
       <div className="sync-body">
         <dl className="facts sync-facts">
           <div>
-            <dt>Files</dt>
+            <dt>{t('sync.files')}</dt>
             <dd>
-              <Globs globs={rule.include} none="Every file" />
+              <Globs globs={rule.include} none={t('sync.everyFile')} />
             </dd>
           </div>
           {rule.exclude.length > 0 ? (
             <div>
-              <dt>Skipped</dt>
+              <dt>{t('sync.skipped')}</dt>
               <dd>
                 <Globs globs={rule.exclude} none="" />
               </dd>
             </div>
           ) : null}
           <div>
-            <dt>Subfolders</dt>
-            <dd>{rule.recursive ? 'Included' : 'Not watched'}</dd>
+            <dt>{t('sync.subfolders')}</dt>
+            <dd>{rule.recursive ? t('sync.included') : t('sync.notWatched')}</dd>
           </div>
           <div>
-            <dt>Once uploaded</dt>
-            <dd>{afterUploadText(rule)}</dd>
+            <dt>{t('sync.onceUploaded')}</dt>
+            <dd>{afterUploadText(rule, t)}</dd>
           </div>
         </dl>
-        <ul className="sync-counts" aria-label={`Files of ${rule.dir}`}>
+        <ul className="sync-counts" aria-label={t('sync.filesOf', { dir: rule.dir })}>
           {tiles.map((tile) => (
             <li key={tile.label} className={`sync-count${tile.tone ? ` tone-${tile.tone}` : ''}`}>
               <span className="sync-count-value">{formatCount(tile.value)}</span>
@@ -133,19 +137,16 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
         </ul>
       </div>
       {c.duplicate > 0 ? (
-        <p className="muted sync-note">
-          {formatCount(c.duplicate)} {c.duplicate === 1 ? 'file was' : 'files were'} skipped: the same content was
-          already uploaded to this account.
-        </p>
+        <p className="muted sync-note">{t('sync.duplicates', { count: c.duplicate, n: formatCount(c.duplicate) })}</p>
       ) : null}
       {rule.problems.length > 0 ? (
-        <ul className="sync-problems" aria-label="Files that need a look">
+        <ul className="sync-problems" aria-label={t('sync.problems')}>
           {rule.problems.slice(0, 3).map((problem) => (
             <li key={problem.path}>
               <span
                 className={`tag tone-${problem.state === 'failed' ? 'danger' : problem.state === 'kept' ? 'neutral' : 'warning'}`}
               >
-                {problem.state}
+                {t(`sync.problem.${problem.state}`)}
               </span>
               <span className="mono ellipsis" title={problem.path}>
                 {problem.path.slice(rule.dir.length + 1) || problem.path}
@@ -165,19 +166,19 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
             className="switch"
             checked={!rule.paused}
             onChange={(e) => void setSyncRulePaused(rule.id, !e.target.checked)}
-            aria-label={`Watching ${rule.dir}`}
+            aria-label={t('sync.watchingDir', { dir: rule.dir })}
           />
-          <span>{rule.paused ? 'Paused' : 'Active'}</span>
+          <span>{rule.paused ? t('sync.paused') : t('sync.active')}</span>
         </label>
         <span className="spacer" />
         {confirmRemove ? (
           <span className="confirm">
-            <span>Stop watching this folder?</span>
+            <span>{t('sync.confirmStop')}</span>
             <button type="button" className="button is-small is-danger" onClick={() => void removeSyncRule(rule)}>
-              Stop watching
+              {t('sync.stop')}
             </button>
             <button type="button" className="button is-small is-ghost" onClick={() => setConfirmRemove(false)}>
-              Keep
+              {t('sync.keep')}
             </button>
           </span>
         ) : (
@@ -185,9 +186,9 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
             type="button"
             className="button is-small is-danger-ghost"
             onClick={() => setConfirmRemove(true)}
-            aria-label={`Remove ${rule.dir}`}
+            aria-label={t('sync.removeDir', { dir: rule.dir })}
           >
-            <Icon name="trash" /> Remove
+            <Icon name="trash" /> {t('actions.remove')}
           </button>
         )}
       </div>
@@ -202,6 +203,7 @@ function SyncRuleCard({ rule }: { rule: SyncRuleInfo }) {
 function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
   const [entries, setEntries] = useState<SyncTrashEntry[]>([]);
   const [busy, setBusy] = useState<number | null>(null);
+  const { t } = useTranslation();
   useEffect(() => {
     let live = true;
     void loadSyncTrash().then((list) => {
@@ -219,11 +221,8 @@ function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
   };
   return (
     <section className="card sync-trash" aria-labelledby="sync-trash-title">
-      <h2 id="sync-trash-title">Trash</h2>
-      <p className="muted">
-        Files deleted after their upload stay here until the date shown, then they are removed for good. Restore puts a
-        file back where it was, never over a file that is there now.
-      </p>
+      <h2 id="sync-trash-title">{t('sync.trash.title')}</h2>
+      <p className="muted">{t('sync.trash.text')}</p>
       <ul className="sync-trash-list">
         {entries.map((entry) => (
           <li key={entry.id} data-trash-id={entry.id} className="sync-trash-row">
@@ -232,17 +231,20 @@ function SyncTrashList({ rules }: { rules: SyncRuleInfo[] }) {
             </span>
             <span className="muted">
               {entry.present
-                ? `kept until ${new Date(entry.expiresAt).toLocaleDateString()}`
-                : 'missing from the trash folder'}
+                ? t('sync.trash.keptUntil', {
+                    date: formatDate(entry.expiresAt),
+                    relative: formatRelative(entry.expiresAt),
+                  })
+                : t('sync.trash.missing')}
             </span>
             <button
               type="button"
               className="button is-small"
               disabled={!entry.present || busy === entry.id}
               onClick={() => void restore(entry)}
-              aria-label={`Restore ${entry.path}`}
+              aria-label={t('sync.trash.restoreNamed', { path: entry.path })}
             >
-              Restore
+              {t('sync.trash.restore')}
             </button>
           </li>
         ))}
@@ -258,6 +260,7 @@ export function SyncView() {
     s.accounts.some((account) => s.providers.find((p) => p.id === account.provider)?.capabilities.sources !== 'url'),
   );
   const [adding, setAdding] = useState(false);
+  const { t } = useTranslation();
   useEffect(() => {
     if (!ferryStore.getState().syncReady) void loadSyncRules();
   }, []);
@@ -269,11 +272,11 @@ export function SyncView() {
     body = (
       <EmptyState
         icon="sync"
-        title="No watched folders yet"
+        title={t('sync.empty.title')}
         actions={
           canWatch ? (
             <button type="button" className="button is-primary" onClick={() => setAdding(true)}>
-              <Icon name="plus" /> Watch a folder
+              <Icon name="plus" /> {t('sync.watch')}
             </button>
           ) : (
             <button
@@ -281,14 +284,12 @@ export function SyncView() {
               className="button is-primary"
               onClick={() => ferryStore.setState({ view: 'accounts' })}
             >
-              <Icon name="plus" /> Add an account first
+              <Icon name="plus" /> {t('sync.empty.addAccount')}
             </button>
           )
         }
       >
-        A watched folder uploads on its own: every file you save, copy or export into it goes to the account you choose
-        as soon as it is completely written — even while this window is closed. A file already uploaded is never sent
-        twice, also after a rename or a restart.
+        {t('sync.empty.text')}
       </EmptyState>
     );
   } else {
@@ -305,7 +306,7 @@ export function SyncView() {
     <section className="view view-narrow" aria-labelledby="sync-title">
       <header className="view-header">
         <div className="view-title-row">
-          <h1 id="sync-title">Sync</h1>
+          <h1 id="sync-title">{t('nav.sync')}</h1>
           <div className="header-actions">
             {rules.length > 0 ? (
               <>
@@ -315,7 +316,7 @@ export function SyncView() {
                   onClick={() => void setAllSyncPaused(true)}
                   disabled={active === 0}
                 >
-                  <Icon name="pause" /> Pause all
+                  <Icon name="pause" /> {t('queue.pauseAll')}
                 </button>
                 <button
                   type="button"
@@ -323,16 +324,16 @@ export function SyncView() {
                   onClick={() => void setAllSyncPaused(false)}
                   disabled={active === rules.length}
                 >
-                  <Icon name="play" /> Resume all
+                  <Icon name="play" /> {t('queue.resumeAll')}
                 </button>
               </>
             ) : null}
             <button type="button" className="button is-primary" onClick={() => setAdding(true)} disabled={!canWatch}>
-              <Icon name="plus" /> Watch a folder
+              <Icon name="plus" /> {t('sync.watch')}
             </button>
           </div>
         </div>
-        <p className="view-lede">Folders whose new files upload by themselves, once they are completely written.</p>
+        <p className="view-lede">{t('sync.lede')}</p>
       </header>
       <div className="view-scroll">
         {body}

@@ -136,9 +136,10 @@ test('opens a result and copies its link', async () => {
 });
 
 test('pauses and resumes a running upload', async () => {
-  // Each chunk waits a while at the emulator, so the upload is surely running when paused.
+  // Each chunk waits a while at the emulator, so the upload is surely running when paused: 18 chunks
+  // of 0.6 s leave about 11 s, enough on a loaded machine (1.6 MB once finished first there).
   sandbox.fault({ method: 'POST', path: CHUNK_PATH, times: 40, action: { type: 'delay', ms: 600 } });
-  await dropFiles(page, [{ name: 'slow-crossing.png', size: 1_600_000, type: 'image/png' }]);
+  await dropFiles(page, [{ name: 'slow-crossing.png', size: 3_600_000, type: 'image/png' }]);
   await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
   const slow = row('slow-crossing.png');
   await expect(slow).toHaveAttribute('data-state', 'uploading', { timeout: 30_000 });
@@ -253,4 +254,117 @@ test('switches to the dark theme', async () => {
   ).toBeVisible();
   await page.mouse.move(0, 0);
   await page.screenshot({ path: `${SHOTS}/sync-dark.png` });
+});
+
+/** Pastes files into the window as Ctrl/Cmd+V does: a paste event whose clipboard holds them. */
+async function pasteFiles(files: Array<{ name: string; type: string; bytes: Buffer }>): Promise<void> {
+  await page.evaluate(
+    (list) => {
+      // This runs in the page; the test project has no DOM types, so the few used are named here.
+      interface PageTransfer {
+        items: { add(file: unknown): void };
+      }
+      interface PageGlobals {
+        DataTransfer: new () => PageTransfer;
+        File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+        ClipboardEvent: new (
+          type: string,
+          init: { bubbles: boolean; cancelable: boolean; clipboardData: PageTransfer },
+        ) => unknown;
+        document: { body: { dispatchEvent(event: unknown): boolean } };
+      }
+      const { DataTransfer, File, ClipboardEvent, document } = globalThis as unknown as PageGlobals;
+      const clipboardData = new DataTransfer();
+      for (const file of list)
+        clipboardData.items.add(new File([new Uint8Array(file.bytes)], file.name, { type: file.type }));
+      document.body.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData }));
+    },
+    files.map((file) => ({ name: file.name, type: file.type, bytes: [...file.bytes] })),
+  );
+}
+
+/** PNG-signed random bytes: a picture as far as the provider's type check goes. */
+function pngBytes(size: number): Buffer {
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(size - 8)]);
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+test('the page has an icon, and /favicon.ico is there too', async () => {
+  const origin = new URL(serve.url).origin;
+  for (const path of ['/favicon.ico', '/favicon.svg']) {
+    const response = await page.request.get(`${origin}${path}`);
+    expect(response.status(), path).toBe(200);
+    expect((await response.body()).length).toBeGreaterThan(100);
+  }
+  await expect(page.locator('link[rel="icon"]').first()).toHaveAttribute('href', './favicon.svg');
+});
+
+test('pastes a screenshot from the clipboard: the emulator receives exactly its bytes', async () => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('radio', { name: 'Light' }).click();
+  await page.getByRole('button', { name: 'Queue' }).click();
+  const bytes = pngBytes(180_000);
+  // Browsers call a clipboard image just "image.png"; Ferry names it by when it was pasted.
+  await pasteFiles([{ name: 'image.png', type: 'image/png', bytes }]);
+  const picker = page.getByRole('dialog', { name: 'Upload 1 file' });
+  await expect(picker).toBeVisible();
+  await expect(picker.getByRole('radio', { name: /community/ })).toBeChecked();
+  await expect(picker.locator('.picker-item')).toContainText(/Pasted image \d{4}-\d\d-\d\d \d\d\.\d\d\.\d\d\.png/);
+  await picker.getByRole('button', { name: 'Upload 1 file' }).click();
+  const pasted = page.locator('.list .row[data-job-id]', { has: page.getByRole('button', { name: /^Pasted image / }) });
+  await expect(pasted).toHaveAttribute('data-state', 'completed', { timeout: 45_000 });
+  const received = sandbox.media.filter((media) => media.sha256 === sha256(bytes));
+  expect(received).toHaveLength(1);
+  expect(received[0]!.size).toBe(bytes.length);
+  expect(sandbox.uploads.get(received[0]!.uploadId)?.filename).toMatch(/^Pasted image .*\.png$/);
+});
+
+test('auto-copy puts the link of a finished upload on the clipboard by itself', async () => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const style = page.getByRole('radiogroup', { name: 'Copy the link when an upload completes' });
+  await style.getByRole('radio', { name: 'URL' }).click();
+  await expect(style.getByRole('radio', { name: 'URL' })).toHaveAttribute('aria-checked', 'true');
+  await page.getByRole('button', { name: 'Queue' }).click();
+  await page.evaluate(() =>
+    (
+      globalThis as unknown as { navigator: { clipboard: { writeText(text: string): Promise<void> } } }
+    ).navigator.clipboard.writeText('nothing yet'),
+  );
+  await dropFiles(page, [{ name: 'buoy.png', size: 120_000, type: 'image/png' }]);
+  await page.getByRole('dialog', { name: 'Upload 1 file' }).getByRole('button', { name: 'Upload 1 file' }).click();
+  await expect(row('buoy.png')).toHaveAttribute('data-state', 'completed', { timeout: 45_000 });
+  const url = (await row('buoy.png').locator('.subline').textContent()) ?? '';
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\/\d+\/buoy\.png$/);
+  await expect.poll(readClipboard).toBe(url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await style.getByRole('radio', { name: 'Off' }).click();
+});
+
+test('speaks German when asked: the queue in English and in German', async () => {
+  await page.getByRole('button', { name: 'Queue' }).click();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/queue-en.png` });
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('radiogroup', { name: 'Language' }).getByRole('radio', { name: 'Deutsch' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Einstellungen' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/settings-de-bottom.png` });
+  await page.locator('.view-scroll').evaluate((element) => {
+    (element as unknown as { scrollTop: number }).scrollTop = 0;
+  });
+  await page.screenshot({ path: `${SHOTS}/settings-de.png` });
+  await page.getByRole('button', { name: 'Warteschlange' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Warteschlange' })).toBeVisible();
+  await expect(page.getByRole('radio', { name: /^Fertig/ })).toBeVisible();
+  await expect(row('buoy.png').getByText('Fertig', { exact: true })).toBeVisible();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${SHOTS}/queue-de.png` });
+  // The choice is a setting: a reload keeps it.
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'Warteschlange' })).toBeVisible();
+  await page.getByRole('button', { name: 'Einstellungen' }).click();
+  await page.getByRole('radiogroup', { name: 'Sprache' }).getByRole('radio', { name: 'System' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
 });

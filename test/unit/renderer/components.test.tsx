@@ -278,7 +278,7 @@ describe('the account picker', () => {
     render(<AccountPicker />);
     const dialog = screen.getByRole('dialog', { name: 'Upload 2 files' });
     expect(within(dialog).getByText(/SelfCommunity takes images/)).toBeTruthy();
-    expect(within(dialog).getByText(/1 system files skipped/)).toBeTruthy();
+    expect(within(dialog).getByText(/1 system file skipped/)).toBeTruthy();
     await act(async () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Upload 1 file' }));
     });

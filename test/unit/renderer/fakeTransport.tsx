@@ -12,6 +12,7 @@ import type {
   EventName,
   JobView,
   ProviderInfo,
+  Settings,
 } from '../../../main/api/contract.ts';
 import type { Transport } from '../../../renderer/transport/types.ts';
 
@@ -58,6 +59,7 @@ export function fakeTransport(handlers: Handlers, kind: 'serve' | 'electron' = '
     pathForFile: (file) => (kind === 'electron' ? `/home/me/${file.name}` : null),
     revealInFolder: null,
     stageFile: null,
+    openLogFolder: null,
   };
 }
 
@@ -151,3 +153,21 @@ export function listOf(total: number, make: (id: number) => JobView = (id) => jo
     return { items, total };
   };
 }
+
+/** Settings as a fresh install has them. */
+export const SETTINGS: Settings = {
+  globalConcurrency: 4,
+  closeToTray: true,
+  startAtLogin: false,
+  notifications: true,
+  theme: 'system',
+  syncQuietSeconds: 30,
+  syncTrashDays: 30,
+  bwlimit: 'off',
+  proxy: 'system',
+  autoCopyLink: 'off',
+  language: 'system',
+  clipboardHotkey: '',
+  autoUpdate: true,
+  updateUrl: '',
+};
