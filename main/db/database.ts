@@ -4,17 +4,44 @@
  * recorded part acknowledgement survive a power loss, which is what "never re-send an acknowledged
  * chunk" needs.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { FerryError } from '../core/errors.ts';
 import { isSqliteBusy } from '../core/sqliteErrors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 
 export type Db = DatabaseSync;
 
+/**
+ * Makes the data folder and its missing parents one level at a time. Not `mkdirSync(…, {recursive:
+ * true})`: on Node 24 that never returns for a path under a folder that refuses new entries with
+ * ENOENT (e.g. `/proc/nope`), so `ferry --data-dir /proc/nope list` hung; one level at a time, the
+ * refusal surfaces as an error naming the folder.
+ */
+export function makeDataDir(dataDir: string): void {
+  const missing: string[] = [];
+  for (let dir = dataDir; !existsSync(dir); dir = dirname(dir)) {
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new FerryError(
+        'invalid',
+        `Cannot create the data folder ${dataDir}: ${dir} could not be made (${reason}); choose another with --data-dir or FERRY_DATA_DIR`,
+      );
+    }
+  }
+}
+
 export function openDatabase(dataDir: string): Db {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDataDir(dataDir);
   const db = new DatabaseSync(join(dataDir, 'ferry.db'), { timeout: 5_000 });
   try {
     // A new database starts in rollback-journal mode: a process switching it to WAL while another one

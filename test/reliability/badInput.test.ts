@@ -547,4 +547,12 @@ describe('malformed command lines', () => {
     }
     expect(results[0]!.stderr).toMatch(/ferry accounts --help/);
   }, 30_000);
+
+  it('a data folder that cannot be made: exit 2 naming it, instead of hanging (a recursive mkdir loops under /proc on Node 24)', async () => {
+    // runFerry's own deadline ends the test if the command hangs again.
+    const result = await runFerry('/proc/ferry-cannot-exist/data', ['list'], { timeoutMs: 20_000 });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/Cannot create the data folder \/proc\/ferry-cannot-exist\/data: .*\(ENOENT\)/);
+  }, 30_000);
 });
