@@ -27,7 +27,11 @@ export function createElectronTransport(bridge: ElectronBridge, pathForFile?: (f
     // A file without a path (a pasted screenshot) goes to main as bytes, when the preload offers it.
     stageFile: stageBytes
       ? async (file, account, onProgress) => {
-          const result = await stageBytes({ account, name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+          const result = await stageBytes({
+            account,
+            name: file.name,
+            bytes: new Uint8Array(await file.arrayBuffer()),
+          });
           if (!result.ok) throw new ApiCallError(result.error.code, result.error.message);
           onProgress?.(file.size);
           return result.value.map((job: JobView) => job.id);
