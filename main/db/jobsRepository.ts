@@ -173,6 +173,30 @@ export interface JobQuery {
   order?: 'position' | 'finished';
 }
 
+/**
+ * The read-only face of the jobs table: what the Queue hands to callers outside the engine, so that a
+ * write from there (insert, update, parts, events) is a type error and goes through the Queue's checked
+ * transitions instead.
+ */
+export type JobReader = Pick<
+  JobsRepository,
+  | 'get'
+  | 'list'
+  | 'count'
+  | 'changedSince'
+  | 'runnable'
+  | 'nextWakeAt'
+  | 'countByState'
+  | 'tallyByState'
+  | 'ackedParts'
+  | 'sentParts'
+  | 'sentSha256'
+  | 'completedWithSentContent'
+  | 'unfinishedReading'
+  | 'fromWatchedFolder'
+  | 'events'
+>;
+
 export class JobsRepository {
   readonly #db: Db;
 

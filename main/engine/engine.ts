@@ -478,7 +478,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           decision.action === 'new-session'
             ? { session: null, sessionStartedAt: null, bytesConfirmed: 0, finalizeStartedAt: null, finalizedAt: null }
             : {};
-        if (decision.action === 'new-session') this.queue.jobs.clearParts(job.id);
+        if (decision.action === 'new-session') this.queue.clearParts(job.id);
         this.queue.transition(
           job.id,
           'waiting',

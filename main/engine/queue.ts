@@ -10,7 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import mime from 'mime-types';
 import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
-import { JobsRepository, type Job, type JobPatch, type NewJob } from '../db/jobsRepository.ts';
+import { JobsRepository, type Job, type JobPatch, type JobReader, type NewJob } from '../db/jobsRepository.ts';
 import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import { FerryError, UploadError, type ErrorKind } from '../core/errors.ts';
@@ -44,7 +44,11 @@ export class Queue extends EventEmitter<QueueEvents> {
   readonly db: Db;
   /** The accounts (engine/accounts.ts): their rows, their checks and their secrets, behind methods. */
   readonly accounts: AccountService;
-  readonly jobs: JobsRepository;
+  /**
+   * The jobs table, private so that every write goes through the methods below (which check the state
+   * transition and record the event). Callers read through `jobs`.
+   */
+  readonly #jobs: JobsRepository;
   readonly adapterFor: (provider: string) => ProviderAdapter;
 
   constructor(options: QueueOptions) {
@@ -56,8 +60,18 @@ export class Queue extends EventEmitter<QueueEvents> {
       adapterFor: options.adapterFor,
       changed: () => this.emit('accounts'),
     });
-    this.jobs = new JobsRepository(options.db);
+    this.#jobs = new JobsRepository(options.db);
     this.adapterFor = options.adapterFor;
+  }
+
+  /** Forgets a job's acknowledged parts (the engine starts a new upload session for it). */
+  clearParts(id: number): void {
+    this.#jobs.clearParts(id);
+  }
+
+  /** The jobs, read-only: writing one goes through the Queue's methods. */
+  get jobs(): JobReader {
+    return this.#jobs;
   }
 
   // Jobs --------------------------------------------------------------------------------------------
@@ -111,9 +125,9 @@ export class Queue extends EventEmitter<QueueEvents> {
       }
     }
     const jobs = transaction(this.db, () => {
-      const inserted = this.jobs.insert(rows);
+      const inserted = this.#jobs.insert(rows);
       for (const job of inserted) {
-        this.jobs.addEvent({
+        this.#jobs.addEvent({
           jobId: job.id,
           type: 'state',
           state: 'queued',
@@ -176,7 +190,7 @@ export class Queue extends EventEmitter<QueueEvents> {
   }
 
   requireJob(id: number): Job {
-    const job = this.jobs.get(id);
+    const job = this.#jobs.get(id);
     if (!job) throw new FerryError('not-found', `No job ${id}`);
     return job;
   }
@@ -213,8 +227,8 @@ export class Queue extends EventEmitter<QueueEvents> {
     const job = commit(() => {
       const current = this.requireJob(id);
       assertTransition(current.state, to);
-      this.jobs.update(id, { ...patch, state: to });
-      this.jobs.addEvent({
+      this.#jobs.update(id, { ...patch, state: to });
+      this.#jobs.addEvent({
         jobId: id,
         type: errorKind ? 'error' : 'state',
         state: to,
@@ -222,7 +236,7 @@ export class Queue extends EventEmitter<QueueEvents> {
         errorKind: errorKind ?? null,
         message: message ?? describeState(to),
       });
-      return this.jobs.get(id)!;
+      return this.#jobs.get(id)!;
     });
     this.emit('job', job);
     return job;
@@ -230,7 +244,7 @@ export class Queue extends EventEmitter<QueueEvents> {
 
   /** Records an event without a state change (e.g. "started a new upload session"). */
   note(id: number, message: string): void {
-    this.jobs.addEvent({ jobId: id, type: 'info', state: null, attempt: null, errorKind: null, message });
+    this.#jobs.addEvent({ jobId: id, type: 'info', state: null, attempt: null, errorKind: null, message });
   }
 
   pause(id: number): Job {
@@ -271,7 +285,7 @@ export class Queue extends EventEmitter<QueueEvents> {
       try {
         const print = await fingerprintFile(job.source);
         if (print.size !== job.size || print.mtimeMs !== job.mtimeMs || print.edgeHash !== job.edgeHash) {
-          this.jobs.clearParts(id);
+          this.#jobs.clearParts(id);
           Object.assign(patch, {
             size: print.size,
             mtimeMs: print.mtimeMs,
@@ -300,7 +314,7 @@ export class Queue extends EventEmitter<QueueEvents> {
         );
       } else {
         // A pull provider's failed request stays failed: a retry asks the server for a new one.
-        this.jobs.clearParts(id);
+        this.#jobs.clearParts(id);
         Object.assign(patch, {
           session: null,
           sessionStartedAt: null,
@@ -321,14 +335,14 @@ export class Queue extends EventEmitter<QueueEvents> {
         `Job ${id} (${job.name}) is ${job.state}; pause or cancel it before removing it`,
       );
     }
-    this.jobs.remove(id);
+    this.#jobs.remove(id);
   }
 
   /** Puts a job before every other one (the engine picks it next among runnable jobs). */
   moveToTop(id: number): Job {
     this.requireJob(id);
-    this.jobs.moveToTop(id);
-    const job = this.jobs.get(id)!;
+    this.#jobs.moveToTop(id);
+    const job = this.#jobs.get(id)!;
     this.emit('job', job);
     return job;
   }

@@ -5,7 +5,7 @@
  * Failures are thrown as UploadErrors and handled by the engine's retry policy, in one place.
  */
 import { transaction, transactionSyncedLater } from '../db/database.ts';
-import type { Job } from '../db/jobsRepository.ts';
+import { JobsRepository, type Job } from '../db/jobsRepository.ts';
 import type { AccountContext, CallContext, JobContext, PartSpec, ProviderAdapter } from '../providers/types.ts';
 import type { ByteBudget } from './byteBudget.ts';
 import { UploadError } from '../core/errors.ts';
@@ -55,7 +55,9 @@ async function runJobWith(
   signal: AbortSignal,
 ): Promise<void> {
   const { queue, adapter, account } = deps;
-  const repo = queue.jobs;
+  // The runner writes the job's session and parts itself (they are not state changes), on the same
+  // database as the queue.
+  const repo = new JobsRepository(queue.db);
   const id = initial.id;
   const job = (): Job => queue.requireJob(id);
 

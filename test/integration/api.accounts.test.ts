@@ -17,6 +17,7 @@ import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twe
 import { startXvidSandbox, type XvidSandbox } from '../sandbox/xvid.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
+import { JobsRepository } from '../../main/db/jobsRepository.ts';
 
 const SECRETS = {
   scToken: 'sc-SECRET-7d41c0ffee',
@@ -301,7 +302,7 @@ describe('accounts', () => {
   it('never lets a secret out, even one a provider or another process wrote into a job error', async () => {
     // A job whose recorded error echoes a secret, as a careless server or proxy might.
     const account = queue.accounts.byName('mediahub')!;
-    const [job] = queue.jobs.insert([
+    const [job] = new JobsRepository(queue.db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',
@@ -355,7 +356,7 @@ describe('accounts', () => {
 
   it('removes an account (refused while it has uploads in progress)', async () => {
     const account = queue.accounts.byName('videos')!;
-    const [job] = queue.jobs.insert([
+    const [job] = new JobsRepository(queue.db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',
@@ -368,12 +369,12 @@ describe('accounts', () => {
         options: {},
       },
     ]);
-    queue.jobs.update(job!.id, { state: 'uploading' });
+    new JobsRepository(queue.db).update(job!.id, { state: 'uploading' });
     expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({
       ok: false,
       error: { code: 'CONFLICT' },
     });
-    queue.jobs.update(job!.id, { state: 'paused' });
+    new JobsRepository(queue.db).update(job!.id, { state: 'paused' });
     expect(await call('accounts.remove', { account: 'videos' })).toEqual({ ok: true, value: { removed: 'videos' } });
     expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({
       ok: false,

@@ -18,6 +18,7 @@ import { getAdapter } from '../../main/providers/registry.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, randomFile, runFerry, sleep, waitFor } from '../support/ferryHarness.ts';
+import { JobsRepository } from '../../main/db/jobsRepository.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -235,7 +236,7 @@ describe('the Ferry host', () => {
       settings: {},
       secrets: { accessToken: 'tok-1234' },
     });
-    const [row] = queue.jobs.insert([
+    const [row] = new JobsRepository(queue.db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',

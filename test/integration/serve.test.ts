@@ -21,6 +21,7 @@ import { startServe, type RunningServe } from '../../main/serve/serve.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, sleep, waitFor, within } from '../support/ferryHarness.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
+import { JobsRepository } from '../../main/db/jobsRepository.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -768,7 +769,7 @@ describe('ferry serve: renderer, lock and shutdown', () => {
     });
     expect(added.ok).toBe(true);
     const account = served.queue.accounts.byName('community')!;
-    const [row] = served.queue.jobs.insert([
+    const [row] = new JobsRepository(served.queue.db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',

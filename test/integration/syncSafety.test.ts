@@ -19,6 +19,7 @@ import { startOfauthSandbox } from '../sandbox/ofauth.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { Fixtures, sha256, sleep, waitFor, within, type EngineHandle } from '../support/ferryHarness.ts';
+import { JobsRepository } from '../../main/db/jobsRepository.ts';
 
 const fixtures = new Fixtures();
 const services: SyncService[] = [];
@@ -206,7 +207,8 @@ describe('watched folders never lose a file when they move or delete it', () => 
     const bytes = randomBytes(3_000);
     // What a job whose parts could not be confirmed (or one from an older Ferry) leaves: no sent hash.
     w.engine.queue.on('job', (changed) => {
-      if (changed.state === 'completed' && changed.source === path) w.engine.queue.jobs.setSentSha256(changed.id, null);
+      if (changed.state === 'completed' && changed.source === path)
+        new JobsRepository(w.engine.queue.db).setSentSha256(changed.id, null);
     });
     await writeFile(path, bytes);
     await waitFor('the upload', () => w.sandbox.media.length >= 1, 10_000, 20);

@@ -7,7 +7,7 @@ import type { ApiEvent } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { csvField } from '../../main/api/historyExport.ts';
 import { openDatabase } from '../../main/db/database.ts';
-import type { JobPatch } from '../../main/db/jobsRepository.ts';
+import { JobsRepository, type JobPatch } from '../../main/db/jobsRepository.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
@@ -96,14 +96,14 @@ async function seedHistory(api: FerryApi): Promise<void> {
     edgeHash: 'x',
     options: {},
   };
-  const jobs = queue.jobs.insert([
+  const jobs = new JobsRepository(queue.db).insert([
     { ...base, source: '/tmp/a.png', name: 'holiday, beach "best".png' },
     { ...base, source: '/tmp/b.png', name: 'line one\nline two.png' },
     { ...base, source: '/tmp/c.png', name: 'фото 日本語 ☃.png' },
     { ...base, source: '/tmp/d.png', name: '=HYPERLINK("http://evil")' },
     { ...base, source: '/tmp/e.png', name: 'still queued.png' },
   ]);
-  const finish = (index: number, patch: JobPatch): void => queue.jobs.update(jobs[index]!.id, patch);
+  const finish = (index: number, patch: JobPatch): void => new JobsRepository(queue.db).update(jobs[index]!.id, patch);
   finish(0, {
     state: 'completed',
     finishedAt: Date.UTC(2025, 0, 2, 3, 4, 5),

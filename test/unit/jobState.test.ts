@@ -19,6 +19,7 @@ import { Queue } from '../../main/engine/queue.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
+import { JobsRepository } from '../../main/db/jobsRepository.ts';
 
 /**
  * The allowed transitions, written out independently of the source so that a change to the source
@@ -136,7 +137,7 @@ describe('jobActions: what a window may offer for a job', () => {
     const path = join(dir, 'a.png');
     await writeFile(path, 'bytes');
     const [row] = await queue.enqueue('c', [path]);
-    queue.jobs.update(row!.id, { state });
+    new JobsRepository(queue.db).update(row!.id, { state });
     return { queue, id: row!.id };
   }
 

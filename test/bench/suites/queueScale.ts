@@ -13,6 +13,7 @@ import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
 import type { BenchFiles } from '../lib/files.ts';
 import { REPO_ROOT, runNode } from '../lib/measure.ts';
 import { getAdapter } from '../../../main/providers/registry.ts';
+import { JobsRepository } from '../../../main/db/jobsRepository.ts';
 
 export interface QueueScaleResult {
   jobs: number;
@@ -84,7 +85,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
 
   // Cold start: as after a crash, a few jobs are left "uploading"; start() puts them back and schedules.
   queue = openQueue(dataDir);
-  for (const job of queue.jobs.list({ limit: 4 })) queue.jobs.update(job.id, { state: 'uploading' });
+  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(queue.db).update(job.id, { state: 'uploading' });
   const engine = new Engine({ queue, controlPollMs: 1_000 });
   const coldStarted = performance.now();
   engine.start();

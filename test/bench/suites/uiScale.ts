@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { transaction, openDatabase } from '../../../main/db/database.ts';
-import type { NewJob } from '../../../main/db/jobsRepository.ts';
+import { JobsRepository, type NewJob } from '../../../main/db/jobsRepository.ts';
 import { Queue } from '../../../main/engine/queue.ts';
 import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../../sandbox/selfcommunity.ts';
@@ -124,7 +124,7 @@ async function seedQueue(dataDir: string, count: number, baseUrl: string): Promi
           options: {},
         });
       }
-      transaction(queue.db, () => queue.jobs.insert(batch, now));
+      transaction(queue.db, () => new JobsRepository(queue.db).insert(batch, now));
     }
   } finally {
     queue.db.close();
