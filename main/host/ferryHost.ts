@@ -125,11 +125,12 @@ export interface FerryHost {
 /** Builds the host: lock, database and queue, API, engine (not started). See `FerryHost.start`. */
 export async function openFerryHost(options: FerryHostOptions): Promise<FerryHost> {
   const { dataDir, log } = options;
-  const ownsDatabase = !('queue' in options);
+  // The database this host opened itself (null when the caller handed in a queue): the host closes it.
+  const ownDb = 'queue' in options ? null : openDatabase(dataDir);
   const queue =
     'queue' in options
       ? options.queue
-      : new Queue({ adapterFor: options.adapterFor, db: openDatabase(dataDir), secrets: options.secrets });
+      : new Queue({ adapterFor: options.adapterFor, db: ownDb!, secrets: options.secrets });
 
   let lock: RunLock | null = null;
   let locked: LockedError | null = null;
@@ -150,7 +151,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   try {
     tryLock();
   } catch (error) {
-    if (ownsDatabase) queue.db.close();
+    ownDb?.close();
     throw error;
   }
 
@@ -352,7 +353,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
         await running?.stop();
         api.close();
         lock?.release();
-        if (ownsDatabase) queue.db.close();
+        ownDb?.close();
       })();
       return closing;
     },
