@@ -836,7 +836,9 @@ describe('twentythree adapter under the real engine: token renewals', () => {
   }
 
   it('stops a job whose every token runs out mid-file after 3 renewals, with the count persisted in the job, instead of looping', async () => {
-    const { handle, server, files } = await engineWith({ tokenLifeMs: 150, chunkDelayMs: 60 });
+    // About 2.5 chunks per token, on a scale where a loaded machine's token request (tens of ms) does
+    // not eat a token before its first chunk (at 150 ms / 60 ms it did, and an extra token was fetched).
+    const { handle, server, files } = await engineWith({ tokenLifeMs: 600, chunkDelayMs: 240 });
     const file = await randomFile(files, 'slow line.mp4', 12 * CHUNK);
     const [queued] = await handle.queue.enqueue('videos', [file.path]);
     handle.engine.start();
