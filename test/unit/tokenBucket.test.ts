@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TokenBucket } from '../../main/engine/tokenBucket.ts';
+import { ManualClock } from '../support/manualClock.ts';
 import type { Clock } from '../../main/engine/tokenBucket.ts';
 
 /** A clock whose sleeps take no real time: each one moves `now` forward and resolves at once. */
@@ -16,50 +17,6 @@ class FakeClock implements Clock {
     this.sleeps.push(ms);
     this.time += ms;
     return Promise.resolve();
-  }
-}
-
-/** A clock whose sleeps stay pending until the test calls `advance`, and reject when aborted. */
-class ManualClock implements Clock {
-  time = 0;
-  readonly #sleepers = new Set<{ until: number; resolve: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  get sleeping(): number {
-    return this.#sleepers.size;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason as Error);
-        return;
-      }
-      const sleeper = { until: this.time + ms, resolve };
-      this.#sleepers.add(sleeper);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.#sleepers.delete(sleeper);
-          reject(signal.reason as Error);
-        },
-        { once: true },
-      );
-    });
-  }
-
-  async advance(ms: number): Promise<void> {
-    this.time += ms;
-    for (const sleeper of [...this.#sleepers]) {
-      if (sleeper.until <= this.time) {
-        this.#sleepers.delete(sleeper);
-        sleeper.resolve();
-      }
-    }
-    await settle();
   }
 }
 
