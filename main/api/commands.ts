@@ -288,6 +288,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
           ...(input.search ? { search: input.search } : {}),
           limit: input.limit,
           offset: input.offset,
+          ...(input.after ? { after: input.after } : {}),
         }),
     },
 

@@ -144,6 +144,7 @@ export const INPUT_SCHEMAS = {
     search: search.optional(),
     limit,
     offset,
+    after: z.strictObject({ position: z.number('must be a number'), id: z.int('must be a whole number') }).optional(),
   }),
   'jobs.get': z.strictObject({ id: jobId }),
   'jobs.pause': z.strictObject({ ids: jobIds }),

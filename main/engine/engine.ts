@@ -721,10 +721,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const pending: JobState[] = ['queued', 'waiting', 'uploading', 'finalizing', 'processing'];
     return this.queue.accounts
       .list()
-      .every(
-        (account) =>
-          account.paused || this.queue.jobs.list({ states: pending, accountId: account.id, limit: 1 }).length === 0,
-      );
+      .every((account) => account.paused || !this.queue.jobs.hasJobIn(account.id, pending));
   }
 
   #releaseIdleWaiters(): void {

@@ -414,9 +414,12 @@ export interface Fingerprint {
 
 const EDGE = 1024 * 1024;
 
-/** Size, mtime and a hash of the file's first and last MiB: cheap, and catches in-place edits. */
-export async function fingerprintFile(path: string): Promise<Fingerprint> {
-  const info = await statFile(path, 'reading');
+/**
+ * Size, mtime and a hash of the file's first and last MiB: cheap, and catches in-place edits. `known`
+ * is a stat the caller has just made (enqueueing a folder stats each file once, not twice).
+ */
+export async function fingerprintFile(path: string, known?: { size: number; mtimeMs: number }): Promise<Fingerprint> {
+  const info = known ?? (await statFile(path, 'reading'));
   const hash = createHash('sha256');
   const ranges: Array<[number, number]> =
     info.size <= 2 * EDGE
