@@ -334,6 +334,7 @@ try {
     add('enqueue, per file', 'µs', (r) => r.enqueueMicrosPerFile, 1);
     add('ferry list --json', 's', (r) => r.listSeconds);
     add('ferry list --json, peak RSS', 'MB', (r) => (r.listMaxRssBytes ?? Number.NaN) / 1e6, 0);
+    add('ferry list --json, CPU', 's', (r) => r.listCpuSeconds ?? Number.NaN);
     add('engine cold start (recovery + first schedule)', 'ms', (r) => r.coldStartMs, 1);
     add('idle engine CPU (account paused, queue checked every s)', 'CPU ms/s', (r) => r.idleCpuMsPerSecond, 1);
     add('database size', 'MB', (r) => r.dbBytes / 1e6, 1);

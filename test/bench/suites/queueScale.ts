@@ -21,6 +21,8 @@ export interface QueueScaleResult {
   enqueueMicrosPerFile: number;
   listSeconds: number;
   listMaxRssBytes: number | null;
+  /** CPU of the `ferry list --json` process (start-up included): steadier than wall time on a busy machine. */
+  listCpuSeconds?: number | null;
   coldStartMs: number;
   /** CPU ms per second of an engine with every job waiting on a paused account. */
   idleCpuMsPerSecond: number;
@@ -119,6 +121,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
     enqueueMicrosPerFile: (enqueueSeconds * 1e6) / jobs,
     listSeconds: list.wallSeconds,
     listMaxRssBytes: list.maxRssBytes,
+    listCpuSeconds: list.processCpuSeconds,
     coldStartMs,
     idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds,
     dbBytes,
