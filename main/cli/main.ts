@@ -322,9 +322,14 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
           await call('jobs.list', { ...(states ? { states } : {}), limit: PAGE, ...(after ? { after } : {}) })
         ).items;
         listed += page.length;
-        // One write per page, not per job: 100,000 small writes to a pipe cost more than the query.
+        // One write per 100 jobs, not per job: 100,000 small writes to a pipe cost more than the query,
+        // and a whole page as one string (~300 KB) would be a large object for V8 to collect.
         let text = '';
-        for (const job of page) {
+        for (const [index, job] of page.entries()) {
+          if (index % 100 === 0 && text) {
+            out.write(text);
+            text = '';
+          }
           if (options.json) {
             text += `${JSON.stringify({ ...jobViewEvent(job), bytesConfirmed: job.bytesConfirmed, lastError: job.error })}\n`;
           } else {
