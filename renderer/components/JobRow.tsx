@@ -1,6 +1,7 @@
 import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
+import { waitingMessage } from '../lib/networkWait.ts';
 import { openDetails } from '../store/details.ts';
 import { selectRange, toggleSelected } from '../store/jobActions.ts';
 import { jobIdAt } from '../store/lists.ts';
@@ -106,7 +107,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
             <span className="subline is-error">{t(`errorKind.${job.error.kind}`)}</span>
           ) : job.state === 'waiting' && job.error ? (
             <span className="subline is-warning" title={job.error.message}>
-              {job.error.message}
+              {waitingMessage(job.error.message, t)}
             </span>
           ) : (
             <span className="subline">{job.result?.url ?? (job.sourceKind === 'url' ? job.source : job.mime)}</span>
