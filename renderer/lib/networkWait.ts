@@ -21,8 +21,18 @@ export function networkWaitOf(message: string | null | undefined): NetworkWait |
   return match ? { host: match[1]!, code: match[2] ?? '' } : null;
 }
 
-/** A waiting job's message in the person's language: the network wait translated, anything else as it is. */
+/**
+ * A waiting row's message line in the person's language: for a network wait only the host (the
+ * state chip next to it already says "Waiting for network", and a narrow column keeps the host
+ * readable), anything else as it is.
+ */
 export function waitingMessage(message: string, t: TFunction): string {
   const wait = networkWaitOf(message);
-  return wait ? t('network.waitingFor', { host: wait.host }) : message;
+  return wait ? t('network.unreachable', { host: wait.host }) : message;
+}
+
+/** The tooltip of that line: the whole sentence with the reason, translated for a network wait. */
+export function waitingTitle(message: string, t: TFunction): string {
+  const wait = networkWaitOf(message);
+  return wait ? t('network.waitingFor', { host: wait.host, code: wait.code }) : message;
 }

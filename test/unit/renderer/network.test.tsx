@@ -159,7 +159,9 @@ describe('a row waiting for the network', () => {
     );
     const row = (id: number): HTMLElement => document.querySelector<HTMLElement>(`[data-job-id="${id}"]`)!;
     expect(within(row(1)).getByText('Waiting for network')).toBeTruthy();
-    expect(within(row(1)).getByText('Waiting for network: 127.0.0.1:8443 cannot be reached')).toBeTruthy();
+    expect(within(row(1)).getByText('127.0.0.1:8443 cannot be reached').title).toBe(
+      'Waiting for network: 127.0.0.1:8443 cannot be reached (ECONNREFUSED)',
+    );
     expect(within(row(1)).getByText('Waiting for network').closest('.chip')?.getAttribute('title')).toBe(
       '127.0.0.1:8443 cannot be reached (ECONNREFUSED). The upload continues by itself when it is back, without using up a retry.',
     );
@@ -175,7 +177,9 @@ describe('a row waiting for the network', () => {
       </>,
     );
     expect(within(row(1)).getByText('Warte auf Netzwerk')).toBeTruthy();
-    expect(within(row(1)).getByText('Warte auf Netzwerk: 127.0.0.1:8443 nicht erreichbar')).toBeTruthy();
+    expect(within(row(1)).getByText('127.0.0.1:8443 nicht erreichbar').title).toBe(
+      'Warte auf Netzwerk: 127.0.0.1:8443 nicht erreichbar (ECONNREFUSED)',
+    );
     expect(within(row(2)).getByText(/^Versuch 3 in /)).toBeTruthy();
   });
 });
