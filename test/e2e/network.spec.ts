@@ -105,8 +105,9 @@ test('says it waits for the network while the host is gone, and finishes the upl
 
   await replugSandbox(sandbox.url);
   unplugged = false;
-  await expect(banner).toBeHidden();
+  // The toast lives 2.5 s: looked for first; the banner went with the same event.
   await expect(page.getByRole('status').filter({ hasText: `Netzwerk wieder da: ${host}` })).toBeVisible();
+  await expect(banner).toBeHidden();
   await expect(row).toHaveAttribute('data-state', 'completed', { timeout: 30_000 });
 
   const expected = createHash('sha256').update(droppedBytes(FILE.name, FILE.size)).digest('hex');
