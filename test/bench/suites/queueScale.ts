@@ -6,7 +6,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from '../../../main/db/database.ts';
+import { openDatabase, type Db } from '../../../main/db/database.ts';
 import { Engine } from '../../../main/engine/engine.ts';
 import { Queue } from '../../../main/engine/queue.ts';
 import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
@@ -42,8 +42,9 @@ async function dbSize(dataDir: string): Promise<number> {
   return total;
 }
 
-function openQueue(dataDir: string): Queue {
-  return new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+function openQueue(dataDir: string): { db: Db; queue: Queue } {
+  const db = openDatabase(dataDir);
+  return { db, queue: new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) }) };
 }
 
 export async function queueScale(files: BenchFiles, jobs: number): Promise<QueueScaleResult> {
@@ -62,7 +63,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   }
 
   // Enqueue through the queue API, a batch of paths per call (as the API layer and `ferry upload` do).
-  let queue = openQueue(dataDir);
+  let { db, queue } = openQueue(dataDir);
   // Nothing listens on the discard port: the cold-start pass below may launch a few jobs, which fail fast.
   await queue.accounts.add({
     provider: 'selfcommunity',
@@ -73,7 +74,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   const started = performance.now();
   for (let i = 0; i < paths.length; i += BATCH) await queue.enqueue(ACCOUNT, paths.slice(i, i + BATCH));
   const enqueueSeconds = (performance.now() - started) / 1000;
-  queue.db.close();
+  db.close();
   const dbBytes = await dbSize(dataDir);
 
   const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], {
@@ -84,9 +85,9 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
 
   // Cold start: as after a crash, a few jobs are left "uploading"; start() puts them back and schedules.
-  queue = openQueue(dataDir);
-  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(queue.db).update(job.id, { state: 'uploading' });
-  const engine = new Engine({ queue, controlPollMs: 1_000 });
+  ({ db, queue } = openQueue(dataDir));
+  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(db).update(job.id, { state: 'uploading' });
+  const engine = new Engine({ queue, db, controlPollMs: 1_000 });
   const coldStarted = performance.now();
   engine.start();
   const coldStartMs = performance.now() - coldStarted;
@@ -95,7 +96,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   // Idle cost: every job waits on a paused account; the engine still checks the queue every second.
   const account = queue.accounts.require(ACCOUNT);
   await queue.accounts.update(account.name, { paused: true });
-  const idle = new Engine({ queue, controlPollMs: 1_000 });
+  const idle = new Engine({ queue, db, controlPollMs: 1_000 });
   idle.start();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const cpuBefore = process.cpuUsage();
@@ -104,7 +105,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   const cpu = process.cpuUsage(cpuBefore);
   const idleSeconds = (performance.now() - idleStarted) / 1000;
   await idle.stop();
-  queue.db.close();
+  db.close();
 
   return {
     jobs,
