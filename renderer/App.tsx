@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { AccountPicker } from './components/AccountPicker.tsx';
 import { DetailsPanel } from './components/DetailsPanel.tsx';
 import { DropZone } from './components/DropZone.tsx';
+import { NetworkBanner } from './components/NetworkBanner.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { Toasts } from './components/Toasts.tsx';
 import { useKeyboardShortcuts } from './components/useKeyboardShortcuts.ts';
@@ -124,6 +125,7 @@ export function App() {
         <Sidebar />
         <main className="main">
           <ConnectionBanner />
+          <NetworkBanner />
           <CurrentView />
         </main>
         {detailsOpen ? <DetailsPanel /> : null}

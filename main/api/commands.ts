@@ -4,6 +4,7 @@
  * dispatcher in `ferryApi.ts` turns everything into the result envelope.
  */
 import type { Account } from '../db/accountsRepository.ts';
+import type { Db } from '../db/database.ts';
 import type { Job, JobQuery } from '../db/jobsRepository.ts';
 import { JOB_STATES, type JobState } from '../core/jobState.ts';
 import { checkAccountFields, checkBaseUrl } from '../engine/accounts.ts';
@@ -13,7 +14,13 @@ import { rememberSecret } from '../secrets/knownSecrets.ts';
 import { REDACTED } from '../secrets/redaction.ts';
 import { findAdapter, listAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
-import { addSyncRule, removeSyncRule, setAllSyncRulesPaused, setSyncRulePaused } from '../sync/syncRules.ts';
+import {
+  addSyncRule,
+  removeSyncRule,
+  setAllSyncRulesPaused,
+  setSyncRulePaused,
+  type SyncStore,
+} from '../sync/syncRules.ts';
 import { listTrash, restoreFromTrash, trashDays } from '../sync/syncTrash.ts';
 import { ApiError, toErrorPayload } from './apiError.ts';
 import type { ProbeAccount } from './connectionTest.ts';
@@ -49,6 +56,8 @@ export type CommandTable = { [K in CommandName]: CommandSpec<K> };
 /** What the handlers need from the process they run in. */
 export interface CommandDeps {
   queue: Queue;
+  /** The queue's database: sync rules, Ferry's trash and its settings live in it too. */
+  db: Db;
   settings: SettingsStore;
   staging: StagingArea;
   status: () => AppStatus;
@@ -100,7 +109,8 @@ function rememberProxyPassword(value: string | undefined): void {
 }
 
 export function createCommandTable(deps: CommandDeps): CommandTable {
-  const { queue, staging } = deps;
+  const { queue, db, staging } = deps;
+  const store: SyncStore = { db, queue };
 
   const accountsById = (): Map<number, Account> =>
     new Map(queue.accounts.list().map((account) => [account.id, account]));
@@ -441,13 +451,13 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'sync.list': {
       input: INPUT_SCHEMAS['sync.list'],
-      handler: () => syncRuleInfos(queue, deps.sync()),
+      handler: () => syncRuleInfos(store, deps.sync()),
     },
 
     'sync.add': {
       input: INPUT_SCHEMAS['sync.add'],
       handler: async (input) => {
-        const added = await addSyncRule(queue, {
+        const added = await addSyncRule(store, {
           account: input.account,
           dir: input.dir,
           include: input.include ?? [],
@@ -457,14 +467,14 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
           ...(input.moveTo !== undefined ? { moveTo: input.moveTo } : {}),
         });
         await deps.syncRulesChanged();
-        return syncRuleInfoById(queue, deps.sync(), added.id);
+        return syncRuleInfoById(store, deps.sync(), added.id);
       },
     },
 
     'sync.remove': {
       input: INPUT_SCHEMAS['sync.remove'],
       handler: async (input) => {
-        const removed = removeSyncRule(queue, input.id);
+        const removed = removeSyncRule(store, input.id);
         await deps.syncRulesChanged();
         return { removed: removed.id };
       },
@@ -473,52 +483,52 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     'sync.pause': {
       input: INPUT_SCHEMAS['sync.pause'],
       handler: async (input) => {
-        setSyncRulePaused(queue, input.id, true);
+        setSyncRulePaused(store, input.id, true);
         await deps.syncRulesChanged();
-        return syncRuleInfoById(queue, deps.sync(), input.id);
+        return syncRuleInfoById(store, deps.sync(), input.id);
       },
     },
 
     'sync.resume': {
       input: INPUT_SCHEMAS['sync.resume'],
       handler: async (input) => {
-        setSyncRulePaused(queue, input.id, false);
+        setSyncRulePaused(store, input.id, false);
         await deps.syncRulesChanged();
-        return syncRuleInfoById(queue, deps.sync(), input.id);
+        return syncRuleInfoById(store, deps.sync(), input.id);
       },
     },
 
     'sync.pauseAll': {
       input: INPUT_SCHEMAS['sync.pauseAll'],
       handler: async () => {
-        setAllSyncRulesPaused(queue, true);
+        setAllSyncRulesPaused(store, true);
         await deps.syncRulesChanged();
-        return syncRuleInfos(queue, deps.sync());
+        return syncRuleInfos(store, deps.sync());
       },
     },
 
     'sync.resumeAll': {
       input: INPUT_SCHEMAS['sync.resumeAll'],
       handler: async () => {
-        setAllSyncRulesPaused(queue, false);
+        setAllSyncRulesPaused(store, false);
         await deps.syncRulesChanged();
-        return syncRuleInfos(queue, deps.sync());
+        return syncRuleInfos(store, deps.sync());
       },
     },
 
     'sync.trashList': {
       input: INPUT_SCHEMAS['sync.trashList'],
-      handler: async () => (await listTrash(queue.db)).map(trashEntryView),
+      handler: async () => (await listTrash(db)).map(trashEntryView),
     },
 
     'sync.trashRestore': {
       input: INPUT_SCHEMAS['sync.trashRestore'],
       handler: async (input) => {
-        const entry = await restoreFromTrash(queue.db, input.id);
+        const entry = await restoreFromTrash(db, input.id);
         // Its copy left the trash: it is back at `path`.
         return trashEntryView({
           ...entry,
-          expiresAt: entry.trashedAt + trashDays(queue.db) * 86_400_000,
+          expiresAt: entry.trashedAt + trashDays(db) * 86_400_000,
           present: false,
         });
       },

@@ -7,6 +7,7 @@
  * zod before any handler runs; no secret value in any response or event (views leave them out and
  * a redactor scrubs every string as well); progress coalesced per subscriber.
  */
+import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
 import type { Queue } from '../engine/queue.ts';
@@ -65,6 +66,8 @@ export interface SyncSource extends SyncHost {
 
 export interface FerryApiOptions {
   queue: Queue;
+  /** The queue's database, handed in by the composition root: the settings, sync rules and trash live in it. */
+  db: Db;
   dataDir: string;
   /** Progress events of the engine running in this process, if any. */
   progress?: ProgressSource | null;
@@ -101,6 +104,7 @@ export type SettingsListener = (settings: Settings, previous: Settings) => void;
 
 export class FerryApi {
   readonly queue: Queue;
+  readonly #db: Db;
   readonly settings: SettingsStore;
   readonly staging: StagingArea;
   readonly commands: CommandTable;
@@ -157,7 +161,8 @@ export class FerryApi {
 
   constructor(options: FerryApiOptions) {
     this.queue = options.queue;
-    this.settings = new SettingsStore(options.queue.db);
+    this.#db = options.db;
+    this.settings = new SettingsStore(options.db);
     this.staging = new StagingArea(options.dataDir);
     this.#log = options.log ?? ((message, error) => console.error(`ferry: ${message}`, error ?? ''));
     this.#progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -167,6 +172,7 @@ export class FerryApi {
     this.#engine = options.engine ?? { running: options.progress != null, note: null };
     this.commands = createCommandTable({
       queue: this.queue,
+      db: options.db,
       settings: this.settings,
       staging: this.staging,
       status: (): AppStatus => ({
@@ -456,7 +462,7 @@ export class FerryApi {
       return;
     }
     try {
-      const rules = syncRuleInfos(this.queue, this.#sync);
+      const rules = syncRuleInfos({ db: this.#db, queue: this.queue }, this.#sync);
       const text = JSON.stringify(rules);
       if (text === this.#lastSync) return;
       this.#lastSync = text;

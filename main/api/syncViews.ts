@@ -4,7 +4,7 @@
  */
 import type { Queue } from '../engine/queue.ts';
 import type { SyncRuleStatus } from '../sync/syncService.ts';
-import { getSyncRule, listSyncRules, type SyncRuleView } from '../sync/syncRules.ts';
+import { getSyncRule, listSyncRules, type SyncRuleView, type SyncStore } from '../sync/syncRules.ts';
 import type { TrashView } from '../sync/syncTrash.ts';
 import type { SyncRuleInfo, SyncRuleState, SyncTrashEntry } from './contract.ts';
 
@@ -69,14 +69,14 @@ export function syncRuleInfo(
   };
 }
 
-export function syncRuleInfos(queue: Queue, host: SyncHost | null): SyncRuleInfo[] {
+export function syncRuleInfos(store: SyncStore, host: SyncHost | null): SyncRuleInfo[] {
   const statuses = host?.status() ?? [];
   const pending = host?.pendingByRule();
-  return listSyncRules(queue).map((rule) => syncRuleInfo(queue, rule, host, statuses, pending));
+  return listSyncRules(store).map((rule) => syncRuleInfo(store.queue, rule, host, statuses, pending));
 }
 
-export function syncRuleInfoById(queue: Queue, host: SyncHost | null, id: number): SyncRuleInfo {
-  return syncRuleInfo(queue, getSyncRule(queue, id), host);
+export function syncRuleInfoById(store: SyncStore, host: SyncHost | null, id: number): SyncRuleInfo {
+  return syncRuleInfo(store.queue, getSyncRule(store, id), host);
 }
 
 /** A trash entry as the API and `ferry sync trash list --json` show it. */

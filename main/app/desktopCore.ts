@@ -51,7 +51,7 @@ export interface DesktopShell {
 }
 
 /**
- * The queue: the caller's (tests; the caller closes its database), or opened by the core from the
+ * The queue: the caller's, with its database (tests; the caller closes it), or opened by the core from the
  * adapter registry and the secret store (the app; `close()` closes the database).
  */
 export type DesktopCoreOptions = HostStore & {
@@ -104,7 +104,9 @@ export interface DesktopCore {
 export async function startDesktopCore(options: DesktopCoreOptions): Promise<DesktopCore> {
   const { dataDir, shell, log } = options;
   const host = await openFerryHost({
-    ...('queue' in options ? { queue: options.queue } : { adapterFor: options.adapterFor, secrets: options.secrets }),
+    ...('queue' in options
+      ? { db: options.db, queue: options.queue }
+      : { adapterFor: options.adapterFor, secrets: options.secrets }),
     dataDir,
     log,
     version: options.version,
@@ -131,7 +133,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   const { api, queue } = host;
   /** The engine this process runs: its progress reaches the tray. */
   const engine = host.engine;
-  const lastAccount = new LastAccountStore(queue.db);
+  const lastAccount = new LastAccountStore(host.db);
   const intake = new FileIntake({
     queue,
     enqueue: (account, paths) => api.invoke('jobs.enqueue', { account, paths }),
@@ -287,7 +289,7 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
 
   await host.start();
   try {
-    syncState = syncSummary(syncRuleInfos(queue, api.syncSource));
+    syncState = syncSummary(syncRuleInfos(host, api.syncSource));
     publishStatus();
   } catch (error) {
     log('Could not read the watched folders', error);

@@ -104,6 +104,8 @@ export class TrayText {
       [/^no uploads running$/, () => this.t('tooltip.noUploads')],
       [/^watching (\d+) folders?$/, (m) => this.t('tooltip.watching', { count: Number(m[1]) })],
       [/^(\d+) folders? cannot be watched$/, (m) => this.t('tooltip.foldersUnwatchable', { count: Number(m[1]) })],
+      [/^Waiting for network \((\d+) hosts\)$/, (m) => this.t('tooltip.waitingHosts', { count: Number(m[1]) })],
+      [/^Waiting for network \((.+)\)$/, (m) => this.t('tooltip.waitingHost', { host: m[1] })],
     ];
     for (const [pattern, translate] of rules) {
       const match = pattern.exec(part);

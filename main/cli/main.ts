@@ -124,6 +124,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     const ctx = open();
     ctx.api ??= new FerryApi({
       queue: ctx.queue,
+      db: ctx.db,
       dataDir: ctx.dataDir,
       engine: { running: false, note: null },
       log: logUnexpected,
@@ -546,6 +547,7 @@ async function drive(
   await openCliLog(ctx.dataDir);
   const host = await openFerryHost({
     dataDir: ctx.dataDir,
+    db: ctx.db,
     queue,
     log: (message, error) => {
       const detail = error instanceof Error ? error.message : error === undefined ? '' : String(error);

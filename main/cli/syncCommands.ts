@@ -193,7 +193,7 @@ export function registerSyncCommands(program: Command, call: ApiCall, io: SyncCo
 }
 
 /** Watcher timings can be tightened through the environment (tests use short ones). */
-export function syncTuning(env: NodeJS.ProcessEnv): Omit<SyncServiceOptions, 'queue'> {
+export function syncTuning(env: NodeJS.ProcessEnv): Omit<SyncServiceOptions, 'queue' | 'db'> {
   const number = (name: string): number | undefined => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;

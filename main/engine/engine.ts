@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import type { Got } from 'got';
 import type { Account } from '../db/accountsRepository.ts';
+import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { AccountContext } from '../providers/types.ts';
 import { redactSecrets } from '../secrets/redaction.ts';
@@ -27,6 +28,8 @@ import { TokenBucket, systemClock, type Clock } from './tokenBucket.ts';
 
 export interface EngineOptions {
   queue: Queue;
+  /** The database the queue is on: the runner writes sessions and parts on it, beside the queue. */
+  db: Db;
   /** Jobs uploading at once across every account. */
   maxJobsInFlight?: number;
   /** Part bytes in flight at once across every account (the memory budget of request bodies). */
@@ -99,8 +102,9 @@ const SAMPLE_SPACING_MS = 100;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly queue: Queue;
+  readonly #db: Db;
   readonly #options: Required<
-    Omit<EngineOptions, 'queue' | 'retry' | 'replyDeadlines' | 'bwlimit' | 'proxy' | 'network'>
+    Omit<EngineOptions, 'queue' | 'db' | 'retry' | 'replyDeadlines' | 'bwlimit' | 'proxy' | 'network'>
   > & {
     retry: RetryOptions;
     replyDeadlines: ReplyDeadlines;
@@ -137,6 +141,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   constructor(options: EngineOptions) {
     super();
     this.queue = options.queue;
+    this.#db = options.db;
     this.#options = {
       maxJobsInFlight: options.maxJobsInFlight ?? 4,
       maxBytesInFlight: options.maxBytesInFlight ?? 64 * 1024 * 1024,
@@ -339,6 +344,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           job,
           {
             queue: this.queue,
+            db: this.#db,
             adapter,
             account: context,
             budget: this.#budget,
@@ -618,7 +624,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   // Faults of the machine ---------------------------------------------------------------------------
 
   #dataDir(): string | null {
-    const location = this.queue.db.isOpen ? this.queue.db.location() : null;
+    const location = this.#db.isOpen ? this.#db.location() : null;
     return location ? dirname(location) : null;
   }
 

@@ -79,7 +79,7 @@ export interface QueueEvents {
 }
 
 export class Queue extends EventEmitter<QueueEvents> {
-  readonly db: Db;
+  readonly #db: Db;
   /** The accounts (engine/accounts.ts): their rows, their checks and their secrets, behind methods. */
   readonly accounts: AccountService;
   /**
@@ -91,7 +91,7 @@ export class Queue extends EventEmitter<QueueEvents> {
 
   constructor(options: QueueOptions) {
     super();
-    this.db = options.db;
+    this.#db = options.db;
     this.accounts = new AccountService({
       db: options.db,
       secrets: options.secrets,
@@ -165,7 +165,7 @@ export class Queue extends EventEmitter<QueueEvents> {
         options,
       };
     });
-    const jobs = transaction(this.db, () => {
+    const jobs = transaction(this.#db, () => {
       const inserted = this.#jobs.insert(rows);
       for (const job of inserted) {
         this.#jobs.addEvent({
@@ -246,7 +246,7 @@ export class Queue extends EventEmitter<QueueEvents> {
    * (another process may have changed it), together with `patch`, and logs the change.
    */
   transition(id: number, to: JobState, patch: JobPatch = {}, message?: string, errorKind?: ErrorKind): Job {
-    return this.#transition(id, to, patch, message, errorKind, (work) => transaction(this.db, work));
+    return this.#transition(id, to, patch, message, errorKind, (work) => transaction(this.#db, work));
   }
 
   /**
@@ -256,7 +256,7 @@ export class Queue extends EventEmitter<QueueEvents> {
    */
   transitionSyncedLater(id: number, to: JobState, patch: JobPatch = {}, message?: string): Job {
     return this.#transition(id, to, patch, message, undefined, (work) => {
-      const { result, durable } = transactionSyncedLater(this.db, work);
+      const { result, durable } = transactionSyncedLater(this.#db, work);
       durable.catch(() => undefined); // a failing disk also fails the next FULL commit, which says so
       return result;
     });

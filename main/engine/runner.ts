@@ -4,7 +4,7 @@
  * server-side processing. Every acknowledgement is recorded in one transaction before the next step.
  * Failures are thrown as UploadErrors and handled by the engine's retry policy, in one place.
  */
-import { transaction, transactionSyncedLater } from '../db/database.ts';
+import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
 import { JobsRepository, type Job } from '../db/jobsRepository.ts';
 import type { AccountContext, CallContext, JobContext, PartSpec, ProviderAdapter } from '../providers/types.ts';
 import type { ByteBudget } from './byteBudget.ts';
@@ -16,6 +16,8 @@ import type { Clock } from './tokenBucket.ts';
 
 export interface RunnerDeps {
   queue: Queue;
+  /** The queue's database: the runner writes the job's session and parts on it. */
+  db: Db;
   adapter: ProviderAdapter;
   account: AccountContext;
   budget: ByteBudget;
@@ -54,10 +56,10 @@ async function runJobWith(
   deps: RunnerDeps & { held: () => boolean },
   signal: AbortSignal,
 ): Promise<void> {
-  const { queue, adapter, account } = deps;
+  const { queue, db, adapter, account } = deps;
   // The runner writes the job's session and parts itself (they are not state changes), on the same
   // database as the queue.
-  const repo = new JobsRepository(queue.db);
+  const repo = new JobsRepository(db);
   const id = initial.id;
   const job = (): Job => queue.requireJob(id);
 
@@ -104,7 +106,7 @@ async function runJobWith(
     session = created;
     // A power cut that forgets this record only means a new session next time (as a crash between
     // the server's reply and the commit would): nothing was acknowledged in it yet.
-    transactionSyncedLater(queue.db, () => {
+    transactionSyncedLater(db, () => {
       repo.clearParts(id);
       repo.update(id, {
         session: created,
@@ -178,7 +180,7 @@ async function runJobWith(
               const sentSha256 = context.file?.measuresSent
                 ? (context.file.sentSha256?.(part.start, part.end) ?? null)
                 : null;
-              const { durable } = transactionSyncedLater(queue.db, () => {
+              const { durable } = transactionSyncedLater(db, () => {
                 repo.ackPart(id, part, undefined, sentSha256);
                 repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
               });
@@ -319,7 +321,7 @@ async function runJobWith(
 
   /** The server holds exactly [0, offset): every planned part inside it is acknowledged, none after. */
   function resync(jobId: number, plan: PartSpec[], offset: number, current: unknown): void {
-    transaction(queue.db, () => {
+    transaction(db, () => {
       repo.keepPartsUpTo(jobId, offset);
       // A part the server holds was sent by a body of this run, or its bytes are unknown (null).
       for (const part of plan) {

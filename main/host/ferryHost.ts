@@ -6,7 +6,8 @@
  *   the host runs without an engine, says who holds it (`locked`, `engineNote`) and, if asked,
  *   follows that process's job changes through the database;
  * - opens the database and the Queue (or receives them), with the adapter registry handed in by the
- *   composition root;
+ *   composition root, and hands the database to whoever works on it (the API, the engine, the watched
+ *   folders): the Queue keeps its own handle private;
  * - builds the FerryApi, and the Engine with the saved global concurrency (engine tuning passed in
  *   wins) whose faults of the machine become API notices;
  * - applies settings as they change (the global concurrency in place, uploads in flight carry on;
@@ -20,7 +21,7 @@
  */
 import { FerryApi } from '../api/ferryApi.ts';
 import { followQueueChanges } from '../api/followQueue.ts';
-import { openDatabase } from '../db/database.ts';
+import { openDatabase, type Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { Queue, type QueueOptions } from '../engine/queue.ts';
@@ -29,13 +30,16 @@ import { lastGood, type SystemProxy } from '../engine/proxy.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import type { SyncService, SyncServiceOptions } from '../sync/syncService.ts';
 
-/** Engine options other than the queue (tests, the FERRY_* variables of the command line). */
-export type EngineTuning = Omit<EngineOptions, 'queue'>;
-/** Watcher options other than the queue (tests, the FERRY_SYNC_* variables). */
-export type SyncTuning = Omit<SyncServiceOptions, 'queue'>;
+/** Engine options other than the queue and its database (tests, the FERRY_* variables of the command line). */
+export type EngineTuning = Omit<EngineOptions, 'queue' | 'db'>;
+/** Watcher options other than the queue and its database (tests, the FERRY_SYNC_* variables). */
+export type SyncTuning = Omit<SyncServiceOptions, 'queue' | 'db'>;
 
-/** Where the queue comes from: the caller's (who closes its database), or opened here. */
-export type HostStore = { queue: Queue } | { adapterFor: QueueOptions['adapterFor']; secrets: SecretStore };
+/**
+ * Where the queue comes from: the caller's, with the database it was built on (the caller closes it),
+ * or opened here.
+ */
+export type HostStore = { db: Db; queue: Queue } | { adapterFor: QueueOptions['adapterFor']; secrets: SecretStore };
 
 export interface WatchedFoldersOptions {
   /** Keep watching (true), or scan every folder once (`ferry run --until-idle`). */
@@ -89,6 +93,8 @@ export type FerryHostOptions = HostStore & {
 
 export interface FerryHost {
   readonly dataDir: string;
+  /** The database of the queue, for the parts of the caller that keep their own state in it. */
+  readonly db: Db;
   readonly queue: Queue;
   readonly api: FerryApi;
   /** The engine of this process, or null: another process holds the run lock, or the host is closing. */
@@ -127,10 +133,9 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   const { dataDir, log } = options;
   // The database this host opened itself (null when the caller handed in a queue): the host closes it.
   const ownDb = 'queue' in options ? null : openDatabase(dataDir);
+  const db = 'queue' in options ? options.db : ownDb!;
   const queue =
-    'queue' in options
-      ? options.queue
-      : new Queue({ adapterFor: options.adapterFor, db: ownDb!, secrets: options.secrets });
+    'queue' in options ? options.queue : new Queue({ adapterFor: options.adapterFor, db, secrets: options.secrets });
 
   let lock: RunLock | null = null;
   let locked: LockedError | null = null;
@@ -157,6 +162,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
 
   const api = new FerryApi({
     queue,
+    db,
     dataDir,
     engine: { running: lock !== null, note: engineNote },
     ...(options.version !== undefined ? { version: options.version } : {}),
@@ -169,6 +175,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     const saved = api.settings.get();
     const created = new Engine({
       queue,
+      db,
       maxJobsInFlight: saved.globalConcurrency,
       // A --bwlimit of this process (engineOptions.bwlimit) wins over the saved one, as in rclone.
       bwlimit: saved.bwlimit,
@@ -265,7 +272,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
   const startWatchedFolders = async (asked: WatchedFoldersOptions): Promise<void> => {
     // Loaded only when it runs: `ferry upload --wait` does without the watcher (chokidar, the index).
     const { SyncService } = await import('../sync/syncService.ts');
-    const service = new SyncService({ queue, ...asked.tuning });
+    const service = new SyncService({ queue, db, ...asked.tuning });
     sync = service;
     service.on('error', (error) => {
       asked.onError?.(error);
@@ -319,6 +326,7 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
 
   return {
     dataDir,
+    db,
     queue,
     api,
     get engine() {

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { FerryApi } from '../api/ferryApi.ts';
 import { FerryError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Db } from '../db/database.ts';
 import { type Queue } from '../engine/queue.ts';
 import { openFerryHost, type EngineTuning, type SyncTuning } from '../host/ferryHost.ts';
 import type { SyncService } from '../sync/syncService.ts';
@@ -22,6 +23,8 @@ import { defaultRendererDir } from './staticFiles.ts';
 
 export interface ServeOptions {
   dataDir: string;
+  /** The database the queue was built on (the caller's; it closes it). */
+  db: Db;
   queue: Queue;
   host?: string;
   /**
@@ -80,7 +83,7 @@ function packageVersion(): string {
 }
 
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
-  const { queue, dataDir } = options;
+  const { db, queue, dataDir } = options;
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ''));
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -98,6 +101,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
 
   const ferryHost = await openFerryHost({
     dataDir,
+    db,
     queue,
     log,
     version: packageVersion(),
@@ -182,11 +186,12 @@ export interface ServeCommandOptions {
 
 /** The `ferry serve` command: prints the address, serves until a signal, stops gracefully. */
 export async function serveCommand(
-  context: { dataDir: string; queue: Queue },
+  context: { dataDir: string; db: Db; queue: Queue },
   options: ServeCommandOptions,
 ): Promise<number> {
   const running = await startServe({
     dataDir: context.dataDir,
+    db: context.db,
     queue: context.queue,
     host: options.host,
     ...(options.allowRemote ? { allowRemote: true } : {}),

@@ -92,7 +92,7 @@ export class AfterUpload {
 
   /** The quiet period in force now (the option, else the setting, read each time so a change applies). */
   #quietMs(): number {
-    return this.#options.quietPeriodMs ?? readSyncSetting(this.#context.queue.db, 'syncQuietSeconds') * 1000;
+    return this.#options.quietPeriodMs ?? readSyncSetting(this.#context.db, 'syncQuietSeconds') * 1000;
   }
 
   /**
@@ -227,7 +227,7 @@ export class AfterUpload {
     try {
       if (rule.afterUpload === 'delete') {
         const entry = await moveToTrash(
-          this.#context.queue.db,
+          this.#context.db,
           { ruleId: rule.id, accountId: current.accountId, path: file.path, jobId: current.jobId },
           before,
           sha256,

@@ -42,7 +42,7 @@ export class JobOutcomes {
     // index hashed but the job did not send may go again, and the sent one counts as uploaded.
     const sent = job.state === 'completed' ? this.#context.queue.jobs.sentSha256(job.id) : null;
     const lookAgain: SyncFile[] = [];
-    transaction(this.#context.queue.db, () => {
+    transaction(this.#context.db, () => {
       for (const upload of this.#context.repo.uploadsOfJob(job.id)) {
         const reached = job.state === 'completed' && (sent === null || sent === upload.sha256);
         this.#context.repo.putUpload(upload.accountId, upload.sha256, job.id, reached ? 'uploaded' : 'failed');
@@ -97,7 +97,7 @@ export class JobOutcomes {
    */
   reconcile(): void {
     const ended: Job[] = [];
-    transaction(this.#context.queue.db, () => {
+    transaction(this.#context.db, () => {
       for (const file of this.#context.repo.files({ states: ['pending', 'queued', 'failed'] })) {
         if (file.state === 'pending') {
           const orphan = this.#context.repo.orphanJobFor(file);

@@ -4,6 +4,7 @@
  * events. The parts (watchers, intake batcher, indexer, job outcomes, after-upload actions) receive
  * this from the SyncService that owns them and never see each other's state.
  */
+import type { Db } from '../db/database.ts';
 import type { SyncFileState, SyncRepository } from '../db/syncRepository.ts';
 import type { Queue } from '../engine/queue.ts';
 
@@ -38,6 +39,8 @@ export interface SyncFileEvent {
 
 export interface SyncContext {
   readonly queue: Queue;
+  /** The queue's database: a change to the index and to the jobs it concerns is one transaction on it. */
+  readonly db: Db;
   readonly repo: SyncRepository;
   /** The service's counters, updated in place. */
   readonly stats: SyncStats;

@@ -131,7 +131,7 @@ export class SyncIndexer {
     const events: SyncFileEvent[] = [];
     const uploadedDuplicates: SyncFile[] = [];
 
-    transaction(this.#context.queue.db, () => {
+    transaction(this.#context.db, () => {
       for (const verdict of verdicts) {
         if (verdict.kind === 'skip') continue;
         const { candidate } = verdict;
@@ -209,7 +209,7 @@ export class SyncIndexer {
       fresh.map((item) => item.candidate.path),
     );
     const queuedAt = Date.now();
-    transaction(this.#context.queue.db, () => {
+    transaction(this.#context.db, () => {
       fresh.forEach(({ candidate, sha256 }, index) => {
         const outcome = jobs[index]!;
         const facts = { size: candidate.snapshot.size, mtimeMs: candidate.snapshot.mtimeMs, sha256 };

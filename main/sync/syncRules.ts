@@ -20,6 +20,7 @@ import {
   type SyncRule,
 } from '../db/syncRepository.ts';
 import { FerryError } from '../core/errors.ts';
+import type { Db } from '../db/database.ts';
 import { type Queue } from '../engine/queue.ts';
 import { isTemporaryName } from './syncFilter.ts';
 
@@ -51,11 +52,20 @@ export interface SyncRuleView extends SyncRule {
   problems: Array<{ path: string; state: 'refused' | 'failed' | 'kept'; reason: string | null }>;
 }
 
-function repository(queue: Queue): SyncRepository {
-  return new SyncRepository(queue.db);
+/**
+ * What the rule handlers work on: the database that holds the rules and the sync index, and the queue
+ * on that database (the rules' accounts and their adapters). The composition root hands both in.
+ */
+export interface SyncStore {
+  readonly db: Db;
+  readonly queue: Queue;
 }
 
-export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<SyncRuleView> {
+function repository(store: SyncStore): SyncRepository {
+  return new SyncRepository(store.db);
+}
+
+export async function addSyncRule(store: SyncStore, input: SyncRuleInput): Promise<SyncRuleView> {
   const parsed = syncRuleInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -65,8 +75,8 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
     );
   }
   const rule = parsed.data;
-  const account = queue.accounts.require(rule.account);
-  const adapter = queue.adapterFor(account.provider);
+  const account = store.queue.accounts.require(rule.account);
+  const adapter = store.queue.adapterFor(account.provider);
   if (adapter.capabilities.sources !== 'file') {
     throw new FerryError(
       'invalid',
@@ -77,7 +87,7 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
     throw new FerryError('invalid', `Cannot watch ${rule.dir}: give the folder as an absolute path`);
   const dir = await existingFolder(rule.dir);
   validateMoveTo(rule.afterUpload, rule.moveTo);
-  const repo = repository(queue);
+  const repo = repository(store);
   const existing = repo.ruleFor(account.id, dir);
   if (existing) {
     throw new FerryError(
@@ -85,7 +95,7 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
       `${dir} is already watched for "${account.name}" (sync rule #${existing.id}); remove it first to change it`,
     );
   }
-  refuseOverlap(queue, repo, { dir, recursive: rule.recursive, afterUpload: rule.afterUpload });
+  refuseOverlap(store, repo, { dir, recursive: rule.recursive, afterUpload: rule.afterUpload });
   const created = repo.insertRule({
     accountId: account.id,
     dir,
@@ -95,41 +105,41 @@ export async function addSyncRule(queue: Queue, input: SyncRuleInput): Promise<S
     afterUpload: rule.afterUpload,
     moveTo: rule.moveTo,
   });
-  return view(queue, created);
+  return view(store, created);
 }
 
-export function listSyncRules(queue: Queue): SyncRuleView[] {
-  const repo = repository(queue);
+export function listSyncRules(store: SyncStore): SyncRuleView[] {
+  const repo = repository(store);
   const counts = repo.countsByRule();
-  return repo.rules().map((rule) => view(queue, rule, counts));
+  return repo.rules().map((rule) => view(store, rule, counts));
 }
 
-export function getSyncRule(queue: Queue, id: number): SyncRuleView {
-  return view(queue, requireRule(queue, id));
+export function getSyncRule(store: SyncStore, id: number): SyncRuleView {
+  return view(store, requireRule(store, id));
 }
 
 /** Stops watching the folder and forgets its paths; uploaded content is still never sent twice. */
-export function removeSyncRule(queue: Queue, id: number): SyncRule {
-  const rule = requireRule(queue, id);
-  repository(queue).removeRule(id);
+export function removeSyncRule(store: SyncStore, id: number): SyncRule {
+  const rule = requireRule(store, id);
+  repository(store).removeRule(id);
   return rule;
 }
 
 /** Pauses or resumes one rule (the tray's "pause sync" pauses them all with `setAllSyncRulesPaused`). */
-export function setSyncRulePaused(queue: Queue, id: number, paused: boolean): SyncRuleView {
-  requireRule(queue, id);
-  repository(queue).setRulePaused(id, paused);
-  return getSyncRule(queue, id);
+export function setSyncRulePaused(store: SyncStore, id: number, paused: boolean): SyncRuleView {
+  requireRule(store, id);
+  repository(store).setRulePaused(id, paused);
+  return getSyncRule(store, id);
 }
 
-export function setAllSyncRulesPaused(queue: Queue, paused: boolean): SyncRuleView[] {
-  const repo = repository(queue);
+export function setAllSyncRulesPaused(store: SyncStore, paused: boolean): SyncRuleView[] {
+  const repo = repository(store);
   for (const rule of repo.rules()) repo.setRulePaused(rule.id, paused);
-  return listSyncRules(queue);
+  return listSyncRules(store);
 }
 
-function requireRule(queue: Queue, id: number): SyncRule {
-  const rule = Number.isInteger(id) ? repository(queue).rule(id) : undefined;
+function requireRule(store: SyncStore, id: number): SyncRule {
+  const rule = Number.isInteger(id) ? repository(store).rule(id) : undefined;
   if (!rule) throw new FerryError('not-found', `No sync rule #${id} (the list of watched folders shows them)`);
   return rule;
 }
@@ -154,14 +164,14 @@ async function existingFolder(dir: string): Promise<string> {
  * is refused; rules that only keep files may overlap (each account gets its copy).
  */
 function refuseOverlap(
-  queue: Queue,
+  store: SyncStore,
   repo: SyncRepository,
   wanted: { dir: string; recursive: boolean; afterUpload: AfterUpload },
 ): void {
   for (const existing of repo.rules()) {
     if (wanted.afterUpload === 'keep' && existing.afterUpload === 'keep') continue;
     if (!rulesOverlap(wanted, existing)) continue;
-    const account = queue.accounts.get(existing.accountId)?.name ?? `account #${existing.accountId}`;
+    const account = store.queue.accounts.get(existing.accountId)?.name ?? `account #${existing.accountId}`;
     const how =
       existing.dir === wanted.dir
         ? 'is the folder of'
@@ -204,12 +214,12 @@ function validateMoveTo(afterUpload: AfterUpload, moveTo: string): void {
 }
 
 function view(
-  queue: Queue,
+  store: SyncStore,
   rule: SyncRule,
   allCounts?: Map<number, Partial<Record<SyncFileState, number>>>,
 ): SyncRuleView {
-  const repo = repository(queue);
-  const account: Account | undefined = queue.accounts.get(rule.accountId);
+  const repo = repository(store);
+  const account: Account | undefined = store.queue.accounts.get(rule.accountId);
   const stored = (allCounts ?? repo.countsByRule()).get(rule.id) ?? {};
   const counts: Record<SyncFileState, number> = {
     pending: 0,

@@ -19,6 +19,7 @@
  * `ferry run`, in the desktop app and in tests.
  */
 import { EventEmitter } from 'node:events';
+import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { SyncRepository } from '../db/syncRepository.ts';
 import type { Queue } from '../engine/queue.ts';
@@ -35,6 +36,8 @@ export type { SyncRuleStatus } from './syncWatchers.ts';
 
 export interface SyncServiceOptions {
   queue: Queue;
+  /** The queue's database: the sync index lives beside the jobs, and changes with them in one transaction. */
+  db: Db;
   /** Identical size+mtime looks in a row before a file counts as complete (default 3). */
   stableChecks?: number;
   /** Time between those looks (default 500 ms). */
@@ -76,6 +79,7 @@ export interface SyncServiceEvents {
 
 export class SyncService extends EventEmitter<SyncServiceEvents> {
   readonly queue: Queue;
+  readonly #db: Db;
   readonly #options: Pick<Required<SyncServiceOptions>, 'rescanIntervalMs' | 'rulesPollMs'>;
   readonly #stats: SyncStats = {
     watcherEvents: 0,
@@ -108,13 +112,15 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   constructor(options: SyncServiceOptions) {
     super();
     this.queue = options.queue;
+    this.#db = options.db;
     this.#options = {
       rescanIntervalMs: options.rescanIntervalMs ?? 60_000,
       rulesPollMs: options.rulesPollMs ?? 2_000,
     };
     const context: SyncContext = {
       queue: options.queue,
-      repo: new SyncRepository(options.queue.db),
+      db: options.db,
+      repo: new SyncRepository(options.db),
       stats: this.#stats,
       started: () => this.#started,
       watching: () => this.#watching,
@@ -271,7 +277,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   async #purgeTrash(): Promise<void> {
     try {
-      await purgeTrash(this.queue.db);
+      await purgeTrash(this.#db);
     } catch (error) {
       this.#report(error, "Purging expired files from Ferry's trash");
     }

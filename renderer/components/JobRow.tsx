@@ -1,6 +1,7 @@
 import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
+import { waitingMessage, waitingTitle } from '../lib/networkWait.ts';
 import { openDetails } from '../store/details.ts';
 import { selectRange, toggleSelected } from '../store/jobActions.ts';
 import { jobIdAt } from '../store/lists.ts';
@@ -105,8 +106,8 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
           {job.state === 'failed' && job.error ? (
             <span className="subline is-error">{t(`errorKind.${job.error.kind}`)}</span>
           ) : job.state === 'waiting' && job.error ? (
-            <span className="subline is-warning" title={job.error.message}>
-              {job.error.message}
+            <span className="subline is-warning" title={waitingTitle(job.error.message, t)}>
+              {waitingMessage(job.error.message, t)}
             </span>
           ) : (
             <span className="subline">{job.result?.url ?? (job.sourceKind === 'url' ? job.source : job.mime)}</span>

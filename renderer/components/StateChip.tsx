@@ -2,6 +2,7 @@ import type { JobView } from '../../main/api/contract.ts';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { formatDuration } from '../lib/format.ts';
+import { networkWaitOf } from '../lib/networkWait.ts';
 import { useNow } from './useNow.ts';
 
 export type ChipTone = 'neutral' | 'accent' | 'warning' | 'orange' | 'muted' | 'teal' | 'success' | 'danger';
@@ -18,6 +19,14 @@ export interface ChipInfo {
  * (the provider asked Ferry to slow down), both with a countdown to the next try.
  */
 export function describeState(job: JobView, now: number, t: TFunction): ChipInfo {
+  // Waiting for an unreachable host: no retry is used up and no countdown runs (the host is probed).
+  const network = job.state === 'waiting' ? networkWaitOf(job.error?.message) : null;
+  if (network)
+    return {
+      label: t('network.waiting'),
+      tone: 'warning',
+      description: t('network.waitingHint', { host: network.host, code: network.code }),
+    };
   const countdown = job.nextAttemptAt !== null ? formatDuration(Math.max(0, (job.nextAttemptAt - now) / 1000)) : null;
   switch (job.state) {
     case 'queued':

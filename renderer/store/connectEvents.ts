@@ -9,6 +9,7 @@ import { loadCatalog } from './catalog.ts';
 import { refreshDetails, scheduleDetailsRefresh } from './details.ts';
 import { forgetJobs } from './jobActions.ts';
 import { reloadList, scheduleRefresh } from './lists.ts';
+import { applyNetworkChanged } from './network.ts';
 import { ferryStore } from './store.ts';
 import { refreshSummary, scheduleSummary } from './summary.ts';
 import { applySyncRules, loadSyncRules } from './sync.ts';
@@ -81,6 +82,7 @@ export function connectEvents(transport: Transport): () => void {
     bridge.on('settings.changed', (settings) => ferryStore.setState({ settings })),
     bridge.on('sync.changed', applySyncRules),
     bridge.on('notice', (notice) => pushToast(notice.level, notice.message)),
+    bridge.on('network.changed', applyNetworkChanged),
     transport.onConnection((connection) => {
       ferryStore.setState({ connection, transportKind: transport.kind });
       if (connection !== 'open') return;

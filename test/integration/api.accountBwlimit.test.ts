@@ -6,11 +6,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { FerryApi } from '../../main/api/ferryApi.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import type { Db } from '../../main/db/database.ts';
 import { getAdapter, listAdapters } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 
@@ -18,10 +17,10 @@ afterAll(async () => {
   await fixtures.cleanup();
 });
 
-async function openApi(): Promise<FerryApi> {
+async function openApi(): Promise<{ api: FerryApi; db: Db }> {
   const dir = await fixtures.tempDir('ferry-account-bwlimit-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  return new FerryApi({ queue, dataDir: dir, log: () => undefined });
+  const { db, queue } = openTestQueue(dir);
+  return { api: new FerryApi({ queue, db, dataDir: dir, log: () => undefined }), db };
 }
 
 /** The fields an account of the provider needs, filled with placeholder values. */
@@ -38,7 +37,7 @@ function required(provider: string): { settings: Record<string, string>; secrets
 describe("an account's own bwlimit", () => {
   for (const adapter of listAdapters()) {
     it(`${adapter.id}: accepted, refused when malformed (nothing saved), removed with ""`, async () => {
-      const api = await openApi();
+      const { api, db } = await openApi();
       try {
         const { settings, secrets } = required(adapter.id);
         const baseUrl = adapter.capabilities.defaultBaseUrl === null ? { baseUrl: 'https://site.example' } : {};
@@ -91,7 +90,7 @@ describe("an account's own bwlimit", () => {
         expect(api.queue.accounts.list().find((account) => account.name === 'second')?.settings.bwlimit).toBe('1M');
       } finally {
         api.close();
-        api.queue.db.close();
+        db.close();
       }
     });
   }

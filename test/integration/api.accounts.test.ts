@@ -7,17 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiResult } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import type { Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { startOfauthSandbox, type OfauthSandbox } from '../sandbox/ofauth.ts';
 import { startOktopostSandbox, type OktopostSandbox } from '../sandbox/oktopost.ts';
 import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox, type XvidSandbox } from '../sandbox/xvid.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
 import { JobsRepository } from '../../main/db/jobsRepository.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const SECRETS = {
   scToken: 'sc-SECRET-7d41c0ffee',
@@ -36,6 +35,7 @@ const SECRETS = {
 
 const fixtures = new Fixtures();
 let api: FerryApi;
+let db: Db;
 let queue: Queue;
 let selfcommunity: SelfCommunitySandbox;
 let ofauth: OfauthSandbox;
@@ -65,8 +65,8 @@ beforeAll(async () => {
     }),
   );
   const dir = await fixtures.tempDir('ferry-api-accounts-');
-  queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  api = new FerryApi({ queue, dataDir: dir, jobsChangedDelayMs: 5 });
+  ({ db, queue } = openTestQueue(dir));
+  api = new FerryApi({ queue, db, dataDir: dir, jobsChangedDelayMs: 5 });
   await api.start();
   api.subscribe((event) => void events.push(event));
 
@@ -116,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   api.close();
-  queue.db.close();
+  db.close();
   await fixtures.cleanup();
 });
 
@@ -302,7 +302,7 @@ describe('accounts', () => {
   it('never lets a secret out, even one a provider or another process wrote into a job error', async () => {
     // A job whose recorded error echoes a secret, as a careless server or proxy might.
     const account = queue.accounts.byName('mediahub')!;
-    const [job] = new JobsRepository(queue.db).insert([
+    const [job] = new JobsRepository(db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',
@@ -356,7 +356,7 @@ describe('accounts', () => {
 
   it('removes an account (refused while it has uploads in progress)', async () => {
     const account = queue.accounts.byName('videos')!;
-    const [job] = new JobsRepository(queue.db).insert([
+    const [job] = new JobsRepository(db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',
@@ -369,12 +369,12 @@ describe('accounts', () => {
         options: {},
       },
     ]);
-    new JobsRepository(queue.db).update(job!.id, { state: 'uploading' });
+    new JobsRepository(db).update(job!.id, { state: 'uploading' });
     expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({
       ok: false,
       error: { code: 'CONFLICT' },
     });
-    new JobsRepository(queue.db).update(job!.id, { state: 'paused' });
+    new JobsRepository(db).update(job!.id, { state: 'paused' });
     expect(await call('accounts.remove', { account: 'videos' })).toEqual({ ok: true, value: { removed: 'videos' } });
     expect(await call('accounts.remove', { account: 'videos' })).toMatchObject({
       ok: false,
@@ -387,7 +387,7 @@ describe('accounts', () => {
 describe('accounts through the queue (the account service checks them for every way in)', () => {
   it('names missing or misplaced fields without command-line flags', async () => {
     const dir = await fixtures.tempDir('ferry-accounts-queue-');
-    const own = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const { db: ownDb, queue: own } = openTestQueue(dir);
     try {
       const refused = async (input: Parameters<Queue['accounts']['add']>[0]): Promise<string> => {
         try {
@@ -428,7 +428,7 @@ describe('accounts through the queue (the account service checks them for every 
         'Xvid MediaHub has no secret "pipelineId" (it is a setting, not a secret)',
       ]);
     } finally {
-      own.db.close();
+      ownDb.close();
     }
   });
 });

@@ -27,7 +27,13 @@ beforeAll(async () => {
   sandbox = fixtures.track(await startSelfCommunitySandbox());
   dir = await fixtures.tempDir('ferry-api-jobs-');
   handle = fixtures.openEngine(join(dir, 'data'));
-  api = new FerryApi({ queue: handle.queue, dataDir: handle.dir, progress: handle.engine, jobsChangedDelayMs: 5 });
+  api = new FerryApi({
+    queue: handle.queue,
+    db: handle.db,
+    dataDir: handle.dir,
+    progress: handle.engine,
+    jobsChangedDelayMs: 5,
+  });
   await api.start();
   api.subscribe((event) => void events.push(event));
   unwrap(

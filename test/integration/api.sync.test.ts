@@ -43,6 +43,7 @@ beforeAll(async () => {
   handle = fixtures.openEngine(join(dir, 'data'));
   sync = new SyncService({
     queue: handle.queue,
+    db: handle.db,
     stableChecks: 2,
     stableIntervalMs: 100,
     batchDelayMs: 50,
@@ -53,6 +54,7 @@ beforeAll(async () => {
   await sync.start();
   api = new FerryApi({
     queue: handle.queue,
+    db: handle.db,
     dataDir: handle.dir,
     progress: handle.engine,
     sync,

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent } from '../../main/api/contract.ts';
 import { SettingsStore } from '../../main/api/settingsStore.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import { openDatabase, type Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { LockedError, acquireRunLock } from '../../main/engine/runLock.ts';
 import { openFerryHost, type FerryHost, type FerryHostOptions } from '../../main/host/ferryHost.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
@@ -19,6 +19,7 @@ import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, randomFile, runFerry, sleep, waitFor } from '../support/ferryHarness.ts';
 import { JobsRepository } from '../../main/db/jobsRepository.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -42,11 +43,11 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
-/** A queue handed to the host, as `ferry serve` and the command line do (the caller closes it). */
-function queueOn(dir: string): Queue {
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  closers.push(() => queue.db.close());
-  return queue;
+/** A queue and its database handed to the host, as `ferry serve` and the command line do (the caller closes it). */
+function queueOn(dir: string): { db: Db; queue: Queue } {
+  const { db, queue } = openTestQueue(dir);
+  closers.push(() => db.close());
+  return { db, queue };
 }
 
 async function host(options: FerryHostOptions): Promise<FerryHost> {
@@ -122,14 +123,15 @@ describe('the Ferry host', () => {
     expect(order).toEqual(['engine stops, lock held', 'closed, lock free']);
     expect(opened.engine).toBeNull();
     // The host opened the database, so the host closed it.
-    expect(opened.queue.db.isOpen).toBe(false);
+    expect(opened.db.isOpen).toBe(false);
   });
 
   it('stops the watched folders before the engine, and leaves a queue it was handed open', async () => {
     const dir = await dataDir();
-    const queue = queueOn(dir);
+    const { db, queue } = queueOn(dir);
     const opened = await host({
       dataDir: dir,
+      db,
       queue,
       log: () => undefined,
       engineOptions: TUNING,
@@ -153,14 +155,14 @@ describe('the Ferry host', () => {
     await opened.close();
     expect(order).toEqual(['sync stops, engine running', 'engine stops']);
     expect(opened.api.syncSource).toBeNull();
-    expect(queue.db.isOpen).toBe(true);
+    expect(db.isOpen).toBe(true);
     expect(isLocked(dir)).toBe(false);
   });
 
   it('applies a changed global concurrency to the running engine in place; engine tuning wins over the setting', async () => {
     const dir = await dataDir();
-    const queue = queueOn(dir);
-    const opened = await host({ dataDir: dir, queue, log: () => undefined, engineOptions: TUNING });
+    const { db, queue } = queueOn(dir);
+    const opened = await host({ dataDir: dir, db, queue, log: () => undefined, engineOptions: TUNING });
     await opened.start();
     const seen = events(opened);
     const before = opened.engine;
@@ -175,6 +177,7 @@ describe('the Ferry host', () => {
 
     const tuned = await host({
       dataDir: dir,
+      db,
       queue,
       log: () => undefined,
       engineOptions: { ...TUNING, maxJobsInFlight: 1 },
@@ -186,7 +189,7 @@ describe('the Ferry host', () => {
 
   it("says a fault of the machine reported by the engine as the API's error notice", async () => {
     const dir = await dataDir();
-    const opened = await host({ dataDir: dir, queue: queueOn(dir), log: () => undefined, engineOptions: TUNING });
+    const opened = await host({ dataDir: dir, ...queueOn(dir), log: () => undefined, engineOptions: TUNING });
     const seen = events(opened);
     opened.engine!.emit('fault', { jobId: 1, message: 'Disk full: 0 B free in /tmp', retryInMs: 5_000 });
     await waitFor('the notice', () =>
@@ -201,12 +204,13 @@ describe('the Ferry host', () => {
 
   it('without the lock runs no engine, names the holder, follows its job changes, and takes over once it is free', async () => {
     const dir = await dataDir();
-    const queue = queueOn(dir);
+    const { db, queue } = queueOn(dir);
     const other = acquireRunLock(dir);
     closers.push(() => other.release());
     const followed: number[] = [];
     const opened = await host({
       dataDir: dir,
+      db,
       queue,
       log: () => undefined,
       engineOptions: TUNING,
@@ -236,7 +240,7 @@ describe('the Ferry host', () => {
       settings: {},
       secrets: { accessToken: 'tok-1234' },
     });
-    const [row] = new JobsRepository(queue.db).insert([
+    const [row] = new JobsRepository(db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',
@@ -287,7 +291,7 @@ describe('the Ferry host', () => {
     const logged: string[] = [];
     const second = await host({
       dataDir: dir,
-      queue: queueOn(dir),
+      ...queueOn(dir),
       log: (message) => logged.push(message),
       engineOptions: TUNING,
       follow: { intervalMs: 20, takeOverIntervalMs: 50 },

@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../main/api/settingsStore.ts';
 import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
 import { openFerryHost, type FerryHost } from '../../main/host/ferryHost.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -27,11 +25,12 @@ const K = 1024;
 async function opened(engineOptions: { bwlimit?: string } = {}): Promise<{ host: FerryHost; dir: string }> {
   const dir = join(await fixtures.tempDir('ferry-host-bw-'), 'data');
   await mkdir(dir, { recursive: true });
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  closers.push(() => queue.db.close());
-  new SettingsStore(queue.db).set({ bwlimit: '512K' });
+  const { db, queue } = openTestQueue(dir);
+  closers.push(() => db.close());
+  new SettingsStore(db).set({ bwlimit: '512K' });
   const host = await openFerryHost({
     dataDir: dir,
+    db,
     queue,
     log: () => undefined,
     answersCommands: false,

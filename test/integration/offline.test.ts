@@ -12,10 +12,6 @@ import type { ApiEvent } from '../../main/api/contract.ts';
 import { startDesktopCore, type DesktopShell } from '../../main/app/desktopCore.ts';
 import { wireNetworkWake, type PowerMonitorLike } from '../../main/app/networkWake.ts';
 import type { TrayView } from '../../main/app/overallProgress.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { NetworkMonitor, tcpProbe } from '../../main/engine/networkMonitor.ts';
 import { replugSandbox, unplugSandbox } from '../sandbox/harness.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
@@ -29,6 +25,7 @@ import {
   type EngineHandle,
 } from '../support/ferryHarness.ts';
 import { ManualClock, OFFLINE_PROVIDERS, offlineSubject, type OfflineProvider } from '../support/offlineRig.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 
@@ -278,7 +275,7 @@ describe('a host that goes away mid-upload', () => {
 
   it('desktop: the tray says "Waiting for network", app.status names the host, and waking up resumes at once', async () => {
     const dir = await fixtures.tempDir('ferry-offline-desktop-');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const { db, queue } = openTestQueue(dir);
     const statuses: TrayView[] = [];
     const shell: DesktopShell = {
       showWindow: () => undefined,
@@ -293,6 +290,7 @@ describe('a host that goes away mid-upload', () => {
     const clock = new ManualClock();
     const core = await startDesktopCore({
       dataDir: dir,
+      db,
       queue,
       shell,
       version: '1.2.3',
@@ -307,7 +305,7 @@ describe('a host that goes away mid-upload', () => {
     fixtures.track({
       close: async () => {
         await core.close();
-        queue.db.close();
+        db.close();
       },
     });
     const events: ApiEvent[] = [];

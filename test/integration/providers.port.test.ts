@@ -11,15 +11,13 @@ import { writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testConnection } from '../../main/api/connectionTest.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
-import { openDatabase } from '../../main/db/database.ts';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
-import { Queue } from '../../main/engine/queue.ts';
 import { getAdapter, listAdapters } from '../../main/providers/registry.ts';
 import type { AccountContext, JobContext } from '../../main/providers/types.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startXvidSandbox } from '../sandbox/xvid.ts';
 import { testFileSource } from '../support/fileSources.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 
@@ -64,8 +62,8 @@ describe('credentialsChanged', () => {
   it('makes an Xvid MediaHub account ask for a new token after accounts.update, not reuse the cached one', async () => {
     const xvid = fixtures.track(await startXvidSandbox());
     const dir = await fixtures.tempDir('ferry-port-');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-    const api = new FerryApi({ queue, dataDir: dir, log: () => undefined });
+    const { db, queue } = openTestQueue(dir);
+    const api = new FerryApi({ queue, db, dataDir: dir, log: () => undefined });
     await api.start();
     try {
       const secrets = { clientId: xvid.clientId, clientSecret: xvid.clientSecret };
@@ -108,7 +106,7 @@ describe('credentialsChanged', () => {
       expect(xvid.tokenCalls).toHaveLength(2);
     } finally {
       api.close();
-      queue.db.close();
+      db.close();
     }
   });
 });

@@ -20,13 +20,12 @@ import { createServer as createTlsServer } from 'node:tls';
 import { createProxy } from 'proxy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../main/api/settingsStore.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import { openDatabase, type Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { RIGS, type Rig } from '../support/faultRigs.ts';
 import { Fixtures, REPO_ROOT, jsonLines, randomFile, type FerryProcessResult } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const TEST_TIMEOUT_MS = 60_000;
 const fixtures = new Fixtures();
@@ -84,11 +83,11 @@ async function startProxy(auth?: { user: string; password: string }): Promise<Te
 }
 
 /** A data folder with a queue open on it (closed before `ferry` runs on it). */
-async function dataFolder(): Promise<{ data: string; files: string; queue: Queue }> {
+async function dataFolder(): Promise<{ data: string; files: string; db: Db; queue: Queue }> {
   const data = await fixtures.tempDir('ferry-proxy-data-');
   const files = await fixtures.tempDir('ferry-proxy-files-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(data), secrets: new FileSecretStore(data) });
-  return { data, files, queue };
+  const { db, queue } = openTestQueue(data);
+  return { data, files, db, queue };
 }
 
 /** The variables of the `ferry` process: none of the caller's proxy variables leak in. */
@@ -111,13 +110,13 @@ function jobLines(result: FerryProcessResult): Array<Record<string, unknown>> {
 
 /** Sets up a provider's emulator and account, queues its file, and closes the queue. */
 async function queued(provider: keyof typeof RIGS): Promise<{ data: string; rig: Rig; origin: string }> {
-  const { data, files, queue } = await dataFolder();
+  const { data, files, db, queue } = await dataFolder();
   const rig = await RIGS[provider](queue, files);
   closers.push(() => rig.close());
   await queue.enqueue('acct', [rig.source]);
   const account = queue.accounts.require('acct');
   const origin = new URL(account.baseUrl ?? '').origin;
-  queue.db.close();
+  db.close();
   return { data, rig, origin };
 }
 
@@ -175,8 +174,8 @@ describe('proxies', () => {
       const fromEnv = await startProxy();
       const global = await startProxy();
       const own = await startProxy();
-      const { data, files, queue } = await dataFolder();
-      new SettingsStore(queue.db).set({ proxy: global.url });
+      const { data, files, db, queue } = await dataFolder();
+      new SettingsStore(db).set({ proxy: global.url });
       const sandbox = await startSelfCommunitySandbox({ token: 'proxy-sc-token-0123456789' });
       closers.push(() => sandbox.close());
       await queue.accounts.add({
@@ -196,7 +195,7 @@ describe('proxies', () => {
       const b = await randomFile(files, 'global.png', 250_000);
       await queue.enqueue('own', [a.path]);
       await queue.enqueue('global', [b.path]);
-      queue.db.close();
+      db.close();
 
       const result = await runUntilIdle(data, proxyEnv({ HTTP_PROXY: fromEnv.url }));
 
@@ -279,7 +278,7 @@ describe('proxies', () => {
       const frontPort = (front.address() as AddressInfo).port;
       closers.push(() => new Promise<void>((done) => front.close(() => done())));
 
-      const { data, files, queue } = await dataFolder();
+      const { data, files, db, queue } = await dataFolder();
       await queue.accounts.add({
         provider: 'selfcommunity',
         name: 'tls',
@@ -288,7 +287,7 @@ describe('proxies', () => {
       });
       const file = await randomFile(files, 'tls.png', 3 * 204_800 + 7);
       await queue.enqueue('tls', [file.path]);
-      queue.db.close();
+      db.close();
 
       const result = await runUntilIdle(data, {
         ...proxyEnv({ HTTPS_PROXY: proxy.url }),

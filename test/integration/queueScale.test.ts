@@ -306,7 +306,8 @@ describe('enqueue, several files at once', () => {
     for (const folder of ['a', 'b'])
       for (let i = 0; i < 25; i += 1) names.push(`${folder}/f${String(i).padStart(2, '0')}.png`);
     const data = join(dir, 'data');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(data), secrets: new FileSecretStore(data) });
+    const db = openDatabase(data);
+    const queue = new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(data) });
     try {
       await queue.accounts.add({
         provider: 'selfcommunity',
@@ -332,7 +333,7 @@ describe('enqueue, several files at once', () => {
       await expect(queue.enqueue('a', [...good, join(src, 'empty.png')])).rejects.toThrow(/empty\.png/);
       expect(queue.jobs.count()).toBe(50);
     } finally {
-      queue.db.close();
+      db.close();
     }
   });
 });

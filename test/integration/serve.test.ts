@@ -13,15 +13,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ApiEvent, JobView, WsResponse } from '../../main/api/contract.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import type { Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { LockedError, PID_FILE, acquireRunLock } from '../../main/engine/runLock.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startServe, type RunningServe } from '../../main/serve/serve.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, sleep, waitFor, within } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
 import { JobsRepository } from '../../main/db/jobsRepository.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -35,14 +34,16 @@ interface Served {
   dataDir: string;
   base: string;
   token: string;
+  db: Db;
   queue: Queue;
 }
 
 async function serve(options: { rendererDir?: string; dataDir?: string; allowPaths?: string[] } = {}): Promise<Served> {
   const dataDir = options.dataDir ?? join(await fixtures.tempDir('ferry-serve-'), 'data');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const { db, queue } = openTestQueue(dataDir);
   const running = await startServe({
     dataDir,
+    db,
     queue,
     port: 0,
     rendererDir: options.rendererDir ?? join(dataDir, 'no-renderer'),
@@ -51,9 +52,9 @@ async function serve(options: { rendererDir?: string; dataDir?: string; allowPat
     followIntervalMs: 50,
     ...(options.allowPaths ? { allowPaths: options.allowPaths } : {}),
   });
-  closers.push(() => queue.db.close());
+  closers.push(() => db.close());
   closers.push(() => running.close());
-  return { serve: running, dataDir, base: `http://127.0.0.1:${running.port}`, token: running.token, queue };
+  return { serve: running, dataDir, base: `http://127.0.0.1:${running.port}`, token: running.token, db, queue };
 }
 
 interface HttpAnswer {
@@ -618,15 +619,11 @@ describe('ferry serve: what staging refuses, and when', () => {
 describe('ferry serve: beyond loopback', () => {
   it('refuses a host other networks can reach unless allowRemote is given, saying why, and binds nothing', async () => {
     const dataDir = join(await fixtures.tempDir('ferry-serve-remote-'), 'data');
-    const queue = new Queue({
-      adapterFor: getAdapter,
-      db: openDatabase(dataDir),
-      secrets: new FileSecretStore(dataDir),
-    });
-    closers.push(() => queue.db.close());
+    const { db, queue } = openTestQueue(dataDir);
+    closers.push(() => db.close());
     // 192.0.2.1 is a documentation address (on no machine): without the check, listening would fail for another reason.
     for (const host of ['0.0.0.0', '::', '192.0.2.1', '127.0.0.1.example.com']) {
-      await expect(startServe({ dataDir, queue, host, port: 0, log: () => undefined }), host).rejects.toThrow(
+      await expect(startServe({ dataDir, db, queue, host, port: 0, log: () => undefined }), host).rejects.toThrow(
         /^Not listening on .*: it can be reached from other machines, and anyone on the network who gets the token .* could upload your files.*--allow-remote/,
       );
     }
@@ -769,7 +766,7 @@ describe('ferry serve: renderer, lock and shutdown', () => {
     });
     expect(added.ok).toBe(true);
     const account = served.queue.accounts.byName('community')!;
-    const [row] = new JobsRepository(served.queue.db).insert([
+    const [row] = new JobsRepository(served.db).insert([
       {
         accountId: account.id,
         sourceKind: 'file',

@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 /** Short timings so that the suite is quick; the slow-write test uses the defaults (3 × 500 ms). */
-const FAST: Omit<SyncServiceOptions, 'queue'> = {
+const FAST: Omit<SyncServiceOptions, 'queue' | 'db'> = {
   stableChecks: 3,
   stableIntervalMs: 150,
   batchDelayMs: 100,
@@ -48,8 +48,11 @@ function openEngine(data: string): EngineHandle {
   return fixtures.openEngine(data, { maxJobsInFlight: 16 });
 }
 
-async function startSync(engine: EngineHandle, options: Omit<SyncServiceOptions, 'queue'>): Promise<SyncService> {
-  const sync = new SyncService({ queue: engine.queue, ...options });
+async function startSync(
+  engine: EngineHandle,
+  options: Omit<SyncServiceOptions, 'queue' | 'db'>,
+): Promise<SyncService> {
+  const sync = new SyncService({ queue: engine.queue, db: engine.db, ...options });
   services.push(sync);
   sync.on('error', (error) => console.warn(`sync: ${error.message}`));
   engine.engine.start();
@@ -59,7 +62,7 @@ async function startSync(engine: EngineHandle, options: Omit<SyncServiceOptions,
 
 async function world(
   rule: Partial<SyncRuleInput> = {},
-  options: Omit<SyncServiceOptions, 'queue'> = FAST,
+  options: Omit<SyncServiceOptions, 'queue' | 'db'> = FAST,
 ): Promise<World> {
   const data = await fixtures.tempDir('ferry-sync-data-');
   const watched = await fixtures.tempDir('ferry-sync-watched-');
@@ -72,7 +75,7 @@ async function world(
     secrets: { accessToken: sandbox.token },
     concurrency: 16,
   });
-  const added = await addSyncRule(engine.queue, { account: 'community', dir: watched, ...rule });
+  const added = await addSyncRule(engine, { account: 'community', dir: watched, ...rule });
   const sync = await startSync(engine, options);
   return { data, dir: added.dir, sandbox, engine, sync, ruleId: added.id };
 }
@@ -124,7 +127,7 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     expect(hashesOf(w.sandbox)).toEqual(expected.sort());
     expect(w.sandbox.completeCalls.filter((call) => call.status === 201)).toHaveLength(1_000);
     expect(w.engine.queue.jobs.list()).toHaveLength(1_000);
-    expect(getSyncRule(w.engine.queue, w.ruleId).counts).toMatchObject({
+    expect(getSyncRule(w.engine, w.ruleId).counts).toMatchObject({
       uploaded: 1_000,
       queued: 0,
       pending: 0,
@@ -186,7 +189,7 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     }
     await waitFor('40 media', () => w.sandbox.media.length >= 40, 20_000, 20);
     await drained(w);
-    const repo = new SyncRepository(w.engine.queue.db);
+    const repo = new SyncRepository(w.engine.db);
     const latencies = repo.files({ ruleId: w.ruleId }).map((file) => {
       const job = w.engine.queue.jobs.get(file.jobId!)!;
       return job.createdAt - file.mtimeMs;
@@ -212,7 +215,7 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     await utimes(join(w.dir, 'gamma.png'), later, later);
     await writeFile(join(w.dir, 'gamma-copy.png'), await readFile(join(w.dir, 'gamma.png')));
 
-    const repo = new SyncRepository(w.engine.queue.db);
+    const repo = new SyncRepository(w.engine.db);
     await waitFor(
       'the renamed, moved, touched and copied files to be indexed',
       () =>
@@ -246,7 +249,7 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
 
     // Back to the first bytes (an undo): that content is already on the platform.
     await writeFile(path, original);
-    const repo = new SyncRepository(w.engine.queue.db);
+    const repo = new SyncRepository(w.engine.db);
     await waitFor(
       'the reverted file to be indexed',
       () => repo.file(w.ruleId, path)?.sha256 === sha256(original),
@@ -348,11 +351,11 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     await writeFile(join(w.dir, 'huge.png'), '');
     await truncate(join(w.dir, 'huge.png'), 6_000_000);
 
-    const repo = new SyncRepository(w.engine.queue.db);
+    const repo = new SyncRepository(w.engine.db);
     await waitFor(
       'two uploads moved, one failed, one refused',
       () => {
-        const counts = getSyncRule(w.engine.queue, w.ruleId).counts;
+        const counts = getSyncRule(w.engine, w.ruleId).counts;
         const moved = repo.files({ ruleId: w.ruleId }).filter((file) => file.disposition === 'moved').length;
         return counts.uploaded === 2 && counts.failed === 1 && counts.refused === 1 && moved === 2;
       },
@@ -368,7 +371,7 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     expect(sha256(await readFile(join(w.dir, 'failing.png')))).toBe(failing);
     expect((await stat(join(w.dir, 'huge.png'))).size).toBe(6_000_000);
 
-    const rule = getSyncRule(w.engine.queue, w.ruleId);
+    const rule = getSyncRule(w.engine, w.ruleId);
     expect(rule.counts).toMatchObject({ uploaded: 2, failed: 1, refused: 1, queued: 0 });
     expect(rule.problems).toEqual(
       expect.arrayContaining([
@@ -400,23 +403,23 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
       5_000,
     );
     expect(w.sandbox.media[0]!.sha256).toBe(hash);
-    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, join(w.dir, 'gone.png'))!.disposition).toBe('deleted');
+    expect(new SyncRepository(w.engine.db).file(w.ruleId, join(w.dir, 'gone.png'))!.disposition).toBe('deleted');
   }, 40_000);
 
   it('follows rules added, paused and resumed while it runs', async () => {
     const w = await world({}, { ...FAST, rulesPollMs: 100 });
     const second = await fixtures.tempDir('ferry-sync-second-');
-    const rule = await addSyncRule(w.engine.queue, { account: 'community', dir: second });
+    const rule = await addSyncRule(w.engine, { account: 'community', dir: second });
     const first = await writeRandom(join(second, 'new-rule.png'), 1_000);
     await waitFor('the file of the rule added while running', () => w.sandbox.media.length >= 1, 20_000);
 
-    setSyncRulePaused(w.engine.queue, rule.id, true);
+    setSyncRulePaused(w.engine, rule.id, true);
     await waitFor('the rule to be paused', () => !w.sync.status().some((s) => s.ruleId === rule.id), 5_000);
     const held = await writeRandom(join(second, 'while-paused.png'), 1_000);
     await sleep(800);
     expect(w.sandbox.media).toHaveLength(1);
 
-    setSyncRulePaused(w.engine.queue, rule.id, false);
+    setSyncRulePaused(w.engine, rule.id, false);
     await waitFor('the file dropped while paused', () => w.sandbox.media.length >= 2, 20_000);
     await rescanAndDrain(w);
     expect(hashesOf(w.sandbox)).toEqual([first, held].sort());
@@ -430,7 +433,7 @@ describe('watched folders (chokidar + SelfCommunity emulator)', () => {
     const path = join(w.dir, 'crash.png');
     const hash = await writeRandom(path, 1_000);
     const info = await stat(path);
-    const repo = new SyncRepository(w.engine.queue.db);
+    const repo = new SyncRepository(w.engine.db);
     repo.upsertFile(
       w.ruleId,
       1,

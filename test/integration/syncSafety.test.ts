@@ -31,7 +31,7 @@ afterEach(async () => {
   await fixtures.cleanup();
 });
 
-const QUICK: Omit<SyncServiceOptions, 'queue'> = {
+const QUICK: Omit<SyncServiceOptions, 'queue' | 'db'> = {
   stableChecks: 3,
   stableIntervalMs: 100,
   batchDelayMs: 50,
@@ -52,7 +52,7 @@ interface World {
 
 async function world(
   rule: Partial<SyncRuleInput>,
-  options: Omit<SyncServiceOptions, 'queue'> = QUICK,
+  options: Omit<SyncServiceOptions, 'queue' | 'db'> = QUICK,
   start: { engine?: boolean; data?: string } = {},
 ): Promise<World> {
   const data = start.data ?? (await fixtures.tempDir('ferry-safety-data-'));
@@ -65,8 +65,8 @@ async function world(
     baseUrl: sandbox.url,
     secrets: { accessToken: sandbox.token },
   });
-  const added = await addSyncRule(engine.queue, { account: 'community', dir: watched, ...rule });
-  const sync = new SyncService({ queue: engine.queue, ...options });
+  const added = await addSyncRule(engine, { account: 'community', dir: watched, ...rule });
+  const sync = new SyncService({ queue: engine.queue, db: engine.db, ...options });
   services.push(sync);
   const events: SyncFileEvent[] = [];
   sync.on('file', (event) => void events.push(event));
@@ -110,7 +110,7 @@ describe('watched folders never lose a file when they move or delete it', () => 
 
     await waitFor(
       'the complete file to reach the trash',
-      async () => (await listTrash(w.engine.queue.db)).some((entry) => entry.sha256 === whole),
+      async () => (await listTrash(w.engine.db)).some((entry) => entry.sha256 === whole),
       20_000,
       50,
     );
@@ -118,7 +118,7 @@ describe('watched folders never lose a file when they move or delete it', () => 
 
     expect(hashes(w.sandbox)).toContain(whole);
     expect(await exists(path)).toBe(false);
-    const [entry] = (await listTrash(w.engine.queue.db)).filter((e) => e.sha256 === whole);
+    const [entry] = (await listTrash(w.engine.db)).filter((e) => e.sha256 === whole);
     expect(sha256(await readFile(entry!.trashPath))).toBe(whole);
     // Only the complete file was deleted: the partial one was never acted on.
     expect(w.events.filter((event) => event.state === 'deleted')).toHaveLength(1);
@@ -152,13 +152,13 @@ describe('watched folders never lose a file when they move or delete it', () => 
     );
     await sleep(500);
     expect(await exists(path), 'kept while another process has it open').toBe(true);
-    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(
+    expect(new SyncRepository(w.engine.db).file(w.ruleId, path)!.reason).toMatch(
       /another program \(process \d+\) still has it open/,
     );
 
     holder.kill('SIGKILL');
     await waitFor('the file to be deleted once closed', async () => !(await exists(path)), 10_000, 50);
-    const [entry] = await listTrash(w.engine.queue.db);
+    const [entry] = await listTrash(w.engine.db);
     expect(sha256(await readFile(entry!.trashPath))).toBe(sha256(bytes));
   }, 30_000);
 
@@ -197,7 +197,7 @@ describe('watched folders never lose a file when they move or delete it', () => 
     await waitFor('the copy to be deleted', async () => !(await exists(copy)), 20_000, 50);
     await settle(w);
     expect(hashes(w.sandbox)).toEqual([sha256(hashed), sha256(sent)].sort());
-    const trashed = (await listTrash(w.engine.queue.db)).map((entry) => entry.sha256).sort();
+    const trashed = (await listTrash(w.engine.db)).map((entry) => entry.sha256).sort();
     expect(trashed).toEqual([sha256(hashed), sha256(sent)].sort());
   }, 40_000);
 
@@ -208,7 +208,7 @@ describe('watched folders never lose a file when they move or delete it', () => 
     // What a job whose parts could not be confirmed (or one from an older Ferry) leaves: no sent hash.
     w.engine.queue.on('job', (changed) => {
       if (changed.state === 'completed' && changed.source === path)
-        new JobsRepository(w.engine.queue.db).setSentSha256(changed.id, null);
+        new JobsRepository(w.engine.db).setSentSha256(changed.id, null);
     });
     await writeFile(path, bytes);
     await waitFor('the upload', () => w.sandbox.media.length >= 1, 10_000, 20);
@@ -216,11 +216,11 @@ describe('watched folders never lose a file when they move or delete it', () => 
     await sleep(400);
     expect(sha256(await readFile(path))).toBe(sha256(bytes));
     expect(await exists(join(w.dir, 'uploaded', 'unconfirmed.png'))).toBe(false);
-    expect(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)!.reason).toMatch(
+    expect(new SyncRepository(w.engine.db).file(w.ruleId, path)!.reason).toMatch(
       /no completed upload to "community" sent exactly this content/,
     );
     // `ferry sync list` and the Sync view show it with the rule's problems.
-    expect(getSyncRule(w.engine.queue, w.ruleId).problems).toEqual([
+    expect(getSyncRule(w.engine, w.ruleId).problems).toEqual([
       {
         path,
         state: 'kept',
@@ -248,7 +248,7 @@ describe('watched folders never lose a file when they move or delete it', () => 
     await waitFor('the watched-folder upload', () => w.sandbox.media.length >= 1, 10_000, 20);
     await waitFor(
       'the file to be kept for the paused job',
-      () => /still reads it/.test(new SyncRepository(w.engine.queue.db).file(w.ruleId, path)?.reason ?? ''),
+      () => /still reads it/.test(new SyncRepository(w.engine.db).file(w.ruleId, path)?.reason ?? ''),
       10_000,
       20,
     );
@@ -279,7 +279,7 @@ describe('a job whose parts carry two versions of the file', () => {
       baseUrl: sandbox.url,
       secrets: { apiKey: sandbox.apiKey, connectionId: sandbox.connectionId },
     });
-    const rule = await addSyncRule(engine.queue, { account: 'vault', dir: watched, afterUpload: 'delete' });
+    const rule = await addSyncRule(engine, { account: 'vault', dir: watched, afterUpload: 'delete' });
     const path = join(rule.dir, 'clip.jpg');
     const original = randomBytes(3 * 1024 * 1024);
     await writeFile(path, original);
@@ -301,7 +301,7 @@ describe('a job whose parts carry two versions of the file', () => {
       },
       action: { type: 'status', status: 500, body: '{"error":"try again","type":"server"}' },
     });
-    const sync = new SyncService({ queue: engine.queue, ...QUICK });
+    const sync = new SyncService({ queue: engine.queue, db: engine.db, ...QUICK });
     services.push(sync);
     engine.engine.start();
     await sync.start();
@@ -310,7 +310,7 @@ describe('a job whose parts carry two versions of the file', () => {
     // bytes were sent, so the edit is a new version with its own upload, and only then deleted.
     await waitFor(
       'the edited version to reach the trash',
-      async () => (await listTrash(engine.queue.db)).length >= 1,
+      async () => (await listTrash(engine.db)).length >= 1,
       20_000,
       50,
     );
@@ -323,7 +323,7 @@ describe('a job whose parts carry two versions of the file', () => {
     expect(sandbox.media[0]!.sha256, 'part 5 went before the edit').toBe(sha256(original));
     expect(engine.queue.jobs.sentSha256(second!.id)).toBe(sha256(edited));
     expect(sandbox.media.map((media) => media.sha256)).toEqual([sha256(original), sha256(edited)]);
-    const trashed = await listTrash(engine.queue.db);
+    const trashed = await listTrash(engine.db);
     expect(trashed.map((entry) => entry.sha256)).toEqual([sha256(edited)]);
     expect(sha256(await readFile(trashed[0]!.trashPath))).toBe(sha256(edited));
   }, 40_000);
@@ -342,11 +342,11 @@ describe('a protocol whose finalize sends the last bytes', () => {
       secrets: { consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'as' },
       settings: { chunkSize: String(65_536) },
     });
-    const rule = await addSyncRule(engine.queue, { account: 'video', dir: watched, afterUpload: 'delete' });
+    const rule = await addSyncRule(engine, { account: 'video', dir: watched, afterUpload: 'delete' });
     const path = join(rule.dir, 'talk.mp4');
     const bytes = randomBytes(5 * 65_536 + 100);
     await writeFile(path, bytes);
-    const sync = new SyncService({ queue: engine.queue, ...QUICK });
+    const sync = new SyncService({ queue: engine.queue, db: engine.db, ...QUICK });
     services.push(sync);
     engine.engine.start();
     await sync.start();
@@ -354,7 +354,7 @@ describe('a protocol whose finalize sends the last bytes', () => {
     // The trash row is written before the file moves (for its folder's id): wait for the move itself.
     await waitFor(
       'the file to reach the trash',
-      async () => (await listTrash(engine.queue.db)).some((entry) => entry.present) && !(await exists(path)),
+      async () => (await listTrash(engine.db)).some((entry) => entry.present) && !(await exists(path)),
       20_000,
       50,
     );
@@ -379,7 +379,7 @@ describe("Ferry's trash", () => {
     await waitFor('the delete', async () => !(await exists(path)), 20_000, 20);
     await settle(w);
 
-    const [entry] = await listTrash(w.engine.queue.db);
+    const [entry] = await listTrash(w.engine.db);
     expect(entry).toMatchObject({ originalPath: path, size: 4_000, sha256: sha256(bytes), present: true });
     expect(entry!.trashPath.startsWith(join(w.data, 'trash'))).toBe(true);
 
@@ -387,21 +387,21 @@ describe("Ferry's trash", () => {
     await w.sync.stop();
     const newcomer = randomBytes(100);
     await writeFile(path, newcomer);
-    await expect(restoreFromTrash(w.engine.queue.db, entry!.id)).rejects.toThrow(
+    await expect(restoreFromTrash(w.engine.db, entry!.id)).rejects.toThrow(
       /exists again and Ferry never restores over a file/,
     );
     expect(sha256(await readFile(path))).toBe(sha256(newcomer));
     expect(await exists(entry!.trashPath)).toBe(true);
 
     await unlink(path);
-    await restoreFromTrash(w.engine.queue.db, entry!.id);
+    await restoreFromTrash(w.engine.db, entry!.id);
     expect(sha256(await readFile(path))).toBe(sha256(bytes));
     expect(Math.trunc((await stat(path)).mtimeMs)).toBe(Math.trunc(mtime));
-    expect(await listTrash(w.engine.queue.db)).toEqual([]);
-    await expect(restoreFromTrash(w.engine.queue.db, entry!.id)).rejects.toThrow(/already restored/);
+    expect(await listTrash(w.engine.db)).toEqual([]);
+    await expect(restoreFromTrash(w.engine.db, entry!.id)).rejects.toThrow(/already restored/);
 
     // Watching again: the restored file counts as uploaded and is not deleted a second time.
-    const again = new SyncService({ queue: w.engine.queue, ...QUICK });
+    const again = new SyncService({ queue: w.engine.queue, db: w.engine.db, ...QUICK });
     services.push(again);
     await again.start();
     await again.rescan();
@@ -414,12 +414,12 @@ describe("Ferry's trash", () => {
     const other = join(w.dir, 'old.png');
     await writeFile(other, randomBytes(2_000));
     await waitFor('the second delete', async () => !(await exists(other)), 20_000, 20);
-    const [old] = await listTrash(w.engine.queue.db);
-    new SettingsStore(w.engine.queue.db).set({ syncTrashDays: 2 });
-    expect(await purgeTrash(w.engine.queue.db, Date.now() + 1 * 86_400_000)).toBe(0);
-    expect(await purgeTrash(w.engine.queue.db, Date.now() + 3 * 86_400_000)).toBe(1);
+    const [old] = await listTrash(w.engine.db);
+    new SettingsStore(w.engine.db).set({ syncTrashDays: 2 });
+    expect(await purgeTrash(w.engine.db, Date.now() + 1 * 86_400_000)).toBe(0);
+    expect(await purgeTrash(w.engine.db, Date.now() + 3 * 86_400_000)).toBe(1);
     expect(await exists(old!.trashPath)).toBe(false);
-    expect(await listTrash(w.engine.queue.db)).toEqual([]);
+    expect(await listTrash(w.engine.db)).toEqual([]);
     expect(await readdir(join(w.data, 'trash'))).toEqual([]);
   }, 40_000);
 
@@ -435,7 +435,7 @@ describe("Ferry's trash", () => {
       await writeFile(path, bytes);
       const mtime = Math.trunc((await stat(path)).mtimeMs);
       await waitFor('the delete', async () => !(await exists(path)), 20_000, 20);
-      const [entry] = await listTrash(w.engine.queue.db);
+      const [entry] = await listTrash(w.engine.db);
       expect(sha256(await readFile(entry!.trashPath))).toBe(sha256(bytes));
       expect(Math.trunc((await stat(entry!.trashPath)).mtimeMs)).toBe(mtime);
     } finally {
@@ -466,36 +466,35 @@ describe('overlapping watched folders', () => {
 
   it('refuses a rule that moves or deletes where another rule can see the same files, with the reason', async () => {
     const { engine, root } = await twoAccounts();
-    const queue = engine.queue;
-    const outer = await addSyncRule(queue, { account: 'first', dir: root });
+    const outer = await addSyncRule(engine, { account: 'first', dir: root });
     // The same folder for another account, with delete: the file could be gone before "first" uploads it.
-    await expect(addSyncRule(queue, { account: 'second', dir: root, afterUpload: 'delete' })).rejects.toThrow(
+    await expect(addSyncRule(engine, { account: 'second', dir: root, afterUpload: 'delete' })).rejects.toThrow(
       new RegExp(
         `Cannot watch ${root}: it is the folder of sync rule #${outer.id} .*"first".* this rule would delete its files`,
       ),
     );
     // A folder inside it, and with move.
     await expect(
-      addSyncRule(queue, { account: 'second', dir: join(root, 'inner'), afterUpload: 'move' }),
+      addSyncRule(engine, { account: 'second', dir: join(root, 'inner'), afterUpload: 'move' }),
     ).rejects.toThrow(/is inside the folder of sync rule/);
     // The same account, a nested folder.
     await expect(
-      addSyncRule(queue, { account: 'first', dir: join(root, 'inner'), afterUpload: 'delete' }),
+      addSyncRule(engine, { account: 'first', dir: join(root, 'inner'), afterUpload: 'delete' }),
     ).rejects.toThrow(/is inside the folder of sync rule/);
     // Rules that only keep files may overlap: each account gets its copy.
-    await addSyncRule(queue, { account: 'second', dir: root });
-    await addSyncRule(queue, { account: 'second', dir: join(root, 'inner') });
+    await addSyncRule(engine, { account: 'second', dir: root });
+    await addSyncRule(engine, { account: 'second', dir: join(root, 'inner') });
     // A deleting rule around folders already watched is refused too.
     const deeper = join(root, 'inner', 'deeper');
-    const keepDeeper = await addSyncRule(queue, { account: 'first', dir: deeper });
+    const keepDeeper = await addSyncRule(engine, { account: 'first', dir: deeper });
     expect(keepDeeper.id).toBeGreaterThan(0);
     const elsewhere = await fixtures.tempDir('ferry-safety-elsewhere-');
     await mkdir(join(elsewhere, 'sub'));
-    await addSyncRule(queue, { account: 'first', dir: join(elsewhere, 'sub') });
-    await expect(addSyncRule(queue, { account: 'second', dir: elsewhere, afterUpload: 'delete' })).rejects.toThrow(
+    await addSyncRule(engine, { account: 'first', dir: join(elsewhere, 'sub') });
+    await expect(addSyncRule(engine, { account: 'second', dir: elsewhere, afterUpload: 'delete' })).rejects.toThrow(
       /contains the folder of sync rule #\d+ .* this rule would delete its files/,
     );
     // Without subfolders it cannot see the inner rule's files: allowed.
-    await addSyncRule(queue, { account: 'second', dir: elsewhere, afterUpload: 'delete', recursive: false });
+    await addSyncRule(engine, { account: 'second', dir: elsewhere, afterUpload: 'delete', recursive: false });
   }, 20_000);
 });

@@ -25,16 +25,16 @@ import type { ApiResult, CommandName } from '../../main/api/contract.ts';
 import { COMMAND_NAMES } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { main } from '../../main/cli/main.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import type { Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startOfauthSandbox } from '../sandbox/ofauth.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startTwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox } from '../sandbox/xvid.ts';
 import { prng } from '../support/crashHarness.ts';
 import { Fixtures, randomFile, runFerry, within, type EngineHandle } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 afterEach(async () => {
@@ -44,9 +44,9 @@ afterEach(async () => {
 /** Chmod cannot stop root from reading (CI runs tests as root): such cases are skipped, and say so. */
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
-function dbState(queue: Queue): { integrity: string; jobs: number; accounts: number } {
+function dbState({ db, queue }: { db: Db; queue: Queue }): { integrity: string; jobs: number; accounts: number } {
   return {
-    integrity: (queue.db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
+    integrity: (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
     jobs: queue.jobs.list({}).length,
     accounts: queue.accounts.list().length,
   };
@@ -77,7 +77,7 @@ describe('refused before anything is queued', () => {
     const { h, files } = await engineWithCommunity();
     await mkdir(join(files, 'empty'));
     await writeFile(join(files, 'zero.png'), '');
-    const before = dbState(h.queue);
+    const before = dbState(h);
     const cases: Array<[() => Promise<unknown>, RegExp]> = [
       [() => h.queue.enqueue('community', [join(files, 'nope.png')]), /nope\.png: no such file/],
       [() => h.queue.enqueue('community', [join(files, 'empty')]), /Nothing to upload .*empty/],
@@ -117,13 +117,13 @@ describe('refused before anything is queued', () => {
     for (const [attempt, message] of cases) {
       await expect(attempt()).rejects.toThrow(message);
     }
-    expect(dbState(h.queue)).toEqual(before);
+    expect(dbState(h)).toEqual(before);
   });
 
   it('a file one byte over each provider’s limit is refused with the limit named (sparse files)', async () => {
     const dir = await fixtures.tempDir('ferry-bad-big-');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-    fixtures.track({ close: async () => queue.db.close() });
+    const { db, queue } = openTestQueue(dir);
+    fixtures.track({ close: async () => db.close() });
     const limits: Array<[string, string, Record<string, string>]> = [
       ['selfcommunity', 'huge.png', { accessToken: 'abcd' }],
       ['xvid', 'huge.mp4', { clientId: 'abcd', clientSecret: 'abcd' }],
@@ -141,11 +141,11 @@ describe('refused before anything is queued', () => {
       const path = join(dir, `${provider}-${name}`);
       await writeFile(path, '');
       await truncate(path, max + 1);
-      const before = dbState(queue);
+      const before = dbState({ db, queue });
       await expect(queue.enqueue(provider, [path]), provider).rejects.toThrow(
         new RegExp(`${max.toLocaleString('en-US')}|${max}|${(max / 1e9).toString()} ?GB|GiB|limit|too large`, 'i'),
       );
-      expect(dbState(queue)).toEqual(before);
+      expect(dbState({ db, queue })).toEqual(before);
     }
   });
 
@@ -153,9 +153,9 @@ describe('refused before anything is queued', () => {
     const { h, files } = await engineWithCommunity();
     const locked = await randomFile(files, 'locked.png', 1000);
     await chmod(locked.path, 0o000);
-    const before = dbState(h.queue);
+    const before = dbState(h);
     await expect(h.queue.enqueue('community', [locked.path])).rejects.toThrow(/permission/i);
-    expect(dbState(h.queue)).toEqual(before);
+    expect(dbState(h)).toEqual(before);
   });
 });
 
@@ -198,7 +198,7 @@ describe('files that change after they were queued', () => {
       expect(l!.error).toMatchObject({ kind: 'local-file', message: expect.stringMatching(/permission/) });
     }
     expect(sandbox.media.length).toBe(RUNNING_AS_ROOT ? 1 : 0);
-    expect(dbState(h.queue)).toMatchObject({ integrity: 'ok', jobs: 4 });
+    expect(dbState(h)).toMatchObject({ integrity: 'ok', jobs: 4 });
   });
 
   it('a file that grows while it is uploaded fails as changed; never a mix of old and new bytes', async () => {
@@ -226,7 +226,7 @@ describe('files that change after they were queued', () => {
     expect(done.error).toMatchObject({ kind: 'local-file', message: expect.stringMatching(/growing\.png.*changed/) });
     expect(sandbox.media).toEqual([]);
     expect(sandbox.completeCalls).toEqual([]);
-    expect(dbState(h.queue)).toMatchObject({ integrity: 'ok', jobs: 1 });
+    expect(dbState(h)).toMatchObject({ integrity: 'ok', jobs: 1 });
   });
 });
 
@@ -344,20 +344,22 @@ describe('an account that cannot be reached', () => {
       kind: 'network',
       message: expect.stringMatching(/closed\.png.*ECONNREFUSED.*gave up after 9 attempts/),
     });
-    expect(dbState(h.queue)).toMatchObject({ integrity: 'ok', jobs: 1 });
+    expect(dbState(h)).toMatchObject({ integrity: 'ok', jobs: 1 });
   });
 });
 
 describe('hostile API payloads', () => {
   let api: FerryApi;
+  let db: Db;
   let queue: Queue;
   let imagePath: string;
 
   beforeAll(async () => {
     const dir = await fixtures.tempDir('ferry-api-hostile-');
-    queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    ({ db, queue } = openTestQueue(dir));
     api = new FerryApi({
       queue,
+      db,
       dataDir: dir,
       log: () => undefined,
       testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }),
@@ -376,7 +378,7 @@ describe('hostile API payloads', () => {
   });
   afterAll(() => {
     api.close();
-    queue.db.close();
+    db.close();
   });
 
   function deep(depth: number): unknown {
@@ -409,7 +411,7 @@ describe('hostile API payloads', () => {
   ];
 
   it('every command answers each with a well-formed envelope, never INTERNAL, and nothing is polluted or changed', async () => {
-    const before = dbState(queue);
+    const before = dbState({ db, queue });
     for (const command of COMMAND_NAMES) {
       // Commands that legitimately change things given a valid payload are fine: none of these is one.
       for (const [i, input] of HOSTILE().entries()) {
@@ -428,7 +430,7 @@ describe('hostile API payloads', () => {
         expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
       }
     }
-    const after = dbState(queue);
+    const after = dbState({ db, queue });
     expect(after.integrity).toBe('ok');
     expect(after.accounts).toBe(before.accounts);
     expect(after.jobs).toBeLessThanOrEqual(before.jobs);
@@ -523,13 +525,9 @@ describe('malformed command lines', () => {
       // No job can be produced by a malformed line: nothing ever starts an upload here.
       void out;
     }
-    const queue = new Queue({
-      adapterFor: getAdapter,
-      db: openDatabase(dataDir),
-      secrets: new FileSecretStore(dataDir),
-    });
-    expect(dbState(queue).integrity).toBe('ok');
-    queue.db.close();
+    const { db, queue } = openTestQueue(dataDir);
+    expect(dbState({ db, queue }).integrity).toBe('ok');
+    db.close();
   }, 60_000);
 
   it('the real binary: exit 2 with a one-line reason for a missing command, a bad option and a bad value', async () => {

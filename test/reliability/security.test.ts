@@ -29,11 +29,8 @@ import type { ApiEvent } from '../../main/api/contract.ts';
 import { CONTENT_SECURITY_POLICY } from '../../main/app/appProtocol.ts';
 import { mainWindowOptions } from '../../main/app/mainWindow.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
-import { openDatabase } from '../../main/db/database.ts';
 import { createAccountHttp } from '../../main/engine/accountHttp.ts';
-import { Queue } from '../../main/engine/queue.ts';
 import { IpcTransport } from '../../main/ipc/ipcTransport.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startServe } from '../../main/serve/serve.ts';
 import { startOfauthSandbox } from '../sandbox/ofauth.ts';
 import { startOktopostSandbox } from '../sandbox/oktopost.ts';
@@ -49,7 +46,7 @@ import {
   within,
   type FerryProcessResult,
 } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 afterEach(async () => {
@@ -152,10 +149,11 @@ describe('secrets stay secret', () => {
     expect(refusedOf.stdout).toMatch(/Invalid key \[secret\]/);
 
     // API answers and events, and what the IPC transport hands the window.
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(data), secrets: new FileSecretStore(data) });
+    const { db, queue } = openTestQueue(data);
     const logged: unknown[] = [];
     const api = new FerryApi({
       queue,
+      db,
       dataDir: data,
       log: (message, error) => logged.push(message, String(error)),
       testConnection: async () => ({ ok: false, checked: 'nothing', message: 'not tested' }),
@@ -199,7 +197,7 @@ describe('secrets stay secret', () => {
     unsubscribe();
     ipc.close();
     api.close();
-    queue.db.close();
+    db.close();
 
     const texts: Array<[string, string]> = [
       ...outputs.flatMap((o, i): Array<[string, string]> => [
@@ -445,13 +443,10 @@ describe('ferry serve', () => {
   it('staging names in encoded and Unicode disguises never leave the staging folder', async () => {
     const root = await fixtures.tempDir('ferry-sec-stage-');
     const dataDir = join(root, 'data');
-    const queue = new Queue({
-      adapterFor: getAdapter,
-      db: openDatabase(dataDir),
-      secrets: new FileSecretStore(dataDir),
-    });
+    const { db, queue } = openTestQueue(dataDir);
     const running = await startServe({
       dataDir,
+      db,
       queue,
       port: 0,
       rendererDir: join(root, 'none'),
@@ -461,7 +456,7 @@ describe('ferry serve', () => {
     fixtures.track({
       close: async () => {
         await running.close();
-        queue.db.close();
+        db.close();
       },
     });
     await running.api.invoke('accounts.add', {

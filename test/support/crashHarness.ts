@@ -21,11 +21,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openDatabase } from '../../main/db/database.ts';
+import type { Db } from '../../main/db/database.ts';
 import type { Job } from '../../main/db/jobsRepository.ts';
 import type { NewAccountInput } from '../../main/engine/accounts.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { startFileHost, type FileHost } from '../sandbox/fileHost.ts';
 import type { LoggedRequest } from '../sandbox/harness.ts';
 import { startOfauthSandbox, type OfauthSandbox } from '../sandbox/ofauth.ts';
@@ -34,7 +33,7 @@ import { startSelfCommunitySandbox, type SelfCommunitySandbox } from '../sandbox
 import { startTwentyThreeSandbox, type TwentyThreeSandbox } from '../sandbox/twentythree.ts';
 import { startXvidSandbox, type XvidSandbox } from '../sandbox/xvid.ts';
 import { randomFile, sleep, spawnFerry, type FerryChild } from './ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from './testQueue.ts';
 
 export type CrashProviderId = 'ofauth' | 'selfcommunity' | 'oktopost' | 'xvid' | 'twentythree';
 
@@ -376,16 +375,12 @@ const ENV = {
   FERRY_MAX_JOBS: '3',
 };
 
-function openQueue(dataDir: string): Queue {
-  return new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
-}
-
-function withQueue<T>(dataDir: string, work: (queue: Queue) => T): T {
-  const queue = openQueue(dataDir);
+function withQueue<T>(dataDir: string, work: (queue: Queue, db: Db) => T): T {
+  const { db, queue } = openTestQueue(dataDir);
   try {
-    return work(queue);
+    return work(queue, db);
   } finally {
-    queue.db.close();
+    db.close();
   }
 }
 
@@ -448,23 +443,23 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
   let batch = 0;
   try {
     world.slowDown(delayMs);
-    const setup = openQueue(dataDir);
+    const setup = openTestQueue(dataDir);
     try {
-      await setup.accounts.add({ ...world.account, name: 'crash' });
+      await setup.queue.accounts.add({ ...world.account, name: 'crash' });
     } finally {
-      setup.db.close();
+      setup.close();
     }
     const enqueueBatch = async (): Promise<void> => {
       const made = await world.makeFiles(filesDir, batch, rand);
       batch += 1;
-      const queue = openQueue(dataDir);
+      const { db, queue } = openTestQueue(dataDir);
       try {
         await queue.enqueue(
           'crash',
           made.map((f) => f.input),
         );
       } finally {
-        queue.db.close();
+        db.close();
       }
       for (const file of made) files.set(file.input, file);
     };
@@ -529,9 +524,9 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
     }
 
     // Checks ---------------------------------------------------------------------------------------
-    const { jobs, integrity } = withQueue(dataDir, (queue) => ({
+    const { jobs, integrity } = withQueue(dataDir, (queue, db) => ({
       jobs: queue.jobs.list({}),
-      integrity: (queue.db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
+      integrity: (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
     }));
     if (integrity !== 'ok') violations.push(`integrity_check: ${integrity}`);
     const states: Record<string, number> = {};

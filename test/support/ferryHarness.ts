@@ -9,11 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../main/db/database.ts';
+import type { Db } from '../../main/db/database.ts';
 import { Engine, type EngineOptions } from '../../main/engine/engine.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import type { Queue } from '../../main/engine/queue.ts';
+import { openTestQueue } from './testQueue.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FERRY_BIN = join(REPO_ROOT, 'bin', 'ferry.js');
@@ -150,6 +149,8 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
 
 export interface EngineHandle {
   dir: string;
+  /** The database of the queue and the engine (closed by `close()`). */
+  db: Db;
   queue: Queue;
   engine: Engine;
   /** Stops the engine and closes the database (idempotent). */
@@ -179,10 +180,11 @@ export class Fixtures {
   }
 
   /** A queue and an engine on the data folder `dir` (a real SQLite database and secrets file). */
-  openEngine(dir: string, options: Omit<EngineOptions, 'queue'> = {}): EngineHandle {
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  openEngine(dir: string, options: Omit<EngineOptions, 'queue' | 'db'> = {}): EngineHandle {
+    const { db, queue } = openTestQueue(dir);
     const engine = new Engine({
       queue,
+      db,
       stallTimeoutMs: 5_000,
       retry: { baseDelayMs: 20, maxDelayMs: 200 },
       pollDelays: { initialMs: 20, maxMs: 100, maxPolls: 50 },
@@ -194,13 +196,14 @@ export class Fixtures {
     let closed = false;
     const handle: EngineHandle = {
       dir,
+      db,
       queue,
       engine,
       async close() {
         if (closed) return;
         closed = true;
         await engine.stop();
-        queue.db.close();
+        db.close();
       },
     };
     this.#engines.push(handle);

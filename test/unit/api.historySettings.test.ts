@@ -6,12 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { csvField } from '../../main/api/historyExport.ts';
-import { openDatabase } from '../../main/db/database.ts';
+import type { Db } from '../../main/db/database.ts';
 import { JobsRepository, type JobPatch } from '../../main/db/jobsRepository.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const opened: Array<() => void> = [];
@@ -20,14 +18,14 @@ afterEach(async () => {
   await fixtures.cleanup();
 });
 
-function openApi(dir: string): FerryApi {
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  const api = new FerryApi({ queue, dataDir: dir });
+function openApi(dir: string): { api: FerryApi; db: Db } {
+  const { db, queue } = openTestQueue(dir);
+  const api = new FerryApi({ queue, db, dataDir: dir });
   opened.push(() => {
     api.close();
-    queue.db.close();
+    db.close();
   });
-  return api;
+  return { api, db };
 }
 
 /** A strict RFC 4180 reader: quoted fields, doubled quotes, CRLF record ends. */
@@ -77,7 +75,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-async function seedHistory(api: FerryApi): Promise<void> {
+async function seedHistory({ api, db }: { api: FerryApi; db: Db }): Promise<void> {
   const { queue } = api;
   const added = await api.invoke('accounts.add', {
     provider: 'selfcommunity',
@@ -96,14 +94,14 @@ async function seedHistory(api: FerryApi): Promise<void> {
     edgeHash: 'x',
     options: {},
   };
-  const jobs = new JobsRepository(queue.db).insert([
+  const jobs = new JobsRepository(db).insert([
     { ...base, source: '/tmp/a.png', name: 'holiday, beach "best".png' },
     { ...base, source: '/tmp/b.png', name: 'line one\nline two.png' },
     { ...base, source: '/tmp/c.png', name: 'фото 日本語 ☃.png' },
     { ...base, source: '/tmp/d.png', name: '=HYPERLINK("http://evil")' },
     { ...base, source: '/tmp/e.png', name: 'still queued.png' },
   ]);
-  const finish = (index: number, patch: JobPatch): void => new JobsRepository(queue.db).update(jobs[index]!.id, patch);
+  const finish = (index: number, patch: JobPatch): void => new JobsRepository(db).update(jobs[index]!.id, patch);
   finish(0, {
     state: 'completed',
     finishedAt: Date.UTC(2025, 0, 2, 3, 4, 5),
@@ -124,8 +122,8 @@ async function seedHistory(api: FerryApi): Promise<void> {
 
 describe('history', () => {
   it('lists finished jobs only, newest first, with search and total', async () => {
-    const api = openApi(await fixtures.tempDir('ferry-api-history-'));
-    await seedHistory(api);
+    const { api, db } = openApi(await fixtures.tempDir('ferry-api-history-'));
+    await seedHistory({ api, db });
     const all = await api.invoke('history.list', {});
     expect(all.ok && all.value.total).toBe(4);
     expect(all.ok && all.value.items.map((job) => job.name)).toEqual([
@@ -144,8 +142,8 @@ describe('history', () => {
   });
 
   it('exports CSV that a strict RFC 4180 reader gives back field for field', async () => {
-    const api = openApi(await fixtures.tempDir('ferry-api-history-'));
-    await seedHistory(api);
+    const { api, db } = openApi(await fixtures.tempDir('ferry-api-history-'));
+    await seedHistory({ api, db });
     const exported = await api.invoke('history.export', { format: 'csv' });
     expect(exported.ok).toBe(true);
     if (!exported.ok) return;
@@ -190,8 +188,8 @@ describe('history', () => {
   });
 
   it('exports JSON with the same records and the result details', async () => {
-    const api = openApi(await fixtures.tempDir('ferry-api-history-'));
-    await seedHistory(api);
+    const { api, db } = openApi(await fixtures.tempDir('ferry-api-history-'));
+    await seedHistory({ api, db });
     const exported = await api.invoke('history.export', { format: 'json', states: ['completed'] });
     expect(exported.ok).toBe(true);
     if (!exported.ok) return;
@@ -225,7 +223,7 @@ describe('history', () => {
 
 describe('settings', () => {
   it('start from defaults', async () => {
-    const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
+    const { api } = openApi(await fixtures.tempDir('ferry-api-settings-'));
     expect(await api.invoke('settings.get', undefined)).toEqual({
       ok: true,
       value: {
@@ -249,7 +247,7 @@ describe('settings', () => {
 
   it('persist across a reopen of the data folder and announce changes', async () => {
     const dir = await fixtures.tempDir('ferry-api-settings-');
-    const first = openApi(dir);
+    const { api: first } = openApi(dir);
     const events: ApiEvent[] = [];
     first.subscribe((event) => void events.push(event));
     const set = await first.invoke('settings.set', {
@@ -270,7 +268,7 @@ describe('settings', () => {
     expect(events.filter((event) => event.event === 'settings.changed')).toHaveLength(2);
     for (const close of opened.splice(0)) close();
 
-    const second = openApi(dir);
+    const { api: second } = openApi(dir);
     expect(await second.invoke('settings.get', {})).toEqual({
       ok: true,
       value: {
@@ -294,32 +292,32 @@ describe('settings', () => {
 
   it('fall back to the default for one corrupt stored value without losing the others', async () => {
     const dir = await fixtures.tempDir('ferry-api-settings-');
-    const api = openApi(dir);
+    const { api, db } = openApi(dir);
     await api.invoke('settings.set', { theme: 'light', globalConcurrency: 3 });
-    api.queue.db.prepare("UPDATE settings SET value = '\"purple' WHERE key = 'app.theme'").run();
-    api.queue.db.prepare("UPDATE settings SET value = '99' WHERE key = 'app.globalConcurrency'").run();
-    api.queue.db.prepare("INSERT INTO settings (key, value) VALUES ('app.startAtLogin', 'true')").run();
+    db.prepare("UPDATE settings SET value = '\"purple' WHERE key = 'app.theme'").run();
+    db.prepare("UPDATE settings SET value = '99' WHERE key = 'app.globalConcurrency'").run();
+    db.prepare("INSERT INTO settings (key, value) VALUES ('app.startAtLogin', 'true')").run();
     const read = await api.invoke('settings.get', undefined);
     expect(read.ok && read.value).toMatchObject({ theme: 'system', globalConcurrency: 4, startAtLogin: true });
   });
 
   it('refuse a malformed bandwidth limit with the bad token named, and save nothing of that call', async () => {
-    const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
+    const { api, db } = openApi(await fixtures.tempDir('ferry-api-settings-'));
     const refused = await api.invoke('settings.set', { theme: 'dark', bwlimit: '08:00,512K 25:00,off' });
     expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     expect(!refused.ok && refused.error.message).toContain('"25:00" is not a time (HH:MM)');
     const read = await api.invoke('settings.get', undefined);
     expect(read.ok && read.value).toMatchObject({ theme: 'system', bwlimit: 'off' });
     // A stored value that does not parse (written by hand) reads as off rather than failing.
-    api.queue.db.prepare("INSERT INTO settings (key, value) VALUES ('app.bwlimit', '\"fast\"')").run();
+    db.prepare("INSERT INTO settings (key, value) VALUES ('app.bwlimit', '\"fast\"')").run();
     const again = await api.invoke('settings.get', undefined);
     expect(again.ok && again.value.bwlimit).toBe('off');
   });
 
   it('read the bandwidth cap of earlier versions as a bwlimit until one is saved', async () => {
-    const api = openApi(await fixtures.tempDir('ferry-api-settings-'));
+    const { api, db } = openApi(await fixtures.tempDir('ferry-api-settings-'));
     // 2048 kbit/s = 256,000 bytes/s = 250 KiB/s.
-    api.queue.db.prepare("INSERT INTO settings (key, value) VALUES ('app.bandwidthCapKbps', '2048')").run();
+    db.prepare("INSERT INTO settings (key, value) VALUES ('app.bandwidthCapKbps', '2048')").run();
     const read = await api.invoke('settings.get', undefined);
     expect(read.ok && read.value).toMatchObject({ bwlimit: '250K' });
     expect(read.ok && 'bandwidthCapKbps' in read.value).toBe(false);

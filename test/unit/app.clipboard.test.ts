@@ -24,12 +24,9 @@ import { startDesktopCore, type DesktopShell } from '../../main/app/desktopCore.
 import { Hotkey } from '../../main/app/hotkey.ts';
 import type { BatchedNotification } from '../../main/app/notificationBatcher.ts';
 import { stageAndEnqueue } from '../../main/app/stageBytes.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -207,10 +204,11 @@ describe('the desktop core with a real queue', () => {
   async function start() {
     const sandbox = fixtures.track(await startSelfCommunitySandbox());
     const dir = await fixtures.tempDir('ferry-clip-');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const { db, queue } = openTestQueue(dir);
     const shell = new FakeShell();
     const core = await startDesktopCore({
       dataDir: dir,
+      db,
       queue,
       shell,
       version: '1.2.3',
@@ -220,7 +218,7 @@ describe('the desktop core with a real queue', () => {
     });
     closers.push(async () => {
       await core.close();
-      queue.db.close();
+      db.close();
     });
     const added = await core.call('accounts.add', {
       provider: 'selfcommunity',

@@ -9,11 +9,8 @@ import { startDesktopFeatures } from '../../main/app/desktopFeatures.ts';
 import type { BatchedNotification } from '../../main/app/notificationBatcher.ts';
 import { TrayText } from '../../main/app/trayText.ts';
 import type { UpdaterLike } from '../../main/app/updates.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -41,12 +38,12 @@ class Shell implements DesktopShell {
 describe('the desktop extras', () => {
   it('offer Restart to update, follow the hotkey and language settings, and release the hotkey', async () => {
     const dir = await fixtures.tempDir('ferry-features-');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const { db, queue } = openTestQueue(dir);
     const shell = new Shell();
-    const core = await startDesktopCore({ dataDir: dir, queue, shell, version: '1.0.0', log: () => undefined });
+    const core = await startDesktopCore({ dataDir: dir, db, queue, shell, version: '1.0.0', log: () => undefined });
     closers.push(async () => {
       await core.close();
-      queue.db.close();
+      db.close();
     });
     const listeners = new Map<string, (arg: never) => void>();
     const installs: unknown[][] = [];

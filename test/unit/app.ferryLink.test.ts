@@ -8,11 +8,10 @@ import type { ApiResult, JobView } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { handleFerryLink, parseFerryLink, type FerryLinkDeps } from '../../main/app/ferryLink.ts';
 import { cliArguments, parseLaunchArgs } from '../../main/app/launchArgs.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { findAdapter, getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import type { Queue } from '../../main/engine/queue.ts';
+import { findAdapter } from '../../main/providers/registry.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => void> = [];
@@ -23,12 +22,12 @@ afterEach(async () => {
 
 async function openQueue(): Promise<{ api: FerryApi; queue: Queue }> {
   const dir = await fixtures.tempDir('ferry-link-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  const api = new FerryApi({ queue, dataDir: dir });
+  const { db, queue } = openTestQueue(dir);
+  const api = new FerryApi({ queue, db, dataDir: dir });
   await api.start();
   closers.push(() => {
     api.close();
-    queue.db.close();
+    db.close();
   });
   for (const [provider, name, secrets] of [
     ['oktopost', 'social', { accountId: 'acct-1', apiKey: 'key-123456' }],

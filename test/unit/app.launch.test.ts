@@ -17,13 +17,12 @@ import { parseLaunchArgs } from '../../main/app/launchArgs.ts';
 import { autostartDesktopEntry, quoteExecArgument, setLinuxAutostart } from '../../main/app/loginItem.ts';
 import type { BatchedNotification } from '../../main/app/notificationBatcher.ts';
 import type { TrayView } from '../../main/app/overallProgress.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import { openDatabase, type Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { acquireRunLock } from '../../main/engine/runLock.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void> | void> = [];
@@ -80,16 +79,16 @@ describe('launch arguments', () => {
 });
 
 /** A queue with a SelfCommunity account (and its API) in a temporary data folder. */
-async function openQueue(): Promise<{ dir: string; api: FerryApi; queue: Queue }> {
+async function openQueue(): Promise<{ dir: string; api: FerryApi; db: Db; queue: Queue }> {
   const dir = await fixtures.tempDir('ferry-app-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  const api = new FerryApi({ queue, dataDir: dir });
+  const { db, queue } = openTestQueue(dir);
+  const api = new FerryApi({ queue, db, dataDir: dir });
   await api.start();
   closers.push(() => {
     api.close();
-    queue.db.close();
+    db.close();
   });
-  return { dir, api, queue };
+  return { dir, api, db, queue };
 }
 
 async function addAccount(api: FerryApi, name: string): Promise<void> {
@@ -110,7 +109,7 @@ async function mediaFiles(dir: string, names: string[]): Promise<string[]> {
   return paths;
 }
 
-function intakeFor(api: FerryApi, queue: Queue, lastAccount = new LastAccountStore(queue.db)) {
+function intakeFor(api: FerryApi, queue: Queue, db: Db, lastAccount = new LastAccountStore(db)) {
   const notices: string[] = [];
   let shown = 0;
   const intake = new FileIntake({
@@ -125,11 +124,11 @@ function intakeFor(api: FerryApi, queue: Queue, lastAccount = new LastAccountSto
 
 describe('files from a second launch', () => {
   it('are queued for the account last used, remembered in the settings', async () => {
-    const { dir, api, queue } = await openQueue();
+    const { dir, api, db, queue } = await openQueue();
     await addAccount(api, 'community');
     await addAccount(api, 'backup');
     const files = await mediaFiles(dir, ['one.png', 'two.pdf']);
-    const { intake, notices, shown, lastAccount } = intakeFor(api, queue);
+    const { intake, notices, shown, lastAccount } = intakeFor(api, queue, db);
     lastAccount.set('backup');
 
     const args = parseLaunchArgs(['/opt/Ferry/ferry', 'one.png', 'two.pdf', '--original-process-start-time=5'], {
@@ -148,23 +147,23 @@ describe('files from a second launch', () => {
     expect(shown()).toBe(1);
     expect(notices).toEqual(['info: Queued 2 files for backup (one.png, two.pdf)']);
     // Remembered in the database: a new store (a restart) knows it.
-    expect(new LastAccountStore(queue.db).get()).toBe('backup');
+    expect(new LastAccountStore(db).get()).toBe('backup');
   });
 
   it('go to the only account when none was used yet', async () => {
-    const { dir, api, queue } = await openQueue();
+    const { dir, api, db, queue } = await openQueue();
     await addAccount(api, 'community');
     const [file] = await mediaFiles(dir, ['solo.png']);
-    const { intake } = intakeFor(api, queue);
+    const { intake } = intakeFor(api, queue, db);
     expect(await intake.receive([file!])).toMatchObject({ kind: 'queued', account: 'community', jobs: 1 });
   });
 
   it('bring the window up with a notice when there is no account to choose', async () => {
-    const { dir, api, queue } = await openQueue();
+    const { dir, api, db, queue } = await openQueue();
     await addAccount(api, 'community');
     await addAccount(api, 'backup');
     const files = await mediaFiles(dir, ['a.png']);
-    const { intake, notices, shown, lastAccount } = intakeFor(api, queue);
+    const { intake, notices, shown, lastAccount } = intakeFor(api, queue, db);
     lastAccount.set('removed-account');
     expect(await intake.receive([...files, join(dir, 'gone.png')])).toEqual({
       kind: 'no-account',
@@ -180,9 +179,9 @@ describe('files from a second launch', () => {
   });
 
   it('report why the provider refused them', async () => {
-    const { api, queue } = await openQueue();
+    const { api, db, queue } = await openQueue();
     await addAccount(api, 'community');
-    const { intake, notices } = intakeFor(api, queue);
+    const { intake, notices } = intakeFor(api, queue, db);
     const outcome = await intake.receive([await fixtures.tempDir('ferry-empty-')]);
     expect(outcome.kind).toBe('refused');
     expect(notices[0]).toMatch(/^error: Could not queue .* for community: Nothing to upload/);
@@ -220,10 +219,11 @@ class FakeShell implements DesktopShell {
 
 describe('the desktop core', () => {
   async function startCore(dir: string) {
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+    const { db, queue } = openTestQueue(dir);
     const shell = new FakeShell();
     const core = await startDesktopCore({
       dataDir: dir,
+      db,
       queue,
       shell,
       version: '1.2.3',
@@ -240,7 +240,7 @@ describe('the desktop core', () => {
     });
     closers.push(async () => {
       await core.close();
-      queue.db.close();
+      db.close();
     });
     return { core, queue, shell };
   }

@@ -110,6 +110,25 @@ describe('the tray in two languages', () => {
     for (const batch of batches) expect(text.describeBatch(batch)).toEqual(describeBatch(batch));
   });
 
+  it('says in both languages that uploads wait for the network, for one host and for several', () => {
+    const one = trayView(snapshot, NO_SYNC, [], ['uploads.example:443']).tooltip;
+    const two = trayView(snapshot, NO_SYNC, [], ['uploads.example:443', '127.0.0.1:8080']).tooltip;
+    expect(one).toBe(
+      'Ferry: Waiting for network (uploads.example:443) · uploading 45% · 7 of 10 uploads done · 2 failed · 1 paused',
+    );
+    expect(two.startsWith('Ferry: Waiting for network (2 hosts) · uploading 45%')).toBe(true);
+    const de = new TrayText('de');
+    expect(de.tooltip(one)).toBe(
+      'Ferry: wartet auf Netzwerk (uploads.example:443) · lädt hoch: 45 % · 7 von 10 Uploads fertig · 2 fehlgeschlagen · 1 pausiert',
+    );
+    expect(de.tooltip(two).startsWith('Ferry: wartet auf Netzwerk (2 Hosts) · lädt hoch: 45 %')).toBe(true);
+    // A host whose name is a number is still a host, not a count.
+    expect(de.tooltip('Ferry: Waiting for network (8080) · idle')).toBe('Ferry: wartet auf Netzwerk (8080) · bereit');
+    const en = new TrayText('en');
+    expect(en.tooltip(one)).toBe(one);
+    expect(en.tooltip(two)).toBe(two);
+  });
+
   it('changes language when the setting does', () => {
     const text = new TrayText('en');
     expect(text.t('menu.quit')).toBe('Quit Ferry');

@@ -6,15 +6,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiResult } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import type { Db } from '../../main/db/database.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, REVEAL_CHANNEL } from '../../main/ipc/channels.ts';
 import { IpcTransport, type EventTargetContents, type IpcMainLike } from '../../main/ipc/ipcTransport.ts';
 import { revealJobInFolder, type RevealDeps } from '../../main/ipc/revealInFolder.ts';
 import type { IpcSenderInfo } from '../../main/ipc/senderCheck.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 type Handler = (event: IpcSenderInfo, ...args: unknown[]) => Promise<unknown>;
 
@@ -67,6 +65,7 @@ const fromWindow = (id = 1, frame: IpcSenderInfo['senderFrame'] = mainFrame): Ip
 
 const fixtures = new Fixtures();
 let api: FerryApi;
+let db: Db;
 let ipcMain: FakeIpcMain;
 let transport: IpcTransport;
 let window: FakeContents;
@@ -74,8 +73,9 @@ const logged: string[] = [];
 
 beforeEach(async () => {
   const dir = await fixtures.tempDir('ferry-ipc-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  api = new FerryApi({ queue, dataDir: dir, version: '9.9.9', jobsChangedDelayMs: 1 });
+  const opened = openTestQueue(dir);
+  db = opened.db;
+  api = new FerryApi({ queue: opened.queue, db, dataDir: dir, version: '9.9.9', jobsChangedDelayMs: 1 });
   await api.start();
   ipcMain = new FakeIpcMain();
   transport = new IpcTransport({
@@ -92,7 +92,7 @@ beforeEach(async () => {
 afterEach(async () => {
   transport.close();
   api.close();
-  api.queue.db.close();
+  db.close();
   await fixtures.cleanup();
 });
 

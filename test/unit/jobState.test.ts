@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../main/db/database.ts';
 import {
   ACTIVE_STATES,
   JOB_ACTIONS,
@@ -15,11 +14,10 @@ import {
 } from '../../main/core/jobState.ts';
 import type { JobAction, JobState } from '../../main/core/jobState.ts';
 import { FerryError } from '../../main/core/errors.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
 import { JobsRepository } from '../../main/db/jobsRepository.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 /**
  * The allowed transitions, written out independently of the source so that a change to the source
@@ -126,8 +124,8 @@ describe('jobActions: what a window may offer for a job', () => {
   /** A queue with one job forced into `state`, on a fresh data folder. */
   async function jobIn(state: JobState): Promise<{ queue: Queue; id: number }> {
     const dir = await fixtures.tempDir('ferry-actions-');
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-    fixtures.track({ close: async () => queue.db.close() });
+    const { db, queue } = openTestQueue(dir);
+    fixtures.track({ close: async () => db.close() });
     await queue.accounts.add({
       provider: 'selfcommunity',
       name: 'c',
@@ -137,7 +135,7 @@ describe('jobActions: what a window may offer for a job', () => {
     const path = join(dir, 'a.png');
     await writeFile(path, 'bytes');
     const [row] = await queue.enqueue('c', [path]);
-    new JobsRepository(queue.db).update(row!.id, { state });
+    new JobsRepository(db).update(row!.id, { state });
     return { queue, id: row!.id };
   }
 

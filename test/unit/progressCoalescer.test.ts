@@ -9,12 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvent, ProgressItem } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { ProgressCoalescer } from '../../main/api/progressCoalescer.ts';
-import { openDatabase } from '../../main/db/database.ts';
 import type { ProgressUpdate } from '../../main/engine/engine.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures, sleep } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 afterEach(() => fixtures.cleanup());
@@ -24,13 +21,13 @@ class FakeEngine extends EventEmitter<{ progress: [ProgressUpdate[]] }> {}
 
 async function openApi(progress: FakeEngine): Promise<{ api: FerryApi; close(): void }> {
   const dir = await fixtures.tempDir('ferry-api-progress-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-  const api = new FerryApi({ queue, dataDir: dir, progress, engine: { running: true, note: null } });
+  const { db, queue } = openTestQueue(dir);
+  const api = new FerryApi({ queue, db, dataDir: dir, progress, engine: { running: true, note: null } });
   return {
     api,
     close() {
       api.close();
-      queue.db.close();
+      db.close();
     },
   };
 }

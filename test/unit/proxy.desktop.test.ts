@@ -14,12 +14,9 @@ import { afterEach, expect, it } from 'vitest';
 import type { ApiResult, ConnectionTestResult, JobView } from '../../main/api/contract.ts';
 import { startDesktopCore, type DesktopShell } from '../../main/app/desktopCore.ts';
 import { electronSystemProxy } from '../../main/app/systemProxy.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, waitFor } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => Promise<void>> = [];
@@ -63,9 +60,10 @@ it("uses Electron's system proxy for uploads and connection tests unless the set
     },
   };
   const dir = await fixtures.tempDir('ferry-proxy-desktop-');
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  const { db, queue } = openTestQueue(dir);
   const core = await startDesktopCore({
     dataDir: dir,
+    db,
     queue,
     shell,
     version: '1.2.3',
@@ -75,7 +73,7 @@ it("uses Electron's system proxy for uploads and connection tests unless the set
   });
   closers.push(async () => {
     await core.close();
-    queue.db.close();
+    db.close();
   });
   const call = async <T>(command: string, input: unknown): Promise<T> => {
     const result: ApiResult<unknown> = await core.call(command, input);

@@ -12,15 +12,13 @@ import type { ApiResult } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
 import { electronSystemProxy, parsePacAnswer } from '../../main/app/systemProxy.ts';
 import { UploadError } from '../../main/core/errors.ts';
-import { openDatabase } from '../../main/db/database.ts';
 import { createAccountClient } from '../../main/engine/accountHttp.ts';
 import { ProxyAgents, chooseProxy, proxySettingProblem } from '../../main/engine/proxy.ts';
-import { Queue } from '../../main/engine/queue.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { send } from '../../main/providers/http.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
 import type { AccountContext } from '../../main/providers/types.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 const closers: Array<() => void | Promise<void>> = [];
@@ -247,11 +245,11 @@ describe('a proxy that refuses or cannot be reached', () => {
 
 describe('the API', () => {
   function openApi(dir: string): { api: FerryApi; queue: Queue } {
-    const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
-    const api = new FerryApi({ queue, dataDir: dir });
+    const { db, queue } = openTestQueue(dir);
+    const api = new FerryApi({ queue, db, dataDir: dir });
     closers.push(() => {
       api.close();
-      queue.db.close();
+      db.close();
     });
     return { api, queue };
   }

@@ -9,23 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiResult, CommandName } from '../../main/api/contract.ts';
 import { COMMAND_NAMES } from '../../main/api/contract.ts';
 import { FerryApi } from '../../main/api/ferryApi.ts';
-import { openDatabase } from '../../main/db/database.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import type { Db } from '../../main/db/database.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 let api: FerryApi;
+let db: Db;
 let queue: Queue;
 let imagePath: string;
 const logged: unknown[] = [];
 
 beforeAll(async () => {
   const dir = await fixtures.tempDir('ferry-api-validation-');
-  queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dir), secrets: new FileSecretStore(dir) });
+  ({ db, queue } = openTestQueue(dir));
   api = new FerryApi({
     queue,
+    db,
     dataDir: dir,
     log: (message, error) => logged.push([message, error]),
     // Connection tests would go to the network: the loop only needs them to be reachable.
@@ -45,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   api.close();
-  queue.db.close();
+  db.close();
   await fixtures.cleanup();
 });
 

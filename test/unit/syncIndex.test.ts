@@ -2,10 +2,8 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../main/db/database.ts';
 import { SyncRepository } from '../../main/db/syncRepository.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
+import type { Queue } from '../../main/engine/queue.ts';
 import {
   addSyncRule,
   listSyncRules,
@@ -13,18 +11,16 @@ import {
   setAllSyncRulesPaused,
   setSyncRulePaused,
 } from '../../main/sync/syncRules.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
+import { openTestQueue, type TestQueue } from '../support/testQueue.ts';
 
 let dir: string;
+let store: TestQueue;
 let queue: Queue;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-sync-unit-'));
-  queue = new Queue({
-    adapterFor: getAdapter,
-    db: openDatabase(join(dir, 'data')),
-    secrets: new FileSecretStore(join(dir, 'data')),
-  });
+  store = openTestQueue(join(dir, 'data'));
+  queue = store.queue;
   await queue.accounts.add({
     provider: 'selfcommunity',
     name: 'community',
@@ -35,13 +31,13 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  queue.db.close();
+  store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('sync rules', () => {
   it('adds a rule with defaults, lists it with counts, pauses and removes it', async () => {
-    const rule = await addSyncRule(queue, { account: 'community', dir });
+    const rule = await addSyncRule(store, { account: 'community', dir });
     expect(rule).toMatchObject({
       dir,
       include: [],
@@ -51,13 +47,13 @@ describe('sync rules', () => {
       moveTo: 'uploaded',
       paused: false,
     });
-    expect(listSyncRules(queue).map((r) => r.counts)).toEqual([
+    expect(listSyncRules(store).map((r) => r.counts)).toEqual([
       { pending: 0, queued: 0, uploaded: 0, duplicate: 0, refused: 0, failed: 0 },
     ]);
-    expect(setSyncRulePaused(queue, rule.id, true).paused).toBe(true);
-    expect(setAllSyncRulesPaused(queue, false)[0]!.paused).toBe(false);
-    removeSyncRule(queue, rule.id);
-    expect(listSyncRules(queue)).toEqual([]);
+    expect(setSyncRulePaused(store, rule.id, true).paused).toBe(true);
+    expect(setAllSyncRulesPaused(store, false)[0]!.paused).toBe(false);
+    removeSyncRule(store, rule.id);
+    expect(listSyncRules(store)).toEqual([]);
   });
 
   it.each([
@@ -68,7 +64,7 @@ describe('sync rules', () => {
     ['a bad move target', { afterUpload: 'move' as const, moveTo: '../up' }, 'invalid', /plain subfolder name/],
     ['an empty glob', { include: [''] }, 'invalid', /include/],
   ])('refuses %s', async (_what, input, code, message) => {
-    await expect(addSyncRule(queue, { account: 'community', dir, ...input })).rejects.toMatchObject({
+    await expect(addSyncRule(store, { account: 'community', dir, ...input })).rejects.toMatchObject({
       code,
       message: expect.stringMatching(message),
     });
@@ -76,22 +72,22 @@ describe('sync rules', () => {
 
   it('refuses a file as the folder and the same folder twice for one account, even through a symlink', async () => {
     await writeFile(join(dir, 'file.png'), 'x');
-    await expect(addSyncRule(queue, { account: 'community', dir: join(dir, 'file.png') })).rejects.toMatchObject({
+    await expect(addSyncRule(store, { account: 'community', dir: join(dir, 'file.png') })).rejects.toMatchObject({
       code: 'invalid',
     });
-    await addSyncRule(queue, { account: 'community', dir });
+    await addSyncRule(store, { account: 'community', dir });
     await symlink(dir, join(dir, 'data', 'link'));
-    await expect(addSyncRule(queue, { account: 'community', dir: join(dir, 'data', 'link') })).rejects.toMatchObject({
+    await expect(addSyncRule(store, { account: 'community', dir: join(dir, 'data', 'link') })).rejects.toMatchObject({
       code: 'conflict',
     });
-    expect(() => removeSyncRule(queue, 99)).toThrow(/No sync rule #99/);
+    expect(() => removeSyncRule(store, 99)).toThrow(/No sync rule #99/);
   });
 });
 
 describe('sync index', () => {
   it('keeps the content index when a rule and its paths are removed', async () => {
-    const repo = new SyncRepository(queue.db);
-    const rule = await addSyncRule(queue, { account: 'community', dir });
+    const repo = new SyncRepository(store.db);
+    const rule = await addSyncRule(store, { account: 'community', dir });
     repo.upsertFile(rule.id, rule.accountId, join(dir, 'a.png'), {
       size: 3,
       mtimeMs: 1,
@@ -102,14 +98,14 @@ describe('sync index', () => {
     repo.putUpload(rule.accountId, 'abc', null, 'uploaded');
     expect(repo.countsByRule().get(rule.id)).toEqual({ uploaded: 1 });
 
-    removeSyncRule(queue, rule.id);
+    removeSyncRule(store, rule.id);
     expect(repo.files()).toEqual([]);
     expect(repo.upload(rule.accountId, 'abc')).toMatchObject({ state: 'uploaded', uploadedAt: expect.any(Number) });
   });
 
   it('clears what the after-upload action did when a path gets a new version', async () => {
-    const repo = new SyncRepository(queue.db);
-    const rule = await addSyncRule(queue, { account: 'community', dir, afterUpload: 'move' });
+    const repo = new SyncRepository(store.db);
+    const rule = await addSyncRule(store, { account: 'community', dir, afterUpload: 'move' });
     const path = join(dir, 'a.png');
     repo.upsertFile(rule.id, rule.accountId, path, { size: 3, mtimeMs: 1, sha256: 'abc', state: 'uploaded' });
     repo.setDisposition(rule.id, path, 'moved', join(dir, 'uploaded', 'a.png'));

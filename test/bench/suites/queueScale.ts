@@ -6,7 +6,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDatabase, transaction } from '../../../main/db/database.ts';
+import { openDatabase, transaction, type Db } from '../../../main/db/database.ts';
 import { Engine } from '../../../main/engine/engine.ts';
 import { Queue } from '../../../main/engine/queue.ts';
 import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
@@ -46,8 +46,9 @@ async function dbSize(dataDir: string): Promise<number> {
   return total;
 }
 
-function openQueue(dataDir: string): Queue {
-  return new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+function openQueue(dataDir: string): { db: Db; queue: Queue } {
+  const db = openDatabase(dataDir);
+  return { db, queue: new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) }) };
 }
 
 export async function queueScale(files: BenchFiles, jobs: number): Promise<QueueScaleResult> {
@@ -66,7 +67,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   }
 
   // Enqueue through the queue API, a batch of paths per call (as the API layer and `ferry upload` do).
-  let queue = openQueue(dataDir);
+  let { db, queue } = openQueue(dataDir);
   // Nothing listens on the discard port: the cold-start pass below may launch a few jobs, which fail fast.
   await queue.accounts.add({
     provider: 'selfcommunity',
@@ -77,7 +78,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   const started = performance.now();
   for (let i = 0; i < paths.length; i += BATCH) await queue.enqueue(ACCOUNT, paths.slice(i, i + BATCH));
   const enqueueSeconds = (performance.now() - started) / 1000;
-  queue.db.close();
+  db.close();
   const dbBytes = await dbSize(dataDir);
 
   const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], {
@@ -88,9 +89,9 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
 
   // Cold start: as after a crash, a few jobs are left "uploading"; start() puts them back and schedules.
-  queue = openQueue(dataDir);
-  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(queue.db).update(job.id, { state: 'uploading' });
-  const engine = new Engine({ queue, controlPollMs: 1_000 });
+  ({ db, queue } = openQueue(dataDir));
+  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(db).update(job.id, { state: 'uploading' });
+  const engine = new Engine({ queue, db, controlPollMs: 1_000 });
   const coldStarted = performance.now();
   engine.start();
   const coldStartMs = performance.now() - coldStarted;
@@ -104,7 +105,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   // Idle cost: every job waits on a paused account; the engine still checks the queue every second.
   const account = queue.accounts.require(ACCOUNT);
   await queue.accounts.update(account.name, { paused: true });
-  const idle = new Engine({ queue, controlPollMs: 1_000 });
+  const idle = new Engine({ queue, db, controlPollMs: 1_000 });
   idle.start();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const cpuBefore = process.cpuUsage();
@@ -113,7 +114,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   const cpu = process.cpuUsage(cpuBefore);
   const idleSeconds = (performance.now() - idleStarted) / 1000;
   await idle.stop();
-  queue.db.close();
+  db.close();
 
   return {
     jobs,
@@ -148,7 +149,7 @@ export interface QueueSeededResult {
  */
 export async function queueSeeded(files: BenchFiles, jobs: number): Promise<QueueSeededResult> {
   const dataDir = await files.dir(`queue-seeded-${jobs}/data`);
-  let queue = openQueue(dataDir);
+  let { db, queue } = openQueue(dataDir);
   const account = await queue.accounts.add({
     provider: 'selfcommunity',
     name: ACCOUNT,
@@ -157,31 +158,29 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
   });
   const seedStarted = performance.now();
   const now = Date.now();
-  transaction(queue.db, () => {
-    queue.db
-      .prepare(
-        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+  transaction(db, () => {
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
          INSERT INTO jobs (account_id, source_kind, source, name, mime, size, mtime_ms, edge_hash, options, state,
                            position, created_at, updated_at)
          SELECT ?, 'file', '/nonexistent/ferry-bench/photos/' || (i / 1000) || '/IMG_' || printf('%07d', i) || '.png',
                 'IMG_' || printf('%07d', i) || '.png', 'image/png', 1000000 + i % 4000000, 0, printf('%064d', i),
                 '{}', 'queued', i, ?, ?
          FROM n`,
-      )
-      .run(jobs, account.id, now, now);
+    ).run(jobs, account.id, now, now);
     // The event every enqueued job has, so that the size compares with the enqueued queue's.
-    queue.db
-      .prepare(`INSERT INTO job_events (job_id, at, type, state, message) SELECT id, ?, 'state', 'queued', ? FROM jobs`)
-      .run(now, `Queued for ${ACCOUNT}`);
+    db.prepare(
+      `INSERT INTO job_events (job_id, at, type, state, message) SELECT id, ?, 'state', 'queued', ? FROM jobs`,
+    ).run(now, `Queued for ${ACCOUNT}`);
   });
   const seedSeconds = (performance.now() - seedStarted) / 1000;
-  queue.db.close();
+  db.close();
   const dbBytes = await dbSize(dataDir);
 
   // Cold start, as in queueScale: a few jobs left "uploading" by a crash go back to the queue first.
-  queue = openQueue(dataDir);
-  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(queue.db).update(job.id, { state: 'uploading' });
-  const engine = new Engine({ queue, controlPollMs: 1_000 });
+  ({ db, queue } = openQueue(dataDir));
+  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(db).update(job.id, { state: 'uploading' });
+  const engine = new Engine({ queue, db, controlPollMs: 1_000 });
   const coldStarted = performance.now();
   engine.start();
   const coldStartMs = performance.now() - coldStarted;
@@ -194,7 +193,7 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
   const firstViewMs = performance.now() - viewStarted;
 
   await queue.accounts.update(ACCOUNT, { paused: true });
-  const idle = new Engine({ queue, controlPollMs: 1_000 });
+  const idle = new Engine({ queue, db, controlPollMs: 1_000 });
   idle.start();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const cpuBefore = process.cpuUsage();
@@ -203,7 +202,7 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
   const cpu = process.cpuUsage(cpuBefore);
   const idleSeconds = (performance.now() - idleStarted) / 1000;
   await idle.stop();
-  queue.db.close();
+  db.close();
 
   return {
     jobs,

@@ -98,7 +98,8 @@ async function newPage(browser: Browser): Promise<Page> {
 
 /** Writes `count` queued jobs of a paused SelfCommunity account into a new data folder. */
 async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const db = openDatabase(dataDir);
+  const queue = new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) });
   try {
     const account = await queue.accounts.add({
       provider: 'selfcommunity',
@@ -124,10 +125,10 @@ async function seedQueue(dataDir: string, count: number, baseUrl: string): Promi
           options: {},
         });
       }
-      transaction(queue.db, () => new JobsRepository(queue.db).insert(batch, now));
+      transaction(db, () => new JobsRepository(db).insert(batch, now));
     }
   } finally {
-    queue.db.close();
+    db.close();
   }
 }
 
@@ -228,7 +229,8 @@ export async function uiActive(files: BenchFiles, active: number, windowMs: numb
   const paths = await Promise.all(
     Array.from({ length: active }, (_, i) => files.random(src, `live-${i}.png`, 20 * 204_800)),
   );
-  const queue = new Queue({ adapterFor: getAdapter, db: openDatabase(dataDir), secrets: new FileSecretStore(dataDir) });
+  const db = openDatabase(dataDir);
+  const queue = new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) });
   try {
     await queue.accounts.add({
       provider: 'selfcommunity',
@@ -239,7 +241,7 @@ export async function uiActive(files: BenchFiles, active: number, windowMs: numb
     });
     await queue.enqueue('live', paths);
   } finally {
-    queue.db.close();
+    db.close();
   }
   let serve: ServeProcess | null = null;
   const browser = await launch();
