@@ -4,10 +4,20 @@
  * and the provider registry's catalogue (../catalog.ts) read this without loading any of that.
  */
 import type { ProviderDescription } from '../types.ts';
-import { XVID_EXPIRY_LABEL, XVID_EXPIRY_NEVER, XVID_EXPIRY_SETTING, XVID_MAX_EXPIRY_DAYS } from './xvidObject.ts';
 
 /** S3 takes at most 5 GB in one form POST, and Ferry sends the file as one chunk. */
 export const XVID_MAX_FILE_BYTES = 5_000_000_000;
+
+/** The account setting that says how long an upload no Job uses is kept. */
+export const XVID_EXPIRY_SETTING = 'deleteUnusedAfterDays';
+export const XVID_EXPIRY_LABEL = 'Delete unused uploads after (days)';
+/** The setting's value for "never delete", the default: `expires_at=0`. */
+export const XVID_EXPIRY_NEVER = 'never';
+/**
+ * The vendor states no upper bound for `expires_at`. Ten years is far beyond any use an upload waits
+ * for, and keeps a typo (days typed as a date, say) from being sent.
+ */
+export const XVID_MAX_EXPIRY_DAYS = 3650;
 
 export const XVID_RESUME_NOTE =
   'Xvid MediaHub resumes by sending the whole file again (its chunk convention is undocumented).';

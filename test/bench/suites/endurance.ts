@@ -27,6 +27,9 @@ interface MemorySample {
   at: number;
   completed: number;
   rssBytes: number;
+  /** The anonymous part of the RSS (V8's heap, malloc): what a leak grows. The rest is mapped files,
+   * mostly the pages of the node binary that the run has touched so far. */
+  anonBytes: number;
 }
 
 export interface EnduranceResult {
@@ -36,6 +39,9 @@ export interface EnduranceResult {
   firstQuarterRssMB: number;
   lastQuarterRssMB: number;
   rssGrowth: number;
+  firstQuarterAnonMB: number;
+  lastQuarterAnonMB: number;
+  anonGrowth: number;
   firstQuarterHeapMB: number | null;
   lastQuarterHeapMB: number | null;
   heapGrowth: number | null;
@@ -46,10 +52,13 @@ export interface EnduranceResult {
   samples: MemorySample[];
 }
 
-function rssOf(pid: number): number | null {
+/** VmRSS and RssAnon of process `pid`, in bytes, or null once it is gone. */
+function rssOf(pid: number): { rssBytes: number; anonBytes: number } | null {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : null;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+    const anon = /^RssAnon:\s+(\d+) kB$/m.exec(status);
+    return rss && anon ? { rssBytes: Number(rss[1]) * 1024, anonBytes: Number(anon[1]) * 1024 } : null;
   } catch {
     return null;
   }
@@ -135,8 +144,8 @@ export async function endurance(
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
     const samples: MemorySample[] = [];
     const sampler = setInterval(() => {
-      const rssBytes = rssOf(pid);
-      if (rssBytes !== null) samples.push({ at: Date.now(), completed: completedAt.length, rssBytes });
+      const rss = rssOf(pid);
+      if (rss !== null) samples.push({ at: Date.now(), completed: completedAt.length, ...rss });
     }, SAMPLE_MS);
     const code = await new Promise<number | null>((done) => child.on('close', (exit) => done(exit)));
     clearInterval(sampler);
@@ -156,6 +165,20 @@ export async function endurance(
     const quarter = completedAt[Math.floor(count / 4) - 1]!;
     const threeQuarters = completedAt[Math.ceil((3 * count) / 4) - 1]!;
     const last = completedAt[count - 1]!;
+    const firstAnon = medianBetween(
+      samples,
+      (s) => s.at,
+      (s) => s.anonBytes,
+      first,
+      quarter,
+    );
+    const lastAnon = medianBetween(
+      samples,
+      (s) => s.at,
+      (s) => s.anonBytes,
+      threeQuarters,
+      last,
+    );
     const firstRss = medianBetween(
       samples,
       (s) => s.at,
@@ -200,6 +223,9 @@ export async function endurance(
       firstQuarterRssMB: firstRss / 1e6,
       lastQuarterRssMB: lastRss / 1e6,
       rssGrowth: lastRss / firstRss - 1,
+      firstQuarterAnonMB: firstAnon / 1e6,
+      lastQuarterAnonMB: lastAnon / 1e6,
+      anonGrowth: lastAnon / firstAnon - 1,
       firstQuarterHeapMB: Number.isFinite(firstHeap) ? firstHeap / 1e6 : null,
       lastQuarterHeapMB: Number.isFinite(lastHeap) ? lastHeap / 1e6 : null,
       heapGrowth: Number.isFinite(firstHeap) && Number.isFinite(lastHeap) ? lastHeap / firstHeap - 1 : null,
@@ -221,7 +247,7 @@ export async function endurance(
         ratio: round(lastRss / firstRss, 3),
         target: '≤ 1.10',
         met: lastRss / firstRss <= 1.1,
-        note: `peak ${round(result.peakRssMB, 0)} MB; ${samples.length} samples every ${SAMPLE_MS} ms; heap used ${result.firstQuarterHeapMB === null ? '?' : round(result.firstQuarterHeapMB, 1)} → ${result.lastQuarterHeapMB === null ? '?' : round(result.lastQuarterHeapMB, 1)} MB`,
+        note: `peak ${round(result.peakRssMB, 0)} MB; ${samples.length} samples every ${SAMPLE_MS} ms; anonymous RSS ${round(result.firstQuarterAnonMB, 1)} → ${round(result.lastQuarterAnonMB, 1)} MB; heap used ${result.firstQuarterHeapMB === null ? '?' : round(result.firstQuarterHeapMB, 1)} → ${result.lastQuarterHeapMB === null ? '?' : round(result.lastQuarterHeapMB, 1)} MB`,
       },
       {
         suite: 'endurance',
