@@ -7,10 +7,10 @@ import type { Account } from '../db/accountsRepository.ts';
 import type { Job, JobEvent } from '../db/jobsRepository.ts';
 import { jobActions } from '../core/jobState.ts';
 import type { AccountView } from '../engine/accounts.ts';
-import type { ProviderAdapter } from '../providers/types.ts';
+import type { ProviderDescription } from '../providers/types.ts';
 import type { AccountInfo, JobTimelineEntry, JobView, ProviderInfo } from './contract.ts';
 
-export function providerInfo(adapter: ProviderAdapter): ProviderInfo {
+export function providerInfo(adapter: ProviderDescription): ProviderInfo {
   return {
     id: adapter.id,
     name: adapter.displayName,

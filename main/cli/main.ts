@@ -6,20 +6,19 @@
  * or validation error, with a one-line reason on stderr (an API error's code decides: apiError.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { exitCodeOf, oneLine, toErrorPayload } from '../api/apiError.ts';
 import type { BulkResult, JobsListInput } from '../api/contract.ts';
-import { FerryApi } from '../api/ferryApi.ts';
+import type { FerryApi } from '../api/ferryApi.ts';
+import { providerInfo } from '../api/views.ts';
 import type { Account } from '../db/accountsRepository.ts';
-import { openDatabase, type Db } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import { parseBwLimit } from '../core/bwlimit.ts';
 import { JOB_STATES, TERMINAL_STATES, isJobState, type JobState } from '../core/jobState.ts';
 import { installLastResort } from '../engine/lastResort.ts';
 import { FerryError } from '../core/errors.ts';
-import { Queue } from '../engine/queue.ts';
+import type { Queue } from '../engine/queue.ts';
 import type { EngineTuning, SyncTuning } from '../host/ferryHost.ts';
-import { getAdapter, listAdapters } from '../providers/registry.ts';
-import { FileSecretStore } from '../secrets/fileSecretStore.ts';
+import { PROVIDER_DESCRIPTIONS } from '../providers/catalog.ts';
 import { redactingWriter } from '../secrets/redaction.ts';
 import { apiCaller } from './apiCall.ts';
 import { cliLog, copyLinesToLog, openCliLog } from './cliLog.ts';
@@ -110,9 +109,19 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     unexpected = error ?? message;
   };
 
-  const open = (): Context => {
+  // The database, the queue and the adapters are loaded by the first command that needs them: the
+  // API's validation (zod), the HTTP client and the adapters are most of the command's start-up time,
+  // and `ferry providers` or `--help` need none of them (docs/performance.md, "Round two").
+  const open = async (): Promise<Context> => {
     if (context) return context;
     const dataDir = resolveDataDir(program.opts<{ dataDir?: string }>().dataDir, env);
+    const [{ openDatabase }, { Queue }, { getAdapter }, { FileSecretStore }] = await Promise.all([
+      import('../db/database.ts'),
+      import('../engine/queue.ts'),
+      import('../providers/registry.ts'),
+      import('../secrets/fileSecretStore.ts'),
+    ]);
+    if (context) return context;
     const db = openDatabase(dataDir);
     context = { dataDir, db, queue: new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) }) };
     return context;
@@ -120,8 +129,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const output = (json = false): Output => ({ json, out, err });
   // Not started (`FerryApi.start`): this process answers one command and leaves the staging sweep to
   // `ferry serve`. It takes no run lock: queue commands work while another process uploads.
-  const call = apiCaller(() => {
-    const ctx = open();
+  const call = apiCaller(async () => {
+    const ctx = await open();
+    const { FerryApi } = await import('../api/ferryApi.ts');
     ctx.api ??= new FerryApi({
       queue: ctx.queue,
       db: ctx.db,
@@ -145,8 +155,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .command('providers')
     .description('list the providers and the account fields each needs')
     .option('--json', 'JSON Lines output')
-    .action(async (options: { json?: boolean }) => {
-      for (const provider of await call('providers.list', undefined)) {
+    .action((options: { json?: boolean }) => {
+      // The API's providers.list answer, without opening the queue or loading the adapters: the same
+      // descriptions the registry's adapters carry (test/unit/providerCatalog.test.ts).
+      for (const provider of PROVIDER_DESCRIPTIONS.map(providerInfo)) {
         // A field's unset parts (default, hint, choices) are left out, as before the API view.
         const fields = provider.fields.map((field) =>
           Object.fromEntries(Object.entries(field).filter(([, value]) => value !== null)),
@@ -179,12 +191,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   accounts
     .command('add')
     .description('add an account')
-    .argument(
-      '<provider>',
-      `provider id (${listAdapters()
-        .map((a) => a.id)
-        .join(', ')})`,
-    )
+    .argument('<provider>', `provider id (${PROVIDER_DESCRIPTIONS.map((a) => a.id).join(', ')})`)
     .requiredOption('--name <name>', 'a name for this account, used by --account')
     .option('--base-url <url>', "the provider's API origin (required for self-hosted sites)")
     .option('--set <key=value>', 'a setting (repeatable)', collect, [])
@@ -284,8 +291,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       if (options.wait) {
         // The command API has answered: the host's own API follows the jobs from here, so this one
         // stops gathering job changes nobody listens to.
-        open().api?.close();
-        exitCode = await drive(open(), o, {
+        const ctx = await open();
+        ctx.api?.close();
+        exitCode = await drive(ctx, o, {
           only: new Set(jobs.map((job) => job.id)),
           engineOptions: withBwlimit(engineTuning(env), options.bwlimit),
         });
@@ -304,7 +312,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         engineOptions: withBwlimit(engineTuning(env), options.bwlimit),
         syncOptions: syncTuning(env),
       };
-      exitCode = await drive(open(), output(options.json), { untilIdle: Boolean(options.untilIdle), ...tuning });
+      exitCode = await drive(await open(), output(options.json), { untilIdle: Boolean(options.untilIdle), ...tuning });
     });
 
   program
@@ -368,7 +376,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
                 ? await call('jobs.resumeAll', undefined)
                 : await callAll(command, await jobIdsIn(ALL_STATES[command]));
           out.write(`${result.jobs.length} job(s) ${verb}\n`);
-          reportRefusals(result.errors);
+          await reportRefusals(result.errors);
           return;
         }
         const numbers = ids.map((raw) => {
@@ -379,7 +387,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         // Every id is tried, as in the window; each refusal is one line on stderr and sets the exit code.
         const result = await call(`jobs.${command}`, { ids: numbers });
         for (const job of result.jobs) out.write(`#${job.id} ${job.name}: ${job.state}\n`);
-        reportRefusals(result.errors);
+        await reportRefusals(result.errors);
       });
   }
 
@@ -403,7 +411,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     return merged;
   };
-  const reportRefusals = (errors: BulkResult['errors']): void => {
+  const reportRefusals = async (errors: BulkResult['errors']): Promise<void> => {
+    const { exitCodeOf } = await import('../api/apiError.ts');
     for (const error of errors) {
       err.write(`ferry: ${error.message}\n`);
       exitCode = Math.max(exitCode, exitCodeOf(error.code));
@@ -432,7 +441,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       // Loaded only for this command: the API server (and its dependencies) would otherwise add to
       // the memory of every `ferry upload`.
       const { serveCommand } = await import('../serve/serve.ts');
-      const context = open();
+      const context = await open();
       exitCode = await serveCommand(context, {
         host: options.host,
         allowRemote: Boolean(options.allowRemote),
@@ -466,6 +475,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     // One mapping for every refusal, whether the API answered it or this process threw it (a flag's
     // value, another process holding the run lock): the API's error code decides the exit code.
+    const { exitCodeOf, oneLine, toErrorPayload } = await import('../api/apiError.ts');
     const payload = toErrorPayload('ferry', error, logUnexpected);
     if (payload.code === 'INTERNAL') {
       // One line, exit code 1: 70 is left to the last-resort handler, for what escaped everything.

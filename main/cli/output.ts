@@ -2,13 +2,18 @@
  * What the `ferry` command prints: JSON Lines for scripts (`--json`), short human lines otherwise, and
  * progress bars only when stdout is a terminal.
  */
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import { formatSize } from '../core/formatSize.ts';
 import type { JobView } from '../api/contract.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
 import type { NetworkChange } from '../engine/networkMonitor.ts';
+
+// cli-progress is loaded by the first bars on a terminal: commands that print no bars (and scripts,
+// whose stdout is no terminal) do not pay for its modules at start-up.
+const require = createRequire(import.meta.url);
 
 export interface Output {
   json: boolean;
@@ -85,20 +90,20 @@ export class ProgressBars {
   #waiting: string | null = null;
 
   constructor(output: Output) {
-    this.#multi =
-      output.out.isTTY && !output.json
-        ? new cliProgress.MultiBar(
-            {
-              format: ' {bar} {percentage}% | {name} | {done}/{size} | {speed}',
-              hideCursor: true,
-              clearOnComplete: false,
-              stopOnComplete: false,
-              autopadding: true,
-              stream: output.out as NodeJS.WriteStream,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
+    const bars = output.out.isTTY && !output.json ? (require('cli-progress') as typeof cliProgress) : null;
+    this.#multi = bars
+      ? new bars.MultiBar(
+          {
+            format: ' {bar} {percentage}% | {name} | {done}/{size} | {speed}',
+            hideCursor: true,
+            clearOnComplete: false,
+            stopOnComplete: false,
+            autopadding: true,
+            stream: output.out as NodeJS.WriteStream,
+          },
+          bars.Presets.shades_classic,
+        )
+      : null;
   }
 
   update(updates: ProgressUpdate[], nameOf: (jobId: number) => string): void {

@@ -6,7 +6,6 @@
  * nothing saved.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../api/apiError.ts';
 import type { Settings } from '../api/contract.ts';
 import { FerryError } from '../core/errors.ts';
 import type { ApiCall } from './apiCall.ts';
@@ -58,6 +57,8 @@ export function registerSettingsCommands(program: Command, call: ApiCall, io: Se
       try {
         saved = await call('settings.set', { [name]: value } as Partial<Settings>);
       } catch (error) {
+        // Loaded here, not at start-up: the API (which loads it too) has run by now.
+        const { ApiError } = await import('../api/apiError.ts');
         if (!(error instanceof ApiError)) throw error;
         // The API's message already names the setting ("bwlimit: …").
         const detail = error.message.replace(/^Invalid input for settings\.set: /, '');

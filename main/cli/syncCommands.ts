@@ -8,9 +8,8 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { SyncRuleInfo } from '../api/contract.ts';
 import { FerryError } from '../core/errors.ts';
-import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../db/syncRepository.ts';
+import { AFTER_UPLOAD_ACTIONS, DEFAULT_MOVE_TO, type AfterUpload } from '../core/afterUpload.ts';
 import type { SyncServiceOptions } from '../sync/syncService.ts';
-import { DEFAULT_MOVE_TO } from '../sync/syncRules.ts';
 import type { ApiCall } from './apiCall.ts';
 
 export interface SyncCommandIo {

@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { parseJsonColumn } from './accountsRepository.ts';
 import { prepared, type Db } from './database.ts';
 
-export const AFTER_UPLOAD_ACTIONS = ['keep', 'move', 'delete'] as const;
-export type AfterUpload = (typeof AFTER_UPLOAD_ACTIONS)[number];
+import { AFTER_UPLOAD_ACTIONS, type AfterUpload } from '../core/afterUpload.ts';
+
+export { AFTER_UPLOAD_ACTIONS, type AfterUpload };
 
 export interface SyncRule {
   id: number;

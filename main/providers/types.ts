@@ -136,6 +136,12 @@ export type PollOutcome<S> =
 export type ConnectionCheck =
   { ok: true; checked: string; message: null } | { ok: false; checked: string; message: string };
 
+/**
+ * What Ferry says about a provider without loading its code (no HTTP client, no reply parsers): each
+ * provider keeps it in `<id>Description.ts`, its adapter spreads it, and catalog.ts lists them.
+ */
+export type ProviderDescription = Pick<ProviderAdapter, 'id' | 'displayName' | 'fields' | 'capabilities'>;
+
 export interface ProviderAdapter<S = unknown> {
   readonly id: ProviderId;
   readonly displayName: string;

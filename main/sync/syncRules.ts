@@ -19,12 +19,13 @@ import {
   type SyncFileState,
   type SyncRule,
 } from '../db/syncRepository.ts';
+import { DEFAULT_MOVE_TO } from '../core/afterUpload.ts';
 import { FerryError } from '../core/errors.ts';
 import type { Db } from '../db/database.ts';
 import { type Queue } from '../engine/queue.ts';
 import { isTemporaryName } from './syncFilter.ts';
 
-export const DEFAULT_MOVE_TO = 'uploaded';
+export { DEFAULT_MOVE_TO };
 
 export const syncRuleInputSchema = z.object({
   /** Account name. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui,bandwidth] [-- --reps N] [-- --providers selfcommunity,…]`
+ * `npm run bench [-- --full] [-- --only physical,throughput,latency,memory,queue,ui,bandwidth,startup,endurance] [-- --reps N] [-- --providers selfcommunity,…]`
  *
  * Ferry against a minimal raw client of the same protocol (the floor), on the same loopback emulator,
  * in the same run, alternating A/B and reporting medians. Prints a table and writes every sample to
@@ -19,8 +19,20 @@ import { runLimited, type LimitSample } from './suites/bandwidth.ts';
 import { queueScale, queueSeeded, type QueueScaleResult } from './suites/queueScale.ts';
 import { alternate, ferryAccount, medianOf, runFerry, runFloor, runPhysical, type Sample } from './suites/transfer.ts';
 import { buildRenderer, uiActive, uiRender } from './suites/uiScale.ts';
+import { startup } from './suites/startup.ts';
+import { endurance } from './suites/endurance.ts';
 
-const SUITES = ['physical', 'throughput', 'latency', 'memory', 'queue', 'ui', 'bandwidth'] as const;
+const SUITES = [
+  'physical',
+  'throughput',
+  'latency',
+  'memory',
+  'queue',
+  'ui',
+  'bandwidth',
+  'startup',
+  'endurance',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values: flags } = parseArgs({
@@ -535,6 +547,22 @@ try {
       }
     }
     raw.bandwidth = samples;
+  }
+
+  // Start-up of short commands, against `node -e 0` (20 alternating pairs; --reps N × 5) -------------
+  if (only.has('startup')) {
+    const result = await startup(files, flags.reps ? reps * 5 : full ? 30 : 20);
+    rows.push(...result.rows);
+    raw.startup = result.samples;
+    for (const row of result.rows) log(`${row.name}: ${row.ferry} ms, node -e 0 ${row.baseline} ms`);
+  }
+
+  // Endurance: small files through one `ferry run` (quick 5,000; --full 20,000), RSS over time ------
+  if (only.has('endurance')) {
+    const result = await endurance(files, full ? 20_000 : 5_000);
+    rows.push(...result.rows);
+    raw.endurance = result.result;
+    log(`endurance: ${JSON.stringify({ ...result.result, samples: result.result.samples.length })}`);
   }
 
   // Output ---------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ import {
   type UploadTarget,
 } from './ofauthReplies.ts';
 import { testOfauthConnection } from './ofauthConnection.ts';
+import { OFAUTH_MEDIA_PREFIXES, ofauthDescription } from './ofauthDescription.ts';
 import { ofauthSessionUsable, parseOfauthSession, partRange, type OfauthSession } from './ofauthSession.ts';
 
 export type { OfauthSession } from './ofauthSession.ts';
@@ -54,11 +55,7 @@ export type { OfauthSession } from './ofauthSession.ts';
  */
 export const OFAUTH_MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
-/**
- * The OnlyFans vault holds photos, videos and audio (the media `type` of seed 000). Anything else is
- * refused before upload rather than after the bytes went out.
- */
-export const OFAUTH_MEDIA_PREFIXES = ['image/', 'video/', 'audio/'] as const;
+export { OFAUTH_MEDIA_PREFIXES } from './ofauthDescription.ts';
 
 const UPLOADS_PATH = '/v2/access/uploads';
 const INIT_PATH = `${UPLOADS_PATH}/init`;
@@ -318,34 +315,7 @@ function resultOf(media: OfauthMedia, session: OfauthSession): UploadResult {
 }
 
 export const ofauthAdapter: ProviderAdapter<OfauthSession> = {
-  id: 'ofauth',
-  displayName: 'OFAuth',
-  fields: [
-    {
-      key: 'apiKey',
-      label: 'API key',
-      kind: 'secret',
-      required: true,
-      hint: 'OFAuth API key with the vault:write permission',
-    },
-    {
-      key: 'connectionId',
-      label: 'Connection id',
-      kind: 'secret',
-      required: true,
-      hint: 'The OFAuth connection of the OnlyFans account to upload to (sent as x-connection-id)',
-    },
-  ],
-  capabilities: {
-    sources: 'file',
-    // Parts may arrive in any order [guess]; two at a time keeps a 100-part file inside the budget
-    // without one job hogging the connection's whole bucket.
-    partOrder: 'parallel',
-    maxParallelParts: 2,
-    rateLimit: { perMinute: 60, burst: 90 },
-    defaultBaseUrl: 'https://api-next.ofauth.com',
-    accepts: OFAUTH_MEDIA_PREFIXES.map((prefix) => ({ type: `${prefix}*`, maxBytes: null })),
-  },
+  ...ofauthDescription,
 
   testConnection: testOfauthConnection,
 

@@ -38,18 +38,15 @@ import {
   type OktopostUpload,
 } from './oktopostReplies.ts';
 import { testOktopostConnection } from './oktopostConnection.ts';
-import { OKTOPOST_US_BASE_URL, oktopostBaseUrl } from './oktopostRegion.ts';
+import { OKTOPOST_MAX_FILE_SIZE, OKTOPOST_MIME_TYPES, oktopostDescription } from './oktopostDescription.ts';
+import { oktopostBaseUrl } from './oktopostRegion.ts';
 import { parseOktopostSession, type OktopostSession } from './oktopostSession.ts';
 
 export type { OktopostSession } from './oktopostSession.ts';
 
 export { OKTOPOST_EU_BASE_URL, OKTOPOST_US_BASE_URL, oktopostBaseUrl } from './oktopostRegion.ts';
 
-/** The documented `mimeType` values; `image/jpg` is Oktopost's own spelling next to `image/jpeg`. */
-export const OKTOPOST_MIME_TYPES = ['video/mp4', 'image/gif', 'image/png', 'image/jpg', 'image/jpeg'] as const;
-
-/** 8 GiB per file [doc]; the 32 GiB per 24 h account quota is left to Oktopost to enforce. */
-export const OKTOPOST_MAX_FILE_SIZE = 8 * 1024 * 1024 * 1024;
+export { OKTOPOST_MAX_FILE_SIZE, OKTOPOST_MIME_TYPES } from './oktopostDescription.ts';
 
 /** The lookup after a lost create reply reads at most this many requests for the source (bounded cost). */
 const LIST_PAGE_SIZE = 50;
@@ -473,42 +470,7 @@ async function resultOf(
 }
 
 export const oktopostAdapter: ProviderAdapter<OktopostSession> = {
-  id: 'oktopost',
-  displayName: 'Oktopost',
-  fields: [
-    {
-      key: 'accountId',
-      label: 'Account ID',
-      kind: 'secret',
-      required: true,
-      hint: 'Oktopost account id (the user name of the API)',
-    },
-    {
-      key: 'apiKey',
-      label: 'API key',
-      kind: 'secret',
-      required: true,
-      hint: 'Oktopost API key of a user allowed to upload media',
-    },
-    {
-      key: 'region',
-      label: 'Data centre',
-      kind: 'setting',
-      required: false,
-      default: 'us',
-      choices: ['us', 'eu'],
-      hint: 'us: api.oktopost.com, eu: eu-api.oktopost.com',
-    },
-  ],
-  capabilities: {
-    sources: 'url',
-    partOrder: 'serial',
-    maxParallelParts: 1,
-    rateLimit: { perMinute: 60, burst: 60 },
-    defaultBaseUrl: OKTOPOST_US_BASE_URL,
-    accepts: OKTOPOST_MIME_TYPES.map((type) => ({ type, maxBytes: OKTOPOST_MAX_FILE_SIZE })),
-    resumeNote: 'Oktopost pulls the file from its URL and resumes on its own side',
-  },
+  ...oktopostDescription,
 
   testConnection: testOktopostConnection,
 

@@ -32,6 +32,7 @@ import {
   readMediaReply,
 } from './selfcommunityReplies.ts';
 import { testSelfCommunityConnection } from './selfcommunityConnection.ts';
+import { SELFCOMMUNITY_LIMITS, selfcommunityDescription } from './selfcommunityDescription.ts';
 import {
   parseSelfCommunitySession,
   selfCommunitySessionUsable,
@@ -44,11 +45,7 @@ export type { SelfCommunitySession } from './selfcommunitySession.ts';
 /** The documented maximum chunk size; every chunk but the last is exactly this long. */
 export const SELFCOMMUNITY_CHUNK_SIZE = 204_800;
 
-/** "5M" and "50M" in the vendor doc; the unit is unstated, so the stricter decimal reading is used. */
-export const SELFCOMMUNITY_LIMITS: Readonly<Record<SelfCommunityField, number>> = {
-  image: 5_000_000,
-  document: 50_000_000,
-};
+export { SELFCOMMUNITY_LIMITS } from './selfcommunityDescription.ts';
 
 /** Values of the `type` field of complete (the vendor's "Enumerated Values"). */
 export const SELFCOMMUNITY_MEDIA_TYPES = ['image', 'doc', 'eimage'] as const;
@@ -148,28 +145,7 @@ function pickDetails(media: Record<string, unknown>, uploadId: string): Record<s
 }
 
 export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
-  id: 'selfcommunity',
-  displayName: 'SelfCommunity',
-  fields: [
-    {
-      key: 'accessToken',
-      label: 'Access token',
-      kind: 'secret',
-      required: true,
-      hint: 'OAuth2 or JWT bearer token of a community user allowed to upload media',
-    },
-  ],
-  capabilities: {
-    sources: 'file',
-    partOrder: 'serial',
-    maxParallelParts: 1,
-    rateLimit: null,
-    defaultBaseUrl: null,
-    accepts: [
-      { type: 'image/*', maxBytes: SELFCOMMUNITY_LIMITS.image },
-      { type: 'application/pdf', maxBytes: SELFCOMMUNITY_LIMITS.document },
-    ],
-  },
+  ...selfcommunityDescription,
 
   testConnection: testSelfCommunityConnection,
 

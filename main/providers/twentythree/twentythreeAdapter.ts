@@ -20,7 +20,6 @@ import { joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adap
 import { bodyExcerpt, send, statusError, transportError } from '../http.ts';
 import type {
   AccountContext,
-  AccountField,
   CallContext,
   FinalizeOutcome,
   JobContext,
@@ -33,6 +32,12 @@ import type {
 import { planTwentyThreeChunks, type TwentyThreeChunk } from './twentythreeChunks.ts';
 import { multipartBody } from '../multipartBody.ts';
 import { testTwentyThreeConnection } from './twentythreeConnection.ts';
+import {
+  MAX_FILE_SIZE,
+  MIN_CHUNK_SIZE,
+  TWENTYTHREE_DEFAULT_CHUNK_SIZE,
+  twentythreeDescription,
+} from './twentythreeDescription.ts';
 import { postSignedApi } from './twentythreeApi.ts';
 import type { OAuthKeys } from './twentythreeOAuth.ts';
 import { isTokenGoneText, parseOutcome, type ParsedOutcome } from './twentythreeOutcome.ts';
@@ -54,11 +59,8 @@ export interface TwentyThreeSession {
   renewals: number;
 }
 
-export const TWENTYTHREE_DEFAULT_CHUNK_SIZE = 5 * 1024 * 1024;
-const MIN_CHUNK_SIZE = 64 * 1024;
+export { TWENTYTHREE_DEFAULT_CHUNK_SIZE } from './twentythreeDescription.ts';
 const MAX_CHUNK_SIZE = 1024 * 1024 * 1024;
-/** The largest file any workspace takes [doc: 4–16 GB with chunks, depending on the workspace]. */
-const MAX_FILE_SIZE = 16 * 1024 * 1024 * 1024;
 /** The token lifetimes the vendor allows [doc: get-upload-token, "minimum 15 minutes, maximum 24 hours"]. */
 const MIN_VALID_MINUTES = 15;
 const MAX_VALID_MINUTES = 1440;
@@ -88,51 +90,6 @@ const sessionSchema = z.object({
   // Sessions persisted before renewals were counted have had none.
   renewals: z.number().int().min(0).default(0),
 });
-
-const fields: readonly AccountField[] = [
-  {
-    key: 'consumerKey',
-    label: 'Consumer key',
-    kind: 'secret',
-    required: true,
-    hint: 'From the OAuth application created in the TwentyThree backend (Settings → API).',
-  },
-  { key: 'consumerSecret', label: 'Consumer secret', kind: 'secret', required: true },
-  {
-    key: 'accessToken',
-    label: 'Access token',
-    kind: 'secret',
-    required: true,
-    hint: 'An access token of that application with write permission.',
-  },
-  { key: 'accessTokenSecret', label: 'Access token secret', kind: 'secret', required: true },
-  {
-    key: 'albumId',
-    label: 'Album (channel) id',
-    kind: 'setting',
-    required: false,
-    hint: 'Uploads go to this album unless an upload sets its own albumId.',
-  },
-  {
-    key: 'callbackUrl',
-    label: 'Callback URL',
-    kind: 'setting',
-    required: false,
-    hint:
-      "TwentyThree calls this address (a GET from its servers) after each upload; without one it never says the new video's id. " +
-      "Default: the site's own address (the base URL), which is harmless. Set it to a URL you control if you want the notifications.",
-  },
-  {
-    key: 'chunkSize',
-    label: 'Chunk size (bytes)',
-    kind: 'setting',
-    required: false,
-    default: String(TWENTYTHREE_DEFAULT_CHUNK_SIZE),
-    hint:
-      'Every chunk has exactly this size except the last, which also takes the remainder (between one and two chunk sizes); ' +
-      `a file smaller than one chunk goes in a single request. At least ${MIN_CHUNK_SIZE} bytes.`,
-  },
-];
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
@@ -518,17 +475,7 @@ function completedResult(
 }
 
 export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
-  id: 'twentythree',
-  displayName: 'TwentyThree',
-  fields,
-  capabilities: {
-    sources: 'file',
-    partOrder: 'parallel',
-    maxParallelParts: 3,
-    rateLimit: null,
-    defaultBaseUrl: null,
-    accepts: [{ type: '*/*', maxBytes: MAX_FILE_SIZE }],
-  },
+  ...twentythreeDescription,
 
   testConnection: testTwentyThreeConnection,
 

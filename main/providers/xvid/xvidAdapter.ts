@@ -38,28 +38,15 @@ import {
   type UploadReply,
 } from './xvidReplies.ts';
 import { parseXvidSession, xvidSessionUsable, type XvidSession } from './xvidSession.ts';
-import {
-  deletionTimeMs,
-  expiresAtFor,
-  expiryDays,
-  expiryDetails,
-  objectKeyFor,
-  XVID_EXPIRY_LABEL,
-  XVID_EXPIRY_NEVER,
-  XVID_EXPIRY_SETTING,
-  XVID_MAX_EXPIRY_DAYS,
-} from './xvidObject.ts';
+import { deletionTimeMs, expiresAtFor, expiryDays, expiryDetails, objectKeyFor } from './xvidObject.ts';
 import { testXvidConnection } from './xvidConnection.ts';
+import { XVID_MAX_FILE_BYTES, XVID_RESUME_NOTE, xvidDescription } from './xvidDescription.ts';
 import { authorizedSend, clearXvidTokenCache } from './xvidToken.ts';
 
 export type { XvidSession } from './xvidSession.ts';
 export { clearXvidTokenCache } from './xvidToken.ts';
 
-/** S3 takes at most 5 GB in one form POST, and Ferry sends the file as one chunk. */
-export const XVID_MAX_FILE_BYTES = 5_000_000_000;
-
-export const XVID_RESUME_NOTE =
-  'Xvid MediaHub resumes by sending the whole file again (its chunk convention is undocumented).';
+export { XVID_MAX_FILE_BYTES, XVID_RESUME_NOTE } from './xvidDescription.ts';
 
 /**
  * MediaHub is a media pipeline service (transcoding, thumbnails, audio): Ferry offers it video, audio
@@ -68,7 +55,7 @@ export const XVID_RESUME_NOTE =
  */
 const ACCEPTED_TYPES = /^(video|audio|image)\//;
 
-const DISPLAY_NAME = 'Xvid MediaHub';
+const DISPLAY_NAME = xvidDescription.displayName;
 
 /** The source's type, or the one its file name suggests when the caller gave none. */
 function mediaType(source: UploadSource): string {
@@ -245,51 +232,7 @@ function s3Failure(response: Response<string>, doing: string): UploadError {
 }
 
 export const xvidAdapter: ProviderAdapter<XvidSession> = {
-  id: 'xvid',
-  displayName: DISPLAY_NAME,
-  fields: [
-    {
-      key: 'clientId',
-      label: 'Client id',
-      kind: 'secret',
-      required: true,
-      hint: 'OAuth2 client id of the MediaHub API application',
-    },
-    { key: 'clientSecret', label: 'Client secret', kind: 'secret', required: true },
-    {
-      key: 'pipelineId',
-      label: 'Pipeline id',
-      kind: 'setting',
-      required: true,
-      hint: 'The MediaHub pipeline that processes uploaded files',
-    },
-    {
-      key: 'objectKeyPrefix',
-      label: 'Object key prefix',
-      kind: 'setting',
-      required: false,
-      hint: 'Put before each storage key, e.g. uploads/; Ferry adds ferry-<job id>-<8 hex digits>/<file name>',
-    },
-    {
-      key: XVID_EXPIRY_SETTING,
-      label: XVID_EXPIRY_LABEL,
-      kind: 'setting',
-      required: false,
-      default: XVID_EXPIRY_NEVER,
-      hint:
-        `MediaHub deletes an uploaded file that no Job has used after this many days (1-${XVID_MAX_EXPIRY_DAYS}), ` +
-        `or never; left unset, MediaHub itself would delete it after 7 days`,
-    },
-  ],
-  capabilities: {
-    sources: 'file',
-    partOrder: 'serial',
-    maxParallelParts: 1,
-    rateLimit: null,
-    defaultBaseUrl: 'https://api.xvid.com/v1',
-    accepts: ['video/*', 'audio/*', 'image/*'].map((type) => ({ type, maxBytes: XVID_MAX_FILE_BYTES })),
-    resumeNote: XVID_RESUME_NOTE,
-  },
+  ...xvidDescription,
 
   testConnection: testXvidConnection,
 

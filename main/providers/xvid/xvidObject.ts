@@ -14,17 +14,9 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { UploadError } from '../../core/errors.ts';
 import type { AccountContext, JobContext } from '../types.ts';
+import { XVID_EXPIRY_LABEL, XVID_EXPIRY_NEVER, XVID_EXPIRY_SETTING, XVID_MAX_EXPIRY_DAYS } from './xvidDescription.ts';
 
-/** The account setting that says how long an upload no Job uses is kept. */
-export const XVID_EXPIRY_SETTING = 'deleteUnusedAfterDays';
-export const XVID_EXPIRY_LABEL = 'Delete unused uploads after (days)';
-/** The setting's value for "never delete", the default: `expires_at=0`. */
-export const XVID_EXPIRY_NEVER = 'never';
-/**
- * The vendor states no upper bound for `expires_at`. Ten years is far beyond any use an upload waits
- * for, and keeps a typo (days typed as a date, say) from being sent.
- */
-export const XVID_MAX_EXPIRY_DAYS = 3650;
+export { XVID_EXPIRY_LABEL, XVID_EXPIRY_NEVER, XVID_EXPIRY_SETTING, XVID_MAX_EXPIRY_DAYS };
 /** The vendor's default when create has no `expires_at`; sessions from before Ferry sent it had this. */
 export const XVID_DEFAULT_EXPIRY_DAYS = 7;
 
