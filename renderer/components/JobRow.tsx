@@ -1,5 +1,6 @@
 import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import { fixedText, namedText } from '../lib/cachedText.ts';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
 import { openDetails } from '../store/details.ts';
 import { selectRange, toggleSelected } from '../store/jobActions.ts';
@@ -25,13 +26,15 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
   const progress = useFerry((s) => (id === undefined ? undefined : s.progress[id]));
   const selected = useFerry((s) => (id === undefined ? false : s.selectAll || s.selection[id] === true));
   const open = useFerry((s) => id !== undefined && s.detailsId === id);
-  // One translation hook per row (no instance per row): it re-renders the row when the language changes.
-  const { t } = useTranslation();
+  // One translation hook per row: it re-renders the row when the language changes. The texts themselves
+  // come from lib/cachedText.ts, cached per language (a dozen new rows a frame while scrolling).
+  const { i18n } = useTranslation();
+  const language = i18n.language;
   const name = job?.name ?? '';
-  // Interpolated labels cost a few microseconds each: made when the name or language changes, not per progress message.
+  // Made when the name or language changes, not per progress message.
   const labels = useMemo(
-    () => ({ select: t('job.select', { name }), progress: t('job.progressOf', { name }) }),
-    [t, name],
+    () => ({ select: namedText('job.select', name), progress: namedText('job.progressOf', name) }),
+    [language, name],
   );
 
   const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
@@ -103,7 +106,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
             {job.name}
           </button>
           {job.state === 'failed' && job.error ? (
-            <span className="subline is-error">{t(`errorKind.${job.error.kind}`)}</span>
+            <span className="subline is-error">{fixedText(`errorKind.${job.error.kind}`)}</span>
           ) : job.state === 'waiting' && job.error ? (
             <span className="subline is-warning" title={job.error.message}>
               {job.error.message}
