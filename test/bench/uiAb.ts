@@ -4,6 +4,7 @@
  * gets its static files from build A or build B (Playwright routes them; the API is the same server).
  *
  *   node test/bench/uiAb.ts --a /tmp/base-renderer --b dist/renderer [--reps 3] [--jobs 100000] [--profile]
+ *     [--screenshots DIR]   (each build's queue after its first scroll, as DIR/ui-ab-A.png and -B.png)
  *
  * Build a directory with `npx vite build --outDir DIR` (add `--minify false` for readable profiles).
  * It prints, per build, the first-rows time, the frame times and Chromium's Performance metrics over the
@@ -28,6 +29,7 @@ const { values: flags } = parseArgs({
     reps: { type: 'string', default: '3' },
     jobs: { type: 'string', default: '100000' },
     profile: { type: 'boolean', default: false },
+    screenshots: { type: 'string' },
   },
 });
 if (!flags.a || !flags.b) throw new Error('uiAb needs --a DIR and --b DIR (two renderer builds)');
@@ -171,6 +173,7 @@ try {
         ])
           sum[key] = (sum[key] ?? 0) + (key === 'Nodes' ? after[key]! : after[key]! - before[key]!) / reps;
       }
+      if (flags.screenshots && rep === 0) await page.screenshot({ path: join(flags.screenshots, `ui-ab-${name}.png`) });
       const entry = (results[name] ??= { first: [], p50: [], p95: [], max: [] });
       entry.first.push(first);
       entry.p50.push(scroll.p50Ms);
