@@ -1,5 +1,6 @@
-import { memo, useMemo } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
+import { fixedText, namedText, rowT } from '../lib/cachedText.ts';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
 import { waitingMessage, waitingTitle } from '../lib/networkWait.ts';
 import { openDetails } from '../store/details.ts';
@@ -26,19 +27,33 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
   const progress = useFerry((s) => (id === undefined ? undefined : s.progress[id]));
   const selected = useFerry((s) => (id === undefined ? false : s.selectAll || s.selection[id] === true));
   const open = useFerry((s) => id !== undefined && s.detailsId === id);
-  // One translation hook per row (no instance per row): it re-renders the row when the language changes.
-  const { t } = useTranslation();
+  // One translation hook per row: it re-renders the row when the language changes. The texts themselves
+  // come from lib/cachedText.ts, cached per language (a dozen new rows a frame while scrolling).
+  const { i18n } = useTranslation();
+  const language = i18n.language;
   const name = job?.name ?? '';
-  // Interpolated labels cost a few microseconds each: made when the name or language changes, not per progress message.
+  // Made when the name or language changes, not per progress message.
   const labels = useMemo(
-    () => ({ select: t('job.select', { name }), progress: t('job.progressOf', { name }) }),
-    [t, name],
+    () => ({ select: namedText('job.select', name), progress: namedText('job.progressOf', name) }),
+    [language, name],
   );
+
+  // Rows are recycled while scrolling (rowSlot.ts): the element that held one job's buttons is
+  // handed to another job. A button focused in it would then act on a job the person never chose
+  // (Enter on "Cancel" would cancel a different upload), so the focus leaves a row whose job changes.
+  const rowRef = useRef<HTMLDivElement>(null);
+  const shownId = useRef(id);
+  useLayoutEffect(() => {
+    if (shownId.current === id) return;
+    shownId.current = id;
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && rowRef.current?.contains(active)) active.blur();
+  }, [id]);
 
   const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
   if (!job) {
     return (
-      <div className="row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
+      <div ref={rowRef} className="row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
         <div className="skeleton" />
       </div>
     );
@@ -73,6 +88,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
 
   return (
     <div
+      ref={rowRef}
       className={`row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}`}
       role="row"
       aria-rowindex={index + 2}
@@ -104,10 +120,10 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
             {job.name}
           </button>
           {job.state === 'failed' && job.error ? (
-            <span className="subline is-error">{t(`errorKind.${job.error.kind}`)}</span>
+            <span className="subline is-error">{fixedText(`errorKind.${job.error.kind}`)}</span>
           ) : job.state === 'waiting' && job.error ? (
-            <span className="subline is-warning" title={waitingTitle(job.error.message, t)}>
-              {waitingMessage(job.error.message, t)}
+            <span className="subline is-warning" title={waitingTitle(job.error.message, rowT)}>
+              {waitingMessage(job.error.message, rowT)}
             </span>
           ) : (
             <span className="subline">{job.result?.url ?? (job.sourceKind === 'url' ? job.source : job.mime)}</span>

@@ -1,6 +1,6 @@
 import type { JobView } from '../../main/api/contract.ts';
-import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
+import { rowT } from '../lib/cachedText.ts';
 import { formatDuration } from '../lib/format.ts';
 import { networkWaitOf } from '../lib/networkWait.ts';
 import { useNow } from './useNow.ts';
@@ -18,7 +18,11 @@ export interface ChipInfo {
  * What a job's state means to a person. Waiting splits into "retry N in 12s" and "rate-limited"
  * (the provider asked Ferry to slow down), both with a countdown to the next try.
  */
-export function describeState(job: JobView, now: number, t: TFunction): ChipInfo {
+export function describeState(
+  job: JobView,
+  now: number,
+  t: (key: string, options?: Record<string, unknown>) => string,
+): ChipInfo {
   // Waiting for an unreachable host: no retry is used up and no countdown runs (the host is probed).
   const network = job.state === 'waiting' ? networkWaitOf(job.error?.message) : null;
   if (network)
@@ -79,8 +83,9 @@ export function describeState(job: JobView, now: number, t: TFunction): ChipInfo
 
 export function StateChip({ job }: { job: JobView }) {
   const now = useNow(job.state === 'waiting');
-  const { t } = useTranslation();
-  const info = describeState(job, now, t);
+  // Subscribed for the re-render when the language changes; the texts come from the per-language cache.
+  useTranslation();
+  const info = describeState(job, now, rowT);
   return (
     <span className={`chip tone-${info.tone}`} title={info.description} data-state={job.state}>
       <span

@@ -1,5 +1,6 @@
 import { formatCopiedLink, type JobView } from '../../main/api/contract.ts';
 import { locale, t } from '../i18n.ts';
+import { fixedText, namedText } from '../lib/cachedText.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { transport } from '../store/api.ts';
 import { ferryStore } from '../store/store.ts';
@@ -69,40 +70,40 @@ function buildCommands(job: JobView, host: ReturnType<typeof safeTransport>): Jo
   if (may.has('pause'))
     commands.push({
       id: 'pause',
-      short: t('job.cmd.pause'),
-      label: t('job.cmd.pauseNamed', { name: job.name }),
+      short: fixedText('job.cmd.pause'),
+      label: namedText('job.cmd.pauseNamed', job.name),
       icon: 'pause',
       run: () => void pauseJobs([job.id]),
     });
   if (may.has('resume'))
     commands.push({
       id: 'resume',
-      short: t('job.cmd.resume'),
-      label: t('job.cmd.resumeNamed', { name: job.name }),
+      short: fixedText('job.cmd.resume'),
+      label: namedText('job.cmd.resumeNamed', job.name),
       icon: 'play',
       run: () => void resumeJobs([job.id]),
     });
   if (may.has('retry'))
     commands.push({
       id: 'retry',
-      short: t('job.cmd.retry'),
-      label: t('job.cmd.retryNamed', { name: job.name }),
+      short: fixedText('job.cmd.retry'),
+      label: namedText('job.cmd.retryNamed', job.name),
       icon: 'retry',
       run: () => void retryJobs([job.id]),
     });
   if (job.result?.url)
     commands.push({
       id: 'copy',
-      short: t('job.cmd.copy'),
-      label: t('job.cmd.copyNamed', { name: job.name }),
+      short: fixedText('job.cmd.copy'),
+      label: namedText('job.cmd.copyNamed', job.name),
       icon: 'link',
       run: () => void copyJobLink(job),
     });
   if (host?.revealInFolder && job.sourceKind === 'file' && !job.staged) {
     commands.push({
       id: 'reveal',
-      short: t('job.cmd.reveal'),
-      label: t('job.cmd.revealNamed', { name: job.name }),
+      short: fixedText('job.cmd.reveal'),
+      label: namedText('job.cmd.revealNamed', job.name),
       icon: 'folder',
       run: () => void revealJob(job),
     });
@@ -110,8 +111,8 @@ function buildCommands(job: JobView, host: ReturnType<typeof safeTransport>): Jo
   if (may.has('cancel'))
     commands.push({
       id: 'cancel',
-      short: t('job.cmd.cancel'),
-      label: t('job.cmd.cancelNamed', { name: job.name }),
+      short: fixedText('job.cmd.cancel'),
+      label: namedText('job.cmd.cancelNamed', job.name),
       icon: 'cancel',
       run: () => void cancelJobs([job.id]),
       danger: true,
@@ -119,8 +120,8 @@ function buildCommands(job: JobView, host: ReturnType<typeof safeTransport>): Jo
   if (may.has('remove'))
     commands.push({
       id: 'remove',
-      short: t('job.cmd.remove'),
-      label: t('job.cmd.removeNamed', { name: job.name }),
+      short: fixedText('job.cmd.remove'),
+      label: namedText('job.cmd.removeNamed', job.name),
       icon: 'trash',
       run: () => void removeJobs([job.id]),
       danger: true,

@@ -12,7 +12,7 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
     count: total,
     getScrollElement: () => parent.current,
     estimateSize: () => rowHeight,
-    overscan: 12,
+    overscan: 6,
     // A first guess of the viewport so the first rows render before layout is measured.
     initialRect: { width: 1000, height: 720 },
   });

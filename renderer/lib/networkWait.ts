@@ -1,4 +1,5 @@
-import type { TFunction } from 'i18next';
+/** A translate function: i18next's `t`, or the row cache's `rowT`. */
+type Translate = (key: string, options?: Record<string, unknown>) => string;
 
 /** What the engine wrote on a job that waits for an unreachable host (see main/engine/engine.ts `#waitForNetwork`). */
 const WAITING_FOR_NETWORK = /^Waiting for network: (\S+) cannot be reached(?: \(([^)]*)\))?/;
@@ -26,13 +27,13 @@ export function networkWaitOf(message: string | null | undefined): NetworkWait |
  * state chip next to it already says "Waiting for network", and a narrow column keeps the host
  * readable), anything else as it is.
  */
-export function waitingMessage(message: string, t: TFunction): string {
+export function waitingMessage(message: string, t: Translate): string {
   const wait = networkWaitOf(message);
   return wait ? t('network.unreachable', { host: wait.host }) : message;
 }
 
 /** The tooltip of that line: the whole sentence with the reason, translated for a network wait. */
-export function waitingTitle(message: string, t: TFunction): string {
+export function waitingTitle(message: string, t: Translate): string {
   const wait = networkWaitOf(message);
   return wait ? t('network.waitingFor', { host: wait.host, code: wait.code }) : message;
 }

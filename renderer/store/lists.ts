@@ -57,6 +57,10 @@ function wantedPages(window: ListWindow): { first: number; last: number } {
   return { first, last };
 }
 
+function lastPageOf(total: number): number {
+  return Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
+}
+
 /** Ids the job cache must keep: every loaded page of both lists, and the open details. */
 function pruneJobs(state: FerryState, jobs: Record<number, JobView>): Record<number, JobView> {
   if (Object.keys(jobs).length <= CACHE_LIMIT) return jobs;
@@ -117,13 +121,25 @@ async function loadPages(kind: ListKind, pages: number[], replace: boolean): Pro
   );
 }
 
+/**
+ * Rows read ahead of the screen in the direction it moves: the next page is asked for while the rows
+ * before it are still on screen, so rows scrolled into view mostly have their job already instead of
+ * showing a placeholder and rendering a second time when the page arrives.
+ */
+const READ_AHEAD = PAGE_SIZE / 2;
+
 /** The view says which rows are on screen; the pages they need are read if missing. */
 export function showRange(kind: ListKind, start: number, end: number): Promise<void> {
   const window = ferryStore.getState()[kind];
   if (window.range.start !== start || window.range.end !== end) {
     ferryStore.setState((s) => ({ [kind]: { ...s[kind], range: { start, end } } }));
   }
-  const { first, last } = wantedPages(ferryStore.getState()[kind]);
+  let { first, last } = wantedPages(ferryStore.getState()[kind]);
+  if (start > window.range.start && window.ready) {
+    last = Math.min(Math.floor((Math.max(end, start) + READ_AHEAD) / PAGE_SIZE), lastPageOf(window.total));
+  } else if (start < window.range.start) {
+    first = Math.floor(Math.max(0, start - READ_AHEAD) / PAGE_SIZE);
+  }
   const pages: number[] = [];
   for (let page = first; page <= last; page += 1) pages.push(page);
   return loadPages(kind, pages, false);

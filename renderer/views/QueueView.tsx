@@ -2,6 +2,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { FilePickerButton } from '../components/FilePickerButton.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { JobRow, ROW_HEIGHT } from '../components/JobRow.tsx';
+import { useRowSlots } from '../components/rowSlot.ts';
 import { AccountFilter } from '../components/AccountFilter.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { usePagedList } from '../components/usePagedList.ts';
@@ -126,13 +127,14 @@ function QueueList() {
   const total = useFerry((s) => s.queue.total);
   const ready = useFerry((s) => s.queue.ready);
   const { parent, virtualizer, items } = usePagedList('queue', total, ROW_HEIGHT);
+  const slotOf = useRowSlots(items.map((item) => item.index));
 
   if (!ready && total === 0) return <div className="list-scroll" ref={parent} />;
   return (
     <div className="list-scroll" ref={parent}>
       <div className="list-body" style={{ height: virtualizer.getTotalSize() }}>
         {items.map((item) => (
-          <JobRow key={item.key} index={item.index} top={item.start} />
+          <JobRow key={slotOf(item.index)} index={item.index} top={item.start} />
         ))}
       </div>
     </div>

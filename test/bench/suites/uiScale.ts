@@ -78,11 +78,15 @@ export function buildRenderer(): void {
     throw new Error('the renderer build wrote no dist/renderer/index.html');
 }
 
-async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: BROWSER_ARGS });
+export async function launch(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [...BROWSER_ARGS, ...extraArgs],
+  });
 }
 
-async function newPage(browser: Browser): Promise<Page> {
+export async function newPage(browser: Browser): Promise<Page> {
   // bypassCSP: the app's Content-Security-Policy forbids string evaluation, which Playwright's
   // waitForFunction and the measuring scripts below need; the app itself runs unchanged.
   const context = await browser.newContext({
@@ -97,7 +101,7 @@ async function newPage(browser: Browser): Promise<Page> {
 }
 
 /** Writes `count` queued jobs of a paused SelfCommunity account into a new data folder. */
-async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
+export async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
   const db = openDatabase(dataDir);
   const queue = new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) });
   try {
@@ -132,7 +136,7 @@ async function seedQueue(dataDir: string, count: number, baseUrl: string): Promi
   }
 }
 
-const FIRST_ROW = '.list .row[data-job-id]';
+export const FIRST_ROW = '.list .row[data-job-id]';
 
 /** Milliseconds since navigation start, read in the page. */
 const pageNow = (page: Page): Promise<number> => page.evaluate('performance.now()');
@@ -182,7 +186,7 @@ export async function uiRender(
  * and returns the requestAnimationFrame deltas. Written as page source: the test project has no DOM
  * types.
  */
-async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
+export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
   const result = await page.evaluate<{ deltas: number[]; rowsAfterJump: number }>(`(async () => {
     const list = document.querySelector('.list-scroll');
     if (!list) throw new Error('no .list-scroll');

@@ -197,6 +197,54 @@ describe('the queue view', () => {
     expect(transport.calls.filter((c) => c.command === 'jobs.list').length).toBeLessThanOrEqual(2);
   });
 
+  it('scrolls by reusing its row elements: the rows show other jobs, none is created or removed', async () => {
+    setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<QueueView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const scrollTo = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await scrollTo(40);
+    await screen.findByText('file-45.png');
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    // Forty rows further: past every row shown before, overscan included.
+    await scrollTo(80);
+    await screen.findByText('file-85.png');
+    expect(screen.queryByText('file-45.png')).toBeNull();
+    const after = [...container.querySelectorAll('.list-body > .row')];
+    expect(after.length).toBe(before.length);
+    expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
+  });
+
+  it('takes the focus out of a recycled row, so a focused button never acts on another job', async () => {
+    setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<QueueView />);
+    const name = await screen.findByText('file-1.png');
+    const row = name.closest('.row')!;
+    const button = row.querySelector('button')!;
+    button.focus();
+    expect(document.activeElement).toBe(button);
+    const scroller = container.querySelector('.list-scroll')!;
+    await act(async () => {
+      scroller.scrollTop = 80 * 56;
+      fireEvent.scroll(scroller);
+    });
+    await screen.findByText('file-85.png');
+    // The element now shows another job (it was reused), and nothing in it keeps the focus.
+    expect(row.isConnected).toBe(true);
+    expect(row.textContent).not.toContain('file-1.png');
+    expect(row.contains(document.activeElement)).toBe(false);
+  });
+
   it('selects every upload with Ctrl+A in the app shortcuts', async () => {
     const { useKeyboardShortcuts } = await import('../../../renderer/components/useKeyboardShortcuts.ts');
     function Keys() {

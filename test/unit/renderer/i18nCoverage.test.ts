@@ -123,14 +123,33 @@ describe('translations', () => {
     const missing: string[] = [];
     for (const file of sources(RENDERER, /\.tsx?$/)) {
       const text = readFileSync(file, 'utf8');
-      // t('a.b'), t("a.b"), i18nKey="a.b": literal keys (plural forms resolve to key_one / key_other).
-      for (const match of text.matchAll(/\bt\(\s*'([\w.]+)'|i18nKey="([\w.]+)"/g)) {
+      // t('a.b'), i18nKey="a.b", and the row texts' fixedText('a.b') / namedText('a.b', name) of
+      // lib/cachedText.ts: literal keys (plural forms resolve to key_one / key_other).
+      for (const match of text.matchAll(/\b(?:t|fixedText|namedText)\(\s*'([\w.]+)'|i18nKey="([\w.]+)"/g)) {
         const key = match[1] ?? match[2]!;
         if (valueAt(en, key) === undefined && valueAt(en, `${key}_other`) === undefined)
           missing.push(`${relative(ROOT, file)} ${key}`);
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('gives the cached row texts only the placeholders they fill', () => {
+    // fixedText caches a key's text as it is and namedText fills {{name}} alone: any other placeholder
+    // would show as "{{count}}" in the window.
+    const wrong: string[] = [];
+    for (const file of sources(RENDERER, /\.tsx?$/)) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/\b(fixedText|namedText)\(\s*'([\w.]+)'/g)) {
+        const expected = match[1] === 'namedText' ? 'name' : '';
+        for (const lang of [en, de]) {
+          const value = valueAt(lang, match[2]!);
+          const found = [...(value ?? '').matchAll(/\{\{(\w+)/g)].map((m) => m[1]).join();
+          if (found !== expected) wrong.push(`${relative(ROOT, file)} ${match[2]}: {{${found}}}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('leaves no user-visible literal text in the JSX', () => {

@@ -94,6 +94,25 @@ describe('the windowed queue', () => {
     expect(Object.keys(state.jobs)).toHaveLength(PAGE_SIZE);
   });
 
+  it('reads the next page ahead while scrolling towards it, and the one before when scrolling back', async () => {
+    const transport = fakeTransport({ 'jobs.list': listOf(100_000) });
+    setTransport(transport);
+    const offsets = () =>
+      transport.calls.filter((c) => c.command === 'jobs.list').map((c) => (c.input as { offset?: number }).offset);
+    await showRange('queue', 0, 20);
+    await showRange('queue', 60, 80);
+    expect(offsets()).toEqual([0]);
+    // Rows 120–140 are on page 0; page 1 starts 60 rows below them.
+    await showRange('queue', 120, 140);
+    expect(offsets()).toEqual([0, PAGE_SIZE]);
+    expect(jobIdAt(ferryStore.getState().queue, PAGE_SIZE)).toBe(PAGE_SIZE + 1);
+    // A jump down to the end of page 250 (page 251 is near), then back up towards the start of page 250.
+    await showRange('queue', 50_150, 50_170);
+    expect(offsets().slice(2)).toEqual([250 * PAGE_SIZE, 251 * PAGE_SIZE]);
+    await showRange('queue', 50_040, 50_060);
+    expect(offsets().slice(4)).toEqual([249 * PAGE_SIZE]);
+  });
+
   it('drops pages far from the screen and prunes their rows from the cache', async () => {
     setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
     for (let start = 0; start < 40_000; start += 2_000) await showRange('queue', start, start + 20);

@@ -1,0 +1,217 @@
+/**
+ * A/B of two renderer builds in the UI-scale scenario (suites/uiScale.ts), alternating in one run so
+ * that both see the same machine load: one `ferry serve` over 100,000 queued jobs, and each page load
+ * gets its static files from build A or build B (Playwright routes them; the API is the same server).
+ *
+ *   node test/bench/uiAb.ts --a /tmp/base-renderer --b dist/renderer [--reps 3] [--jobs 100000] [--profile]
+ *     [--screenshots DIR]   (each build's queue after its first scroll, as DIR/ui-ab-A.png and -B.png)
+ *
+ * Build a directory with `npx vite build --outDir DIR` (add `--minify false` for readable profiles).
+ * It prints, per build, the first-rows time, the frame times and Chromium's Performance metrics over the
+ * scroll (main-thread time in tasks, script, layout, style: less disturbed by a busy machine than frame
+ * times); `--profile` adds the page's load timeline and the functions with the most self time (CDP
+ * Profiler). Not a test; prints only.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from '@playwright/test';
+import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
+import { startFerryServe } from '../e2e/support/ferryServe.ts';
+import { BenchFiles } from './lib/files.ts';
+import { median } from './lib/measure.ts';
+import { FIRST_ROW, launch, newPage, scrollFrames, seedQueue } from './suites/uiScale.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string' },
+    reps: { type: 'string', default: '3' },
+    jobs: { type: 'string', default: '100000' },
+    profile: { type: 'boolean', default: false },
+    screenshots: { type: 'string' },
+  },
+});
+if (!flags.a || !flags.b) throw new Error('uiAb needs --a DIR and --b DIR (two renderer builds)');
+const builds = { A: resolve(flags.a), B: resolve(flags.b) };
+const reps = Number(flags.reps);
+const jobs = Number(flags.jobs);
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+};
+
+/** Serves the page's own files (not /api) from `dir`. */
+async function routeTo(page: Page, origin: string, dir: string): Promise<void> {
+  await page.route(
+    (url) => url.origin === origin && !url.pathname.startsWith('/api'),
+    async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const file = join(dir, path === '/' ? 'index.html' : path);
+      try {
+        const body = await readFile(file);
+        await route.fulfill({ status: 200, body, contentType: TYPES[extname(file)] ?? 'application/octet-stream' });
+      } catch {
+        await route.fulfill({ status: 404, body: 'not found' });
+      }
+    },
+  );
+}
+
+interface Metrics {
+  [name: string]: number;
+}
+
+async function metrics(page: Page): Promise<{ read: () => Promise<Metrics> }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const read = async (): Promise<Metrics> => {
+    const { metrics: list } = await cdp.send('Performance.getMetrics');
+    return Object.fromEntries(list.map((m) => [m.name, m.value]));
+  };
+  return { read };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+const files = await BenchFiles.create();
+const sandbox = await startSelfCommunitySandbox();
+const dataDir = await files.dir('ui-ab/data');
+await seedQueue(dataDir, jobs, sandbox.url);
+const serve = await startFerryServe(dataDir);
+const origin = new URL(serve.url).origin;
+// A routed (fulfilled) page counts as a public origin to Chromium, which would then refuse its
+// WebSocket to 127.0.0.1.
+const browser = await launch(['--disable-features=LocalNetworkAccessChecks']);
+const results: Record<string, { first: number[]; p50: number[]; p95: number[]; max: number[] }> = {};
+const selfTimes: Record<string, Map<string, number>> = {};
+const metricSums: Record<string, Metrics> = {};
+try {
+  for (let rep = 0; rep < reps; rep += 1) {
+    for (const [name, dir] of rep % 2 === 0 ? Object.entries(builds) : Object.entries(builds).reverse()) {
+      const page = await newPage(browser);
+      await routeTo(page, origin, dir);
+      page.on('console', (message) => {
+        if (message.type() === 'error') process.stderr.write(`${name} console: ${message.text()}\n`);
+      });
+      // The WebSocket's frames by wall clock, to place the API round trips on the page's timeline.
+      const frames: Array<{ at: number; dir: string; text: string }> = [];
+      page.on('websocket', (ws) => {
+        frames.push({ at: Date.now(), dir: 'open', text: '' });
+        ws.on('framesent', ({ payload }) => frames.push({ at: Date.now(), dir: '→', text: String(payload) }));
+        ws.on('framereceived', ({ payload }) => frames.push({ at: Date.now(), dir: '←', text: String(payload) }));
+      });
+      // The first job row as the page itself sees it (a Playwright poll adds its own round trips).
+      await page.addInitScript(`new MutationObserver((_, observer) => {
+        if (!document.querySelector(${JSON.stringify(FIRST_ROW)})) return;
+        window.__firstRow = performance.now();
+        observer.disconnect();
+      }).observe(document, { childList: true, subtree: true })`);
+      await page.goto(serve.url, { waitUntil: 'commit' });
+      await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
+      const first = await page.evaluate<number>('window.__firstRow ?? performance.now()');
+      if (flags.profile) {
+        const timeline = await page.evaluate<Record<string, number>>(`(() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const out = { responseEnd: nav.responseEnd, domInteractive: nav.domInteractive, dcl: nav.domContentLoadedEventEnd, timeOrigin: performance.timeOrigin };
+          for (const r of performance.getEntriesByType('resource')) out[r.name.split('/').pop().split('?')[0]] = r.responseEnd;
+          for (const p of performance.getEntriesByType('paint')) out[p.name] = p.startTime;
+          for (const m of performance.getEntriesByType('mark')) out['mark:' + m.name] = m.startTime;
+          return out;
+        })()`);
+        const origin0 = timeline.timeOrigin!;
+        delete timeline.timeOrigin;
+        const line = Object.entries(timeline).map(([k, v]) => `${k} ${Math.round(v)}`);
+        for (const f of frames)
+          line.push(
+            `ws${f.dir}${/"(?:command|event)":"([^"]+)"/.exec(f.text)?.[1] ?? (f.text ? f.text.slice(0, 20) : '')} ${Math.round(f.at - origin0)}`,
+          );
+        console.log(`${name} first load timeline (ms): ${line.join(', ')}`);
+      }
+      await page.waitForTimeout(1_000);
+      const perf = await metrics(page);
+      const before = await perf.read();
+      const cdp = flags.profile ? await page.context().newCDPSession(page) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      }
+      const scroll = await scrollFrames(page, jobs);
+      if (cdp) {
+        const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
+          profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+        };
+        const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+        const table = (selfTimes[name] ??= new Map());
+        profile.samples.forEach((id, i) => {
+          const frame = byId.get(id)!.callFrame;
+          const key = `${frame.functionName || '(anon)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
+          table.set(key, (table.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+        });
+      }
+      {
+        const after = await perf.read();
+        const sum = (metricSums[name] ??= {});
+        for (const key of [
+          'TaskDuration',
+          'ScriptDuration',
+          'LayoutDuration',
+          'RecalcStyleDuration',
+          'LayoutCount',
+          'RecalcStyleCount',
+          'Nodes',
+        ])
+          sum[key] = (sum[key] ?? 0) + (key === 'Nodes' ? after[key]! : after[key]! - before[key]!) / reps;
+      }
+      if (flags.screenshots && rep === 0) await page.screenshot({ path: join(flags.screenshots, `ui-ab-${name}.png`) });
+      const entry = (results[name] ??= { first: [], p50: [], p95: [], max: [] });
+      entry.first.push(first);
+      entry.p50.push(scroll.p50Ms);
+      entry.p95.push(scroll.p95Ms);
+      entry.max.push(scroll.maxMs);
+      console.log(
+        `${name} rep ${rep + 1}: first rows ${first.toFixed(0)} ms, frames p50 ${scroll.p50Ms.toFixed(1)} p95 ${scroll.p95Ms.toFixed(1)} max ${scroll.maxMs.toFixed(1)} ms, ${scroll.slowFrames} > 50 ms, ${scroll.rowsAfterJump} rows after the last jump`,
+      );
+      await page.context().close();
+    }
+  }
+} finally {
+  await browser.close();
+  await serve.close();
+  await sandbox.close();
+  await files.cleanup();
+}
+for (const [name, r] of Object.entries(results)) {
+  console.log(
+    `${name} medians: first rows ${median(r.first).toFixed(0)} ms, frame p50 ${median(r.p50).toFixed(1)} ms, p95 ${median(r.p95).toFixed(1)} ms, max ${median(r.max).toFixed(1)} ms`,
+  );
+}
+const a = results.A!;
+const b = results.B!;
+console.log(
+  `B/A: first rows ${(median(b.first) / median(a.first)).toFixed(2)}, frame p95 ${(median(b.p95) / median(a.p95)).toFixed(2)}, p50 ${(median(b.p50) / median(a.p50)).toFixed(2)}`,
+);
+for (const [name, sum] of Object.entries(metricSums)) {
+  console.log(
+    `${name} per scroll (240 frames): ${Object.entries(sum)
+      .map(
+        ([key, value]) => `${key} ${key.endsWith('Duration') ? `${(value * 1000).toFixed(0)} ms` : value.toFixed(0)}`,
+      )
+      .join(', ')}`,
+  );
+}
+for (const [name, table] of Object.entries(selfTimes)) {
+  console.log(`${name}: most self time while scrolling (all reps, ms)`);
+  for (const [key, ms] of [...table.entries()].sort((x, y) => y[1] - x[1]).slice(0, 25))
+    console.log(`  ${ms.toFixed(1).padStart(8)}  ${key}`);
+}
