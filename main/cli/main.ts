@@ -86,6 +86,13 @@ export interface MainIo {
  * upload of a long `ferry run` or `ferry serve` (see main/engine/lastResort.ts).
  */
 export function installProcessGuards(): void {
+  // `ferry list | head`: the reader has what it wanted and closed the pipe. Like a Unix tool that
+  // gets SIGPIPE, stop quietly instead of reporting the EPIPE as Ferry's own failure. A `ferry run`
+  // stopped this way resumes from its acknowledged parts at the next start, as after any exit.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const err = redactingWriter(process.stderr);
   installLastResort((message, error) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);

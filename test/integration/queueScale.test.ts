@@ -17,7 +17,7 @@ import { MIGRATIONS } from '../../main/db/migrations/index.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
-import { Fixtures, jsonLines } from '../support/ferryHarness.ts';
+import { Fixtures, jsonLines, spawnFerry } from '../support/ferryHarness.ts';
 
 const fixtures = new Fixtures();
 afterEach(async () => {
@@ -288,6 +288,26 @@ describe('ferry list --json over several pages', () => {
       bytesConfirmed: 0,
       lastError: { kind: 'server', message: 'went wrong' },
     });
+  }, 60_000);
+});
+
+describe('ferry list into a pipe that closes early (`ferry list | head`)', () => {
+  it('stops quietly with exit code 0 when its reader leaves, with nothing on stderr', async () => {
+    const dir = await fixtures.tempDir('ferry-scale-');
+    const db = openDatabase(dir);
+    const accountId = addAccount(db, 'pipe');
+    const jobs = new JobsRepository(db);
+    transaction(db, () => jobs.insert(Array.from({ length: 20_000 }, (_, i) => newJob(accountId, i))));
+    db.close();
+
+    const ferry = spawnFerry(dir, ['list'], { timeoutMs: 50_000 });
+    // Read the first line, then close our end, as `head -1` does.
+    await new Promise<void>((done) => ferry.child.stdout!.once('data', () => done()));
+    ferry.child.stdout!.destroy();
+    const result = await ferry.exited;
+    expect(result.signal).toBeNull();
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   }, 60_000);
 });
 
