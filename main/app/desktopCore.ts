@@ -175,7 +175,14 @@ export async function startDesktopCore(options: DesktopCoreOptions): Promise<Des
   };
   const trackAll = (): void => {
     const pending: JobState[] = ['queued', 'uploading', 'waiting', 'finalizing', 'processing', 'paused'];
-    for (const job of queue.jobs.list({ states: pending })) progress.job(job, accountPaused(job.accountId));
+    // Page by page in queue order: a large queue is not read into memory at once.
+    for (let after: { position: number; id: number } | undefined; ;) {
+      const page = queue.jobs.list({ states: pending, after, limit: 1000 });
+      for (const job of page) progress.job(job, accountPaused(job.accountId));
+      const last = page.at(-1);
+      if (!last || page.length < 1000) break;
+      after = { position: last.position, id: last.id };
+    }
     statusSoon();
   };
   const onProgress = (updates: ProgressUpdate[]): void => {

@@ -59,6 +59,40 @@ export class OverallProgress {
   readonly #paused = new Set<number>();
   /** Failures of the batch that ended last. */
   readonly #lastFailed = new Set<number>();
+  // The batch's sums, kept as entries change: the tray asks for a snapshot up to four times a second,
+  // and a batch can hold every job of a large queue (a million queued jobs is a walk of ~10 ms each time).
+  #running = 0;
+  #finished = 0;
+  #failed = 0;
+  #sized = 0;
+  #sizeSum = 0;
+  #doneSum = 0;
+
+  /** Adds (sign 1) or takes away (sign -1) what one entry contributes to the sums. */
+  #count(entry: Entry, sign: 1 | -1): void {
+    if (entry.finished) this.#finished += sign;
+    else this.#running += sign;
+    if (entry.failed) this.#failed += sign;
+    if (entry.size !== null && entry.size > 0) {
+      this.#sized += sign;
+      this.#sizeSum += sign * entry.size;
+      this.#doneSum += sign * (entry.finished ? entry.size : Math.min(Math.max(entry.done, 0), entry.size));
+    }
+  }
+
+  /** Changes an entry of the batch, keeping the sums right. */
+  #change(entry: Entry, change: (entry: Entry) => void): void {
+    this.#count(entry, -1);
+    change(entry);
+    this.#count(entry, 1);
+  }
+
+  #delete(id: number): void {
+    const entry = this.#batch.get(id);
+    if (!entry) return;
+    this.#count(entry, -1);
+    this.#batch.delete(id);
+  }
 
   /** Records a job's current row. `accountPaused`: its account's lane is paused. */
   job(job: TrackedJob, accountPaused = false): void {
@@ -69,11 +103,16 @@ export class OverallProgress {
       if (this.#batch.size === 0) this.#lastFailed.clear();
       const entry = this.#batch.get(job.id);
       if (entry && !entry.finished) {
-        entry.size = job.size;
-        // Progress events run ahead of the acknowledged bytes; a new session starts again from 0.
-        entry.done = job.bytesConfirmed === 0 ? 0 : Math.max(entry.done, job.bytesConfirmed);
+        this.#change(entry, (entry) => {
+          entry.size = job.size;
+          // Progress events run ahead of the acknowledged bytes; a new session starts again from 0.
+          entry.done = job.bytesConfirmed === 0 ? 0 : Math.max(entry.done, job.bytesConfirmed);
+        });
       } else {
-        this.#batch.set(job.id, { size: job.size, done: job.bytesConfirmed, finished: false, failed: false });
+        this.#delete(job.id);
+        const fresh: Entry = { size: job.size, done: job.bytesConfirmed, finished: false, failed: false };
+        this.#batch.set(job.id, fresh);
+        this.#count(fresh, 1);
       }
       return;
     }
@@ -83,22 +122,23 @@ export class OverallProgress {
         this.#paused.delete(job.id);
         if (state === 'completed') this.#lastFailed.delete(job.id);
         const entry = this.#batch.get(job.id);
-        if (entry) {
-          entry.finished = true;
-          entry.failed = state === 'failed';
-          entry.size = job.size ?? entry.size;
-          entry.done = entry.size ?? entry.done;
-        }
+        if (entry)
+          this.#change(entry, (entry) => {
+            entry.finished = true;
+            entry.failed = state === 'failed';
+            entry.size = job.size ?? entry.size;
+            entry.done = entry.size ?? entry.done;
+          });
         break;
       }
       case 'paused':
         this.#paused.add(job.id);
-        this.#batch.delete(job.id);
+        this.#delete(job.id);
         this.#lastFailed.delete(job.id);
         break;
       case 'canceled':
         this.#paused.delete(job.id);
-        this.#batch.delete(job.id);
+        this.#delete(job.id);
         this.#lastFailed.delete(job.id);
         break;
       case 'queued':
@@ -118,7 +158,7 @@ export class OverallProgress {
   /** Jobs that no longer exist. */
   removed(ids: Iterable<number>): void {
     for (const id of ids) {
-      this.#batch.delete(id);
+      this.#delete(id);
       this.#paused.delete(id);
       this.#lastFailed.delete(id);
     }
@@ -130,45 +170,34 @@ export class OverallProgress {
     for (const item of items) {
       const entry = this.#batch.get(item.jobId);
       if (!entry || entry.finished) continue;
-      entry.done = item.bytesDone;
-      if (item.total !== null) entry.size = item.total;
+      this.#change(entry, (entry) => {
+        entry.done = item.bytesDone;
+        if (item.total !== null) entry.size = item.total;
+      });
     }
   }
 
   snapshot(): ProgressSnapshot {
-    let running = 0;
-    let finished = 0;
-    let sizeSum = 0;
-    let doneSum = 0;
-    let sized = 0;
-    let failed = 0;
-    for (const entry of this.#batch.values()) {
-      if (entry.failed) failed += 1;
-      if (entry.finished) finished += 1;
-      else running += 1;
-      if (entry.size !== null && entry.size > 0) {
-        sized += 1;
-        sizeSum += entry.size;
-        doneSum += entry.finished ? entry.size : Math.min(Math.max(entry.done, 0), entry.size);
-      }
-    }
+    const running = this.#running;
+    const finished = this.#finished;
     const total = this.#batch.size;
     let fraction: number | null = null;
-    if (running > 0) fraction = sized > 0 ? doneSum / sizeSum : finished / total;
+    if (running > 0) fraction = this.#sized > 0 ? this.#doneSum / this.#sizeSum : finished / total;
     return {
       running,
       finished,
       total,
       paused: this.#paused.size,
       fraction: fraction === null ? null : Math.min(1, Math.max(0, fraction)),
-      failed: total > 0 ? failed : this.#lastFailed.size,
+      failed: total > 0 ? this.#failed : this.#lastFailed.size,
     };
   }
 
   #endBatchIfDone(): void {
-    for (const entry of this.#batch.values()) if (!entry.finished) return;
+    if (this.#running > 0) return;
     for (const [id, entry] of this.#batch) if (entry.failed) this.#lastFailed.add(id);
     this.#batch.clear();
+    this.#finished = this.#failed = this.#sized = this.#sizeSum = this.#doneSum = 0;
   }
 }
 
