@@ -9,7 +9,7 @@
  */
 import { UploadError } from '../../core/errors.ts';
 import type { FileRange, FileSource } from '../../core/fileSource.ts';
-import { formatBytes, joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
+import { ACK_BATCH, formatBytes, joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
 import { send, statusError, transportError, bodyExcerpt } from '../http.ts';
 import { multipartBody } from '../multipartBody.ts';
 import type {
@@ -164,6 +164,8 @@ export const selfcommunityAdapter: ProviderAdapter<SelfCommunitySession> = {
     partOrder: 'serial',
     maxParallelParts: 1,
     rateLimit: null,
+    // The server is the authority on what it holds (see ProviderCapabilities.ackBatch).
+    ackBatch: ACK_BATCH,
     defaultBaseUrl: null,
     accepts: [
       { type: 'image/*', maxBytes: SELFCOMMUNITY_LIMITS.image },

@@ -16,7 +16,7 @@ import type { Response } from 'got';
 import { z } from 'zod';
 import { UploadError } from '../../core/errors.ts';
 import type { FileRange, FileSource } from '../../core/fileSource.ts';
-import { joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
+import { ACK_BATCH, joinUrl, localFileOf, refuseEmptyFile, requireLocalFile } from '../adapterHelpers.ts';
 import { bodyExcerpt, send, statusError, transportError } from '../http.ts';
 import type {
   AccountContext,
@@ -526,6 +526,8 @@ export const twentythreeAdapter: ProviderAdapter<TwentyThreeSession> = {
     partOrder: 'parallel',
     maxParallelParts: 3,
     rateLimit: null,
+    // The server is the authority on what it holds (see ProviderCapabilities.ackBatch).
+    ackBatch: ACK_BATCH,
     defaultBaseUrl: null,
     accepts: [{ type: '*/*', maxBytes: MAX_FILE_SIZE }],
   },
