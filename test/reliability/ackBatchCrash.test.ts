@@ -201,7 +201,8 @@ describe('acknowledgements committed in batches: a kill mid-batch resumes from t
     const parts = 16;
     const width = getAdapter('twentythree').capabilities.maxParallelParts;
     let forgotten = 0;
-    for (let attempt = 0; attempt < ATTEMPTS && forgotten === 0; attempt += 1) {
+    // One commit per part could forget only the parts in flight (width); an open batch forgets more.
+    for (let attempt = 0; attempt < ATTEMPTS && forgotten <= width; attempt += 1) {
       const world = fixtures.track(await twentyThree());
       const { file, atKill, recorded, after, states } = await killMidBatch(world, parts, 7);
       // Six chunk requests went out before the held one; some were acknowledged.
@@ -215,6 +216,6 @@ describe('acknowledgements committed in batches: a kill mid-batch resumes from t
       expect(after.chunksAccepted - parts).toBe(forgotten);
       expect(after.chunkRequests - parts).toBeLessThanOrEqual(batchOf('twentythree') + width);
     }
-    expect(forgotten).toBeGreaterThan(0);
+    expect(forgotten).toBeGreaterThan(width);
   }, 180_000);
 });
