@@ -5,6 +5,7 @@
  */
 import type { Db } from '../db/database.ts';
 import { transaction } from '../db/database.ts';
+import { recentRead } from '../db/recentRead.ts';
 import type { Settings } from './contract.ts';
 import { SETTINGS_FIELDS } from './schemas.ts';
 import { formatRate } from '../core/bwlimit.ts';
@@ -18,6 +19,17 @@ export class SettingsStore {
 
   constructor(db: Db) {
     this.#db = db;
+    this.#recent = recentRead(db, () => this.get());
+  }
+
+  readonly #recent: () => Settings;
+
+  /**
+   * The settings as of a moment ago, for readers on every request (the proxy): the same as `get()`
+   * once anything was written through this connection, and within a second of another process's write.
+   */
+  recent(): Settings {
+    return this.#recent();
   }
 
   get(): Settings {

@@ -1,6 +1,7 @@
 /** Accounts: provider, base URL, non-secret settings and lane settings. Secrets live in the SecretStore. */
 import { z } from 'zod';
 import { prepared, type Db } from './database.ts';
+import { recentRead } from './recentRead.ts';
 
 export interface Account {
   id: number;
@@ -72,6 +73,21 @@ export class AccountsRepository {
     const row = prepared(this.#db, 'SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
     return row && toAccount(row);
   }
+
+  /**
+   * An account's settings as of a moment ago, for readers on every request (its proxy): see
+   * recentRead.ts for how fresh.
+   */
+  recentSettings(id: number): Readonly<Record<string, string>> | undefined {
+    let read = this.#recentSettings.get(id);
+    if (!read) {
+      read = recentRead(this.#db, () => this.get(id)?.settings);
+      this.#recentSettings.set(id, read);
+    }
+    return read();
+  }
+
+  readonly #recentSettings = new Map<number, () => Readonly<Record<string, string>> | undefined>();
 
   byName(name: string): Account | undefined {
     const row = prepared(this.#db, 'SELECT * FROM accounts WHERE name = ?').get(name) as AccountRow | undefined;

@@ -1,10 +1,11 @@
 /**
  * The HTTP client of one account: got with keep-alive agents, no automatic retries (the engine owns
- * retries so that they are counted, logged and bounded), every status returned to the adapter, a
- * pacing hook that waits for the account lane's token bucket before each request goes out, and the
- * choice of proxy for each request (proxy.ts).
+ * retries so that they are counted, logged and bounded), every status returned to the adapter, and
+ * a request preparation (core/requestRoute.ts) that waits for the account lane's token bucket before
+ * each request goes out and chooses its proxy (proxy.ts).
  */
 import got, { type Got } from 'got';
+import { setRequestPreparation } from '../core/requestRoute.ts';
 import { ProxyAgents, chooseProxy, shownProxy, type ProxyContext, type ProxySettings } from './proxy.ts';
 
 export interface AccountHttpOptions {
@@ -32,6 +33,8 @@ export function createAccountClient(options: AccountHttpOptions = {}): AccountHt
   const agents = new ProxyAgents(options.maxSockets ?? 16);
   const pace = options.pace;
   const proxySettings = options.proxy ?? {};
+  // Prepared once per account; no hooks: what used to be a beforeRequest hook (pacing, the proxy) is
+  // the client's request preparation, run by providers/http.ts before it calls got (core/requestRoute.ts).
   const http = got.extend({
     agent: agents.direct,
     retry: { limit: 0 },
@@ -41,26 +44,23 @@ export function createAccountClient(options: AccountHttpOptions = {}): AccountHt
     // stall watchdog, which knows when bytes last moved.
     timeout: { lookup: 15_000, connect: 15_000, secureConnect: 15_000 },
     headers: { 'user-agent': USER_AGENT },
-    hooks: {
-      beforeRequest: [
-        async (requestOptions) => {
-          if (pace) await pace(requestOptions.signal as AbortSignal | undefined);
-          // Chosen after the wait, so that a setting changed meanwhile applies.
-          const route = await chooseProxy(String(requestOptions.url), proxySettings);
-          requestOptions.agent = agents.for(route.proxy);
-          if (route.proxy && route.source) {
-            const context: ProxyContext = {
-              ferryProxy: {
-                shown: shownProxy(route.proxy),
-                source: route.source,
-                hasCredentials: route.proxy.username !== '' || route.proxy.password !== '',
-              },
-            };
-            requestOptions.context = context as Record<string, unknown>;
-          }
-        },
-      ],
-    },
+  });
+  setRequestPreparation(http, async (url, signal) => {
+    if (pace) await pace(signal);
+    // Chosen after the wait, so that a setting changed meanwhile applies.
+    const route = await chooseProxy(url, proxySettings);
+    // A direct request keeps the client's own agents: no option to merge.
+    if (!route.proxy) return undefined;
+    const agent = agents.for(route.proxy);
+    if (!route.source) return { agent };
+    const context: ProxyContext = {
+      ferryProxy: {
+        shown: shownProxy(route.proxy),
+        source: route.source,
+        hasCredentials: route.proxy.username !== '' || route.proxy.password !== '',
+      },
+    };
+    return { agent, context: context as Record<string, unknown> };
   });
   return { http, agents };
 }

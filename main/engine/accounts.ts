@@ -58,6 +58,11 @@ export class AccountService {
     return this.#rows.get(id);
   }
 
+  /** The account's settings as of a moment ago (AccountsRepository.recentSettings), for every request. */
+  recentSettings(id: number): Readonly<Record<string, string>> | undefined {
+    return this.#rows.recentSettings(id);
+  }
+
   byName(name: string): Account | undefined {
     return this.#rows.byName(name);
   }

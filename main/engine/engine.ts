@@ -404,10 +404,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         http: createAccountHttp({
           pace: (signal) => outsideWatchdog(signal, () => bucket.take(signal)),
           maxSockets: Math.max(4, adapter.capabilities.maxParallelParts * Math.max(1, account.concurrency)),
-          // Read for each request, so that a changed account setting applies without a restart.
+          // Read for each request (as of a moment ago), so that a changed setting applies without a restart.
           proxy: {
             ...this.#proxy,
-            account: lastGood(() => this.queue.accounts.get(account.id)?.settings.proxy, account.settings.proxy),
+            account: lastGood(() => this.queue.accounts.recentSettings(account.id)?.proxy, account.settings.proxy),
           },
         }),
       };

@@ -1,7 +1,8 @@
 /**
  * Drives one job through its adapter: check the source, create or reload the session, send the parts
  * the server has not acknowledged (serially or in parallel), finalize at most once, and poll
- * server-side processing. Every acknowledgement is recorded in one transaction before the next step.
+ * server-side processing. Acknowledgements are committed one per part, or in small batches where the
+ * server is the authority on what it holds (ProviderCapabilities.ackBatch).
  * Failures are thrown as UploadErrors and handled by the engine's retry policy, in one place.
  */
 import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
@@ -146,6 +147,47 @@ async function runJobWith(
       let previousAck: Promise<void> = Promise.resolve();
       let resynced = false;
       let failure: unknown;
+      // Acknowledged parts not committed yet: one commit per part, or per batch for a protocol whose
+      // server is the authority on what it holds (ProviderCapabilities.ackBatch), where a kill that
+      // forgets a batch costs only that batch again. A run that ends in any other way commits them.
+      const batch = adapter.capabilities.ackBatch;
+      const batchParts = batch ? Math.max(1, batch.parts) : 1;
+      let pending: Array<{ part: PartSpec; sentSha256: string | null }> = [];
+      let pendingTimer: NodeJS.Timeout | null = null;
+      let committedInRound = false;
+      const flush = async (): Promise<void> => {
+        if (pendingTimer) clearTimeout(pendingTimer);
+        pendingTimer = null;
+        // The previous commit reaches the disk before this one is made, and this one while the next
+        // parts go out (see transactionSyncedLater).
+        await previousAck.catch((error: unknown) => {
+          throw new UploadError(
+            'invalid',
+            `Recording the progress of ${initial.name} in Ferry's database failed (${error instanceof Error ? error.message : String(error)}); check the disk that holds Ferry's data folder`,
+            { cause: error },
+          );
+        });
+        // Taken after the wait: parts acknowledged meanwhile go in the same commit.
+        const parts = pending;
+        if (parts.length === 0) return;
+        pending = [];
+        committedInRound = true;
+        const current = session;
+        const bytesConfirmed = confirmed;
+        const { durable } = transactionSyncedLater(db, () => {
+          for (const acked of parts) repo.ackPart(id, acked.part, undefined, acked.sentSha256);
+          repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
+        });
+        previousAck = durable;
+        // Awaited by the next commit; a run that ends first leaves it to the next FULL commit (its end
+        // state), so its failure must not surface as an unhandled rejection.
+        durable.catch(() => undefined);
+      };
+      const flushLater = (): void => {
+        flush().catch((error: unknown) => {
+          failure ??= error;
+        });
+      };
       const worker = async (): Promise<void> => {
         while (!resynced && failure === undefined && next < missing.length) {
           const part = missing[next++]!;
@@ -163,35 +205,27 @@ async function runJobWith(
             session = outcome.session;
             const current = outcome.session;
             if (outcome.kind === 'acked') {
-              // The previous acknowledgement reaches the disk before this one is recorded, and this
-              // one while the next part goes out (see transactionSyncedLater).
-              await previousAck.catch((error: unknown) => {
-                throw new UploadError(
-                  'invalid',
-                  `Recording the progress of ${initial.name} in Ferry's database failed (${error instanceof Error ? error.message : String(error)}); check the disk that holds Ferry's data folder`,
-                  { cause: error },
-                );
-              });
-              // The sum of every recorded part, kept in memory (reading all parts back on each
+              // The sum of every acknowledged part, kept in memory (reading all parts back on each
               // acknowledgement made a file of n parts cost n² row reads); `part` replaces any
               // recorded part of the same index.
-              const bytesConfirmed = confirmed + (part.end - part.start) - (ackedSizes.get(part.index) ?? 0);
+              confirmed += part.end - part.start - (ackedSizes.get(part.index) ?? 0);
+              ackedSizes.set(part.index, part.end - part.start);
               // What this part's body really read, for jobs that must know (see confirmSentParts).
               const sentSha256 = context.file?.measuresSent
                 ? (context.file.sentSha256?.(part.start, part.end) ?? null)
                 : null;
-              const { durable } = transactionSyncedLater(db, () => {
-                repo.ackPart(id, part, undefined, sentSha256);
-                repo.update(id, { session: current, bytesConfirmed, retryStreak: 0 });
-              });
-              previousAck = durable;
-              // Awaited by the next acknowledgement; a run that ends first leaves it to the next FULL
-              // commit (its end state), so its failure must not surface as an unhandled rejection.
-              durable.catch(() => undefined);
-              ackedSizes.set(part.index, part.end - part.start);
-              confirmed = bytesConfirmed;
+              pending.push({ part, sentSha256 });
+              // The round's first acknowledgement is committed at once: it may carry what identifies
+              // the upload on the server (SelfCommunity's upload_id comes with the first chunk's reply),
+              // without which a resume could not ask the server what it holds.
+              if (pending.length >= batchParts || !committedInRound) await flush();
+              else if (pendingTimer === null && batch) pendingTimer = setTimeout(flushLater, batch.ms);
             } else {
               resynced = true;
+              // The server's offset decides which parts it holds: the resync records them all.
+              if (pendingTimer) clearTimeout(pendingTimer);
+              pendingTimer = null;
+              pending = [];
               resync(id, plan, outcome.serverOffset, current);
               confirmed = job().bytesConfirmed;
               queue.note(
@@ -208,6 +242,10 @@ async function runJobWith(
         }
       };
       await Promise.all(Array.from({ length: Math.min(width, missing.length) }, () => worker()));
+      // Whatever ended the round (all sent, a failure, a stop), the parts acknowledged so far are kept.
+      await flush().catch((error: unknown) => {
+        failure ??= error;
+      });
       report();
       if (failure !== undefined) throw failure;
       if (resynced) {

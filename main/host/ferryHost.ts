@@ -169,8 +169,9 @@ export async function openFerryHost(options: FerryHostOptions): Promise<FerryHos
     ...(options.systemProxy ? { systemProxy: options.systemProxy } : {}),
     log,
   });
-  // Read for each request (also when another process changed it): a new proxy applies at once.
-  const globalProxy = lastGood(() => api.settings.get().proxy, 'system');
+  // Read for each request (also when another process changed it, within a second): a new proxy applies
+  // to the next requests.
+  const globalProxy = lastGood(() => api.settings.recent().proxy, 'system');
   const newEngine = (): Engine => {
     const saved = api.settings.get();
     const created = new Engine({

@@ -63,3 +63,9 @@ export function refuseEmptyFile(
     throw new UploadError(kind, `${source.name} is empty: ${provider} needs at least one byte`);
   }
 }
+
+/**
+ * The acknowledgement batch of the protocols whose server is the authority on what it holds
+ * (ProviderCapabilities.ackBatch): eight parts, or what was acknowledged within a quarter second.
+ */
+export const ACK_BATCH = { parts: 8, ms: 250 } as const;

@@ -6,6 +6,7 @@
 import { RequestError, type OptionsOfTextResponseBody, type Progress, type Response, type StreamOptions } from 'got';
 import { Readable } from 'node:stream';
 import { UploadError, type ErrorKind } from '../core/errors.ts';
+import { requestPreparationOf } from '../core/requestRoute.ts';
 import { bodyBytesWritten } from './multipartBody.ts';
 import type { AccountContext, CallContext } from './types.ts';
 
@@ -39,10 +40,14 @@ export async function send(
   const body = options.body;
   try {
     call.signal.throwIfAborted();
+    // Pacing and the proxy (core/requestRoute.ts); only a proxied request gets options of its own.
+    const prepare = requestPreparationOf(account.http);
+    const route = prepare ? await prepare(url, call.signal) : undefined;
+    const routed = route ? { ...options, ...route } : options;
     let response: Response<string>;
-    if (body instanceof Readable) response = await sendStreamed(account, url, options, body, call);
+    if (body instanceof Readable) response = await sendStreamed(account, url, routed as SendOptions, body, call);
     else {
-      const request = account.http(url, { ...options, signal: call.signal } as OptionsOfTextResponseBody);
+      const request = account.http(url, { ...routed, signal: call.signal } as OptionsOfTextResponseBody);
       // `on` returns the request itself, which is awaited just below.
       void request.on('uploadProgress', (progress) => {
         call.onBytes(progress.transferred);

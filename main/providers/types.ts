@@ -40,6 +40,13 @@ export interface ProviderCapabilities {
   /** Said in the job details when resume is coarser than a part (e.g. "resume re-sends the file"). */
   resumeNote?: string;
   /**
+   * Acknowledgements may be recorded in small batches (the parts of a batch, or those acknowledged
+   * within `ms`, in one commit) rather than one commit per part: only for a protocol whose server is
+   * the authority on what it holds, so that a kill that forgets a batch costs at most that batch
+   * again (a re-sent chunk overwrites, or an offset check resynchronises). Absent: one commit per part.
+   */
+  ackBatch?: { parts: number; ms: number };
+  /**
    * What `validateSource` accepts, declared so that a UI can refuse a file before queueing it: MIME
    * patterns (`image/*`, `application/pdf`, or `*\/*` for any type) with the largest size of each.
    * `validateSource` stays the authority; a unit test keeps the two in step.

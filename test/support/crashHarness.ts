@@ -11,7 +11,9 @@
  * - no job is lost or stuck: every queued job is `completed`;
  * - SQLite `PRAGMA integrity_check` answers `ok`;
  * - re-sent chunks per file are at most (interruptions of that file's job) × (parallel width): a kill
- *   can lose the acknowledgement of each part that was in flight, and nothing else. Serial providers
+ *   can lose the acknowledgement of each part that was in flight, and nothing else; where
+ *   acknowledgements are committed in batches (SelfCommunity, TwentyThree: ProviderCapabilities.ackBatch)
+ *   also the batch not committed yet (at most `parts` + width more per interruption). Serial providers
  *   have width 1; OFAuth sends 2 parts at once and TwentyThree 3; Xvid's single "chunk" is the whole
  *   file (its resume re-sends the file, as docs/protocols.md says); Oktopost pulls, so nothing is re-sent
  *   by Ferry and the check is that no second import request was created for a source.
@@ -25,6 +27,7 @@ import type { Db } from '../../main/db/database.ts';
 import type { Job } from '../../main/db/jobsRepository.ts';
 import type { NewAccountInput } from '../../main/engine/accounts.ts';
 import type { Queue } from '../../main/engine/queue.ts';
+import { getAdapter } from '../../main/providers/registry.ts';
 import { startFileHost, type FileHost } from '../sandbox/fileHost.ts';
 import type { LoggedRequest } from '../sandbox/harness.ts';
 import { startOfauthSandbox, type OfauthSandbox } from '../sandbox/ofauth.ts';
@@ -357,7 +360,7 @@ export interface CrashReport {
   /** Kills that interrupted at least one job in an active state. */
   interruptions: number;
   resentChunks: number;
-  /** Sum over files of interruptions × width: the most re-sends allowed. */
+  /** Sum over files of interruptions × (width, plus a batch where acknowledgements are batched). */
   resentBound: number;
   width: number;
   integrity: string;
@@ -535,6 +538,10 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
       violations.push(`${files.size} files queued but ${jobs.length} jobs in the database`);
     let resentChunks = 0;
     let resentBound = 0;
+    // A batch not committed yet can hold `parts` acknowledgements, plus those that arrived while the
+    // previous commit was awaited (one per other lane).
+    const ackBatch = getAdapter(options.provider).capabilities.ackBatch;
+    const perInterruption = world.width + (ackBatch ? ackBatch.parts + world.width : 0);
     for (const job of jobs) {
       const file = files.get(job.source);
       if (!file) {
@@ -554,7 +561,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
         violations.push(`${file.name}: ${got.importRequests} import requests (expected 1, no duplicate)`);
       }
       const resent = Math.max(0, got.chunksReceived - got.chunksNeeded);
-      const bound = (interruptedJobs.get(job.id) ?? 0) * world.width;
+      const bound = (interruptedJobs.get(job.id) ?? 0) * perInterruption;
       resentChunks += resent;
       resentBound += bound;
       if (resent > bound) {

@@ -3,6 +3,7 @@
  * Kept apart from the adapter, which loads the HTTP client and the reply parsers: `ferry providers`
  * and the provider registry's catalogue (../catalog.ts) read this without loading any of that.
  */
+import { ACK_BATCH } from '../adapterHelpers.ts';
 import type { ProviderDescription } from '../types.ts';
 import type { SelfCommunityField } from './selfcommunitySession.ts';
 
@@ -29,6 +30,8 @@ export const selfcommunityDescription: ProviderDescription = {
     partOrder: 'serial',
     maxParallelParts: 1,
     rateLimit: null,
+    // The server is the authority on what it holds (see ProviderCapabilities.ackBatch).
+    ackBatch: ACK_BATCH,
     defaultBaseUrl: null,
     accepts: [
       { type: 'image/*', maxBytes: SELFCOMMUNITY_LIMITS.image },

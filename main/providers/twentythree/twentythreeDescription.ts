@@ -3,6 +3,7 @@
  * Kept apart from the adapter, which loads the HTTP client and the reply parsers: `ferry providers`
  * and the provider registry's catalogue (../catalog.ts) read this without loading any of that.
  */
+import { ACK_BATCH } from '../adapterHelpers.ts';
 import type { AccountField, ProviderDescription } from '../types.ts';
 
 export const TWENTYTHREE_DEFAULT_CHUNK_SIZE = 5 * 1024 * 1024;
@@ -64,6 +65,8 @@ export const twentythreeDescription: ProviderDescription = {
     partOrder: 'parallel',
     maxParallelParts: 3,
     rateLimit: null,
+    // The server is the authority on what it holds (see ProviderCapabilities.ackBatch).
+    ackBatch: ACK_BATCH,
     defaultBaseUrl: null,
     accepts: [{ type: '*/*', maxBytes: MAX_FILE_SIZE }],
   },
