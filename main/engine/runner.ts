@@ -241,7 +241,15 @@ async function runJobWith(
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(width, missing.length) }, () => worker()));
+      // A worker that throws (a stop while it waits for the byte budget) ends like one that fails: the
+      // others finish their current part, and what was acknowledged is committed below.
+      await Promise.all(
+        Array.from({ length: Math.min(width, missing.length) }, () =>
+          worker().catch((error: unknown) => {
+            failure ??= error;
+          }),
+        ),
+      );
       // Whatever ended the round (all sent, a failure, a stop), the parts acknowledged so far are kept.
       await flush().catch((error: unknown) => {
         failure ??= error;
