@@ -7,25 +7,37 @@ import { transport } from '../store/api.ts';
 import { useFerry } from '../store/store.ts';
 import { toastError } from '../store/toasts.ts';
 
+/**
+ * One setting: its label and hint, and the control. `group`: the control is a group of buttons
+ * (Segmented) that names itself, so the label is text rather than a <label> of one input.
+ */
 function SettingRow({
   id,
   label,
   hint,
   error,
+  group = false,
   children,
 }: {
   id: string;
   label: string;
   hint: ReactNode;
   error?: string | null;
+  group?: boolean;
   children: ReactNode;
 }) {
   return (
     <div className="setting-row">
       <div className="setting-text">
-        <label htmlFor={id} className="setting-label" id={`${id}-label`}>
-          {label}
-        </label>
+        {group ? (
+          <span className="setting-label" id={`${id}-label`}>
+            {label}
+          </span>
+        ) : (
+          <label htmlFor={id} className="setting-label" id={`${id}-label`}>
+            {label}
+          </label>
+        )}
         <p className="setting-hint" id={`${id}-hint`}>
           {hint}
         </p>
@@ -170,29 +182,21 @@ function ProxySetting() {
   const mode: ProxyMode = custom ? 'url' : proxy === 'system' || proxy === 'direct' ? proxy : 'url';
   return (
     <>
-      <div className="setting-row">
-        <div className="setting-text">
-          <span className="setting-label" id="set-proxy-mode-label">
-            {t('settings.proxy.label')}
-          </span>
-          <p className="setting-hint">{t('settings.proxy.hint')}</p>
-        </div>
-        <div className="setting-control">
-          <Segmented<ProxyMode>
-            label={t('settings.proxy.label')}
-            value={mode}
-            options={[
-              { value: 'system', label: t('settings.proxy.system') },
-              { value: 'direct', label: t('settings.proxy.direct') },
-              { value: 'url', label: t('settings.proxy.url') },
-            ]}
-            onChange={(next) => {
-              setCustom(next === 'url');
-              if (next !== 'url') void changeSettings({ proxy: next });
-            }}
-          />
-        </div>
-      </div>
+      <SettingRow id="set-proxy-mode" label={t('settings.proxy.label')} hint={t('settings.proxy.hint')} group>
+        <Segmented<ProxyMode>
+          label={t('settings.proxy.label')}
+          value={mode}
+          options={[
+            { value: 'system', label: t('settings.proxy.system') },
+            { value: 'direct', label: t('settings.proxy.direct') },
+            { value: 'url', label: t('settings.proxy.url') },
+          ]}
+          onChange={(next) => {
+            setCustom(next === 'url');
+            if (next !== 'url') void changeSettings({ proxy: next });
+          }}
+        />
+      </SettingRow>
       {mode === 'url' ? (
         <TextSetting
           id="set-proxy"
@@ -255,29 +259,24 @@ export function SettingsView() {
         </div>
         <div className="card settings-card">
           <h2 className="card-title">{t('settings.links')}</h2>
-          <div className="setting-row">
-            <div className="setting-text">
-              <span className="setting-label" id="set-autocopy-label">
-                {t('settings.autoCopy.label')}
-              </span>
-              <p className="setting-hint">
-                {desktop ? t('settings.autoCopy.hintDesktop') : t('settings.autoCopy.hintServe')}
-              </p>
-            </div>
-            <div className="setting-control">
-              <Segmented<AutoCopyLink>
-                label={t('settings.autoCopy.label')}
-                value={settings.autoCopyLink}
-                options={[
-                  { value: 'off', label: t('settings.autoCopy.off') },
-                  { value: 'url', label: 'URL' },
-                  { value: 'markdown', label: 'Markdown' },
-                  { value: 'html', label: 'HTML' },
-                ]}
-                onChange={(autoCopyLink) => void changeSettings({ autoCopyLink })}
-              />
-            </div>
-          </div>
+          <SettingRow
+            id="set-autocopy"
+            label={t('settings.autoCopy.label')}
+            hint={desktop ? t('settings.autoCopy.hintDesktop') : t('settings.autoCopy.hintServe')}
+            group
+          >
+            <Segmented<AutoCopyLink>
+              label={t('settings.autoCopy.label')}
+              value={settings.autoCopyLink}
+              options={[
+                { value: 'off', label: t('settings.autoCopy.off') },
+                { value: 'url', label: 'URL' },
+                { value: 'markdown', label: 'Markdown' },
+                { value: 'html', label: 'HTML' },
+              ]}
+              onChange={(autoCopyLink) => void changeSettings({ autoCopyLink })}
+            />
+          </SettingRow>
         </div>
         <div className="card settings-card">
           <h2 className="card-title">{t('settings.folders')}</h2>
@@ -357,62 +356,40 @@ export function SettingsView() {
             </>
           ) : null}
           {openLogFolder ? (
-            <div className="setting-row">
-              <div className="setting-text">
-                <span className="setting-label">{t('settings.logs.label')}</span>
-                <p className="setting-hint">{t('settings.logs.hint')}</p>
-              </div>
-              <div className="setting-control">
-                <button type="button" className="button" onClick={() => void openLogFolder().catch(toastError)}>
-                  {t('settings.logs.open')}
-                </button>
-              </div>
-            </div>
+            <SettingRow id="set-logs" label={t('settings.logs.label')} hint={t('settings.logs.hint')} group>
+              <button type="button" className="button" onClick={() => void openLogFolder().catch(toastError)}>
+                {t('settings.logs.open')}
+              </button>
+            </SettingRow>
           ) : null}
         </div>
         <div className="card settings-card">
           <h2 className="card-title">{t('settings.appearance')}</h2>
-          <div className="setting-row">
-            <div className="setting-text">
-              <span className="setting-label" id="set-language-label">
-                {t('settings.language.label')}
-              </span>
-              <p className="setting-hint">{t('settings.language.hint')}</p>
-            </div>
-            <div className="setting-control">
-              <Segmented<Language>
-                label={t('settings.language.label')}
-                value={settings.language}
-                options={[
-                  { value: 'system', label: t('settings.language.system') },
-                  // Each language is named in itself, so that someone who cannot read the current one finds theirs.
-                  { value: 'en', label: t('settings.language.en') },
-                  { value: 'de', label: t('settings.language.de') },
-                ]}
-                onChange={(language) => void changeSettings({ language })}
-              />
-            </div>
-          </div>
-          <div className="setting-row">
-            <div className="setting-text">
-              <span className="setting-label" id="set-theme-label">
-                {t('settings.theme.label')}
-              </span>
-              <p className="setting-hint">{t('settings.theme.hint')}</p>
-            </div>
-            <div className="setting-control">
-              <Segmented<Theme>
-                label={t('settings.theme.label')}
-                value={settings.theme}
-                options={[
-                  { value: 'system', label: t('settings.theme.system') },
-                  { value: 'light', label: t('settings.theme.light') },
-                  { value: 'dark', label: t('settings.theme.dark') },
-                ]}
-                onChange={(theme) => void changeSettings({ theme })}
-              />
-            </div>
-          </div>
+          <SettingRow id="set-language" label={t('settings.language.label')} hint={t('settings.language.hint')} group>
+            <Segmented<Language>
+              label={t('settings.language.label')}
+              value={settings.language}
+              options={[
+                { value: 'system', label: t('settings.language.system') },
+                // Each language is named in itself, so that someone who cannot read the current one finds theirs.
+                { value: 'en', label: t('settings.language.en') },
+                { value: 'de', label: t('settings.language.de') },
+              ]}
+              onChange={(language) => void changeSettings({ language })}
+            />
+          </SettingRow>
+          <SettingRow id="set-theme" label={t('settings.theme.label')} hint={t('settings.theme.hint')} group>
+            <Segmented<Theme>
+              label={t('settings.theme.label')}
+              value={settings.theme}
+              options={[
+                { value: 'system', label: t('settings.theme.system') },
+                { value: 'light', label: t('settings.theme.light') },
+                { value: 'dark', label: t('settings.theme.dark') },
+              ]}
+              onChange={(theme) => void changeSettings({ theme })}
+            />
+          </SettingRow>
         </div>
         {status ? (
           <p className="muted about">
