@@ -67,7 +67,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   }
 
   // Enqueue through the queue API, a batch of paths per call (as the API layer and `ferry upload` do).
-  let { db, queue } = openQueue(dataDir);
+  const { db, queue } = openQueue(dataDir);
   // Nothing listens on the discard port: the cold-start pass below may launch a few jobs, which fail fast.
   await queue.accounts.add({
     provider: 'selfcommunity',
@@ -88,33 +88,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   const lines = list.stdout.split('\n').filter(Boolean).length;
   if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
 
-  // Cold start: as after a crash, a few jobs are left "uploading"; start() puts them back and schedules.
-  ({ db, queue } = openQueue(dataDir));
-  for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(db).update(job.id, { state: 'uploading' });
-  const engine = new Engine({ queue, db, controlPollMs: 1_000 });
-  const coldStarted = performance.now();
-  engine.start();
-  const coldStartMs = performance.now() - coldStarted;
-  await engine.stop();
-  const viewStarted = performance.now();
-  queue.jobs.tallyByState();
-  queue.jobs.list({ limit: 100 });
-  queue.jobs.count();
-  const firstViewMs = performance.now() - viewStarted;
-
-  // Idle cost: every job waits on a paused account; the engine still checks the queue every second.
-  const account = queue.accounts.require(ACCOUNT);
-  await queue.accounts.update(account.name, { paused: true });
-  const idle = new Engine({ queue, db, controlPollMs: 1_000 });
-  idle.start();
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const cpuBefore = process.cpuUsage();
-  const idleStarted = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const cpu = process.cpuUsage(cpuBefore);
-  const idleSeconds = (performance.now() - idleStarted) / 1000;
-  await idle.stop();
-  db.close();
+  const { coldStartMs, firstViewMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
 
   return {
     jobs,
@@ -124,7 +98,7 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
     listMaxRssBytes: list.maxRssBytes,
     listCpuSeconds: list.processCpuSeconds,
     coldStartMs,
-    idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds,
+    idleCpuMsPerSecond,
     dbBytes,
     firstViewMs,
   };
@@ -149,7 +123,7 @@ export interface QueueSeededResult {
  */
 export async function queueSeeded(files: BenchFiles, jobs: number): Promise<QueueSeededResult> {
   const dataDir = await files.dir(`queue-seeded-${jobs}/data`);
-  let { db, queue } = openQueue(dataDir);
+  const { db, queue } = openQueue(dataDir);
   const account = await queue.accounts.add({
     provider: 'selfcommunity',
     name: ACCOUNT,
@@ -177,15 +151,33 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
   db.close();
   const dbBytes = await dbSize(dataDir);
 
-  // Cold start, as in queueScale: a few jobs left "uploading" by a crash go back to the queue first.
-  ({ db, queue } = openQueue(dataDir));
+  const { coldStartMs, firstViewMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
+
+  return {
+    jobs,
+    seedSeconds,
+    coldStartMs,
+    idleCpuMsPerSecond,
+    firstViewMs,
+    dbBytes,
+  };
+}
+
+/**
+ * The engine on a queue already in `dataDir`: its cold start (as after a crash, a few jobs are left
+ * "uploading"; start() puts them back and schedules), what the window asks first (summary, a page,
+ * the total), and its CPU while every job waits on a paused account (it still checks each second).
+ */
+async function startAndIdle(
+  dataDir: string,
+): Promise<{ coldStartMs: number; firstViewMs: number; idleCpuMsPerSecond: number }> {
+  const { db, queue } = openQueue(dataDir);
   for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(db).update(job.id, { state: 'uploading' });
   const engine = new Engine({ queue, db, controlPollMs: 1_000 });
   const coldStarted = performance.now();
   engine.start();
   const coldStartMs = performance.now() - coldStarted;
   await engine.stop();
-
   const viewStarted = performance.now();
   queue.jobs.tallyByState();
   queue.jobs.list({ limit: 100 });
@@ -203,13 +195,5 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
   const idleSeconds = (performance.now() - idleStarted) / 1000;
   await idle.stop();
   db.close();
-
-  return {
-    jobs,
-    seedSeconds,
-    coldStartMs,
-    idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds,
-    firstViewMs,
-    dbBytes,
-  };
+  return { coldStartMs, firstViewMs, idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds };
 }
