@@ -115,6 +115,15 @@ const resultSchema = z.object({
 const sessionSchema = z.unknown();
 const nullableResultSchema = resultSchema.nullable();
 
+/** The finished states, in the words of the history index's WHERE (migration 005). */
+const FINISHED_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'canceled']);
+const FINISHED_TERM = "state IN ('completed', 'failed', 'canceled')";
+
+/** Whether a query's states are finished ones only (so the history index holds every match). */
+function onlyFinished(states: readonly JobState[] | undefined): boolean {
+  return states !== undefined && states.length > 0 && states.every((state) => FINISHED_STATES.has(state));
+}
+
 function toJob(row: JobRow): Job {
   return {
     id: row.id,
@@ -284,7 +293,12 @@ export class JobsRepository {
         : query.after
           ? 'position, id'
           : 'position';
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const history = query.order === 'finished' && onlyFinished(query.states);
+    // The history is read from its index (migration 005) in order: a sort of every finished job took
+    // ~580 ms a page at 800,000. The index holds finished jobs only, so the query must say so in the
+    // index's own words, and SQLite is told to use it (it prefers the state index and a sort).
+    if (history) where.push(FINISHED_TERM);
+    const sql = `SELECT * FROM jobs ${history ? 'INDEXED BY jobs_history ' : ''}${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
     return (prepared(this.#db, sql).all(...params) as unknown as JobRow[]).map(toJob);
@@ -292,6 +306,9 @@ export class JobsRepository {
 
   /** How many jobs match the filter of `query` (its limit, offset, order and `after` are ignored). */
   count(query: JobQuery = {}): number {
+    // Without a search, the running totals of migration 005 answer (a page's total at a million jobs
+    // would otherwise count every matching row, ~35 ms).
+    if (!query.search) return this.#tallied(query.states, query.accountId);
     const { where, params } = this.#filter(query);
     const sql = `SELECT COUNT(*) AS n FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
     return (prepared(this.#db, sql).get(...params) as { n: number }).n;
@@ -399,28 +416,25 @@ export class JobsRepository {
   }
 
   countByState(): Partial<Record<JobState, number>> {
-    const rows = prepared(this.#db, 'SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{
-      state: string;
-      n: number;
-    }>;
     const counts: Partial<Record<JobState, number>> = {};
-    for (const row of rows) if (isJobState(row.state)) counts[row.state] = row.n;
+    for (const [state, tally] of Object.entries(this.tallyByState())) counts[state as JobState] = tally.count;
     return counts;
   }
 
   /**
-   * Jobs and bytes per state in one aggregate: known sizes summed, confirmed bytes capped at each
-   * job's size, and how many jobs do not know their size yet.
+   * Jobs and bytes per state: known sizes summed, confirmed bytes capped at each job's size, and how
+   * many jobs do not know their size yet. Read from the running totals that triggers keep in the same
+   * transactions as the jobs (migration 005): a few rows, whatever the size of the queue. Only states
+   * that have jobs are listed.
    */
   tallyByState(): Partial<
     Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>
   > {
     const rows = prepared(
       this.#db,
-      `SELECT state, COUNT(*) AS n, COALESCE(SUM(size), 0) AS total,
-                COALESCE(SUM(CASE WHEN size IS NULL THEN bytes_confirmed ELSE MIN(bytes_confirmed, size) END), 0) AS confirmed,
-                COALESCE(SUM(size IS NULL), 0) AS unknown
-         FROM jobs GROUP BY state`,
+      `SELECT state, SUM(jobs) AS n, SUM(bytes_total) AS total, SUM(bytes_confirmed) AS confirmed,
+              SUM(size_unknown) AS unknown
+         FROM job_tallies GROUP BY state HAVING SUM(jobs) > 0`,
     ).all() as Array<{ state: string; n: number; total: number; confirmed: number; unknown: number }>;
     const tallies: Partial<
       Record<JobState, { count: number; bytesTotal: number; bytesConfirmed: number; sizeUnknown: number }>
@@ -435,6 +449,22 @@ export class JobsRepository {
         };
     }
     return tallies;
+  }
+
+  /** How many jobs are in `states` (all when none given), of one account or all: from the totals. */
+  #tallied(states: readonly JobState[] | undefined, accountId: number | undefined): number {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (states && states.length > 0) {
+      where.push(`state IN (${states.map(() => '?').join(', ')})`);
+      params.push(...states);
+    }
+    if (accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(accountId);
+    }
+    const sql = `SELECT COALESCE(SUM(jobs), 0) AS n FROM job_tallies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return (prepared(this.#db, sql).get(...params) as { n: number }).n;
   }
 
   update(id: number, patch: JobPatch, now = Date.now()): void {
