@@ -194,6 +194,32 @@ describe('job tallies (migration 005)', () => {
           );
         }
       }
+      // The history read through its index is the history sorted in full, ties (same time) by id.
+      transaction(db, () =>
+        jobs.insert(Array.from({ length: 40 }, (_, i) => newJob(accounts[i % accounts.length]!, (made += 1), i))),
+      );
+      db.exec(
+        "UPDATE jobs SET state = CASE id % 3 WHEN 0 THEN 'completed' WHEN 1 THEN 'failed' ELSE 'canceled' END WHERE id % 2 = 0",
+      );
+      expectExact(db, 'after many jobs finished at once');
+      db.exec('UPDATE jobs SET finished_at = CASE WHEN id % 3 THEN (id * 7) % 11 ELSE NULL END, updated_at = id % 5');
+      const sorted = (where: string, ...params: Array<string | number>): number[] =>
+        (
+          db
+            .prepare(
+              `SELECT id FROM jobs NOT INDEXED WHERE ${where} ORDER BY COALESCE(finished_at, updated_at) DESC, id DESC`,
+            )
+            .all(...params) as Array<{ id: number }>
+        ).map((row) => row.id);
+      const history = (query: Parameters<JobsRepository['list']>[0]): number[] =>
+        jobs.list({ order: 'finished', ...query }).map((job) => job.id);
+      const all = sorted("state IN ('completed', 'failed', 'canceled')");
+      expect(all.length).toBeGreaterThan(20);
+      expect(history({ states: ['completed', 'failed', 'canceled'] })).toEqual(all);
+      expect(history({ states: ['completed', 'failed', 'canceled'], limit: 7, offset: 5 })).toEqual(all.slice(5, 12));
+      expect(history({ states: ['failed'], accountId: accounts[0]! })).toEqual(
+        sorted("state = 'failed' AND account_id = ?", accounts[0]!),
+      );
       // The sequences reached every kind of state and both known and unknown sizes.
       expect(Object.keys(recount(db)).length).toBeGreaterThanOrEqual(6);
       expect(Object.values(recount(db)).some((tally) => tally.sizeUnknown > 0)).toBe(true);

@@ -114,7 +114,7 @@ describe('migration 004 (queue indexes)', () => {
 });
 
 describe('the hot queries use indexes', () => {
-  it('plans the scheduler, idle probe, pages, positions, followers and summary without scanning or sorting jobs', async () => {
+  it('plans the scheduler, idle probe, pages, positions, followers, history, totals and summary without scanning or sorting jobs', async () => {
     const dir = await fixtures.tempDir('ferry-scale-');
     const db = openDatabase(dir);
     try {
@@ -132,8 +132,23 @@ describe('the hot queries use indexes', () => {
       jobs.tallyByState();
       transaction(db, () => jobs.insert([newJob(accountId, 9)]));
       jobs.moveToTop(1);
+      // The history (api/commands.ts historyQuery: finished states, newest first) and page totals.
+      jobs.update(2, { state: 'completed', finishedAt: 5 });
+      jobs.update(3, { state: 'failed', finishedAt: 6 });
+      const history = { order: 'finished', limit: 2, offset: 0 } as const;
+      expect(jobs.list({ ...history, states: ['completed', 'failed', 'canceled'] }).map((job) => job.id)).toEqual([
+        3, 2,
+      ]);
+      jobs.list({ ...history, states: ['failed'] });
+      jobs.list({ ...history, states: ['completed', 'canceled'], accountId });
+      jobs.list({ ...history, states: ['completed', 'failed', 'canceled'], search: 'IMG', offset: 1 });
+      jobs.count({ states: ['completed', 'failed', 'canceled'] });
+      jobs.count({ states: ['failed'], accountId });
+      jobs.count();
       const queries = seen.filter((sql) => /^\s*SELECT/i.test(sql));
-      expect(queries.length).toBeGreaterThanOrEqual(10);
+      expect(queries.length).toBeGreaterThanOrEqual(16);
+      expect(queries.filter((sql) => /jobs_history/.test(sql))).toHaveLength(4);
+      expect(queries.filter((sql) => /FROM job_tallies/.test(sql))).toHaveLength(4);
       for (const sql of queries) {
         const plan = planOf(db, sql);
         // "SCAN jobs" alone reads every row; "USE TEMP B-TREE FOR ORDER BY" sorts every match before
