@@ -6,7 +6,7 @@
  * those commands take no run lock, so they work whether or not another process is uploading.
  */
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import mime from 'mime-types';
 import { transaction, transactionSyncedLater, type Db } from '../db/database.ts';
@@ -15,6 +15,7 @@ import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import { FerryError, UploadError, type ErrorKind } from '../core/errors.ts';
 import { AccountService } from './accounts.ts';
+import { fingerprintStatted, statPath } from './enqueueFiles.ts';
 import { fingerprintFile } from './fileSource.ts';
 import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from '../core/jobState.ts';
 
@@ -137,10 +138,10 @@ export class Queue extends EventEmitter<QueueEvents> {
     }
     const rows = await inOrder(sources, async ({ source, mtimeMs }): Promise<NewJob> => {
       if (source.kind === 'file') {
-        const print = await fingerprintFile(
-          source.path,
-          mtimeMs === null ? undefined : { size: source.size ?? 0, mtimeMs },
-        );
+        const print =
+          mtimeMs === null
+            ? await fingerprintFile(source.path)
+            : await fingerprintStatted(source.path, { size: source.size ?? 0, mtimeMs });
         return {
           accountId: account.id,
           sourceKind: 'file' as const,
@@ -214,7 +215,7 @@ export class Queue extends EventEmitter<QueueEvents> {
     const path = resolve(input);
     let info;
     try {
-      info = await stat(path);
+      info = await statPath(path);
     } catch {
       throw new FerryError('invalid', `Cannot upload ${input}: no such file or folder`);
     }
