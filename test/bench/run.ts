@@ -399,6 +399,26 @@ try {
       1,
     );
     vs(
+      'summary (jobs.summary)',
+      'ms',
+      big.summaryMs ?? Number.NaN,
+      million.summaryMs,
+      'flat (≤ 1.5×)',
+      million.summaryMs <= (big.summaryMs ?? Number.NaN) * 1.5 + 0.5,
+      2,
+    );
+    rows.push({
+      suite: 'queue',
+      name: `${million.jobs.toLocaleString('en-US')} jobs, half of them finished: summary / history's first page + total`,
+      unit: 'ms',
+      ferry: round(million.historyPageMs, 2),
+      baseline: round(million.summaryHalfFinishedMs, 2),
+      baselineName: 'summary',
+      ratio: null,
+      target: 'no sort, no scan',
+      met: million.historyPageMs < 50 && million.summaryHalfFinishedMs < 5,
+    });
+    vs(
       'database size',
       'MB',
       big.dbBytes / 1e6,

@@ -29,6 +29,8 @@ export interface QueueScaleResult {
   dbBytes: number;
   /** What the window and `ferry serve` ask on start: the summary, the first page and its total. */
   firstViewMs?: number;
+  /** The header's summary alone (`jobs.summary`'s query), median of several. */
+  summaryMs?: number;
 }
 
 const BATCH = 1_000;
@@ -88,10 +90,11 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   const lines = list.stdout.split('\n').filter(Boolean).length;
   if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
 
-  const { coldStartMs, firstViewMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
+  const { coldStartMs, firstViewMs, summaryMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
 
   return {
     jobs,
+    summaryMs,
     enqueueSeconds,
     enqueueMicrosPerFile: (enqueueSeconds * 1e6) / jobs,
     listSeconds: list.wallSeconds,
@@ -113,6 +116,12 @@ export interface QueueSeededResult {
   idleCpuMsPerSecond: number;
   /** What the window and `ferry serve` ask on start: the summary, the first page and its total. */
   firstViewMs: number;
+  /** The header's summary alone, median of several. */
+  summaryMs: number;
+  /** With half of the jobs finished (one UPDATE of every other job): the summary again. */
+  summaryHalfFinishedMs: number;
+  /** The history's first page (100 jobs, newest first) and its total, with half of the jobs finished. */
+  historyPageMs: number;
   dbBytes: number;
 }
 
@@ -151,7 +160,22 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
   db.close();
   const dbBytes = await dbSize(dataDir);
 
-  const { coldStartMs, firstViewMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
+  const { coldStartMs, firstViewMs, summaryMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
+
+  // Half of the jobs finished (as after a long day of uploads), for the history and the summary.
+  const { db: finishedDb, queue: finishedQueue } = openQueue(dataDir);
+  finishedDb.exec(
+    `UPDATE jobs SET state = CASE id % 6 WHEN 0 THEN 'failed' WHEN 2 THEN 'canceled' ELSE 'completed' END,
+            finished_at = updated_at + id, bytes_confirmed = size WHERE id % 2 = 0`,
+  );
+  const summaryHalfFinishedMs = medianMs(() => finishedQueue.jobs.tallyByState());
+  const historyPageMs = medianMs(() => {
+    const query = { states: ['completed', 'failed', 'canceled'] as const, order: 'finished' as const };
+    if (finishedQueue.jobs.list({ ...query, states: [...query.states], limit: 100 }).length !== 100)
+      throw new Error('the history page is short');
+    finishedQueue.jobs.count({ ...query, states: [...query.states] });
+  });
+  finishedDb.close();
 
   return {
     jobs,
@@ -159,8 +183,22 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
     coldStartMs,
     idleCpuMsPerSecond,
     firstViewMs,
+    summaryMs,
+    summaryHalfFinishedMs,
+    historyPageMs,
     dbBytes,
   };
+}
+
+/** The median of five timed calls of `work`, in ms. */
+function medianMs(work: () => unknown): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const started = performance.now();
+    work();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[2]!;
 }
 
 /**
@@ -170,7 +208,7 @@ export async function queueSeeded(files: BenchFiles, jobs: number): Promise<Queu
  */
 async function startAndIdle(
   dataDir: string,
-): Promise<{ coldStartMs: number; firstViewMs: number; idleCpuMsPerSecond: number }> {
+): Promise<{ coldStartMs: number; firstViewMs: number; summaryMs: number; idleCpuMsPerSecond: number }> {
   const { db, queue } = openQueue(dataDir);
   for (const job of queue.jobs.list({ limit: 4 })) new JobsRepository(db).update(job.id, { state: 'uploading' });
   const engine = new Engine({ queue, db, controlPollMs: 1_000 });
@@ -183,6 +221,7 @@ async function startAndIdle(
   queue.jobs.list({ limit: 100 });
   queue.jobs.count();
   const firstViewMs = performance.now() - viewStarted;
+  const summaryMs = medianMs(() => queue.jobs.tallyByState());
 
   await queue.accounts.update(ACCOUNT, { paused: true });
   const idle = new Engine({ queue, db, controlPollMs: 1_000 });
@@ -195,5 +234,5 @@ async function startAndIdle(
   const idleSeconds = (performance.now() - idleStarted) / 1000;
   await idle.stop();
   db.close();
-  return { coldStartMs, firstViewMs, idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds };
+  return { coldStartMs, firstViewMs, summaryMs, idleCpuMsPerSecond: (cpu.user + cpu.system) / 1000 / idleSeconds };
 }
