@@ -15,7 +15,15 @@ import type { ProviderAdapter, UploadSource } from '../providers/types.ts';
 import type { SecretStore } from '../secrets/secretStore.ts';
 import { FerryError, UploadError, type ErrorKind } from '../core/errors.ts';
 import { AccountService } from './accounts.ts';
-import { fingerprintStatted, statPath } from './enqueueFiles.ts';
+import {
+  WORKER_MIN_FILES,
+  fingerprintMany,
+  fingerprintStatted,
+  statMany,
+  statPath,
+  workerError,
+  type WorkerStat,
+} from './enqueueFiles.ts';
 import { fingerprintFile } from './fileSource.ts';
 import { ACTIVE_STATES, TERMINAL_STATES, assertTransition, type JobState } from '../core/jobState.ts';
 
@@ -71,6 +79,10 @@ async function inOrder<T, R>(items: readonly T[], work: (item: T) => Promise<R>)
   return results;
 }
 
+function isUrl(input: string): boolean {
+  return /^https?:\/\//i.test(input);
+}
+
 /** Names that are never uploaded when a folder is expanded. */
 const JUNK = /^(\..*|Thumbs\.db|desktop\.ini|~\$.*)$/i;
 
@@ -124,7 +136,7 @@ export class Queue extends EventEmitter<QueueEvents> {
     const adapter = this.adapterFor(account.provider);
     if (inputs.length === 0)
       throw new FerryError('invalid', 'Nothing to upload: give at least one file, folder or URL');
-    const sources = (await inOrder(inputs, (input) => this.#expand(input, adapter))).flat();
+    const sources = await this.#expandAll(inputs, adapter);
     if (sources.length === 0)
       throw new FerryError('invalid', `Nothing to upload in ${inputs.join(', ')} (empty folder?)`);
     // Every source is checked before any file is read: a refused one stops the batch at once.
@@ -136,12 +148,24 @@ export class Queue extends EventEmitter<QueueEvents> {
         throw error;
       }
     }
+    // A large batch is fingerprinted in the file worker, in one round trip (see enqueueFiles.ts).
+    const files = sources.flatMap(({ source, mtimeMs }) =>
+      source.kind === 'file' && mtimeMs !== null ? [{ path: source.path, size: source.size ?? 0, mtimeMs }] : [],
+    );
+    const printed = new Map<string, Awaited<ReturnType<typeof fingerprintMany>>[number]>();
+    if (files.length >= WORKER_MIN_FILES) {
+      const prints = await fingerprintMany(files);
+      files.forEach((file, index) => printed.set(file.path, prints[index]!));
+    }
     const rows = await inOrder(sources, async ({ source, mtimeMs }): Promise<NewJob> => {
       if (source.kind === 'file') {
+        const known = printed.get(source.path);
+        if (known && 'error' in known) throw workerError(known);
         const print =
-          mtimeMs === null
+          known ??
+          (mtimeMs === null
             ? await fingerprintFile(source.path)
-            : await fingerprintStatted(source.path, { size: source.size ?? 0, mtimeMs });
+            : await fingerprintStatted(source.path, { size: source.size ?? 0, mtimeMs }));
         return {
           accountId: account.id,
           sourceKind: 'file' as const,
@@ -184,9 +208,33 @@ export class Queue extends EventEmitter<QueueEvents> {
     return jobs;
   }
 
+  /**
+   * The sources of several inputs, in order; the failure of the earliest bad input is the one thrown.
+   * Many local paths at once (a large folder, a long list of files) are stat'ed in the file worker in
+   * one round trip (see enqueueFiles.ts); the checks and their messages are #expand's.
+   */
+  async #expandAll(inputs: readonly string[], adapter: ProviderAdapter): Promise<Expanded[]> {
+    const stats = new Map<string, WorkerStat>();
+    if (adapter.capabilities.sources !== 'url') {
+      const local = inputs.filter((input) => !isUrl(input));
+      if (local.length >= WORKER_MIN_FILES) {
+        const results = await statMany(local.map((input) => resolve(input)));
+        local.forEach((input, index) => stats.set(input, results[index]!));
+      }
+    }
+    return (
+      await inOrder(inputs, async (input) => {
+        const known = stats.get(input);
+        // A folder is expanded by #expand (which reads it); a file's stat is already known.
+        if (!known || (!('error' in known) && known.isDirectory)) return this.#expand(input, adapter);
+        return this.#statted(input, resolve(input), known);
+      })
+    ).flat();
+  }
+
   /** The sources an input names, each file with the mtime of the stat that found it. */
   async #expand(input: string, adapter: ProviderAdapter): Promise<Expanded[]> {
-    if (/^https?:\/\//i.test(input)) {
+    if (isUrl(input)) {
       if (adapter.capabilities.sources !== 'url') {
         throw new FerryError('invalid', `${adapter.displayName} uploads local files, not URLs (${input})`);
       }
@@ -223,10 +271,24 @@ export class Queue extends EventEmitter<QueueEvents> {
       const entries = await readdir(path, { withFileTypes: true });
       entries.sort((a, b) => a.name.localeCompare(b.name));
       const kept = entries.filter((entry) => !JUNK.test(entry.name) && (entry.isDirectory() || entry.isFile()));
-      return (await inOrder(kept, (entry) => this.#expand(join(path, entry.name), adapter))).flat();
+      return this.#expandAll(
+        kept.map((entry) => join(path, entry.name)),
+        adapter,
+      );
     }
-    // The stat above is the file's check (statFile's own words): no second stat per file.
-    if (!info.isFile()) throw new FerryError('invalid', `Cannot upload ${path}: it is not a regular file (a folder?)`);
+    return this.#statted(input, path, {
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      isFile: info.isFile(),
+      isDirectory: info.isDirectory(),
+    });
+  }
+
+  /** The source of a file found by a stat (made here or in the file worker), with the same checks. */
+  #statted(input: string, path: string, info: WorkerStat): Expanded[] {
+    if ('error' in info) throw new FerryError('invalid', `Cannot upload ${input}: no such file or folder`);
+    // The stat is the file's check (statFile's own words): no second stat per file.
+    if (!info.isFile) throw new FerryError('invalid', `Cannot upload ${path}: it is not a regular file (a folder?)`);
     const name = basename(path);
     return [
       {
