@@ -5,6 +5,9 @@ import { App } from './App.tsx';
 import { t } from './i18n.ts';
 import { setTransport } from './store/api.ts';
 import { loadCatalog } from './store/catalog.ts';
+import { showRange } from './store/lists.ts';
+import { ferryStore } from './store/store.ts';
+import { preloadLazyParts } from './lazyViews.tsx';
 import { connectEvents } from './store/connectEvents.ts';
 import { refreshSummary } from './store/summary.ts';
 import { loadSyncRules } from './store/sync.ts';
@@ -27,6 +30,9 @@ if (!transport) {
 } else {
   setTransport(transport);
   connectEvents(transport);
+  // The queue's first page is the first command on the socket: the window opens on the queue, and its
+  // rows need nothing else (the list asks for the same page when it mounts and finds it in flight).
+  if (ferryStore.getState().view === 'queue') void showRange('queue', 0, 0);
   loadCatalog()
     .then(() => Promise.all([refreshSummary(), loadSyncRules()]))
     .catch(toastError);
@@ -35,4 +41,22 @@ if (!transport) {
       <App />
     </StrictMode>,
   );
+  preloadAfterFirstRows();
+}
+
+/** Reads the other views' code (lazyViews.tsx) once the queue has its first rows, or after 3 s. */
+function preloadAfterFirstRows(): void {
+  let done = false;
+  const start = (): void => {
+    if (done) return;
+    done = true;
+    stop();
+    clearTimeout(timer);
+    const idle = window.requestIdleCallback ?? ((run: () => void) => setTimeout(run, 50));
+    idle(() => void preloadLazyParts().catch(() => undefined));
+  };
+  const stop = ferryStore.subscribe((s) => {
+    if (s.queue.ready) start();
+  });
+  const timer = setTimeout(start, 3_000);
 }
