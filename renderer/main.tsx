@@ -36,12 +36,36 @@ if (!transport) {
   loadCatalog()
     .then(() => Promise.all([refreshSummary(), loadSyncRules()]))
     .catch(toastError);
-  root.render(
-    <StrictMode>
-      <App />
-    </StrictMode>,
-  );
-  preloadAfterFirstRows();
+  // The first render keeps the main thread for a few hundred milliseconds on a big queue's window,
+  // and the socket's open event (which sends the queued commands) waits behind it. Rendering once the
+  // socket is open (it opens within milliseconds from ferry serve; never later than 100 ms) lets the
+  // server read the first page while the window renders.
+  afterOpen(transport, 100, () => {
+    root.render(
+      <StrictMode>
+        <App />
+      </StrictMode>,
+    );
+    preloadAfterFirstRows();
+  });
+}
+
+/** Runs `then` once the transport is open, or after `limitMs`, whichever comes first. */
+function afterOpen(link: NonNullable<typeof transport>, limitMs: number, then: () => void): void {
+  let ran = false;
+  let stop: (() => void) | null = null;
+  const run = (): void => {
+    if (ran) return;
+    ran = true;
+    clearTimeout(timer);
+    stop?.();
+    then();
+  };
+  const timer = setTimeout(run, limitMs);
+  stop = link.onConnection((state) => {
+    if (state === 'open') queueMicrotask(run);
+  });
+  if (ran) stop();
 }
 
 /** Reads the other views' code (lazyViews.tsx) once the queue has its first rows, or after 3 s. */

@@ -1,4 +1,4 @@
-import { memo, useLayoutEffect, useMemo, useRef } from 'react';
+import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { fixedText, namedText, rowT } from '../lib/cachedText.ts';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
@@ -11,6 +11,7 @@ import { Icon, iconForMime } from './Icon.tsx';
 import { commandsFor } from './jobCommands.ts';
 import { ProgressBar } from './ProgressBar.tsx';
 import { ProviderMark } from './ProviderMark.tsx';
+import { useBlurWhenRecycled } from './rowSlot.ts';
 import { StateChip } from './StateChip.tsx';
 
 export const ROW_HEIGHT = 56;
@@ -38,17 +39,9 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
     [language, name],
   );
 
-  // Rows are recycled while scrolling (rowSlot.ts): the element that held one job's buttons is
-  // handed to another job. A button focused in it would then act on a job the person never chose
-  // (Enter on "Cancel" would cancel a different upload), so the focus leaves a row whose job changes.
+  // Rows are recycled while scrolling (rowSlot.ts): the focus leaves a row whose job changes.
   const rowRef = useRef<HTMLDivElement>(null);
-  const shownId = useRef(id);
-  useLayoutEffect(() => {
-    if (shownId.current === id) return;
-    shownId.current = id;
-    const active = document.activeElement;
-    if (active instanceof HTMLElement && rowRef.current?.contains(active)) active.blur();
-  }, [id]);
+  useBlurWhenRecycled(rowRef, id);
 
   const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
   if (!job) {

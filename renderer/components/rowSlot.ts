@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useLayoutEffect, useRef, type RefObject } from 'react';
 
 /**
  * Keys for the rows of a virtual list that let React recycle them. Keyed by index, a list scrolled
@@ -34,4 +34,19 @@ export function useRowSlots(indexes: readonly number[]): (index: number) => numb
   const next = assignSlots(slots.current, indexes);
   slots.current = next;
   return (index) => next.get(index)!;
+}
+
+/**
+ * For a recycled row: the element that held one job's buttons is handed to another job. A button
+ * focused in it would then act on a job the person never chose (Enter on "Cancel" would cancel a
+ * different upload), so the focus leaves a row whose job changes.
+ */
+export function useBlurWhenRecycled(row: RefObject<HTMLElement | null>, id: number | undefined): void {
+  const shownId = useRef(id);
+  useLayoutEffect(() => {
+    if (shownId.current === id) return;
+    shownId.current = id;
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && row.current?.contains(active)) active.blur();
+  }, [row, id]);
 }

@@ -1,4 +1,4 @@
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { t as translate } from '../i18n.ts';
 import type { FinishedState } from '../../main/api/contract.ts';
@@ -10,6 +10,7 @@ import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { Segmented } from '../components/Segmented.tsx';
 import { StateChip } from '../components/StateChip.tsx';
+import { useBlurWhenRecycled, useRowSlots } from '../components/rowSlot.ts';
 import { usePagedList } from '../components/usePagedList.ts';
 import { formatBytes, formatCount, formatTime } from '../lib/format.ts';
 import { call } from '../store/api.ts';
@@ -24,16 +25,20 @@ const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top
   const id = useFerry((s) => jobIdAt(s.history, index));
   const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
   const open = useFerry((s) => id !== undefined && s.detailsId === id);
+  // Rows are recycled while scrolling (rowSlot.ts): the focus leaves a row whose job changes.
+  const rowRef = useRef<HTMLDivElement>(null);
+  useBlurWhenRecycled(rowRef, id);
   const style = { transform: `translateY(${top}px)`, height: ROW };
   if (!job) {
     return (
-      <div className="row history-row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
+      <div ref={rowRef} className="row history-row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
         <div className="skeleton" />
       </div>
     );
   }
   return (
     <div
+      ref={rowRef}
       className={`row history-row${open ? ' is-open' : ''}`}
       role="row"
       aria-rowindex={index + 2}
@@ -103,12 +108,13 @@ async function exportHistory(format: 'csv' | 'json'): Promise<void> {
 
 function HistoryList() {
   const total = useFerry((s) => s.history.total);
-  const { parent, virtualizer, items } = usePagedList('history', total, ROW);
+  const { parent, totalSize, items } = usePagedList('history', total, ROW);
+  const slotOf = useRowSlots(items.map((item) => item.index));
   return (
     <div className="list-scroll" ref={parent}>
-      <div className="list-body" style={{ height: virtualizer.getTotalSize() }}>
+      <div className="list-body" style={{ height: totalSize }}>
         {items.map((item) => (
-          <HistoryRow key={item.key} index={item.index} top={item.start} />
+          <HistoryRow key={slotOf(item.index)} index={item.index} top={item.start} />
         ))}
       </div>
     </div>

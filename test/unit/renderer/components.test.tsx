@@ -9,6 +9,7 @@ import { setTransport } from '../../../renderer/store/api.ts';
 import { applyProgress } from '../../../renderer/store/connectEvents.ts';
 import { openPicker } from '../../../renderer/store/picker.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
+import { HistoryView } from '../../../renderer/views/HistoryView.tsx';
 import { QueueView } from '../../../renderer/views/QueueView.tsx';
 import { fakeTransport, job, listOf, OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
 
@@ -220,6 +221,40 @@ describe('the queue view', () => {
     const after = [...container.querySelectorAll('.list-body > .row')];
     expect(after.length).toBe(before.length);
     expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
+  });
+
+  it('scrolls the history by reusing its row elements too, and takes the focus out of a recycled row', async () => {
+    const finished = (id: number) =>
+      job(id, {
+        state: 'completed',
+        finishedAt: 1_700_000_000_000,
+        result: { url: `https://x.example/${id}`, remoteId: String(id), details: {} },
+      });
+    setTransport(fakeTransport({ 'history.list': listOf(100_000, finished) }));
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<HistoryView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const scrollTo = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await scrollTo(40);
+    const first = (await screen.findByText('file-45.png')).closest('.row')!;
+    first.querySelector('button')!.focus();
+    expect(first.contains(document.activeElement)).toBe(true);
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    await scrollTo(80);
+    await screen.findByText('file-85.png');
+    expect(screen.queryByText('file-45.png')).toBeNull();
+    const after = [...container.querySelectorAll('.list-body > .row')];
+    expect(after.length).toBe(before.length);
+    expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
+    expect(first.isConnected).toBe(true);
+    expect(first.contains(document.activeElement)).toBe(false);
   });
 
   it('takes the focus out of a recycled row, so a focused button never acts on another job', async () => {
