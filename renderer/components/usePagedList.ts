@@ -2,8 +2,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import { showRange, type ListKind } from '../store/lists.ts';
 
-/** Rows rendered beyond each edge of the viewport. */
-const OVERSCAN = 6;
+/**
+ * Rows rendered beyond each edge of the viewport. A scroll re-renders in the same frame (flushSync), so
+ * the margin only covers what the compositor scrolls ahead of the main thread; 3 instead of 6 cut the
+ * main-thread time of a fast scroll by about a fifth (uiAb, same run).
+ */
+const OVERSCAN = 3;
 
 export interface ListItem {
   index: number;

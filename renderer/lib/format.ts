@@ -60,8 +60,7 @@ export function plainNumber(value: number, digits: number, lang: string): string
   const whole = point === -1 ? text : text.slice(0, point);
   const fraction = point === -1 ? '' : text.slice(point + 1);
   let digitsText = whole + fraction.slice(0, digits).padEnd(digits, '0');
-  if (fraction.length > digits && fraction.charCodeAt(digits) >= 53 /* '5' */)
-    digitsText = (BigInt(digitsText) + 1n).toString().padStart(digitsText.length, '0');
+  if (fraction.length > digits && fraction.charCodeAt(digits) >= 53 /* '5' */) digitsText = plusOne(digitsText);
   const intPart = digitsText.slice(0, digitsText.length - digits) || '0';
   let grouped = '';
   for (let end = intPart.length; end > 0; end -= 3) {
@@ -70,6 +69,15 @@ export function plainNumber(value: number, digits: number, lang: string): string
       start > 0 ? `${separators.group}${intPart.slice(start, end)}${grouped}` : intPart.slice(start, end) + grouped;
   }
   return digits > 0 ? `${grouped}${separators.decimal}${digitsText.slice(-digits)}` : grouped;
+}
+
+/** A string of decimal digits plus one ("199" → "200", "99" → "100"). */
+function plusOne(digits: string): string {
+  let i = digits.length - 1;
+  while (i >= 0 && digits[i] === '9') i -= 1;
+  const carried = '0'.repeat(digits.length - 1 - i);
+  if (i < 0) return `1${carried}`;
+  return `${digits.slice(0, i)}${String.fromCharCode(digits.charCodeAt(i) + 1)}${carried}`;
 }
 
 function unit(value: number, name: string, digits: number, display: 'short' | 'narrow' = 'short', pad = 1): string {
