@@ -223,6 +223,44 @@ describe('the queue view', () => {
     expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
   });
 
+  it("keeps a waiting row's elements hidden under the placeholder bar, then fills them when the page arrives", async () => {
+    const pages = listOf(100_000)!;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    setTransport(
+      fakeTransport({
+        'jobs.list': async (input) => {
+          // Pages far down wait until the test lets them through.
+          if ((input.offset ?? 0) >= 50_000) await gate;
+          return pages(input);
+        },
+      }),
+    );
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<QueueView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const jump = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await jump(10);
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    await jump(60_000);
+    const waiting = [...container.querySelectorAll('.list-body > .row')];
+    expect(waiting.length).toBe(before.length);
+    expect(waiting.every((row) => before.includes(row))).toBe(true);
+    expect(waiting.every((row) => row.classList.contains('is-loading') && !row.hasAttribute('data-job-id'))).toBe(true);
+    await act(async () => release());
+    await screen.findByText('file-60001.png');
+    const filled = [...container.querySelectorAll('.list-body > .row')];
+    expect(filled.every((row) => before.includes(row) && !row.classList.contains('is-loading'))).toBe(true);
+    expect(filled.every((row) => row.hasAttribute('data-job-id'))).toBe(true);
+  });
+
   it('scrolls the history by reusing its row elements too, and takes the focus out of a recycled row', async () => {
     const finished = (id: number) =>
       job(id, {
