@@ -6,6 +6,7 @@
  *   node test/bench/uiAb.ts --a /tmp/base-renderer --b dist/renderer [--reps 3] [--jobs 100000] [--profile]
  *     [--screenshots DIR]   (each build's queue after its first scroll, as DIR/ui-ab-A.png and -B.png)
  *     [--load-profile]      (CPU profile from navigation to the first row: the functions with most self time)
+ *     [--mutations]         (nodes added to and removed from the list during the scroll, by parent element)
  *
  * Build a directory with `npx vite build --outDir DIR` (add `--minify false` for readable profiles).
  * It prints, per build, the first-rows time, the frame times and Chromium's Performance metrics over the
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     jobs: { type: 'string', default: '100000' },
     profile: { type: 'boolean', default: false },
     'load-profile': { type: 'boolean', default: false },
+    mutations: { type: 'boolean', default: false },
     screenshots: { type: 'string' },
   },
 });
@@ -175,7 +177,26 @@ try {
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
       }
+      if (flags.mutations)
+        await page.evaluate(`(() => {
+          const counts = (window.__mutations = {});
+          const where = (node) => node.nodeType === 1 ? node.tagName.toLowerCase() + '.' + String(node.className?.baseVal ?? node.className).split(' ')[0] : '#text';
+          new MutationObserver((records) => {
+            for (const record of records) {
+              if (record.type !== 'childList') continue;
+              for (const node of record.addedNodes) { const key = '+' + where(node) + ' in ' + where(record.target); counts[key] = (counts[key] ?? 0) + 1; }
+              for (const node of record.removedNodes) { const key = '-' + where(node) + ' in ' + where(record.target); counts[key] = (counts[key] ?? 0) + 1; }
+            }
+          }).observe(document.querySelector('.list'), { childList: true, subtree: true });
+        })()`);
       const scroll = await scrollFrames(page, jobs);
+      if (flags.mutations) {
+        const counts = await page.evaluate<Record<string, number>>('window.__mutations');
+        const top = Object.entries(counts)
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 12);
+        console.log(`${name} DOM mutations over the scroll: ${top.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
       if (cdp) {
         const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
           profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };

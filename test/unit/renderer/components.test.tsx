@@ -223,6 +223,38 @@ describe('the queue view', () => {
     expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
   });
 
+  it('keeps every row element in place when more than half the rows change, and the focused row with its job', async () => {
+    setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<QueueView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const scrollTo = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await scrollTo(40);
+    await screen.findByText('file-45.png');
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    // Twelve rows down: most rows on screen are new.
+    await scrollTo(52);
+    await screen.findByText('file-64.png');
+    // The same elements in the same order: nothing was moved in the DOM, only what they show changed.
+    expect([...container.querySelectorAll('.list-body > .row')]).toEqual(before);
+    // Twelve more with a button of row 66 focused, a row that stays on screen: it keeps its job and the focus.
+    const focusedRow = screen.getByText('file-66.png').closest('.row') as HTMLElement;
+    const button = within(focusedRow).getByRole('button', { name: 'Pause file-66.png' });
+    button.focus();
+    await scrollTo(64);
+    await screen.findByText('file-76.png');
+    expect(document.activeElement).toBe(button);
+    expect(button.closest('.row')!.textContent).toContain('file-66.png');
+    expect(new Set(container.querySelectorAll('.list-body > .row'))).toEqual(new Set(before));
+  });
+
   it("keeps a waiting row's elements hidden under the placeholder bar, then fills them when the page arrives", async () => {
     const pages = listOf(100_000)!;
     let release: () => void = () => undefined;
