@@ -113,7 +113,7 @@ function JobRowCells({
       data-job-id={loading ? undefined : job.id}
       data-state={loading ? undefined : job.state}
       style={style}
-      onClick={onClick}
+      onClick={loading ? undefined : onClick}
     >
       <div className="cell cell-check" role="gridcell">
         <input

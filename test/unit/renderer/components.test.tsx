@@ -286,6 +286,10 @@ describe('the queue view', () => {
     expect(waiting.length).toBe(before.length);
     expect(waiting.every((row) => before.includes(row))).toBe(true);
     expect(waiting.every((row) => row.classList.contains('is-loading') && !row.hasAttribute('data-job-id'))).toBe(true);
+    // A click on a waiting row acts on nothing (its hidden elements belong to the job it showed before).
+    fireEvent.click(waiting[0]!);
+    expect(ferryStore.getState().selection).toEqual({});
+    expect(ferryStore.getState().detailsId).toBeNull();
     await act(async () => release());
     await screen.findByText('file-60001.png');
     const filled = [...container.querySelectorAll('.list-body > .row')];
