@@ -1,19 +1,16 @@
 import { Component, useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AccountPicker } from './components/AccountPicker.tsx';
-import { DetailsPanel } from './components/DetailsPanel.tsx';
 import { DropZone } from './components/DropZone.tsx';
 import { NetworkBanner } from './components/NetworkBanner.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { Toasts } from './components/Toasts.tsx';
 import { useKeyboardShortcuts } from './components/useKeyboardShortcuts.ts';
 import { applyLanguage, t } from './i18n.ts';
+import type { ViewName } from './store/slices.ts';
 import { ferryStore, useFerry } from './store/store.ts';
-import { AccountsView } from './views/AccountsView.tsx';
-import { HistoryView } from './views/HistoryView.tsx';
+import { lazyParts, useLazyPart, ViewLoading } from './lazyViews.tsx';
 import { QueueView } from './views/QueueView.tsx';
-import { SettingsView } from './views/SettingsView.tsx';
-import { SyncView } from './views/SyncView.tsx';
 
 export const THEME_KEY = 'ferry.theme';
 
@@ -85,22 +82,19 @@ class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | 
 
 function CurrentView() {
   const view = useFerry((s) => s.view);
-  switch (view) {
-    case 'queue':
-      return <QueueView />;
-    case 'history':
-      return <HistoryView />;
-    case 'sync':
-      return <SyncView />;
-    case 'accounts':
-      return <AccountsView />;
-    case 'settings':
-      return <SettingsView />;
-    default: {
-      const never: never = view;
-      return never;
-    }
-  }
+  if (view === 'queue') return <QueueView />;
+  return <LazyView key={view} view={view} />;
+}
+
+/** A view from its own chunk (lazyViews.tsx): shown in the same pass when its code is loaded. */
+function LazyView({ view }: { view: Exclude<ViewName, 'queue'> }) {
+  const View = useLazyPart(lazyParts[view]);
+  return View ? <View /> : <ViewLoading />;
+}
+
+function LazyDetailsPanel() {
+  const Panel = useLazyPart(lazyParts.details);
+  return Panel ? <Panel /> : null;
 }
 
 function ConnectionBanner() {
@@ -128,7 +122,7 @@ export function App() {
           <NetworkBanner />
           <CurrentView />
         </main>
-        {detailsOpen ? <DetailsPanel /> : null}
+        {detailsOpen ? <LazyDetailsPanel /> : null}
         <DropZone />
         <AccountPicker />
         <Toasts />

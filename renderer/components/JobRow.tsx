@@ -1,4 +1,5 @@
-import { memo, useLayoutEffect, useMemo, useRef } from 'react';
+import { memo, useMemo, useRef } from 'react';
+import type { JobView } from '../../main/api/contract.ts';
 import { useTranslation } from 'react-i18next';
 import { fixedText, namedText, rowT } from '../lib/cachedText.ts';
 import { etaSeconds, formatBytes, formatDuration, formatSpeed } from '../lib/format.ts';
@@ -11,6 +12,7 @@ import { Icon, iconForMime } from './Icon.tsx';
 import { commandsFor } from './jobCommands.ts';
 import { ProgressBar } from './ProgressBar.tsx';
 import { ProviderMark } from './ProviderMark.tsx';
+import { useBlurWhenRecycled } from './rowSlot.ts';
 import { StateChip } from './StateChip.tsx';
 
 export const ROW_HEIGHT = 56;
@@ -24,40 +26,55 @@ let anchorIndex: number | null = null;
 export const JobRow = memo(function JobRow({ index, top }: { index: number; top: number }) {
   const id = useFerry((s) => jobIdAt(s.queue, index));
   const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
-  const progress = useFerry((s) => (id === undefined ? undefined : s.progress[id]));
-  const selected = useFerry((s) => (id === undefined ? false : s.selectAll || s.selection[id] === true));
-  const open = useFerry((s) => id !== undefined && s.detailsId === id);
-  // One translation hook per row: it re-renders the row when the language changes. The texts themselves
-  // come from lib/cachedText.ts, cached per language (a dozen new rows a frame while scrolling).
-  const { i18n } = useTranslation();
-  const language = i18n.language;
-  const name = job?.name ?? '';
-  // Made when the name or language changes, not per progress message.
-  const labels = useMemo(
-    () => ({ select: namedText('job.select', name), progress: namedText('job.progressOf', name) }),
-    [language, name],
-  );
 
-  // Rows are recycled while scrolling (rowSlot.ts): the element that held one job's buttons is
-  // handed to another job. A button focused in it would then act on a job the person never chose
-  // (Enter on "Cancel" would cancel a different upload), so the focus leaves a row whose job changes.
+  // Rows are recycled while scrolling (rowSlot.ts): the focus leaves a row whose job changes.
   const rowRef = useRef<HTMLDivElement>(null);
-  const shownId = useRef(id);
-  useLayoutEffect(() => {
-    if (shownId.current === id) return;
-    shownId.current = id;
-    const active = document.activeElement;
-    if (active instanceof HTMLElement && rowRef.current?.contains(active)) active.blur();
-  }, [id]);
+  useBlurWhenRecycled(rowRef, id);
 
+  // A row whose page is still being read keeps the elements of the job it showed last, hidden under
+  // the placeholder's bar: when the page arrives (after a jump, several rows at once) React then
+  // patches texts instead of building every row's ~40 elements again.
+  const lastJob = useRef<JobView | undefined>(undefined);
+  const loading = !job;
+  const shownJob = job ?? lastJob.current;
+  if (job) lastJob.current = job;
   const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT };
-  if (!job) {
+  if (!shownJob) {
     return (
       <div ref={rowRef} className="row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
         <div className="skeleton" />
       </div>
     );
   }
+  return <JobRowCells job={shownJob} loading={loading} index={index} style={style} rowRef={rowRef} />;
+});
+
+function JobRowCells({
+  job,
+  loading,
+  index,
+  style,
+  rowRef,
+}: {
+  job: JobView;
+  loading: boolean;
+  index: number;
+  style: React.CSSProperties;
+  rowRef: React.RefObject<HTMLDivElement | null>;
+}) {
+  const progress = useFerry((s) => (loading ? undefined : s.progress[job.id]));
+  const selected = useFerry((s) => !loading && (s.selectAll || s.selection[job.id] === true));
+  const open = useFerry((s) => !loading && s.detailsId === job.id);
+  // One translation hook per row: it re-renders the row when the language changes. The texts themselves
+  // come from lib/cachedText.ts, cached per language (a dozen new rows a frame while scrolling).
+  const { i18n } = useTranslation();
+  const language = i18n.language;
+  const name = job.name;
+  // Made when the name or language changes, not per progress message.
+  const labels = useMemo(
+    () => ({ select: namedText('job.select', name), progress: namedText('job.progressOf', name) }),
+    [language, name],
+  );
 
   const size = progress?.total ?? job.size;
   const done = Math.max(progress?.bytesDone ?? 0, job.bytesConfirmed);
@@ -89,14 +106,14 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
   return (
     <div
       ref={rowRef}
-      className={`row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}`}
+      className={`row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}${loading ? ' is-loading' : ''}`}
       role="row"
       aria-rowindex={index + 2}
       aria-selected={selected}
-      data-job-id={job.id}
-      data-state={job.state}
+      data-job-id={loading ? undefined : job.id}
+      data-state={loading ? undefined : job.state}
       style={style}
-      onClick={onClick}
+      onClick={loading ? undefined : onClick}
     >
       <div className="cell cell-check" role="gridcell">
         <input
@@ -180,4 +197,4 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
       </div>
     </div>
   );
-});
+}

@@ -1,7 +1,7 @@
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { t as translate } from '../i18n.ts';
-import type { FinishedState } from '../../main/api/contract.ts';
+import type { FinishedState, JobView } from '../../main/api/contract.ts';
 import { AccountFilter } from '../components/AccountFilter.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Icon, iconForMime } from '../components/Icon.tsx';
@@ -10,6 +10,7 @@ import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { Segmented } from '../components/Segmented.tsx';
 import { StateChip } from '../components/StateChip.tsx';
+import { useBlurWhenRecycled, useRowSlots } from '../components/rowSlot.ts';
 import { usePagedList } from '../components/usePagedList.ts';
 import { formatBytes, formatCount, formatTime } from '../lib/format.ts';
 import { call } from '../store/api.ts';
@@ -23,24 +24,49 @@ const ROW = 56;
 const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top: number }) {
   const id = useFerry((s) => jobIdAt(s.history, index));
   const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
-  const open = useFerry((s) => id !== undefined && s.detailsId === id);
+  // Rows are recycled while scrolling (rowSlot.ts): the focus leaves a row whose job changes.
+  const rowRef = useRef<HTMLDivElement>(null);
+  useBlurWhenRecycled(rowRef, id);
+  // As in the queue (JobRow): a row waiting for its page keeps its last job's elements, hidden under
+  // the placeholder's bar, so that the page's arrival patches them instead of building new ones.
+  const lastJob = useRef<JobView | undefined>(undefined);
+  const shownJob = job ?? lastJob.current;
+  if (job) lastJob.current = job;
   const style = { transform: `translateY(${top}px)`, height: ROW };
-  if (!job) {
+  if (!shownJob) {
     return (
-      <div className="row history-row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
+      <div ref={rowRef} className="row history-row is-placeholder" role="row" aria-rowindex={index + 2} style={style}>
         <div className="skeleton" />
       </div>
     );
   }
+  return <HistoryRowCells job={shownJob} loading={!job} index={index} style={style} rowRef={rowRef} />;
+});
+
+function HistoryRowCells({
+  job,
+  loading,
+  index,
+  style,
+  rowRef,
+}: {
+  job: JobView;
+  loading: boolean;
+  index: number;
+  style: React.CSSProperties;
+  rowRef: React.RefObject<HTMLDivElement | null>;
+}) {
+  const open = useFerry((s) => !loading && s.detailsId === job.id);
   return (
     <div
-      className={`row history-row${open ? ' is-open' : ''}`}
+      ref={rowRef}
+      className={`row history-row${open ? ' is-open' : ''}${loading ? ' is-loading' : ''}`}
       role="row"
       aria-rowindex={index + 2}
-      data-job-id={job.id}
+      data-job-id={loading ? undefined : job.id}
       style={style}
       onClick={(event) => {
-        if (!(event.target as HTMLElement).closest('button, a')) void openDetails(job.id);
+        if (!loading && !(event.target as HTMLElement).closest('button, a')) void openDetails(job.id);
       }}
     >
       <div className="cell cell-name" role="gridcell">
@@ -77,7 +103,7 @@ const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top
       </div>
     </div>
   );
-});
+}
 
 function download(text: string, name: string, type: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -103,12 +129,13 @@ async function exportHistory(format: 'csv' | 'json'): Promise<void> {
 
 function HistoryList() {
   const total = useFerry((s) => s.history.total);
-  const { parent, virtualizer, items } = usePagedList('history', total, ROW);
+  const { parent, totalSize, items } = usePagedList('history', total, ROW);
+  const slotOf = useRowSlots(items.map((item) => item.index));
   return (
     <div className="list-scroll" ref={parent}>
-      <div className="list-body" style={{ height: virtualizer.getTotalSize() }}>
+      <div className="list-body" style={{ height: totalSize }}>
         {items.map((item) => (
-          <HistoryRow key={item.key} index={item.index} top={item.start} />
+          <HistoryRow key={slotOf(item.index)} index={item.index} top={item.start} />
         ))}
       </div>
     </div>

@@ -126,13 +126,13 @@ const FILTERS: QueueStateFilter[] = ['all', 'active', 'paused', 'failed', 'compl
 function QueueList() {
   const total = useFerry((s) => s.queue.total);
   const ready = useFerry((s) => s.queue.ready);
-  const { parent, virtualizer, items } = usePagedList('queue', total, ROW_HEIGHT);
+  const { parent, totalSize, items } = usePagedList('queue', total, ROW_HEIGHT);
   const slotOf = useRowSlots(items.map((item) => item.index));
 
   if (!ready && total === 0) return <div className="list-scroll" ref={parent} />;
   return (
     <div className="list-scroll" ref={parent}>
-      <div className="list-body" style={{ height: virtualizer.getTotalSize() }}>
+      <div className="list-body" style={{ height: totalSize }}>
         {items.map((item) => (
           <JobRow key={slotOf(item.index)} index={item.index} top={item.start} />
         ))}

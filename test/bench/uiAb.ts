@@ -5,6 +5,8 @@
  *
  *   node test/bench/uiAb.ts --a /tmp/base-renderer --b dist/renderer [--reps 3] [--jobs 100000] [--profile]
  *     [--screenshots DIR]   (each build's queue after its first scroll, as DIR/ui-ab-A.png and -B.png)
+ *     [--load-profile]      (CPU profile from navigation to the first row: the functions with most self time)
+ *     [--mutations]         (nodes added to and removed from the list during the scroll, by parent element)
  *
  * Build a directory with `npx vite build --outDir DIR` (add `--minify false` for readable profiles).
  * It prints, per build, the first-rows time, the frame times and Chromium's Performance metrics over the
@@ -29,6 +31,8 @@ const { values: flags } = parseArgs({
     reps: { type: 'string', default: '3' },
     jobs: { type: 'string', default: '100000' },
     profile: { type: 'boolean', default: false },
+    'load-profile': { type: 'boolean', default: false },
+    mutations: { type: 'boolean', default: false },
     screenshots: { type: 'string' },
   },
 });
@@ -94,6 +98,20 @@ const origin = new URL(serve.url).origin;
 const browser = await launch(['--disable-features=LocalNetworkAccessChecks']);
 const results: Record<string, { first: number[]; p50: number[]; p95: number[]; max: number[] }> = {};
 const selfTimes: Record<string, Map<string, number>> = {};
+const loadSelfTimes: Record<string, Map<string, number>> = {};
+
+/** Adds a CDP profile's self time per function (ms) to `table`. */
+function addSelfTimes(
+  table: Map<string, number>,
+  profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] },
+): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!.callFrame;
+    const key = `${frame.functionName || '(anon)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
+    table.set(key, (table.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+}
 const metricSums: Record<string, Metrics> = {};
 try {
   for (let rep = 0; rep < reps; rep += 1) {
@@ -116,8 +134,21 @@ try {
         window.__firstRow = performance.now();
         observer.disconnect();
       }).observe(document, { childList: true, subtree: true })`);
+      const loadCdp = flags['load-profile'] ? await page.context().newCDPSession(page) : null;
+      if (loadCdp) {
+        await loadCdp.send('Profiler.enable');
+        await loadCdp.send('Profiler.setSamplingInterval', { interval: 100 });
+        await loadCdp.send('Profiler.start');
+      }
       await page.goto(serve.url, { waitUntil: 'commit' });
       await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
+      if (loadCdp) {
+        const { profile } = (await loadCdp.send('Profiler.stop')) as unknown as {
+          profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+        };
+        addSelfTimes((loadSelfTimes[name] ??= new Map()), profile);
+        await loadCdp.detach();
+      }
       const first = await page.evaluate<number>('window.__firstRow ?? performance.now()');
       if (flags.profile) {
         const timeline = await page.evaluate<Record<string, number>>(`(() => {
@@ -146,18 +177,31 @@ try {
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
       }
+      if (flags.mutations)
+        await page.evaluate(`(() => {
+          const counts = (window.__mutations = {});
+          const where = (node) => node.nodeType === 1 ? node.tagName.toLowerCase() + '.' + String(node.className?.baseVal ?? node.className).split(' ')[0] : '#text';
+          new MutationObserver((records) => {
+            for (const record of records) {
+              if (record.type !== 'childList') continue;
+              for (const node of record.addedNodes) { const key = '+' + where(node) + ' in ' + where(record.target); counts[key] = (counts[key] ?? 0) + 1; }
+              for (const node of record.removedNodes) { const key = '-' + where(node) + ' in ' + where(record.target); counts[key] = (counts[key] ?? 0) + 1; }
+            }
+          }).observe(document.querySelector('.list'), { childList: true, subtree: true });
+        })()`);
       const scroll = await scrollFrames(page, jobs);
+      if (flags.mutations) {
+        const counts = await page.evaluate<Record<string, number>>('window.__mutations');
+        const top = Object.entries(counts)
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 12);
+        console.log(`${name} DOM mutations over the scroll: ${top.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
       if (cdp) {
         const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
           profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
         };
-        const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-        const table = (selfTimes[name] ??= new Map());
-        profile.samples.forEach((id, i) => {
-          const frame = byId.get(id)!.callFrame;
-          const key = `${frame.functionName || '(anon)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
-          table.set(key, (table.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-        });
+        addSelfTimes((selfTimes[name] ??= new Map()), profile);
       }
       {
         const after = await perf.read();
@@ -209,6 +253,11 @@ for (const [name, sum] of Object.entries(metricSums)) {
       )
       .join(', ')}`,
   );
+}
+for (const [name, table] of Object.entries(loadSelfTimes)) {
+  console.log(`${name}: most self time from navigation to the first row (all reps, ms)`);
+  for (const [key, ms] of [...table.entries()].sort((x, y) => y[1] - x[1]).slice(0, 30))
+    console.log(`  ${ms.toFixed(1).padStart(8)}  ${key}`);
 }
 for (const [name, table] of Object.entries(selfTimes)) {
   console.log(`${name}: most self time while scrolling (all reps, ms)`);

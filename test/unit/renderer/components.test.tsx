@@ -9,6 +9,7 @@ import { setTransport } from '../../../renderer/store/api.ts';
 import { applyProgress } from '../../../renderer/store/connectEvents.ts';
 import { openPicker } from '../../../renderer/store/picker.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
+import { HistoryView } from '../../../renderer/views/HistoryView.tsx';
 import { QueueView } from '../../../renderer/views/QueueView.tsx';
 import { fakeTransport, job, listOf, OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
 
@@ -220,6 +221,114 @@ describe('the queue view', () => {
     const after = [...container.querySelectorAll('.list-body > .row')];
     expect(after.length).toBe(before.length);
     expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
+  });
+
+  it('keeps every row element in place when more than half the rows change, and the focused row with its job', async () => {
+    setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<QueueView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const scrollTo = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await scrollTo(40);
+    await screen.findByText('file-45.png');
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    // Twelve rows down: most rows on screen are new.
+    await scrollTo(52);
+    await screen.findByText('file-64.png');
+    // The same elements in the same order: nothing was moved in the DOM, only what they show changed.
+    expect([...container.querySelectorAll('.list-body > .row')]).toEqual(before);
+    // Twelve more with a button of row 66 focused, a row that stays on screen: it keeps its job and the focus.
+    const focusedRow = screen.getByText('file-66.png').closest('.row') as HTMLElement;
+    const button = within(focusedRow).getByRole('button', { name: 'Pause file-66.png' });
+    button.focus();
+    await scrollTo(64);
+    await screen.findByText('file-76.png');
+    expect(document.activeElement).toBe(button);
+    expect(button.closest('.row')!.textContent).toContain('file-66.png');
+    expect(new Set(container.querySelectorAll('.list-body > .row'))).toEqual(new Set(before));
+  });
+
+  it("keeps a waiting row's elements hidden under the placeholder bar, then fills them when the page arrives", async () => {
+    const pages = listOf(100_000)!;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    setTransport(
+      fakeTransport({
+        'jobs.list': async (input) => {
+          // Pages far down wait until the test lets them through.
+          if ((input.offset ?? 0) >= 50_000) await gate;
+          return pages(input);
+        },
+      }),
+    );
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<QueueView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const jump = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await jump(10);
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    await jump(60_000);
+    const waiting = [...container.querySelectorAll('.list-body > .row')];
+    expect(waiting.length).toBe(before.length);
+    expect(waiting.every((row) => before.includes(row))).toBe(true);
+    expect(waiting.every((row) => row.classList.contains('is-loading') && !row.hasAttribute('data-job-id'))).toBe(true);
+    // A click on a waiting row acts on nothing (its hidden elements belong to the job it showed before).
+    fireEvent.click(waiting[0]!);
+    expect(ferryStore.getState().selection).toEqual({});
+    expect(ferryStore.getState().detailsId).toBeNull();
+    await act(async () => release());
+    await screen.findByText('file-60001.png');
+    const filled = [...container.querySelectorAll('.list-body > .row')];
+    expect(filled.every((row) => before.includes(row) && !row.classList.contains('is-loading'))).toBe(true);
+    expect(filled.every((row) => row.hasAttribute('data-job-id'))).toBe(true);
+  });
+
+  it('scrolls the history by reusing its row elements too, and takes the focus out of a recycled row', async () => {
+    const finished = (id: number) =>
+      job(id, {
+        state: 'completed',
+        finishedAt: 1_700_000_000_000,
+        result: { url: `https://x.example/${id}`, remoteId: String(id), details: {} },
+      });
+    setTransport(fakeTransport({ 'history.list': listOf(100_000, finished) }));
+    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+    const { container } = render(<HistoryView />);
+    await screen.findByText('file-1.png');
+    const scroller = container.querySelector('.list-scroll')!;
+    const scrollTo = async (row: number) =>
+      act(async () => {
+        scroller.scrollTop = row * 56;
+        fireEvent.scroll(scroller);
+      });
+    await scrollTo(40);
+    const first = (await screen.findByText('file-45.png')).closest('.row')!;
+    first.querySelector('button')!.focus();
+    expect(first.contains(document.activeElement)).toBe(true);
+    const before = [...container.querySelectorAll('.list-body > .row')];
+    await scrollTo(80);
+    await screen.findByText('file-85.png');
+    expect(screen.queryByText('file-45.png')).toBeNull();
+    const after = [...container.querySelectorAll('.list-body > .row')];
+    expect(after.length).toBe(before.length);
+    expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
+    expect(first.isConnected).toBe(true);
+    expect(first.contains(document.activeElement)).toBe(false);
   });
 
   it('takes the focus out of a recycled row, so a focused button never acts on another job', async () => {

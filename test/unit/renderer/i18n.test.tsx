@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, render, screen, within } from '@testing-librar
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccountInfo, Settings } from '../../../main/api/contract.ts';
 import { App } from '../../../renderer/App.tsx';
+import { preloadLazyParts } from '../../../renderer/lazyViews.tsx';
 import { DetailsPanel } from '../../../renderer/components/DetailsPanel.tsx';
 import { commandsFor } from '../../../renderer/components/jobCommands.ts';
 import { applyLanguage, resolveLanguage } from '../../../renderer/i18n.ts';
@@ -80,6 +81,8 @@ function boot(patch: Partial<Settings> = {}, kind: 'serve' | 'electron' = 'serve
 }
 
 async function show(view: ViewName): Promise<void> {
+  // The views other than the queue load their code on first use (lazyViews.tsx).
+  await preloadLazyParts();
   await act(async () => {
     ferryStore.setState({ view });
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { refusalReason } from '../../../renderer/lib/accepts.ts';
 import { expandDrop, isJunk, parseUrls } from '../../../renderer/lib/dropEntries.ts';
-import { formatBytes, formatDuration } from '../../../renderer/lib/format.ts';
+import { formatBytes, formatCount, formatDuration, formatSpeed, plainNumber } from '../../../renderer/lib/format.ts';
+import { applyLanguage } from '../../../renderer/i18n.ts';
 import { formatLink } from '../../../renderer/lib/links.ts';
 import { OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
 
@@ -97,6 +98,47 @@ describe('formatting', () => {
     expect(formatDuration(45)).toBe('45s');
     expect(formatDuration(185)).toBe('3m 05s');
     expect(formatDuration(7_800)).toBe('2h 10m');
+  });
+
+  it('formats counts and sizes without Intl exactly as Intl does, in both languages', () => {
+    // Sizes that round at each place (x.x5, 99.95, 999.5), powers of ten and a spread of others.
+    const values = [0, 1, 5, 999, 1000, 1049, 1050, 1051, 1949, 1950, 99_949, 99_950, 99_999, 100_000, 999_499];
+    values.push(999_500, 999_999, 1_000_000, 1_234_567, 9_999_999, 12_345_678_901, 1e15 - 1, 4.5e15);
+    let seed = 11;
+    for (let i = 0; i < 3000; i += 1) {
+      seed = (seed * 48271) % 2147483647;
+      values.push(Math.floor((seed / 2147483647) * 10 ** (1 + (i % 14))));
+    }
+    try {
+      for (const lang of ['en', 'de'] as const) {
+        applyLanguage(lang);
+        const count = new Intl.NumberFormat(lang);
+        for (const n of values) expect(formatCount(n)).toBe(count.format(n));
+        for (const n of values) {
+          if (n < 1000) continue;
+          let value = n;
+          let index = 0;
+          const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'];
+          while (value >= 1000 && index < units.length - 1) {
+            value /= 1000;
+            index += 1;
+          }
+          const digits = value >= 100 ? 0 : 1;
+          const options = { maximumFractionDigits: digits, minimumFractionDigits: digits } as const;
+          const intl = (suffix: string) =>
+            new Intl.NumberFormat(lang, { style: 'unit', unit: `${units[index]}${suffix}`, ...options }).format(value);
+          expect(formatBytes(n)).toBe(intl(''));
+          expect(formatSpeed(n)).toBe(intl('-per-second'));
+        }
+        // Cases it leaves to Intl.
+        expect(plainNumber(-1, 0, lang)).toBeNull();
+        expect(plainNumber(1e21, 0, lang)).toBeNull();
+        expect(formatCount(-1234)).toBe(count.format(-1234));
+        expect(formatCount(1.5)).toBe(count.format(1.5));
+      }
+    } finally {
+      applyLanguage('en');
+    }
   });
 
   it('writes links as URL, Markdown and HTML, escaping what needs it', () => {
