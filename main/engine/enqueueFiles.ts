@@ -203,9 +203,45 @@ export function workerError(result: WorkerError): Error {
   return Object.assign(new Error(result.error.message), result.error);
 }
 
-/** Stats of `paths`, in order, each the stat or the error it met (made in the file worker). */
+/** The error of a failed fs call, in the shape the worker reports it. */
+function asWorkerError(error: unknown): WorkerError {
+  const e = error as NodeJS.ErrnoException;
+  return { error: { message: String(e?.message), code: e?.code, errno: e?.errno, syscall: e?.syscall, path: e?.path } };
+}
+
+/** How many files the fallback works on at once (each holds a descriptor and a pooled buffer). */
+const FALLBACK_AT_ONCE = 8;
+
+/** `work` for each item, `FALLBACK_AT_ONCE` at a time, results in order. */
+async function inSteps<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += FALLBACK_AT_ONCE) {
+    results.push(...(await Promise.all(items.slice(start, start + FALLBACK_AT_ONCE).map(work))));
+  }
+  return results;
+}
+
+/**
+ * Stats of `paths`, in order, each the stat or the error it met (made in the file worker). A worker
+ * that cannot start or dies (a host without worker threads, an isolate that ran out of memory) must
+ * not fail the user's enqueue: the batch is then done with the callback functions on this thread.
+ */
 export async function statMany(paths: readonly string[]): Promise<WorkerStat[]> {
-  return (await inWorkers('stat', paths)) as WorkerStat[];
+  try {
+    return (await inWorkers('stat', paths)) as WorkerStat[];
+  } catch {
+    return inSteps(paths, (path) =>
+      statPath(path).then(
+        (info): WorkerStat => ({
+          size: info.size,
+          mtimeMs: info.mtimeMs,
+          isFile: info.isFile(),
+          isDirectory: info.isDirectory(),
+        }),
+        asWorkerError,
+      ),
+    );
+  }
 }
 
 /**
@@ -215,10 +251,16 @@ export async function statMany(paths: readonly string[]): Promise<WorkerStat[]> 
 export async function fingerprintMany(
   files: ReadonlyArray<{ path: string; size: number; mtimeMs: number }>,
 ): Promise<Array<Fingerprint | WorkerError>> {
-  const results = (await inWorkers(
-    'edges',
-    files.map(({ path, size }) => ({ path, size })),
-  )) as Array<{ edgeHash: string } | WorkerError>;
+  let results: Array<{ edgeHash: string } | WorkerError>;
+  try {
+    results = (await inWorkers(
+      'edges',
+      files.map(({ path, size }) => ({ path, size })),
+    )) as Array<{ edgeHash: string } | WorkerError>;
+  } catch {
+    // The worker failed (see statMany): the same fingerprints, made on this thread.
+    return inSteps(files, (file) => fingerprintStatted(file.path, file).catch(asWorkerError));
+  }
   return results.map((result, index) =>
     'error' in result
       ? result
