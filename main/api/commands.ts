@@ -49,6 +49,12 @@ import { accountInfo, jobView, providerInfo, timelineEntry } from './views.ts';
 export interface CommandSpec<K extends CommandName> {
   input: InputSchemas[K];
   handler: (input: ParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K>;
+  /**
+   * The handler builds its answer from object literals on every call, sharing no object with Ferry's
+   * state or with an earlier answer: FerryApi checks that it is plain data instead of copying it
+   * through JSON (plainData.ts). For large answers, where that copy costs the most.
+   */
+  fresh?: true;
 }
 
 export type CommandTable = { [K in CommandName]: CommandSpec<K> };
@@ -291,6 +297,8 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'jobs.list': {
       input: INPUT_SCHEMAS['jobs.list'],
+      // Each page is made of new views of rows just read (jobView): checked, not copied.
+      fresh: true,
       handler: (input) =>
         page({
           ...(input.states && input.states.length > 0 ? { states: input.states } : {}),

@@ -31,6 +31,7 @@ import {
   type OfflineHostInfo,
   type Settings,
 } from './contract.ts';
+import { plainAnswer } from './plainData.ts';
 import { ProgressCoalescer } from './progressCoalescer.ts';
 import { SecretRedactor } from './secretRedactor.ts';
 import { SettingsStore } from './settingsStore.ts';
@@ -317,16 +318,15 @@ export class FerryApi {
           ): { success: true; data: unknown } | { success: false; error: unknown };
         };
         handler: (value: unknown) => unknown;
+        fresh?: boolean;
       };
       const parsed = spec.input.safeParse(input, { reportInput: true });
       if (!parsed.success)
         return { ok: false, error: this.#redactor.redact(toErrorPayload(name, parsed.error, this.#log)) };
       const value = await spec.handler(parsed.data);
-      // Through JSON once: what leaves is plain data on every transport, and the redactor sees it all.
-      return {
-        ok: true,
-        value: this.#redactor.redact(value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown)),
-      };
+      // What leaves is plain data on every transport (through JSON once, or checked where the handler
+      // builds it afresh: plainData.ts), and the redactor sees it all.
+      return { ok: true, value: this.#redactor.redact(plainAnswer(value, spec.fresh === true)) };
     } catch (error) {
       return { ok: false, error: this.#redactor.redact(toErrorPayload(String(command), error, this.#log)) };
     }
