@@ -11,11 +11,11 @@ import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
 import type { Queue } from '../engine/queue.ts';
-import { findAdapter } from '../providers/registry.ts';
+import { findDescription } from '../providers/catalog.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { oneLine, toErrorPayload } from './apiError.ts';
 import { createCommandTable, neededStagedSources, type CommandTable } from './commands.ts';
-import { testConnection as realTestConnection, type ProbeAccount } from './connectionTest.ts';
+import type { ProbeAccount } from './connectionTest.ts';
 import {
   COMMAND_NAMES,
   type ApiEvent,
@@ -184,8 +184,10 @@ export class FerryApi {
       }),
       testConnection:
         options.testConnection ??
-        ((adapter, account) =>
-          realTestConnection(adapter, account, undefined, {
+        // Loaded with the first test: it brings the HTTP client and the proxy agents, which a command
+        // that only reads the queue (`ferry list`) does not need.
+        (async (adapter, account) =>
+          (await import('./connectionTest.ts')).testConnection(adapter, account, undefined, {
             global: () => this.settings.get().proxy,
             ...(options.systemProxy ? { system: options.systemProxy } : {}),
           })),
@@ -480,7 +482,7 @@ export class FerryApi {
           .map(async (account) =>
             accountInfo(
               await this.queue.accounts.view(account),
-              findAdapter(account.provider)?.displayName ?? account.provider,
+              findDescription(account.provider)?.displayName ?? account.provider,
             ),
           ),
       );

@@ -77,6 +77,34 @@ describe('ferry start-up', () => {
     TIMEOUT_MS,
   );
 
+  it(
+    '"ferry list" and "ferry pause --all" answer through the API without the adapters, HTTP client or proxy agents',
+    async () => {
+      const adapterCode = [
+        /\/node_modules\/got\//,
+        /\/node_modules\/https?-proxy-agent\//,
+        /\/node_modules\/cli-progress\//,
+        /\/main\/providers\/registry\.[jt]s$/,
+        /\/main\/providers\/\w+\/\w+Adapter\.[jt]s$/,
+        /\/main\/providers\/http\.[jt]s$/,
+        /\/main\/api\/connectionTest\.[jt]s$/,
+      ];
+      for (const args of [['list', '--json'], ['list'], ['pause', '--all']]) {
+        const run = await loadedBy(...args);
+        expect(run.code, args.join(' ')).toBe(0);
+        expect(
+          run.modules.filter((url) => adapterCode.some((pattern) => pattern.test(url))),
+          args.join(' '),
+        ).toEqual([]);
+        // It did answer through the API, on the database.
+        const loaded = run.modules.join('\n');
+        for (const expected of ['/main/api/ferryApi.', '/main/api/commands.', 'node:sqlite'])
+          expect(loaded, args.join(' ')).toContain(expected);
+      }
+    },
+    TIMEOUT_MS,
+  );
+
   it('"ferry providers --json" prints what the API\'s providers.list answers', async () => {
     const dataDir = await fixtures.tempDir('ferry-startup-api-');
     const db = openDatabase(dataDir);
