@@ -45,8 +45,21 @@ function builtIsFresh() {
   }
 }
 
-const { main, installProcessGuards } = builtIsFresh()
-  ? await import('../dist/main/cli/main.js')
-  : await import('../main/cli/main.ts');
-installProcessGuards();
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+const built = builtIsFresh();
+if (args[0] === 'providers' && (args.length === 1 || (args.length === 2 && args[1] === '--json'))) {
+  // `ferry providers [--json]` as typed: printed before commander and the rest of the command line
+  // load, which are two thirds of its start-up (main/cli/fastPath.ts). Any other spelling goes through
+  // main.ts, which prints with the same function.
+  const { printProviders, stopQuietlyOnClosedStdout } = built
+    ? await import('../dist/main/cli/fastPath.js')
+    : await import('../main/cli/fastPath.ts');
+  stopQuietlyOnClosedStdout();
+  printProviders(process.stdout, args.length === 2);
+} else {
+  const { main, installProcessGuards } = built
+    ? await import('../dist/main/cli/main.js')
+    : await import('../main/cli/main.ts');
+  installProcessGuards();
+  process.exitCode = await main(args);
+}

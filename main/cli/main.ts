@@ -8,7 +8,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { BulkResult, JobsListInput } from '../api/contract.ts';
 import type { FerryApi } from '../api/ferryApi.ts';
-import { providerInfo } from '../api/views.ts';
 import type { Account } from '../db/accountsRepository.ts';
 import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
@@ -34,6 +33,7 @@ import {
   reportNetwork,
   type Output,
 } from './output.ts';
+import { printProviders, stopQuietlyOnClosedStdout } from './fastPath.ts';
 import { registerSettingsCommands } from './settingsCommand.ts';
 import { registerSyncCommands, syncTuning } from './syncCommands.ts';
 
@@ -93,13 +93,7 @@ export interface MainIo {
  * upload of a long `ferry run` or `ferry serve` (see main/engine/lastResort.ts).
  */
 export function installProcessGuards(): void {
-  // `ferry list | head`: the reader has what it wanted and closed the pipe. Like a Unix tool that
-  // gets SIGPIPE, stop quietly instead of reporting the EPIPE as Ferry's own failure. A `ferry run`
-  // stopped this way resumes from its acknowledged parts at the next start, as after any exit.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
+  stopQuietlyOnClosedStdout();
   const err = redactingWriter(process.stderr);
   installLastResort((message, error) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : error === undefined ? '' : String(error);
@@ -179,37 +173,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .command('providers')
     .description('list the providers and the account fields each needs')
     .option('--json', 'JSON Lines output')
-    .action((options: { json?: boolean }) => {
-      // The API's providers.list answer, without opening the queue or loading the adapters: the same
-      // descriptions the registry's adapters carry (test/unit/providerCatalog.test.ts).
-      for (const provider of PROVIDER_DESCRIPTIONS.map(providerInfo)) {
-        // A field's unset parts (default, hint, choices) are left out, as before the API view.
-        const fields = provider.fields.map((field) =>
-          Object.fromEntries(Object.entries(field).filter(([, value]) => value !== null)),
-        );
-        if (options.json) {
-          printJson(output(), {
-            event: 'provider',
-            id: provider.id,
-            name: provider.name,
-            sources: provider.capabilities.sources,
-            baseUrlRequired: provider.capabilities.baseUrlRequired,
-            defaultBaseUrl: provider.capabilities.defaultBaseUrl,
-            fields,
-          });
-        } else {
-          const secrets = provider.fields.filter((f) => f.kind === 'secret').map((f) => f.key);
-          const settings = provider.fields
-            .filter((f) => f.kind === 'setting')
-            .map((f) => `${f.key}${f.required ? '' : '?'}`);
-          const base = provider.capabilities.defaultBaseUrl ?? 'base URL required';
-          out.write(
-            `${provider.id.padEnd(14)} ${provider.name.padEnd(14)} ${provider.capabilities.sources === 'url' ? 'URLs ' : 'files'}  ${base}` +
-              `\n${''.padEnd(16)}secrets: ${secrets.join(', ') || '-'}; settings: ${settings.join(', ') || '-'}\n`,
-          );
-        }
-      }
-    });
+    .action((options: { json?: boolean }) => printProviders(out, Boolean(options.json)));
 
   const accounts = program.command('accounts').description('manage provider accounts');
   accounts
