@@ -7,7 +7,6 @@
 // FERRY_FROM_SOURCE=1 forces the sources.
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 
 // A lean heap: the young generation stays at its initial size and the old one grows by 20 % per
 // collection instead of V8's default factor. Without it V8 ran one full collection in a 4 × 1 GiB
@@ -16,9 +15,11 @@ import { setFlagsFromString } from 'node:v8';
 // against V8's defaults and against --optimize-for-size (which also slows the JIT: +12 % CPU on small
 // parts); these two flags cost the least. v8.setFlagsFromString applies them to a running isolate
 // (checked: RSS and heap sizes follow; --max-semi-space-size, by contrast, has no effect this way).
-// Set before anything is loaded; the desktop main process does the same (main/index.ts).
-// FERRY_LEAN_HEAP=0 keeps V8's defaults.
-if (process.env.FERRY_LEAN_HEAP !== '0') {
+// Set before the command line loads; the desktop main process does the same (main/index.ts).
+// `ferry providers` (below) prints a few lines and skips it. FERRY_LEAN_HEAP=0 keeps V8's defaults.
+async function leanHeap() {
+  if (process.env.FERRY_LEAN_HEAP === '0') return;
+  const { setFlagsFromString } = await import('node:v8');
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=20');
 }
@@ -45,8 +46,22 @@ function builtIsFresh() {
   }
 }
 
-const { main, installProcessGuards } = builtIsFresh()
-  ? await import('../dist/main/cli/main.js')
-  : await import('../main/cli/main.ts');
-installProcessGuards();
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+const built = builtIsFresh();
+if (args[0] === 'providers' && (args.length === 1 || (args.length === 2 && args[1] === '--json'))) {
+  // `ferry providers [--json]` as typed: printed before commander and the rest of the command line
+  // load, which are two thirds of its start-up (main/cli/fastPath.ts). Any other spelling goes through
+  // main.ts, which prints with the same function.
+  const { printProviders, stopQuietlyOnClosedStdout } = built
+    ? await import('../dist/main/cli/fastPath.js')
+    : await import('../main/cli/fastPath.ts');
+  stopQuietlyOnClosedStdout();
+  printProviders(process.stdout, args.length === 2);
+} else {
+  await leanHeap();
+  const { main, installProcessGuards } = built
+    ? await import('../dist/main/cli/main.js')
+    : await import('../main/cli/main.ts');
+  installProcessGuards();
+  process.exitCode = await main(args);
+}

@@ -12,8 +12,8 @@ import type { Queue } from '../engine/queue.ts';
 import { proxyPassword, proxySettingProblem, withStoredPassword } from '../engine/proxySetting.ts';
 import { rememberSecret } from '../secrets/knownSecrets.ts';
 import { REDACTED } from '../secrets/redaction.ts';
-import { findAdapter, listAdapters } from '../providers/registry.ts';
-import type { ProviderAdapter } from '../providers/types.ts';
+import { PROVIDER_DESCRIPTIONS, findDescription } from '../providers/catalog.ts';
+import type { ProviderAdapter, ProviderDescription } from '../providers/types.ts';
 import {
   addSyncRule,
   removeSyncRule,
@@ -49,6 +49,12 @@ import { accountInfo, jobView, providerInfo, timelineEntry } from './views.ts';
 export interface CommandSpec<K extends CommandName> {
   input: InputSchemas[K];
   handler: (input: ParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K>;
+  /**
+   * The handler builds its answer from object literals on every call, sharing no object with Ferry's
+   * state or with an earlier answer: FerryApi checks that it is plain data instead of copying it
+   * through JSON (plainData.ts). For large answers, where that copy costs the most.
+   */
+  fresh?: true;
 }
 
 export type CommandTable = { [K in CommandName]: CommandSpec<K> };
@@ -78,15 +84,18 @@ const EXPORT_LIMIT = 100_000;
 /** The states `jobs.pauseAll` / `jobs.resumeAll` act on (the same as `ferry pause|resume --all`). */
 const PAUSABLE: JobState[] = ['queued', 'uploading', 'waiting', 'processing'];
 
-function adapterOf(provider: string): ProviderAdapter {
-  const adapter = findAdapter(provider);
-  if (!adapter) {
-    const known = listAdapters()
-      .map((a) => a.id)
-      .join(', ');
+/**
+ * The provider's description (providers/catalog.ts: its fields and capabilities, without its code),
+ * or the refusal of a provider Ferry does not know. The adapters themselves come from the queue's
+ * `adapterFor`: a command that only reads (`ferry list`) does not load them (docs/performance.md).
+ */
+function describedProvider(provider: string): ProviderDescription {
+  const description = findDescription(provider);
+  if (!description) {
+    const known = PROVIDER_DESCRIPTIONS.map((a) => a.id).join(', ');
     throw new ApiError('INVALID_INPUT', `Unknown provider "${provider}": Ferry knows ${known}`);
   }
-  return adapter;
+  return description;
 }
 
 /**
@@ -111,6 +120,10 @@ function rememberProxyPassword(value: string | undefined): void {
 export function createCommandTable(deps: CommandDeps): CommandTable {
   const { queue, db, staging } = deps;
   const store: SyncStore = { db, queue };
+  const adapterOf = (provider: string): ProviderAdapter => {
+    describedProvider(provider);
+    return queue.adapterFor(provider);
+  };
 
   const accountsById = (): Map<number, Account> =>
     new Map(queue.accounts.list().map((account) => [account.id, account]));
@@ -121,7 +134,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     rememberProxyPassword(account.settings.proxy);
     return accountInfo(
       await queue.accounts.view(account),
-      findAdapter(account.provider)?.displayName ?? account.provider,
+      findDescription(account.provider)?.displayName ?? account.provider,
     );
   };
 
@@ -168,7 +181,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'providers.list': {
       input: INPUT_SCHEMAS['providers.list'],
-      handler: () => listAdapters().map(providerInfo),
+      handler: () => PROVIDER_DESCRIPTIONS.map(providerInfo),
     },
 
     'accounts.list': {
@@ -179,7 +192,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
     'accounts.add': {
       input: INPUT_SCHEMAS['accounts.add'],
       handler: async (input) => {
-        const adapter = adapterOf(input.provider);
+        const adapter = describedProvider(input.provider);
         const secrets = Object.fromEntries(Object.entries(input.secrets ?? {}).filter(([, value]) => value !== ''));
         const settings = { ...input.settings };
         checkProxySetting(settings);
@@ -291,6 +304,8 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
 
     'jobs.list': {
       input: INPUT_SCHEMAS['jobs.list'],
+      // Each page is made of new views of rows just read (jobView): checked, not copied.
+      fresh: true,
       handler: (input) =>
         page({
           ...(input.states && input.states.length > 0 ? { states: input.states } : {}),
@@ -307,7 +322,7 @@ export function createCommandTable(deps: CommandDeps): CommandTable {
       handler: (input) => {
         const job = queue.requireJob(input.id);
         const account = queue.accounts.get(job.accountId);
-        const adapter = account ? findAdapter(account.provider) : undefined;
+        const adapter = account ? findDescription(account.provider) : undefined;
         return {
           job: jobView(job, account, staging.isStaged(job.source)),
           timeline: queue.jobs.events(job.id).map(timelineEntry),

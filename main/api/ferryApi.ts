@@ -11,11 +11,11 @@ import type { Db } from '../db/database.ts';
 import type { Job } from '../db/jobsRepository.ts';
 import type { ProgressUpdate } from '../engine/engine.ts';
 import type { Queue } from '../engine/queue.ts';
-import { findAdapter } from '../providers/registry.ts';
+import { findDescription } from '../providers/catalog.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { oneLine, toErrorPayload } from './apiError.ts';
 import { createCommandTable, neededStagedSources, type CommandTable } from './commands.ts';
-import { testConnection as realTestConnection, type ProbeAccount } from './connectionTest.ts';
+import type { ProbeAccount } from './connectionTest.ts';
 import {
   COMMAND_NAMES,
   type ApiEvent,
@@ -31,6 +31,7 @@ import {
   type OfflineHostInfo,
   type Settings,
 } from './contract.ts';
+import { plainAnswer } from './plainData.ts';
 import { ProgressCoalescer } from './progressCoalescer.ts';
 import { SecretRedactor } from './secretRedactor.ts';
 import { SettingsStore } from './settingsStore.ts';
@@ -183,8 +184,10 @@ export class FerryApi {
       }),
       testConnection:
         options.testConnection ??
-        ((adapter, account) =>
-          realTestConnection(adapter, account, undefined, {
+        // Loaded with the first test: it brings the HTTP client and the proxy agents, which a command
+        // that only reads the queue (`ferry list`) does not need.
+        (async (adapter, account) =>
+          (await import('./connectionTest.ts')).testConnection(adapter, account, undefined, {
             global: () => this.settings.get().proxy,
             ...(options.systemProxy ? { system: options.systemProxy } : {}),
           })),
@@ -317,16 +320,15 @@ export class FerryApi {
           ): { success: true; data: unknown } | { success: false; error: unknown };
         };
         handler: (value: unknown) => unknown;
+        fresh?: boolean;
       };
       const parsed = spec.input.safeParse(input, { reportInput: true });
       if (!parsed.success)
         return { ok: false, error: this.#redactor.redact(toErrorPayload(name, parsed.error, this.#log)) };
       const value = await spec.handler(parsed.data);
-      // Through JSON once: what leaves is plain data on every transport, and the redactor sees it all.
-      return {
-        ok: true,
-        value: this.#redactor.redact(value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown)),
-      };
+      // What leaves is plain data on every transport (through JSON once, or checked where the handler
+      // builds it afresh: plainData.ts), and the redactor sees it all.
+      return { ok: true, value: this.#redactor.redact(plainAnswer(value, spec.fresh === true)) };
     } catch (error) {
       return { ok: false, error: this.#redactor.redact(toErrorPayload(String(command), error, this.#log)) };
     }
@@ -480,7 +482,7 @@ export class FerryApi {
           .map(async (account) =>
             accountInfo(
               await this.queue.accounts.view(account),
-              findAdapter(account.provider)?.displayName ?? account.provider,
+              findDescription(account.provider)?.displayName ?? account.provider,
             ),
           ),
       );

@@ -40,10 +40,14 @@ export function jobEvent(job: Job, account: Account | undefined): Record<string,
   };
 }
 
-/** The same line from the API's view of a job (`ferry list`). */
-export function jobViewEvent(job: JobView): Record<string, unknown> {
+/**
+ * `ferry list --json`'s line for a job, from the API's view of it: the terminal-state line's fields
+ * (`jobEvent`) and the confirmed bytes and last error, built as one object literal (it runs for every
+ * job listed).
+ */
+export function jobListLine(job: JobView): string {
   const terminal = job.state === 'completed' || job.state === 'failed' || job.state === 'canceled';
-  return {
+  return `${JSON.stringify({
     event: 'job',
     id: job.id,
     account: job.accountName,
@@ -56,7 +60,9 @@ export function jobViewEvent(job: JobView): Record<string, unknown> {
     result: job.result ? { remoteId: job.result.remoteId, url: job.result.url, details: job.result.details } : null,
     error:
       terminal && job.state !== 'completed' && job.error ? { kind: job.error.kind, message: job.error.message } : null,
-  };
+    bytesConfirmed: job.bytesConfirmed,
+    lastError: job.error,
+  })}\n`;
 }
 
 export function printJson(output: Output, value: unknown): void {

@@ -7,6 +7,7 @@ import type { ErrorKind } from '../core/errors.ts';
 import { isJobState, type JobState } from '../core/jobState.ts';
 import type { UploadResult } from '../core/results.ts';
 import { parseJsonColumn } from './accountsRepository.ts';
+import type { StatementSync } from 'node:sqlite';
 import { prepared, type Db } from './database.ts';
 
 export interface Job {
@@ -76,33 +77,58 @@ export interface JobEvent {
   message: string;
 }
 
-interface JobRow {
-  id: number;
-  account_id: number;
-  source_kind: 'file' | 'url';
-  source: string;
-  name: string;
-  mime: string;
-  size: number | null;
-  mtime_ms: number | null;
-  edge_hash: string | null;
-  options: string;
-  state: string;
-  position: number;
-  session: string | null;
-  session_started_at: number | null;
-  bytes_confirmed: number;
-  attempts: number;
-  retry_streak: number;
-  next_attempt_at: number | null;
-  error_kind: string | null;
-  error_message: string | null;
-  finalize_started_at: number | null;
-  finalized_at: number | null;
-  result: string | null;
-  created_at: number;
-  updated_at: number;
-  finished_at: number | null;
+/**
+ * The columns a job is read from, in the order `toJob` takes them. Rows come back as arrays
+ * (`readJobRows`), not objects: node:sqlite builds each object row with its column names as
+ * properties, which cost more to make and to read than the query itself (100,000 rows: ~290 against
+ * ~180 ms to read, docs/performance.md "Round two: the command, second pass").
+ */
+const JOB_COLUMNS = [
+  'id',
+  'account_id',
+  'source_kind',
+  'source',
+  'name',
+  'mime',
+  'size',
+  'mtime_ms',
+  'edge_hash',
+  'options',
+  'state',
+  'position',
+  'session',
+  'session_started_at',
+  'bytes_confirmed',
+  'attempts',
+  'retry_streak',
+  'next_attempt_at',
+  'error_kind',
+  'error_message',
+  'finalize_started_at',
+  'finalized_at',
+  'result',
+  'created_at',
+  'updated_at',
+  'finished_at',
+] as const;
+const JOB_SELECT = `SELECT ${JOB_COLUMNS.join(', ')} FROM jobs`;
+
+/** One row of JOB_SELECT, as SQLite returns it (see toJob for which is which). */
+type JobRow = Array<string | number | null>;
+
+/** How many filters' counts `count` remembers. */
+const COUNTS_KEPT = 16;
+
+/** `statement`, set to return its rows as arrays. */
+function arrayRows(statement: StatementSync): StatementSync {
+  statement.setReturnArrays(true);
+  return statement;
+}
+
+/** The cached statement for `sql` (a JOB_SELECT), returning arrays. */
+function readJobRows(db: Db, sql: string): StatementSync {
+  // Set at each use: `prepared` caches statements by their SQL and knows nothing of this mode.
+  return arrayRows(prepared(db, sql));
 }
 
 const optionsSchema = z.record(z.string(), z.string());
@@ -125,34 +151,38 @@ function onlyFinished(states: readonly JobState[] | undefined): boolean {
 }
 
 function toJob(row: JobRow): Job {
+  // Indexes follow JOB_COLUMNS; the casts say what the schema stores in each column.
+  const options = row[9] as string;
+  const state = row[10] as string;
+  const errorKind = row[18] as string | null;
   return {
-    id: row.id,
-    accountId: row.account_id,
-    sourceKind: row.source_kind,
-    source: row.source,
-    name: row.name,
-    mime: row.mime,
-    size: row.size,
-    mtimeMs: row.mtime_ms,
-    edgeHash: row.edge_hash,
+    id: row[0] as number,
+    accountId: row[1] as number,
+    sourceKind: row[2] as 'file' | 'url',
+    source: row[3] as string,
+    name: row[4] as string,
+    mime: row[5] as string,
+    size: row[6] as number | null,
+    mtimeMs: row[7] as number | null,
+    edgeHash: row[8] as string | null,
     // Most jobs have no options: '{}' needs no parse (a page of 1,000 jobs parsed 1,000 of them).
-    options: row.options === '{}' ? {} : parseJsonColumn(row.options, optionsSchema, {}),
+    options: options === '{}' ? {} : parseJsonColumn(options, optionsSchema, {}),
     // An unknown state (written by a newer build?) is treated as paused: nothing runs it by surprise.
-    state: isJobState(row.state) ? row.state : 'paused',
-    position: row.position,
-    session: parseJsonColumn(row.session, sessionSchema, null),
-    sessionStartedAt: row.session_started_at,
-    bytesConfirmed: row.bytes_confirmed,
-    attempts: row.attempts,
-    retryStreak: row.retry_streak,
-    nextAttemptAt: row.next_attempt_at,
-    error: row.error_kind !== null ? { kind: row.error_kind as ErrorKind, message: row.error_message ?? '' } : null,
-    finalizeStartedAt: row.finalize_started_at,
-    finalizedAt: row.finalized_at,
-    result: parseJsonColumn(row.result, nullableResultSchema, null),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
+    state: isJobState(state) ? state : 'paused',
+    position: row[11] as number,
+    session: parseJsonColumn(row[12] as string | null, sessionSchema, null),
+    sessionStartedAt: row[13] as number | null,
+    bytesConfirmed: row[14] as number,
+    attempts: row[15] as number,
+    retryStreak: row[16] as number,
+    nextAttemptAt: row[17] as number | null,
+    error: errorKind !== null ? { kind: errorKind as ErrorKind, message: (row[19] as string | null) ?? '' } : null,
+    finalizeStartedAt: row[20] as number | null,
+    finalizedAt: row[21] as number | null,
+    result: parseJsonColumn(row[22] as string | null, nullableResultSchema, null),
+    createdAt: row[23] as number,
+    updatedAt: row[24] as number,
+    finishedAt: row[25] as number | null,
   };
 }
 
@@ -218,6 +248,9 @@ export type JobReader = Pick<
 
 export class JobsRepository {
   readonly #db: Db;
+  /** Counts by filter, valid while the database is at `#countsAt` (see `count`). */
+  readonly #counts = new Map<string, number>();
+  #countsAt = '';
 
   constructor(db: Db) {
     this.#db = db;
@@ -275,7 +308,7 @@ export class JobsRepository {
   }
 
   get(id: number): Job | undefined {
-    const row = prepared(this.#db, 'SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = readJobRows(this.#db, `${JOB_SELECT} WHERE id = ?`).get(id) as JobRow | undefined;
     return row && toJob(row);
   }
 
@@ -298,20 +331,46 @@ export class JobsRepository {
     // ~580 ms a page at 800,000. The index holds finished jobs only, so the query must say so in the
     // index's own words, and SQLite is told to use it (it prefers the state index and a sort).
     if (history) where.push(FINISHED_TERM);
-    const sql = `SELECT * FROM jobs ${history ? 'INDEXED BY jobs_history ' : ''}${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `${JOB_SELECT} ${history ? 'INDEXED BY jobs_history ' : ''}${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(query.limit ?? -1, query.offset ?? 0);
-    return (prepared(this.#db, sql).all(...params) as unknown as JobRow[]).map(toJob);
+    return (readJobRows(this.#db, sql).all(...params) as unknown as JobRow[]).map(toJob);
   }
 
-  /** How many jobs match the filter of `query` (its limit, offset, order and `after` are ignored). */
+  /**
+   * How many jobs match the filter of `query` (its limit, offset, order and `after` are ignored).
+   *
+   * Without a search, the running totals of migration 005 answer. A search counts its matches, and
+   * the count is remembered until the database changes: every page of a list carries its total, and
+   * a search walks every job (a million: ~70 ms), so paging through its results would pay it a page.
+   * The database is unchanged while `PRAGMA data_version` (commits of other connections) and
+   * `total_changes()` (this connection's writes) are, so a remembered count is never stale.
+   */
   count(query: JobQuery = {}): number {
-    // Without a search, the running totals of migration 005 answer (a page's total at a million jobs
-    // would otherwise count every matching row, ~35 ms).
     if (!query.search) return this.#tallied(query.states, query.accountId);
     const { where, params } = this.#filter(query);
     const sql = `SELECT COUNT(*) AS n FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-    return (prepared(this.#db, sql).get(...params) as { n: number }).n;
+    const version = this.#dataVersion();
+    if (version !== this.#countsAt) {
+      this.#counts.clear();
+      this.#countsAt = version;
+    }
+    const key = `${sql}\n${JSON.stringify(params)}`;
+    let count = this.#counts.get(key);
+    if (count === undefined) {
+      count = (prepared(this.#db, sql).get(...params) as { n: number }).n;
+      // A few filters at a time (a list and its status tabs); a search per keystroke must not pile up.
+      if (this.#counts.size >= COUNTS_KEPT) this.#counts.delete(this.#counts.keys().next().value!);
+      this.#counts.set(key, count);
+    }
+    return count;
+  }
+
+  /** Changes whenever the database may have: another connection committed, or this one wrote. */
+  #dataVersion(): string {
+    const version = prepared(this.#db, 'PRAGMA data_version').get() as { data_version: number };
+    const changes = prepared(this.#db, 'SELECT total_changes() AS n').get() as { n: number };
+    return `${version.data_version}:${changes.n}`;
   }
 
   #filter(query: JobQuery): { where: string[]; params: Array<string | number> } {
@@ -335,7 +394,7 @@ export class JobsRepository {
 
   /** Jobs changed at or after `since` (ms), oldest change first: lets a UI follow another process. */
   changedSince(since: number, limit = 1000): Job[] {
-    const rows = prepared(this.#db, 'SELECT * FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?').all(
+    const rows = readJobRows(this.#db, `${JOB_SELECT} WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?`).all(
       since,
       limit,
     ) as unknown as JobRow[];
@@ -364,17 +423,17 @@ export class JobsRepository {
     try {
       for (const accountId of accounts) {
         open(
-          this.#db
-            .prepare(`SELECT * FROM jobs WHERE account_id = ? AND state = 'queued' ORDER BY position, id`)
-            .iterate(accountId) as unknown as Iterator<JobRow>,
+          arrayRows(
+            this.#db.prepare(`${JOB_SELECT} WHERE account_id = ? AND state = 'queued' ORDER BY position, id`),
+          ).iterate(accountId) as unknown as Iterator<JobRow>,
         );
         open(
-          this.#db
-            .prepare(
-              `SELECT * FROM jobs WHERE account_id = ? AND state = 'waiting' AND COALESCE(next_attempt_at, 0) <= ?
+          arrayRows(
+            this.#db.prepare(
+              `${JOB_SELECT} WHERE account_id = ? AND state = 'waiting' AND COALESCE(next_attempt_at, 0) <= ?
                ORDER BY position, id`,
-            )
-            .iterate(accountId, now) as unknown as Iterator<JobRow>,
+            ),
+          ).iterate(accountId, now) as unknown as Iterator<JobRow>,
         );
       }
       while (streams.length > 0) {
@@ -382,7 +441,8 @@ export class JobsRepository {
         for (let i = 1; i < streams.length; i += 1) {
           const a = streams[i]!.head;
           const b = streams[best]!.head;
-          if (a.position < b.position || (a.position === b.position && a.id < b.id)) best = i;
+          // [11] is the position, [0] the id (JOB_COLUMNS).
+          if (a[11]! < b[11]! || (a[11] === b[11] && a[0]! < b[0]!)) best = i;
         }
         const stream = streams[best]!;
         yield toJob(stream.head);

@@ -36,7 +36,9 @@ export interface QueueOptions {
   secrets: SecretStore;
   /**
    * The adapter of each provider, handed in by the composition root (main/providers/registry.ts's
-   * `getAdapter`): the engine never imports an adapter.
+   * `getAdapter`): the engine never imports an adapter. Asked for only when a source is queued (and by
+   * the accounts service and the engine): the `ferry` commands that only list or change job states
+   * hand in one that throws, and do not load the adapters at all (main/cli/main.ts).
    */
   adapterFor: (provider: string) => ProviderAdapter;
 }

@@ -18,3 +18,8 @@ export const PROVIDER_DESCRIPTIONS: readonly ProviderDescription[] = [
   xvidDescription,
   twentythreeDescription,
 ];
+
+/** The description of provider `id`, or undefined for an id Ferry does not know. */
+export function findDescription(id: string): ProviderDescription | undefined {
+  return PROVIDER_DESCRIPTIONS.find((description) => description.id === id);
+}

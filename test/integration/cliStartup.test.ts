@@ -5,7 +5,9 @@
  * the child records every module it loaded (test/support/loadedModules.ts). `ferry accounts list`,
  * which does need the API, is the control that shows the recording sees those modules.
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli/main.ts';
@@ -14,7 +16,7 @@ import { openDatabase } from '../../main/db/database.ts';
 import { Queue } from '../../main/engine/queue.ts';
 import { getAdapter } from '../../main/providers/registry.ts';
 import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
-import { Fixtures, REPO_ROOT, runFerry } from '../support/ferryHarness.ts';
+import { Fixtures, REPO_ROOT, childEnv, runFerry } from '../support/ferryHarness.ts';
 import { Writable } from 'node:stream';
 
 const fixtures = new Fixtures();
@@ -23,6 +25,7 @@ afterEach(async () => {
 });
 
 const HOOK = join(REPO_ROOT, 'test', 'support', 'loadedModules.ts');
+const run = promisify(execFile);
 const TIMEOUT_MS = 60_000;
 
 /** Runs `ferry ARGS` on a fresh data folder and returns its exit code and the modules it loaded. */
@@ -35,6 +38,24 @@ async function loadedBy(...args: string[]): Promise<{ code: number | null; stdou
   });
   const modules = (await readFile(list, 'utf8')).split('\n').filter((line) => line !== '');
   return { code: result.code, stdout: result.stdout, modules };
+}
+
+/** Runs `ferry ARGS` exactly as given (runFerry puts `--data-dir DIR` first). */
+async function asTyped(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const node = join(REPO_ROOT, 'node_modules', '.bin', 'node');
+  try {
+    const { stdout, stderr } = await run(node, [join(REPO_ROOT, 'bin', 'ferry.js'), ...args], {
+      env: childEnv(env),
+      timeout: 25_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
 }
 
 /** Modules that only commands using the queue or the API may load. */
@@ -61,6 +82,20 @@ describe('ferry start-up', () => {
       expect(providers.code).toBe(0);
       expect(providers.stdout).toContain('"id":"twentythree"');
       expect(heavyIn(providers.modules)).toEqual([]);
+      // As typed (no --data-dir first), answered before the command-line parser loads (cli/fastPath.ts).
+      const list = join(await fixtures.tempDir('ferry-startup-list-'), 'modules.txt');
+      const quick = await asTyped(['providers', '--json'], {
+        NODE_OPTIONS: `--import=${HOOK}`,
+        FERRY_TEST_LOADED_MODULES: list,
+      });
+      expect(quick.code).toBe(0);
+      expect(quick.stdout).toBe(providers.stdout);
+      const quickModules = (await readFile(list, 'utf8')).split('\n').filter((line) => line !== '');
+      expect(quickModules.join('\n')).toContain('/main/cli/fastPath.');
+      expect(heavyIn(quickModules)).toEqual([]);
+      expect(quickModules.filter((url) => /\/node_modules\/commander\/|\/main\/cli\/main\.[jt]s$/.test(url))).toEqual(
+        [],
+      );
 
       const help = await loadedBy('--help');
       expect(help.code).toBe(0);
@@ -76,6 +111,57 @@ describe('ferry start-up', () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    '"ferry list" and "ferry pause --all" answer through the API without the adapters, HTTP client or proxy agents',
+    async () => {
+      const adapterCode = [
+        /\/node_modules\/got\//,
+        /\/node_modules\/https?-proxy-agent\//,
+        /\/node_modules\/cli-progress\//,
+        /\/main\/providers\/registry\.[jt]s$/,
+        /\/main\/providers\/\w+\/\w+Adapter\.[jt]s$/,
+        /\/main\/providers\/http\.[jt]s$/,
+        /\/main\/api\/connectionTest\.[jt]s$/,
+      ];
+      for (const args of [['list', '--json'], ['list'], ['pause', '--all']]) {
+        const run = await loadedBy(...args);
+        expect(run.code, args.join(' ')).toBe(0);
+        expect(
+          run.modules.filter((url) => adapterCode.some((pattern) => pattern.test(url))),
+          args.join(' '),
+        ).toEqual([]);
+        // It did answer through the API, on the database.
+        const loaded = run.modules.join('\n');
+        for (const expected of ['/main/api/ferryApi.', '/main/api/commands.', 'node:sqlite'])
+          expect(loaded, args.join(' ')).toContain(expected);
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it('"ferry providers" prints the same bytes before and through the command-line parser', async () => {
+    const dataDir = join(await fixtures.tempDir('ferry-startup-same-'), 'data');
+    for (const json of [false, true]) {
+      const flags = json ? ['--json'] : [];
+      // As typed: bin/ferry.js answers. With --data-dir first: commander parses and main.ts answers.
+      const quick = await asTyped(['providers', ...flags]);
+      const parsed = await runFerry(dataDir, ['--data-dir', dataDir, 'providers', ...flags], { timeoutMs: 25_000 });
+      let inProcess = '';
+      const out = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          inProcess += chunk.toString();
+          done();
+        },
+      });
+      expect(await main(['providers', ...flags], { out })).toBe(0);
+      expect([quick.code, parsed.code]).toEqual([0, 0]);
+      expect(quick.stderr + parsed.stderr).toBe('');
+      expect(quick.stdout).toContain(json ? '"id":"selfcommunity"' : 'selfcommunity');
+      expect(quick.stdout).toBe(parsed.stdout);
+      expect(quick.stdout).toBe(inProcess);
+    }
+  });
 
   it('"ferry providers --json" prints what the API\'s providers.list answers', async () => {
     const dataDir = await fixtures.tempDir('ferry-startup-api-');
