@@ -9,7 +9,7 @@
  * that says so. The runner also checks size, mtime and (on a resume) the edge hash before a run.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { giveBuffer, takeBuffer } from '../core/bufferPool.ts';
@@ -134,6 +134,8 @@ export function openFileSource(
   // Bytes read through it are the file that was opened even if the path is replaced meanwhile; an
   // in-place change shows in its size or mtime (checked by `unchanged` before a body's last bytes).
   let handle: Promise<FileHandle> | null = null;
+  /** The shared descriptor once it is open (and until `close`), for the synchronous fstat below. */
+  let openHandle: FileHandle | null = null;
   let closed = false;
   const openShared = async (): Promise<FileHandle> => {
     let opened: FileHandle;
@@ -159,10 +161,15 @@ export function openFileSource(
     if (handle === null) {
       const attempt = openShared();
       handle = attempt;
-      // A failed open is tried again by the next read.
-      attempt.catch(() => {
-        if (handle === attempt) handle = null;
-      });
+      attempt.then(
+        (ready) => {
+          if (handle === attempt && !closed) openHandle = ready;
+        },
+        () => {
+          // A failed open is tried again by the next read.
+          if (handle === attempt) handle = null;
+        },
+      );
     }
     return handle;
   };
@@ -207,7 +214,17 @@ export function openFileSource(
 
   const unchanged = async (): Promise<void> => {
     let info: { size: number; mtimeMs: number };
-    if (handle !== null && !closed) {
+    if (openHandle !== null && !closed) {
+      // fstat of a descriptor this process holds open answers from the kernel's inode in microseconds;
+      // through the thread pool (FileHandle.stat) the round trip cost more than the check itself, once
+      // per part (~6 % of the main thread on 204,800-byte parts).
+      try {
+        const stats = fstatSync(openHandle.fd);
+        info = { size: stats.size, mtimeMs: Math.trunc(stats.mtimeMs) };
+      } catch (error) {
+        throw localFileError(path, 'Reading', error);
+      }
+    } else if (handle !== null && !closed) {
       try {
         const stats = await (await handle).stat();
         info = { size: stats.size, mtimeMs: Math.trunc(stats.mtimeMs) };
@@ -280,6 +297,7 @@ export function openFileSource(
     },
     async close() {
       closed = true;
+      openHandle = null;
       dropAhead();
       const pending = handle;
       handle = null;

@@ -523,7 +523,8 @@ export async function withWatchdog<T>(
   });
   const seconds = (ms: number): string =>
     ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
-  const timer = setInterval(
+  const stopWatching = watchEvery(
+    Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.stallMs, limits.replyMs) / 4))),
     () => {
       if (suspended !== 0) return;
       if (limits.held?.()) {
@@ -544,7 +545,6 @@ export async function withWatchdog<T>(
         );
       }
     },
-    Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.stallMs, limits.replyMs) / 4))),
   );
   try {
     return await work({
@@ -568,7 +568,38 @@ export async function withWatchdog<T>(
     }
     throw error;
   } finally {
-    clearInterval(timer);
+    stopWatching();
     parent.removeEventListener('abort', forward);
   }
+}
+
+/**
+ * One interval timer per check period, shared by every running call's watchdog: starting and clearing
+ * an interval for each call (every 204,800-byte part) cost more than the checks. The timer holds the
+ * process open only while a call is watched, and goes away at its first tick with nothing to check.
+ */
+const tickers = new Map<number, { timer: NodeJS.Timeout; checks: Set<() => void> }>();
+
+function watchEvery(periodMs: number, check: () => void): () => void {
+  let ticker = tickers.get(periodMs);
+  if (!ticker) {
+    const checks = new Set<() => void>();
+    const timer = setInterval(() => {
+      if (checks.size === 0) {
+        clearInterval(timer);
+        if (tickers.get(periodMs)?.timer === timer) tickers.delete(periodMs);
+        return;
+      }
+      for (const each of checks) each();
+    }, periodMs);
+    ticker = { timer, checks };
+    tickers.set(periodMs, ticker);
+  } else if (ticker.checks.size === 0) {
+    ticker.timer.ref();
+  }
+  const { timer, checks } = ticker;
+  checks.add(check);
+  return () => {
+    if (checks.delete(check) && checks.size === 0) timer.unref();
+  };
 }
