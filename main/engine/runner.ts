@@ -298,7 +298,9 @@ async function runJobWith(
 
     // Finalize, at most once ---------------------------------------------------------------------------
     const resumed = job().finalizeStartedAt !== null;
-    queue.transition(
+    // On disk before finalize goes out (a kill or power cut after it must resume as `resumed`), synced
+    // on the thread pool so that the other uploads of the process go on meanwhile.
+    await queue.transitionDurably(
       id,
       'finalizing',
       { session, ...(resumed ? {} : { finalizeStartedAt: deps.clock.now() }) },
@@ -315,11 +317,11 @@ async function runJobWith(
     // Recorded before the outcome, so that whoever reacts to it (a watched folder) sees it.
     confirmTail();
     if (outcome.kind === 'completed') {
-      complete(outcome.result, size);
+      await complete(outcome.result, size);
       return;
     }
     session = outcome.session;
-    queue.transition(
+    await queue.transitionDurably(
       id,
       'processing',
       { session: outcome.session, finalizedAt: deps.clock.now(), result: outcome.result ?? null, bytesConfirmed: size },
@@ -339,7 +341,7 @@ async function runJobWith(
       poll(account, context, current, c),
     );
     if (outcome.kind === 'completed') {
-      complete(outcome.result, job().size ?? job().bytesConfirmed);
+      await complete(outcome.result, job().size ?? job().bytesConfirmed);
       return;
     }
     session = outcome.session;
@@ -353,8 +355,9 @@ async function runJobWith(
     `${adapter.displayName} was still processing ${initial.name} after ${deps.pollDelays.maxPolls} checks; retry later to keep checking`,
   );
 
-  function complete(result: NonNullable<Job['result']>, size: number): void {
-    queue.transition(id, 'completed', {
+  /** Recorded durably (see Queue.transitionDurably) before the run ends and anyone is told. */
+  async function complete(result: NonNullable<Job['result']>, size: number): Promise<void> {
+    await queue.transitionDurably(id, 'completed', {
       result,
       finalizedAt: job().finalizedAt ?? deps.clock.now(),
       finishedAt: deps.clock.now(),
