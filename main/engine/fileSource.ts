@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import { giveBuffer, takeBuffer } from '../core/bufferPool.ts';
 import { UploadError } from '../core/errors.ts';
 import {
+  PIECE_HEADROOM,
   RANGE_READ_SIZE,
   READ_AHEAD_MAX,
   type FilePiece,
@@ -174,10 +175,10 @@ export function openFileSource(
     return handle;
   };
 
-  const readShared = async (buffer: Buffer, length: number, position: number): Promise<number> => {
+  const readShared = async (buffer: Buffer, length: number, position: number, offset = 0): Promise<number> => {
     const opened = await shared();
     try {
-      return (await opened.read(buffer, 0, length, position)).bytesRead;
+      return (await opened.read(buffer, offset, length, position)).bytesRead;
     } catch (error) {
       throw localFileError(path, 'Reading', error);
     }
@@ -197,11 +198,12 @@ export function openFileSource(
   const readAhead = (position: number, length: number): void => {
     dropAhead();
     const buffer = takeBuffer();
-    const piece = readShared(buffer, length, position).then(
+    const offset = pieceOffset(buffer, length);
+    const piece = readShared(buffer, length, position, offset).then(
       (bytesRead): FilePiece => {
         const checked = unchanged();
         checked.catch(() => undefined); // reported by the body that takes the piece, if one does
-        return { buffer, bytesRead, checked };
+        return { buffer, offset, bytesRead, checked };
       },
       (error: unknown) => {
         giveBuffer(buffer);
@@ -270,8 +272,9 @@ export function openFileSource(
             ahead = null;
           } else {
             const buffer = takeBuffer();
-            piece = readShared(buffer, length, position).then(
-              (bytesRead) => ({ buffer, bytesRead, checked: null }),
+            const offset = pieceOffset(buffer, length);
+            piece = readShared(buffer, length, position, offset).then(
+              (bytesRead) => ({ buffer, offset, bytesRead, checked: null }),
               (error: unknown) => {
                 giveBuffer(buffer);
                 throw error;
@@ -322,6 +325,11 @@ export function openFileSource(
       return digest;
     },
   };
+}
+
+/** Where a piece of `length` bytes is read into `buffer`: after PIECE_HEADROOM when it leaves as much after it. */
+function pieceOffset(buffer: Buffer, length: number): number {
+  return length + 2 * PIECE_HEADROOM <= buffer.length ? PIECE_HEADROOM : 0;
 }
 
 interface SentMeasure {
