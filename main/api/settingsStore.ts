@@ -19,14 +19,15 @@ export class SettingsStore {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#recent = recentRead(db, () => this.get());
+    this.#recent = recentRead(db, () => this.get(), { tables: ['settings'] });
   }
 
   readonly #recent: () => Settings;
 
   /**
    * The settings as of a moment ago, for readers on every request (the proxy): the same as `get()`
-   * once anything was written through this connection, and within a second of another process's write.
+   * once the settings table was written through this connection, and within a second of another
+   * process's write.
    */
   recent(): Settings {
     return this.#recent();

@@ -49,10 +49,19 @@ export interface FileRange {
 export interface FilePiece {
   /** Pooled: give it back with `giveBuffer` once its bytes are no longer referenced. */
   buffer: Buffer;
+  /** Where the bytes start in `buffer`: PIECE_HEADROOM when the buffer has room around them, else 0. */
+  offset: number;
   bytesRead: number;
   /** The `unchanged` check made after these bytes were read ahead, or null. */
   checked: Promise<void> | null;
 }
+
+/**
+ * Bytes kept free in front of (and after) a piece in its pooled buffer when the piece is small enough
+ * (FilePiece.offset): a request body puts its short text head there (and its tail after the bytes),
+ * so that a small part goes to the socket as one buffer, in one write, instead of three.
+ */
+export const PIECE_HEADROOM = 4096;
 
 /** Ranges up to this size are read ahead (one buffer of the pool). */
 export const READ_AHEAD_MAX = 1024 * 1024;

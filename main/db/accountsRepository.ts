@@ -81,7 +81,7 @@ export class AccountsRepository {
   recentSettings(id: number): Readonly<Record<string, string>> | undefined {
     let read = this.#recentSettings.get(id);
     if (!read) {
-      read = recentRead(this.#db, () => this.get(id)?.settings);
+      read = recentRead(this.#db, () => this.get(id)?.settings, { tables: ['accounts'] });
       this.#recentSettings.set(id, read);
     }
     return read();

@@ -327,6 +327,36 @@ export class Queue extends EventEmitter<QueueEvents> {
     });
   }
 
+  /**
+   * `transition` made durable by an fdatasync of the log on the thread pool instead of SQLite's fsync
+   * on the event loop, which held up every other upload of the process for the disk's flush (twice per
+   * file: finalizing, completed). Resolves, and tells the listeners, once the change is on disk; the
+   * change is visible to readers of the database from the commit on. Rejects when the disk fails the
+   * sync; the change is then committed but may not survive a power cut.
+   */
+  async transitionDurably(id: number, to: JobState, patch: JobPatch = {}, message?: string): Promise<Job> {
+    let durable: Promise<void> = Promise.resolve();
+    const job = this.#transition(
+      id,
+      to,
+      patch,
+      message,
+      undefined,
+      (work) => {
+        const committed = transactionSyncedLater(this.#db, work);
+        durable = committed.durable;
+        return committed.result;
+      },
+      false,
+    );
+    try {
+      await durable;
+    } finally {
+      this.emit('job', job);
+    }
+    return job;
+  }
+
   #transition(
     id: number,
     to: JobState,
@@ -334,6 +364,7 @@ export class Queue extends EventEmitter<QueueEvents> {
     message: string | undefined,
     errorKind: ErrorKind | undefined,
     commit: (work: () => Job) => Job,
+    emit = true,
   ): Job {
     const job = commit(() => {
       const current = this.requireJob(id);
@@ -349,7 +380,7 @@ export class Queue extends EventEmitter<QueueEvents> {
       });
       return this.#jobs.get(id)!;
     });
-    this.emit('job', job);
+    if (emit) this.emit('job', job);
     return job;
   }
 

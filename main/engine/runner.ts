@@ -298,7 +298,9 @@ async function runJobWith(
 
     // Finalize, at most once ---------------------------------------------------------------------------
     const resumed = job().finalizeStartedAt !== null;
-    queue.transition(
+    // On disk before finalize goes out (a kill or power cut after it must resume as `resumed`), synced
+    // on the thread pool so that the other uploads of the process go on meanwhile.
+    await queue.transitionDurably(
       id,
       'finalizing',
       { session, ...(resumed ? {} : { finalizeStartedAt: deps.clock.now() }) },
@@ -315,11 +317,11 @@ async function runJobWith(
     // Recorded before the outcome, so that whoever reacts to it (a watched folder) sees it.
     confirmTail();
     if (outcome.kind === 'completed') {
-      complete(outcome.result, size);
+      await complete(outcome.result, size);
       return;
     }
     session = outcome.session;
-    queue.transition(
+    await queue.transitionDurably(
       id,
       'processing',
       { session: outcome.session, finalizedAt: deps.clock.now(), result: outcome.result ?? null, bytesConfirmed: size },
@@ -339,7 +341,7 @@ async function runJobWith(
       poll(account, context, current, c),
     );
     if (outcome.kind === 'completed') {
-      complete(outcome.result, job().size ?? job().bytesConfirmed);
+      await complete(outcome.result, job().size ?? job().bytesConfirmed);
       return;
     }
     session = outcome.session;
@@ -353,8 +355,9 @@ async function runJobWith(
     `${adapter.displayName} was still processing ${initial.name} after ${deps.pollDelays.maxPolls} checks; retry later to keep checking`,
   );
 
-  function complete(result: NonNullable<Job['result']>, size: number): void {
-    queue.transition(id, 'completed', {
+  /** Recorded durably (see Queue.transitionDurably) before the run ends and anyone is told. */
+  async function complete(result: NonNullable<Job['result']>, size: number): Promise<void> {
+    await queue.transitionDurably(id, 'completed', {
       result,
       finalizedAt: job().finalizedAt ?? deps.clock.now(),
       finishedAt: deps.clock.now(),
@@ -523,7 +526,8 @@ export async function withWatchdog<T>(
   });
   const seconds = (ms: number): string =>
     ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
-  const timer = setInterval(
+  const stopWatching = watchEvery(
+    Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.stallMs, limits.replyMs) / 4))),
     () => {
       if (suspended !== 0) return;
       if (limits.held?.()) {
@@ -544,7 +548,6 @@ export async function withWatchdog<T>(
         );
       }
     },
-    Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.stallMs, limits.replyMs) / 4))),
   );
   try {
     return await work({
@@ -568,7 +571,38 @@ export async function withWatchdog<T>(
     }
     throw error;
   } finally {
-    clearInterval(timer);
+    stopWatching();
     parent.removeEventListener('abort', forward);
   }
+}
+
+/**
+ * One interval timer per check period, shared by every running call's watchdog: starting and clearing
+ * an interval for each call (every 204,800-byte part) cost more than the checks. The timer holds the
+ * process open only while a call is watched, and goes away at its first tick with nothing to check.
+ */
+const tickers = new Map<number, { timer: NodeJS.Timeout; checks: Set<() => void> }>();
+
+function watchEvery(periodMs: number, check: () => void): () => void {
+  let ticker = tickers.get(periodMs);
+  if (!ticker) {
+    const checks = new Set<() => void>();
+    const timer = setInterval(() => {
+      if (checks.size === 0) {
+        clearInterval(timer);
+        if (tickers.get(periodMs)?.timer === timer) tickers.delete(periodMs);
+        return;
+      }
+      for (const each of checks) each();
+    }, periodMs);
+    ticker = { timer, checks };
+    tickers.set(periodMs, ticker);
+  } else if (ticker.checks.size === 0) {
+    ticker.timer.ref();
+  }
+  const { timer, checks } = ticker;
+  checks.add(check);
+  return () => {
+    if (checks.delete(check) && checks.size === 0) timer.unref();
+  };
 }

@@ -116,6 +116,8 @@ export function bodyBytesWritten(body: unknown, total: number): void {
  */
 class RangeBody extends Readable {
   readonly #range: FileRange;
+  /** Pushed with the first bytes of the range, once they are read (see the constructor). */
+  #head: Buffer | null;
   readonly #tail: Buffer;
   readonly #tap: ((chunk: Buffer) => void) | undefined;
   /** Hashes what this body sends, for jobs whose source measures it (FileRange.measureSent). */
@@ -142,11 +144,11 @@ class RangeBody extends Readable {
     this.#remaining = range.size;
     // Start reading at once: the first piece (and, for a small part, the check before the last one)
     // is then read while the HTTP client sets the request up, instead of after its headers went out.
+    // The head goes out with that piece, in the same turn: a small part's head, bytes and tail then
+    // reach the socket in one write instead of one per turn of the event loop.
     this.#phase = 'file';
-    if (head.length > 0) {
-      this.#pushed += head.length;
-      this.push(head);
-    }
+    this.#head = head.length > 0 ? head : null;
+    this.#pushed += head.length;
     this.#readNext();
   }
 
@@ -176,7 +178,7 @@ class RangeBody extends Readable {
     }
     const length = Math.min(READ_SIZE, this.#remaining);
     this.#range.readPiece(length, this.#position).then(
-      async ({ buffer, bytesRead, checked }) => {
+      async ({ buffer, offset, bytesRead, checked }) => {
         try {
           // Before the last bytes go out: a piece read ahead was checked right after it was read.
           if (bytesRead > 0 && bytesRead === this.#remaining) await (checked ?? this.#range.unchanged());
@@ -184,7 +186,7 @@ class RangeBody extends Readable {
           this.#deliver(buffer, 0, error);
           return;
         }
-        this.#deliver(buffer, bytesRead);
+        this.#deliver(buffer, bytesRead, undefined, offset);
       },
       (error: unknown) => this.#deliver(null, 0, error),
     );
@@ -194,7 +196,7 @@ class RangeBody extends Readable {
    * Ends a read: pushes its bytes (and the tail after the last ones) or fails the body. `#busy` stays
    * set while pushing, so that a `_read` called from inside `push` cannot start a second read.
    */
-  #deliver(buffer: Buffer | null, bytesRead: number, error?: unknown): void {
+  #deliver(buffer: Buffer | null, bytesRead: number, error?: unknown, offset = 0): void {
     if (this.destroyed) {
       // Destroyed while reading: the read is over, so the buffer is free again.
       if (buffer) giveBuffer(buffer);
@@ -218,19 +220,43 @@ class RangeBody extends Readable {
       return;
     }
     let more = true;
+    let tail: Buffer | null = this.#tail.length > 0 ? this.#tail : null;
     if (buffer !== null) {
-      const chunk = buffer.subarray(0, bytesRead);
+      const chunk = buffer.subarray(offset, offset + bytesRead);
       this.#position += bytesRead;
       this.#remaining -= bytesRead;
       this.#pushed += bytesRead;
-      this.#inFlight.push({ end: this.#pushed, buffer });
       this.#tap?.(chunk);
       this.#sent?.(chunk);
-      more = this.push(chunk);
+      // The head and (after the last bytes) the tail are copied into the room the file source left
+      // around the bytes (PIECE_HEADROOM): one buffer, one write to the socket.
+      let from = offset;
+      let to = offset + bytesRead;
+      if (this.#head !== null && this.#head.length <= offset) {
+        from -= this.#head.copy(buffer, from - this.#head.length);
+        this.#head = null;
+      }
+      if (tail !== null && this.#remaining === 0 && to + tail.length <= buffer.length) {
+        to += tail.copy(buffer, to);
+        this.#pushed += tail.length;
+        tail = null;
+      }
+      if (this.#head !== null) {
+        this.push(this.#head);
+        this.#head = null;
+      }
+      this.#inFlight.push({ end: this.#pushed, buffer });
+      more = this.push(buffer.subarray(from, to));
+    } else if (this.#head !== null) {
+      this.push(this.#head);
+      this.#head = null;
     }
     if (this.#remaining === 0 && !this.destroyed) {
       this.#phase = 'done';
-      if (this.#tail.length > 0) this.push(this.#tail);
+      if (tail !== null) {
+        this.#pushed += tail.length;
+        this.push(tail);
+      }
       this.push(null);
     }
     this.#busy = false;
@@ -247,9 +273,10 @@ class RangeBody extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // Buffers still on their way to the socket may be referenced there: leave them to the GC. The
-    // descriptor belongs to the file source (closed when the job's run ends), not to the body.
-    this.#inFlight = [];
+    // Buffers still on their way to the socket may be referenced there: they stay listed, and go back
+    // to the pool only if the HTTP layer still reports them written (the reply to a small part can end
+    // the request, and destroy its body, before got's last progress event); otherwise the GC takes
+    // them with the body. The descriptor belongs to the file source (closed when the job's run ends).
     callback(error);
   }
 }

@@ -4,6 +4,8 @@
  * SelfCommunity small-chunk case (FILES × 4.5 MB, AT_ONCE files at once, default 2), alternating which goes first, with
  * the floor client as a third column. On a shared machine only such same-run comparisons mean much.
  * Both checkouts use their own compiled engine (dist/main), so build both first. Not a benchmark.
+ * `AB_DELAY_MS=40 node test/bench/ab.ts OTHER 16 5 16` is the latency-bound case of `npm run bench`
+ * (every reply delayed, as many files at once as there are files).
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -22,6 +24,8 @@ const FILES_AT_ONCE = Number(process.argv[5] ?? 2);
 execFileSync('npm', ['run', '--silent', 'build:main'], { cwd: REPO_ROOT, stdio: 'inherit' });
 const files = await BenchFiles.create();
 const target = await startTarget('selfcommunity');
+const delayMs = Number(process.env.AB_DELAY_MS ?? 0);
+if (delayMs > 0) target.fault({ times: Number.MAX_SAFE_INTEGER, action: { type: 'delay', ms: delayMs } });
 try {
   const src = await files.dir('src');
   const sources = await Promise.all(
@@ -33,7 +37,10 @@ try {
     ['this', REPO_ROOT],
     ['other', resolve(other)],
   ] as const) {
-    const setup = await ferryAccount(target, await files.dir(`data-${name}`), { concurrency: FILES_AT_ONCE });
+    const setup = await ferryAccount(target, await files.dir(`data-${name}`), {
+      concurrency: FILES_AT_ONCE,
+      env: { FERRY_MAX_JOBS: String(Math.max(FILES_AT_ONCE, 4)) },
+    });
     clients.push([name, () => runFerry(target, setup, sources, bytes, [], join(root, 'bin', 'ferry.js'))]);
   }
   clients.push(['floor', () => runFloor(target, sources, FILES_AT_ONCE, bytes)]);

@@ -4,7 +4,7 @@
  * finalizes; the assertions are on what the emulator received.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -411,6 +411,39 @@ describe('SelfCommunity adapter against the emulator', () => {
     );
     expect(error.message).toContain('changed during the upload');
     expect(server.media).toEqual([]);
+  });
+
+  it('stops at the next chunk it reads once the file was touched mid-upload (checked through the open descriptor)', async () => {
+    const server = await sandbox();
+    const account = accountFor(server);
+    const file = await localFile('touched.png', 5 * CHUNK, 'image/png');
+    const path = file.job.source.kind === 'file' ? file.job.source.path : '';
+    const created = await adapter.createSession(account, file.job, call());
+    const parts = adapter.planParts(created, file.job);
+    // The first chunk opens the job's descriptor; every later check is an fstat of it.
+    let session = (await adapter.uploadPart(account, file.job, created, parts[0]!, call())).session;
+    const later = new Date(Date.now() + 60_000);
+    await utimes(path, later, later); // same bytes, new mtime: an in-place edit as far as Ferry can tell
+    let error: UploadError | undefined;
+    let sent = 1;
+    for (const part of parts.slice(1)) {
+      try {
+        session = (await adapter.uploadPart(account, file.job, session, part, call())).session;
+        sent += 1;
+      } catch (caught) {
+        expect(caught).toBeInstanceOf(UploadError);
+        error = caught as UploadError;
+        break;
+      }
+    }
+    expect(error?.kind).toBe('local-file');
+    expect(error?.message).toMatch(/changed while it was being uploaded \(it was modified\)/);
+    // At most the chunk read ahead before the touch (checked then) went out after it; nothing later.
+    expect(sent).toBeLessThanOrEqual(2);
+    const [upload] = [...server.uploads.values()];
+    expect(upload!.offset).toBe(sent * CHUNK);
+    expect(upload!.bytes.equals(file.bytes.subarray(0, sent * CHUNK))).toBe(true);
+    expect(server.completeCalls).toEqual([]);
   });
 
   it('maps a wrong token to an auth error', async () => {

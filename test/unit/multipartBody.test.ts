@@ -289,6 +289,70 @@ describe('a streamed body sent with send()', () => {
     expect([...hashes].sort()).toEqual([...expected, ...expected].sort());
   });
 
+  it('sends a small part as one buffer (head, bytes, tail), byte-exact, while read buffers are reused across parallel requests', async () => {
+    const PART = 204_800;
+    const contents = [0, 1, 2, 3].map(() => randomBytes(3 * PART));
+    const paths = await Promise.all(
+      contents.map(async (bytes, i) => {
+        const file = join(dir, `small-${i}.png`);
+        await writeFile(file, bytes);
+        return file;
+      }),
+    );
+    const sources = paths.map((file, i) => openFileSource(file, contents[i]!.length));
+    // One piece: the body yields its head, bytes and tail as a single buffer.
+    const alone = multipartBody([['upload_id', 'u']], {
+      field: 'image',
+      filename: 'a.png',
+      range: await sources[0]!.range(0, PART),
+    });
+    const pieces: Buffer[] = [];
+    alone.body.on('data', (piece: Buffer) => pieces.push(piece));
+    await once(alone.body, 'end');
+    expect(pieces).toHaveLength(1);
+    expect(pieces[0]!.length).toBe(alone.length);
+    expect((await parse(pieces[0]!, alone.contentType)).files[0]!.bytes.equals(contents[0]!.subarray(0, PART))).toBe(
+      true,
+    );
+
+    const parts: Buffer[] = [];
+    received = (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        void parse(Buffer.concat(chunks), String(request.headers['content-type'])).then((parsed) => {
+          parts.push(parsed.files[0]!.bytes);
+          response.end();
+        });
+      });
+    };
+    const client = account();
+    const post = async (index: number, start: number): Promise<void> => {
+      const form = multipartBody([['upload_id', `u${index}`]], {
+        field: 'image',
+        filename: `small-${index}.png`,
+        range: await sources[index]!.range(start, start + PART),
+      });
+      const reply = await send(
+        client,
+        url,
+        {
+          method: 'POST',
+          body: form.body,
+          headers: { 'content-type': form.contentType, 'content-length': String(form.length) },
+        },
+        { signal: new AbortController().signal, onBytes: () => {} },
+        `Sending small-${index}.png`,
+      );
+      expect(reply.statusCode).toBe(200);
+    };
+    for (let start = 0; start < 3 * PART; start += PART) await Promise.all([0, 1, 2, 3].map((i) => post(i, start)));
+    const hash = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+    const expected = contents.flatMap((bytes) => [0, 1, 2].map((k) => hash(bytes.subarray(k * PART, (k + 1) * PART))));
+    expect(parts.map(hash).sort()).toEqual(expected.sort());
+    for (const source of sources) await source.close();
+  });
+
   it('reports a file that changed during the request as local-file, and never sends its last bytes', async () => {
     const changing = join(dir, 'changing-send.bin');
     await writeFile(changing, content);

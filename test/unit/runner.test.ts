@@ -44,6 +44,24 @@ describe('withWatchdog', () => {
     expect(result.ms).toBeLessThan(LIMITS.replyMs);
   });
 
+  it('watches overlapping calls with one shared timer: one ending leaves the others watched, and a later call is watched again', async () => {
+    const stall = async (call: CallContext): Promise<string> => {
+      call.onBytes(0);
+      call.onBytes(10);
+      return untilAborted(call);
+    };
+    const quick = outcome(async (call) => {
+      call.onBytes(0);
+      return 'answered';
+    });
+    const stalled = [outcome(stall), outcome(stall)];
+    expect((await quick).value).toBe('answered');
+    for (const result of await Promise.all(stalled)) expect(result.error?.kind).toBe('timeout');
+    // Every call has ended: the shared timer stops at its next tick, and a new call starts another.
+    await sleep(LIMITS.stallMs);
+    expect((await outcome(stall)).error?.kind).toBe('timeout');
+  });
+
   it('waits past the stall timeout for the answer once the whole body was sent', async () => {
     const result = await outcome(async (call) => {
       call.onBytes(0);

@@ -15,23 +15,37 @@ const offsetSchema = z.union([
     .transform((value) => Number(value)),
 ]);
 
-const chunkReplySchema = z.object({
-  upload_id: z.union([z.string().min(1), z.number()]).transform((value) => String(value)),
-  offset: offsetSchema,
-  expires: z.string().nullish(),
-});
-
 export interface ChunkReply {
   uploadId: string;
   offset: number;
   expires: string | null;
 }
 
-/** `{upload_id, offset, expires}` of an accepted chunk, or null when the body is not that. */
+/**
+ * `{upload_id, offset, expires}` of an accepted chunk, or null when the body is not that: upload_id a
+ * non-empty string or a number, offset as offsetSchema takes it, expires a string, null or absent.
+ * Checked by hand rather than with a zod schema: this runs once per 204,800-byte chunk, and zod's
+ * parse was about 1 % of the client's time there.
+ */
 export function readChunkReply(body: string): ChunkReply | null {
-  const parsed = chunkReplySchema.safeParse(tryJson(body));
-  if (!parsed.success) return null;
-  return { uploadId: parsed.data.upload_id, offset: parsed.data.offset, expires: parsed.data.expires ?? null };
+  const json = tryJson(body);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
+  const { upload_id: id, offset: rawOffset, expires } = json as Record<string, unknown>;
+  let uploadId: string;
+  if (typeof id === 'string' && id.length > 0) uploadId = id;
+  else if (typeof id === 'number' && Number.isFinite(id)) uploadId = String(id);
+  else return null;
+  const offset = offsetOf(rawOffset);
+  if (offset === null) return null;
+  if (expires !== undefined && expires !== null && typeof expires !== 'string') return null;
+  return { uploadId, offset, expires: expires ?? null };
+}
+
+/** offsetSchema without zod: a non-negative safe integer, or a string of digits. */
+function offsetOf(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  return null;
 }
 
 const errorReplySchema = z.looseObject({ detail: z.string().optional(), offset: offsetSchema.optional() });
