@@ -448,7 +448,7 @@ try {
         ratio: null,
         target: '',
         met: null,
-        note: `loads ${render.loads.map((ms) => round(ms, 0)).join(', ')} ms; totals showing ${label}: ${round(render.totalShownMs, 0)} ms`,
+        note: `loads ${render.loads.map((ms) => round(ms, 0)).join(', ')} ms (as Playwright noticed them: ${render.noticedMs.map((ms) => round(ms, 0)).join(', ')} ms); totals showing ${label}: ${round(render.totalShownMs, 0)} ms`,
       });
       rows.push({
         suite: 'ui',
