@@ -12,7 +12,7 @@ import { Icon, iconForMime } from './Icon.tsx';
 import { commandsFor } from './jobCommands.ts';
 import { ProgressBar } from './ProgressBar.tsx';
 import { ProviderMark } from './ProviderMark.tsx';
-import { useBlurWhenRecycled } from './rowSlot.ts';
+import { useBlurWhenRecycled, type RowCellsProps } from './rowSlot.ts';
 import { StateChip } from './StateChip.tsx';
 
 export const ROW_HEIGHT = 56;
@@ -49,19 +49,7 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
   return <JobRowCells job={shownJob} loading={loading} index={index} style={style} rowRef={rowRef} />;
 });
 
-function JobRowCells({
-  job,
-  loading,
-  index,
-  style,
-  rowRef,
-}: {
-  job: JobView;
-  loading: boolean;
-  index: number;
-  style: React.CSSProperties;
-  rowRef: React.RefObject<HTMLDivElement | null>;
-}) {
+function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
   const progress = useFerry((s) => (loading ? undefined : s.progress[job.id]));
   const selected = useFerry((s) => !loading && (s.selectAll || s.selection[job.id] === true));
   const open = useFerry((s) => !loading && s.detailsId === job.id);

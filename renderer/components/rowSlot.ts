@@ -1,4 +1,5 @@
-import { useLayoutEffect, useRef, type RefObject } from 'react';
+import { useLayoutEffect, useRef, type CSSProperties, type RefObject } from 'react';
+import type { JobView } from '../../main/api/contract.ts';
 
 /**
  * Keys for the rows of a virtual list that let React recycle them. Keyed by index, a list scrolled
@@ -88,4 +89,14 @@ export function useBlurWhenRecycled(row: RefObject<HTMLElement | null>, id: numb
     const active = document.activeElement;
     if (active instanceof HTMLElement && row.current?.contains(active)) active.blur();
   }, [row, id]);
+}
+
+/** What a recycled list row (queue or history) hands to the part that draws its job. */
+export interface RowCellsProps {
+  job: JobView;
+  /** The row waits for its page: it still shows its last job, hidden under the loading bar. */
+  loading: boolean;
+  index: number;
+  style: CSSProperties;
+  rowRef: RefObject<HTMLDivElement | null>;
 }

@@ -10,7 +10,7 @@ import { ProviderMark } from '../components/ProviderMark.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { Segmented } from '../components/Segmented.tsx';
 import { StateChip } from '../components/StateChip.tsx';
-import { useBlurWhenRecycled, useRowSlots } from '../components/rowSlot.ts';
+import { useBlurWhenRecycled, useRowSlots, type RowCellsProps } from '../components/rowSlot.ts';
 import { usePagedList } from '../components/usePagedList.ts';
 import { formatBytes, formatCount, formatTime } from '../lib/format.ts';
 import { call } from '../store/api.ts';
@@ -43,19 +43,7 @@ const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top
   return <HistoryRowCells job={shownJob} loading={!job} index={index} style={style} rowRef={rowRef} />;
 });
 
-function HistoryRowCells({
-  job,
-  loading,
-  index,
-  style,
-  rowRef,
-}: {
-  job: JobView;
-  loading: boolean;
-  index: number;
-  style: React.CSSProperties;
-  rowRef: React.RefObject<HTMLDivElement | null>;
-}) {
+function HistoryRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
   const open = useFerry((s) => !loading && s.detailsId === job.id);
   return (
     <div
