@@ -196,7 +196,11 @@ describe('the sweep and other processes', () => {
     const body = new PassThrough();
     const staged = writer.stage(body, 'slow.png', { length: 6 });
     body.write('abc');
-    await waitFor('the first bytes on disk', async () => (await readdir(writer.root)).length === 2);
+    // The staging folder itself is made by the copy's first step: until then there is nothing to list.
+    await waitFor(
+      'the first bytes on disk',
+      async () => (await readdir(writer.root).catch((): string[] => [])).length === 2,
+    );
     const [dir] = (await readdir(writer.root)).filter((name) => !name.endsWith('.writing'));
     // Both the folder and the file look an hour old: only the marker says the copy is alive.
     const old = new Date(Date.now() - 3_600_000);
