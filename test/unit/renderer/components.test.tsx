@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { Profiler } from 'react';
+import { Profiler, type ReactElement } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccountForm } from '../../../renderer/components/AccountForm.tsx';
 import { AccountPicker } from '../../../renderer/components/AccountPicker.tsx';
@@ -51,6 +51,25 @@ afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
+
+/**
+ * Renders a list view (its transport already set) at a window's size, since happy-dom does no layout,
+ * once its first job shows; `scrollTo(row)` scrolls it so that `row` is at the top.
+ */
+async function renderLongList(view: ReactElement) {
+  ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
+  vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+  const { container } = render(view);
+  await screen.findByText('file-1.png');
+  const scroller = container.querySelector('.list-scroll')!;
+  const scrollTo = async (row: number) =>
+    act(async () => {
+      scroller.scrollTop = row * 56;
+      fireEvent.scroll(scroller);
+    });
+  return { container, scrollTo };
+}
 
 describe('a queue row', () => {
   it('shows progress as a progressbar with its value, speed and time left', () => {
@@ -200,17 +219,7 @@ describe('the queue view', () => {
 
   it('scrolls by reusing its row elements: the rows show other jobs, none is created or removed', async () => {
     setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
-    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
-    const { container } = render(<QueueView />);
-    await screen.findByText('file-1.png');
-    const scroller = container.querySelector('.list-scroll')!;
-    const scrollTo = async (row: number) =>
-      act(async () => {
-        scroller.scrollTop = row * 56;
-        fireEvent.scroll(scroller);
-      });
+    const { container, scrollTo } = await renderLongList(<QueueView />);
     await scrollTo(40);
     await screen.findByText('file-45.png');
     const before = [...container.querySelectorAll('.list-body > .row')];
@@ -225,17 +234,7 @@ describe('the queue view', () => {
 
   it('keeps every row element in place when more than half the rows change, and the focused row with its job', async () => {
     setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
-    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
-    const { container } = render(<QueueView />);
-    await screen.findByText('file-1.png');
-    const scroller = container.querySelector('.list-scroll')!;
-    const scrollTo = async (row: number) =>
-      act(async () => {
-        scroller.scrollTop = row * 56;
-        fireEvent.scroll(scroller);
-      });
+    const { container, scrollTo } = await renderLongList(<QueueView />);
     await scrollTo(40);
     await screen.findByText('file-45.png');
     const before = [...container.querySelectorAll('.list-body > .row')];
@@ -268,17 +267,7 @@ describe('the queue view', () => {
         },
       }),
     );
-    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
-    const { container } = render(<QueueView />);
-    await screen.findByText('file-1.png');
-    const scroller = container.querySelector('.list-scroll')!;
-    const jump = async (row: number) =>
-      act(async () => {
-        scroller.scrollTop = row * 56;
-        fireEvent.scroll(scroller);
-      });
+    const { container, scrollTo: jump } = await renderLongList(<QueueView />);
     await jump(10);
     const before = [...container.querySelectorAll('.list-body > .row')];
     await jump(60_000);
@@ -305,17 +294,7 @@ describe('the queue view', () => {
         result: { url: `https://x.example/${id}`, remoteId: String(id), details: {} },
       });
     setTransport(fakeTransport({ 'history.list': listOf(100_000, finished) }));
-    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
-    const { container } = render(<HistoryView />);
-    await screen.findByText('file-1.png');
-    const scroller = container.querySelector('.list-scroll')!;
-    const scrollTo = async (row: number) =>
-      act(async () => {
-        scroller.scrollTop = row * 56;
-        fireEvent.scroll(scroller);
-      });
+    const { container, scrollTo } = await renderLongList(<HistoryView />);
     await scrollTo(40);
     const first = (await screen.findByText('file-45.png')).closest('.row')!;
     first.querySelector('button')!.focus();
@@ -333,20 +312,12 @@ describe('the queue view', () => {
 
   it('takes the focus out of a recycled row, so a focused button never acts on another job', async () => {
     setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
-    ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
-    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
-    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
-    const { container } = render(<QueueView />);
-    const name = await screen.findByText('file-1.png');
-    const row = name.closest('.row')!;
+    const { scrollTo } = await renderLongList(<QueueView />);
+    const row = screen.getByText('file-1.png').closest('.row')!;
     const button = row.querySelector('button')!;
     button.focus();
     expect(document.activeElement).toBe(button);
-    const scroller = container.querySelector('.list-scroll')!;
-    await act(async () => {
-      scroller.scrollTop = 80 * 56;
-      fireEvent.scroll(scroller);
-    });
+    await scrollTo(80);
     await screen.findByText('file-85.png');
     // The element now shows another job (it was reused), and nothing in it keeps the focus.
     expect(row.isConnected).toBe(true);
