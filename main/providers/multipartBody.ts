@@ -30,7 +30,11 @@ export interface MultipartFile {
 }
 
 export interface BodyOptions {
-  /** Sees every file byte of the body, in order, as it is read (e.g. to hash the file on the way). */
+  /**
+   * Sees every file byte of the body, in order, once it was handed on (e.g. to hash the file on the
+   * way): at the latest when the body is destroyed, which `send` (providers/http.ts) does before it
+   * returns the reply, or when its buffer goes back to the pool.
+   */
   onFileBytes?: (chunk: Buffer) => void;
 }
 
@@ -132,6 +136,9 @@ class RangeBody extends Readable {
   /** Pooled buffers pushed but not yet reported written, with the body offset where each ends. */
   #inFlight: Array<{ end: number; buffer: Buffer }> = [];
   #wanted = false;
+  /** File bytes pushed but not yet shown to `#tap` and `#sent` (see `#deliver`). */
+  #untapped: Buffer[] = [];
+  #tapLater: NodeJS.Immediate | null = null;
 
   constructor(head: Buffer, range: FileRange, tail: Buffer, tap: ((chunk: Buffer) => void) | undefined) {
     // One 1 MiB piece waiting in the readable buffer is enough to keep the socket busy.
@@ -153,6 +160,10 @@ class RangeBody extends Readable {
   }
 
   written(total: number): void {
+    // A buffer goes back to the pool only after its bytes were hashed. (got reports 0 bytes written
+    // as the request starts, before any byte went out: that releases nothing and hashes nothing.)
+    if (this.#inFlight.length === 0 || this.#inFlight[0]!.end > total) return;
+    this.#runTaps();
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.end <= total) giveBuffer(this.#inFlight.shift()!.buffer);
   }
 
@@ -226,8 +237,15 @@ class RangeBody extends Readable {
       this.#position += bytesRead;
       this.#remaining -= bytesRead;
       this.#pushed += bytesRead;
-      this.#tap?.(chunk);
-      this.#sent?.(chunk);
+      // The hashes see the bytes after they went to the HTTP client, on the loop's next check phase
+      // (or sooner: before the buffer is reused, or the body destroyed, which `send` does before the
+      // adapter reads the reply and commits the hash). Hashing first held the request's first write
+      // back by the hash's time (~0.3 ms for a 204,800-byte part), which lands on every round trip of
+      // a serial protocol; afterwards it overlaps with the server's work and the network.
+      if (this.#tap || this.#sent) {
+        this.#untapped.push(chunk);
+        this.#tapLater ??= setImmediate(() => this.#runTaps());
+      }
       // The head and (after the last bytes) the tail are copied into the room the file source left
       // around the bytes (PIECE_HEADROOM): one buffer, one write to the socket.
       let from = offset;
@@ -265,6 +283,21 @@ class RangeBody extends Readable {
     if (this.#phase === 'file' && !this.destroyed && (more || wanted)) this.#readNext();
   }
 
+  /** Shows the pushed file bytes to the hashes, in order. */
+  #runTaps(): void {
+    if (this.#tapLater !== null) {
+      clearImmediate(this.#tapLater);
+      this.#tapLater = null;
+    }
+    if (this.#untapped.length === 0) return;
+    const chunks = this.#untapped;
+    this.#untapped = [];
+    for (const chunk of chunks) {
+      this.#tap?.(chunk);
+      this.#sent?.(chunk);
+    }
+  }
+
   #changed(why: string): UploadError {
     return new UploadError(
       'local-file',
@@ -277,6 +310,7 @@ class RangeBody extends Readable {
     // to the pool only if the HTTP layer still reports them written (the reply to a small part can end
     // the request, and destroy its body, before got's last progress event); otherwise the GC takes
     // them with the body. The descriptor belongs to the file source (closed when the job's run ends).
+    this.#runTaps();
     callback(error);
   }
 }

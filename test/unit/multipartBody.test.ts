@@ -119,7 +119,29 @@ describe('multipartBody', () => {
       { onFileBytes: (chunk) => hash.update(chunk) },
     );
     await readAll(form.body);
+    // As `send` does once the reply is in: the last bytes are shown by then at the latest.
+    form.body.destroy();
     expect(hash.digest('hex')).toBe(createHash('sha256').update(content).digest('hex'));
+  });
+
+  it('shows a small part to onFileBytes only after handing its bytes on, and all of them before the body is gone', async () => {
+    const PART = 204_800;
+    const range = await openFileSource(path, SIZE).range(PART, 2 * PART);
+    const seen: Buffer[] = [];
+    const form = multipartBody(
+      [],
+      { field: 'image', filename: 'a.png', range },
+      { onFileBytes: (chunk) => seen.push(Buffer.from(chunk)) },
+    );
+    const handedOn: number[] = [];
+    // What a socket would have been given when the hash saw nothing yet: the request's bytes go out
+    // first, and the hash runs while the server works.
+    form.body.on('data', () => handedOn.push(seen.length));
+    await once(form.body, 'end');
+    expect(handedOn).toEqual([0]);
+    // A later turn of the event loop, or at the latest the body's end of life, shows the bytes.
+    form.body.destroy();
+    expect(Buffer.concat(seen).equals(content.subarray(PART, 2 * PART))).toBe(true);
   });
 
   it('starts reading when the body is made; the file source, not the body, closes the file', async () => {
