@@ -92,6 +92,11 @@ interface Running {
   accountId: number;
   controller: AbortController;
   done: Promise<void>;
+  /**
+   * Completed and committed, waiting only for the sync to disk (RunnerDeps.finishing): it no longer
+   * takes a lane, so the next job starts while it syncs. It still counts for idleness and shutdown.
+   */
+  finishing: boolean;
 }
 
 const SPEED_WINDOW_MS = 5_000;
@@ -281,7 +286,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     clearTimeout(this.#wakeTimer);
     const now = this.#options.clock.now();
     const perAccount = new Map<number, number>();
-    for (const run of this.#running.values()) perAccount.set(run.accountId, (perAccount.get(run.accountId) ?? 0) + 1);
+    let active = 0;
+    for (const run of this.#running.values()) {
+      if (run.finishing) continue;
+      active += 1;
+      perAccount.set(run.accountId, (perAccount.get(run.accountId) ?? 0) + 1);
+    }
     let wakeAt = this.queue.jobs.nextWakeAt();
     // Only accounts that can take a job now are asked for jobs, and the walk through the queue stops
     // as soon as none can: a pass costs what it launches, not the length of the queue.
@@ -302,9 +312,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       open.set(account.id, account);
     }
     const launches: Array<[Job, Account]> = [];
-    if (this.#running.size < this.#options.maxJobsInFlight) {
+    if (active < this.#options.maxJobsInFlight) {
       for (const job of this.queue.jobs.runnable(now, [...open.keys()])) {
-        if (this.#running.size + launches.length >= this.#options.maxJobsInFlight || open.size === 0) break;
+        if (active + launches.length >= this.#options.maxJobsInFlight || open.size === 0) break;
         if (this.#running.has(job.id)) continue;
         const account = open.get(job.accountId);
         if (!account) continue;
@@ -326,7 +336,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   #launch(job: Job, account: Account): void {
     const controller = new AbortController();
-    const run: Running = { job, accountId: account.id, controller, done: Promise.resolve() };
+    const run: Running = { job, accountId: account.id, controller, done: Promise.resolve(), finishing: false };
     this.#running.set(job.id, run);
     this.#progress.set(job.id, {
       bytesDone: job.bytesConfirmed,
@@ -354,6 +364,10 @@ export class Engine extends EventEmitter<EngineEvents> {
             pollDelays: this.#options.pollDelays,
             progress: (jobId, bytesDone) => this.#reportProgress(jobId, bytesDone),
             throttle: this.#bandwidth.forAccount(account.id),
+            finishing: () => {
+              run.finishing = true;
+              setImmediate(() => this.#schedule());
+            },
           },
           controller.signal,
         );

@@ -31,6 +31,11 @@ export interface RunnerDeps {
   pollDelays: { initialMs: number; maxMs: number; maxPolls: number };
   /** Bytes of the job known to be sent (acknowledged + in flight), for progress events. */
   progress: (jobId: number, bytesDone: number) => void;
+  /**
+   * Called once the job's completion is committed and only its sync to disk is awaited: the job needs
+   * neither the network nor its file any more, so the engine may start the next one meanwhile.
+   */
+  finishing?: () => void;
   /** The job's bandwidth limit (its account's and the global one); absent = none. */
   throttle?: JobThrottle;
 }
@@ -357,7 +362,8 @@ async function runJobWith(
 
   /** Recorded durably (see Queue.transitionDurably) before the run ends and anyone is told. */
   async function complete(result: NonNullable<Job['result']>, size: number): Promise<void> {
-    await queue.transitionDurably(id, 'completed', {
+    // Committed when transitionDurably returns; the event and this run's end wait for the disk.
+    const durable = queue.transitionDurably(id, 'completed', {
       result,
       finalizedAt: job().finalizedAt ?? deps.clock.now(),
       finishedAt: deps.clock.now(),
@@ -365,6 +371,8 @@ async function runJobWith(
       error: null,
       nextAttemptAt: null,
     });
+    deps.finishing?.();
+    await durable;
     deps.progress(id, size);
   }
 

@@ -4,7 +4,7 @@
  * hashes, chunk and complete calls, request times) and on the job as the queue records it.
  */
 import type { IncomingMessage } from 'node:http';
-import { rm, utimes, writeFile } from 'node:fs/promises';
+import { open, rm, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../main/db/jobsRepository.ts';
@@ -135,6 +135,52 @@ describe('engine + SelfCommunity emulator', () => {
     const expectedChunks = sizes.reduce((sum, size) => sum + Math.ceil(size / SC_CHUNK), 0);
     expect(sandbox.chunkLog).toHaveLength(expectedChunks);
     expect(sandbox.chunkLog.every((c) => c.status === 201)).toBe(true);
+  });
+
+  it("starts the lane's next file while the last one's completion is still being synced to disk", async () => {
+    const w = await world();
+    const sandbox = fixtures.track(await startSelfCommunitySandbox());
+    await w.engine.queue.accounts.add({
+      provider: 'selfcommunity',
+      name: 'community',
+      baseUrl: sandbox.url,
+      secrets: { accessToken: sandbox.token },
+      concurrency: 1,
+    });
+    const files = await Promise.all([1, 2].map((n) => randomFile(w.files, `lane-${n}.png`, 2 * SC_CHUNK)));
+    const jobs = await w.engine.queue.enqueue(
+      'community',
+      files.map((f) => f.path),
+    );
+    // Every sync of the database's log made after the first file's complete call is held until the
+    // emulator has received the second file's first chunk (a chunk without upload_id), for 5 s at most.
+    const probe = await open(files[0]!.path, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = proto.datasync;
+    const secondStarted = (): boolean => sandbox.chunkLog.filter((c) => c.uploadId === null).length >= 2;
+    let heldUntilSecondStarted: boolean | null = null;
+    proto.datasync = async function (this: unknown): Promise<void> {
+      if (sandbox.completeCalls.length === 1 && heldUntilSecondStarted === null) {
+        const deadline = Date.now() + 5_000;
+        while (!secondStarted() && Date.now() < deadline) await sleep(5);
+        heldUntilSecondStarted = secondStarted();
+      }
+      return datasync.call(this);
+    };
+    let firstCompletedAt: number | null = null;
+    w.engine.queue.on('job', (changed: Job) => {
+      if (changed.id === jobs[0]!.id && changed.state === 'completed') firstCompletedAt ??= sandbox.chunkLog.length;
+    });
+    try {
+      await runUntilIdle(w);
+    } finally {
+      proto.datasync = datasync;
+    }
+    expect(heldUntilSecondStarted).toBe(true);
+    // Told of the first completion (after its sync) only once the second file was under way.
+    expect(firstCompletedAt).toBeGreaterThan(2);
+    files.forEach((file, i) => expectSelfCommunityHas(sandbox, job(w, jobs[i]!.id), file));
   });
 
   it('recovers a chunk whose reply was lost through the offset-mismatch reply, re-sending at most one chunk', async () => {
