@@ -78,4 +78,6 @@ function preloadAfterFirstRows(): void {
     if (s.queue.ready) start();
   });
   const timer = setTimeout(start, 3_000);
+  // The first render usually has the rows already (the early socket): then no change is coming to wait for.
+  if (ferryStore.getState().queue.ready) start();
 }
