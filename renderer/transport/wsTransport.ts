@@ -80,9 +80,22 @@ declare global {
 
 /** Takes what the early script left (once): later scripts and transports find null. */
 export function takeEarlySocket(): EarlySocket | null {
-  const early = window.__ferryEarly ?? null;
+  const early: unknown = window.__ferryEarly ?? null;
   window.__ferryEarly = null;
-  return early;
+  // The script is a static file a browser may keep for an hour: one of another shape is not used.
+  if (typeof early !== 'object' || early === null) return null;
+  const { socket, requests, frames } = early as Partial<EarlySocket>;
+  const usable =
+    Array.isArray(frames) &&
+    Array.isArray(requests) &&
+    // Negative ids only: the transport's own start at 1 and must never meet them.
+    requests.every((r) => typeof r?.id === 'number' && r.id < 0 && typeof r.command === 'string') &&
+    typeof socket?.readyState === 'number';
+  if (!usable) {
+    if (typeof socket?.close === 'function') socket.close();
+    return null;
+  }
+  return early as EarlySocket;
 }
 
 export function createWsTransport(options: WsTransportOptions): Transport & { close(): void } {

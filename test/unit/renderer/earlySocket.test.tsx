@@ -285,6 +285,25 @@ describe('the early socket of ferry serve', () => {
     expect(ScriptedSocket.made).toHaveLength(0);
   });
 
+  it('an early socket of another shape (an old cached script) is closed and not used', async () => {
+    runEarlyScript();
+    const early = ScriptedSocket.made[0]!;
+    early.open();
+    // As a script of another version might leave it: its requests with ids the transport also uses.
+    window.__ferryEarly!.requests = [{ id: 1, command: 'jobs.list', input: { limit: 200, offset: 0 } }];
+    const starting = startApp();
+    expect(early.readyState).toBe(ScriptedSocket.CLOSED);
+    expect(ScriptedSocket.made).toHaveLength(2);
+    const own = ScriptedSocket.made[1]!;
+    own.open();
+    await vi.waitFor(() => {
+      own.answerAll();
+      expect(ferryStore.getState().summary.counts.all).toBe(450);
+    });
+    transport = await starting;
+    expect(jobIdAt(ferryStore.getState().queue, 0)).toBe(1);
+  });
+
   it('does nothing when the bundle already made its own transport', () => {
     transport = pickTransport();
     expect(ScriptedSocket.made).toHaveLength(1);
