@@ -32,15 +32,15 @@ if (!transport) {
   connectEvents(transport);
   // The queue's first page is the first command on the socket: the window opens on the queue, and its
   // rows need nothing else (the list asks for the same page when it mounts and finds it in flight).
-  if (ferryStore.getState().view === 'queue') void showRange('queue', 0, 0);
-  loadCatalog()
-    .then(() => Promise.all([refreshSummary(), loadSyncRules()]))
-    .catch(toastError);
-  // The first render keeps the main thread for a few hundred milliseconds on a big queue's window,
-  // and the socket's open event (which sends the queued commands) waits behind it. Rendering once the
-  // socket is open (it opens within milliseconds from ferry serve; never later than 100 ms) lets the
-  // server read the first page while the window renders.
-  afterOpen(transport, 100, () => {
+  const firstPage = ferryStore.getState().view === 'queue' ? showRange('queue', 0, 0) : Promise.resolve();
+  const catalogAndTotals = loadCatalog().then(() => Promise.all([refreshSummary(), loadSyncRules()]));
+  catalogAndTotals.catch(toastError);
+  // The first render of a big queue's window keeps the main thread for a while. It starts once the
+  // first page, the catalog and the totals are in, so that it already shows the rows instead of an
+  // empty list rendered again when they come: from ferry serve they are usually here before this
+  // runs (renderer/public/early-socket.js asked for them while the bundle loaded), over Electron's IPC
+  // they take milliseconds. Never later than 100 ms: a slow server must not keep the window blank.
+  whenSettled([firstPage, catalogAndTotals], 100, () => {
     root.render(
       <StrictMode>
         <App />
@@ -50,22 +50,17 @@ if (!transport) {
   });
 }
 
-/** Runs `then` once the transport is open, or after `limitMs`, whichever comes first. */
-function afterOpen(link: NonNullable<typeof transport>, limitMs: number, then: () => void): void {
+/** Runs `then` once every promise settled, or after `limitMs`, whichever comes first. */
+function whenSettled(promises: Promise<unknown>[], limitMs: number, then: () => void): void {
   let ran = false;
-  let stop: (() => void) | null = null;
   const run = (): void => {
     if (ran) return;
     ran = true;
     clearTimeout(timer);
-    stop?.();
     then();
   };
   const timer = setTimeout(run, limitMs);
-  stop = link.onConnection((state) => {
-    if (state === 'open') queueMicrotask(run);
-  });
-  if (ran) stop();
+  void Promise.allSettled(promises).then(run);
 }
 
 /** Reads the other views' code (lazyViews.tsx) once the queue has its first rows, or after 3 s. */
@@ -83,4 +78,6 @@ function preloadAfterFirstRows(): void {
     if (s.queue.ready) start();
   });
   const timer = setTimeout(start, 3_000);
+  // The first render usually has the rows already (the early socket): then no change is coming to wait for.
+  if (ferryStore.getState().queue.ready) start();
 }

@@ -1,7 +1,7 @@
 import { createElectronTransport } from './electronTransport.ts';
 import { takeToken } from './token.ts';
 import type { Transport } from './types.ts';
-import { createWsTransport } from './wsTransport.ts';
+import { createWsTransport, takeEarlySocket } from './wsTransport.ts';
 
 /**
  * Chooses how to reach the API: Electron's preload bridge when it is there, else the WebSocket of
@@ -10,7 +10,12 @@ import { createWsTransport } from './wsTransport.ts';
  */
 export function pickTransport(): Transport | null {
   if (window.ferry) return createElectronTransport(window.ferry, window.pathForFile);
+  // The socket renderer/public/early-socket.js opened while this bundle loaded, if any.
+  const early = takeEarlySocket();
   const token = takeToken();
-  if (!token) return null;
-  return createWsTransport({ token });
+  if (!token) {
+    early?.socket?.close();
+    return null;
+  }
+  return createWsTransport({ token, early });
 }

@@ -28,6 +28,33 @@ const RECONNECT_MAX_MS = 10_000;
 interface Pending {
   resolve: (result: ApiResult<unknown>) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Set for a request the early script sent (a read): sent again after a reconnect instead of failing. */
+  frame?: string;
+}
+
+/**
+ * What renderer/public/early-socket.js leaves on `window.__ferryEarly`: the socket it opened before the
+ * bundle loaded, the requests it sends once that socket opens (negative ids, so they never meet the
+ * transport's own), and every frame received until the transport takes over.
+ */
+export interface EarlySocket {
+  socket: WebSocket | null;
+  requests: ReadonlyArray<{ id: number; command: string; input?: unknown }>;
+  frames: unknown[];
+  /** True once the requests went out (the socket opened before the transport took it). */
+  sent?: boolean;
+}
+
+/** An early request the app has not asked for yet, and its answer once it arrived. */
+interface EarlyEntry {
+  id: number;
+  frame: string;
+  result: ApiResult<unknown> | null;
+}
+
+/** Early answers are matched to later calls by command and input. */
+function callKey(command: string, input: unknown): string {
+  return `${command} ${JSON.stringify(input ?? null)}`;
 }
 
 type AnyListener = (payload: unknown) => void;
@@ -37,6 +64,38 @@ export interface WsTransportOptions {
   /** Page origin, e.g. `http://127.0.0.1:4321`. */
   origin?: string;
   WebSocketImpl?: typeof WebSocket;
+  /**
+   * The early script's socket (see EarlySocket): taken over when it is still connecting or open, so the
+   * answers it asked for serve the app's first calls of the same commands. Ignored when it closed.
+   */
+  early?: EarlySocket | null;
+}
+
+declare global {
+  interface Window {
+    /** Left by renderer/public/early-socket.js; null once a transport took it (or decided not to). */
+    __ferryEarly?: EarlySocket | null;
+  }
+}
+
+/** Takes what the early script left (once): later scripts and transports find null. */
+export function takeEarlySocket(): EarlySocket | null {
+  const early: unknown = window.__ferryEarly ?? null;
+  window.__ferryEarly = null;
+  // The script is a static file a browser may keep for an hour: one of another shape is not used.
+  if (typeof early !== 'object' || early === null) return null;
+  const { socket, requests, frames } = early as Partial<EarlySocket>;
+  const usable =
+    Array.isArray(frames) &&
+    Array.isArray(requests) &&
+    // Negative ids only: the transport's own start at 1 and must never meet them.
+    requests.every((r) => typeof r?.id === 'number' && r.id < 0 && typeof r.command === 'string') &&
+    typeof socket?.readyState === 'number';
+  if (!usable) {
+    if (typeof socket?.close === 'function') socket.close();
+    return null;
+  }
+  return early as EarlySocket;
 }
 
 export function createWsTransport(options: WsTransportOptions): Transport & { close(): void } {
@@ -53,6 +112,9 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
   let nextId = 1;
   let delay = RECONNECT_MIN_MS;
   let closedByUs = false;
+  /** Early requests not yet asked for by the app, by command and input, and by id. */
+  const earlyByKey = new Map<string, EarlyEntry>();
+  const earlyById = new Map<number, EarlyEntry>();
 
   const setState = (next: ConnectionState): void => {
     if (next === state) return;
@@ -68,39 +130,62 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
     }
   };
 
-  const connect = (): void => {
-    const ws = new WS(`${wsOrigin}/api/ws?token=${encodeURIComponent(options.token)}`);
+  const receive = (data: unknown): void => {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null) return;
+    if ('event' in frame) {
+      const { event, payload } = frame as { event: EventName; payload: unknown };
+      for (const listener of listeners.get(event) ?? []) listener(payload);
+      return;
+    }
+    const response = frame as WsResponse;
+    if (typeof response.id !== 'number') return;
+    const result: ApiResult<unknown> = response.ok
+      ? { ok: true, value: response.value }
+      : { ok: false, error: response.error };
+    const entry = pending.get(response.id);
+    if (!entry) {
+      // An early answer nobody asked for yet: kept for the call that will.
+      const early = earlyById.get(response.id);
+      if (early) early.result = result;
+      return;
+    }
+    pending.delete(response.id);
+    clearTimeout(entry.timer);
+    entry.resolve(result);
+  };
+
+  const connect = (adopted?: WebSocket): void => {
+    const ws = adopted ?? new WS(`${wsOrigin}/api/ws?token=${encodeURIComponent(options.token)}`);
     socket = ws;
-    ws.onopen = () => {
+    const opened = (): void => {
       delay = RECONNECT_MIN_MS;
       setState('open');
       for (const frame of outbox.splice(0)) ws.send(frame);
     };
-    ws.onmessage = (message: MessageEvent) => {
-      let frame: unknown;
-      try {
-        frame = JSON.parse(String(message.data));
-      } catch {
-        return;
-      }
-      if (typeof frame !== 'object' || frame === null) return;
-      if ('event' in frame) {
-        const { event, payload } = frame as { event: EventName; payload: unknown };
-        for (const listener of listeners.get(event) ?? []) listener(payload);
-        return;
-      }
-      const response = frame as WsResponse;
-      if (typeof response.id !== 'number') return;
-      const entry = pending.get(response.id);
-      if (!entry) return;
-      pending.delete(response.id);
-      clearTimeout(entry.timer);
-      entry.resolve(response.ok ? { ok: true, value: response.value } : { ok: false, error: response.error });
-    };
+    ws.onopen = opened;
+    ws.onmessage = (message: MessageEvent) => receive(message.data);
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
+      // Early answers still to come are lost with this socket: the app asks for them itself. Early
+      // requests it already waits for are reads, so they go out again on the next socket.
+      earlyByKey.clear();
+      earlyById.clear();
+      for (const [id, entry] of pending) {
+        if (entry.frame === undefined) continue;
+        outbox.push(entry.frame);
+        pending.delete(id);
+        resend.set(id, entry);
+      }
       failPending(t('errors.connectionLost'));
+      for (const [id, entry] of resend) pending.set(id, entry);
+      resend.clear();
       if (closedByUs) return;
       setState('closed');
       setTimeout(connect, delay);
@@ -108,8 +193,28 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
     };
   };
 
+  const resend = new Map<number, Pending>();
+
   const bridge: FerryBridge = {
     call<K extends CommandName>(command: K, input: CommandInput<K>): Promise<ApiResult<CommandOutput<K>>> {
+      const early = earlyByKey.get(callKey(command, input));
+      if (early) {
+        // The early script asked for exactly this: its answer (or the wait for it) serves this call, once.
+        earlyByKey.delete(callKey(command, input));
+        earlyById.delete(early.id);
+        if (early.result) return Promise.resolve(early.result as ApiResult<CommandOutput<K>>);
+        return new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            pending.delete(early.id);
+            resolve({ ok: false, error: { code: 'INTERNAL', message: t('errors.noAnswer', { command }) } });
+          }, CALL_TIMEOUT_MS);
+          pending.set(early.id, {
+            resolve: resolve as (result: ApiResult<unknown>) => void,
+            timer,
+            frame: early.frame,
+          });
+        });
+      }
       const id = nextId++;
       const frame = JSON.stringify({ id, command, input });
       return new Promise((resolve) => {
@@ -180,7 +285,32 @@ export function createWsTransport(options: WsTransportOptions): Transport & { cl
       xhr.send(file);
     });
 
-  connect();
+  const early = options.early;
+  const earlySocket = early?.socket ?? null;
+  if (early && earlySocket && (earlySocket.readyState === WS.CONNECTING || earlySocket.readyState === WS.OPEN)) {
+    for (const request of early.requests) {
+      const entry: EarlyEntry = { id: request.id, frame: JSON.stringify(request), result: null };
+      earlyByKey.set(callKey(request.command, request.input), entry);
+      earlyById.set(request.id, entry);
+      // Not sent yet (the socket is still connecting): they go out first when it opens.
+      if (!early.sent) {
+        if (earlySocket.readyState === WS.OPEN) earlySocket.send(entry.frame);
+        else outbox.push(entry.frame);
+      }
+    }
+    const wasOpen = earlySocket.readyState === WS.OPEN;
+    connect(earlySocket);
+    if (wasOpen) setState('open');
+    // What arrived before the transport took over, in order: in a microtask, so that the listeners
+    // registered right after this returns (connectEvents) see the events among them.
+    const received = early.frames.splice(0);
+    queueMicrotask(() => {
+      for (const data of received) receive(data);
+    });
+  } else {
+    earlySocket?.close();
+    connect();
+  }
 
   return {
     kind: 'serve',

@@ -8,18 +8,24 @@
  *     [--load-profile]      (CPU profile from navigation to the first row: the functions with most self time)
  *     [--mutations]         (nodes added to and removed from the list during the scroll, by parent element)
  *
+ *   node test/bench/uiAb.ts --checkouts --a /work/wt/base --b . [...]
+ *     (A and B are checkouts: each build is served by that checkout's own `ferry serve` from its
+ *     dist/renderer, on its own copy of the same jobs, so the page's files come over real HTTP instead
+ *     of Playwright's routing, which adds a round trip to the test process per file)
+ *     [--first-only]        (first rows only: no scroll, so more loads fit in a short run)
+ *
  * Build a directory with `npx vite build --outDir DIR` (add `--minify false` for readable profiles).
  * It prints, per build, the first-rows time, the frame times and Chromium's Performance metrics over the
  * scroll (main-thread time in tasks, script, layout, style: less disturbed by a busy machine than frame
  * times); `--profile` adds the page's load timeline and the functions with the most self time (CDP
  * Profiler). Not a test; prints only.
  */
-import { readFile } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
-import { startFerryServe } from '../e2e/support/ferryServe.ts';
+import { startFerryServe, type ServeProcess } from '../e2e/support/ferryServe.ts';
 import { BenchFiles } from './lib/files.ts';
 import { median } from './lib/measure.ts';
 import { FIRST_ROW, launch, newPage, scrollFrames, seedQueue } from './suites/uiScale.ts';
@@ -34,6 +40,8 @@ const { values: flags } = parseArgs({
     'load-profile': { type: 'boolean', default: false },
     mutations: { type: 'boolean', default: false },
     screenshots: { type: 'string' },
+    checkouts: { type: 'boolean', default: false },
+    'first-only': { type: 'boolean', default: false },
   },
 });
 if (!flags.a || !flags.b) throw new Error('uiAb needs --a DIR and --b DIR (two renderer builds)');
@@ -91,6 +99,14 @@ const files = await BenchFiles.create();
 const sandbox = await startSelfCommunitySandbox();
 const dataDir = await files.dir('ui-ab/data');
 await seedQueue(dataDir, jobs, sandbox.url);
+const serves: Record<string, ServeProcess> = {};
+if (flags.checkouts) {
+  for (const [name, root] of Object.entries(builds)) {
+    const dir = await files.dir(`ui-ab/data-${name}`);
+    await cp(dataDir, dir, { recursive: true });
+    serves[name] = await startFerryServe(dir, {}, join(root, 'bin', 'ferry.js'));
+  }
+}
 const serve = await startFerryServe(dataDir);
 const origin = new URL(serve.url).origin;
 // A routed (fulfilled) page counts as a public origin to Chromium, which would then refuse its
@@ -117,7 +133,8 @@ try {
   for (let rep = 0; rep < reps; rep += 1) {
     for (const [name, dir] of rep % 2 === 0 ? Object.entries(builds) : Object.entries(builds).reverse()) {
       const page = await newPage(browser);
-      await routeTo(page, origin, dir);
+      const served = serves[name];
+      if (!served) await routeTo(page, origin, dir);
       page.on('console', (message) => {
         if (message.type() === 'error') process.stderr.write(`${name} console: ${message.text()}\n`);
       });
@@ -134,13 +151,36 @@ try {
         window.__firstRow = performance.now();
         observer.disconnect();
       }).observe(document, { childList: true, subtree: true })`);
+      // The page's own clock for the socket (open, each command sent, each answer received) and its
+      // long tasks, so the timeline does not depend on when Playwright reports them.
+      if (flags.profile)
+        await page.addInitScript(`(() => {
+          const log = (window.__pageLog = []);
+          const note = (what) => log.push(what + ' ' + Math.round(performance.now()));
+          const Native = window.WebSocket;
+          window.WebSocket = class extends Native {
+            constructor(...args) {
+              super(...args);
+              note('ws:new');
+              this.addEventListener('open', () => note('ws:open'));
+              this.addEventListener('message', (m) => note('ws<' + (/"id":(-?\\d+)/.exec(String(m.data))?.[1] ?? /"event":"([^"]+)"/.exec(String(m.data))?.[1])));
+            }
+            send(data) {
+              note('ws>' + /"command":"([^"]+)"/.exec(String(data))?.[1]);
+              return super.send(data);
+            }
+          };
+          new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) log.push('long ' + Math.round(e.startTime) + '+' + Math.round(e.duration));
+          }).observe({ type: 'longtask', buffered: true });
+        })()`);
       const loadCdp = flags['load-profile'] ? await page.context().newCDPSession(page) : null;
       if (loadCdp) {
         await loadCdp.send('Profiler.enable');
         await loadCdp.send('Profiler.setSamplingInterval', { interval: 100 });
         await loadCdp.send('Profiler.start');
       }
-      await page.goto(serve.url, { waitUntil: 'commit' });
+      await page.goto((served ?? serve).url, { waitUntil: 'commit' });
       await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
       if (loadCdp) {
         const { profile } = (await loadCdp.send('Profiler.stop')) as unknown as {
@@ -154,7 +194,7 @@ try {
         const timeline = await page.evaluate<Record<string, number>>(`(() => {
           const nav = performance.getEntriesByType('navigation')[0];
           const out = { responseEnd: nav.responseEnd, domInteractive: nav.domInteractive, dcl: nav.domContentLoadedEventEnd, timeOrigin: performance.timeOrigin };
-          for (const r of performance.getEntriesByType('resource')) out[r.name.split('/').pop().split('?')[0]] = r.responseEnd;
+          for (const r of performance.getEntriesByType('resource')) { const n = r.name.split('/').pop().split('?')[0]; out[n + ' start'] = r.startTime; out[n + ' firstByte'] = r.responseStart; out[n] = r.responseEnd; }
           for (const p of performance.getEntriesByType('paint')) out[p.name] = p.startTime;
           for (const m of performance.getEntriesByType('mark')) out['mark:' + m.name] = m.startTime;
           return out;
@@ -167,6 +207,15 @@ try {
             `ws${f.dir}${/"(?:command|event)":"([^"]+)"/.exec(f.text)?.[1] ?? (f.text ? f.text.slice(0, 20) : '')} ${Math.round(f.at - origin0)}`,
           );
         console.log(`${name} first load timeline (ms): ${line.join(', ')}`);
+        console.log(
+          `${name} in the page (ms): ${(await page.evaluate<string[]>('window.__pageLog')).join(', ')}, first row ${Math.round(first)}`,
+        );
+      }
+      if (flags['first-only']) {
+        (results[name] ??= { first: [], p50: [], p95: [], max: [] }).first.push(first);
+        console.log(`${name} rep ${rep + 1}: first rows ${first.toFixed(0)} ms`);
+        await page.context().close();
+        continue;
       }
       await page.waitForTimeout(1_000);
       const perf = await metrics(page);
@@ -232,6 +281,7 @@ try {
 } finally {
   await browser.close();
   await serve.close();
+  for (const served of Object.values(serves)) await served.close();
   await sandbox.close();
   await files.cleanup();
 }

@@ -14,8 +14,13 @@ export interface ServeProcess {
 
 const BIN = fileURLToPath(new URL('../../../bin/ferry.js', import.meta.url));
 
-export async function startFerryServe(dataDir: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, '--data-dir', dataDir, 'serve', '--port', '0'], {
+/** `bin`: another checkout's bin/ferry.js (benchmarks comparing two checkouts); this checkout's by default. */
+export async function startFerryServe(
+  dataDir: string,
+  env: Record<string, string> = {},
+  bin: string = BIN,
+): Promise<ServeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [bin, '--data-dir', dataDir, 'serve', '--port', '0'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
