@@ -8,12 +8,13 @@
  *
  *   node test/bench/uiFrames.ts --build A=/tmp/base --build B=dist/renderer [--reps 3] [--trace]
  *     --build 'C=/tmp/base|.list-body .cell-actions{display:none}'   (a build with extra CSS: what-ifs)
- *     [--data DIR]   (the seeded data folder, reused between runs; default /tmp/ui4s/data)
+ *     [--data DIR]   (the seeded data folder, reused between runs; default <tmp>/ferry-ui-frames)
  *     [--hover]      (the mouse rests over the list while it scrolls)
  *   FULL=1 prints the 60 costliest events; QUANT=1 the frame-time quantiles of each load.
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
@@ -28,7 +29,7 @@ const { values: flags } = parseArgs({
     reps: { type: 'string', default: '3' },
     jobs: { type: 'string', default: '100000' },
     trace: { type: 'boolean', default: false },
-    data: { type: 'string', default: '/tmp/ui4s/data' },
+    data: { type: 'string', default: join(tmpdir(), 'ferry-ui-frames') },
     hover: { type: 'boolean', default: false },
   },
 });
