@@ -46,9 +46,10 @@ export function visibleRows(top: number, height: number, rowHeight: number): Vie
  * the first or last row on screen changes, synchronously, so the rows move in the frame that scrolls.
  */
 export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
-  const [viewport, setViewport] = useState<Viewport>(() =>
-    visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight, rowHeight),
-  );
+  const [viewport, setViewport] = useState<Viewport>(() => ({
+    ...visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight, rowHeight),
+    direction: 0,
+  }));
   const detach = useRef<(() => void) | null>(null);
   const parent = useCallback(
     (element: HTMLDivElement | null) => {
