@@ -8,6 +8,12 @@ import { showRange, type ListKind } from '../store/lists.ts';
  * main-thread time of a fast scroll by about a fifth (uiAb, same run).
  */
 const OVERSCAN = 3;
+/**
+ * Rows kept behind the viewport while it moves: those rows are leaving the screen, so only a turn of
+ * the scroll direction within the frame could show them. One row covers that turn; the full margin stays
+ * ahead. A fast scroll re-renders every row each frame, so each row not rendered is a row's work saved.
+ */
+const OVERSCAN_BEHIND = 1;
 
 export interface ListItem {
   index: number;
@@ -18,6 +24,8 @@ export interface ListItem {
 interface Viewport {
   first: number;
   last: number;
+  /** Which way the last scroll went: 1 down, -1 up, 0 not yet scrolled. */
+  direction?: -1 | 0 | 1;
 }
 
 /** The rows a viewport of `height` pixels scrolled to `top` shows (inclusive), for rows of `rowHeight`. */
@@ -38,9 +46,10 @@ export function visibleRows(top: number, height: number, rowHeight: number): Vie
  * the first or last row on screen changes, synchronously, so the rows move in the frame that scrolls.
  */
 export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
-  const [viewport, setViewport] = useState<Viewport>(() =>
-    visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight, rowHeight),
-  );
+  const [viewport, setViewport] = useState<Viewport>(() => ({
+    ...visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight, rowHeight),
+    direction: 0,
+  }));
   const detach = useRef<(() => void) | null>(null);
   const parent = useCallback(
     (element: HTMLDivElement | null) => {
@@ -48,10 +57,19 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
       detach.current = null;
       if (!element) return;
       let height = 0;
+      let lastTop = element.scrollTop;
       const update = (sync: boolean): void => {
-        const next = visibleRows(element.scrollTop, height || element.clientHeight, rowHeight);
+        const top = element.scrollTop;
+        const next = visibleRows(top, height || element.clientHeight, rowHeight);
+        const moved = top > lastTop ? 1 : top < lastTop ? -1 : 0;
+        lastTop = top;
         const apply = (): void =>
-          setViewport((now) => (now.first === next.first && now.last === next.last ? now : next));
+          setViewport((now) => {
+            const direction = moved || now.direction || 0;
+            return now.first === next.first && now.last === next.last && now.direction === direction
+              ? now
+              : { ...next, direction };
+          });
         if (sync) flushSync(apply);
         else apply();
       };
@@ -76,8 +94,11 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
   );
 
   const lastRow = total - 1;
-  const first = Math.max(0, Math.min(viewport.first, lastRow) - OVERSCAN);
-  const last = Math.min(lastRow, viewport.last + OVERSCAN);
+  const first = Math.max(
+    0,
+    Math.min(viewport.first, lastRow) - (viewport.direction === 1 ? OVERSCAN_BEHIND : OVERSCAN),
+  );
+  const last = Math.min(lastRow, viewport.last + (viewport.direction === -1 ? OVERSCAN_BEHIND : OVERSCAN));
   const items: ListItem[] = [];
   for (let index = first; index <= last; index += 1) items.push({ index, start: index * rowHeight });
   const rangeFirst = items[0]?.index ?? 0;

@@ -232,6 +232,24 @@ describe('the queue view', () => {
     expect(after.filter((row) => before.includes(row)).length).toBe(after.length);
   });
 
+  it('renders its spare rows ahead of the scroll: three in the direction it moves, one behind', async () => {
+    setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
+    const { container, scrollTo } = await renderLongList(<QueueView />);
+    const rows = () =>
+      [...container.querySelectorAll('.list-body > .row')]
+        .map((row) => Number(row.getAttribute('aria-rowindex')) - 2)
+        .sort((a, b) => a - b);
+    const span = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    // 720 px of 56 px rows: at row 40 the screen shows rows 40 to 52.
+    await scrollTo(40);
+    await screen.findByText('file-41.png');
+    expect(rows()).toEqual(span(39, 55));
+    // Up to row 30 (rows 30 to 42 on screen): the spare rows go above, one stays below.
+    await scrollTo(30);
+    await screen.findByText('file-31.png');
+    expect(rows()).toEqual(span(27, 43));
+  });
+
   it('keeps every row element in place when more than half the rows change, and the focused row with its job', async () => {
     setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
     const { container, scrollTo } = await renderLongList(<QueueView />);
