@@ -320,11 +320,6 @@ async function runJobWith(
     // On disk before finalize goes out (a kill or power cut after it must resume as `resumed`), synced
     // on the thread pool so that the other uploads of the process go on meanwhile.
     const carried = lastAcks;
-    if (carried) {
-      await carried.previous.catch((error: unknown) => {
-        throw progressNotRecorded(initial.name, error);
-      });
-    }
     const marker = {
       session,
       ...(resumed ? {} : { finalizeStartedAt: deps.clock.now() }),
@@ -335,6 +330,27 @@ async function runJobWith(
           for (const acked of carried.parts) repo.ackPart(id, acked.part, undefined, acked.sentSha256);
         }
       : undefined;
+    const keepCarried = (): void => {
+      if (!ackCarried) return;
+      try {
+        transactionSyncedLater(db, () => {
+          ackCarried();
+          repo.update(id, { session, bytesConfirmed: marker.bytesConfirmed, retryStreak: 0 });
+        }).durable.catch(() => undefined);
+      } catch {
+        // The database refuses writes: the error that ends the run says why.
+      }
+    };
+    if (carried) {
+      await carried.previous.catch((error: unknown) => {
+        throw progressNotRecorded(initial.name, error);
+      });
+      // Stopped meanwhile: the parts are kept and the run ends as it would have before finalizing.
+      if (signal.aborted) {
+        keepCarried();
+        signal.throwIfAborted();
+      }
+    }
     try {
       await queue.transitionDurably(
         id,
@@ -344,18 +360,9 @@ async function runJobWith(
         ackCarried,
       );
     } catch (error) {
-      // The change was refused (the job was stopped meanwhile) or its sync failed: the acknowledged
+      // The change was refused (another process stopped the job) or its sync failed: the acknowledged
       // parts are kept all the same (a commit that already made them does not mind them again).
-      if (ackCarried) {
-        try {
-          transactionSyncedLater(db, () => {
-            ackCarried();
-            repo.update(id, { session, bytesConfirmed: marker.bytesConfirmed, retryStreak: 0 });
-          }).durable.catch(() => undefined);
-        } catch {
-          // The database refuses writes: the error that says why is the one above.
-        }
-      }
+      keepCarried();
       throw error;
     }
     const sessionAtFinalize = session;
