@@ -348,7 +348,13 @@ export class Queue extends EventEmitter<QueueEvents> {
    * change is visible to readers of the database from the commit on. Rejects when the disk fails the
    * sync; the change is then committed but may not survive a power cut.
    */
-  async transitionDurably(id: number, to: JobState, patch: JobPatch = {}, message?: string): Promise<Job> {
+  async transitionDurably(
+    id: number,
+    to: JobState,
+    patch: JobPatch = {},
+    message?: string,
+    alsoInCommit?: () => void,
+  ): Promise<Job> {
     let durable: Promise<void> = Promise.resolve();
     const job = this.#transition(
       id,
@@ -357,7 +363,11 @@ export class Queue extends EventEmitter<QueueEvents> {
       message,
       undefined,
       (work) => {
-        const committed = transactionSyncedLater(this.#db, work);
+        // `alsoInCommit`: writes that belong in the same commit (and sync) as the change.
+        const committed = transactionSyncedLater(this.#db, () => {
+          alsoInCommit?.();
+          return work();
+        });
         durable = committed.durable;
         return committed.result;
       },

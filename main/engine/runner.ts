@@ -125,6 +125,12 @@ async function runJobWith(
 
   // Parts ---------------------------------------------------------------------------------------------
   if (initial.finalizedAt === null) {
+    // The last round's acknowledgements, when they go in the finalize marker's commit (see below).
+    let lastAcks: {
+      parts: Array<{ part: PartSpec; sentSha256: string | null }>;
+      bytesConfirmed: number;
+      previous: Promise<void>;
+    } | null = null;
     let resyncs = 0;
     for (;;) {
       signal.throwIfAborted();
@@ -166,11 +172,7 @@ async function runJobWith(
         // The previous commit reaches the disk before this one is made, and this one while the next
         // parts go out (see transactionSyncedLater).
         await previousAck.catch((error: unknown) => {
-          throw new UploadError(
-            'invalid',
-            `Recording the progress of ${initial.name} in Ferry's database failed (${error instanceof Error ? error.message : String(error)}); check the disk that holds Ferry's data folder`,
-            { cause: error },
-          );
+          throw progressNotRecorded(initial.name, error);
         });
         // Taken after the wait: parts acknowledged meanwhile go in the same commit.
         const parts = pending;
@@ -255,6 +257,18 @@ async function runJobWith(
           }),
         ),
       );
+      if (failure === undefined && !resynced && pending.length > 0 && !context.file?.measuresSent) {
+        // Every part is acknowledged: the last ones are committed with the finalize marker, in one
+        // commit and one sync instead of two in a row before finalize (still after the previous
+        // batch's sync, so a power cut forgets at most this one batch, and finalize goes out only once
+        // both are on disk). Jobs that measure what they sent read their parts back first.
+        if (pendingTimer) clearTimeout(pendingTimer);
+        pendingTimer = null;
+        lastAcks = { parts: pending, bytesConfirmed: confirmed, previous: previousAck };
+        pending = [];
+        report();
+        break;
+      }
       // Whatever ended the round (all sent, a failure, a stop), the parts acknowledged so far are kept.
       await flush().catch((error: unknown) => {
         failure ??= error;
@@ -305,12 +319,52 @@ async function runJobWith(
     const resumed = job().finalizeStartedAt !== null;
     // On disk before finalize goes out (a kill or power cut after it must resume as `resumed`), synced
     // on the thread pool so that the other uploads of the process go on meanwhile.
-    await queue.transitionDurably(
-      id,
-      'finalizing',
-      { session, ...(resumed ? {} : { finalizeStartedAt: deps.clock.now() }) },
-      resumed ? 'Finalizing again after an interruption: reconciling with the server' : 'Finalizing',
-    );
+    const carried = lastAcks;
+    const marker = {
+      session,
+      ...(resumed ? {} : { finalizeStartedAt: deps.clock.now() }),
+      ...(carried ? { bytesConfirmed: carried.bytesConfirmed, retryStreak: 0 } : {}),
+    };
+    const ackCarried = carried
+      ? (): void => {
+          for (const acked of carried.parts) repo.ackPart(id, acked.part, undefined, acked.sentSha256);
+        }
+      : undefined;
+    const keepCarried = (): void => {
+      if (!ackCarried) return;
+      try {
+        transactionSyncedLater(db, () => {
+          ackCarried();
+          repo.update(id, { session, bytesConfirmed: marker.bytesConfirmed, retryStreak: 0 });
+        }).durable.catch(() => undefined);
+      } catch {
+        // The database refuses writes: the error that ends the run says why.
+      }
+    };
+    if (carried) {
+      await carried.previous.catch((error: unknown) => {
+        throw progressNotRecorded(initial.name, error);
+      });
+      // Stopped meanwhile: the parts are kept and the run ends as it would have before finalizing.
+      if (signal.aborted) {
+        keepCarried();
+        signal.throwIfAborted();
+      }
+    }
+    try {
+      await queue.transitionDurably(
+        id,
+        'finalizing',
+        marker,
+        resumed ? 'Finalizing again after an interruption: reconciling with the server' : 'Finalizing',
+        ackCarried,
+      );
+    } catch (error) {
+      // The change was refused (another process stopped the job) or its sync failed: the acknowledged
+      // parts are kept all the same (a commit that already made them does not mind them again).
+      keepCarried();
+      throw error;
+    }
     const sessionAtFinalize = session;
     const outcome = await call(
       'finalize',
@@ -438,6 +492,14 @@ async function jobContext(
       ...(throttle ? { throttle, signal } : {}),
     }),
   };
+}
+
+function progressNotRecorded(name: string, error: unknown): UploadError {
+  return new UploadError(
+    'invalid',
+    `Recording the progress of ${name} in Ferry's database failed (${error instanceof Error ? error.message : String(error)}); check the disk that holds Ferry's data folder`,
+    { cause: error },
+  );
 }
 
 /** Counts the job's bodies waiting on the limiter, so that its watchdogs hold meanwhile. */

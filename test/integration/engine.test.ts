@@ -183,6 +183,51 @@ describe('engine + SelfCommunity emulator', () => {
     files.forEach((file, i) => expectSelfCommunityHas(sandbox, job(w, jobs[i]!.id), file));
   });
 
+  it('commits the last acknowledgements with the finalize marker: one log sync between the last chunk and complete', async () => {
+    const w = await world();
+    const sandbox = await selfCommunity(w);
+    // Ten chunks: the first is committed at once, the next eight as a batch, the tenth is left for the
+    // marker's commit.
+    const file = await randomFile(w.files, 'last-batch.png', 10 * SC_CHUNK);
+    const [queued] = await w.engine.queue.enqueue('community', [file.path]);
+    const probe = await open(file.path, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = proto.datasync;
+    // Log syncs made once the emulator has answered the last chunk and before complete arrives.
+    let syncsBeforeComplete = 0;
+    const lastChunkAnswered = (): boolean => sandbox.chunkLog.length === 10 && sandbox.chunkLog[9]!.status !== 0;
+    proto.datasync = function (this: unknown): Promise<void> {
+      if (lastChunkAnswered() && sandbox.completeCalls.length === 0) syncsBeforeComplete += 1;
+      return datasync.call(this);
+    };
+    // What the database holds when complete arrives.
+    let atComplete: { state: string; acked: number; bytesConfirmed: number } | null = null;
+    sandbox.fault({
+      method: 'POST',
+      path: '/api/v2/media/upload/complete/',
+      when: () => {
+        const current = job(w, queued!.id);
+        atComplete ??= {
+          state: current.state,
+          acked: w.engine.queue.jobs.ackedParts(queued!.id).length,
+          bytesConfirmed: current.bytesConfirmed,
+        };
+        return false;
+      },
+      action: { type: 'status', status: 500 },
+    });
+    try {
+      await runUntilIdle(w);
+    } finally {
+      proto.datasync = datasync;
+    }
+    expectSelfCommunityHas(sandbox, job(w, queued!.id), file);
+    expect(sandbox.chunkLog).toHaveLength(10);
+    expect(atComplete).toEqual({ state: 'finalizing', acked: 10, bytesConfirmed: 10 * SC_CHUNK });
+    expect(syncsBeforeComplete).toBe(1);
+  });
+
   it('recovers a chunk whose reply was lost through the offset-mismatch reply, re-sending at most one chunk', async () => {
     const w = await world();
     const sandbox = await selfCommunity(w);
