@@ -228,6 +228,58 @@ describe('engine + SelfCommunity emulator', () => {
     expect(syncsBeforeComplete).toBe(1);
   });
 
+  it('keeps the last acknowledgements when a pause comes while they wait for the previous batch to sync, and finalizes once after resume', async () => {
+    const w = await world();
+    const sandbox = await selfCommunity(w);
+    const file = await randomFile(w.files, 'paused-at-the-end.png', 10 * SC_CHUNK);
+    const [queued] = await w.engine.queue.enqueue('community', [file.path]);
+    const id = queued!.id;
+    const probe = await open(file.path, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = proto.datasync;
+    // Log syncs started once the ninth chunk is answered wait for the gate: the batch of chunks 2–9 is
+    // still syncing when the tenth is acknowledged, which the finalize marker's commit must wait for.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    const ninthAnswered = (): boolean => sandbox.chunkLog.length >= 9 && sandbox.chunkLog[8]!.status !== 0;
+    proto.datasync = function (this: unknown): Promise<void> {
+      if (ninthAnswered() && sandbox.completeCalls.length === 0) {
+        held += 1;
+        return gate.then(() => datasync.call(this));
+      }
+      return datasync.call(this);
+    };
+    try {
+      w.engine.engine.start();
+      await waitFor(
+        'the tenth chunk answered',
+        () => sandbox.chunkLog.length === 10 && sandbox.chunkLog[9]!.status !== 0,
+      );
+      // The runner reads the reply and waits for the held sync; the pause comes meanwhile.
+      await sleep(150);
+      w.engine.queue.pause(id);
+      release();
+      await waitFor('the runner to stop', () => w.engine.engine.activeJobIds.length === 0);
+    } finally {
+      release();
+      proto.datasync = datasync;
+    }
+    expect(held).toBeGreaterThan(0);
+    expect(sandbox.completeCalls).toHaveLength(0);
+    expect(job(w, id).state).toBe('paused');
+    // Every acknowledged chunk is kept, the tenth included: resuming sends none of them again.
+    expect(w.engine.queue.jobs.ackedParts(id)).toHaveLength(10);
+    expect(job(w, id).bytesConfirmed).toBe(10 * SC_CHUNK);
+
+    w.engine.queue.resume(id);
+    await within('the resumed job to finish', 20_000, w.engine.engine.whenIdle());
+    expectSelfCommunityHas(sandbox, job(w, id), file);
+    expect(sandbox.chunkLog).toHaveLength(10);
+    expect(sandbox.completeCalls).toHaveLength(1);
+  });
+
   it('recovers a chunk whose reply was lost through the offset-mismatch reply, re-sending at most one chunk', async () => {
     const w = await world();
     const sandbox = await selfCommunity(w);
