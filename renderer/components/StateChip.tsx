@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { JobView } from '../../main/api/contract.ts';
 import { useTranslation } from 'react-i18next';
 import { rowT } from '../lib/cachedText.ts';
@@ -81,7 +82,22 @@ export function describeState(
   }
 }
 
-export function StateChip({ job }: { job: JobView }) {
+/**
+ * Only the fields describeState reads decide whether the chip renders again: a recycled list row that
+ * now shows another job in the same state (a scroll) leaves the chip alone. A language change or the
+ * countdown's tick still re-render it through its own hooks.
+ */
+function sameChip(a: { job: JobView }, b: { job: JobView }): boolean {
+  return (
+    a.job.state === b.job.state &&
+    a.job.attempts === b.job.attempts &&
+    a.job.nextAttemptAt === b.job.nextAttemptAt &&
+    a.job.error?.kind === b.job.error?.kind &&
+    a.job.error?.message === b.job.error?.message
+  );
+}
+
+export const StateChip = memo(function StateChip({ job }: { job: JobView }) {
   const now = useNow(job.state === 'waiting');
   // Subscribed for the re-render when the language changes; the texts come from the per-language cache.
   useTranslation();
@@ -95,4 +111,4 @@ export function StateChip({ job }: { job: JobView }) {
       <span className="chip-label">{info.label}</span>
     </span>
   );
-}
+}, sameChip);

@@ -123,6 +123,36 @@ describe('a queue row', () => {
     expect(screen.getByText('Retry 3 in 10s')).toBeTruthy();
   });
 
+  it("redraws a recycled row's state chip when the new job in the same state has another attempt, countdown or error", () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const waiting = (id: number, attempts: number, next: number, kind: 'network' | 'rate-limited', message: string) =>
+      job(id, { state: 'waiting', attempts, nextAttemptAt: next, error: { kind, message } });
+    const chip = () => document.querySelector('.chip') as HTMLElement;
+    showJobs(waiting(1, 2, 1_012_000, 'network', 'socket hang up'));
+    render(<JobRow index={0} top={0} />);
+    expect(chip().textContent).toBe('Retry 3 in 12s');
+    // The chip skips renders only while what it shows is the same; each field it reads redraws it.
+    act(() => showJobs(waiting(2, 4, 1_012_000, 'network', 'socket hang up')));
+    expect(chip().textContent).toBe('Retry 5 in 12s');
+    act(() => showJobs(waiting(3, 4, 1_030_000, 'network', 'socket hang up')));
+    expect(chip().textContent).toBe('Retry 5 in 30s');
+    const before = chip().title;
+    act(() => showJobs(waiting(4, 4, 1_030_000, 'network', 'ECONNRESET')));
+    expect(chip().title).not.toBe(before);
+    expect(chip().title).toContain('ECONNRESET');
+    act(() => showJobs(waiting(5, 4, 1_030_000, 'rate-limited', 'ECONNRESET')));
+    expect(chip().textContent).toBe('Rate-limited · 30s');
+    act(() => showJobs(job(6, { state: 'uploading' })));
+    expect(chip().textContent).toBe('Uploading');
+    // A job in the same state with the same fields (another file): the countdown still ticks.
+    act(() => showJobs(waiting(7, 4, 1_030_000, 'rate-limited', 'ECONNRESET')));
+    act(() => showJobs(waiting(8, 4, 1_030_000, 'rate-limited', 'ECONNRESET')));
+    act(() => {
+      vi.advanceTimersByTime(2_000);
+    });
+    expect(chip().textContent).toBe('Rate-limited · 28s');
+  });
+
   it('offers the actions that fit the state', () => {
     showJobs(
       job(1, { state: 'uploading' }),
@@ -142,6 +172,20 @@ describe('a queue row', () => {
     expect(screen.getByRole('button', { name: 'Copy link to file-3.png' })).toBeTruthy();
     // Reveal in folder needs the desktop app.
     expect(screen.queryByRole('button', { name: /in its folder/ })).toBeNull();
+  });
+
+  it("names each action button by its tooltip alone, and both follow the row's job when the row shows another", () => {
+    showJobs(job(1, { state: 'uploading' }), job(2, { state: 'uploading' }));
+    render(<JobRow index={0} top={0} />);
+    const pause = screen.getByRole('button', { name: 'Pause file-1.png' });
+    // The hover tooltip says the same as the name a screen reader hears, and nothing else names it.
+    expect(pause.title).toBe('Pause file-1.png');
+    expect(pause.hasAttribute('aria-label')).toBe(false);
+    // The row is recycled for job 2 (a scroll): the same element now names the other file.
+    act(() => showJobs(job(2, { state: 'uploading' }), job(1, { state: 'uploading' })));
+    expect(screen.getByRole('button', { name: 'Pause file-2.png' })).toBe(pause);
+    expect(pause.title).toBe('Pause file-2.png');
+    expect(screen.queryByRole('button', { name: 'Pause file-1.png' })).toBeNull();
   });
 
   it('offers what the server says the job allows: no Cancel while processing, Remove while waiting', () => {
