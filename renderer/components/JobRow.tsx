@@ -175,8 +175,7 @@ function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
             key={command.id}
             type="button"
             className={`icon-button${command.danger ? ' is-danger' : ''}`}
-            // The title is the tooltip and, with no text inside, the button's accessible name too: an
-            // aria-label with the same words would be one more attribute written per row while scrolling.
+            aria-label={command.label}
             title={command.label}
             onClick={command.run}
           >

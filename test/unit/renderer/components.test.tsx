@@ -174,20 +174,6 @@ describe('a queue row', () => {
     expect(screen.queryByRole('button', { name: /in its folder/ })).toBeNull();
   });
 
-  it("names each action button by its tooltip alone, and both follow the row's job when the row shows another", () => {
-    showJobs(job(1, { state: 'uploading' }), job(2, { state: 'uploading' }));
-    render(<JobRow index={0} top={0} />);
-    const pause = screen.getByRole('button', { name: 'Pause file-1.png' });
-    // The hover tooltip says the same as the name a screen reader hears, and nothing else names it.
-    expect(pause.title).toBe('Pause file-1.png');
-    expect(pause.hasAttribute('aria-label')).toBe(false);
-    // The row is recycled for job 2 (a scroll): the same element now names the other file.
-    act(() => showJobs(job(2, { state: 'uploading' }), job(1, { state: 'uploading' })));
-    expect(screen.getByRole('button', { name: 'Pause file-2.png' })).toBe(pause);
-    expect(pause.title).toBe('Pause file-2.png');
-    expect(screen.queryByRole('button', { name: 'Pause file-1.png' })).toBeNull();
-  });
-
   it('offers what the server says the job allows: no Cancel while processing, Remove while waiting', () => {
     showJobs(job(1, { state: 'processing' }), job(2, { state: 'waiting', actions: ['pause', 'cancel', 'remove'] }));
     render(
