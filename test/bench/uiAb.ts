@@ -20,14 +20,15 @@
  * times); `--profile` adds the page's load timeline and the functions with the most self time (CDP
  * Profiler). Not a test; prints only.
  */
-import { cp, readFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { cp } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe, type ServeProcess } from '../e2e/support/ferryServe.ts';
 import { BenchFiles } from './lib/files.ts';
 import { median } from './lib/measure.ts';
+import { routeTo } from './lib/servedBuild.ts';
 import { FIRST_ROW, launch, newPage, scrollFrames, seedQueue } from './suites/uiScale.ts';
 
 const { values: flags } = parseArgs({
@@ -48,32 +49,6 @@ if (!flags.a || !flags.b) throw new Error('uiAb needs --a DIR and --b DIR (two r
 const builds = { A: resolve(flags.a), B: resolve(flags.b) };
 const reps = Number(flags.reps);
 const jobs = Number(flags.jobs);
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.map': 'application/json',
-};
-
-/** Serves the page's own files (not /api) from `dir`. */
-async function routeTo(page: Page, origin: string, dir: string): Promise<void> {
-  await page.route(
-    (url) => url.origin === origin && !url.pathname.startsWith('/api'),
-    async (route) => {
-      const path = new URL(route.request().url()).pathname;
-      const file = join(dir, path === '/' ? 'index.html' : path);
-      try {
-        const body = await readFile(file);
-        await route.fulfill({ status: 200, body, contentType: TYPES[extname(file)] ?? 'application/octet-stream' });
-      } catch {
-        await route.fulfill({ status: 404, body: 'not found' });
-      }
-    },
-  );
-}
 
 interface Metrics {
   [name: string]: number;

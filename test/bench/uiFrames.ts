@@ -12,16 +12,15 @@
  *     [--hover]      (the mouse rests over the list while it scrolls)
  *   FULL=1 prints the 60 costliest events; QUANT=1 the frame-time quantiles of each load.
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Page } from '@playwright/test';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe } from '../e2e/support/ferryServe.ts';
 import { median } from './lib/measure.ts';
-import { FIRST_ROW, launch, newPage, seedQueue } from './suites/uiScale.ts';
+import { routeTo } from './lib/servedBuild.ts';
+import { FIRST_ROW, launch, newPage, SCROLL_LOOP, seedQueue } from './suites/uiScale.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -40,31 +39,6 @@ const builds = (flags.build ?? []).map((spec) => {
 });
 const reps = Number(flags.reps);
 const jobs = Number(flags.jobs);
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.map': 'application/json',
-};
-
-async function routeTo(page: Page, origin: string, dir: string): Promise<void> {
-  await page.route(
-    (url) => url.origin === origin && !url.pathname.startsWith('/api'),
-    async (route) => {
-      const path = new URL(route.request().url()).pathname;
-      const file = join(dir, path === '/' ? 'index.html' : path);
-      try {
-        const body = await readFile(file);
-        await route.fulfill({ status: 200, body, contentType: TYPES[extname(file)] ?? 'application/octet-stream' });
-      } catch {
-        await route.fulfill({ status: 404, body: 'not found' });
-      }
-    },
-  );
-}
 
 const sandbox = await startSelfCommunitySandbox();
 if (!existsSync(join(flags.data, 'seeded'))) {
@@ -108,24 +82,7 @@ try {
         await browser.startTracing(page, {
           categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'v8'],
         });
-      const deltas = await page.evaluate<number[]>(`(async () => {
-        const list = document.querySelector('.list-scroll');
-        const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-        await frame();
-        const deltas = [];
-        let last = performance.now();
-        let seed = 7;
-        const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
-        for (let i = 0; i < 240; i += 1) {
-          if (i > 0 && i % 60 === 0) list.scrollTop = Math.floor(random() * (list.scrollHeight - list.clientHeight));
-          else list.scrollTop += list.clientHeight;
-          await frame();
-          const now = performance.now();
-          deltas.push(now - last);
-          last = now;
-        }
-        return deltas;
-      })()`);
+      const deltas = await page.evaluate<number[]>(`(async () => {${SCROLL_LOOP} return deltas; })()`);
       const after = await read();
       const entry = (stats[name] ??= { deltas: [], trace: [], metrics: [] });
       entry.deltas.push(deltas);

@@ -210,12 +210,10 @@ export async function uiRender(
 }
 
 /**
- * Scrolls the queue one screenful per frame for 240 frames, jumping to a random place every 60,
- * and returns the requestAnimationFrame deltas. Written as page source: the test project has no DOM
- * types.
+ * The scroll, run in the page (the suite and test/bench/uiFrames.ts): 240 frames, a screenful a frame
+ * and a jump to a seeded random place every 60; leaves each frame's time in `deltas`.
  */
-export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
-  const result = await page.evaluate<{ deltas: number[]; rowsAfterJump: number }>(`(async () => {
+export const SCROLL_LOOP = `
     const list = document.querySelector('.list-scroll');
     if (!list) throw new Error('no .list-scroll');
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
@@ -232,6 +230,16 @@ export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollRe
       deltas.push(now - last);
       last = now;
     }
+`;
+
+/**
+ * Scrolls the queue one screenful per frame for 240 frames, jumping to a random place every 60,
+ * and returns the requestAnimationFrame deltas. Written as page source: the test project has no DOM
+ * types.
+ */
+export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
+  const result = await page.evaluate<{ deltas: number[]; rowsAfterJump: number }>(`(async () => {
+    ${SCROLL_LOOP}
     // Let the pages of the last position arrive, then count the rows that show a job.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const rowsAfterJump = document.querySelectorAll('.list .row[data-job-id]').length;
