@@ -17,7 +17,7 @@ import { refreshSummary } from '../../../renderer/store/summary.ts';
 import { loadSyncRules } from '../../../renderer/store/sync.ts';
 import { pickTransport } from '../../../renderer/transport/pickTransport.ts';
 import type { Transport } from '../../../renderer/transport/types.ts';
-import { job, SELFCOMMUNITY, SETTINGS } from './fakeTransport.tsx';
+import { account, job, SELFCOMMUNITY, SETTINGS } from './fakeTransport.tsx';
 
 interface Frame {
   id: number;
@@ -101,20 +101,7 @@ const SERVER: Record<string, (input: unknown) => unknown> = {
   },
   'app.status': () => ({ engineRunning: true, engineNote: null, version: 'test' }),
   'providers.list': () => [SELFCOMMUNITY],
-  'accounts.list': () => [
-    {
-      id: 1,
-      name: 'community',
-      provider: 'selfcommunity',
-      providerName: 'SelfCommunity',
-      baseUrl: null,
-      settings: {},
-      secretsSet: ['accessToken'],
-      concurrency: 2,
-      paused: false,
-      createdAt: 0,
-    },
-  ],
+  'accounts.list': () => [account(1, { secrets: { accessToken: 'set' } })],
   'settings.get': () => SETTINGS,
   'jobs.summary': () => SUMMARY,
   'sync.list': () => [],

@@ -4,6 +4,7 @@
  */
 import { jobActions } from '../../../main/core/jobState.ts';
 import type {
+  AccountInfo,
   ApiEvents,
   ApiResult,
   CommandInput,
@@ -88,6 +89,23 @@ export function job(id: number, patch: Partial<JobView> = {}): JobView {
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,
     finishedAt: null,
+    ...patch,
+  };
+}
+
+/** An account as `accounts.list` answers it: SelfCommunity's "community" unless `patch` says otherwise. */
+export function account(id: number, patch: Partial<AccountInfo> = {}): AccountInfo {
+  return {
+    id,
+    name: 'community',
+    provider: 'selfcommunity',
+    providerName: 'SelfCommunity',
+    baseUrl: null,
+    settings: {},
+    secrets: {},
+    concurrency: 2,
+    paused: false,
+    createdAt: 0,
     ...patch,
   };
 }

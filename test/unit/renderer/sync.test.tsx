@@ -15,6 +15,7 @@ import { refreshSummary } from '../../../renderer/store/summary.ts';
 import { QueueView } from '../../../renderer/views/QueueView.tsx';
 import { SyncView } from '../../../renderer/views/SyncView.tsx';
 import {
+  account,
   fakeTransport,
   job,
   listOf,
@@ -24,32 +25,7 @@ import {
   type Handlers,
 } from './fakeTransport.tsx';
 
-const ACCOUNTS = [
-  {
-    id: 1,
-    name: 'community',
-    provider: 'selfcommunity',
-    providerName: 'SelfCommunity',
-    baseUrl: null,
-    settings: {},
-    secrets: {},
-    concurrency: 2,
-    paused: false,
-    createdAt: 0,
-  },
-  {
-    id: 2,
-    name: 'social',
-    provider: 'oktopost',
-    providerName: 'Oktopost',
-    baseUrl: null,
-    settings: {},
-    secrets: {},
-    concurrency: 2,
-    paused: false,
-    createdAt: 0,
-  },
-];
+const ACCOUNTS = [account(1), account(2, { name: 'social', provider: 'oktopost', providerName: 'Oktopost' })];
 
 function rule(id: number, patch: Partial<SyncRuleInfo> = {}): SyncRuleInfo {
   return {
