@@ -6,13 +6,10 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../main/db/database.ts';
 import { WORKER_MIN_FILES } from '../../main/engine/enqueueFiles.ts';
 import { fingerprintFile } from '../../main/engine/fileSource.ts';
-import { Queue } from '../../main/engine/queue.ts';
-import { getAdapter } from '../../main/providers/registry.ts';
-import { FileSecretStore } from '../../main/secrets/fileSecretStore.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
 afterEach(async () => {
@@ -35,9 +32,7 @@ describe('enqueue of a large batch', () => {
     }
     await writeFile(join(src, 'sub', 'inner.png'), 'inner');
     await writeFile(join(src, '.hidden.png'), 'junk');
-    const data = join(dir, 'data');
-    const db = openDatabase(data);
-    const queue = new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(data) });
+    const { queue, close } = openTestQueue(join(dir, 'data'));
     try {
       await queue.accounts.add({
         provider: 'selfcommunity',
@@ -83,7 +78,7 @@ describe('enqueue of a large batch', () => {
       await expect(queue.enqueue('a', [...paths, join(src, 'empty.png')])).rejects.toThrow(/empty\.png/);
       expect(queue.jobs.count()).toBe(before);
     } finally {
-      db.close();
+      close();
     }
   }, 60_000);
 });
