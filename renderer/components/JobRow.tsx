@@ -1,4 +1,4 @@
-import { memo, useMemo, useRef } from 'react';
+import { memo, useMemo, useRef, type ReactNode } from 'react';
 import type { JobView } from '../../main/api/contract.ts';
 import { useTranslation } from 'react-i18next';
 import { fixedText, namedText, rowT } from '../lib/cachedText.ts';
@@ -20,10 +20,37 @@ export const ROW_HEIGHT = 56;
 let anchorIndex: number | null = null;
 
 /**
+ * Parts of a row that only a reader needs (the sub-line, the account, the action buttons). While the
+ * row is light (`frozen`) they keep what they last drew, and CSS hides them (`.row.is-light`): a row
+ * recycled for another job during a fast scroll then skips their render, DOM writes, layout and paint.
+ * Not frozen, they draw as if this wrapper were not there.
+ */
+const Freeze = memo(
+  function Freeze({ render }: { frozen: boolean; render: () => ReactNode }) {
+    return render();
+  },
+  (_, next) => next.frozen,
+);
+
+/**
  * One queue row. It subscribes to its own job and its own progress entry only, so a progress message
  * for one upload re-renders that row and no other.
+ *
+ * `light`: the list scrolls faster than anyone reads (usePagedList's `fast`). The row then draws its
+ * light form: file icon and name, size, progress, speed, time left and state as usual, while the
+ * sub-line, the account and the action buttons stay hidden, as they were. Same height, same columns:
+ * nothing moves when the full row comes back, as soon as the scroll slows or stops. A selected row, the
+ * row open in the details and the row holding the focus (QueueView) stay full.
  */
-export const JobRow = memo(function JobRow({ index, top }: { index: number; top: number }) {
+export const JobRow = memo(function JobRow({
+  index,
+  top,
+  light = false,
+}: {
+  index: number;
+  top: number;
+  light?: boolean;
+}) {
   const id = useFerry((s) => jobIdAt(s.queue, index));
   const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
 
@@ -46,10 +73,10 @@ export const JobRow = memo(function JobRow({ index, top }: { index: number; top:
       </div>
     );
   }
-  return <JobRowCells job={shownJob} loading={loading} index={index} style={style} rowRef={rowRef} />;
+  return <JobRowCells job={shownJob} loading={loading} index={index} light={light} style={style} rowRef={rowRef} />;
 });
 
-function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
+function JobRowCells({ job, loading, index, light, style, rowRef }: RowCellsProps) {
   const progress = useFerry((s) => (loading ? undefined : s.progress[job.id]));
   const selected = useFerry((s) => !loading && (s.selectAll || s.selection[job.id] === true));
   const open = useFerry((s) => !loading && s.detailsId === job.id);
@@ -79,7 +106,7 @@ function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
           : job.state === 'waiting'
             ? 'warning'
             : 'accent';
-  const commands = commandsFor(job).slice(0, 3);
+  const frozen = light === true && !selected && !open && !loading;
 
   const onClick = (event: React.MouseEvent): void => {
     if ((event.target as HTMLElement).closest('button, input')) return;
@@ -94,7 +121,7 @@ function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
   return (
     <div
       ref={rowRef}
-      className={`row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}${loading ? ' is-loading' : ''}`}
+      className={`row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}${loading ? ' is-loading' : ''}${frozen ? ' is-light' : ''}`}
       role="row"
       aria-rowindex={index + 2}
       aria-selected={selected}
@@ -124,20 +151,19 @@ function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
           <button type="button" className="name-link" onClick={() => void openDetails(job.id)} title={job.source}>
             {job.name}
           </button>
-          {job.state === 'failed' && job.error ? (
-            <span className="subline is-error">{fixedText(`errorKind.${job.error.kind}`)}</span>
-          ) : job.state === 'waiting' && job.error ? (
-            <span className="subline is-warning" title={waitingTitle(job.error.message, rowT)}>
-              {waitingMessage(job.error.message, rowT)}
-            </span>
-          ) : (
-            <span className="subline">{job.result?.url ?? (job.sourceKind === 'url' ? job.source : job.mime)}</span>
-          )}
+          <Freeze frozen={frozen} render={() => subline(job)} />
         </div>
       </div>
       <div className="cell cell-account" role="gridcell">
-        <ProviderMark provider={job.provider} name={job.provider ?? undefined} />
-        <span className="ellipsis">{job.accountName ?? '—'}</span>
+        <Freeze
+          frozen={frozen}
+          render={() => (
+            <>
+              <ProviderMark provider={job.provider} name={job.provider ?? undefined} />
+              <span className="ellipsis">{job.accountName ?? '—'}</span>
+            </>
+          )}
+        />
       </div>
       <div className="cell cell-num" role="gridcell">
         {formatBytes(size)}
@@ -170,19 +196,37 @@ function JobRowCells({ job, loading, index, style, rowRef }: RowCellsProps) {
         <StateChip job={job} />
       </div>
       <div className="cell cell-actions" role="gridcell">
-        {commands.map((command) => (
-          <button
-            key={command.id}
-            type="button"
-            className={`icon-button${command.danger ? ' is-danger' : ''}`}
-            aria-label={command.label}
-            title={command.label}
-            onClick={command.run}
-          >
-            <Icon name={command.icon} />
-          </button>
-        ))}
+        <Freeze frozen={frozen} render={() => actionButtons(job)} />
       </div>
     </div>
   );
+}
+
+function subline(job: JobView): ReactNode {
+  return job.state === 'failed' && job.error ? (
+    <span className="subline is-error">{fixedText(`errorKind.${job.error.kind}`)}</span>
+  ) : job.state === 'waiting' && job.error ? (
+    <span className="subline is-warning" title={waitingTitle(job.error.message, rowT)}>
+      {waitingMessage(job.error.message, rowT)}
+    </span>
+  ) : (
+    <span className="subline">{job.result?.url ?? (job.sourceKind === 'url' ? job.source : job.mime)}</span>
+  );
+}
+
+function actionButtons(job: JobView): ReactNode {
+  return commandsFor(job)
+    .slice(0, 3)
+    .map((command) => (
+      <button
+        key={command.id}
+        type="button"
+        className={`icon-button${command.danger ? ' is-danger' : ''}`}
+        aria-label={command.label}
+        title={command.label}
+        onClick={command.run}
+      >
+        <Icon name={command.icon} />
+      </button>
+    ));
 }

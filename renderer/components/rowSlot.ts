@@ -49,7 +49,7 @@ export function positionSlots(
 }
 
 /** The index of the list row that holds the keyboard focus (rows carry aria-rowindex = index + 2). */
-function focusedRowIndex(): number | null {
+export function focusedRowIndex(): number | null {
   if (typeof document === 'undefined') return null;
   const row = document.activeElement?.closest('.list-body > [aria-rowindex]');
   const value = Number(row?.getAttribute('aria-rowindex'));
@@ -97,6 +97,8 @@ export interface RowCellsProps {
   /** The row waits for its page: it still shows its last job, hidden under the loading bar. */
   loading: boolean;
   index: number;
+  /** A fast scroll is under way: the row may draw its light form (JobRow). */
+  light?: boolean;
   style: CSSProperties;
   rowRef: RefObject<HTMLDivElement | null>;
 }

@@ -14,6 +14,18 @@ const OVERSCAN = 3;
  * ahead. A fast scroll re-renders every row each frame, so each row not rendered is a row's work saved.
  */
 const OVERSCAN_BEHIND = 1;
+/**
+ * A fast scroll (a fling, a dragged scrollbar, a held Page Down): the list moves more than half its
+ * height per frame of 60 Hz, on scroll events less than FLING_GAP_MS apart, so nobody can read its rows.
+ * The first event after a pause never counts (one Page Down or a jump to a row shows full rows).
+ */
+const FLING_GAP_MS = 100;
+/** A fast scroll ends on the first slower scroll event, or this long after its last event. */
+const SETTLE_MS = 120;
+const FRAME_MS = 1000 / 60;
+
+/** The clock scroll speed is read with: tests set their own, so their scrolls are slow or fast by design. */
+export const scrollClock = { now: (): number => performance.now() };
 
 export interface ListItem {
   index: number;
@@ -50,6 +62,7 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
     ...visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight, rowHeight),
     direction: 0,
   }));
+  const [fast, setFast] = useState(false);
   const detach = useRef<(() => void) | null>(null);
   const parent = useCallback(
     (element: HTMLDivElement | null) => {
@@ -58,18 +71,32 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
       if (!element) return;
       let height = 0;
       let lastTop = element.scrollTop;
+      let lastAt = -Infinity;
+      let settle: ReturnType<typeof setTimeout> | undefined;
       const update = (sync: boolean): void => {
         const top = element.scrollTop;
-        const next = visibleRows(top, height || element.clientHeight, rowHeight);
+        const viewHeight = height || element.clientHeight;
+        const next = visibleRows(top, viewHeight, rowHeight);
         const moved = top > lastTop ? 1 : top < lastTop ? -1 : 0;
+        let quick = false;
+        if (sync) {
+          const at = scrollClock.now();
+          const gap = at - lastAt;
+          quick = gap < FLING_GAP_MS && (Math.abs(top - lastTop) / Math.max(gap, FRAME_MS)) * FRAME_MS * 2 > viewHeight;
+          lastAt = at;
+          clearTimeout(settle);
+          if (quick) settle = setTimeout(() => setFast(false), SETTLE_MS);
+        }
         lastTop = top;
-        const apply = (): void =>
+        const apply = (): void => {
           setViewport((now) => {
             const direction = moved || now.direction || 0;
             return now.first === next.first && now.last === next.last && now.direction === direction
               ? now
               : { ...next, direction };
           });
+          if (sync) setFast(quick);
+        };
         if (sync) flushSync(apply);
         else apply();
       };
@@ -86,6 +113,7 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
             });
       resize?.observe(element);
       detach.current = () => {
+        clearTimeout(settle);
         element.removeEventListener('scroll', onScroll);
         resize?.disconnect();
       };
@@ -106,5 +134,5 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
   useEffect(() => {
     void showRange(kind, rangeFirst, rangeLast);
   }, [kind, rangeFirst, rangeLast]);
-  return { parent, totalSize: total * rowHeight, items };
+  return { parent, totalSize: total * rowHeight, items, fast };
 }

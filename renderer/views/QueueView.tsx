@@ -2,7 +2,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { FilePickerButton } from '../components/FilePickerButton.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { JobRow, ROW_HEIGHT } from '../components/JobRow.tsx';
-import { useRowSlots } from '../components/rowSlot.ts';
+import { focusedRowIndex, useRowSlots } from '../components/rowSlot.ts';
 import { AccountFilter } from '../components/AccountFilter.tsx';
 import { SearchInput } from '../components/SearchInput.tsx';
 import { usePagedList } from '../components/usePagedList.ts';
@@ -126,15 +126,17 @@ const FILTERS: QueueStateFilter[] = ['all', 'active', 'paused', 'failed', 'compl
 function QueueList() {
   const total = useFerry((s) => s.queue.total);
   const ready = useFerry((s) => s.queue.ready);
-  const { parent, totalSize, items } = usePagedList('queue', total, ROW_HEIGHT);
+  const { parent, totalSize, items, fast } = usePagedList('queue', total, ROW_HEIGHT);
   const slotOf = useRowSlots(items.map((item) => item.index));
+  // During a fast scroll rows draw their light form, except the row that holds the keyboard focus.
+  const focused = fast ? focusedRowIndex() : null;
 
   if (!ready && total === 0) return <div className="list-scroll" ref={parent} />;
   return (
     <div className="list-scroll" ref={parent}>
       <div className="list-body" style={{ height: totalSize }}>
         {items.map((item) => (
-          <JobRow key={slotOf(item.index)} index={item.index} top={item.start} />
+          <JobRow key={slotOf(item.index)} index={item.index} top={item.start} light={fast && item.index !== focused} />
         ))}
       </div>
     </div>
