@@ -10,7 +10,8 @@
  *     --build 'C=/tmp/base|.list-body .cell-actions{display:none}'   (a build with extra CSS: what-ifs)
  *     [--data DIR]   (the seeded data folder, reused between runs; default <tmp>/ferry-ui-frames)
  *     [--hover]      (the mouse rests over the list while it scrolls)
- *   FULL=1 prints the 60 costliest events; QUANT=1 the frame-time quantiles of each load.
+ *   FULL=1 prints the 60 costliest events; QUANT=1 the frame-time quantiles of each load; SLOW=1 the frames
+ *   over 20 ms (frame:ms).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,7 +122,7 @@ try {
           entry.metrics.at(-1)!,
         )
           .map(([k, v]) => `${k.replace('Duration', '')} ${v.toFixed(0)}`)
-          .join(' ')}; > 20 ms: ${slow.length}`,
+          .join(' ')}; > 20 ms: ${slow.length}${process.env.SLOW ? ` (${slow.join(' ')})` : ''}`,
       );
       await page.context().close();
     }

@@ -1,10 +1,11 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { Profiler, type ReactElement } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccountForm } from '../../../renderer/components/AccountForm.tsx';
 import { AccountPicker } from '../../../renderer/components/AccountPicker.tsx';
 import { JobRow } from '../../../renderer/components/JobRow.tsx';
+import { scrollClock } from '../../../renderer/components/usePagedList.ts';
 import { setTransport } from '../../../renderer/store/api.ts';
 import { applyProgress } from '../../../renderer/store/connectEvents.ts';
 import { openPicker } from '../../../renderer/store/picker.ts';
@@ -54,17 +55,22 @@ afterEach(() => {
 
 /**
  * Renders a list view (its transport already set) at a window's size, since happy-dom does no layout,
- * once its first job shows; `scrollTo(row)` scrolls it so that `row` is at the top.
+ * once its first job shows; `scrollTo(row)` scrolls it so that `row` is at the top. The list reads
+ * scroll speed from `scrollClock`, set here to a clock that `scrollTo` moves by `afterMs` (a second:
+ * a slow scroll, unless a test asks for a fling).
  */
 async function renderLongList(view: ReactElement) {
   ferryStore.setState({ booted: true, accounts: [ACCOUNT], providers: [SELFCOMMUNITY] });
   vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(720);
   vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1000);
+  let clock = 0;
+  vi.spyOn(scrollClock, 'now').mockImplementation(() => clock);
   const { container } = render(view);
   await screen.findByText('file-1.png');
   const scroller = container.querySelector('.list-scroll')!;
-  const scrollTo = async (row: number) =>
+  const scrollTo = async (row: number, afterMs = 1000) =>
     act(async () => {
+      clock += afterMs;
       scroller.scrollTop = row * 56;
       fireEvent.scroll(scroller);
     });
@@ -300,6 +306,65 @@ describe('the queue view', () => {
     expect(document.activeElement).toBe(button);
     expect(button.closest('.row')!.textContent).toContain('file-66.png');
     expect(new Set(container.querySelectorAll('.list-body > .row'))).toEqual(new Set(before));
+  });
+
+  it('draws light rows during a fast scroll, full rows once it slows or stops, and keeps focused and selected rows full', async () => {
+    setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
+    const { container, scrollTo } = await renderLongList(<QueueView />);
+    const rowOf = (name: string) => screen.getByText(name).closest('.row') as HTMLElement;
+    const lightRows = () => [...container.querySelectorAll('.list-body > .row.is-light')];
+    // Full rows show each job's account, sub-line and buttons, all named after the job.
+    const expectFull = (index: number) => {
+      const row = rowOf(`file-${index + 1}.png`);
+      expect(row.classList.contains('is-light')).toBe(false);
+      within(row).getByRole('button', { name: `Pause file-${index + 1}.png` });
+      within(row).getByText('community');
+      within(row).getByText('image/png');
+    };
+    // The first move after a pause is never a fling (one Page Down, a jump): full rows.
+    await scrollTo(13, 16);
+    await screen.findByText('file-14.png');
+    expect(lightRows()).toEqual([]);
+    // A row holding the focus, and a selected row, both still on screen after the next move.
+    const focused = within(rowOf('file-25.png')).getByRole('button', { name: 'Pause file-25.png' });
+    focused.focus();
+    fireEvent.click(within(rowOf('file-24.png')).getByRole('checkbox', { name: 'Select file-24.png' }));
+    // Seven rows (392 px of a 720 px list) 16 ms later: faster than half the list a frame.
+    await scrollTo(20, 16);
+    await screen.findByText('file-33.png');
+    const shown = [...container.querySelectorAll('.list-body > .row[data-job-id]')];
+    expect(lightRows().length).toBe(shown.length - 2);
+    // What the light form still shows is the row's own job: name, size, progress and state.
+    const light = rowOf('file-30.png');
+    expect(light.classList.contains('is-light')).toBe(true);
+    within(light).getByRole('progressbar', { name: 'Upload progress of file-30.png' });
+    within(light).getByRole('checkbox', { name: 'Select file-30.png' });
+    within(light).getByText('1.0 MB');
+    within(light).getByText('Queued');
+    // Its account, sub-line and buttons were left as the job it showed before drew them (CSS hides them).
+    expect(within(light).queryByRole('button', { name: 'Pause file-30.png' })).toBeNull();
+    expect(document.activeElement).toBe(focused);
+    expectFull(24);
+    expectFull(23);
+    // Another fast move, then a slow one: the slow one brings every full row back at once.
+    await scrollTo(27, 16);
+    await screen.findByText('file-40.png');
+    expect(lightRows().length).toBeGreaterThan(10);
+    await scrollTo(28, 200);
+    expect(lightRows()).toEqual([]);
+    for (let index = 28; index <= 40; index += 1) expectFull(index);
+    // A fling that just stops: the full rows come back shortly after its last move.
+    await scrollTo(36, 16);
+    await scrollTo(44, 16);
+    await screen.findByText('file-50.png');
+    expect(lightRows().length).toBeGreaterThan(10);
+    await waitFor(() => expect(lightRows()).toEqual([]), { timeout: 5000 });
+    for (let index = 44; index <= 56; index += 1) expectFull(index);
+    // A jump far down after a pause (the End key, a click on the scrollbar's track) is no fling either.
+    await scrollTo(5000, 200);
+    await screen.findByText('file-5001.png');
+    expect(lightRows()).toEqual([]);
+    expectFull(5000);
   });
 
   it("keeps a waiting row's elements hidden under the placeholder bar, then fills them when the page arrives", async () => {
