@@ -122,11 +122,10 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
   );
 
   const lastRow = total - 1;
-  const first = Math.max(
-    0,
-    Math.min(viewport.first, lastRow) - (viewport.direction === 1 ? OVERSCAN_BEHIND : OVERSCAN),
-  );
-  const last = Math.min(lastRow, viewport.last + (viewport.direction === -1 ? OVERSCAN_BEHIND : OVERSCAN));
+  // A fast scroll moves further each frame than three spare rows cover, so it keeps one ahead too.
+  const ahead = fast ? OVERSCAN_BEHIND : OVERSCAN;
+  const first = Math.max(0, Math.min(viewport.first, lastRow) - (viewport.direction === 1 ? OVERSCAN_BEHIND : ahead));
+  const last = Math.min(lastRow, viewport.last + (viewport.direction === -1 ? OVERSCAN_BEHIND : ahead));
   const items: ListItem[] = [];
   for (let index = first; index <= last; index += 1) items.push({ index, start: index * rowHeight });
   const rangeFirst = items[0]?.index ?? 0;

@@ -312,6 +312,11 @@ describe('the queue view', () => {
     setTransport(fakeTransport({ 'jobs.list': listOf(100_000) }));
     const { container, scrollTo } = await renderLongList(<QueueView />);
     const rowOf = (name: string) => screen.getByText(name).closest('.row') as HTMLElement;
+    const rowIndexes = () =>
+      [...container.querySelectorAll('.list-body > .row')]
+        .map((row) => Number(row.getAttribute('aria-rowindex')) - 2)
+        .sort((a, b) => a - b);
+    const span = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
     const lightRows = () => [...container.querySelectorAll('.list-body > .row.is-light')];
     // Full rows show each job's account, sub-line and buttons, all named after the job.
     const expectFull = (index: number) => {
@@ -334,6 +339,8 @@ describe('the queue view', () => {
     await screen.findByText('file-33.png');
     const shown = [...container.querySelectorAll('.list-body > .row[data-job-id]')];
     expect(lightRows().length).toBe(shown.length - 2);
+    // Rows 20 to 32 on screen, and one spare row on each side while the fling lasts.
+    expect(rowIndexes()).toEqual(span(19, 33));
     // What the light form still shows is the row's own job: name, size, progress and state.
     const light = rowOf('file-30.png');
     expect(light.classList.contains('is-light')).toBe(true);
@@ -352,6 +359,8 @@ describe('the queue view', () => {
     expect(lightRows().length).toBeGreaterThan(10);
     await scrollTo(28, 200);
     expect(lightRows()).toEqual([]);
+    // Slow again: three spare rows ahead.
+    expect(rowIndexes()).toEqual(span(27, 43));
     for (let index = 28; index <= 40; index += 1) expectFull(index);
     // A fling that just stops: the full rows come back shortly after its last move.
     await scrollTo(36, 16);
