@@ -113,6 +113,8 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
             });
       resize?.observe(element);
       detach.current = () => {
+        // A fling cut short by another scroller element must not leave the rows light.
+        if (settle !== undefined) setFast(false);
         clearTimeout(settle);
         element.removeEventListener('scroll', onScroll);
         resize?.disconnect();
