@@ -16,13 +16,15 @@ const OVERSCAN = 3;
 const OVERSCAN_BEHIND = 1;
 /**
  * A fast scroll (a fling, a dragged scrollbar, a held Page Down): the list moves more than half its
- * height per frame of 60 Hz, on scroll events less than FLING_GAP_MS apart, so nobody can read its rows.
- * The first event after a pause never counts (one Page Down or a jump to a row shows full rows).
+ * height from one scroll event to the next (browsers send one a frame), the events less than
+ * FLING_GAP_MS apart, so each frame shows rows nobody had time to read. The first event after a pause
+ * never counts (one Page Down or a jump to a row shows full rows). Per event rather than per
+ * millisecond: a frame that comes late moves further, and a busy machine should not get full rows,
+ * the costlier ones, exactly when its frames are late.
  */
 const FLING_GAP_MS = 100;
 /** A fast scroll ends on the first slower scroll event, or this long after its last event. */
 const SETTLE_MS = 120;
-const FRAME_MS = 1000 / 60;
 
 /** The clock scroll speed is read with: tests set their own, so their scrolls are slow or fast by design. */
 export const scrollClock = { now: (): number => performance.now() };
@@ -82,7 +84,7 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
         if (sync) {
           const at = scrollClock.now();
           const gap = at - lastAt;
-          quick = gap < FLING_GAP_MS && (Math.abs(top - lastTop) / Math.max(gap, FRAME_MS)) * FRAME_MS * 2 > viewHeight;
+          quick = gap < FLING_GAP_MS && Math.abs(top - lastTop) * 2 > viewHeight;
           lastAt = at;
           clearTimeout(settle);
           if (quick) settle = setTimeout(() => setFast(false), SETTLE_MS);
