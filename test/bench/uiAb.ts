@@ -15,6 +15,8 @@
  *     [--first-only]        (first rows only: no scroll, so more loads fit in a short run)
  *   [--warm]                (also the window opened again: each rep loads the page and reloads it twice in
  *                           one browser context, and reports the third load's first rows; implies --first-only)
+ *   [--cpu]                 (trace each cold load: the renderer main thread's CPU time until the first row,
+ *                           which a loaded machine disturbs far less than wall time, and first contentful paint)
  *   [--selector-wait AB]    (for the builds named, A, B or AB: wait for the first row with Playwright's
  *                           waitForSelector, as before 2026-12-04's fourth pass, whose selector engine then runs
  *                           in the page during the load; to compare the two ways of waiting)
@@ -33,6 +35,7 @@ import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe, type ServeProcess } from '../e2e/support/ferryServe.ts';
 import { BenchFiles } from './lib/files.ts';
 import { median } from './lib/measure.ts';
+import { mainThreadCpu, startPageTrace } from './lib/pageTrace.ts';
 import { routeTo } from './lib/servedBuild.ts';
 import { NOTE_FIRST_ROW, launch, newPage, scrollFrames, seedQueue, untilFirstRow } from './suites/uiScale.ts';
 
@@ -50,6 +53,7 @@ const { values: flags } = parseArgs({
     'first-only': { type: 'boolean', default: false },
     warm: { type: 'boolean', default: false },
     'selector-wait': { type: 'string', default: '' },
+    cpu: { type: 'boolean', default: false },
   },
 });
 if (!flags.a || !flags.b) throw new Error('uiAb needs --a DIR and --b DIR (two renderer builds)');
@@ -95,6 +99,9 @@ const origin = new URL(serve.url).origin;
 // WebSocket to 127.0.0.1.
 const browser = await launch(['--disable-features=LocalNetworkAccessChecks']);
 const results: Record<string, { first: number[]; warm: number[]; p50: number[]; p95: number[]; max: number[] }> = {};
+/** Per build, each cold load's main-thread CPU until the first row, its parts, and its first contentful paint (--cpu). */
+const cpu: Record<string, { tasks: number[]; style: number[]; layout: number[]; evaluate: number[]; fcp: number[] }> =
+  {};
 const selfTimes: Record<string, Map<string, number>> = {};
 const loadSelfTimes: Record<string, Map<string, number>> = {};
 
@@ -160,7 +167,24 @@ try {
       }
       const url = (served ?? serve).url;
       const selectorWait = flags['selector-wait'].includes(name);
+      const stopTrace = flags.cpu ? await startPageTrace(page) : null;
       const first = await untilFirstRow(page, () => page.goto(url, { waitUntil: 'commit' }), selectorWait);
+      if (stopTrace) {
+        await page.waitForTimeout(300);
+        const used = mainThreadCpu(await stopTrace(), first);
+        const fcp = await page.evaluate<number>(
+          `performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN`,
+        );
+        const entry = (cpu[name] ??= { tasks: [], style: [], layout: [], evaluate: [], fcp: [] });
+        entry.tasks.push(used.tasks);
+        entry.style.push(used.style);
+        entry.layout.push(used.layout);
+        entry.evaluate.push(used.evaluate);
+        entry.fcp.push(fcp);
+        console.log(
+          `${name} rep ${rep + 1}: main-thread CPU until the first row ${used.tasks.toFixed(0)} ms (evaluate ${used.evaluate.toFixed(0)}, style ${used.style.toFixed(0)}, layout ${used.layout.toFixed(0)}), first contentful paint ${fcp.toFixed(0)} ms`,
+        );
+      }
       let warm: number | null = null;
       if (flags.warm) {
         // The window opened again: two reloads in the same context, the third load measured.
@@ -282,6 +306,14 @@ for (const [name, r] of Object.entries(results)) {
     `${name} medians: first rows ${median(r.first).toFixed(0)} ms${r.warm.length ? ` (opened again ${median(r.warm).toFixed(0)} ms)` : ''}, frame p50 ${median(r.p50).toFixed(1)} ms, p95 ${median(r.p95).toFixed(1)} ms, max ${median(r.max).toFixed(1)} ms`,
   );
 }
+for (const [name, c] of Object.entries(cpu))
+  console.log(
+    `${name} medians: main-thread CPU until the first row ${median(c.tasks).toFixed(1)} ms (evaluate ${median(c.evaluate).toFixed(1)}, style ${median(c.style).toFixed(1)}, layout ${median(c.layout).toFixed(1)}), first contentful paint ${median(c.fcp).toFixed(0)} ms`,
+  );
+if (cpu.A && cpu.B)
+  console.log(
+    `B/A: main-thread CPU until the first row ${(median(cpu.B.tasks) / median(cpu.A.tasks)).toFixed(2)}, first contentful paint ${(median(cpu.B.fcp) / median(cpu.A.fcp)).toFixed(2)}`,
+  );
 const a = results.A!;
 const b = results.B!;
 console.log(

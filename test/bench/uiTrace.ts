@@ -4,10 +4,14 @@
  * parsing, compiling, evaluating, style, layout), the socket's handshake as the browser saw it, and
  * optionally the slowest selectors of the first style recalculation (`--selectors`).
  *
- *   node test/bench/uiTrace.ts [--checkout DIR] [--jobs 100000] [--loads 1] [--warm] [--selectors] [--out trace.json]
+ *   node test/bench/uiTrace.ts [--checkout DIR] [--jobs 100000] [--loads 1] [--warm] [--persistent]
+ *     [--selectors] [--out trace.json] [--env NAME=VALUE ...]
  *
- * `--warm`: the measured load is the third in one browser context (the first two fill the HTTP and
- * code caches). Not a test; prints only.
+ * `--warm`: the traced load is the third in one browser context, each in a page of its own (the window
+ * opened again: the HTTP cache has the files; a new page is a new renderer process, so nothing of the
+ * last load's compiled code is in memory). `--persistent`: a profile on disk, as a user's browser has
+ * (off-the-record contexts keep no code cache on disk). `--env`: for the `ferry serve` process (e.g.
+ * NODE_OPTIONS=--import=hook.mjs to log its requests). Not a test; prints only.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe } from '../e2e/support/ferryServe.ts';
 import { BenchFiles } from './lib/files.ts';
+import { startPageTrace } from './lib/pageTrace.ts';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { BROWSER_ARGS, NOTE_FIRST_ROW, launch, newPage, seedQueue, untilFirstRow } from './suites/uiScale.ts';
 
@@ -30,17 +35,6 @@ const { values: flags } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
   },
 });
-
-interface TraceEvent {
-  name: string;
-  cat: string;
-  ph: string;
-  ts: number;
-  dur?: number;
-  pid: number;
-  tid: number;
-  args?: Record<string, unknown> & { data?: Record<string, unknown>; name?: string };
-}
 
 const files = await BenchFiles.create();
 const sandbox = await startSelfCommunitySandbox();
@@ -87,29 +81,13 @@ try {
         await opened.close();
       }
     }
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Tracing.start', {
-      traceConfig: { includedCategories: categories },
-      transferMode: 'ReturnAsStream',
-    });
+    const stopTrace = await startPageTrace(page, categories);
     const traced = page;
     const first = await untilFirstRow(traced, () => traced.goto(serve.url, { waitUntil: 'commit' }));
     await page.waitForTimeout(200);
-    const done = new Promise<string>((resolve) =>
-      cdp.once('Tracing.tracingComplete', (event) => resolve(event.stream!)),
-    );
-    await cdp.send('Tracing.end');
-    const stream = await done;
-    const parts: string[] = [];
-    for (;;) {
-      const chunk = await cdp.send('IO.read', { handle: stream, size: 1 << 20 });
-      parts.push(chunk.base64Encoded ? Buffer.from(chunk.data, 'base64').toString('utf8') : chunk.data);
-      if (chunk.eof) break;
-    }
-    await cdp.send('IO.close', { handle: stream });
-    const buffer = Buffer.from(parts.join(''), 'utf8');
-    if (flags.out) await writeFile(flags.out, buffer);
-    const { traceEvents } = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] };
+    const traceEvents = await stopTrace();
+    if (flags.out) await writeFile(flags.out, JSON.stringify({ traceEvents }));
+
     const navStarts = traceEvents.filter((e) => e.name === 'navigationStart' && e.cat.includes('blink.user_timing'));
     const nav = navStarts[navStarts.length - 1]!;
     const pid = nav.pid;
