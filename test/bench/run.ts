@@ -452,7 +452,7 @@ try {
       });
       rows.push({
         suite: 'ui',
-        name: `the queue of ${label} jobs opened again (third load in one browser profile): navigation → first rows`,
+        name: `the queue of ${label} jobs opened again (reloaded twice in one browser context, the third load): navigation → first rows`,
         unit: 'ms',
         ferry: round(render.warmFirstRowsMs, 0),
         baseline: null,
