@@ -5,7 +5,7 @@
  * optionally the slowest selectors of the first style recalculation (`--selectors`).
  *
  *   node test/bench/uiTrace.ts [--checkout DIR] [--jobs 100000] [--loads 1] [--warm] [--persistent]
- *     [--selectors] [--out trace.json] [--env NAME=VALUE ...]
+ *     [--selectors] [--v8] [--out trace.json] [--env NAME=VALUE ...]
  *
  * `--warm`: the traced load is the third in one browser context, each in a page of its own (the window
  * opened again: the HTTP cache has the files; a new page is a new renderer process, so nothing of the
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     loads: { type: 'string', default: '1' },
     warm: { type: 'boolean', default: false },
     selectors: { type: 'boolean', default: false },
+    v8: { type: 'boolean', default: false },
     persistent: { type: 'boolean', default: false },
     out: { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
@@ -51,6 +52,8 @@ const categories = [
   'loading',
   'toplevel',
   ...(flags.selectors ? ['disabled-by-default-blink.debug'] : []),
+  // Compilation and garbage collection inside the tasks (`--v8`).
+  ...(flags.v8 ? ['v8', 'disabled-by-default-v8.compile', 'disabled-by-default-v8.gc'] : []),
 ];
 try {
   for (let load = 0; load < Number(flags.loads); load += 1) {
