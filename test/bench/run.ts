@@ -464,6 +464,18 @@ try {
       });
       rows.push({
         suite: 'ui',
+        name: `first render of the queue, ${label} jobs, in a Chromium without DevTools attached (navigation → rows rendered)`,
+        unit: 'ms',
+        ferry: round(render.noDevtoolsRowsMs, 0),
+        baseline: null,
+        baselineName: '',
+        ratio: null,
+        target: '',
+        met: null,
+        note: `loads ${render.noDevtoolsLoads.map((ms) => round(ms, 0)).join(', ')} ms; first contentful paint ${round(render.noDevtoolsFcpMs, 0)} ms (startup trace, no CDP client: what a user's page does)`,
+      });
+      rows.push({
+        suite: 'ui',
         name: `scrolling the queue of ${label} jobs, a screenful per frame + jumps: frame time p95`,
         unit: 'ms',
         ferry: round(scroll.p95Ms, 1),

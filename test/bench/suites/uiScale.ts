@@ -23,6 +23,7 @@ import { startSelfCommunitySandbox } from '../../sandbox/selfcommunity.ts';
 import { startFerryServe, type ServeProcess } from '../../e2e/support/ferryServe.ts';
 import type { BenchFiles } from '../lib/files.ts';
 import { REPO_ROOT, median } from '../lib/measure.ts';
+import { loadsWithoutDevtools } from '../lib/noDevtools.ts';
 import { getAdapter } from '../../../main/providers/registry.ts';
 
 export interface UiRenderResult {
@@ -40,6 +41,14 @@ export interface UiRenderResult {
   /** The window opened again: first rows of the third load in one browser context (median, and each). */
   warmFirstRowsMs: number;
   warmLoads: number[];
+  /**
+   * The same first load in a Chromium with no DevTools attached (lib/noDevtools.ts: startup trace, end
+   * of React's first render with the rows), and its first contentful paint: Playwright's CDP makes the
+   * page re-parse its bundle for source positions (~55 ms of CPU), which a user's page does not.
+   */
+  noDevtoolsRowsMs: number;
+  noDevtoolsFcpMs: number;
+  noDevtoolsLoads: number[];
 }
 
 export interface UiScrollResult {
@@ -223,6 +232,7 @@ export async function uiRender(
     const scroll = await scrollFrames(page!, jobs);
     await page!.context().close();
     const warm = await warmFirstRows(browser, serve.url, loads);
+    const bare = await loadsWithoutDevtools(files, serve.url, loads);
     return {
       render: {
         jobs,
@@ -232,6 +242,9 @@ export async function uiRender(
         loads: firstRows,
         warmFirstRowsMs: median(warm),
         warmLoads: warm,
+        noDevtoolsRowsMs: median(bare.map((load) => load.rows)),
+        noDevtoolsFcpMs: median(bare.map((load) => load.fcp)),
+        noDevtoolsLoads: bare.map((load) => load.rows),
       },
       scroll,
     };
