@@ -84,11 +84,19 @@ export async function serveStatic(
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('Not found');
     return;
   }
+  const validators = {
+    etag: `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
+    'last-modified': info.mtime.toUTCString(),
+    'cache-control': cacheControl(root, file),
+  };
+  if (notModified(request, validators.etag, info.mtimeMs)) {
+    response.writeHead(304, { ...validators, ...SECURITY_HEADERS }).end();
+    return;
+  }
   response.writeHead(200, {
     'content-type': mime.contentType(extname(file)) || 'application/octet-stream',
     'content-length': info.size,
-    // index.html names the hashed assets: always ask for it again.
-    'cache-control': file === index ? 'no-cache' : 'public, max-age=3600',
+    ...validators,
     ...SECURITY_HEADERS,
   });
   if (request.method === 'HEAD') {
@@ -98,4 +106,34 @@ export async function serveStatic(
   createReadStream(file)
     .on('error', () => response.destroy())
     .pipe(response);
+}
+
+/**
+ * Vite names everything it writes under assets/ after its content (`index-rH9pftHM.js`, and its .map):
+ * a new build has new names, so those files never change and the browser may keep them for good
+ * without asking again (`immutable`: not even on a reload). That also keeps Chromium's code cache of
+ * the bundle, which lives with the cached response. Everything else (index.html, which names the
+ * current assets, and the unhashed early-socket.js, theme-boot.js and favicons) is checked with the
+ * server on every use and costs a 304 when unchanged.
+ */
+function cacheControl(root: string, file: string): string {
+  return file.startsWith(join(root, 'assets') + sep) ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
+/** Whether a conditional GET may be answered 304: If-None-Match wins over If-Modified-Since (RFC 9110). */
+function notModified(request: IncomingMessage, etag: string, mtimeMs: number): boolean {
+  const match = request.headers['if-none-match'];
+  if (match !== undefined) {
+    // Weak comparison: W/"x" and "x" are the same validator.
+    const bare = etag.replace(/^W\//, '');
+    return match
+      .split(',')
+      .map((tag) => tag.trim())
+      .some((tag) => tag === '*' || tag.replace(/^W\//, '') === bare);
+  }
+  const since = request.headers['if-modified-since'];
+  if (since === undefined) return false;
+  const date = Date.parse(since);
+  // HTTP dates have whole seconds: a file changed within the same second is not "not modified".
+  return Number.isFinite(date) && Math.floor(mtimeMs / 1000) * 1000 <= date;
 }

@@ -56,12 +56,13 @@ export function visibleRows(top: number, height: number, rowHeight: number): Vie
  * Every row has the same height, so which rows are on screen is one division: no per-row measurement
  * (a general virtualizer builds a measurement for each of the 100,000 rows when the total arrives) and
  * no layout read when the list mounts (its size comes from a ResizeObserver, which reports after the
- * browser's own layout; until then the window's height is the guess). A scroll re-renders only when
+ * browser's own layout; until then the window's height less `above`, the part over the list, is the
+ * guess). A scroll re-renders only when
  * the first or last row on screen changes, synchronously, so the rows move in the frame that scrolls.
  */
-export function usePagedList(kind: ListKind, total: number, rowHeight: number) {
+export function usePagedList(kind: ListKind, total: number, rowHeight: number, above = 0) {
   const [viewport, setViewport] = useState<Viewport>(() => ({
-    ...visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight, rowHeight),
+    ...visibleRows(0, typeof window === 'undefined' ? 720 : window.innerHeight - above, rowHeight),
     direction: 0,
   }));
   const [fast, setFast] = useState(false);

@@ -13,6 +13,13 @@
  *     dist/renderer, on its own copy of the same jobs, so the page's files come over real HTTP instead
  *     of Playwright's routing, which adds a round trip to the test process per file)
  *     [--first-only]        (first rows only: no scroll, so more loads fit in a short run)
+ *   [--warm]                (also the window opened again: each rep loads the page and reloads it twice in
+ *                           one browser context, and reports the third load's first rows; implies --first-only)
+ *   [--cpu]                 (trace each cold load: the renderer main thread's CPU time until the first row,
+ *                           which a loaded machine disturbs far less than wall time, and first contentful paint)
+ *   [--selector-wait AB]    (for the builds named, A, B or AB: wait for the first row with Playwright's
+ *                           waitForSelector, as before 2026-12-04's fourth pass, whose selector engine then runs
+ *                           in the page during the load; to compare the two ways of waiting)
  *
  * Build a directory with `npx vite build --outDir DIR` (add `--minify false` for readable profiles).
  * It prints, per build, the first-rows time, the frame times and Chromium's Performance metrics over the
@@ -28,8 +35,9 @@ import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe, type ServeProcess } from '../e2e/support/ferryServe.ts';
 import { BenchFiles } from './lib/files.ts';
 import { median } from './lib/measure.ts';
+import { mainThreadCpu, startPageTrace } from './lib/pageTrace.ts';
 import { routeTo } from './lib/servedBuild.ts';
-import { FIRST_ROW, launch, newPage, scrollFrames, seedQueue } from './suites/uiScale.ts';
+import { NOTE_FIRST_ROW, launch, newPage, scrollFrames, seedQueue, untilFirstRow } from './suites/uiScale.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,6 +51,9 @@ const { values: flags } = parseArgs({
     screenshots: { type: 'string' },
     checkouts: { type: 'boolean', default: false },
     'first-only': { type: 'boolean', default: false },
+    warm: { type: 'boolean', default: false },
+    'selector-wait': { type: 'string', default: '' },
+    cpu: { type: 'boolean', default: false },
   },
 });
 if (!flags.a || !flags.b) throw new Error('uiAb needs --a DIR and --b DIR (two renderer builds)');
@@ -87,7 +98,10 @@ const origin = new URL(serve.url).origin;
 // A routed (fulfilled) page counts as a public origin to Chromium, which would then refuse its
 // WebSocket to 127.0.0.1.
 const browser = await launch(['--disable-features=LocalNetworkAccessChecks']);
-const results: Record<string, { first: number[]; p50: number[]; p95: number[]; max: number[] }> = {};
+const results: Record<string, { first: number[]; warm: number[]; p50: number[]; p95: number[]; max: number[] }> = {};
+/** Per build, each cold load's main-thread CPU until the first row, its parts, and its first contentful paint (--cpu). */
+const cpu: Record<string, { tasks: number[]; style: number[]; layout: number[]; evaluate: number[]; fcp: number[] }> =
+  {};
 const selfTimes: Record<string, Map<string, number>> = {};
 const loadSelfTimes: Record<string, Map<string, number>> = {};
 
@@ -121,11 +135,7 @@ try {
         ws.on('framereceived', ({ payload }) => frames.push({ at: Date.now(), dir: '←', text: String(payload) }));
       });
       // The first job row as the page itself sees it (a Playwright poll adds its own round trips).
-      await page.addInitScript(`new MutationObserver((_, observer) => {
-        if (!document.querySelector(${JSON.stringify(FIRST_ROW)})) return;
-        window.__firstRow = performance.now();
-        observer.disconnect();
-      }).observe(document, { childList: true, subtree: true })`);
+      await page.addInitScript(NOTE_FIRST_ROW);
       // The page's own clock for the socket (open, each command sent, each answer received) and its
       // long tasks, so the timeline does not depend on when Playwright reports them.
       if (flags.profile)
@@ -155,8 +165,36 @@ try {
         await loadCdp.send('Profiler.setSamplingInterval', { interval: 100 });
         await loadCdp.send('Profiler.start');
       }
-      await page.goto((served ?? serve).url, { waitUntil: 'commit' });
-      await page.waitForSelector(FIRST_ROW, { timeout: 60_000 });
+      const url = (served ?? serve).url;
+      const selectorWait = flags['selector-wait'].includes(name);
+      const stopTrace = flags.cpu ? await startPageTrace(page) : null;
+      const first = await untilFirstRow(page, () => page.goto(url, { waitUntil: 'commit' }), selectorWait);
+      if (stopTrace) {
+        await page.waitForTimeout(300);
+        const used = mainThreadCpu(await stopTrace(), first);
+        const fcp = await page.evaluate<number>(
+          `performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN`,
+        );
+        const entry = (cpu[name] ??= { tasks: [], style: [], layout: [], evaluate: [], fcp: [] });
+        entry.tasks.push(used.tasks);
+        entry.style.push(used.style);
+        entry.layout.push(used.layout);
+        entry.evaluate.push(used.evaluate);
+        entry.fcp.push(fcp);
+        console.log(
+          `${name} rep ${rep + 1}: main-thread CPU until the first row ${used.tasks.toFixed(0)} ms (evaluate ${used.evaluate.toFixed(0)}, style ${used.style.toFixed(0)}, layout ${used.layout.toFixed(0)}), first contentful paint ${fcp.toFixed(0)} ms`,
+        );
+      }
+      let warm: number | null = null;
+      if (flags.warm) {
+        // The window opened again: two reloads in the same context, the third load measured.
+        for (let reload = 0; reload < 2; reload += 1) {
+          await page.waitForLoadState('load');
+          await page.waitForTimeout(500);
+          if (flags.profile) frames.length = 0;
+          warm = await untilFirstRow(page, () => page.reload({ waitUntil: 'commit' }), selectorWait);
+        }
+      }
       if (loadCdp) {
         const { profile } = (await loadCdp.send('Profiler.stop')) as unknown as {
           profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
@@ -164,7 +202,6 @@ try {
         addSelfTimes((loadSelfTimes[name] ??= new Map()), profile);
         await loadCdp.detach();
       }
-      const first = await page.evaluate<number>('window.__firstRow ?? performance.now()');
       if (flags.profile) {
         const timeline = await page.evaluate<Record<string, number>>(`(() => {
           const nav = performance.getEntriesByType('navigation')[0];
@@ -183,12 +220,16 @@ try {
           );
         console.log(`${name} first load timeline (ms): ${line.join(', ')}`);
         console.log(
-          `${name} in the page (ms): ${(await page.evaluate<string[]>('window.__pageLog')).join(', ')}, first row ${Math.round(first)}`,
+          `${name} in the page (ms): ${(await page.evaluate<string[]>('window.__pageLog')).join(', ')}, first row ${Math.round(warm ?? first)}`,
         );
       }
-      if (flags['first-only']) {
-        (results[name] ??= { first: [], p50: [], p95: [], max: [] }).first.push(first);
-        console.log(`${name} rep ${rep + 1}: first rows ${first.toFixed(0)} ms`);
+      if (flags['first-only'] || flags.warm) {
+        const entry = (results[name] ??= { first: [], warm: [], p50: [], p95: [], max: [] });
+        entry.first.push(first);
+        if (warm !== null) entry.warm.push(warm);
+        console.log(
+          `${name} rep ${rep + 1}: first rows ${first.toFixed(0)} ms${warm === null ? '' : `, opened again ${warm.toFixed(0)} ms`}`,
+        );
         await page.context().close();
         continue;
       }
@@ -242,7 +283,7 @@ try {
           sum[key] = (sum[key] ?? 0) + (key === 'Nodes' ? after[key]! : after[key]! - before[key]!) / reps;
       }
       if (flags.screenshots && rep === 0) await page.screenshot({ path: join(flags.screenshots, `ui-ab-${name}.png`) });
-      const entry = (results[name] ??= { first: [], p50: [], p95: [], max: [] });
+      const entry = (results[name] ??= { first: [], warm: [], p50: [], p95: [], max: [] });
       entry.first.push(first);
       entry.p50.push(scroll.p50Ms);
       entry.p95.push(scroll.p95Ms);
@@ -262,13 +303,21 @@ try {
 }
 for (const [name, r] of Object.entries(results)) {
   console.log(
-    `${name} medians: first rows ${median(r.first).toFixed(0)} ms, frame p50 ${median(r.p50).toFixed(1)} ms, p95 ${median(r.p95).toFixed(1)} ms, max ${median(r.max).toFixed(1)} ms`,
+    `${name} medians: first rows ${median(r.first).toFixed(0)} ms${r.warm.length ? ` (opened again ${median(r.warm).toFixed(0)} ms)` : ''}, frame p50 ${median(r.p50).toFixed(1)} ms, p95 ${median(r.p95).toFixed(1)} ms, max ${median(r.max).toFixed(1)} ms`,
   );
 }
+for (const [name, c] of Object.entries(cpu))
+  console.log(
+    `${name} medians: main-thread CPU until the first row ${median(c.tasks).toFixed(1)} ms (evaluate ${median(c.evaluate).toFixed(1)}, style ${median(c.style).toFixed(1)}, layout ${median(c.layout).toFixed(1)}), first contentful paint ${median(c.fcp).toFixed(0)} ms`,
+  );
+if (cpu.A && cpu.B)
+  console.log(
+    `B/A: main-thread CPU until the first row ${(median(cpu.B.tasks) / median(cpu.A.tasks)).toFixed(2)}, first contentful paint ${(median(cpu.B.fcp) / median(cpu.A.fcp)).toFixed(2)}`,
+  );
 const a = results.A!;
 const b = results.B!;
 console.log(
-  `B/A: first rows ${(median(b.first) / median(a.first)).toFixed(2)}, frame p95 ${(median(b.p95) / median(a.p95)).toFixed(2)}, p50 ${(median(b.p50) / median(a.p50)).toFixed(2)}`,
+  `B/A: first rows ${(median(b.first) / median(a.first)).toFixed(2)}${a.warm.length ? `, opened again ${(median(b.warm) / median(a.warm)).toFixed(2)}` : ''}, frame p95 ${(median(b.p95) / median(a.p95)).toFixed(2)}, p50 ${(median(b.p50) / median(a.p50)).toFixed(2)}`,
 );
 for (const [name, sum] of Object.entries(metricSums)) {
   console.log(
