@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, statfs, symlink, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -20,6 +20,7 @@ import { startServe, type RunningServe } from '../../main/serve/serve.ts';
 import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { Fixtures, sleep, waitFor, within } from '../support/ferryHarness.ts';
 import { JobsRepository } from '../../main/db/jobsRepository.ts';
+import { http, openRequest, type HttpAnswer } from '../support/rawHttp.ts';
 import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
@@ -55,40 +56,6 @@ async function serve(options: { rendererDir?: string; dataDir?: string; allowPat
   closers.push(() => db.close());
   closers.push(() => running.close());
   return { serve: running, dataDir, base: `http://127.0.0.1:${running.port}`, token: running.token, db, queue };
-}
-
-interface HttpAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A raw request: exact path (no client-side normalisation) and any headers. */
-function http(
-  base: string,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
-): Promise<HttpAnswer> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      { host: url.hostname, port: url.port, path, method: options.method ?? 'GET', headers: options.headers ?? {} },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(options.body);
-  });
 }
 
 const callBody = (command: string, input?: unknown): string => JSON.stringify({ command, input });
@@ -438,25 +405,9 @@ function openUpload(
   path: string,
   headers: Record<string, string>,
 ): { request: ClientRequest; answer: Promise<HttpAnswer> } {
-  const url = new URL(base);
-  let request!: ClientRequest;
-  const answer = new Promise<HttpAnswer>((resolve, reject) => {
-    request = httpRequest({ host: url.hostname, port: url.port, path, method: 'POST', headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-  });
-  request.flushHeaders();
-  return { request, answer };
+  const open = openRequest(base, path, { method: 'POST', headers });
+  open.request.flushHeaders();
+  return open;
 }
 
 const stagingEntries = async (dataDir: string): Promise<string[]> =>

@@ -5,11 +5,11 @@
  * bodiless 304, and a changed file is served again in full.
  */
 import { utimes, mkdir, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServe } from '../../main/serve/serve.ts';
 import { Fixtures } from '../support/ferryHarness.ts';
+import { http } from '../support/rawHttp.ts';
 import { openTestQueue } from '../support/testQueue.ts';
 
 const fixtures = new Fixtures();
@@ -18,32 +18,6 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
   await fixtures.cleanup();
 });
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: url.hostname, port: url.port, path, method, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 /** A renderer folder laid out as `vite build` writes it, served by a real `startServe`. */
 async function serveBuild(): Promise<{ base: string; rendererDir: string }> {
@@ -73,7 +47,7 @@ describe('ferry serve: caching of the renderer files', () => {
   it('serves the hashed files under assets/ as immutable for a year', async () => {
     const { base } = await serveBuild();
     for (const path of ['/assets/index-AbC123.js', '/assets/index-AbC123.js.map', '/assets/index-Xy9.css']) {
-      const answer = await get(base, path);
+      const answer = await http(base, path);
       expect(answer.status, path).toBe(200);
       expect(answer.headers['cache-control'], path).toBe('public, max-age=31536000, immutable');
     }
@@ -82,7 +56,7 @@ describe('ferry serve: caching of the renderer files', () => {
   it('never makes index.html or the unhashed files immutable: no-cache, with an ETag and a Last-Modified', async () => {
     const { base } = await serveBuild();
     for (const path of ['/', '/index.html', '/queue/12', '/early-socket.js', '/theme-boot.js', '/favicon.svg']) {
-      const answer = await get(base, path);
+      const answer = await http(base, path);
       expect(answer.status, path).toBe(200);
       expect(answer.headers['cache-control'], path).toBe('no-cache');
       expect(answer.headers['etag'], path).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
@@ -93,48 +67,58 @@ describe('ferry serve: caching of the renderer files', () => {
   it('answers 304 without a body to If-None-Match or If-Modified-Since, with the same caching headers', async () => {
     const { base } = await serveBuild();
     for (const path of ['/', '/early-socket.js', '/theme-boot.js', '/favicon.svg', '/assets/index-AbC123.js']) {
-      const first = await get(base, path);
+      const first = await http(base, path);
       const etag = String(first.headers['etag']);
-      const byTag = await get(base, path, { 'if-none-match': etag });
+      const byTag = await http(base, path, { headers: { 'if-none-match': etag } });
       expect(byTag.status, path).toBe(304);
       expect(byTag.body, path).toBe('');
       expect(byTag.headers['etag'], path).toBe(etag);
       expect(byTag.headers['cache-control'], path).toBe(first.headers['cache-control']);
       // A list of tags, and the strong form of the same weak tag, match too.
-      expect((await get(base, path, { 'if-none-match': `"other", ${etag.slice(2)}` })).status, path).toBe(304);
-      const byDate = await get(base, path, { 'if-modified-since': String(first.headers['last-modified']) });
+      expect((await http(base, path, { headers: { 'if-none-match': `"other", ${etag.slice(2)}` } })).status, path).toBe(
+        304,
+      );
+      const byDate = await http(base, path, {
+        headers: { 'if-modified-since': String(first.headers['last-modified']) },
+      });
       expect(byDate.status, path).toBe(304);
       expect(byDate.body, path).toBe('');
-      expect((await get(base, path, { 'if-none-match': etag }, 'HEAD')).status, path).toBe(304);
+      expect((await http(base, path, { headers: { 'if-none-match': etag }, method: 'HEAD' })).status, path).toBe(304);
     }
   });
 
   it('serves the file in full when the validators do not match or it changed', async () => {
     const { base, rendererDir } = await serveBuild();
-    const first = await get(base, '/early-socket.js');
-    const other = await get(base, '/early-socket.js', { 'if-none-match': 'W/"0-0"' });
+    const first = await http(base, '/early-socket.js');
+    const other = await http(base, '/early-socket.js', { headers: { 'if-none-match': 'W/"0-0"' } });
     expect(other.status).toBe(200);
     expect(other.body).toBe('/* early socket */');
     // If-None-Match wins over If-Modified-Since: a stale tag with a current date is a full answer.
-    const staleTag = await get(base, '/early-socket.js', {
-      'if-none-match': 'W/"0-0"',
-      'if-modified-since': String(first.headers['last-modified']),
+    const staleTag = await http(base, '/early-socket.js', {
+      headers: {
+        'if-none-match': 'W/"0-0"',
+        'if-modified-since': String(first.headers['last-modified']),
+      },
     });
     expect(staleTag.status).toBe(200);
     const earlier = new Date(Date.parse(String(first.headers['last-modified'])) - 60_000).toUTCString();
-    expect((await get(base, '/early-socket.js', { 'if-modified-since': earlier })).status).toBe(200);
-    expect((await get(base, '/early-socket.js', { 'if-modified-since': 'not a date' })).status).toBe(200);
+    expect((await http(base, '/early-socket.js', { headers: { 'if-modified-since': earlier } })).status).toBe(200);
+    expect((await http(base, '/early-socket.js', { headers: { 'if-modified-since': 'not a date' } })).status).toBe(200);
 
     // A new version of the file (another build), even of the same size: new ETag, full answer.
     await writeFile(join(rendererDir, 'early-socket.js'), '/* early SOCKET */');
     const later = new Date(Date.now() + 120_000);
     await utimes(join(rendererDir, 'early-socket.js'), later, later);
-    const changed = await get(base, '/early-socket.js', { 'if-none-match': String(first.headers['etag']) });
+    const changed = await http(base, '/early-socket.js', {
+      headers: { 'if-none-match': String(first.headers['etag']) },
+    });
     expect(changed.status).toBe(200);
     expect(changed.body).toBe('/* early SOCKET */');
     expect(changed.headers['etag']).not.toBe(first.headers['etag']);
-    const byOldDate = await get(base, '/early-socket.js', {
-      'if-modified-since': String(first.headers['last-modified']),
+    const byOldDate = await http(base, '/early-socket.js', {
+      headers: {
+        'if-modified-since': String(first.headers['last-modified']),
+      },
     });
     expect(byOldDate.status).toBe(200);
   });

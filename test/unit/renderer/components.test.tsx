@@ -12,20 +12,9 @@ import { openPicker } from '../../../renderer/store/picker.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
 import { HistoryView } from '../../../renderer/views/HistoryView.tsx';
 import { QueueView } from '../../../renderer/views/QueueView.tsx';
-import { fakeTransport, job, listOf, OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
+import { account, fakeTransport, job, listOf, OKTOPOST, SELFCOMMUNITY } from './fakeTransport.tsx';
 
-const ACCOUNT = {
-  id: 1,
-  name: 'community',
-  provider: 'selfcommunity',
-  providerName: 'SelfCommunity',
-  baseUrl: 'https://c.example',
-  settings: {},
-  secrets: { accessToken: 'set' as const },
-  concurrency: 2,
-  paused: false,
-  createdAt: 0,
-};
+const ACCOUNT = account(1, { baseUrl: 'https://c.example', secrets: { accessToken: 'set' } });
 
 function showJobs(...jobs: ReturnType<typeof job>[]): void {
   ferryStore.setState({

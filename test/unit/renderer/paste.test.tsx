@@ -9,20 +9,9 @@ import { pastedName, readPaste } from '../../../renderer/lib/paste.ts';
 import { setTransport } from '../../../renderer/store/api.ts';
 import { connectEvents } from '../../../renderer/store/connectEvents.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
-import { fakeTransport, job, SELFCOMMUNITY, SETTINGS } from './fakeTransport.tsx';
+import { account, fakeTransport, job, SELFCOMMUNITY, SETTINGS } from './fakeTransport.tsx';
 
-const ACCOUNT = {
-  id: 1,
-  name: 'community',
-  provider: 'selfcommunity',
-  providerName: 'SelfCommunity',
-  baseUrl: 'https://c.example',
-  settings: {},
-  secrets: { accessToken: 'set' as const },
-  concurrency: 2,
-  paused: false,
-  createdAt: 0,
-};
+const ACCOUNT = account(1, { baseUrl: 'https://c.example', secrets: { accessToken: 'set' } });
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 

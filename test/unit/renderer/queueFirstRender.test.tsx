@@ -9,20 +9,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setTransport } from '../../../renderer/store/api.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
 import { QueueView } from '../../../renderer/views/QueueView.tsx';
-import { fakeTransport, listOf, SELFCOMMUNITY } from './fakeTransport.tsx';
+import { account, fakeTransport, listOf, SELFCOMMUNITY } from './fakeTransport.tsx';
 
-const ACCOUNT = {
-  id: 1,
-  name: 'community',
-  provider: 'selfcommunity',
-  providerName: 'SelfCommunity',
-  baseUrl: 'https://c.example',
-  settings: {},
-  secrets: { accessToken: 'set' as const },
-  concurrency: 2,
-  paused: false,
-  createdAt: 0,
-};
+const ACCOUNT = account(1, { baseUrl: 'https://c.example', secrets: { accessToken: 'set' } });
 
 beforeEach(() => {
   resetFerryStore();

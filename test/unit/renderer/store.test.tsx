@@ -7,20 +7,9 @@ import { jobIdAt, setQueueFilter, showRange } from '../../../renderer/store/list
 import { choosePickerAccount, judge, LAST_ACCOUNT_KEY, openPicker } from '../../../renderer/store/picker.ts';
 import { PAGE_SIZE } from '../../../renderer/store/slices.ts';
 import { ferryStore, resetFerryStore } from '../../../renderer/store/store.ts';
-import { fakeTransport, job, listOf, SELFCOMMUNITY } from './fakeTransport.tsx';
+import { account, fakeTransport, job, listOf, SELFCOMMUNITY } from './fakeTransport.tsx';
 
-const ACCOUNT = {
-  id: 1,
-  name: 'community',
-  provider: 'selfcommunity',
-  providerName: 'SelfCommunity',
-  baseUrl: 'https://c.example',
-  settings: {},
-  secrets: { accessToken: 'set' as const },
-  concurrency: 2,
-  paused: false,
-  createdAt: 0,
-};
+const ACCOUNT = account(1, { baseUrl: 'https://c.example', secrets: { accessToken: 'set' } });
 
 beforeEach(() => {
   resetFerryStore();
