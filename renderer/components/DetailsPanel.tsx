@@ -283,7 +283,7 @@ function Timeline({ detail }: { detail: JobDetail }) {
 
 export function DetailsPanel() {
   const id = useFerry((s) => s.detailsId);
-  const job = useFerry((s) => (s.detailsId === null ? undefined : s.jobs[s.detailsId]));
+  const job = useFerry((s) => (s.detailsId === null ? undefined : s.jobs.get(s.detailsId)));
   const detail = useFerry((s) => (s.detail && s.detail.job.id === s.detailsId ? s.detail : null));
   const progress = useFerry((s) => (s.detailsId === null ? undefined : s.progress[s.detailsId]));
   const closeRef = useRef<HTMLButtonElement>(null);

@@ -52,7 +52,7 @@ export const JobRow = memo(function JobRow({
   light?: boolean;
 }) {
   const id = useFerry((s) => jobIdAt(s.queue, index));
-  const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
+  const job = useFerry((s) => (id === undefined ? undefined : s.jobs.get(id)));
 
   // Rows are recycled while scrolling (rowSlot.ts): the focus leaves a row whose job changes.
   const rowRef = useRef<HTMLDivElement>(null);

@@ -20,7 +20,7 @@ export function autoCopyCompleted(change: JobsChanged): void {
   if (style === 'off') return;
   for (const job of change.jobs) {
     if (job.state !== 'completed' || !job.result?.url || copied.has(job.id)) continue;
-    if (jobs[job.id]?.state === 'completed') continue;
+    if (jobs.get(job.id)?.state === 'completed') continue;
     copied.add(job.id);
     const text = formatCopiedLink(style, { url: job.result.url, name: job.name, mime: job.mime });
     if (!text) continue;

@@ -14,7 +14,7 @@ import { ferryStore } from './store.ts';
 import { refreshSummary, scheduleSummary } from './summary.ts';
 import { applySyncRules, loadSyncRules } from './sync.ts';
 import { pushToast } from './toasts.ts';
-import { QUEUE_FILTER_STATES } from './slices.ts';
+import { QUEUE_FILTER_STATES, withJobs } from './slices.ts';
 
 const FINISHED = new Set(['completed', 'failed', 'canceled']);
 
@@ -43,11 +43,12 @@ export function applyJobsChanged(change: JobsChanged): void {
   const wanted = QUEUE_FILTER_STATES[before.queueFilter.state];
 
   ferryStore.setState((s) => {
-    const jobs = { ...s.jobs };
+    const cached = change.jobs.filter(
+      (job) => s.jobs.has(job.id) || queueIds.has(job.id) || historyIds.has(job.id) || s.detailsId === job.id,
+    );
+    const jobs = cached.length > 0 ? withJobs(s.jobs, cached) : s.jobs;
     let progress = s.progress;
     for (const job of change.jobs) {
-      const old = s.jobs[job.id];
-      if (old || queueIds.has(job.id) || historyIds.has(job.id) || s.detailsId === job.id) jobs[job.id] = job;
       if (!queueIds.has(job.id)) queueStale = true;
       else if (filtered && wanted && !wanted.includes(job.state)) queueStale = true;
       if (FINISHED.has(job.state) && !historyIds.has(job.id)) historyStale = true;

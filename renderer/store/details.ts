@@ -1,4 +1,5 @@
 import { call } from './api.ts';
+import { withJobs } from './slices.ts';
 import { ferryStore } from './store.ts';
 import { toastError } from './toasts.ts';
 
@@ -17,7 +18,7 @@ export async function refreshDetails(): Promise<void> {
   if (id === null) return;
   try {
     const detail = await call('jobs.get', { id });
-    ferryStore.setState((s) => (s.detailsId === id ? { detail, jobs: { ...s.jobs, [id]: detail.job } } : {}));
+    ferryStore.setState((s) => (s.detailsId === id ? { detail, jobs: withJobs(s.jobs, [detail.job]) } : {}));
   } catch (error) {
     if (ferryStore.getState().detailsId === id) {
       closeDetails();

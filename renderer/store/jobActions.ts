@@ -7,6 +7,7 @@ import { t } from '../i18n.ts';
 import { call } from './api.ts';
 import { closeDetails } from './details.ts';
 import { jobIdAt, queueQuery, scheduleRefresh } from './lists.ts';
+import { withJobs } from './slices.ts';
 import { ferryStore } from './store.ts';
 import { scheduleSummary } from './summary.ts';
 import { pushToast, toastError } from './toasts.ts';
@@ -25,9 +26,7 @@ const PAST: Record<BulkCommand | 'jobs.remove', string> = {
 function mergeJobs(jobs: JobView[]): void {
   if (jobs.length === 0) return;
   ferryStore.setState((s) => {
-    const next = { ...s.jobs };
-    for (const job of jobs) next[job.id] = job;
-    return { jobs: next };
+    return { jobs: withJobs(s.jobs, jobs) };
   });
 }
 
@@ -78,11 +77,11 @@ export function forgetJobs(ids: number[]): void {
   const gone = new Set(ids);
   const { detailsId } = ferryStore.getState();
   ferryStore.setState((s) => {
-    const jobs = { ...s.jobs };
+    const jobs = new Map(s.jobs);
     const progress = { ...s.progress };
     const selection = { ...s.selection };
     for (const id of ids) {
-      delete jobs[id];
+      jobs.delete(id);
       delete progress[id];
       delete selection[id];
     }
@@ -179,7 +178,7 @@ export async function togglePauseSelection(): Promise<void> {
   if (ids.length === 0) return;
   const { jobs } = ferryStore.getState();
   const anyRunning = ids.some((id) => {
-    const job = jobs[id];
+    const job = jobs.get(id);
     return job ? job.actions.includes('pause') : false;
   });
   await (anyRunning ? pauseJobs(ids) : resumeJobs(ids));

@@ -13,6 +13,7 @@ import {
   type HistoryFilter,
   type ListWindow,
   type QueueFilter,
+  withJobs,
 } from './slices.ts';
 import { toastError } from './toasts.ts';
 
@@ -62,12 +63,12 @@ function lastPageOf(total: number): number {
 }
 
 /** Ids the job cache must keep: every loaded page of both lists, and the open details. */
-function pruneJobs(state: FerryState, jobs: Record<number, JobView>): Record<number, JobView> {
-  if (Object.keys(jobs).length <= CACHE_LIMIT) return jobs;
-  const keep: Record<number, JobView> = {};
+function pruneJobs(state: FerryState, jobs: Map<number, JobView>): Map<number, JobView> {
+  if (jobs.size <= CACHE_LIMIT) return jobs;
+  const keep = new Map<number, JobView>();
   const hold = (id: number): void => {
-    const job = jobs[id];
-    if (job) keep[id] = job;
+    const job = jobs.get(id);
+    if (job) keep.set(id, job);
   };
   for (const ids of Object.values(state.queue.pages)) ids.forEach(hold);
   for (const ids of Object.values(state.history.pages)) ids.forEach(hold);
@@ -98,8 +99,7 @@ async function loadPages(kind: ListKind, pages: number[], replace: boolean): Pro
         ferryStore.setState((s) => {
           const window = s[kind];
           if (window.generation !== generation) return {};
-          const jobs = { ...s.jobs };
-          for (const job of result.items) jobs[job.id] = job;
+          const jobs = withJobs(s.jobs, result.items);
           const { first, last } = wantedPages(window);
           const lastPage = Math.max(0, Math.ceil(result.total / PAGE_SIZE) - 1);
           const kept: Record<number, number[]> = {};

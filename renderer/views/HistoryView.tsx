@@ -23,7 +23,7 @@ const ROW = 56;
 
 const HistoryRow = memo(function HistoryRow({ index, top }: { index: number; top: number }) {
   const id = useFerry((s) => jobIdAt(s.history, index));
-  const job = useFerry((s) => (id === undefined ? undefined : s.jobs[id]));
+  const job = useFerry((s) => (id === undefined ? undefined : s.jobs.get(id)));
   // Rows are recycled while scrolling (rowSlot.ts): the focus leaves a row whose job changes.
   const rowRef = useRef<HTMLDivElement>(null);
   useBlurWhenRecycled(rowRef, id);

@@ -29,7 +29,7 @@ function totalSpeed(s: FerryState): number {
   const { progress, jobs } = s;
   let sum = 0;
   for (const item of Object.values(progress)) {
-    const job = jobs[item.jobId];
+    const job = jobs.get(item.jobId);
     if (!job || job.state === 'uploading') sum += item.bytesPerSecond;
   }
   return sum;
@@ -42,7 +42,7 @@ function QueueTotals() {
   const inFlightDone = useFerry((s) => {
     let extra = 0;
     for (const item of Object.values(s.progress)) {
-      const job = s.jobs[item.jobId];
+      const job = s.jobs.get(item.jobId);
       if (job && job.state === 'uploading') extra += Math.max(0, item.bytesDone - job.bytesConfirmed);
     }
     return extra;

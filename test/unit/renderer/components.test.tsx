@@ -18,7 +18,7 @@ const ACCOUNT = account(1, { baseUrl: 'https://c.example', secrets: { accessToke
 
 function showJobs(...jobs: ReturnType<typeof job>[]): void {
   ferryStore.setState({
-    jobs: Object.fromEntries(jobs.map((j) => [j.id, j])),
+    jobs: new Map(jobs.map((j) => [j.id, j])),
     queue: {
       total: jobs.length,
       pages: { 0: jobs.map((j) => j.id) },
@@ -551,7 +551,7 @@ describe('the details panel', () => {
     });
     ferryStore.setState({
       detailsId: 1,
-      jobs: { 1: oktopost },
+      jobs: new Map([[1, oktopost]]),
       detail: {
         job: oktopost,
         partsAcknowledged: 0,
@@ -595,7 +595,7 @@ describe('the details panel', () => {
         details: { isReady: false, note: 'OnlyFans is still processing' },
       },
     });
-    ferryStore.setState({ detailsId: 2, jobs: { 2: vault }, detail: null });
+    ferryStore.setState({ detailsId: 2, jobs: new Map([[2, vault]]), detail: null });
     render(<DetailsPanel />);
     expect(screen.getByText('Processing on the server')).toBeTruthy();
     expect(screen.getByText(/OnlyFans is still processing/)).toBeTruthy();

@@ -68,7 +68,7 @@ function boot(patch: Partial<Settings> = {}, kind: 'serve' | 'electron' = 'serve
     booted: true,
     transportKind: kind,
     connection: 'open',
-    jobs: Object.fromEntries(jobs.map((j) => [j.id, j])),
+    jobs: new Map(jobs.map((j) => [j.id, j])),
     queue: {
       total: jobs.length,
       pages: { 0: jobs.map((j) => j.id) },

@@ -131,7 +131,7 @@ describe('a row waiting for the network', () => {
       }),
     ];
     ferryStore.setState({
-      jobs: Object.fromEntries(jobs.map((j) => [j.id, j])),
+      jobs: new Map(jobs.map((j) => [j.id, j])),
       queue: { total: 2, pages: { 0: [1, 2] }, generation: 0, ready: true, range: { start: 0, end: 2 } },
     });
     setTransport(fakeTransport({ 'jobs.list': listOf(2, (id) => jobs[id - 1]!) }));

@@ -138,7 +138,7 @@ describe('copying links', () => {
     setTransport(transport);
     ferryStore.setState({
       settings: { ...SETTINGS, autoCopyLink: 'markdown' },
-      jobs: { 5: job(5, { state: 'uploading' }) },
+      jobs: new Map([[5, job(5, { state: 'uploading' })]]),
     });
     const stop = connectEvents(transport);
     await act(async () => {

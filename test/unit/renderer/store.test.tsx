@@ -40,7 +40,7 @@ describe('the jobs slice', () => {
     applyProgress([{ jobId: 2, bytesDone: 500, total: 1_000_000, bytesPerSecond: 100 }]);
     applyJobsChanged({ jobs: [job(2, { state: 'paused', bytesConfirmed: 400 })], removed: [] });
     const state = ferryStore.getState();
-    expect(state.jobs[2]?.state).toBe('paused');
+    expect(state.jobs.get(2)?.state).toBe('paused');
     expect(state.progress[2]).toBeUndefined();
   });
 
@@ -51,7 +51,7 @@ describe('the jobs slice', () => {
     ferryStore.setState({ detailsId: 3 });
     applyJobsChanged({ jobs: [], removed: [3] });
     const state = ferryStore.getState();
-    expect(state.jobs[3]).toBeUndefined();
+    expect(state.jobs.get(3)).toBeUndefined();
     expect(state.selection[3]).toBeUndefined();
     expect(state.detailsId).toBeNull();
   });
@@ -80,7 +80,7 @@ describe('the windowed queue', () => {
     expect(transport.calls[0]?.input).toEqual({ limit: PAGE_SIZE, offset: 250 * PAGE_SIZE });
     expect(jobIdAt(state.queue, 50_000)).toBe(50_001);
     expect(jobIdAt(state.queue, 0)).toBeUndefined();
-    expect(Object.keys(state.jobs)).toHaveLength(PAGE_SIZE);
+    expect(state.jobs.size).toBe(PAGE_SIZE);
   });
 
   it('reads the next page ahead while scrolling towards it, and the one before when scrolling back', async () => {
@@ -107,7 +107,7 @@ describe('the windowed queue', () => {
     for (let start = 0; start < 40_000; start += 2_000) await showRange('queue', start, start + 20);
     const state = ferryStore.getState();
     expect(Object.keys(state.queue.pages).length).toBeLessThanOrEqual(8);
-    expect(Object.keys(state.jobs).length).toBeLessThanOrEqual(40 * PAGE_SIZE);
+    expect(state.jobs.size).toBeLessThanOrEqual(40 * PAGE_SIZE);
     expect(jobIdAt(state.queue, 38_000)).toBe(38_001);
   });
 

@@ -270,10 +270,10 @@ describe('show in folder', () => {
     const desktop = start({}, 'electron');
     setTransport({ ...desktop, revealInFolder: async (id: number) => void revealed.push(id) });
     ferryStore.setState({
-      jobs: {
-        1: job(1, { state: 'completed', result: { remoteId: '1', url: null, details: {} } }),
-        2: job(2, { state: 'completed', staged: true }),
-      },
+      jobs: new Map([
+        [1, job(1, { state: 'completed', result: { remoteId: '1', url: null, details: {} } })],
+        [2, job(2, { state: 'completed', staged: true })],
+      ]),
       queue: { total: 2, pages: { 0: [1, 2] }, generation: 0, ready: true, range: { start: 0, end: 2 } },
     });
     render(
