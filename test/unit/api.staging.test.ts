@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -57,6 +57,11 @@ describe('StagingArea', () => {
     expect(staging.isStaged(path)).toBe(true);
     expect(staging.isStaged(join(dataDir, 'staging', 'greeting.png'))).toBe(false);
     expect(staging.isStaged(join(dataDir, 'elsewhere', 'x', 'greeting.png'))).toBe(false);
+    // A path is judged by where it resolves to, not by how it is spelled.
+    const [folder, file] = path.split(sep).slice(-2);
+    expect(staging.isStaged(`${dataDir}${sep}elsewhere${sep}..${sep}staging${sep}${folder}${sep}${file}`)).toBe(true);
+    expect(staging.isStaged(`${dataDir}${sep}staging${sep}${folder}${sep}..${sep}${folder}${sep}${file}`)).toBe(true);
+    expect(staging.isStaged(`${dataDir}${sep}staging${sep}..${sep}elsewhere${sep}${folder}${sep}${file}`)).toBe(false);
     expect(await staging.release(join(dataDir, 'ferry.db'))).toBe(false);
     expect(await staging.release(path)).toBe(true);
     expect(existsSync(path)).toBe(false);

@@ -6,7 +6,7 @@
  *   (data or finalize; not status polls) is sent. Process start-up (loading modules, opening SQLite)
  *   and shutdown are outside it, for Ferry and the floor client alike.
  * - CPU of the client over that window comes from /proc/<pid>/stat, read at both ends of the window.
- * - Peak RSS and whole-process CPU come from the child itself (lib/probe.ts, preloaded).
+ * - Peak RSS and whole-process CPU come from the child itself (lib/probe.mjs, preloaded).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const PROBE = join(REPO_ROOT, 'test', 'bench', 'lib', 'probe.ts');
+const PROBE = join(REPO_ROOT, 'test', 'bench', 'lib', 'probe.mjs');
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 export const MiB = 1024 * 1024;

@@ -11,7 +11,7 @@ import { Engine } from '../../../main/engine/engine.ts';
 import { Queue } from '../../../main/engine/queue.ts';
 import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
 import type { BenchFiles } from '../lib/files.ts';
-import { REPO_ROOT, runNode } from '../lib/measure.ts';
+import { REPO_ROOT, median, runNode, type ChildRun } from '../lib/measure.ts';
 import { getAdapter } from '../../../main/providers/registry.ts';
 import { JobsRepository } from '../../../main/db/jobsRepository.ts';
 
@@ -19,7 +19,9 @@ export interface QueueScaleResult {
   jobs: number;
   enqueueSeconds: number;
   enqueueMicrosPerFile: number;
+  /** The median of LIST_RUNS runs (wall time, CPU and peak RSS alike). */
   listSeconds: number;
+  listSecondsEach?: number[];
   listMaxRssBytes: number | null;
   /** CPU of the `ferry list --json` process (start-up included): steadier than wall time on a busy machine. */
   listCpuSeconds?: number | null;
@@ -34,6 +36,7 @@ export interface QueueScaleResult {
 }
 
 const BATCH = 1_000;
+const LIST_RUNS = 3;
 const ACCOUNT = 'scale';
 
 async function dbSize(dataDir: string): Promise<number> {
@@ -83,12 +86,19 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
   db.close();
   const dbBytes = await dbSize(dataDir);
 
-  const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], {
-    env: { FERRY_DATA_DIR: '' },
-  });
-  if (list.code !== 0) throw new Error(`ferry list failed: ${list.stderr}`);
-  const lines = list.stdout.split('\n').filter(Boolean).length;
-  if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
+  // Three runs, their medians reported: one run on a shared machine swung 0.85–1.34 s between quiet runs.
+  const lists: ChildRun[] = [];
+  for (let run = 0; run < LIST_RUNS; run += 1) {
+    const list = await runNode(join(REPO_ROOT, 'bin', 'ferry.js'), ['--data-dir', dataDir, 'list', '--json'], {
+      env: { FERRY_DATA_DIR: '' },
+    });
+    if (list.code !== 0) throw new Error(`ferry list failed: ${list.stderr}`);
+    const lines = list.stdout.split('\n').filter(Boolean).length;
+    if (lines !== jobs) throw new Error(`ferry list printed ${lines} jobs, expected ${jobs}`);
+    lists.push({ ...list, stdout: '' });
+  }
+  const medianOf = (pick: (run: ChildRun) => number | null): number | null =>
+    lists.some((run) => pick(run) === null) ? null : median(lists.map((run) => pick(run)!));
 
   const { coldStartMs, firstViewMs, summaryMs, idleCpuMsPerSecond } = await startAndIdle(dataDir);
 
@@ -97,9 +107,10 @@ export async function queueScale(files: BenchFiles, jobs: number): Promise<Queue
     summaryMs,
     enqueueSeconds,
     enqueueMicrosPerFile: (enqueueSeconds * 1e6) / jobs,
-    listSeconds: list.wallSeconds,
-    listMaxRssBytes: list.maxRssBytes,
-    listCpuSeconds: list.processCpuSeconds,
+    listSeconds: medianOf((run) => run.wallSeconds)!,
+    listSecondsEach: lists.map((run) => run.wallSeconds),
+    listMaxRssBytes: medianOf((run) => run.maxRssBytes),
+    listCpuSeconds: medianOf((run) => run.processCpuSeconds),
     coldStartMs,
     idleCpuMsPerSecond,
     dbBytes,
