@@ -5,7 +5,9 @@
  * the floor client as a third column. On a shared machine only such same-run comparisons mean much.
  * Both checkouts use their own compiled engine (dist/main), so build both first. Not a benchmark.
  * `AB_DELAY_MS=40 node test/bench/ab.ts OTHER 16 5 16` is the latency-bound case of `npm run bench`
- * (every reply delayed, as many files at once as there are files).
+ * (every reply delayed, as many files at once as there are files). `AB_THIS_NODE_ARGS` / `AB_OTHER_NODE_ARGS`
+ * (space-separated) start that side's node with extra flags, e.g. `AB_THIS_NODE_ARGS=--min-semi-space-size=16
+ * node test/bench/ab.ts .` compares a V8 flag against the same build without it.
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -33,15 +35,26 @@ try {
   );
   const bytes = count * FILE_SIZE;
   const clients: Array<[string, () => Promise<Sample>]> = [];
-  for (const [name, root] of [
-    ['this', REPO_ROOT],
-    ['other', resolve(other)],
+  for (const [name, root, nodeArgs] of [
+    ['this', REPO_ROOT, process.env.AB_THIS_NODE_ARGS],
+    ['other', resolve(other), process.env.AB_OTHER_NODE_ARGS],
   ] as const) {
     const setup = await ferryAccount(target, await files.dir(`data-${name}`), {
       concurrency: FILES_AT_ONCE,
       env: { FERRY_MAX_JOBS: String(Math.max(FILES_AT_ONCE, 4)) },
     });
-    clients.push([name, () => runFerry(target, setup, sources, bytes, [], join(root, 'bin', 'ferry.js'))]);
+    clients.push([
+      name,
+      () =>
+        runFerry(
+          target,
+          setup,
+          sources,
+          bytes,
+          nodeArgs?.split(' ').filter(Boolean) ?? [],
+          join(root, 'bin', 'ferry.js'),
+        ),
+    ]);
   }
   clients.push(['floor', () => runFloor(target, sources, FILES_AT_ONCE, bytes)]);
   const samples = new Map<string, Sample[]>(clients.map(([name]) => [name, []]));
@@ -54,8 +67,9 @@ try {
   for (const [name, list] of samples) {
     const speed = median(list.map((s) => s.mbPerSecond));
     const cpu = median(list.map((s) => s.cpuSecondsPerGiB ?? Number.NaN));
+    const rss = Math.max(...list.map((s) => s.maxRssBytes ?? Number.NaN)) / 2 ** 20;
     process.stdout.write(
-      `${name.padEnd(5)} ${speed.toFixed(1).padStart(6)} MB/s (${(speed / floor).toFixed(3)} of floor), ${cpu.toFixed(2)} CPU s/GiB, ` +
+      `${name.padEnd(5)} ${speed.toFixed(1).padStart(6)} MB/s (${(speed / floor).toFixed(3)} of floor), ${cpu.toFixed(2)} CPU s/GiB, peak RSS ${rss.toFixed(0)} MB, ` +
         `runs ${list.map((s) => s.mbPerSecond.toFixed(1)).join(' ')}\n`,
     );
   }
