@@ -127,10 +127,13 @@ export function usePagedList(kind: ListKind, total: number, rowHeight: number, a
   );
 
   const lastRow = total - 1;
-  // A fast scroll moves further each frame than three spare rows cover, so it keeps one ahead too.
-  const ahead = fast ? OVERSCAN_BEHIND : OVERSCAN;
-  const first = Math.max(0, Math.min(viewport.first, lastRow) - (viewport.direction === 1 ? OVERSCAN_BEHIND : ahead));
-  const last = Math.min(lastRow, viewport.last + (viewport.direction === -1 ? OVERSCAN_BEHIND : ahead));
+  // A fast scroll moves more than half the list each frame: a spare row or three (56-168 px) cover
+  // little of what the compositor scrolls ahead of a frame, and every row that comes in is drawn anew,
+  // so it keeps none on either side (two rows' work a frame saved); they come back with the full rows.
+  const ahead = fast ? 0 : OVERSCAN;
+  const behind = fast ? 0 : OVERSCAN_BEHIND;
+  const first = Math.max(0, Math.min(viewport.first, lastRow) - (viewport.direction === 1 ? behind : ahead));
+  const last = Math.min(lastRow, viewport.last + (viewport.direction === -1 ? behind : ahead));
   const items: ListItem[] = [];
   for (let index = first; index <= last; index += 1) items.push({ index, start: index * rowHeight });
   const rangeFirst = items[0]?.index ?? 0;

@@ -328,8 +328,8 @@ describe('the queue view', () => {
     await screen.findByText('file-33.png');
     const shown = [...container.querySelectorAll('.list-body > .row[data-job-id]')];
     expect(lightRows().length).toBe(shown.length - 2);
-    // Rows 20 to 32 on screen, and one spare row on each side while the fling lasts.
-    expect(rowIndexes()).toEqual(span(19, 33));
+    // Rows 20 to 32 on screen, and no spare row on either side while the fling lasts.
+    expect(rowIndexes()).toEqual(span(20, 32));
     // What the light form still shows is the row's own job: name, size, progress and state.
     const light = rowOf('file-30.png');
     expect(light.classList.contains('is-light')).toBe(true);
