@@ -36,6 +36,9 @@ function remembered(): Language | null {
   }
 }
 
+/** The bundled texts of each language, as i18next has them (lib/cachedText.ts reads them directly). */
+export const TEXTS: Readonly<Record<UiLanguage, unknown>> = { en, de };
+
 export const i18n = i18next.createInstance();
 
 void i18n.use(initReactI18next).init({
