@@ -36,9 +36,6 @@ function remembered(): Language | null {
   }
 }
 
-/** The bundled texts of each language, as i18next has them (lib/cachedText.ts reads them directly). */
-export const TEXTS: Readonly<Record<UiLanguage, unknown>> = { en, de };
-
 export const i18n = i18next.createInstance();
 
 const first = resolveLanguage(remembered());

@@ -1,7 +1,7 @@
 /**
- * The queue rows' cached texts (renderer/lib/cachedText.ts) read the bundled resources directly instead
- * of asking i18next: what they return must be exactly what i18next returns for the same key, name and
- * language, for every text they may be asked for.
+ * The queue rows' cached texts (renderer/lib/cachedText.ts) are made once per key and language and then
+ * reused: what they return must be exactly what i18next returns for the same key, name and language,
+ * for every text they may be asked for, whatever the file is called.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyLanguage, i18n, type UiLanguage } from '../../../renderer/i18n.ts';
