@@ -112,6 +112,24 @@ describe('the language', () => {
     expect(resolveLanguage('de', ['en-GB'])).toBe('de');
   });
 
+  it('writes <html lang> only when the language changes (any write restyles the whole document)', async () => {
+    boot({ language: 'en' });
+    const writes: string[] = [];
+    const watch = new MutationObserver((records) => writes.push(...records.map((r) => String(r.attributeName))));
+    watch.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+    render(<App />);
+    await act(async () => undefined);
+    applyLanguage('en');
+    applyLanguage('system');
+    await act(async () => undefined);
+    expect(writes).toEqual([]);
+    applyLanguage('de');
+    await act(async () => undefined);
+    expect(writes).toEqual(['lang']);
+    expect(document.documentElement.lang).toBe('de');
+    watch.disconnect();
+  });
+
   it('switches the whole window live when the setting changes, and back', async () => {
     boot();
     render(<App />);
