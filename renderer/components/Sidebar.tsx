@@ -43,7 +43,7 @@ export function Sidebar() {
               onClick={() => ferryStore.setState({ view: item.view, detailsId: null, detail: null })}
             >
               <Icon name={item.icon} size={18} />
-              <span>{t(`nav.${item.view}`)}</span>
+              <span className="nav-label">{t(`nav.${item.view}`)}</span>
               {item.view === 'queue' && active > 0 ? (
                 <span className="nav-badge" aria-label={t('nav.activeCount', { n: formatCount(active) })}>
                   {formatCount(active)}

@@ -15,16 +15,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { transaction, openDatabase } from '../../../main/db/database.ts';
-import { JobsRepository, type NewJob } from '../../../main/db/jobsRepository.ts';
-import { Queue } from '../../../main/engine/queue.ts';
-import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
 import { startSelfCommunitySandbox } from '../../sandbox/selfcommunity.ts';
 import { startFerryServe, type ServeProcess } from '../../e2e/support/ferryServe.ts';
 import type { BenchFiles } from '../lib/files.ts';
 import { REPO_ROOT, median } from '../lib/measure.ts';
 import { loadsWithoutDevtools } from '../lib/noDevtools.ts';
+import { openDatabase } from '../../../main/db/database.ts';
+import { Queue } from '../../../main/engine/queue.ts';
 import { getAdapter } from '../../../main/providers/registry.ts';
+import { FileSecretStore } from '../../../main/secrets/fileSecretStore.ts';
+import { seedQueue } from '../../support/seedQueue.ts';
 
 export interface UiRenderResult {
   jobs: number;
@@ -117,41 +117,7 @@ export async function newPage(browser: Browser): Promise<Page> {
   return page;
 }
 
-/** Writes `count` queued jobs of a paused SelfCommunity account into a new data folder. */
-export async function seedQueue(dataDir: string, count: number, baseUrl: string): Promise<void> {
-  const db = openDatabase(dataDir);
-  const queue = new Queue({ adapterFor: getAdapter, db, secrets: new FileSecretStore(dataDir) });
-  try {
-    const account = await queue.accounts.add({
-      provider: 'selfcommunity',
-      name: 'scale',
-      baseUrl,
-      secrets: { accessToken: 't' },
-    });
-    await queue.accounts.update(account.name, { paused: true });
-    const now = Date.now();
-    const BATCH = 5_000;
-    for (let start = 0; start < count; start += BATCH) {
-      const batch: NewJob[] = [];
-      for (let i = start; i < Math.min(count, start + BATCH); i += 1) {
-        batch.push({
-          accountId: account.id,
-          sourceKind: 'file',
-          source: `/nonexistent/ferry-bench/photos/${Math.floor(i / 1000)}/IMG_${String(i).padStart(6, '0')}.png`,
-          name: `IMG_${String(i).padStart(6, '0')}.png`,
-          mime: 'image/png',
-          size: 1_000_000 + (i % 4_000_000),
-          mtimeMs: now,
-          edgeHash: 'bench',
-          options: {},
-        });
-      }
-      transaction(db, () => new JobsRepository(db).insert(batch, now));
-    }
-  } finally {
-    db.close();
-  }
-}
+export { seedQueue };
 
 export const FIRST_ROW = '.list .row[data-job-id]';
 
