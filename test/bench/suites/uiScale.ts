@@ -284,13 +284,17 @@ export async function warmFirstRows(browser: Browser, url: string, times: number
 
 /**
  * The scroll, run in the page (the suite and test/bench/uiFrames.ts): 240 frames, a screenful a frame
- * and a jump to a seeded random place every 60; leaves each frame's time in `deltas`.
+ * and a jump to a seeded random place every 60; leaves each frame's time in `deltas`: from one
+ * requestAnimationFrame callback's start to the next, so it includes how much later in its frame the
+ * callback ran (the list's scroll handler runs before it). `stamps` has the frames' own times (the
+ * callbacks' argument, from the frame clock), 241 with the one before the first scroll: a frame the
+ * main thread missed shows there as two frame intervals.
  */
 export const SCROLL_LOOP = `
     const list = document.querySelector('.list-scroll');
     if (!list) throw new Error('no .list-scroll');
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-    await frame();
+    const stamps = [await frame()];
     const deltas = [];
     let last = performance.now();
     let seed = 7;
@@ -298,9 +302,10 @@ export const SCROLL_LOOP = `
     for (let i = 0; i < 240; i += 1) {
       if (i > 0 && i % 60 === 0) list.scrollTop = Math.floor(random() * (list.scrollHeight - list.clientHeight));
       else list.scrollTop += list.clientHeight;
-      await frame();
+      const stamp = await frame();
       const now = performance.now();
       deltas.push(now - last);
+      stamps.push(stamp);
       last = now;
     }
 `;
