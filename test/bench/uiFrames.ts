@@ -23,7 +23,7 @@ import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe } from '../e2e/support/ferryServe.ts';
 import { median } from './lib/measure.ts';
 import { routeTo } from './lib/servedBuild.ts';
-import { FIRST_ROW, launch, newPage, SCROLL_LOOP, seedQueue } from './suites/uiScale.ts';
+import { FIRST_ROW, launch, newPage, SCROLL_LOOP, seedQueue, skippedFrames } from './suites/uiScale.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -90,11 +90,7 @@ try {
       const { deltas, stamps } = await page.evaluate<{ deltas: number[]; stamps: number[] }>(
         `(async () => {${SCROLL_LOOP} return { deltas, stamps }; })()`,
       );
-      // The frame clock: intervals between the frames' own times, and the frames it skipped (an
-      // interval of 1.5 frames or more), apart from when in its frame the bench's callback ran.
-      const intervals = stamps.slice(1).map((t, i) => t - stamps[i]!);
-      const period = [...intervals].sort((a, b) => a - b)[120]!;
-      const skipped = intervals.reduce((n, t) => n + Math.max(0, Math.round(t / period) - 1), 0);
+      const skipped = skippedFrames(stamps);
       const after = await read();
       const entry = (stats[name] ??= { deltas: [], trace: [], metrics: [], skipped: [] });
       entry.deltas.push(deltas);

@@ -59,6 +59,8 @@ export interface UiScrollResult {
   maxMs: number;
   /** Frames over 50 ms. */
   slowFrames: number;
+  /** Frames the frame clock skipped: the main thread was not done in time (see SCROLL_LOOP). */
+  skippedFrames: number;
   /** Rows shown after the last jump, to check the list kept up. */
   rowsAfterJump: number;
 }
@@ -311,17 +313,27 @@ export const SCROLL_LOOP = `
 `;
 
 /**
+ * How many frames the frame clock skipped over a run of rAF timestamps: each interval of n frame periods
+ * (the median interval) counts n - 1.
+ */
+export function skippedFrames(stamps: readonly number[]): number {
+  const intervals = stamps.slice(1).map((stamp, i) => stamp - stamps[i]!);
+  const period = [...intervals].sort((a, b) => a - b)[Math.floor(intervals.length / 2)]!;
+  return intervals.reduce((skipped, interval) => skipped + Math.max(0, Math.round(interval / period) - 1), 0);
+}
+
+/**
  * Scrolls the queue one screenful per frame for 240 frames, jumping to a random place every 60,
  * and returns the requestAnimationFrame deltas. Written as page source: the test project has no DOM
  * types.
  */
 export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
-  const result = await page.evaluate<{ deltas: number[]; rowsAfterJump: number }>(`(async () => {
+  const result = await page.evaluate<{ deltas: number[]; stamps: number[]; rowsAfterJump: number }>(`(async () => {
     ${SCROLL_LOOP}
     // Let the pages of the last position arrive, then count the rows that show a job.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const rowsAfterJump = document.querySelectorAll('.list .row[data-job-id]').length;
-    return { deltas, rowsAfterJump };
+    return { deltas, stamps, rowsAfterJump };
   })()`);
   const sorted = [...result.deltas].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -332,6 +344,7 @@ export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollRe
     p95Ms: at(0.95),
     maxMs: sorted[sorted.length - 1]!,
     slowFrames: sorted.filter((delta) => delta > 50).length,
+    skippedFrames: skippedFrames(result.stamps),
     rowsAfterJump: result.rowsAfterJump,
   };
 }
