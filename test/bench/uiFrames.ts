@@ -1,17 +1,19 @@
 /**
  * Probe for the queue's scroll (not a test; prints only): the UI-scale scroll (240 frames, a screenful
  * a frame, a jump every 60) over 100,000 jobs for several renderer builds, alternating per load, with
- * the frame times and Chromium's Performance metrics of each load. `--trace` adds a Chromium trace of
- * the scroll summed per thread and event as *CPU* time (the events' thread duration), which a machine
- * shared with other work disturbs much less than wall-clock times: the renderer's main thread split
- * into React (the scroll event), forced layout, style, layout, pre-paint, paint and layerize.
+ * the frame times and Chromium's Performance metrics of each load, and how many frames the frame clock
+ * skipped (the frame times also vary with when in its frame the script's callback runs; see
+ * SCROLL_LOOP). `--trace` adds a Chromium trace of the scroll summed per thread and event as *CPU* time
+ * (the events' thread duration), which a machine shared with other work disturbs much less than
+ * wall-clock times: the renderer's main thread split into React (the scroll event), forced layout,
+ * style, layout, pre-paint, paint and layerize.
  *
  *   node test/bench/uiFrames.ts --build A=/tmp/base --build B=dist/renderer [--reps 3] [--trace]
  *     --build 'C=/tmp/base|.list-body .cell-actions{display:none}'   (a build with extra CSS: what-ifs)
  *     [--data DIR]   (the seeded data folder, reused between runs; default <tmp>/ferry-ui-frames)
  *     [--hover]      (the mouse rests over the list while it scrolls)
  *   FULL=1 prints the 60 costliest events; QUANT=1 the frame-time quantiles of each load; SLOW=1 the frames
- *   over 20 ms (frame:ms).
+ *   over 20 ms (frame:ms), SLOW=16.7 those over 16.7 ms.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe } from '../e2e/support/ferryServe.ts';
 import { median } from './lib/measure.ts';
 import { routeTo } from './lib/servedBuild.ts';
-import { FIRST_ROW, launch, newPage, SCROLL_LOOP, seedQueue } from './suites/uiScale.ts';
+import { FIRST_ROW, launch, newPage, SCROLL_LOOP, seedQueue, skippedFrames } from './suites/uiScale.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,8 +63,10 @@ interface TraceEvent {
   args?: { name?: string };
 }
 
-const stats: Record<string, { deltas: number[][]; trace: Map<string, number>[]; metrics: Record<string, number>[] }> =
-  {};
+const stats: Record<
+  string,
+  { deltas: number[][]; trace: Map<string, number>[]; metrics: Record<string, number>[]; skipped: number[] }
+> = {};
 try {
   for (let rep = 0; rep < reps; rep += 1) {
     const order = rep % 2 === 0 ? builds : [...builds].reverse();
@@ -83,10 +87,14 @@ try {
         await browser.startTracing(page, {
           categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'v8'],
         });
-      const deltas = await page.evaluate<number[]>(`(async () => {${SCROLL_LOOP} return deltas; })()`);
+      const { deltas, stamps } = await page.evaluate<{ deltas: number[]; stamps: number[] }>(
+        `(async () => {${SCROLL_LOOP} return { deltas, stamps }; })()`,
+      );
+      const skipped = skippedFrames(stamps);
       const after = await read();
-      const entry = (stats[name] ??= { deltas: [], trace: [], metrics: [] });
+      const entry = (stats[name] ??= { deltas: [], trace: [], metrics: [], skipped: [] });
       entry.deltas.push(deltas);
+      entry.skipped.push(skipped);
       entry.metrics.push(
         Object.fromEntries(
           ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => [
@@ -116,13 +124,16 @@ try {
         console.log(
           `${name} quantiles: ${[0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99].map((q) => `${q}:${sorted[Math.floor(q * 240)]!.toFixed(2)}`).join(' ')}`,
         );
-      const slow = deltas.map((d, i) => (d > 20 ? `${i}:${d.toFixed(0)}` : '')).filter(Boolean);
+      const over = Number(process.env.SLOW) > 1 ? Number(process.env.SLOW) : 20;
+      const slow = deltas.map((d, i) => (d > over ? `${i}:${d.toFixed(0)}` : '')).filter(Boolean);
       console.log(
         `${name} rep ${rep + 1}: p50 ${sorted[120]!.toFixed(1)} p95 ${sorted[228]!.toFixed(1)} max ${sorted[239]!.toFixed(1)}; ${Object.entries(
           entry.metrics.at(-1)!,
         )
           .map(([k, v]) => `${k.replace('Duration', '')} ${v.toFixed(0)}`)
-          .join(' ')}; > 20 ms: ${slow.length}${process.env.SLOW ? ` (${slow.join(' ')})` : ''}`,
+          .join(
+            ' ',
+          )}; frames skipped ${skipped}; > ${over} ms: ${slow.length}${process.env.SLOW ? ` (${slow.join(' ')})` : ''}`,
       );
       await page.context().close();
     }
@@ -136,7 +147,7 @@ for (const [name, entry] of Object.entries(stats)) {
   const p = (q: number) => median(entry.deltas.map((d) => [...d].sort((a, b) => a - b)[Math.floor(q * 240)]!));
   const m = (k: string) => median(entry.metrics.map((x) => x[k]!)).toFixed(0);
   console.log(
-    `${name}: median p50 ${p(0.5).toFixed(1)} p95 ${p(0.95).toFixed(1)}; task ${m('TaskDuration')} script ${m('ScriptDuration')} layout ${m('LayoutDuration')} style ${m('RecalcStyleDuration')} ms`,
+    `${name}: median p50 ${p(0.5).toFixed(1)} p95 ${p(0.95).toFixed(1)}; frames skipped ${median(entry.skipped)}; task ${m('TaskDuration')} script ${m('ScriptDuration')} layout ${m('LayoutDuration')} style ${m('RecalcStyleDuration')} ms`,
   );
   if (!entry.trace.length) continue;
   const sum = new Map<string, number>();

@@ -59,6 +59,8 @@ export interface UiScrollResult {
   maxMs: number;
   /** Frames over 50 ms. */
   slowFrames: number;
+  /** Frames the frame clock skipped: the main thread was not done in time (see SCROLL_LOOP). */
+  skippedFrames: number;
   /** Rows shown after the last jump, to check the list kept up. */
   rowsAfterJump: number;
 }
@@ -250,13 +252,17 @@ export async function warmFirstRows(browser: Browser, url: string, times: number
 
 /**
  * The scroll, run in the page (the suite and test/bench/uiFrames.ts): 240 frames, a screenful a frame
- * and a jump to a seeded random place every 60; leaves each frame's time in `deltas`.
+ * and a jump to a seeded random place every 60; leaves each frame's time in `deltas`: from one
+ * requestAnimationFrame callback's start to the next, so it includes how much later in its frame the
+ * callback ran (the list's scroll handler runs before it). `stamps` has the frames' own times (the
+ * callbacks' argument, from the frame clock), 241 with the one before the first scroll: a frame the
+ * main thread missed shows there as two frame intervals.
  */
 export const SCROLL_LOOP = `
     const list = document.querySelector('.list-scroll');
     if (!list) throw new Error('no .list-scroll');
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-    await frame();
+    const stamps = [await frame()];
     const deltas = [];
     let last = performance.now();
     let seed = 7;
@@ -264,12 +270,23 @@ export const SCROLL_LOOP = `
     for (let i = 0; i < 240; i += 1) {
       if (i > 0 && i % 60 === 0) list.scrollTop = Math.floor(random() * (list.scrollHeight - list.clientHeight));
       else list.scrollTop += list.clientHeight;
-      await frame();
+      const stamp = await frame();
       const now = performance.now();
       deltas.push(now - last);
+      stamps.push(stamp);
       last = now;
     }
 `;
+
+/**
+ * How many frames the frame clock skipped over a run of rAF timestamps: each interval of n frame periods
+ * (the median interval) counts n - 1.
+ */
+export function skippedFrames(stamps: readonly number[]): number {
+  const intervals = stamps.slice(1).map((stamp, i) => stamp - stamps[i]!);
+  const period = [...intervals].sort((a, b) => a - b)[Math.floor(intervals.length / 2)]!;
+  return intervals.reduce((skipped, interval) => skipped + Math.max(0, Math.round(interval / period) - 1), 0);
+}
 
 /**
  * Scrolls the queue one screenful per frame for 240 frames, jumping to a random place every 60,
@@ -277,12 +294,12 @@ export const SCROLL_LOOP = `
  * types.
  */
 export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollResult> {
-  const result = await page.evaluate<{ deltas: number[]; rowsAfterJump: number }>(`(async () => {
+  const result = await page.evaluate<{ deltas: number[]; stamps: number[]; rowsAfterJump: number }>(`(async () => {
     ${SCROLL_LOOP}
     // Let the pages of the last position arrive, then count the rows that show a job.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const rowsAfterJump = document.querySelectorAll('.list .row[data-job-id]').length;
-    return { deltas, rowsAfterJump };
+    return { deltas, stamps, rowsAfterJump };
   })()`);
   const sorted = [...result.deltas].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -293,6 +310,7 @@ export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollRe
     p95Ms: at(0.95),
     maxMs: sorted[sorted.length - 1]!,
     slowFrames: sorted.filter((delta) => delta > 50).length,
+    skippedFrames: skippedFrames(result.stamps),
     rowsAfterJump: result.rowsAfterJump,
   };
 }

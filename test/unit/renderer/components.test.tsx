@@ -328,8 +328,9 @@ describe('the queue view', () => {
     await screen.findByText('file-33.png');
     const shown = [...container.querySelectorAll('.list-body > .row[data-job-id]')];
     expect(lightRows().length).toBe(shown.length - 2);
-    // Rows 20 to 32 on screen, and no spare row on either side while the fling lasts.
-    expect(rowIndexes()).toEqual(span(20, 32));
+    // Rows 20 to 32 on screen, and no spare row on either side while the fling lasts; but row 33, which
+    // an offset a little further shows too, is drawn, so that the rows' count stays the same.
+    expect(rowIndexes()).toEqual(span(20, 33));
     // What the light form still shows is the row's own job: name, size, progress and state.
     const light = rowOf('file-30.png');
     expect(light.classList.contains('is-light')).toBe(true);
@@ -353,11 +354,18 @@ describe('the queue view', () => {
     for (let index = 28; index <= 40; index += 1) expectFull(index);
     // A fling that just stops: the full rows come back shortly after its last move.
     await scrollTo(36, 16);
-    await scrollTo(44, 16);
+    await scrollTo(44.5, 16);
     await screen.findByText('file-50.png');
+    const flingRows = [...container.querySelectorAll('.list-body > .row')];
+    // Rows 44 and 57 are cut at that offset, and none at row 52 (rows 52 to 64 on screen): the fling
+    // still draws as many rows, in the same elements, so that none is created or removed in its frames.
+    await scrollTo(52, 16);
+    await screen.findByText('file-60.png');
+    expect(rowIndexes()).toEqual(span(52, 65));
+    expect([...container.querySelectorAll('.list-body > .row')]).toEqual(flingRows);
     expect(lightRows().length).toBeGreaterThan(10);
     await waitFor(() => expect(lightRows()).toEqual([]), { timeout: 5000 });
-    for (let index = 44; index <= 56; index += 1) expectFull(index);
+    for (let index = 52; index <= 64; index += 1) expectFull(index);
     // A jump far down after a pause (the End key, a click on the scrollbar's track) is no fling either.
     await scrollTo(5000, 200);
     await screen.findByText('file-5001.png');
