@@ -61,6 +61,15 @@ export interface UiScrollResult {
   slowFrames: number;
   /** Frames the frame clock skipped: the main thread was not done in time (see SCROLL_LOOP). */
   skippedFrames: number;
+  /**
+   * The frame clock's intervals (the rAF callbacks' own timestamps): p95 and the longest. A frame the
+   * main thread missed is an interval of two periods (33.4 ms at 60 Hz); unlike the deltas above they
+   * do not move with how long the list's scroll handler ran before the bench's callback in a frame.
+   */
+  clockP95Ms: number;
+  clockMaxMs: number;
+  /** The median interval: the display's frame period (16.7 ms at 60 Hz, timestamps coarsened to 0.1 ms). */
+  clockPeriodMs: number;
   /** Rows shown after the last jump, to check the list kept up. */
   rowsAfterJump: number;
 }
@@ -303,6 +312,10 @@ export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollRe
   })()`);
   const sorted = [...result.deltas].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const clock = result.stamps
+    .slice(1)
+    .map((stamp, i) => stamp - result.stamps[i]!)
+    .sort((a, b) => a - b);
   return {
     jobs,
     frames: sorted.length,
@@ -311,6 +324,9 @@ export async function scrollFrames(page: Page, jobs: number): Promise<UiScrollRe
     maxMs: sorted[sorted.length - 1]!,
     slowFrames: sorted.filter((delta) => delta > 50).length,
     skippedFrames: skippedFrames(result.stamps),
+    clockP95Ms: clock[Math.min(clock.length - 1, Math.floor(0.95 * clock.length))]!,
+    clockMaxMs: clock[clock.length - 1]!,
+    clockPeriodMs: clock[Math.floor(clock.length / 2)]!,
     rowsAfterJump: result.rowsAfterJump,
   };
 }
