@@ -37,7 +37,8 @@ import { BenchFiles } from './lib/files.ts';
 import { median } from './lib/measure.ts';
 import { mainThreadCpu, startPageTrace } from './lib/pageTrace.ts';
 import { routeTo } from './lib/servedBuild.ts';
-import { NOTE_FIRST_ROW, launch, newPage, scrollFrames, seedQueue, untilFirstRow } from './suites/uiScale.ts';
+import { NOTE_FIRST_ROW, launch, newPage, scrollFrames, untilFirstRow } from './suites/uiScale.ts';
+import { seedQueue } from '../support/seedQueue.ts';
 
 const { values: flags } = parseArgs({
   options: {

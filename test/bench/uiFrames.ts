@@ -23,7 +23,8 @@ import { startSelfCommunitySandbox } from '../sandbox/selfcommunity.ts';
 import { startFerryServe } from '../e2e/support/ferryServe.ts';
 import { median } from './lib/measure.ts';
 import { routeTo } from './lib/servedBuild.ts';
-import { FIRST_ROW, launch, newPage, SCROLL_LOOP, seedQueue, skippedFrames } from './suites/uiScale.ts';
+import { FIRST_ROW, launch, newPage, SCROLL_LOOP, skippedFrames } from './suites/uiScale.ts';
+import { seedQueue } from '../support/seedQueue.ts';
 
 const { values: flags } = parseArgs({
   options: {

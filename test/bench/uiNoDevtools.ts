@@ -19,7 +19,7 @@ import { startFerryServe, type ServeProcess } from '../e2e/support/ferryServe.ts
 import { BenchFiles } from './lib/files.ts';
 import { median } from './lib/measure.ts';
 import { loadsWithoutDevtools, type NoDevtoolsLoad } from './lib/noDevtools.ts';
-import { seedQueue } from './suites/uiScale.ts';
+import { seedQueue } from '../support/seedQueue.ts';
 
 const { values: flags } = parseArgs({
   options: {

@@ -21,7 +21,8 @@ import { startFerryServe } from '../e2e/support/ferryServe.ts';
 import { BenchFiles } from './lib/files.ts';
 import { startPageTrace } from './lib/pageTrace.ts';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { BROWSER_ARGS, NOTE_FIRST_ROW, launch, newPage, seedQueue, untilFirstRow } from './suites/uiScale.ts';
+import { BROWSER_ARGS, NOTE_FIRST_ROW, launch, newPage, untilFirstRow } from './suites/uiScale.ts';
+import { seedQueue } from '../support/seedQueue.ts';
 
 const { values: flags } = parseArgs({
   options: {

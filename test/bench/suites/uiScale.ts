@@ -128,8 +128,6 @@ export async function newPage(browser: Browser): Promise<Page> {
   return page;
 }
 
-export { seedQueue };
-
 export const FIRST_ROW = '.list .row[data-job-id]';
 
 /** Milliseconds since navigation start, read in the page. */
