@@ -301,6 +301,11 @@ describe('the desktop core with a real queue', () => {
       .url!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     expect(shell.copied).toEqual([`![harbour.png](${url})`]);
+    // Its notification is sent before the next upload starts: one finishing within the batch's quiet
+    // time (20 ms here) would join it in one "2 uploads finished", as it did on a fast machine.
+    await waitFor('the notification of the first upload', () =>
+      shell.notifications.some((n) => n.notification.body === 'harbour.png was uploaded'),
+    );
 
     // Off: nothing is copied by itself, but clicking "Upload finished" copies the plain URL.
     expect((await core.call('settings.set', { autoCopyLink: 'off' })).ok).toBe(true);
